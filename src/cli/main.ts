@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+/** `rivulet` command line. `rivulet serve [--config FILE] [--rtsp-port N] [--bind ADDR]
+ * [--media-dir DIR] [--set group.key=value]...` — these flags are a contract scripts rely on. */
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/index.js';
+import { createLogger } from '../logging/index.js';
+import { RivuletServer, StartupError } from '../server/index.js';
+
+const USAGE = `Usage: rivulet <command> [options]
+
+Commands:
+  serve    start the streaming server
+
+Options for serve:
+  --config FILE        YAML config file (see rivulet.example.yaml)
+  --rtsp-port N        RTSP port (rtsp.ports); 0 picks a free port
+  --bind ADDR          address to listen on (rtsp.bind); repeat or comma-separate for several
+  --media-dir DIR      folder of media to serve (media.dir)
+  --set KEY=VALUE      set any config key, e.g. --set rtp.maxPayloadSize=1200 (repeatable;
+                       lists comma-separated)
+  -h, --help           show this help
+  -v, --version        print the version
+`;
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A host name a user on this machine or the LAN can paste into a player. */
+function displayHost(bind: string): string {
+  if (bind !== '0.0.0.0' && bind !== '::') return bind.includes(':') ? `[${bind}]` : bind;
+  for (const list of Object.values(networkInterfaces())) {
+    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address;
+  }
+  return '127.0.0.1';
+}
+
+async function serve(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      'rtsp-port': { type: 'string' },
+      bind: { type: 'string', multiple: true },
+      'media-dir': { type: 'string' },
+      set: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const flags: Record<string, Record<string, unknown>> = {};
+  if (values['rtsp-port'] !== undefined) {
+    const n = Number(values['rtsp-port']);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`--rtsp-port: '${values['rtsp-port']}' is not a port number`);
+    flags.rtsp = { ...flags.rtsp, ports: [n] };
+  }
+  if (values.bind) flags.rtsp = { ...flags.rtsp, bind: values.bind.flatMap((b) => b.split(',')).map((b) => b.trim()) };
+  if (values['media-dir']) flags.media = { dir: values['media-dir'] };
+  const config = loadConfig({ configFile: values.config, sets: values.set, flags });
+  const log = createLogger({ level: config.log.level, format: config.log.format });
+  const server = new RivuletServer({ config, log });
+  let addrs;
+  try {
+    addrs = await server.start();
+  } catch (e) {
+    if (e instanceof StartupError) {
+      log.fatal(e.message);
+      return 1;
+    }
+    throw e;
+  }
+  const port = addrs[0].port;
+  log.info(
+    { port, addresses: addrs.map((a) => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`)).join(', '), media: config.media.dir },
+    `Rivulet ${version()} listening for RTSP on port ${port}`,
+  );
+  log.info(`Open rtsp://${displayHost(config.rtsp.bind[0])}:${port}/sample.mp4 in a player (any file in the media folder works the same way)`);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(0), 5000);
+    force.unref();
+    void server.stop().then(() => {
+      log.info('stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  return -1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'serve':
+      return serve(rest);
+    case '-v':
+    case '--version':
+      process.stdout.write(`${version()}\n`);
+      return 0;
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return cmd === undefined ? 1 : 0;
+    default:
+      process.stderr.write(`rivulet: unknown command '${cmd}'\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof ConfigError) process.stderr.write(`rivulet: ${e.message}\n`);
+    else if (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`rivulet: ${e.message}\n\n${USAGE}`);
+    } else process.stderr.write(`rivulet: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 2;
+  },
+);

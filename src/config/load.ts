@@ -1,0 +1,134 @@
+/** Builds the effective config: defaults < YAML file < `--set key=value` < dedicated flags. */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Tree = Record<string, unknown>;
+
+function isTree(v: unknown): v is Tree {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Strips default/prefault/optional wrappers to reach the schema that decides a value's shape. */
+function unwrap(s: z.ZodType): z.ZodType {
+  let cur = s as z.ZodType & { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } };
+  for (;;) {
+    const d = cur.def;
+    if (d.innerType && ['default', 'prefault', 'optional', 'nullable', 'readonly', 'catch'].includes(d.type)) {
+      cur = d.innerType as typeof cur;
+    } else if (d.type === 'pipe' && d.in) {
+      cur = d.in as typeof cur;
+    } else return cur;
+  }
+}
+
+function schemaAt(path: string[]): z.ZodType | undefined {
+  let cur: z.ZodType = configSchema;
+  for (const key of path) {
+    const u = unwrap(cur) as z.ZodType & { shape?: Record<string, z.ZodType> };
+    const next = u.shape?.[key];
+    if (!next) return undefined;
+    cur = next;
+  }
+  return unwrap(cur);
+}
+
+/** Turns `--set group.key=value` text into a typed value guided by the schema. */
+function coerce(path: string[], text: string): unknown {
+  const s = schemaAt(path);
+  if (!s) throw new ConfigError(`unknown config key '${path.join('.')}' in --set`);
+  const type = (s as { def: { type: string } }).def.type;
+  const scalar = (t: string): unknown => {
+    const v: unknown = parseYaml(t);
+    return v === null ? t : v;
+  };
+  if (type === 'array') return text === '' ? [] : text.split(',').map((p) => scalar(p.trim()));
+  if (type === 'string' || type === 'enum') return text;
+  return scalar(text);
+}
+
+function setPath(tree: Tree, path: string[], value: unknown): void {
+  let cur = tree;
+  for (const key of path.slice(0, -1)) {
+    if (!isTree(cur[key])) cur[key] = {};
+    cur = cur[key] as Tree;
+  }
+  cur[path[path.length - 1]] = value;
+}
+
+function merge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isTree(v) && isTree(out[k]) ? merge(out[k], v) : v;
+  return out;
+}
+
+export interface LoadOptions {
+  /** YAML file path. */
+  configFile?: string;
+  /** `group.key=value` strings from repeated `--set`. */
+  sets?: string[];
+  /** Dedicated flags already shaped as config (they win over everything). */
+  flags?: Tree;
+  /** Directory relative paths on the command line resolve against (default: process.cwd()). */
+  cwd?: string;
+}
+
+function formatIssues(err: z.ZodError, origin: string): string {
+  return err.issues
+    .map((i) => {
+      const key = i.path.join('.') || '(top level)';
+      const keys = 'keys' in i && Array.isArray(i.keys) ? ` ${i.keys.map((k) => `'${String(k)}'`).join(', ')}` : '';
+      const msg = i.code === 'unrecognized_keys' ? `unknown key${keys}` : i.message;
+      return `${origin}: ${key}: ${msg}`;
+    })
+    .join('\n');
+}
+
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const cwd = opts.cwd ?? process.cwd();
+  let fromFile: Tree = {};
+  let origin = 'config';
+  if (opts.configFile) {
+    const file = resolve(cwd, opts.configFile);
+    origin = file;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(text);
+    } catch (e) {
+      const where = e instanceof YAMLParseError && e.linePos ? ` line ${e.linePos[0].line}` : '';
+      throw new ConfigError(`${file}${where}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (parsed != null && !isTree(parsed)) throw new ConfigError(`${file}: the top level must be a mapping of groups`);
+    fromFile = (parsed as Tree | null) ?? {};
+    // A media folder named in the file is relative to the file, as users expect of config files.
+    const media = fromFile.media;
+    if (isTree(media) && typeof media.dir === 'string' && !isAbsolute(media.dir)) {
+      fromFile = merge(fromFile, { media: { dir: resolve(dirname(file), media.dir) } });
+    }
+  }
+  const fromSets: Tree = {};
+  for (const s of opts.sets ?? []) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--set expects group.key=value, got '${s}'`);
+    const path = s.slice(0, eq).trim().split('.');
+    setPath(fromSets, path, coerce(path, s.slice(eq + 1)));
+  }
+  const merged = merge(merge(fromFile, fromSets), opts.flags ?? {});
+  const r = configSchema.safeParse(merged);
+  if (!r.success) throw new ConfigError(formatIssues(r.error, opts.configFile ? origin : 'config'));
+  const cfg = r.data;
+  cfg.media.dir = resolve(cwd, cfg.media.dir);
+  return cfg;
+}

@@ -1,0 +1,74 @@
+/** The configuration model: every key, its type, its default and its limits, in one place.
+ * The example config (rivulet.example.yaml) documents the same keys for users. */
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+
+export const rtspSchema = z
+  .object({
+    /** TCP ports the RTSP listener accepts on (0 = any free port). */
+    ports: z.array(port).min(1).default([8554]),
+    /** Addresses to listen on; `0.0.0.0` is every IPv4 interface, `::` every IPv6 one. */
+    bind: z.array(z.string().min(1)).min(1).default(['0.0.0.0', '::']),
+    /** Seconds a session lives without a request or RTCP report; advertised in `Session:`. */
+    sessionTimeout: z.number().int().min(5).max(86400).default(60),
+    /** Largest request header block, bytes (413 and close when exceeded). */
+    maxHeaderBytes: z.number().int().min(1024).max(1048576).default(8192),
+    /** Largest request body, bytes (413 and close when exceeded). */
+    maxBodyBytes: z.number().int().min(0).max(16777216).default(65536),
+    /** Value of the `Server:` header; empty to leave the header out. */
+    serverHeader: z.string().default('Rivulet'),
+  })
+  .strict();
+
+export const rtpSchema = z
+  .object({
+    /** Largest RTP payload in bytes, RTP header excluded. */
+    maxPayloadSize: z.number().int().min(200).max(65000).default(1400),
+    /** Lowest local UDP port for RTP (even) / RTCP (odd) pairs. */
+    portMin: z.number().int().min(1024).max(65534).default(6970),
+    /** Highest local UDP port for RTP/RTCP pairs. */
+    portMax: z.number().int().min(1025).max(65535).default(29999),
+    /** Seconds between RTCP sender reports per track. */
+    rtcpInterval: z.number().min(0.5).max(60).default(5),
+  })
+  .strict()
+  .refine((r) => r.portMax > r.portMin, { message: 'rtp.portMax must be above rtp.portMin', path: ['portMax'] });
+
+export const mediaSchema = z
+  .object({
+    /** Folder whose files are served; URLs map to paths inside it and never outside. */
+    dir: z.string().min(1).default('./media'),
+  })
+  .strict();
+
+export const vodSchema = z
+  .object({
+    /** Seconds of media sent ahead of real time, so players have a small cushion. */
+    sendAhead: z.number().min(0).max(10).default(0.25),
+    /** Bytes read from disk at once per viewer (read-ahead window). */
+    readAhead: z.number().int().min(4096).max(16777216).default(262144),
+  })
+  .strict();
+
+export const logSchema = z
+  .object({
+    /** fatal, error, warn, info, debug or trace. */
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** `text` for people, `json` for log collectors. */
+    format: z.enum(['text', 'json']).default('text'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    rtsp: rtspSchema.prefault({}),
+    rtp: rtpSchema.prefault({}),
+    media: mediaSchema.prefault({}),
+    vod: vodSchema.prefault({}),
+    log: logSchema.prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

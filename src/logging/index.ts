@@ -1,0 +1,1 @@
+export { createLogger, silentLogger, formatTextLine, type Logger, type LoggerOptions } from './logger.js';

@@ -1,0 +1,19 @@
+export { buildApp, buildBye, buildReceiverReport, buildSdes, buildSdesCname, buildSenderReport, compound } from './build.js';
+export type { AppInit, SdesChunkInit, SenderReportInit } from './build.js';
+export { msToNtp, ntpMiddle32, ntpToMs, NTP_UNIX_EPOCH_OFFSET } from './ntp.js';
+export { parseRtcpCompound } from './parse.js';
+export { RtcpType, SdesItemType } from './types.js';
+export type {
+  NtpTime,
+  ReportBlock,
+  ReportBlockInit,
+  RtcpApp,
+  RtcpBye,
+  RtcpPacket,
+  RtcpReceiverReport,
+  RtcpSdes,
+  RtcpSenderReport,
+  RtcpUnknown,
+  SdesChunk,
+  SdesItem,
+} from './types.js';

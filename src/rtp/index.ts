@@ -1,0 +1,10 @@
+export {
+  readRtpCsrcs,
+  readRtpHeader,
+  rewriteRtpHeader,
+  writeRtpPacket,
+  RTP_HEADER_SIZE,
+  RTP_VERSION,
+} from './packet.js';
+export type { RtpHeader, RtpHeaderFields, RtpHeaderRewrite } from './packet.js';
+export { randomUint16, randomUint32, seqAdd, seqDiff, seqNewer, tsAdd, tsDiff } from './seq.js';

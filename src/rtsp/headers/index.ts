@@ -1,0 +1,21 @@
+/** Typed parsers and formatters for the RTSP headers the server interprets. Parsers throw
+ * HeaderError (carrying the status to answer with); formatters throw RangeError on bad input. */
+export { HeaderError } from './header-error.js';
+export { parseCSeq } from './cseq.js';
+export {
+  formatNptRange,
+  formatRange,
+  parseRange,
+  type NptRange,
+  type ParsedRange,
+  type UnsupportedRange,
+} from './range.js';
+export { formatRtpInfo, parseRtpInfo, type RtpInfoEntry } from './rtp-info.js';
+export { formatSession, parseSession, type SessionHeader } from './session.js';
+export {
+  formatTransport,
+  parseTransport,
+  type TransportMode,
+  type TransportParam,
+  type TransportSpec,
+} from './transport.js';

@@ -1,0 +1,186 @@
+/** One RTSP control connection: parses requests and `$` frames, answers in order, and carries
+ * interleaved RTP/RTCP for the sessions that chose TCP. */
+import type { Socket } from 'node:net';
+import type { Logger } from '../../logging/index.js';
+import type { FrameWriter } from '../../transport/interleaved.js';
+import { RtspParser } from '../message/parser.js';
+import { encodeInterleavedHeader, serializeResponse } from '../message/serialize.js';
+import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
+import { RtspError } from './errors.js';
+import type { RtspSession, SessionOwner } from './session.js';
+
+export interface RequestHandler {
+  handle(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse>;
+  /** Adds Server/Date/Session headers common to every response. */
+  decorate(res: RtspResponse, req: RtspRequest | undefined): void;
+}
+
+export interface ConnectionOptions {
+  socket: Socket;
+  handler: RequestHandler;
+  log: Logger;
+  maxHeaderBytes: number;
+  maxBodyBytes: number;
+}
+
+interface ChannelRoute {
+  session: RtspSession;
+  trackId: number;
+  rtcp: boolean;
+}
+
+let nextConnId = 1;
+
+export class RtspConnection implements FrameWriter, SessionOwner {
+  readonly id = nextConnId++;
+  readonly socket: Socket;
+  readonly log: Logger;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  readonly #handler: RequestHandler;
+  readonly #parser: RtspParser;
+  readonly #channels = new Map<number, ChannelRoute>();
+  readonly #sessions = new Set<RtspSession>();
+  #chain: Promise<void> = Promise.resolve();
+  #closed = false;
+  #corked = false;
+  lastActivity = Date.now();
+
+  constructor(opts: ConnectionOptions) {
+    this.socket = opts.socket;
+    this.#handler = opts.handler;
+    this.remoteAddress = opts.socket.remoteAddress ?? '';
+    this.localAddress = opts.socket.localAddress ?? '';
+    this.log = opts.log.child({ conn: this.id, client: this.remoteAddress });
+    this.#parser = new RtspParser({ maxHeaderBytes: opts.maxHeaderBytes, maxBodyBytes: opts.maxBodyBytes });
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.socket.on('error', (e) => this.log.debug({ err: e.message }, 'socket error'));
+    this.socket.on('close', () => this.#onClose());
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+  get writableLength(): number {
+    return this.socket.writableLength;
+  }
+  /** Sessions with tracks interleaved on this connection. */
+  get sessions(): ReadonlySet<RtspSession> {
+    return this.#sessions;
+  }
+
+  #onData(chunk: Buffer): void {
+    this.lastActivity = Date.now();
+    for (const ev of this.#parser.push(chunk)) {
+      if (ev.type === 'frame') this.#onFrame(ev.frame.channel, ev.frame.payload);
+      else if (ev.type === 'request') {
+        const req = ev.request;
+        this.#chain = this.#chain.then(() => this.#process(req));
+      } else if (ev.type === 'error') {
+        const { status, reason, fatal } = ev;
+        const cseq = ev.cseq;
+        this.#chain = this.#chain.then(() => {
+          this.log.warn({ status, reason }, 'bad request');
+          const res: RtspResponse = { status, headers: new Headers() };
+          if (cseq !== undefined) res.headers.set('CSeq', cseq);
+          if (fatal) res.headers.set('Connection', 'close');
+          this.#handler.decorate(res, undefined);
+          this.#write(res);
+          if (fatal) this.close();
+        });
+      }
+    }
+  }
+
+  #onFrame(channel: number, payload: Buffer): void {
+    const route = this.#channels.get(channel);
+    if (!route) return;
+    if (route.rtcp) route.session.onRtcp(route.trackId, payload);
+    else route.session.touch();
+  }
+
+  async #process(req: RtspRequest): Promise<void> {
+    if (this.#closed) return;
+    let res: RtspResponse;
+    try {
+      res = await this.#handler.handle(req, this);
+    } catch (e) {
+      if (e instanceof RtspError) {
+        const level = e.status >= 500 ? 'error' : 'warn';
+        this.log[level]({ method: req.method, uri: req.uri, status: e.status }, e.message);
+        res = { status: e.status, headers: new Headers(e.headers) };
+        if (e.close) res.headers.set('Connection', 'close');
+      } else {
+        this.log.error({ method: req.method, uri: req.uri, err: (e as Error).stack ?? String(e) }, 'request failed');
+        res = { status: 500, headers: new Headers() };
+      }
+    }
+    const cseq = req.headers.get('cseq');
+    if (cseq !== undefined) res.headers.set('CSeq', cseq);
+    this.#handler.decorate(res, req);
+    this.#write(res);
+    if (res.headers.get('connection')?.toLowerCase() === 'close') this.close();
+  }
+
+  #write(res: RtspResponse): void {
+    if (this.#closed) return;
+    this.socket.write(serializeResponse(res));
+  }
+
+  /** Writes one interleaved frame. Writes within one event-loop turn are corked together so a
+   * frame's packets leave in a single writev. */
+  writeFrame(channel: number, payload: Buffer): void {
+    if (this.#closed) return;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(encodeInterleavedHeader(channel, payload.length));
+    this.socket.write(payload);
+  }
+
+  /** Picks a free channel pair, preferring the one the client asked for. */
+  allocateChannels(requested?: [number, number]): [number, number] {
+    if (requested && requested[0] <= 254 && !this.#channels.has(requested[0]) && !this.#channels.has(requested[1])) {
+      return requested;
+    }
+    for (let c = 0; c < 255; c += 2) if (!this.#channels.has(c) && !this.#channels.has(c + 1)) return [c, c + 1];
+    throw new RtspError(453, 'no free interleaved channels on this connection');
+  }
+
+  bindChannels(session: RtspSession, trackId: number, channels: [number, number]): void {
+    this.#channels.set(channels[0], { session, trackId, rtcp: false });
+    this.#channels.set(channels[1], { session, trackId, rtcp: true });
+    this.#sessions.add(session);
+    session.owner = this;
+  }
+
+  sessionClosed(session: RtspSession): void {
+    for (const [ch, r] of this.#channels) if (r.session === session) this.#channels.delete(ch);
+    this.#sessions.delete(session);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.socket.end();
+    // Give the last response a moment to flush, then make sure the socket is gone.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.#onClose();
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of [...this.#sessions]) s.close('connection closed');
+    this.#channels.clear();
+    this.onClosed?.();
+  }
+
+  /** Set by the server to forget the connection. */
+  onClosed: (() => void) | undefined;
+}

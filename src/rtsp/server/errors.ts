@@ -1,0 +1,15 @@
+/** An error that becomes an RTSP response. Thrown anywhere below a request handler, turned into
+ * a response in one place (the connection) and logged once there. */
+export class RtspError extends Error {
+  override readonly name = 'RtspError';
+  constructor(
+    readonly status: number,
+    message: string,
+    /** Close the connection after answering (framing can no longer be trusted). */
+    readonly close = false,
+    /** Extra response headers (e.g. Allow, Unsupported). */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}

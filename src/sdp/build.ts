@@ -1,0 +1,65 @@
+/** SDP for DESCRIBE responses, written through sdp-transform's model. */
+import { isIPv6 } from 'node:net';
+import { write, type SessionDescription, type MediaDescription } from 'sdp-transform';
+import type { StreamDescription } from '../stream/types.js';
+
+export interface BuildSdpOptions {
+  /** Server address for the o= line (the address the client reached). */
+  serverAddress: string;
+  /** Session id/version for o= (defaults: now in NTP-ish seconds). */
+  sessionId?: number;
+  sessionVersion?: number;
+  tool?: string;
+}
+
+function fmtNum(n: number): string {
+  return (Math.round(n * 1000) / 1000).toFixed(3);
+}
+
+export function buildSdp(desc: StreamDescription, opts: BuildSdpOptions): string {
+  const ip6 = isIPv6(opts.serverAddress) && !opts.serverAddress.startsWith('::ffff:');
+  const addr = opts.serverAddress.startsWith('::ffff:') ? opts.serverAddress.slice(7) : opts.serverAddress;
+  const now = Math.floor(Date.now() / 1000) + 2208988800;
+  const media: MediaDescription[] = desc.tracks.map((t) => {
+    const f = t.format;
+    const m: MediaDescription = {
+      type: f.media,
+      port: 0,
+      protocol: 'RTP/AVP',
+      payloads: String(f.payloadType),
+      rtp: [{ payload: f.payloadType, codec: f.encodingName, rate: f.clockRate, encoding: f.channels }],
+      fmtp: [],
+      control: t.control,
+    };
+    const params = Object.entries(f.fmtp);
+    if (params.length) m.fmtp.push({ payload: f.payloadType, config: params.map(([k, v]) => `${k}=${v}`).join(';') });
+    if (t.bitrateKbps) m.bandwidth = [{ type: 'AS', limit: Math.max(1, Math.round(t.bitrateKbps)) }];
+    const invalid: { value: string }[] = [];
+    if (t.width && t.height) invalid.push({ value: `framesize:${f.payloadType} ${t.width}-${t.height}` });
+    if (t.frameRate) m.framerate = Math.round(t.frameRate * 1000) / 1000;
+    if (invalid.length) m.invalid = invalid;
+    return m;
+  });
+  const sdp: SessionDescription = {
+    version: 0,
+    origin: {
+      username: '-',
+      sessionId: opts.sessionId ?? now,
+      sessionVersion: opts.sessionVersion ?? now,
+      netType: 'IN',
+      ipVer: ip6 ? 6 : 4,
+      address: addr,
+    },
+    name: desc.name || 'Rivulet',
+    connection: { version: ip6 ? 6 : 4, ip: ip6 ? '::' : '0.0.0.0' },
+    timing: { start: 0, stop: 0 },
+    control: '*',
+    // sdp-transform has no grammar rule for a=range/a=tool; `invalid` lines are written verbatim.
+    invalid: [
+      { value: `range:${desc.duration !== undefined ? `npt=0-${fmtNum(desc.duration)}` : 'npt=now-'}` },
+      { value: `tool:${opts.tool ?? 'Rivulet'}` },
+    ],
+    media,
+  } as SessionDescription;
+  return write(sdp);
+}

@@ -1,0 +1,1 @@
+export { buildSdp, type BuildSdpOptions } from './build.js';

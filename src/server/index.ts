@@ -1,0 +1,1 @@
+export { RivuletServer, StartupError, type RivuletServerOptions, type ListeningAddress } from './server.js';

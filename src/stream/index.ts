@@ -1,0 +1,1 @@
+export type { Format, Track, StreamDescription } from './types.js';

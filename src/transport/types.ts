@@ -1,0 +1,14 @@
+/** Where one track's RTP and RTCP go for one viewer: a pair of UDP sockets, or two channels of
+ * an RTSP connection (TCP interleaved, later HTTP tunnel or TLS). Sessions and sources only see
+ * this interface, so new transports need no change to them. */
+export interface RtpSink {
+  readonly kind: 'udp' | 'tcp';
+  sendRtp(packet: Buffer): void;
+  sendRtcp(packet: Buffer): void;
+  /** Bytes accepted but not yet handed to the kernel (TCP backpressure); 0 for UDP. */
+  readonly backlog: number;
+  close(): void;
+}
+
+/** Receives RTCP (and anything else) a viewer sends back on a track. */
+export type RtcpHandler = (packet: Buffer) => void;

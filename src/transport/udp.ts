@@ -1,0 +1,134 @@
+/** UDP unicast transport: one connected RTP/RTCP socket pair per viewer track. Connected sockets
+ * skip the per-send address lookup (~35 % faster) and only receive from the viewer. */
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { Logger } from '../logging/index.js';
+import type { RtcpHandler, RtpSink } from './types.js';
+
+export interface UdpPortRange {
+  /** Lowest local port (an even RTP port is taken from here upward). */
+  min: number;
+  /** Highest local port. */
+  max: number;
+}
+
+/** Hands out even/odd local port pairs round-robin so freed ports are not reused at once. */
+export class UdpPortAllocator {
+  #next: number;
+  constructor(readonly range: UdpPortRange) {
+    this.#next = range.min + (range.min % 2);
+  }
+  /** Next candidate even port; wraps around the range. */
+  candidate(): number {
+    const p = this.#next;
+    this.#next += 2;
+    if (this.#next + 1 > this.range.max) this.#next = this.range.min + (this.range.min % 2);
+    return p;
+  }
+  get size(): number {
+    return Math.floor((this.range.max - this.range.min + 1) / 2);
+  }
+}
+
+function bind(sock: Socket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    sock.once('error', onError);
+    sock.bind({ port, address, exclusive: true }, () => {
+      sock.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function connect(sock: Socket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    sock.connect(port, address, (err?: Error) => (err ? reject(err) : resolve()));
+  });
+}
+
+/** A bound RTP/RTCP socket pair on the server. */
+export interface UdpPair {
+  rtp: Socket;
+  rtcp: Socket;
+  rtpPort: number;
+  rtcpPort: number;
+}
+
+/** Binds an even/odd pair on `localAddress` (the address the viewer reached us on). */
+export async function bindUdpPair(alloc: UdpPortAllocator, localAddress: string): Promise<UdpPair> {
+  const type = isIPv6(localAddress) ? 'udp6' : 'udp4';
+  for (let tries = 0; tries < Math.min(alloc.size, 200); tries++) {
+    const port = alloc.candidate();
+    const rtp = createSocket({ type, reuseAddr: false });
+    const rtcp = createSocket({ type, reuseAddr: false });
+    try {
+      await bind(rtp, port, localAddress);
+      await bind(rtcp, port + 1, localAddress);
+      return { rtp, rtcp, rtpPort: port, rtcpPort: port + 1 };
+    } catch {
+      rtp.close();
+      rtcp.close();
+    }
+  }
+  throw new Error(`no free UDP port pair in ${alloc.range.min}-${alloc.range.max}`);
+}
+
+export interface UdpSinkOptions {
+  pair: UdpPair;
+  clientAddress: string;
+  clientRtpPort: number;
+  clientRtcpPort: number;
+  onRtcp: RtcpHandler;
+  log: Logger;
+}
+
+export class UdpSink implements RtpSink {
+  readonly kind = 'udp' as const;
+  readonly backlog = 0;
+  readonly #pair: UdpPair;
+  #closed = false;
+  #errors = 0;
+
+  private constructor(opts: UdpSinkOptions) {
+    this.#pair = opts.pair;
+    const { rtp, rtcp } = this.#pair;
+    // ICMP port-unreachable from a vanished viewer surfaces as an 'error' event on a later
+    // send; it must never escape into the event loop.
+    const onErr = (e: Error) => {
+      if (this.#errors++ === 0) opts.log.debug({ err: e.message }, 'udp send error');
+    };
+    rtp.on('error', onErr);
+    rtcp.on('error', onErr);
+    rtcp.on('message', (msg) => opts.onRtcp(msg));
+    // Anything arriving on the RTP port (NAT punch packets) is ignored.
+    rtp.on('message', () => undefined);
+  }
+
+  static async open(opts: UdpSinkOptions): Promise<UdpSink> {
+    const sink = new UdpSink(opts);
+    const addr = opts.clientAddress.startsWith('::ffff:') && !isIPv6(opts.pair.rtp.address().address)
+      ? opts.clientAddress.slice(7)
+      : opts.clientAddress;
+    await connect(opts.pair.rtp, opts.clientRtpPort, addr);
+    await connect(opts.pair.rtcp, opts.clientRtcpPort, addr);
+    return sink;
+  }
+
+  get serverPorts(): [number, number] {
+    return [this.#pair.rtpPort, this.#pair.rtcpPort];
+  }
+
+  sendRtp(packet: Buffer): void {
+    if (!this.#closed) this.#pair.rtp.send(packet);
+  }
+  sendRtcp(packet: Buffer): void {
+    if (!this.#closed) this.#pair.rtcp.send(packet);
+  }
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pair.rtp.close();
+    this.#pair.rtcp.close();
+  }
+}

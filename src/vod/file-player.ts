@@ -1,0 +1,305 @@
+/** Plays a movie to one viewer: seeks to a sync sample, reads samples ahead asynchronously,
+ * and sends them in decode order at real-time pace (plus a small send-ahead) when the pacer
+ * ticks. Packets carry RTP timestamps of their presentation time on the media timeline, so
+ * pause/resume and seeks keep timestamps consistent with RTP-Info. */
+import { EventEmitter } from 'node:events';
+import type { Packetizer } from '../codecs/types.js';
+import type { SampleInfo, SampleReader } from '../media/mp4/types.js';
+import type { Logger } from '../logging/index.js';
+import type { Pacer } from './pacer.js';
+import type { TrackSender } from './track-sender.js';
+import type { VodTrack } from './movie-stream.js';
+
+export interface PlayerTrack {
+  vod: VodTrack;
+  sender: TrackSender;
+}
+
+export interface FilePlayerOptions {
+  tracks: PlayerTrack[];
+  /** Movie duration in seconds. */
+  duration: number;
+  reader: SampleReader;
+  pacer: Pacer;
+  log: Logger;
+  /** Seconds sent ahead of real time (default 0.25). */
+  sendAhead?: number;
+  /** Largest RTP payload in bytes (default 1400). */
+  maxPayloadSize?: number;
+  /** Seconds between sender reports (default 5). */
+  rtcpInterval?: number;
+  /** TCP viewers whose unsent backlog exceeds this many bytes are not fed until it drains. */
+  maxBacklog?: number;
+}
+
+export interface PlayRange {
+  start?: number;
+  end?: number;
+}
+
+export interface PlayResult {
+  /** Actual start (a sync sample at or before the requested time) and end, seconds. */
+  start: number;
+  end: number;
+  rtpInfo: { trackId: number; seq: number; rtptime: number }[];
+}
+
+interface Lane {
+  t: PlayerTrack;
+  packetizer: Packetizer;
+  timescale: number;
+  edit: number;
+  /** Next sample index to read from the file. */
+  next: number;
+  /** Reading for this lane has reached the end of the range or of the track. */
+  exhausted: boolean;
+}
+
+interface Queued {
+  lane: Lane;
+  info: SampleInfo;
+  /** Decode instant (s): when it is due. */
+  due: number;
+  data: Buffer;
+}
+
+type State = 'ready' | 'playing' | 'paused' | 'ended';
+
+export class InvalidRangeError extends Error {
+  override readonly name = 'InvalidRangeError';
+}
+
+/** How far past the send horizon samples are read ahead, seconds / items. */
+const LOOKAHEAD_S = 1.0;
+const LOOKAHEAD_ITEMS = 256;
+
+export class FilePlayer extends EventEmitter<{ end: []; error: [Error] }> {
+  readonly #lanes: Lane[];
+  readonly #opts: Required<Omit<FilePlayerOptions, 'tracks' | 'reader' | 'pacer' | 'log' | 'duration'>>;
+  readonly #reader: SampleReader;
+  readonly #pacer: Pacer;
+  readonly #log: Logger;
+  readonly #duration: number;
+  #state: State = 'ready';
+  #queue: Queued[] = [];
+  #head = 0;
+  #gen = 0;
+  #filling = false;
+  #end = 0;
+  /** Media instant that wall-clock `#wallStart` corresponds to. */
+  #nptStart = 0;
+  #wallStart = 0;
+  #pausedAt = 0;
+  #lastReport = 0;
+
+  constructor(opts: FilePlayerOptions) {
+    super();
+    this.#reader = opts.reader;
+    this.#pacer = opts.pacer;
+    this.#log = opts.log;
+    this.#duration = opts.duration;
+    this.#opts = {
+      sendAhead: opts.sendAhead ?? 0.25,
+      maxPayloadSize: opts.maxPayloadSize ?? 1400,
+      rtcpInterval: opts.rtcpInterval ?? 5,
+      maxBacklog: opts.maxBacklog ?? 2 * 1024 * 1024,
+    };
+    this.#lanes = opts.tracks.map((t) => ({
+      t,
+      packetizer: t.vod.createPacketizer(this.#opts.maxPayloadSize),
+      timescale: t.vod.mp4.timescale,
+      edit: t.vod.mp4.editMediaTime,
+      next: 0,
+      exhausted: false,
+    }));
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  /** Current media instant (seconds). */
+  position(nowMs = performance.now()): number {
+    if (this.#state === 'playing') return this.#nptStart + (nowMs - this.#wallStart) / 1000;
+    return this.#pausedAt;
+  }
+
+  play(range: PlayRange): PlayResult {
+    const resuming = range.start === undefined && this.#state === 'paused';
+    if (resuming) {
+      this.#nptStart = this.#pausedAt;
+      if (range.end !== undefined) this.#end = Math.min(range.end, this.#duration);
+    } else {
+      this.#seek(range.start ?? 0, range.end);
+    }
+    this.#wallStart = performance.now();
+    this.#state = 'playing';
+    const start = this.#nptStart;
+    const rtpInfo = this.#lanes.map((l) => ({
+      trackId: l.t.vod.description.id,
+      seq: l.t.sender.nextSeq,
+      rtptime: l.t.sender.rtpTimeAt(start),
+    }));
+    this.#report(this.#wallStart);
+    this.#pacer.add(this);
+    this.#fill();
+    return { start, end: this.#end, rtpInfo };
+  }
+
+  /** Stops sending; returns the media instant paused at. */
+  pause(): number {
+    if (this.#state === 'playing') {
+      this.#pausedAt = this.position();
+      this.#state = 'paused';
+      this.#pacer.delete(this);
+    }
+    return this.#pausedAt;
+  }
+
+  /** Sends BYE on every track and stops for good. */
+  close(reason?: string): void {
+    if (this.#state !== 'ended') this.#bye(reason);
+    this.#stop('ended');
+  }
+
+  #stop(state: State): void {
+    this.#gen++;
+    this.#state = state;
+    this.#pacer.delete(this);
+    this.#queue = [];
+    this.#head = 0;
+  }
+
+  #bye(reason?: string): void {
+    const npt = this.position();
+    for (const l of this.#lanes) l.t.sender.sendBye(npt, reason);
+  }
+
+  #npt(l: Lane, t: number): number {
+    return (t - l.edit) / l.timescale;
+  }
+
+  #seek(requested: number, end: number | undefined): void {
+    if (!(requested >= 0)) requested = 0;
+    if (this.#duration > 0 && requested >= this.#duration) {
+      throw new InvalidRangeError(`start ${requested.toFixed(3)} s is past the end (${this.#duration.toFixed(3)} s)`);
+    }
+    this.#gen++;
+    this.#queue = [];
+    this.#head = 0;
+    const video = this.#lanes.filter((l) => l.t.vod.kind === 'video');
+    let start = requested;
+    if (video.length) {
+      start = Infinity;
+      for (const l of video) {
+        const m = l.t.vod.mp4;
+        let i = m.syncAtOrBefore(m.sampleAtDts(Math.round(requested * l.timescale + l.edit)));
+        while (i > 0 && this.#npt(l, m.sample(i).cts) > requested + 1e-6) i = m.syncAtOrBefore(i - 1);
+        l.next = i;
+        start = Math.min(start, Math.max(0, this.#npt(l, m.sample(i).cts)));
+      }
+    }
+    for (const l of this.#lanes) {
+      l.exhausted = false;
+      if (l.t.vod.kind === 'video' && video.length) continue;
+      const m = l.t.vod.mp4;
+      let i = m.sampleAtDts(Math.round(start * l.timescale + l.edit));
+      // The sample that contains the start instant begins at or before it; take the next one
+      // when this one ends before the start (no audio from before the video starts).
+      if (i + 1 < m.sampleCount && this.#npt(l, m.sample(i + 1).cts) <= start + 1e-6) i++;
+      l.next = i;
+      if (!video.length) start = Math.max(0, Math.min(start, this.#npt(l, m.sample(i).cts)));
+    }
+    this.#nptStart = start;
+    this.#pausedAt = start;
+    this.#end = end !== undefined && end > start ? Math.min(end, this.#duration) : this.#duration;
+  }
+
+  /** Picks the lane whose next sample is due first (decode order across tracks). */
+  #nextLane(): Lane | undefined {
+    let best: Lane | undefined;
+    let bestDue = Infinity;
+    for (const l of this.#lanes) {
+      if (l.exhausted) continue;
+      const m = l.t.vod.mp4;
+      if (l.next >= m.sampleCount) {
+        l.exhausted = true;
+        continue;
+      }
+      const due = this.#npt(l, m.sample(l.next).dts);
+      if (due >= this.#end) {
+        l.exhausted = true;
+        continue;
+      }
+      if (due < bestDue) {
+        bestDue = due;
+        best = l;
+      }
+    }
+    return best;
+  }
+
+  #fill(): void {
+    if (this.#filling) return;
+    this.#filling = true;
+    const gen = this.#gen;
+    void (async () => {
+      try {
+        while (gen === this.#gen && this.#state !== 'ended') {
+          const horizon = this.position() + this.#opts.sendAhead + LOOKAHEAD_S;
+          const queued = this.#queue.length - this.#head;
+          const last = queued > 0 ? this.#queue[this.#queue.length - 1].due : -Infinity;
+          if (queued >= LOOKAHEAD_ITEMS || last > horizon) break;
+          const lane = this.#nextLane();
+          if (!lane) break;
+          const info = lane.t.vod.mp4.sample(lane.next++);
+          const data = await this.#reader.read(info);
+          if (gen !== this.#gen) return;
+          this.#queue.push({ lane, info, due: this.#npt(lane, info.dts), data });
+        }
+      } catch (e) {
+        if (gen === this.#gen) {
+          this.#log.warn({ err: (e as Error).message }, 'reading the movie failed; ending the stream');
+          this.#bye('read error');
+          this.#stop('ended');
+          this.emit('error', e as Error);
+        }
+      } finally {
+        this.#filling = false;
+      }
+    })();
+  }
+
+  #report(nowMs: number): void {
+    this.#lastReport = nowMs;
+    const npt = this.position(nowMs);
+    for (const l of this.#lanes) l.t.sender.sendReport(npt);
+  }
+
+  pump(nowMs: number): void {
+    if (this.#state !== 'playing') return;
+    for (const l of this.#lanes) if (l.t.sender.sink.backlog > this.#opts.maxBacklog) return;
+    const horizon = this.position(nowMs) + this.#opts.sendAhead;
+    const q = this.#queue;
+    while (this.#head < q.length && q[this.#head].due <= horizon) {
+      const item = q[this.#head++];
+      const { lane } = item;
+      const ts = lane.t.sender.rtpTimeAt(this.#npt(lane, item.info.cts));
+      for (const p of lane.packetizer.packetize(item.data)) lane.t.sender.send(p, ts);
+    }
+    if (this.#head > 64 && this.#head * 2 > q.length) {
+      this.#queue = q.slice(this.#head);
+      this.#head = 0;
+    }
+    if (nowMs - this.#lastReport >= this.#opts.rtcpInterval * 1000) this.#report(nowMs);
+    if (this.#head >= this.#queue.length && this.#lanes.every((l) => l.exhausted) && !this.#filling) {
+      // Everything up to the end of the range has been sent.
+      this.#pausedAt = this.#end;
+      this.#bye('end of stream');
+      this.#stop('ended');
+      this.emit('end');
+      return;
+    }
+    this.#fill();
+  }
+}

@@ -1,0 +1,68 @@
+/** Test media made with Debian's ffmpeg at test time and cached under test/.cache/fixtures.
+ * Each recipe is hashed into the file name, so changing a recipe regenerates that fixture. */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const cacheDir = join(repoRoot, 'test/.cache/fixtures');
+
+const src = (size: string, rate: number, secs: number) => [
+  '-f', 'lavfi', '-i', `testsrc=size=${size}:rate=${rate}:duration=${secs}`,
+];
+const tone = (rate: number, secs: number) => [
+  '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${rate}:duration=${secs}`,
+];
+const x264 = (profile: string, extra: string[] = []) => [
+  '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', profile, '-pix_fmt', 'yuv420p', '-g', '50', ...extra,
+];
+const aac = ['-c:a', 'aac', '-b:a', '96k', '-ac', '2'];
+
+/** name → ffmpeg arguments between the global options and the output path. */
+export const recipes: Record<string, string[]> = {
+  /** 10 s H.264 baseline 320x240@25 + AAC 44.1 kHz stereo, moov at the start. */
+  'h264-aac-faststart.mp4': [...src('320x240', 25, 10), ...tone(44100, 10), ...x264('baseline'), ...aac, '-movflags', '+faststart'],
+  /** The same with moov after mdat (ffmpeg's default). */
+  'h264-aac-moovend.mp4': [...src('320x240', 25, 10), ...tone(44100, 10), ...x264('baseline'), ...aac],
+  /** 8 s H.264 High profile with B-frames (ctts, edit list) + AAC 48 kHz. */
+  'h264-high-bframes.mp4': [...src('640x360', 25, 8), ...tone(48000, 8), ...x264('high', ['-bf', '3']), ...aac],
+  /** QuickTime .mov, H.264 main with B-frames + AAC. */
+  'h264-aac.mov': [...src('320x240', 25, 6), ...tone(44100, 6), ...x264('main', ['-bf', '2']), ...aac, '-f', 'mov'],
+  /** 5 s H.265 (hvc1) + AAC. */
+  'h265-aac.mp4': [...src('320x240', 25, 5), ...tone(44100, 5), '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error:keyint=25', '-tag:v', 'hvc1', '-pix_fmt', 'yuv420p', ...aac],
+  /** 3GP H.264 + AAC mono 16 kHz. */
+  'h264-aac.3gp': [...src('176x144', 15, 6), ...tone(16000, 6), ...x264('baseline'), '-c:a', 'aac', '-ac', '1', '-b:a', '32k', '-f', '3gp'],
+  /** AAC-only audio file. */
+  'aac-only.m4a': [...tone(44100, 6), ...aac],
+  /** MPEG-4 Part 2 video only: no codec this issue streams → 415. */
+  'mp4v-only.mp4': [...src('320x240', 25, 3), '-c:v', 'mpeg4', '-an'],
+};
+
+const pending = new Map<string, Promise<string>>();
+
+/** Path of a cached fixture, generating it first if needed. */
+export function fixture(name: string): Promise<string> {
+  const recipe = recipes[name];
+  if (!recipe) throw new Error(`unknown fixture ${name}`);
+  const hash = createHash('sha1').update(JSON.stringify(recipe)).digest('hex').slice(0, 8);
+  const dot = name.lastIndexOf('.');
+  const out = join(cacheDir, `${name.slice(0, dot)}-${hash}${name.slice(dot)}`);
+  if (existsSync(out)) return Promise.resolve(out);
+  let p = pending.get(out);
+  if (!p) {
+    p = (async () => {
+      mkdirSync(cacheDir, { recursive: true });
+      const tmp = `${out}.${process.pid}.tmp${name.slice(dot)}`;
+      const fmt = recipe.includes('-f') && recipe[recipe.lastIndexOf('-f') + 1] !== 'lavfi' ? [] : ['-f', name.endsWith('.mov') ? 'mov' : name.endsWith('.3gp') ? '3gp' : 'mp4'];
+      await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...recipe, ...fmt, tmp], { maxBuffer: 1 << 24 });
+      renameSync(tmp, out);
+      return out;
+    })();
+    pending.set(out, p);
+  }
+  return p;
+}

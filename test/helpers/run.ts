@@ -1,0 +1,72 @@
+/** Runs a third-party client (ffmpeg, ffprobe, gst-launch-1.0) with a time limit; the child is
+ * killed if the limit passes, so a hung client never hangs the suite. */
+import { spawn } from 'node:child_process';
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export function run(cmd: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < 4_000_000) stderr += d;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 60_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut });
+    });
+  });
+}
+
+/** Lines of ffmpeg's log that mean the decoder saw damaged input. */
+export function decodeErrors(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((l) => /error while decoding|concealing|corrupt|Invalid NAL|non-existing PPS|decode_slice_header error|missing picture|Invalid data found|max delay reached|RTP: PT=.*bad cseq|RTP: missed/i.test(l));
+}
+
+export interface ProbeStream {
+  codec_name: string;
+  codec_type: string;
+  profile?: string;
+  width?: number;
+  height?: number;
+  sample_rate?: string;
+  channels?: number;
+}
+
+/** ffprobe's view of a URL or file. */
+export async function ffprobe(target: string, extra: string[] = []): Promise<{ streams: ProbeStream[]; format: { duration?: string } }> {
+  const r = await run('ffprobe', ['-v', 'error', ...extra, '-show_streams', '-show_format', '-of', 'json', target], { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`ffprobe ${target} failed (${r.code}): ${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout) as { streams: ProbeStream[]; format: { duration?: string } };
+}
+
+/** Frame count and duration of a file's video as ffprobe decodes it. */
+export async function countFrames(target: string, extra: string[] = []): Promise<{ frames: number; duration: number }> {
+  const r = await run(
+    'ffprobe',
+    ['-v', 'error', ...extra, '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-show_entries', 'format=duration', '-of', 'json', target],
+    { timeoutMs: 60_000 },
+  );
+  if (r.code !== 0) throw new Error(`ffprobe -count_frames failed: ${r.stderr.slice(-2000)}`);
+  const j = JSON.parse(r.stdout) as { streams: { nb_read_frames: string }[]; format: { duration: string } };
+  return { frames: Number(j.streams[0]?.nb_read_frames ?? 0), duration: Number(j.format.duration) };
+}
