@@ -21,9 +21,9 @@ function unwrap(s: z.ZodType): z.ZodType {
   for (;;) {
     const d = cur.def;
     if (d.innerType && ['default', 'prefault', 'optional', 'nullable', 'readonly', 'catch'].includes(d.type)) {
-      cur = d.innerType as typeof cur;
+      cur = d.innerType;
     } else if (d.type === 'pipe' && d.in) {
-      cur = d.in as typeof cur;
+      cur = d.in;
     } else return cur;
   }
 }

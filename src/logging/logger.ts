@@ -17,7 +17,7 @@ const SKIP = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'name']);
 
 function fmtValue(v: unknown): string {
   if (typeof v === 'string') return /[\s"=]/.test(v) || v === '' ? JSON.stringify(v) : v;
-  if (v && typeof v === 'object' && 'message' in v) return JSON.stringify((v as { message: unknown }).message);
+  if (v && typeof v === 'object' && 'message' in v) return JSON.stringify((v).message);
   return JSON.stringify(v);
 }
 
@@ -36,7 +36,7 @@ export function formatTextLine(json: string): string {
     .filter(([k]) => !SKIP.has(k) && k !== 'component')
     .map(([k, v]) => `${k}=${fmtValue(v)}`)
     .join(' ');
-  return `${time} ${level.padEnd(5)}${comp} ${String(rec.msg ?? '')}${extras ? ' ' + extras : ''}\n`;
+  return `${time} ${level.padEnd(5)}${comp} ${typeof rec.msg === 'string' ? rec.msg : JSON.stringify(rec.msg ?? '')}${extras ? ' ' + extras : ''}\n`;
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {

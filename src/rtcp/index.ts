@@ -1,4 +1,12 @@
-export { buildApp, buildBye, buildReceiverReport, buildSdes, buildSdesCname, buildSenderReport, compound } from './build.js';
+export {
+  buildApp,
+  buildBye,
+  buildReceiverReport,
+  buildSdes,
+  buildSdesCname,
+  buildSenderReport,
+  compound,
+} from './build.js';
 export type { AppInit, SdesChunkInit, SenderReportInit } from './build.js';
 export { msToNtp, ntpMiddle32, ntpToMs, NTP_UNIX_EPOCH_OFFSET } from './ntp.js';
 export { parseRtcpCompound } from './parse.js';

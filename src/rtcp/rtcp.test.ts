@@ -30,7 +30,10 @@ describe('NTP time', () => {
     assert.deepEqual(msToNtp(Date.UTC(2024, 0, 1)), { sec: 3913056000, frac: 0 });
     assert.deepEqual(msToNtp(0), { sec: 2208988800, frac: 0 });
     assert.deepEqual(msToNtp(Date.UTC(2024, 0, 1) + 500), { sec: 3913056000, frac: 0x80000000 });
-    assert.deepEqual(msToNtp(Date.UTC(2024, 0, 1) + 250.5), { sec: 3913056000, frac: Math.floor(0.2505 * 2 ** 32) });
+    assert.deepEqual(msToNtp(Date.UTC(2024, 0, 1) + 250.5), {
+      sec: 3913056000,
+      frac: Math.floor(0.2505 * 2 ** 32),
+    });
   });
 
   it('wraps into era 1 after 2036-02-07T06:28:16Z and converts back', () => {
@@ -70,14 +73,15 @@ describe('sender report', () => {
     assert.deepEqual(
       [...sr.subarray(4, 28)],
       [
-        1, 2, 3, 4, 0xe8, 0xf1, 0xa2, 0xb3, 0x80, 0, 0, 0, 0x0a, 0x0b, 0x0c, 0x0d, 0, 0, 0x03, 0xe8, 0, 0, 0, 7,
+        1, 2, 3, 4, 0xe8, 0xf1, 0xa2, 0xb3, 0x80, 0, 0, 0, 0x0a, 0x0b, 0x0c, 0x0d, 0, 0, 0x03, 0xe8, 0, 0, 0,
+        7,
       ],
     );
     assert.deepEqual(
       [...sr.subarray(28)],
       [
-        0x11, 0x22, 0x33, 0x44, 64, 0xff, 0xff, 0xfd, 0, 1, 0xff, 0xfe, 0, 0, 0, 120, 0xaa, 0xbb, 0xcc, 0xdd, 0, 1, 0,
-        0,
+        0x11, 0x22, 0x33, 0x44, 64, 0xff, 0xff, 0xfd, 0, 1, 0xff, 0xfe, 0, 0, 0, 120, 0xaa, 0xbb, 0xcc, 0xdd,
+        0, 1, 0, 0,
       ],
     );
   });
@@ -101,22 +105,64 @@ describe('sender report', () => {
 describe('receiver report parsing', () => {
   it('decodes a hand-built RR', () => {
     const rr = Buffer.from([
-      0x82, 201, 0x00, 0x0d, // V=2 RC=2, length 13 words
-      0xde, 0xad, 0xbe, 0xef, // reporter SSRC
+      0x82,
+      201,
+      0x00,
+      0x0d, // V=2 RC=2, length 13 words
+      0xde,
+      0xad,
+      0xbe,
+      0xef, // reporter SSRC
       // block 1
-      0x00, 0x00, 0x00, 0x01,
-      0x80, 0x00, 0x00, 0x05, // fraction 128/256, cumulative 5
-      0x00, 0x02, 0x10, 0x00, // extended highest seq: 2 cycles, 0x1000
-      0x00, 0x00, 0x01, 0x00, // jitter 256
-      0x12, 0x34, 0x56, 0x78, // LSR
-      0x00, 0x00, 0x80, 0x00, // DLSR 0.5 s
+      0x00,
+      0x00,
+      0x00,
+      0x01,
+      0x80,
+      0x00,
+      0x00,
+      0x05, // fraction 128/256, cumulative 5
+      0x00,
+      0x02,
+      0x10,
+      0x00, // extended highest seq: 2 cycles, 0x1000
+      0x00,
+      0x00,
+      0x01,
+      0x00, // jitter 256
+      0x12,
+      0x34,
+      0x56,
+      0x78, // LSR
+      0x00,
+      0x00,
+      0x80,
+      0x00, // DLSR 0.5 s
       // block 2: negative cumulative loss (duplicates)
-      0x00, 0x00, 0x00, 0x02,
-      0xff, 0xff, 0xff, 0xfe, // fraction 255, cumulative -2
-      0x00, 0x00, 0x00, 0x00,
-      0x00, 0x00, 0x00, 0x00,
-      0x00, 0x00, 0x00, 0x00,
-      0x00, 0x00, 0x00, 0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x02,
+      0xff,
+      0xff,
+      0xff,
+      0xfe, // fraction 255, cumulative -2
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
     ]);
     const [p, ...rest] = parseRtcpCompound(rr);
     assert.equal(rest.length, 0);
@@ -139,7 +185,10 @@ describe('receiver report parsing', () => {
   });
 
   it('clamps cumulative loss to 24 signed bits when building', () => {
-    const rr = buildReceiverReport(5, [{ ...block, cumulativeLost: 1e9 }, { ...block, cumulativeLost: -1e9 }]);
+    const rr = buildReceiverReport(5, [
+      { ...block, cumulativeLost: 1e9 },
+      { ...block, cumulativeLost: -1e9 },
+    ]);
     const [p] = parseRtcpCompound(rr);
     assert.ok(p.type === 'rr');
     assert.equal(p.reports[0].cumulativeLost, 0x7fffff);
@@ -179,7 +228,13 @@ describe('SDES, BYE, APP', () => {
         reports: [block],
       }),
       buildSdes([
-        { ssrc: 7, items: [{ type: 1, value: 'rivulet@host' }, { type: 6, value: 'Rivulet ✓' }] },
+        {
+          ssrc: 7,
+          items: [
+            { type: 1, value: 'rivulet@host' },
+            { type: 6, value: 'Rivulet ✓' },
+          ],
+        },
         { ssrc: 8, items: [{ type: 8, prefix: 'x', value: 'y' }] },
       ]),
       buildApp({ ssrc: 7, subtype: 3, name: 'RIVU', data: Buffer.from([1, 2, 3, 4]) }),
@@ -199,7 +254,13 @@ describe('SDES, BYE, APP', () => {
     assert.deepEqual(sdes, {
       type: 'sdes',
       chunks: [
-        { ssrc: 7, items: [{ type: 1, value: 'rivulet@host' }, { type: 6, value: 'Rivulet ✓' }] },
+        {
+          ssrc: 7,
+          items: [
+            { type: 1, value: 'rivulet@host' },
+            { type: 6, value: 'Rivulet ✓' },
+          ],
+        },
         { ssrc: 8, items: [{ type: 8, prefix: 'x', value: 'y' }] },
       ],
     });
@@ -222,7 +283,13 @@ describe('SDES, BYE, APP', () => {
 describe('parser robustness', () => {
   it('stops at the first inconsistent packet and keeps the ones before', () => {
     const good = buildReceiverReport(1);
-    const truncated = buildSenderReport({ ssrc: 2, ntpTime: { sec: 0, frac: 0 }, rtpTimestamp: 0, packetCount: 0, octetCount: 0 }).subarray(0, 20);
+    const truncated = buildSenderReport({
+      ssrc: 2,
+      ntpTime: { sec: 0, frac: 0 },
+      rtpTimestamp: 0,
+      packetCount: 0,
+      octetCount: 0,
+    }).subarray(0, 20);
     assert.equal(parseRtcpCompound(Buffer.concat([good, truncated])).length, 1);
     // RC claims a report block the length does not hold.
     const lying = Buffer.from(good);
@@ -305,7 +372,14 @@ describe('parser robustness', () => {
         fc.option(fc.string({ maxLength: 60 }), { nil: undefined }),
         (ssrc, sec, frac, rtpTimestamp, packetCount, octetCount, srBlocks, rrBlocks, cname, reason) => {
           const buf = compound(
-            buildSenderReport({ ssrc, ntpTime: { sec, frac }, rtpTimestamp, packetCount, octetCount, reports: srBlocks }),
+            buildSenderReport({
+              ssrc,
+              ntpTime: { sec, frac },
+              rtpTimestamp,
+              packetCount,
+              octetCount,
+              reports: srBlocks,
+            }),
             buildReceiverReport(ssrc, rrBlocks),
             buildSdesCname(ssrc, cname),
             buildBye(ssrc, reason),
@@ -313,7 +387,15 @@ describe('parser robustness', () => {
           const expected = (b: typeof srBlocks) =>
             b.map((x) => ({ ...x, fractionLost: x.fractionLostRaw / 256 }));
           const want: RtcpPacket[] = [
-            { type: 'sr', ssrc, ntpTime: { sec, frac }, rtpTimestamp, packetCount, octetCount, reports: expected(srBlocks) },
+            {
+              type: 'sr',
+              ssrc,
+              ntpTime: { sec, frac },
+              rtpTimestamp,
+              packetCount,
+              octetCount,
+              reports: expected(srBlocks),
+            },
             { type: 'rr', ssrc, reports: expected(rrBlocks) },
             { type: 'sdes', chunks: [{ ssrc, items: [{ type: 1, value: cname }] }] },
             reason ? { type: 'bye', ssrcs: [ssrc], reason } : { type: 'bye', ssrcs: [ssrc] },

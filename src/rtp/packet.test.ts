@@ -13,7 +13,12 @@ describe('writeRtpPacket', () => {
   it('writes the RFC 3550 fixed header followed by the parts', () => {
     const p = payloadOf(Buffer.from([1, 2]), Buffer.from([3]));
     p.marker = true;
-    const buf = writeRtpPacket(p, { payloadType: 96, sequence: 0x1234, timestamp: 0xdeadbeef, ssrc: 0x01020304 });
+    const buf = writeRtpPacket(p, {
+      payloadType: 96,
+      sequence: 0x1234,
+      timestamp: 0xdeadbeef,
+      ssrc: 0x01020304,
+    });
     assert.deepEqual(
       [...buf],
       [0x80, 0x80 | 96, 0x12, 0x34, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04, 1, 2, 3],
@@ -35,9 +40,15 @@ describe('writeRtpPacket', () => {
 
   it('rejects a length that does not match the parts and an invalid payload type', () => {
     const bad: RtpPayload = { parts: [Buffer.from([1])], length: 2, marker: false };
-    assert.throws(() => writeRtpPacket(bad, { payloadType: 96, sequence: 0, timestamp: 0, ssrc: 0 }), RangeError);
+    assert.throws(
+      () => writeRtpPacket(bad, { payloadType: 96, sequence: 0, timestamp: 0, ssrc: 0 }),
+      RangeError,
+    );
     const ok = payloadOf(Buffer.from([1]));
-    assert.throws(() => writeRtpPacket(ok, { payloadType: 128, sequence: 0, timestamp: 0, ssrc: 0 }), RangeError);
+    assert.throws(
+      () => writeRtpPacket(ok, { payloadType: 128, sequence: 0, timestamp: 0, ssrc: 0 }),
+      RangeError,
+    );
   });
 });
 
@@ -53,16 +64,25 @@ describe('readRtpHeader', () => {
         fc.uint8Array({ maxLength: 64 }),
         (payloadType, sequence, timestamp, ssrc, marker, bytes) => {
           const body = Buffer.from(bytes);
-          const buf = writeRtpPacket({ parts: [body], length: body.length, marker }, {
-            payloadType,
-            sequence,
-            timestamp,
-            ssrc,
-          });
+          const buf = writeRtpPacket(
+            { parts: [body], length: body.length, marker },
+            {
+              payloadType,
+              sequence,
+              timestamp,
+              ssrc,
+            },
+          );
           const h = readRtpHeader(buf);
           assert.ok(h);
           assert.deepEqual(
-            { payloadType: h.payloadType, sequence: h.sequence, timestamp: h.timestamp, ssrc: h.ssrc, marker: h.marker },
+            {
+              payloadType: h.payloadType,
+              sequence: h.sequence,
+              timestamp: h.timestamp,
+              ssrc: h.ssrc,
+              marker: h.marker,
+            },
             { payloadType, sequence, timestamp, ssrc, marker },
           );
           assert.equal(h.version, 2);
@@ -76,15 +96,38 @@ describe('readRtpHeader', () => {
   it('skips the CSRC list and header extension and strips padding', () => {
     const buf = Buffer.from([
       0x80 | 0x20 | 0x10 | 2, // V=2 P X CC=2
-      0x60, 0x00, 0x07,
-      0, 0, 0, 9,
-      0xaa, 0xbb, 0xcc, 0xdd,
-      0, 0, 0, 1, // CSRC 1
-      0, 0, 0, 2, // CSRC 2
-      0xbe, 0xde, 0x00, 0x01, // extension profile 0xBEDE, 1 word
-      0x11, 0x22, 0x33, 0x44,
-      0xf0, 0xf1, // payload
-      0, 0, 3, // padding of 3
+      0x60,
+      0x00,
+      0x07,
+      0,
+      0,
+      0,
+      9,
+      0xaa,
+      0xbb,
+      0xcc,
+      0xdd,
+      0,
+      0,
+      0,
+      1, // CSRC 1
+      0,
+      0,
+      0,
+      2, // CSRC 2
+      0xbe,
+      0xde,
+      0x00,
+      0x01, // extension profile 0xBEDE, 1 word
+      0x11,
+      0x22,
+      0x33,
+      0x44,
+      0xf0,
+      0xf1, // payload
+      0,
+      0,
+      3, // padding of 3
     ]);
     const h = readRtpHeader(buf);
     assert.ok(h);

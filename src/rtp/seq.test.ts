@@ -36,9 +36,13 @@ describe('timestamps', () => {
 
   it('tsDiff inverts tsAdd', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), (t, d) => {
-        assert.equal(tsDiff(tsAdd(t, d), t), d);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+        (t, d) => {
+          assert.equal(tsDiff(tsAdd(t, d), t), d);
+        },
+      ),
     );
   });
 });

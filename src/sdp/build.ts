@@ -60,6 +60,6 @@ export function buildSdp(desc: StreamDescription, opts: BuildSdpOptions): string
       { value: `tool:${opts.tool ?? 'Rivulet'}` },
     ],
     media,
-  } as SessionDescription;
+  };
   return write(sdp);
 }

@@ -160,6 +160,7 @@ export class FilePlayer extends EventEmitter<{ end: []; error: [Error] }> {
   close(reason?: string): void {
     if (this.#state !== 'ended') this.#bye(reason);
     this.#stop('ended');
+    this.#reader.close().catch((e: unknown) => this.#log.debug({ err: (e as Error).message }, 'closing the movie failed'));
   }
 
   #stop(state: State): void {

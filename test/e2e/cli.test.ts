@@ -25,8 +25,8 @@ function serve(args: string[]): { child: ChildProcess; out: () => string; port: 
       const m = /listening for RTSP on port (\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${out}`)));
   });
   return { child, out: () => out, port };
@@ -44,7 +44,8 @@ describe('rivulet serve (command line)', () => {
   it('serves the bundled sample, logs the port, and exits 0 with RTCP BYE on SIGTERM', async () => {
     const s = serve(['--rtsp-port', '0', '--bind', '127.0.0.1', '--media-dir', 'media']);
     const port = await s.port;
-    assert.match(s.out(), new RegExp(`rtsp://[^\\s]+:${port}/sample\\.mp4`), 'prints a URL to open');
+    const urlRe = new RegExp(`rtsp://[^\\s]+:${port}/sample\\.mp4`);
+    assert.ok(await until(() => urlRe.test(s.out()), 5000), `prints a URL to open:\n${s.out()}`);
     const probe = await ffprobe(`rtsp://127.0.0.1:${port}/sample.mp4`, ['-rtsp_transport', 'tcp']);
     assert.deepEqual(probe.streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
 

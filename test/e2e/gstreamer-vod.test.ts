@@ -22,7 +22,7 @@ describe('GStreamer rtspsrc VOD', () => {
     it(`decodes 100 H.264 video buffers with protocols=${protocols}`, async () => {
       const r = await run(
         'gst-launch-1.0',
-        ['-q', 'rtspsrc', `location=${srv.url('h264-aac-faststart.mp4')}`, `protocols=${protocols}`, 'latency=200', '!', 'rtph264depay', '!', 'h264parse', '!', 'avdec_h264', '!', 'videoconvert', '!', 'fakesink', 'num-buffers=100', 'silent=false', '-v'],
+        ['rtspsrc', `location=${srv.url('h264-aac-faststart.mp4')}`, `protocols=${protocols}`, 'latency=200', '!', 'rtph264depay', '!', 'h264parse', '!', 'avdec_h264', '!', 'videoconvert', '!', 'fakesink', 'num-buffers=100', 'silent=false', '-v'],
         { timeoutMs: 60_000, env: { ...process.env, GST_DEBUG: '0' } },
       );
       assert.equal(r.timedOut, false, 'gst-launch should stop after 100 buffers');
@@ -36,7 +36,7 @@ describe('GStreamer rtspsrc VOD', () => {
   it('decodes H.265 video over TCP', async () => {
     const r = await run(
       'gst-launch-1.0',
-      ['-q', 'rtspsrc', `location=${srv.url('h265-aac.mp4')}`, 'protocols=tcp', '!', 'rtph265depay', '!', 'h265parse', '!', 'avdec_h265', '!', 'fakesink', 'num-buffers=50', 'silent=false', '-v'],
+      ['rtspsrc', `location=${srv.url('h265-aac.mp4')}`, 'protocols=tcp', '!', 'rtph265depay', '!', 'h265parse', '!', 'avdec_h265', '!', 'fakesink', 'num-buffers=50', 'silent=false', '-v'],
       { timeoutMs: 60_000 },
     );
     assert.equal(r.code, 0, r.stderr.slice(-2000));

@@ -150,7 +150,7 @@ describe('RTSP protocol (raw socket)', () => {
     const play = await c.request('PLAY', srv.url(MOVIE), { Session: sid, Range: 'npt=0-' });
     assert.equal(play.status, 200);
     assert.match(play.headers.get('range')!, /^npt=0\.000-10\.0\d\d$/);
-    const info = play.headers.get('rtp-info')!.split(',').map((e) => Object.fromEntries(e.split(';').map((kv) => kv.split('=', 2)))) as Record<string, string>[];
+    const info = play.headers.get('rtp-info')!.split(',').map((e) => Object.fromEntries(e.split(';').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))) as Record<string, string>[];
     assert.equal(info.length, 2);
     assert.equal(info[0].url, `${srv.url(MOVIE)}/trackID=1`);
     await until(() => c.frames.filter((f) => f.channel === 0).length > 30 && c.frames.some((f) => f.channel === 2));

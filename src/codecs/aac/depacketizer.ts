@@ -39,6 +39,9 @@ export class AacDepacketizer implements Depacketizer<AacAccessUnit> {
   #fragSize = 0;
   #fragHave = 0;
   #fragTimestamp = 0;
+  /** Timestamp of a fragmented AU already given up on: its remaining fragments are skipped
+   * quietly instead of being counted as further losses. */
+  #discardTimestamp: number | null = null;
   #dropped = 0;
 
   constructor(options: AacDepacketizerOptions = {}) {
@@ -47,7 +50,8 @@ export class AacDepacketizer implements Depacketizer<AacAccessUnit> {
     this.#indexLength = options.indexLength ?? 3;
     this.#indexDeltaLength = options.indexDeltaLength ?? 3;
     for (const n of [this.#sizeLength, this.#indexLength, this.#indexDeltaLength]) {
-      if (!Number.isInteger(n) || n < 0 || n > 16) throw new RangeError('AU-header field lengths must be 0..16');
+      if (!Number.isInteger(n) || n < 0 || n > 16)
+        throw new RangeError('AU-header field lengths must be 0..16');
     }
     if (this.#sizeLength === 0) throw new RangeError('sizeLength must be > 0');
   }
@@ -101,6 +105,7 @@ export class AacDepacketizer implements Depacketizer<AacAccessUnit> {
     }
     if (sizes.length === 0) return NONE;
     if (sizes.length === 1 && sizes[0] > available) {
+      if (info.timestamp === this.#discardTimestamp) return NONE;
       // The first fragment of an AU larger than the packet; a marker here means it was truncated.
       if (info.marker) {
         this.#dropped++;
@@ -112,6 +117,7 @@ export class AacDepacketizer implements Depacketizer<AacAccessUnit> {
       this.#fragTimestamp = info.timestamp;
       return NONE;
     }
+    this.#discardTimestamp = null;
     const out: AacAccessUnit[] = [];
     let p = dataStart;
     for (let k = 0; k < sizes.length; k++) {
@@ -138,6 +144,7 @@ export class AacDepacketizer implements Depacketizer<AacAccessUnit> {
     this.#fragSize = 0;
     this.#fragHave = 0;
     this.#expectedSeq = -1;
+    this.#discardTimestamp = null;
   }
 
   #continueFrag(data: Buffer, marker: boolean): readonly AacAccessUnit[] {
@@ -147,7 +154,9 @@ export class AacDepacketizer implements Depacketizer<AacAccessUnit> {
     this.#fragHave += data.length;
     if (this.#fragHave < this.#fragSize && !marker) return NONE;
     const complete = this.#fragHave === this.#fragSize;
-    const unit = complete ? { timestamp: this.#fragTimestamp, data: Buffer.concat(frag, this.#fragSize) } : null;
+    const unit = complete
+      ? { timestamp: this.#fragTimestamp, data: Buffer.concat(frag, this.#fragSize) }
+      : null;
     if (!complete) this.#dropped++;
     this.#frag = null;
     this.#fragHave = 0;
@@ -156,6 +165,7 @@ export class AacDepacketizer implements Depacketizer<AacAccessUnit> {
 
   #dropFrag(): void {
     if (!this.#frag) return;
+    this.#discardTimestamp = this.#fragTimestamp;
     this.#frag = null;
     this.#fragHave = 0;
     this.#dropped++;

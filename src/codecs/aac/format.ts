@@ -34,7 +34,9 @@ export function aacFormat(options: AacFormatOptions): FormatDescription {
 }
 
 /** Sampling rates by samplingFrequencyIndex (ISO/IEC 14496-3 Table 1.18); 13-14 reserved. */
-const SAMPLE_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+const SAMPLE_RATES = [
+  96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
+];
 
 export interface AudioSpecificConfig {
   /** audioObjectType: 2 = AAC LC, 5 = SBR (HE-AAC), 29 = PS (HE-AAC v2) ... */

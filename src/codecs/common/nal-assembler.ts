@@ -110,7 +110,9 @@ export class NalAssembler {
   #finish(): NalAccessUnit | null {
     if (this.#fu) this.#dropFu();
     const au: NalAccessUnit | null =
-      this.#nalus.length > 0 ? { timestamp: this.#timestamp, nalus: this.#nalus, damaged: this.#damaged } : null;
+      this.#nalus.length > 0
+        ? { timestamp: this.#timestamp, nalus: this.#nalus, damaged: this.#damaged }
+        : null;
     this.#active = false;
     this.#nalus = [];
     this.#damaged = false;

@@ -21,12 +21,18 @@ describe('splitAnnexB', () => {
 
   it('round-trips NAL units without start-code emulation', () => {
     // Bytes 1..255 cannot form 00 00 0x, which emulation prevention would rule out anyway.
-    const nalArb = fc.uint8Array({ minLength: 1, maxLength: 50 }).map((a) => Buffer.from(a.map((x) => x || 1)));
+    const nalArb = fc
+      .uint8Array({ minLength: 1, maxLength: 50 })
+      .map((a) => Buffer.from(a.map((x) => x || 1)));
     fc.assert(
-      fc.property(fc.array(nalArb, { maxLength: 6 }), fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), (nalus, four) => {
-        const stream = Buffer.concat(nalus.flatMap((n, i) => [hex(four[i] ? '00000001' : '000001'), n]));
-        assert.deepEqual(splitAnnexB(stream), nalus);
-      }),
+      fc.property(
+        fc.array(nalArb, { maxLength: 6 }),
+        fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }),
+        (nalus, four) => {
+          const stream = Buffer.concat(nalus.flatMap((n, i) => [hex(four[i] ? '00000001' : '000001'), n]));
+          assert.deepEqual(splitAnnexB(stream), nalus);
+        },
+      ),
     );
   });
 });
@@ -50,9 +56,13 @@ describe('splitLengthPrefixed', () => {
     assert.deepEqual(splitLengthPrefixed(hex('00 00 00'), 4), []);
     assert.deepEqual(splitLengthPrefixed(hex('00 00 00 02 41 01'), 2), [hex('41 01')]); // empty NAL skipped
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 40 }), fc.constantFrom(1 as const, 2 as const, 4 as const), (b, n) => {
-        for (const nal of splitLengthPrefixed(Buffer.from(b), n)) assert.ok(nal.length > 0);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 40 }),
+        fc.constantFrom(1 as const, 2 as const, 4 as const),
+        (b, n) => {
+          for (const nal of splitLengthPrefixed(Buffer.from(b), n)) assert.ok(nal.length > 0);
+        },
+      ),
     );
   });
 

@@ -12,7 +12,9 @@ export const MAX_MAX_PAYLOAD_SIZE = 0xffff - 12;
  * media after the format's own headers. */
 export function checkMaxPayloadSize(value: number, min: number): number {
   if (!Number.isInteger(value) || value < min || value > MAX_MAX_PAYLOAD_SIZE) {
-    throw new RangeError(`maxPayloadSize must be an integer in [${min}, ${MAX_MAX_PAYLOAD_SIZE}], got ${value}`);
+    throw new RangeError(
+      `maxPayloadSize must be an integer in [${min}, ${MAX_MAX_PAYLOAD_SIZE}], got ${value}`,
+    );
   }
   return value;
 }

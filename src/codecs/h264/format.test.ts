@@ -50,6 +50,7 @@ describe('parseAvcDecoderConfig', () => {
   });
 
   it('returns null for every truncation', () => {
-    for (let n = 0; n < avcC.length; n++) assert.equal(parseAvcDecoderConfig(avcC.subarray(0, n)), null, `length ${n}`);
+    for (let n = 0; n < avcC.length; n++)
+      assert.equal(parseAvcDecoderConfig(avcC.subarray(0, n)), null, `length ${n}`);
   });
 });

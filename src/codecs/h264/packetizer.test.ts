@@ -16,7 +16,11 @@ function nal(header: number, size: number): Buffer {
 
 function assertWellFormed(payloads: readonly RtpPayload[], max: number): void {
   payloads.forEach((p, i) => {
-    assert.equal(p.length, p.parts.reduce((n, x) => n + x.length, 0), 'length matches parts');
+    assert.equal(
+      p.length,
+      p.parts.reduce((n, x) => n + x.length, 0),
+      'length matches parts',
+    );
     assert.ok(p.length <= max, `payload ${i} is ${p.length} > ${max}`);
     assert.equal(p.marker, i === payloads.length - 1, `marker only on the last payload (${i})`);
   });
@@ -53,7 +57,9 @@ describe('H264Packetizer', () => {
   });
 
   it('keeps F and NRI of the fragmented NAL unit in the FU indicator', () => {
-    const out = new H264Packetizer({ maxPayloadSize: 100 }).packetize(lengthPrefixed([nal(0x80 | 0x41, 150)]));
+    const out = new H264Packetizer({ maxPayloadSize: 100 }).packetize(
+      lengthPrefixed([nal(0x80 | 0x41, 150)]),
+    );
     const [first, last] = out.map(payloadBytes);
     assert.equal(first[0], 0x80 | 0x40 | 28); // F=1, NRI=2
     assert.equal(first[1], 0x80 | 1);
@@ -95,7 +101,9 @@ describe('H264Packetizer', () => {
   it('honours 1- and 2-byte NAL length prefixes', () => {
     const n = [nal(0x67, 20), nal(0x65, 200)];
     for (const size of [1, 2] as const) {
-      const out = new H264Packetizer({ nalLengthSize: size, aggregate: false }).packetize(lengthPrefixed(n, size));
+      const out = new H264Packetizer({ nalLengthSize: size, aggregate: false }).packetize(
+        lengthPrefixed(n, size),
+      );
       assert.deepEqual(out.map(payloadBytes), n);
     }
   });
@@ -200,9 +208,14 @@ describe('H264Depacketizer', () => {
   it('never throws on random payloads', () => {
     const d = new H264Depacketizer();
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 60 }), fc.boolean(), fc.integer({ min: 0, max: 3 }), (bytes, m, ts) => {
-        d.push(Buffer.from(bytes), { timestamp: ts, marker: m, sequence: ts });
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 60 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 3 }),
+        (bytes, m, ts) => {
+          d.push(Buffer.from(bytes), { timestamp: ts, marker: m, sequence: ts });
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -54,6 +54,7 @@ describe('parseHevcDecoderConfig', () => {
   });
 
   it('returns null for every truncation', () => {
-    for (let n = 0; n < hvcC.length; n++) assert.equal(parseHevcDecoderConfig(hvcC.subarray(0, n)), null, `length ${n}`);
+    for (let n = 0; n < hvcC.length; n++)
+      assert.equal(parseHevcDecoderConfig(hvcC.subarray(0, n)), null, `length ${n}`);
   });
 });

@@ -20,7 +20,10 @@ function nal(type: number, size: number, layerId = 0, tid = 1): Buffer {
 
 function assertWellFormed(payloads: readonly RtpPayload[], max: number): void {
   payloads.forEach((p, i) => {
-    assert.equal(p.length, p.parts.reduce((n, x) => n + x.length, 0));
+    assert.equal(
+      p.length,
+      p.parts.reduce((n, x) => n + x.length, 0),
+    );
     assert.ok(p.length <= max, `payload ${i} is ${p.length} > ${max}`);
     assert.equal(p.marker, i === payloads.length - 1);
   });
@@ -39,7 +42,10 @@ describe('H265Packetizer', () => {
     assert.deepEqual([...idr.subarray(0, 2)], [0x26, 0x01]);
     const out = new H265Packetizer({ maxPayloadSize: 1000 }).packetize(lengthPrefixed([idr]));
     // 2498 body bytes over fragments of at most 997 → 3 fragments: 833, 833, 832.
-    assert.deepEqual(out.map((p) => p.length), [836, 836, 835]);
+    assert.deepEqual(
+      out.map((p) => p.length),
+      [836, 836, 835],
+    );
     const bytes = out.map(payloadBytes);
     assert.deepEqual(
       bytes.map((b) => [...b.subarray(0, 3)]),
@@ -56,7 +62,9 @@ describe('H265Packetizer', () => {
   it('keeps F, LayerId and TID in the FU payload header', () => {
     const n = nal(1, 300, 37, 5);
     n[0] |= 0x80;
-    const [first] = new H265Packetizer({ maxPayloadSize: 100 }).packetize(lengthPrefixed([n])).map(payloadBytes);
+    const [first] = new H265Packetizer({ maxPayloadSize: 100 })
+      .packetize(lengthPrefixed([n]))
+      .map(payloadBytes);
     const [h0, h1] = header(49, 37, 5, 1);
     assert.deepEqual([...first.subarray(0, 3)], [h0, h1, 0x80 | 1]);
   });
@@ -148,9 +156,14 @@ describe('H265Depacketizer', () => {
   it('never throws on random payloads', () => {
     const d = new H265Depacketizer();
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 60 }), fc.boolean(), fc.integer({ min: 0, max: 3 }), (bytes, m, ts) => {
-        d.push(Buffer.from(bytes), { timestamp: ts, marker: m, sequence: ts * 2 });
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 60 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 3 }),
+        (bytes, m, ts) => {
+          d.push(Buffer.from(bytes), { timestamp: ts, marker: m, sequence: ts * 2 });
+        },
+      ),
       { numRuns: 2000 },
     );
   });

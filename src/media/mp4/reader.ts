@@ -35,7 +35,7 @@ export interface FileType {
   compatibleBrands: string[];
 }
 
-interface MovieContext {
+export interface MovieContext {
   /** QuickTime rules apply to sound sample description versions 1 and 2. */
   quickTime: boolean;
 }
@@ -65,7 +65,7 @@ export async function openMovie(path: string): Promise<Mp4Movie> {
       tracks: parsed.tracks,
       size: st.size,
       mtimeMs: st.mtimeMs,
-      skippedTracks: parsed.skippedTracks,
+      skippedTracks: Object.freeze(parsed.skippedTracks) as ParsedMoov['skippedTracks'],
       fragmented: parsed.fragmented,
     });
   } finally {

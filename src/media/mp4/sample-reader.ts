@@ -24,6 +24,8 @@ class FileSampleReader implements SampleReader {
    * window moves on (a packetizer may still be holding them). */
   #window: Buffer = Buffer.alloc(0);
   #windowStart = 0;
+  /** File size as last seen; 0 until the file is opened. */
+  #fileSize = 0;
   readonly #inflight = new Set<Promise<unknown>>();
 
   constructor(path: string, readAhead: number) {
@@ -69,7 +71,12 @@ class FileSampleReader implements SampleReader {
     if (rel >= 0 && rel + size <= this.#window.length) return this.#window.subarray(rel, rel + size);
 
     const fh = await this.#open();
-    const length = Math.max(size, this.#readAhead);
+    // Checked against the file size before allocating, so a corrupt index claiming a gigabyte
+    // sample, or a truncated file, costs a stat instead of a huge buffer. The size is refreshed
+    // once in case the file grew since it was opened.
+    if (offset + size > this.#fileSize) this.#fileSize = (await fh.stat()).size;
+    if (offset + size > this.#fileSize) throw new Mp4Error(`sample ${index} beyond end of file`);
+    const length = Math.max(size, Math.min(this.#readAhead, this.#fileSize - offset));
     const buf = Buffer.allocUnsafe(length);
     let got = 0;
     while (got < length) {
@@ -79,7 +86,7 @@ class FileSampleReader implements SampleReader {
     }
     if (got < size) throw new Mp4Error(`sample ${index} beyond end of file`);
     // An oversized sample is not worth keeping as the window: the next sample starts past it.
-    if (size < length) {
+    if (size < got) {
       this.#window = buf.subarray(0, got);
       this.#windowStart = offset;
     }
@@ -88,7 +95,15 @@ class FileSampleReader implements SampleReader {
 
   #open(): Promise<FileHandle> {
     if (!this.#handle) {
-      const p = open(this.#path, 'r');
+      const p = open(this.#path, 'r').then(async (fh) => {
+        try {
+          this.#fileSize = (await fh.stat()).size;
+        } catch (e) {
+          await fh.close();
+          throw e;
+        }
+        return fh;
+      });
       // A failed open is retried on the next read rather than cached as a permanent failure.
       p.catch(() => {
         if (this.#handle === p) this.#handle = undefined;

@@ -52,7 +52,8 @@ export interface Mp4Track {
   sample(index: number): SampleInfo;
   /** Index of the last sample whose decode time is <= dts (0 if dts precedes the first). */
   sampleAtDts(dts: number): number;
-  /** Index of the last sync sample at or before `index`. */
+  /** Index of the last sync sample at or before `index`; 0 when none precedes it (start from the
+   * beginning). Throws RangeError outside [0, sampleCount). */
   syncAtOrBefore(index: number): number;
 }
 

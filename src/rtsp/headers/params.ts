@@ -29,10 +29,3 @@ export function unquote(value: string): string {
     return value.slice(1, -1).replace(/\\(.)/g, '$1');
   return value;
 }
-
-/** `name=value` → [lower-cased name, trimmed value]; `name` alone → [lower-cased name, undefined]. */
-export function splitParam(param: string): [string, string | undefined] {
-  const eq = param.indexOf('=');
-  if (eq === -1) return [param.trim().toLowerCase(), undefined];
-  return [param.slice(0, eq).trim().toLowerCase(), param.slice(eq + 1).trim()];
-}

@@ -12,12 +12,21 @@ export function u16(...values: number[]): Buffer {
 }
 
 export function u32(...values: number[]): Buffer {
+  return u32List(values);
+}
+
+/** Like u32 for long tables, which would overflow the stack as spread arguments. */
+export function u32List(values: readonly number[]): Buffer {
   const b = Buffer.alloc(values.length * 4);
   values.forEach((v, i) => b.writeUInt32BE(v >>> 0, i * 4));
   return b;
 }
 
 export function u64(...values: number[]): Buffer {
+  return u64List(values);
+}
+
+export function u64List(values: readonly number[]): Buffer {
   const b = Buffer.alloc(values.length * 8);
   values.forEach((v, i) => b.writeBigUInt64BE(BigInt(v), i * 8));
   return b;
@@ -109,7 +118,7 @@ function audioEntry(codec: string, version: number, channels: number, rate: numb
 function sizesBox(t: SynthTrack, count: number): Buffer {
   if (!t.sizes) return fullBox('stsz', 0, 0, u32(t.constant?.size ?? 0, count));
   const fieldSize = t.stz2FieldSize;
-  if (!fieldSize) return fullBox('stsz', 0, 0, u32(0, t.sizes.length), u32(...t.sizes));
+  if (!fieldSize) return fullBox('stsz', 0, 0, u32(0, t.sizes.length), u32List(t.sizes));
   let packed: Buffer;
   if (fieldSize === 16) packed = u16(...t.sizes);
   else if (fieldSize === 8) packed = Buffer.from(t.sizes);
@@ -144,10 +153,10 @@ export function trak(t: SynthTrack): Buffer {
   children.push([t.stz2FieldSize ? 'stz2' : 'stsz', sizesBox(t, count)]);
   children.push(
     t.co64
-      ? ['co64', fullBox('co64', 0, 0, u32(t.chunkOffsets.length), u64(...t.chunkOffsets))]
-      : ['stco', fullBox('stco', 0, 0, u32(t.chunkOffsets.length), u32(...t.chunkOffsets))],
+      ? ['co64', fullBox('co64', 0, 0, u32(t.chunkOffsets.length), u64List(t.chunkOffsets))]
+      : ['stco', fullBox('stco', 0, 0, u32(t.chunkOffsets.length), u32List(t.chunkOffsets))],
   );
-  if (t.stss) children.push(['stss', fullBox('stss', 0, 0, u32(t.stss.length), u32(...t.stss))]);
+  if (t.stss) children.push(['stss', fullBox('stss', 0, 0, u32(t.stss.length), u32List(t.stss))]);
   const stbl = box('stbl', ...children.filter(([type]) => !omit.has(type)).map(([, b]) => b));
   const duration = stts.reduce((sum, [c, d]) => sum + c * d, 0);
   const timescale = t.timescale ?? 90000;
