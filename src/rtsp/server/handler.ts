@@ -66,6 +66,10 @@ export class RtspHandler implements RequestHandler {
   }
 
   async handle(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse> {
+    if (req.version.startsWith('HTTP/')) {
+      // The parser hands over the rest of an HTTP connection raw (for tunnelling, not served yet).
+      throw new RtspError(505, `HTTP ${req.method} is not served on the RTSP port`, true);
+    }
     if (!req.headers.has('cseq')) throw new RtspError(400, 'request has no CSeq header');
     if (req.version !== 'RTSP/1.0') throw new RtspError(505, `protocol ${req.version} is not supported`);
     if (this.refusing) throw new RtspError(503, 'server is shutting down');
