@@ -106,16 +106,32 @@ interface ReaderResult {
   [k: string]: unknown;
 }
 
-async function readers(url: string, n: number, transport: string, pid: number): Promise<ReaderResult> {
+async function readers(url: string, n: number, transport: string, pid: number): Promise<ReaderResult | string> {
+  const limitS = n / 100 + 5 + WINDOW + 120;
   const r = await run(process.execPath, [READERS, '--url', url, '--n', String(n), '--transport', transport, '--ramp', '100', '--settle', '5', '--window', String(WINDOW), '--pid', String(pid), '--json'], {
-    timeoutMs: (n / 100 + 5 + WINDOW + 60) * 1000,
+    timeoutMs: limitS * 1000,
   });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as ReaderResult;
   } catch {
-    throw new Error(`reader failed: ${r.stderr.slice(-2000)} ${r.stdout.slice(-2000)}`);
+    return r.timedOut ? `reader gave no result within ${limitS} s` : `reader failed: ${(r.stderr + r.stdout).trim().slice(-300)}`;
   }
+}
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+async function stop(c: ChildProcess): Promise<void> {
+  if (c.exitCode === null) {
+    c.kill('SIGTERM');
+    const t = setTimeout(() => c.kill('SIGKILL'), 5000);
+    await new Promise((r) => c.once('exit', r));
+    clearTimeout(t);
+  }
+  live.delete(c);
 }
 
 function rssMiB(pid: number): number {
@@ -134,31 +150,35 @@ async function main(): Promise<void> {
   for (const transport of TRANSPORTS) {
     for (const n of NS) {
       const riv = await startRivulet(dir);
+      live.add(riv.child);
       await sleep(1000);
       const idle = rssMiB(riv.child.pid!);
       const mine = await readers(`rtsp://127.0.0.1:${riv.port}/clip.mp4`, n, transport, riv.child.pid!);
-      riv.child.kill('SIGTERM');
-      await new Promise((r) => riv.child.once('exit', r));
-      console.log(JSON.stringify({ server: 'rivulet', n, transport, idle_rss_MiB: +idle.toFixed(1), ...mine }));
-      let peer: ReaderResult | undefined;
+      await stop(riv.child);
+      console.log(JSON.stringify({ server: 'rivulet', n, transport, idle_rss_MiB: +idle.toFixed(1), ...(typeof mine === 'string' ? { error: mine } : mine) }));
+      let peer: ReaderResult | string | undefined;
       if (!values['no-peer']) {
         const p = await startPeer(dir);
+        live.add(p.child);
         peer = await readers(`rtsp://127.0.0.1:${p.port}/file`, n, transport, p.child.pid!);
-        p.child.kill('SIGTERM');
-        await new Promise((r) => p.child.once('exit', r));
-        console.log(JSON.stringify({ server: 'gst-rtsp-server', n, transport, ...peer }));
+        await stop(p.child);
+        console.log(JSON.stringify({ server: 'gst-rtsp-server', n, transport, ...(typeof peer === 'string' ? { error: peer } : peer) }));
       }
-      rows.push([
-        String(n),
-        transport,
-        mine.server_cpu_pct.toFixed(1),
-        `${mine.server_rss_MiB.toFixed(1)} (idle ${idle.toFixed(1)})`,
-        `${mine.lost} / ${mine.sessions_with_loss} sess`,
-        peer ? peer.server_cpu_pct.toFixed(1) : '-',
-        peer ? peer.server_rss_MiB.toFixed(1) : '-',
-        peer ? `${peer.lost} / ${peer.sessions_with_loss} sess` : '-',
-        peer && peer.server_cpu_pct > 0 ? (mine.server_cpu_pct / peer.server_cpu_pct).toFixed(2) : '-',
-      ]);
+      const cols = (r: ReaderResult | string | undefined, extra = ''): string[] =>
+        r === undefined
+          ? ['-', '-', '-']
+          : typeof r === 'string'
+            ? ['failed', '-', r.slice(0, 40)]
+            : [
+                r.server_cpu_pct.toFixed(1),
+                `${r.server_rss_MiB.toFixed(1)}${extra}`,
+                `${r.lost} lost, ${r.sessions_with_loss} sess, ${Number(r.failed ?? 0)} failed`,
+              ];
+      const ratio =
+        typeof mine !== 'string' && peer && typeof peer !== 'string' && peer.server_cpu_pct > 0
+          ? (mine.server_cpu_pct / peer.server_cpu_pct).toFixed(2)
+          : '-';
+      rows.push([String(n), transport, ...cols(mine, ` (idle ${idle.toFixed(1)})`), ...cols(peer), ratio]);
     }
   }
   const head = ['N', 'transport', 'rivulet CPU %', 'rivulet RSS MiB', 'rivulet loss', 'peer CPU %', 'peer RSS MiB', 'peer loss', 'CPU ratio'];

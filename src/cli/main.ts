@@ -69,6 +69,8 @@ async function serve(argv: string[]): Promise<number> {
   if (values['media-dir']) flags.media = { dir: values['media-dir'] };
   const config = loadConfig({ configFile: values.config, sets: values.set, flags });
   const log = createLogger({ level: config.log.level, format: config.log.format });
+  // A fault in one session must not take every viewer down with it: log it loudly instead.
+  process.on('unhandledRejection', (e) => log.error({ err: (e as Error)?.stack ?? String(e) }, 'unhandled rejection'));
   const server = new RivuletServer({ config, log });
   let addrs;
   try {

@@ -47,7 +47,7 @@ export const vodSchema = z
     /** Seconds of media sent ahead of real time, so players have a small cushion. */
     sendAhead: z.number().min(0).max(10).default(0.25),
     /** Bytes read from disk at once per viewer (read-ahead window). */
-    readAhead: z.number().int().min(4096).max(16777216).default(262144),
+    readAhead: z.number().int().min(4096).max(16777216).default(65536),
   })
   .strict();
 

@@ -73,7 +73,8 @@ export class InvalidRangeError extends Error {
 const LOOKAHEAD_S = 1.0;
 const LOOKAHEAD_ITEMS = 256;
 
-export class FilePlayer extends EventEmitter<{ end: []; error: [Error] }> {
+/** Emits 'end' when the range or the file is done, or when the file cannot be read further. */
+export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
   readonly #lanes: Lane[];
   readonly #opts: Required<Omit<FilePlayerOptions, 'tracks' | 'reader' | 'pacer' | 'log' | 'duration'>>;
   readonly #reader: SampleReader;
@@ -263,7 +264,7 @@ export class FilePlayer extends EventEmitter<{ end: []; error: [Error] }> {
           this.#log.warn({ err: (e as Error).message }, 'reading the movie failed; ending the stream');
           this.#bye('read error');
           this.#stop('ended');
-          this.emit('error', e as Error);
+          this.emit('end', 'read error');
         }
       } finally {
         this.#filling = false;
@@ -298,7 +299,7 @@ export class FilePlayer extends EventEmitter<{ end: []; error: [Error] }> {
       this.#pausedAt = this.#end;
       this.#bye('end of stream');
       this.#stop('ended');
-      this.emit('end');
+      this.emit('end', 'end of stream');
       return;
     }
     this.#fill();

@@ -1,10 +1,18 @@
 /** Turns a parsed movie into a StreamDescription plus, per playable track, what the player needs
  * to packetize it. Tracks in codecs not streamed yet are left out with a reason. */
 import { basename } from 'node:path';
-import { AacPacketizer, aacFormat, H264Packetizer, h264Format, H265Packetizer, h265Format } from '../codecs/index.js';
+import {
+  AacPacketizer,
+  aacFormat,
+  H264Packetizer,
+  h264Format,
+  H265Packetizer,
+  h265Format,
+  parseAudioSpecificConfig,
+  parseAvcDecoderConfig,
+  parseHevcDecoderConfig,
+} from '../codecs/index.js';
 import type { Packetizer } from '../codecs/types.js';
-import type { NalLengthSize } from '../codecs/h264/index.js';
-import { parseAudioSpecificConfig, parseAvcC, parseHvcC } from '../media/mp4/avc.js';
 import type { Mp4Movie, Mp4Track } from '../media/mp4/types.js';
 import type { StreamDescription, Track } from '../stream/types.js';
 
@@ -48,7 +56,8 @@ function describeTrack(t: Mp4Track, payloadType: number): VodTrack | string {
     case 'avc1':
     case 'avc3': {
       if (!t.avcC) return 'H.264 track without avcC configuration';
-      const c = parseAvcC(t.avcC);
+      const c = parseAvcDecoderConfig(t.avcC);
+      if (!c) return 'unreadable avcC (H.264 configuration)';
       const secs = trackSeconds(t);
       return {
         kind: 'video',
@@ -61,13 +70,14 @@ function describeTrack(t: Mp4Track, payloadType: number): VodTrack | string {
           frameRate: secs > 0 ? t.sampleCount / secs : undefined,
           format: h264Format({ payloadType, sps: c.sps, pps: c.pps }),
         },
-        createPacketizer: (maxPayloadSize) => new H264Packetizer({ nalLengthSize: c.nalLengthSize as NalLengthSize, maxPayloadSize }),
+        createPacketizer: (maxPayloadSize) => new H264Packetizer({ nalLengthSize: c.nalLengthSize, maxPayloadSize }),
       };
     }
     case 'hvc1':
     case 'hev1': {
       if (!t.hvcC) return 'H.265 track without hvcC configuration';
-      const c = parseHvcC(t.hvcC);
+      const c = parseHevcDecoderConfig(t.hvcC);
+      if (!c) return 'unreadable hvcC (H.265 configuration)';
       const secs = trackSeconds(t);
       return {
         kind: 'video',
@@ -80,7 +90,7 @@ function describeTrack(t: Mp4Track, payloadType: number): VodTrack | string {
           frameRate: secs > 0 ? t.sampleCount / secs : undefined,
           format: h265Format({ payloadType, vps: c.vps, sps: c.sps, pps: c.pps }),
         },
-        createPacketizer: (maxPayloadSize) => new H265Packetizer({ nalLengthSize: c.nalLengthSize as NalLengthSize, maxPayloadSize }),
+        createPacketizer: (maxPayloadSize) => new H265Packetizer({ nalLengthSize: c.nalLengthSize, maxPayloadSize }),
       };
     }
     case 'mp4a': {
@@ -91,6 +101,7 @@ function describeTrack(t: Mp4Track, payloadType: number): VodTrack | string {
       }
       if (e.decoderSpecificInfo.length < 2) return 'AAC track without AudioSpecificConfig';
       const asc = parseAudioSpecificConfig(e.decoderSpecificInfo);
+      if (!asc) return 'unreadable AudioSpecificConfig';
       const sampleRate = asc.sampleRate || t.sampleRate || t.timescale;
       const channels = asc.channels || t.channels || 2;
       return {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fixture } from '../../../test/helpers/fixtures.js';
+import { openMovie } from '../../media/mp4/reader.js';
 import { h264Format, parseAvcDecoderConfig } from './format.js';
 
 // A real x264 constrained-baseline level 3.0 SPS and its PPS.
@@ -52,5 +54,57 @@ describe('parseAvcDecoderConfig', () => {
   it('returns null for every truncation', () => {
     for (let n = 0; n < avcC.length; n++)
       assert.equal(parseAvcDecoderConfig(avcC.subarray(0, n)), null, `length ${n}`);
+  });
+
+  it('reads a record with two SPS and a 2-byte length size', () => {
+    const rec = Buffer.from([1, 77, 0x40, 30, 0xfd, 0xe2, 0, 2, 0x67, 1, 0, 1, 0x67, 1, 0, 3, 0x68, 2, 3]);
+    const cfg = parseAvcDecoderConfig(rec)!;
+    assert.equal(cfg.nalLengthSize, 2);
+    assert.deepEqual(
+      cfg.sps.map((b) => [...b]),
+      [[0x67, 1], [0x67]],
+    );
+    assert.deepEqual(
+      cfg.pps.map((b) => [...b]),
+      [[0x68, 2, 3]],
+    );
+    assert.equal(cfg.profileIndication, 77);
+    assert.equal(cfg.profileCompatibility, 0x40);
+    assert.equal(cfg.levelIndication, 30);
+  });
+
+  it('ignores the High-profile fields after the PPS list', () => {
+    // chroma_format, bit depths and an empty SPS extension list, as x264 writes for High profile.
+    const high = Buffer.concat([avcC, Buffer.from([0xfc | 1, 0xf8, 0xf8, 0])]);
+    assert.deepEqual(parseAvcDecoderConfig(high), parseAvcDecoderConfig(avcC));
+  });
+
+  it('rejects other versions, 3-byte lengths and parameter sets running past the end', () => {
+    assert.equal(parseAvcDecoderConfig(Buffer.from([2, 66, 0, 30, 0xff, 0xe0, 0])), null, 'version 2');
+    assert.equal(parseAvcDecoderConfig(Buffer.from([1, 66, 0, 30, 0xfe, 0xe0, 0])), null, 'lengthSizeMinusOne 2');
+    assert.equal(parseAvcDecoderConfig(Buffer.from([1, 66, 0, 30, 0xff, 0xe1, 0, 10, 0x67])), null, 'SPS too long');
+  });
+
+  it('decodes the baseline fixture record', async () => {
+    const movie = await openMovie(await fixture('h264-aac-faststart.mp4'));
+    const cfg = parseAvcDecoderConfig(movie.tracks.find((t) => t.codec === 'avc1')!.avcC!)!;
+    assert.equal(cfg.nalLengthSize, 4);
+    assert.equal(cfg.profileIndication, 66);
+    assert.ok(cfg.levelIndication >= 10 && cfg.levelIndication <= 52);
+    assert.equal(cfg.sps.length, 1);
+    assert.equal(cfg.pps.length, 1);
+    assert.equal(cfg.sps[0][0] & 0x1f, 7);
+    assert.equal(cfg.pps[0][0] & 0x1f, 8);
+    assert.equal(cfg.sps[0][1], cfg.profileIndication, 'SPS profile_idc matches the record');
+    assert.equal(cfg.sps[0][2], cfg.profileCompatibility, 'SPS constraint flags match the record');
+    assert.equal(cfg.sps[0][3], cfg.levelIndication, 'SPS level_idc matches the record');
+  });
+
+  it('decodes the High profile fixture record', async () => {
+    const movie = await openMovie(await fixture('h264-high-bframes.mp4'));
+    const cfg = parseAvcDecoderConfig(movie.tracks.find((t) => t.codec === 'avc1')!.avcC!)!;
+    assert.equal(cfg.profileIndication, 100);
+    assert.equal(cfg.sps.length, 1);
+    assert.equal(cfg.pps.length, 1);
   });
 });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fixture } from '../../../test/helpers/fixtures.js';
+import { openMovie } from '../../media/mp4/reader.js';
 import { h265Format, parseHevcDecoderConfig } from './format.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/ /g, ''), 'hex');
@@ -56,5 +58,64 @@ describe('parseHevcDecoderConfig', () => {
   it('returns null for every truncation', () => {
     for (let n = 0; n < hvcC.length; n++)
       assert.equal(parseHevcDecoderConfig(hvcC.subarray(0, n)), null, `length ${n}`);
+  });
+
+  it('reads the profile space, tier and profile from the packed byte', () => {
+    const rec = Buffer.from(hvcC);
+    rec[1] = (2 << 6) | (1 << 5) | 4; // profile space 2, High tier, RExt (4)
+    rec[12] = 153; // level 5.1
+    const cfg = parseHevcDecoderConfig(rec)!;
+    assert.deepEqual(
+      [cfg.profileSpace, cfg.tierFlag, cfg.profileIdc, cfg.levelIdc],
+      [2, 1, 4, 153],
+    );
+  });
+
+  it('collects several NAL units of one array and arrays repeated for one type', () => {
+    const twoPps = Buffer.concat([
+      Buffer.from([0x80 | 34, 0, 2]),
+      Buffer.from([0, PPS.length]),
+      PPS,
+      Buffer.from([0, 2, 0x44, 0x01]),
+    ]);
+    const head = Buffer.from(fixed);
+    head[22] = 3;
+    const cfg = parseHevcDecoderConfig(Buffer.concat([head, array(33, SPS), twoPps, array(33, SPS)]))!;
+    assert.equal(cfg.vps.length, 0);
+    assert.deepEqual(cfg.sps, [SPS, SPS]);
+    assert.deepEqual(cfg.pps, [PPS, Buffer.from([0x44, 0x01])]);
+    assert.deepEqual(cfg.other, []);
+  });
+
+  it('reads the length size and accepts the pre-standard version 0', () => {
+    const rec = Buffer.from(hvcC);
+    rec[0] = 0;
+    rec[21] = 0xfc | 1; // lengthSizeMinusOne = 1
+    const cfg = parseHevcDecoderConfig(rec)!;
+    assert.equal(cfg.nalLengthSize, 2);
+    assert.deepEqual(cfg.sps, [SPS]);
+  });
+
+  it('rejects later versions and 3-byte lengths', () => {
+    const v2 = Buffer.from(hvcC);
+    v2[0] = 2;
+    assert.equal(parseHevcDecoderConfig(v2), null);
+    const len3 = Buffer.from(hvcC);
+    len3[21] = 0xfc | 2;
+    assert.equal(parseHevcDecoderConfig(len3), null);
+  });
+
+  it('splits the fixture parameter sets into VPS/SPS/PPS', async () => {
+    const movie = await openMovie(await fixture('h265-aac.mp4'));
+    const cfg = parseHevcDecoderConfig(movie.tracks.find((t) => t.codec === 'hvc1')!.hvcC!)!;
+    assert.equal(cfg.nalLengthSize, 4);
+    assert.equal(cfg.vps.length, 1);
+    assert.equal(cfg.sps.length, 1);
+    assert.equal(cfg.pps.length, 1);
+    assert.equal((cfg.vps[0][0] >> 1) & 0x3f, 32);
+    assert.equal((cfg.sps[0][0] >> 1) & 0x3f, 33);
+    assert.equal((cfg.pps[0][0] >> 1) & 0x3f, 34);
+    assert.equal(cfg.profileIdc, 1, 'Main profile');
+    assert.ok(cfg.levelIdc > 0);
   });
 });

@@ -46,9 +46,12 @@ const NAL_SPS = 33;
 const NAL_PPS = 34;
 
 /** Parses an HEVCDecoderConfigurationRecord (the hvcC box body, ISO/IEC 14496-15 §8.3.3). Returns
- * null when it is truncated or its length size is invalid. NAL units are views. */
+ * null when it is truncated, of an unknown version or its length size is invalid. NAL units are
+ * views. */
 export function parseHevcDecoderConfig(hvcC: Buffer): HevcDecoderConfig | null {
-  if (hvcC.length < HVCC_HEADER_SIZE || hvcC[0] !== 1) return null;
+  // configurationVersion is 1; muxers written before the spec was final wrote 0 with the same
+  // layout, and such files still play elsewhere.
+  if (hvcC.length < HVCC_HEADER_SIZE || hvcC[0] > 1) return null;
   const lengthSize = (hvcC[21] & 0x03) + 1;
   if (lengthSize === 3) return null;
   const config: HevcDecoderConfig = {

@@ -3,7 +3,7 @@
  * wherever the moov sits. Media bytes are read later through a `SampleReader`. */
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { inflateSync } from 'node:zlib';
-import { parseAudioSpecificConfig } from './avc.js';
+import { parseAudioSpecificConfig } from '../../codecs/aac/format.js';
 import {
   BOX_HEADER_MAX,
   BOX_HEADER_MIN,
@@ -368,13 +368,10 @@ const AAC_OBJECT_TYPES = new Set([0x40, 0x66, 0x67, 0x68]);
 function refineAudioFromEsds(info: SampleEntryInfo): void {
   const esds = info.esds;
   if (!esds || !AAC_OBJECT_TYPES.has(esds.objectTypeIndication) || esds.decoderSpecificInfo.length < 2) return;
-  try {
-    const asc = parseAudioSpecificConfig(esds.decoderSpecificInfo);
-    if (asc.channels) info.channels = asc.channels;
-    if (!info.sampleRate) info.sampleRate = asc.extensionSampleRate ?? asc.sampleRate;
-  } catch (e) {
-    if (!(e instanceof Mp4Error)) throw e;
-  }
+  const asc = parseAudioSpecificConfig(esds.decoderSpecificInfo);
+  if (!asc) return;
+  if (asc.channels) info.channels = asc.channels;
+  if (!info.sampleRate) info.sampleRate = asc.extensionSampleRate ?? asc.sampleRate;
 }
 
 function parseStts(buf: Buffer, h: BoxHeader): { sttsCounts: Uint32Array; sttsDeltas: Uint32Array } {

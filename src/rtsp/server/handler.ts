@@ -294,7 +294,7 @@ export class RtspHandler implements RequestHandler {
         maxPayloadSize: cfg.rtp.maxPayloadSize,
         rtcpInterval: cfg.rtp.rtcpInterval,
       });
-      s.player.on('end', () => s.log.debug({ session: s.id }, 'end of stream'));
+      s.player.on('end', (reason) => s.log.debug({ session: s.id, reason }, 'stream ended'));
     }
     const p = s.player;
     if (p.state === 'playing' && start === undefined && end === undefined) {

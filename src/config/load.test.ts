@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { ConfigError, loadConfig } from './load.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+let dir: string;
+let n = 0;
+
+/** Writes `text` to a fresh YAML file under the temp folder (optionally in a subfolder). */
+function yamlFile(text: string, sub = ''): string {
+  const folder = join(dir, sub);
+  mkdirSync(folder, { recursive: true });
+  const file = join(folder, `config-${++n}.yaml`);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** A RegExp matching `text` literally. */
+function literal(text: string): RegExp {
+  return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+}
+
+/** Asserts that loading throws a ConfigError whose message matches every pattern. */
+function assertConfigError(fn: () => unknown, ...patterns: RegExp[]): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
+    for (const p of patterns) assert.match(e.message, p);
+    return true;
+  });
+}
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rivulet-config-'));
+});
+
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('loadConfig defaults', () => {
+  it('gives the documented defaults with no file and no overrides', () => {
+    const cfg = loadConfig({ cwd: dir });
+    assert.deepEqual(cfg.rtsp.ports, [8554]);
+    assert.deepEqual(cfg.rtsp.bind, ['0.0.0.0', '::']);
+    assert.equal(cfg.rtsp.sessionTimeout, 60);
+    assert.equal(cfg.rtsp.serverHeader, 'Rivulet');
+    assert.equal(cfg.rtp.maxPayloadSize, 1400);
+    assert.equal(cfg.rtp.rtcpInterval, 5);
+    assert.equal(cfg.vod.sendAhead, 0.25);
+    assert.equal(cfg.log.level, 'info');
+    assert.equal(cfg.log.format, 'text');
+  });
+
+  it('resolves the default media folder to an absolute path under cwd', () => {
+    const cfg = loadConfig({ cwd: dir });
+    assert.ok(isAbsolute(cfg.media.dir));
+    assert.equal(cfg.media.dir, join(dir, 'media'));
+  });
+
+  it('the example config file spells out exactly the defaults', () => {
+    // Its media.dir (./media) is relative to the file, which sits in the repository root.
+    const fromExample = loadConfig({ configFile: join(repoRoot, 'rivulet.example.yaml'), cwd: dir });
+    assert.deepEqual(fromExample, loadConfig({ cwd: repoRoot }));
+  });
+
+  it('accepts an empty file', () => {
+    assert.deepEqual(loadConfig({ configFile: yamlFile(''), cwd: dir }), loadConfig({ cwd: dir }));
+  });
+});
+
+describe('loadConfig YAML file', () => {
+  it('takes values from the file and keeps defaults for the keys it leaves out', () => {
+    const file = yamlFile(
+      [
+        'rtsp:',
+        '  ports: [554, 8554]',
+        '  bind: ["::1"]',
+        '  sessionTimeout: 120',
+        'rtp:',
+        '  maxPayloadSize: 1200',
+        'log:',
+        '  level: debug',
+        '  format: json',
+      ].join('\n'),
+    );
+    const cfg = loadConfig({ configFile: file, cwd: dir });
+    assert.deepEqual(cfg.rtsp.ports, [554, 8554]);
+    assert.deepEqual(cfg.rtsp.bind, ['::1']);
+    assert.equal(cfg.rtsp.sessionTimeout, 120);
+    assert.equal(cfg.rtsp.maxHeaderBytes, 8192, 'default kept inside a group the file names');
+    assert.equal(cfg.rtp.maxPayloadSize, 1200);
+    assert.equal(cfg.rtp.portMin, 6970);
+    assert.equal(cfg.log.level, 'debug');
+    assert.equal(cfg.log.format, 'json');
+    assert.equal(cfg.vod.readAhead, 262144, 'default kept for a group the file leaves out');
+  });
+
+  it('resolves a relative media.dir against the config file folder, not cwd', () => {
+    const file = yamlFile('media:\n  dir: ../movies\n', 'etc/rivulet');
+    const cfg = loadConfig({ configFile: file, cwd: '/' });
+    assert.equal(cfg.media.dir, join(dir, 'etc', 'movies'));
+  });
+
+  it('keeps an absolute media.dir as it is', () => {
+    const file = yamlFile(`media:\n  dir: ${JSON.stringify(join(dir, 'abs'))}\n`, 'sub');
+    assert.equal(loadConfig({ configFile: file, cwd: '/' }).media.dir, join(dir, 'abs'));
+  });
+
+  it('resolves a relative config path against cwd', () => {
+    const file = yamlFile('rtsp:\n  sessionTimeout: 99\n', 'rel');
+    const cfg = loadConfig({ configFile: join('rel', file.slice(file.lastIndexOf('/') + 1)), cwd: dir });
+    assert.equal(cfg.rtsp.sessionTimeout, 99);
+  });
+});
+
+describe('loadConfig --set', () => {
+  it('coerces numbers, comma-separated lists, strings and enums from the schema', () => {
+    const cfg = loadConfig({
+      cwd: dir,
+      sets: [
+        'rtsp.ports=554,8554',
+        'rtsp.bind=127.0.0.1, ::1',
+        'rtsp.sessionTimeout=30',
+        'rtsp.serverHeader=123',
+        'rtp.rtcpInterval=0.5',
+        'log.level=debug',
+        'log.format=json',
+      ],
+    });
+    assert.deepEqual(cfg.rtsp.ports, [554, 8554]);
+    assert.deepEqual(cfg.rtsp.bind, ['127.0.0.1', '::1']);
+    assert.equal(cfg.rtsp.sessionTimeout, 30);
+    assert.equal(cfg.rtsp.serverHeader, '123', 'a string key stays a string even when it looks numeric');
+    assert.equal(cfg.rtp.rtcpInterval, 0.5);
+    assert.equal(cfg.log.level, 'debug');
+    assert.equal(cfg.log.format, 'json');
+  });
+
+  it('keeps everything after the first = in the value, including an empty value', () => {
+    assert.equal(loadConfig({ cwd: dir, sets: ['rtsp.serverHeader=a=b: c'] }).rtsp.serverHeader, 'a=b: c');
+    assert.equal(loadConfig({ cwd: dir, sets: ['rtsp.serverHeader='] }).rtsp.serverHeader, '');
+  });
+
+  it('a single value for a list key is a one-element list', () => {
+    assert.deepEqual(loadConfig({ cwd: dir, sets: ['rtsp.ports=554'] }).rtsp.ports, [554]);
+    assert.deepEqual(loadConfig({ cwd: dir, sets: ['rtsp.bind=::1'] }).rtsp.bind, ['::1']);
+  });
+
+  it(
+    'keeps the elements of a string list as text (rtsp.bind=:: is "every IPv6 interface")',
+    { todo: 'load.ts coerce() YAML-parses list elements whatever their type: "::" becomes {":": null}' },
+    () => {
+      assert.deepEqual(loadConfig({ cwd: dir, sets: ['rtsp.bind=::'] }).rtsp.bind, ['::']);
+      assert.deepEqual(loadConfig({ cwd: dir, sets: ['rtsp.bind=0.0.0.0,::'] }).rtsp.bind, ['0.0.0.0', '::']);
+    },
+  );
+
+  it(
+    'reports a --set value YAML cannot read as a ConfigError naming the key',
+    { todo: 'load.ts coerce() lets the YAMLParseError of e.g. "@5" escape' },
+    () => {
+      assertConfigError(() => loadConfig({ cwd: dir, sets: ['rtsp.sessionTimeout=@5'] }), /rtsp\.sessionTimeout/);
+    },
+  );
+
+  it('resolves a relative media.dir against cwd', () => {
+    assert.equal(loadConfig({ cwd: dir, sets: ['media.dir=films'] }).media.dir, join(dir, 'films'));
+  });
+
+  it('the last of repeated --set for one key wins', () => {
+    const cfg = loadConfig({ cwd: dir, sets: ['rtsp.sessionTimeout=30', 'rtsp.sessionTimeout=40'] });
+    assert.equal(cfg.rtsp.sessionTimeout, 40);
+  });
+});
+
+describe('loadConfig precedence', () => {
+  it('defaults < file < --set < flags', () => {
+    const file = yamlFile(
+      'rtsp:\n  sessionTimeout: 30\n  maxBodyBytes: 1000\n  ports: [1000]\nrtp:\n  maxPayloadSize: 1000\n',
+    );
+    const cfg = loadConfig({
+      configFile: file,
+      cwd: dir,
+      sets: ['rtsp.sessionTimeout=40', 'rtsp.ports=2000'],
+      flags: { rtsp: { ports: [3000] } },
+    });
+    assert.equal(cfg.rtsp.maxHeaderBytes, 8192, 'default where nothing overrides');
+    assert.equal(cfg.rtsp.maxBodyBytes, 1000, 'file over default');
+    assert.equal(cfg.rtp.maxPayloadSize, 1000, 'file over default in another group');
+    assert.equal(cfg.rtsp.sessionTimeout, 40, '--set over file');
+    assert.deepEqual(cfg.rtsp.ports, [3000], 'flag over --set and file');
+  });
+
+  it('a media.dir flag wins over the file and resolves against cwd', () => {
+    const file = yamlFile('media:\n  dir: from-file\n', 'p');
+    const cfg = loadConfig({ configFile: file, cwd: dir, flags: { media: { dir: 'from-flag' } } });
+    assert.equal(cfg.media.dir, join(dir, 'from-flag'));
+  });
+});
+
+describe('loadConfig errors', () => {
+  it('names the key of a value out of range, and the file it came from', () => {
+    const file = yamlFile('rtsp:\n  sessionTimeout: 2\n');
+    assertConfigError(() => loadConfig({ configFile: file, cwd: dir }), /rtsp\.sessionTimeout/, literal(file));
+  });
+
+  it('names the key of a value of the wrong type given with --set', () => {
+    assertConfigError(() => loadConfig({ cwd: dir, sets: ['rtsp.sessionTimeout=abc'] }), /rtsp\.sessionTimeout/);
+    assertConfigError(() => loadConfig({ cwd: dir, sets: ['log.level=loud'] }), /log\.level/);
+  });
+
+  it('reports unknown keys at the top level and inside a group', () => {
+    assertConfigError(() => loadConfig({ configFile: yamlFile('colour: red\n'), cwd: dir }), /unknown key 'colour'/);
+    assertConfigError(
+      () => loadConfig({ configFile: yamlFile('rtsp:\n  colour: red\n'), cwd: dir }),
+      /rtsp: unknown key 'colour'/,
+    );
+  });
+
+  it('reports an unknown --set key by its full name', () => {
+    assertConfigError(() => loadConfig({ cwd: dir, sets: ['rtsp.colour=red'] }), /unknown config key 'rtsp\.colour'/);
+    assertConfigError(() => loadConfig({ cwd: dir, sets: ['colour=red'] }), /unknown config key 'colour'/);
+  });
+
+  it('rejects --set without group.key=value', () => {
+    assertConfigError(() => loadConfig({ cwd: dir, sets: ['rtsp.sessionTimeout'] }), /group\.key=value/);
+    assertConfigError(() => loadConfig({ cwd: dir, sets: ['=5'] }), /group\.key=value/);
+  });
+
+  it('reports invalid YAML with the file and line number', () => {
+    const file = yamlFile('rtsp:\n  ports: [1\n  bind: x\n');
+    assertConfigError(() => loadConfig({ configFile: file, cwd: dir }), literal(`${file} line 3: invalid YAML`));
+  });
+
+  it('rejects a file whose top level is not a mapping', () => {
+    assertConfigError(() => loadConfig({ configFile: yamlFile('- 1\n- 2\n'), cwd: dir }), /top level must be a mapping/);
+  });
+
+  it('reports a missing config file', () => {
+    assertConfigError(() => loadConfig({ configFile: join(dir, 'missing.yaml'), cwd: dir }), /cannot read config file/);
+  });
+
+  it('enforces portMax above portMin', () => {
+    assertConfigError(() => loadConfig({ cwd: dir, sets: ['rtp.portMin=30000'] }), /rtp\.portMax/);
+  });
+});

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pacer, type Pumpable } from './pacer.js';
+
+/** Timers currently keeping the event loop alive. */
+function activeTimeouts(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+}
+
+class Player implements Pumpable {
+  calls: number[] = [];
+  pump(nowMs: number): void {
+    this.calls.push(nowMs);
+  }
+}
+
+/** Waits until `cond` holds (polling), failing after `ms`. */
+async function until(cond: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail('condition not reached in time');
+    await sleep(2);
+  }
+}
+
+describe('Pacer', () => {
+  it('pumps every registered player on each tick with performance.now()', async () => {
+    const pacer = new Pacer(5);
+    const a = new Player();
+    const b = new Player();
+    pacer.add(a);
+    pacer.add(b);
+    assert.equal(pacer.size, 2);
+    const before = performance.now();
+    await until(() => a.calls.length >= 3 && b.calls.length >= 3);
+    pacer.stop();
+    for (let i = 1; i < a.calls.length; i++) assert.ok(a.calls[i] > a.calls[i - 1], 'time moves forward');
+    assert.ok(a.calls[0] >= before && a.calls[a.calls.length - 1] <= performance.now());
+    // Both players are pumped in the same ticks.
+    assert.ok(Math.abs(a.calls.length - b.calls.length) <= 1);
+  });
+
+  it('adding a player twice pumps it once per tick', async () => {
+    const pacer = new Pacer(5);
+    const a = new Player();
+    const ticks = new Player();
+    pacer.add(a);
+    pacer.add(a);
+    pacer.add(ticks);
+    assert.equal(pacer.size, 2);
+    await until(() => ticks.calls.length >= 3);
+    pacer.stop();
+    assert.ok(a.calls.length <= ticks.calls.length + 1);
+  });
+
+  it('stops pumping a deleted player and keeps pumping the others', async () => {
+    const pacer = new Pacer(5);
+    const a = new Player();
+    const b = new Player();
+    pacer.add(a);
+    pacer.add(b);
+    await until(() => a.calls.length >= 1);
+    pacer.delete(a);
+    const frozen = a.calls.length;
+    const bBefore = b.calls.length;
+    await until(() => b.calls.length >= bBefore + 3);
+    pacer.stop();
+    assert.equal(a.calls.length, frozen);
+  });
+
+  it('runs one timer while players are registered and none when empty', async () => {
+    const base = activeTimeouts();
+    const pacer = new Pacer(5);
+    assert.equal(activeTimeouts(), base, 'no timer before the first player');
+    const a = new Player();
+    const b = new Player();
+    pacer.add(a);
+    pacer.add(b);
+    assert.equal(activeTimeouts(), base + 1, 'one shared timer for every player');
+    pacer.delete(a);
+    assert.equal(activeTimeouts(), base + 1, 'still running for the other player');
+    pacer.delete(b);
+    assert.equal(activeTimeouts(), base, 'the timer is gone once the last player leaves');
+    // And it starts again for a new player.
+    pacer.add(a);
+    await until(() => a.calls.length >= 1);
+    pacer.delete(a);
+    assert.equal(activeTimeouts(), base);
+    pacer.delete(a); // deleting an unknown player is harmless
+    assert.equal(pacer.size, 0);
+  });
+
+  it('stop() forgets every player and clears the timer', async () => {
+    const base = activeTimeouts();
+    const pacer = new Pacer(5);
+    const a = new Player();
+    pacer.add(a);
+    pacer.stop();
+    assert.equal(pacer.size, 0);
+    assert.equal(activeTimeouts(), base);
+    await sleep(20);
+    assert.equal(a.calls.length, 0);
+  });
+
+  it('removes a player that throws, reports the error and keeps pumping the others', async () => {
+    const base = activeTimeouts();
+    const errors: unknown[] = [];
+    const pacer = new Pacer(5, (e) => errors.push(e));
+    const boom = new Error('player broke');
+    let badCalls = 0;
+    const bad: Pumpable = {
+      pump() {
+        badCalls++;
+        throw boom;
+      },
+    };
+    const good = new Player();
+    pacer.add(bad);
+    pacer.add(good);
+    await until(() => good.calls.length >= 3);
+    assert.equal(badCalls, 1, 'the throwing player is not pumped again');
+    assert.deepEqual(errors, [boom]);
+    assert.equal(pacer.size, 1);
+    pacer.delete(good);
+    assert.equal(activeTimeouts(), base);
+  });
+
+  it('stops its timer when the only player throws', async () => {
+    const base = activeTimeouts();
+    const errors: unknown[] = [];
+    const pacer = new Pacer(5, (e) => errors.push(e));
+    pacer.add({
+      pump() {
+        throw new Error('x');
+      },
+    });
+    await until(() => errors.length === 1);
+    assert.equal(pacer.size, 0);
+    assert.equal(activeTimeouts(), base);
+  });
+
+  it('a player may remove itself while being pumped', async () => {
+    const pacer = new Pacer(5);
+    let calls = 0;
+    const self: Pumpable = {
+      pump() {
+        calls++;
+        pacer.delete(self);
+      },
+    };
+    const other = new Player();
+    pacer.add(self);
+    pacer.add(other);
+    await until(() => other.calls.length >= 3);
+    pacer.stop();
+    assert.equal(calls, 1);
+  });
+});
