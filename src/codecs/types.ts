@@ -9,6 +9,10 @@ export interface RtpPayload {
   length: number;
   /** RTP marker bit for this packet. */
   marker: boolean;
+  /** RTP clock ticks between the access unit's timestamp and this packet's, for payloads that
+   * carry later parts of the unit as units of their own (a block of PCM or several AMR frames
+   * split over packets). Undefined means 0: fragments of one unit share its timestamp. */
+  timestampOffset?: number;
 }
 
 export interface Packetizer {

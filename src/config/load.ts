@@ -43,14 +43,26 @@ function schemaAt(path: string[]): z.ZodType | undefined {
 function coerce(path: string[], text: string): unknown {
   const s = schemaAt(path);
   if (!s) throw new ConfigError(`unknown config key '${path.join('.')}' in --set`);
-  const type = (s as { def: { type: string } }).def.type;
-  const scalar = (t: string): unknown => {
-    const v: unknown = parseYaml(t);
+  const typeOf = (x: z.ZodType) => (unwrap(x) as { def: { type: string } }).def.type;
+  // Text stays text where the schema wants a string ('::' is a valid bind address, not YAML);
+  // everything else is read as a YAML scalar (numbers, booleans) and the schema judges it.
+  const value = (t: string, type: string): unknown => {
+    if (type === 'string' || type === 'enum') return t;
+    let v: unknown;
+    try {
+      v = parseYaml(t);
+    } catch {
+      return t;
+    }
     return v === null ? t : v;
   };
-  if (type === 'array') return text === '' ? [] : text.split(',').map((p) => scalar(p.trim()));
-  if (type === 'string' || type === 'enum') return text;
-  return scalar(text);
+  const type = typeOf(s);
+  if (type === 'array') {
+    const element = (s as unknown as { def: { element: z.ZodType } }).def.element;
+    const et = typeOf(element);
+    return text === '' ? [] : text.split(',').map((p) => value(p.trim(), et));
+  }
+  return value(text, type);
 }
 
 function setPath(tree: Tree, path: string[], value: unknown): void {

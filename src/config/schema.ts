@@ -51,6 +51,27 @@ export const vodSchema = z
   })
   .strict();
 
+export const liveSchema = z
+  .object({
+    /** Addresses/CIDRs allowed to publish without credentials; [] allows none. */
+    publishAllow: z.array(z.string().min(1)).default(['127.0.0.0/8', '::1']),
+    /** Seconds without packets after which a publisher is considered gone. */
+    publisherTimeout: z.number().min(1).max(3600).default(20),
+    /** Seconds viewers wait for a vanished publisher to return before they get BYE. */
+    graceTime: z.number().min(0).max(3600).default(10),
+    /** A second publisher on a path in use takes it over (else it gets 412). */
+    takeover: z.boolean().default(false),
+    /** Write each announced SDP as <name>.sdp in the media folder, as QTSS did. */
+    writeSdp: z.boolean().default(false),
+    /** Bytes a TCP viewer may have queued before it skips to the next keyframe. */
+    viewerQueueBytes: z.number().int().min(16384).max(67108864).default(1048576),
+    /** Seconds an SDP-file stream keeps listening with no viewers. */
+    sdpIdleTimeout: z.number().min(1).max(86400).default(60),
+    /** Seconds a viewer's PLAY waits for the first keyframe, so RTP-Info names its packet. */
+    keyframeWait: z.number().min(0).max(30).default(4),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     /** fatal, error, warn, info, debug or trace. */
@@ -66,6 +87,7 @@ export const configSchema = z
     rtp: rtpSchema.prefault({}),
     media: mediaSchema.prefault({}),
     vod: vodSchema.prefault({}),
+    live: liveSchema.prefault({}),
     log: logSchema.prefault({}),
   })
   .strict();

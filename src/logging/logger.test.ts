@@ -47,7 +47,10 @@ describe('createLogger text format', () => {
 
   it('quotes values with spaces, quotes or = and empty strings; prints objects as JSON', () => {
     const { log, lines } = capture();
-    log.info({ a: 'two words', b: 'x=y', c: '', d: 'say "hi"', e: { x: 1 }, f: [1, 2], g: true, h: null }, 'm');
+    log.info(
+      { a: 'two words', b: 'x=y', c: '', d: 'say "hi"', e: { x: 1 }, f: [1, 2], g: true, h: null },
+      'm',
+    );
     assert.equal(
       lines[0].slice(25),
       'INFO  m a="two words" b="x=y" c="" d="say \\"hi\\"" e={"x":1} f=[1,2] g=true h=null\n',
@@ -94,7 +97,7 @@ describe('createLogger levels', () => {
     log.debug('d');
     log.info('i');
     assert.equal(lines.length, 1);
-    assert.match(lines[0], / INFO  i\n$/);
+    assert.match(lines[0], / INFO {2}i\n$/);
   });
 
   it('drops records below the configured level, in child loggers too', () => {
@@ -105,7 +108,7 @@ describe('createLogger levels', () => {
     child.warn('yes');
     log.error('yes too');
     assert.equal(lines.length, 2);
-    assert.match(lines[0], /WARN  \[x\] yes/);
+    assert.match(lines[0], /WARN {2}\[x\] yes/);
     assert.match(lines[1], /ERROR yes too/);
   });
 
@@ -119,7 +122,13 @@ describe('createLogger levels', () => {
 
 describe('formatTextLine', () => {
   it('formats a pino record and passes anything else through unchanged', () => {
-    const rec = JSON.stringify({ level: 50, time: Date.UTC(2024, 0, 2, 3, 4, 5, 6), component: 'c', msg: 'm', k: 'v' });
+    const rec = JSON.stringify({
+      level: 50,
+      time: Date.UTC(2024, 0, 2, 3, 4, 5, 6),
+      component: 'c',
+      msg: 'm',
+      k: 'v',
+    });
     assert.equal(formatTextLine(rec), '2024-01-02T03:04:05.006Z ERROR [c] m k=v\n');
     assert.equal(formatTextLine('not json'), 'not json');
   });

@@ -25,3 +25,4 @@ export type {
   SdesChunk,
   SdesItem,
 } from './types.js';
+export { newReceptionStats, updateReception, type ReceptionStats } from './reception.js';

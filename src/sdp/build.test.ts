@@ -68,14 +68,17 @@ describe('buildSdp', () => {
     assert.ok(text.startsWith('v=0\r\n'), 'v= comes first');
     assert.ok(text.endsWith('\r\n'));
     assert.ok(
-      text.split('\r\n').slice(0, -1).every((l) => /^[a-z]=/.test(l)),
+      text
+        .split('\r\n')
+        .slice(0, -1)
+        .every((l) => /^[a-z]=/.test(l)),
       'every line is <type>=<value>, CRLF-terminated',
     );
   });
 
   it('defaults the o= session id and version to the current NTP-era seconds', () => {
     const ntpNow = Math.floor(Date.now() / 1000) + 2208988800;
-    const o = parse(buildSdp(movie(10), { serverAddress: '192.0.2.7' })).origin!;
+    const o = parse(buildSdp(movie(10), { serverAddress: '192.0.2.7' })).origin;
     assert.ok(Math.abs(Number(o.sessionId) - ntpNow) <= 2);
     assert.ok(Math.abs(o.sessionVersion - ntpNow) <= 2);
   });
@@ -120,7 +123,11 @@ describe('buildSdp', () => {
       name: 'x',
       duration: 1,
       tracks: [
-        { id: 1, control: 'trackID=1', format: { media: 'audio', payloadType: 0, encodingName: 'PCMU', clockRate: 8000, fmtp: {} } },
+        {
+          id: 1,
+          control: 'trackID=1',
+          format: { media: 'audio', payloadType: 0, encodingName: 'PCMU', clockRate: 8000, fmtp: {} },
+        },
         {
           id: 2,
           control: 'trackID=2',
@@ -148,15 +155,15 @@ describe('buildSdp', () => {
 
   it('uses IN IP6 for an IPv6 server address', () => {
     const s = parse(buildSdp(movie(10), { serverAddress: '2001:db8::1' }));
-    assert.equal(s.origin!.ipVer, 6);
-    assert.equal(s.origin!.address, '2001:db8::1');
+    assert.equal(s.origin.ipVer, 6);
+    assert.equal(s.origin.address, '2001:db8::1');
     assert.deepEqual(s.connection, { version: 6, ip: '::' });
   });
 
   it('treats an IPv4-mapped IPv6 address as IPv4', () => {
     const s = parse(buildSdp(movie(10), { serverAddress: '::ffff:192.0.2.7' }));
-    assert.equal(s.origin!.ipVer, 4);
-    assert.equal(s.origin!.address, '192.0.2.7');
+    assert.equal(s.origin.ipVer, 4);
+    assert.equal(s.origin.address, '192.0.2.7');
     assert.deepEqual(s.connection, { version: 4, ip: '0.0.0.0' });
   });
 

@@ -1,7 +1,7 @@
 /** SDP for DESCRIBE responses, written through sdp-transform's model. */
 import { isIPv6 } from 'node:net';
-import { write, type SessionDescription, type MediaDescription } from 'sdp-transform';
-import type { StreamDescription } from '../stream/types.js';
+import { parse, write, type SessionDescription, type MediaDescription } from 'sdp-transform';
+import type { StreamDescription, Track } from '../stream/types.js';
 
 export interface BuildSdpOptions {
   /** Server address for the o= line (the address the client reached). */
@@ -21,6 +21,8 @@ export function buildSdp(desc: StreamDescription, opts: BuildSdpOptions): string
   const addr = opts.serverAddress.startsWith('::ffff:') ? opts.serverAddress.slice(7) : opts.serverAddress;
   const now = Math.floor(Date.now() / 1000) + 2208988800;
   const media: MediaDescription[] = desc.tracks.map((t) => {
+    const given = t.mediaSdp !== undefined ? givenMedia(t) : undefined;
+    if (given) return given;
     const f = t.format;
     const m: MediaDescription = {
       type: f.media,
@@ -61,5 +63,27 @@ export function buildSdp(desc: StreamDescription, opts: BuildSdpOptions): string
     ],
     media,
   };
+  if (desc.sessionSdp) mergeSessionLines(sdp, desc.sessionSdp);
   return write(sdp);
+}
+
+/** A track's own media section text, its control replaced by ours; undefined when the text has no
+ * m= line (the caller then builds one from the format). */
+function givenMedia(t: Track): MediaDescription | undefined {
+  const m = parse(`v=0\r\n${t.mediaSdp ?? ''}`).media?.[0];
+  if (!m) return undefined;
+  m.control = t.control;
+  return m;
+}
+
+/** Lines that are ours to write (or that belong in a media section). */
+const OWN_SESSION_ATTRIBUTES = /^(range|tool|control)(:|$)/;
+
+/** Adds a given session-level text's lines to ours, ours winning where both say something. */
+function mergeSessionLines(sdp: SessionDescription, text: string): void {
+  const given = parse(`v=0\r\n${text.replace(/(^|\n)m=[\s\S]*$/, '')}`);
+  const { version: _v, origin: _o, name: _n, connection: _c, timing: _t, control: _a, media: _m, invalid, ...rest } = given;
+  Object.assign(sdp, rest);
+  const extra = (invalid ?? []).filter((l) => !OWN_SESSION_ATTRIBUTES.test(l.value));
+  sdp.invalid = [...(sdp.invalid ?? []), ...extra];
 }

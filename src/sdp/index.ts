@@ -1,1 +1,2 @@
 export { buildSdp, type BuildSdpOptions } from './build.js';
+export { parseSdp, parseFmtp, SdpError, type ParsedSdp, type SdpMedia } from './parse.js';

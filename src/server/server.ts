@@ -4,6 +4,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { hostname } from 'node:os';
 import type { Config } from '../config/index.js';
 import { silentLogger, type Logger } from '../logging/index.js';
+import { LiveRegistry } from '../live/registry.js';
 import { RtspConnection } from '../rtsp/server/connection.js';
 import { RtspHandler } from '../rtsp/server/handler.js';
 import type { RtspSession } from '../rtsp/server/session.js';
@@ -34,6 +35,7 @@ export class RivuletServer {
   readonly #pacer: Pacer;
   readonly #listeners: Server[] = [];
   #handler: RtspHandler | undefined;
+  #registry: LiveRegistry | undefined;
   #reaper: NodeJS.Timeout | undefined;
   #addresses: ListeningAddress[] = [];
   #stopping: Promise<void> | undefined;
@@ -49,6 +51,11 @@ export class RivuletServer {
     return this.#addresses;
   }
 
+  /** Live streams by path. */
+  get live(): LiveRegistry | undefined {
+    return this.#registry;
+  }
+
   /** The first RTSP port listened on. */
   get port(): number {
     return this.#addresses[0]?.port ?? 0;
@@ -62,7 +69,13 @@ export class RivuletServer {
     } catch {
       throw new StartupError(`media folder ${cfg.media.dir} does not exist`);
     }
+    this.#registry = new LiveRegistry({
+      graceTime: cfg.live.graceTime,
+      publisherTimeout: cfg.live.publisherTimeout,
+      log: this.log.child({ component: 'live' }),
+    });
     this.#handler = new RtspHandler({
+      registry: this.#registry,
       config: cfg,
       mediaRoot,
       sessions: this.sessions,
@@ -155,6 +168,7 @@ export class RivuletServer {
       if (this.#handler) this.#handler.refusing = true;
       if (this.#reaper) clearInterval(this.#reaper);
       const closing = this.#listeners.map((l) => new Promise<void>((r) => l.close(() => r())));
+      this.#registry?.close('server shutting down');
       for (const s of this.sessions.values()) s.close('server shutting down');
       this.sessions.clear();
       this.#pacer.stop();

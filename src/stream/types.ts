@@ -16,6 +16,10 @@ export interface Track {
   width?: number;
   height?: number;
   frameRate?: number;
+  /** A media section given as SDP text (`m=` line onward), as a hinted movie's hint track carries
+   * it: buildSdp writes it in place of the one it would build from `format` (which still describes
+   * it for other readers), with `a=control` set to `control`. */
+  mediaSdp?: string;
 }
 
 export interface StreamDescription {
@@ -24,4 +28,7 @@ export interface StreamDescription {
   /** Duration in seconds; undefined for live streams. */
   duration?: number;
   tracks: Track[];
+  /** Extra session-level SDP lines (a hinted movie's moov/udta/hnti text). buildSdp keeps its own
+   * o=, s=, c=, t=, a=control, a=range and a=tool over any given here. */
+  sessionSdp?: string;
 }

@@ -5,6 +5,8 @@ import type { RtpSink } from './types.js';
 export interface FrameWriter {
   /** Writes one `$` frame; returns false once the writer is closed. */
   writeFrame(channel: number, payload: Buffer): void;
+  /** Writes bytes already framed as `$` data (a whole live frame at once). */
+  writeRaw(framed: Buffer): void;
   /** Bytes queued in user space. */
   readonly writableLength: number;
   readonly closed: boolean;

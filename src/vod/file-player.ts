@@ -287,7 +287,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       const item = q[this.#head++];
       const { lane } = item;
       const ts = lane.t.sender.rtpTimeAt(this.#npt(lane, item.info.cts));
-      for (const p of lane.packetizer.packetize(item.data)) lane.t.sender.send(p, ts);
+      for (const p of lane.packetizer.packetize(item.data)) lane.t.sender.send(p, p.timestampOffset ? (ts + p.timestampOffset) >>> 0 : ts);
     }
     if (this.#head > 64 && this.#head * 2 > q.length) {
       this.#queue = q.slice(this.#head);

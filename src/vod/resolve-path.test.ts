@@ -55,7 +55,12 @@ describe('parseRequestUrl', () => {
   });
 
   it('refuses .. with 403, plain or percent-encoded', () => {
-    for (const u of ['rtsp://h/../etc/passwd', 'rtsp://h/a/%2e%2e/b', 'rtsp://h/%2E%2E', 'rtsp://h/x/../a.mp4']) {
+    for (const u of [
+      'rtsp://h/../etc/passwd',
+      'rtsp://h/a/%2e%2e/b',
+      'rtsp://h/%2E%2E',
+      'rtsp://h/x/../a.mp4',
+    ]) {
       assert.throws(() => parseRequestUrl(u), isStatus(403), u);
     }
   });
@@ -131,7 +136,10 @@ describe('resolveMediaFile', () => {
 
   it('returns the absolute path of a file in the root or in a subfolder', async () => {
     assert.equal(await resolveMediaFile(root, ['a.mp4']), join(root, 'a.mp4'));
-    assert.equal(await resolveMediaFile(root, ['films', 'sub', 'b.mp4']), join(root, 'films', 'sub', 'b.mp4'));
+    assert.equal(
+      await resolveMediaFile(root, ['films', 'sub', 'b.mp4']),
+      join(root, 'films', 'sub', 'b.mp4'),
+    );
   });
 
   it('follows a symlink that stays inside the root', async () => {

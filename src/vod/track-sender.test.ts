@@ -50,7 +50,10 @@ function block(ssrc: number, over: Partial<ReportBlockInit> = {}): ReportBlockIn
   return { ssrc, fractionLost: 0, cumulativeLost: 0, highestSeq: 0, jitter: 0, lsr: 0, dlsr: 0, ...over };
 }
 
-function only<T extends RtcpPacket['type']>(packets: RtcpPacket[], type: T): Extract<RtcpPacket, { type: T }> {
+function only<T extends RtcpPacket['type']>(
+  packets: RtcpPacket[],
+  type: T,
+): Extract<RtcpPacket, { type: T }> {
   const found = packets.filter((p) => p.type === type);
   assert.equal(found.length, 1, `one ${type} packet`);
   return found[0] as Extract<RtcpPacket, { type: T }>;
@@ -161,7 +164,9 @@ describe('TrackSender RTCP out', () => {
     assert.deepEqual(sr.ntpTime, msToNtp(now));
     assert.deepEqual(sr.reports, []);
     const sdes = packets[1] as RtcpSdes;
-    assert.deepEqual(sdes.chunks, [{ ssrc: s.ssrc, items: [{ type: SdesItemType.CNAME, value: 'rivulet@test' }] }]);
+    assert.deepEqual(sdes.chunks, [
+      { ssrc: s.ssrc, items: [{ type: SdesItemType.CNAME, value: 'rivulet@test' }] },
+    ]);
   });
 
   it('sendBye sends SR + SDES + BYE for our SSRC with the reason', () => {
@@ -209,7 +214,9 @@ describe('TrackSender.onRtcp', () => {
   it('ignores blocks about other SSRCs, also in the same packet', () => {
     const s = sender();
     const other = (s.ssrc ^ 0x5a5a5a5a) >>> 0;
-    s.onRtcp(buildReceiverReport(VIEWER, [block(other, { fractionLost: 0.5, cumulativeLost: 99, jitter: 9 })]));
+    s.onRtcp(
+      buildReceiverReport(VIEWER, [block(other, { fractionLost: 0.5, cumulativeLost: 99, jitter: 9 })]),
+    );
     assert.deepEqual(s.reception, { fractionLost: 0, cumulativeLost: 0, jitter: 0, reports: 0 });
     s.onRtcp(
       buildReceiverReport(VIEWER, [
@@ -222,8 +229,12 @@ describe('TrackSender.onRtcp', () => {
 
   it('keeps the latest report and counts them', () => {
     const s = sender();
-    s.onRtcp(buildReceiverReport(VIEWER, [block(s.ssrc, { fractionLost: 0.5, cumulativeLost: 10, jitter: 100 })]));
-    s.onRtcp(buildReceiverReport(VIEWER, [block(s.ssrc, { fractionLost: 0, cumulativeLost: 12, jitter: 80 })]));
+    s.onRtcp(
+      buildReceiverReport(VIEWER, [block(s.ssrc, { fractionLost: 0.5, cumulativeLost: 10, jitter: 100 })]),
+    );
+    s.onRtcp(
+      buildReceiverReport(VIEWER, [block(s.ssrc, { fractionLost: 0, cumulativeLost: 12, jitter: 80 })]),
+    );
     assert.deepEqual(s.reception, { fractionLost: 0, cumulativeLost: 12, jitter: 80, reports: 2 });
   });
 

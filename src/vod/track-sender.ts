@@ -1,19 +1,12 @@
 /** One track's RTP identity for one viewer: SSRC, sequence numbers, timestamp origin, counts,
  * and the RTCP it sends (SR + SDES, BYE) and receives (receiver reports → statistics). */
 import type { RtpPayload } from '../codecs/types.js';
-import { buildBye, buildSdesCname, buildSenderReport, compound, parseRtcpCompound } from '../rtcp/index.js';
+import { buildBye, buildSdesCname, buildSenderReport, compound, newReceptionStats, updateReception, type ReceptionStats } from '../rtcp/index.js';
 import { writeRtpPacket } from '../rtp/packet.js';
 import { randomUint16, randomUint32 } from '../rtp/seq.js';
 import type { RtpSink } from '../transport/types.js';
 
-export interface ReceptionStats {
-  /** Fraction lost in the last report interval, 0..1. */
-  fractionLost: number;
-  cumulativeLost: number;
-  /** Interarrival jitter in RTP timestamp units. */
-  jitter: number;
-  reports: number;
-}
+export type { ReceptionStats } from '../rtcp/index.js';
 
 export interface TrackSenderOptions {
   sink: RtpSink;
@@ -29,7 +22,7 @@ export class TrackSender {
   readonly sink: RtpSink;
   readonly payloadType: number;
   readonly clockRate: number;
-  readonly reception: ReceptionStats = { fractionLost: 0, cumulativeLost: 0, jitter: 0, reports: 0 };
+  readonly reception: ReceptionStats = newReceptionStats();
   packets = 0;
   octets = 0;
   #seq = randomUint16();
@@ -99,15 +92,6 @@ export class TrackSender {
 
   /** Reads receiver reports about this track's SSRC into `reception`. */
   onRtcp(buf: Buffer): void {
-    for (const p of parseRtcpCompound(buf)) {
-      if (p.type !== 'rr' && p.type !== 'sr') continue;
-      for (const b of p.reports) {
-        if (b.ssrc !== this.ssrc) continue;
-        this.reception.fractionLost = b.fractionLost;
-        this.reception.cumulativeLost = b.cumulativeLost;
-        this.reception.jitter = b.jitter;
-        this.reception.reports++;
-      }
-    }
+    updateReception(this.reception, buf, this.ssrc);
   }
 }

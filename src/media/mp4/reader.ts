@@ -18,6 +18,7 @@ import {
   type BoxHeader,
 } from './boxes.js';
 import { parseEsdsDescriptors } from './esds.js';
+import { movieHintSdp, rawSampleEntries, trackHintSdp } from './hint-boxes.js';
 import { SampleTable } from './sample-table.js';
 import { Track, type TrackMetadata } from './track.js';
 import { Mp4Error, type Mp4Movie } from './types.js';
@@ -46,6 +47,8 @@ export interface ParsedMoov {
   tracks: Track[];
   skippedTracks: { id: number; reason: string }[];
   fragmented: boolean;
+  /** moov/udta/hnti/'rtp ' SDP text of a hinted movie. */
+  hintSdp?: string;
 }
 
 export async function openMovie(path: string): Promise<Mp4Movie> {
@@ -67,6 +70,7 @@ export async function openMovie(path: string): Promise<Mp4Movie> {
       mtimeMs: st.mtimeMs,
       skippedTracks: Object.freeze(parsed.skippedTracks) as ParsedMoov['skippedTracks'],
       fragmented: parsed.fragmented,
+      hintSdp: parsed.hintSdp,
     });
   } finally {
     await fh.close();
@@ -178,7 +182,8 @@ export function parseMoov(input: Buffer, ctx: MovieContext): ParsedMoov {
 
   let duration = movieTimescale > 0 && movieDuration > 0 ? movieDuration / movieTimescale : 0;
   if (duration === 0) for (const t of tracks) duration = Math.max(duration, t.duration / t.timescale);
-  return { duration, tracks: Object.freeze(tracks) as Track[], skippedTracks, fragmented };
+  const hintSdp = movieHintSdp(buf, moov);
+  return { duration, tracks: Object.freeze(tracks) as Track[], skippedTracks, fragmented, hintSdp };
 }
 
 /** mvhd/mdhd duration; -1 when unknown (all ones, as written by live or unfinished recordings). */
@@ -264,6 +269,8 @@ function parseTrak(buf: Buffer, trak: BoxHeader, ctx: MovieContext, seen: { id: 
     editMediaTime,
     references: Object.freeze(references),
     ...entry,
+    sampleEntries: rawSampleEntries(buf, need('stsd')),
+    hintSdp: handler === 'hint' ? trackHintSdp(buf, trak) : undefined,
   };
   const track = new Track(meta, table);
   Object.freeze(track);
@@ -287,8 +294,19 @@ function firstEditMediaTime(buf: Buffer, elst: BoxHeader): number {
 
 type SampleEntryInfo = Pick<
   TrackMetadata,
-  'codec' | 'width' | 'height' | 'channels' | 'sampleRate' | 'avcC' | 'hvcC' | 'esds'
+  'codec' | 'width' | 'height' | 'channels' | 'sampleRate' | 'avcC' | 'hvcC' | 'esds' | 'sound' | 'entryBoxes'
 >;
+
+/** Larger sample entry children are not codec configuration worth keeping. */
+const MAX_ENTRY_BOX = 64 * 1024;
+
+/** Keeps the first box of each type not already kept (copied: the moov buffer is not pinned). */
+function keepEntryBoxes(buf: Buffer, boxes: readonly BoxHeader[], into: Record<string, Buffer>): void {
+  for (const h of boxes) {
+    if (h.type === 'avcC' || h.type === 'hvcC' || h.type === 'esds' || h.type in into) continue;
+    if (h.end - h.bodyStart <= MAX_ENTRY_BOX) into[h.type] = Buffer.from(buf.subarray(h.bodyStart, h.end));
+  }
+}
 
 /** Children of a sample entry. Writers are sloppy after the fields that matter (trailing padding,
  * half-written extension boxes), so a damaged child ends the list instead of failing the track. */
@@ -321,39 +339,57 @@ function parseStsd(buf: Buffer, stsd: BoxHeader, handler: string, ctx: MovieCont
     info.width = c.u16();
     info.height = c.u16();
     c.skip(4 + 4 + 4 + 2 + 32 + 2 + 2); // resolutions, reserved, frame_count, compressorname, depth, pre_defined
-    for (const h of entryChildren(buf, c.pos, entry.end)) {
+    const children = entryChildren(buf, c.pos, entry.end);
+    for (const h of children) {
       if (h.type === 'avcC' && !info.avcC) info.avcC = Buffer.from(buf.subarray(h.bodyStart, h.end));
       else if (h.type === 'hvcC' && !info.hvcC) info.hvcC = Buffer.from(buf.subarray(h.bodyStart, h.end));
       else if (h.type === 'esds' && !info.esds) info.esds = parseEsdsBox(buf, h);
     }
+    const kept: Record<string, Buffer> = {};
+    keepEntryBoxes(buf, children, kept);
+    if (Object.keys(kept).length) info.entryBoxes = Object.freeze(kept);
   } else if (handler === 'soun') {
     const version = c.u16();
     c.skip(2 + 4); // revision, vendor
     info.channels = c.u16();
-    c.skip(2 + 2 + 2); // sample size, compression id, packet size
+    const sound: NonNullable<SampleEntryInfo['sound']> = { version: 0, sampleSize: c.u16() };
+    c.skip(2 + 2); // compression id, packet size
     info.sampleRate = c.u32() / 65536;
     // QuickTime sound descriptions v1/v2 insert fields before the child boxes. ISO files reuse
     // version 1 for a different layout, but only inside an stsd of version 1.
     if ((version === 1 || version === 2) && (stsdVersion === 0 || ctx.quickTime)) {
+      sound.version = version;
       if (version === 1) {
-        c.skip(16); // samples per packet, bytes per packet/frame/sample
+        sound.samplesPerPacket = c.u32();
+        sound.bytesPerPacket = c.u32();
+        sound.bytesPerFrame = c.u32();
+        sound.bytesPerSample = c.u32();
       } else {
         c.skip(4); // sizeOfStructOnly
         const rate = c.f64();
         const channels = c.u32();
-        c.skip(4 + 4 + 4 + 4 + 4); // always 0x7F000000, bits per channel, flags, bytes/frames per packet
+        c.skip(4); // always 0x7F000000
+        sound.sampleSize = c.u32();
+        sound.formatFlags = c.u32();
+        c.skip(4 + 4); // bytes/frames per packet
         if (Number.isFinite(rate) && rate > 0) info.sampleRate = rate;
         info.channels = channels;
       }
     }
+    info.sound = sound;
+    const kept: Record<string, Buffer> = {};
     for (const h of entryChildren(buf, c.pos, entry.end)) {
       if (h.type === 'esds' && !info.esds) info.esds = parseEsdsBox(buf, h);
-      else if (h.type === 'wave' && !info.esds) {
-        // QuickTime wraps the esds in 'wave' { frma, mp4a, esds, terminator }.
-        const inner = entryChildren(buf, h.bodyStart, h.end).find((w) => w.type === 'esds');
-        if (inner) info.esds = parseEsdsBox(buf, inner);
-      }
+      else if (h.type === 'wave') {
+        // QuickTime wraps the esds in 'wave' { frma, mp4a, esds, terminator }; PCM puts its
+        // byte order ('enda') there.
+        const inner = entryChildren(buf, h.bodyStart, h.end);
+        const esds = inner.find((w) => w.type === 'esds');
+        if (esds && !info.esds) info.esds = parseEsdsBox(buf, esds);
+        keepEntryBoxes(buf, inner, kept);
+      } else keepEntryBoxes(buf, [h], kept);
     }
+    if (Object.keys(kept).length) info.entryBoxes = Object.freeze(kept);
     refineAudioFromEsds(info);
   }
   return info;

@@ -2,10 +2,12 @@
  * bytes per run) and validated up front; the per-sample offset and decode-time arrays are built
  * once, on the first `sample()` call, so movies that are only described (never streamed) stay
  * small in the cache. After that every lookup is O(1). */
-import { Mp4Error, type SampleInfo } from './types.js';
+import { Mp4Error, type ChunkLayout, type SampleInfo } from './types.js';
 
 /** Per-sample arrays cost 16-20 bytes a sample; this bounds them near 300 MiB for a hostile file
- * while allowing ~75 hours of 60 fps video. Beyond it the track is rejected, not the movie. */
+ * while allowing ~75 hours of 60 fps video. Beyond it the track is rejected, not the movie, unless
+ * its samples have one constant size: that is uncompressed audio (one sample per audio frame, 44100
+ * a second), which is read by chunk (`chunks()`) and never needs the per-sample arrays. */
 export const MAX_SAMPLES = 1 << 24;
 
 export interface SampleTables {
@@ -53,7 +55,7 @@ export class SampleTable {
   /** Validates the tables against each other; inconsistencies raise an Mp4Error. */
   constructor(t: SampleTables) {
     const n = t.sampleCount;
-    if (n > MAX_SAMPLES) throw new Mp4Error(`${n} samples exceed the supported ${MAX_SAMPLES}`);
+    if (n > MAX_SAMPLES && t.sizes) throw new Mp4Error(`${n} samples exceed the supported ${MAX_SAMPLES}`);
     if (t.sizes && t.sizes.length !== n) throw new Mp4Error('stsz table length differs from its sample count');
     this.count = n;
     this.#t = t;
@@ -128,6 +130,45 @@ export class SampleTable {
     };
   }
 
+  /** Decode time of one sample from the stts runs (O(log runs), no per-sample index). */
+  decodeTime(index: number): number {
+    if (!Number.isInteger(index) || index < 0 || index >= this.count) {
+      throw new RangeError(`sample index ${index} outside [0, ${this.count})`);
+    }
+    let lo = 0;
+    let hi = this.#runSample.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.#runSample[mid] <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.#runDts[lo] + (index - this.#runSample[lo]) * this.#runDelta[lo];
+  }
+
+  /** The chunks that hold the track's samples (stsc expanded per chunk, cut at the sample count). */
+  chunks(): ChunkLayout {
+    const t = this.#t;
+    const chunks = t.chunkOffsets.length;
+    const stscRuns = Math.min(t.stscFirstChunk.length, t.stscSamplesPerChunk.length);
+    const offsets: number[] = [];
+    const firstSample: number[] = [];
+    const counts: number[] = [];
+    let s = 0;
+    for (let r = 0; r < stscRuns && s < this.count; r++) {
+      const next = r + 1 < stscRuns ? Math.min(t.stscFirstChunk[r + 1], chunks + 1) : chunks + 1;
+      const perChunk = t.stscSamplesPerChunk[r];
+      if (perChunk === 0) continue;
+      for (let chunk = t.stscFirstChunk[r]; chunk < next && s < this.count; chunk++) {
+        const n = Math.min(perChunk, this.count - s);
+        offsets.push(t.chunkOffsets[chunk - 1]);
+        firstSample.push(s);
+        counts.push(n);
+        s += n;
+      }
+    }
+    return { offsets: Float64Array.from(offsets), firstSample: Float64Array.from(firstSample), counts: Uint32Array.from(counts) };
+  }
+
   sampleAtDts(dts: number): number {
     const runs = this.#runDts.length;
     if (runs === 0 || !(dts > 0)) return 0;
@@ -183,6 +224,7 @@ export class SampleTable {
   #build(): BuiltIndex {
     const t = this.#t;
     const n = this.count;
+    if (n > MAX_SAMPLES) throw new Mp4Error(`${n} samples exceed the ${MAX_SAMPLES} that can be indexed one by one`);
     const dts = new Float64Array(n);
     for (let r = 0; r < this.#runSample.length; r++) {
       const end = r + 1 < this.#runSample.length ? this.#runSample[r + 1] : n;

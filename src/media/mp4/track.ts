@@ -1,7 +1,7 @@
 /** The `Mp4Track` implementation: parsed metadata plus a `SampleTable`. Instances are frozen by the
  * reader; the lazily built sample index lives in private fields, which freezing does not touch. */
 import type { SampleTable } from './sample-table.js';
-import type { Mp4Track, SampleInfo } from './types.js';
+import type { ChunkLayout, Mp4Track, SampleInfo, SoundDescription } from './types.js';
 
 export interface TrackMetadata {
   id: number;
@@ -17,6 +17,10 @@ export interface TrackMetadata {
   avcC?: Buffer;
   hvcC?: Buffer;
   esds?: Mp4Track['esds'];
+  sound?: SoundDescription;
+  entryBoxes?: Readonly<Record<string, Buffer>>;
+  sampleEntries?: readonly Buffer[];
+  hintSdp?: string;
   references: Record<string, number[]>;
 }
 
@@ -35,6 +39,10 @@ export class Track implements Mp4Track {
   readonly avcC?: Buffer;
   readonly hvcC?: Buffer;
   readonly esds?: Mp4Track['esds'];
+  readonly sound?: SoundDescription;
+  readonly entryBoxes?: Readonly<Record<string, Buffer>>;
+  readonly sampleEntries?: readonly Buffer[];
+  readonly hintSdp?: string;
   readonly allSync: boolean;
   readonly totalBytes: number;
   readonly references: Record<string, number[]>;
@@ -54,6 +62,10 @@ export class Track implements Mp4Track {
     this.avcC = meta.avcC;
     this.hvcC = meta.hvcC;
     this.esds = meta.esds;
+    this.sound = meta.sound;
+    this.entryBoxes = meta.entryBoxes;
+    this.sampleEntries = meta.sampleEntries;
+    this.hintSdp = meta.hintSdp;
     this.references = meta.references;
     this.sampleCount = table.count;
     this.allSync = table.allSync;
@@ -71,5 +83,13 @@ export class Track implements Mp4Track {
 
   syncAtOrBefore(index: number): number {
     return this.#table.syncAtOrBefore(index);
+  }
+
+  chunks(): ChunkLayout {
+    return this.#table.chunks();
+  }
+
+  decodeTime(index: number): number {
+    return this.#table.decodeTime(index);
   }
 }

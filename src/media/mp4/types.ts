@@ -42,6 +42,17 @@ export interface Mp4Track {
   hvcC?: Buffer;
   /** esds: MPEG-4 object type indication and DecoderSpecificInfo bytes (AudioSpecificConfig for AAC). */
   esds?: { objectTypeIndication: number; decoderSpecificInfo: Buffer; avgBitrate: number; maxBitrate: number };
+  /** Audio: the sound sample description's sample size and QuickTime version 1/2 fields, which
+   * uncompressed and ADPCM audio need to find its frames. */
+  sound?: SoundDescription;
+  /** Sample entry children other than avcC/hvcC/esds (and those of a QuickTime 'wave' box inside
+   * it), first of each type, as box bodies: codec configuration such as d263, damr, dOps, enda. */
+  entryBoxes?: Readonly<Record<string, Buffer>>;
+  /** The stsd's sample entries as whole boxes (size and type included), the first 16: hint tracks
+   * need the 'rtp ' entry, and sample description constructors copy bytes out of media entries. */
+  sampleEntries?: readonly Buffer[];
+  /** Hint tracks: the udta/hnti/'sdp ' text, the track's SDP media section as the hinter wrote it. */
+  hintSdp?: string;
   /** True when every sample is a sync sample (no stss box). */
   allSync: boolean;
   /** Total bytes of all samples (sum of stsz), for bitrate estimates. */
@@ -55,6 +66,35 @@ export interface Mp4Track {
   /** Index of the last sync sample at or before `index`; 0 when none precedes it (start from the
    * beginning). Throws RangeError outside [0, sampleCount). */
   syncAtOrBefore(index: number): number;
+  /** Chunks holding samples, in sample order, without building the per-sample index: what
+   * uncompressed audio (one sample per audio frame) needs to be read in blocks. */
+  chunks?(): ChunkLayout;
+  /** Decode time of sample `index` from the stts runs, without building the per-sample index. */
+  decodeTime?(index: number): number;
+}
+
+/** Sound sample description fields (ISO/IEC 14496-12 AudioSampleEntry, QuickTime SoundDescription
+ * versions 0-2). */
+export interface SoundDescription {
+  /** Sound description version: 0, or QuickTime 1 / 2. */
+  version: number;
+  /** Bits per sample (samplesize field; the bits per channel of a version 2 description). */
+  sampleSize: number;
+  /** Version 1: uncompressed frames per compressed packet, and bytes per packet (per channel),
+   * frame (all channels) and sample. */
+  samplesPerPacket?: number;
+  bytesPerPacket?: number;
+  bytesPerFrame?: number;
+  bytesPerSample?: number;
+  /** Version 2: LPCM format flags (kAudioFormatFlagIsFloat 1, IsBigEndian 2, IsSignedInteger 4). */
+  formatFlags?: number;
+}
+
+/** Chunk table of a track: chunk k holds `counts[k]` samples from `firstSample[k]` at `offsets[k]`. */
+export interface ChunkLayout {
+  offsets: Float64Array;
+  firstSample: Float64Array;
+  counts: Uint32Array;
 }
 
 export interface Mp4Movie {
@@ -70,6 +110,9 @@ export interface Mp4Movie {
   /** Tracks left out of `tracks` because their tables are broken or inconsistent, with the reason
    * (for logs: "why does this file have no audio?"). */
   skippedTracks?: { id: number; reason: string }[];
+  /** Hinted movies: the moov/udta/hnti/'rtp ' text with its 'sdp ' format tag removed, the
+   * session-level SDP lines the hinter wrote (QuickTime does; ffmpeg writes none). */
+  hintSdp?: string;
   /** True when the moov has an mvex box: the samples live in movie fragments this reader does not
    * index, so the tracks' sample tables are empty or incomplete. */
   fragmented?: boolean;

@@ -58,6 +58,8 @@ export interface RtspResponse {
   reason?: string;
   headers: Headers;
   body?: Buffer | string;
+  /** Run right after the response is written (e.g. start media that must follow it). */
+  after?: () => void;
 }
 
 /** An interleaved binary frame: `$`, channel, 16-bit length, payload. */

@@ -7,6 +7,7 @@ import { RtspParser } from '../message/parser.js';
 import { encodeInterleavedHeader, serializeResponse } from '../message/serialize.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
 import { RtspError } from './errors.js';
+import type { Announcement } from './live-methods.js';
 import type { RtspSession, SessionOwner } from './session.js';
 
 export interface RequestHandler {
@@ -41,6 +42,8 @@ export class RtspConnection implements FrameWriter, SessionOwner {
   readonly #parser: RtspParser;
   readonly #channels = new Map<number, ChannelRoute>();
   readonly #sessions = new Set<RtspSession>();
+  /** Streams announced on this connection, waiting for SETUP/RECORD. */
+  readonly announcements = new Map<string, Announcement>();
   #chain: Promise<void> = Promise.resolve();
   #closed = false;
   #corked = false;
@@ -97,7 +100,7 @@ export class RtspConnection implements FrameWriter, SessionOwner {
     const route = this.#channels.get(channel);
     if (!route) return;
     if (route.rtcp) route.session.onRtcp(route.trackId, payload);
-    else route.session.touch();
+    else route.session.onRtp(route.trackId, payload);
   }
 
   async #process(req: RtspRequest): Promise<void> {
@@ -120,6 +123,11 @@ export class RtspConnection implements FrameWriter, SessionOwner {
     if (cseq !== undefined) res.headers.set('CSeq', cseq);
     this.#handler.decorate(res, req);
     this.#write(res);
+    try {
+      res.after?.();
+    } catch (e) {
+      this.log.error({ err: (e as Error).stack ?? String(e) }, 'starting media after the response failed');
+    }
     if (res.headers.get('connection')?.toLowerCase() === 'close') this.close();
   }
 
@@ -142,6 +150,10 @@ export class RtspConnection implements FrameWriter, SessionOwner {
     }
     this.socket.write(encodeInterleavedHeader(channel, payload.length));
     this.socket.write(payload);
+  }
+
+  writeRaw(framed: Buffer): void {
+    if (!this.#closed) this.socket.write(framed);
   }
 
   /** Picks a free channel pair, preferring the one the client asked for. */

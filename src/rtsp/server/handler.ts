@@ -1,25 +1,27 @@
-/** RTSP method handlers for stored media (RFC 2326 §10): OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE,
- * TEARDOWN, GET_PARAMETER, SET_PARAMETER. */
+/** RTSP method handlers (RFC 2326 §10). Stored media is handled here; live paths (viewing and
+ * publishing) go to LiveMethods. */
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../logging/index.js';
 import { getMovie } from '../../media/mp4/index.js';
 import { Mp4Error, type Mp4Movie } from '../../media/mp4/types.js';
 import { createSampleReader } from '../../media/mp4/sample-reader.js';
 import { buildSdp } from '../../sdp/index.js';
-import { bindUdpPair, InterleavedSink, UdpSink, type UdpPortAllocator } from '../../transport/index.js';
-import type { RtpSink } from '../../transport/types.js';
+import type { UdpPortAllocator } from '../../transport/index.js';
+import { liveKey, type LiveRegistry } from '../../live/registry.js';
 import { FilePlayer, InvalidRangeError } from '../../vod/file-player.js';
 import { describeMovie, type VodPresentation } from '../../vod/movie-stream.js';
 import type { Pacer } from '../../vod/pacer.js';
 import { parseRequestUrl, resolveMediaFile } from '../../vod/resolve-path.js';
 import { TrackSender } from '../../vod/track-sender.js';
-import { HeaderError, parseRange, parseTransport, type TransportSpec } from '../headers/index.js';
+import { HeaderError, parseRange } from '../headers/index.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
 import type { RequestHandler, RtspConnection } from './connection.js';
 import { RtspError } from './errors.js';
+import { LiveMethods } from './live-methods.js';
 import { RtspSession } from './session.js';
+import { pickTransport, stripMapped, viewerSink, wantsRecord } from './transport-setup.js';
 
-export const PUBLIC_METHODS = ['OPTIONS', 'DESCRIBE', 'SETUP', 'PLAY', 'PAUSE', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER'];
+export const PUBLIC_METHODS = ['OPTIONS', 'DESCRIBE', 'ANNOUNCE', 'SETUP', 'PLAY', 'PAUSE', 'RECORD', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER'];
 
 export interface HandlerDeps {
   config: Config;
@@ -31,16 +33,12 @@ export interface HandlerDeps {
   log: Logger;
   /** RTCP SDES CNAME of this server. */
   cname: string;
-  /** Called when a session is created (for the server's bookkeeping). */
-  onSession?: (s: RtspSession) => void;
+  /** Live streams by path. */
+  registry: LiveRegistry;
 }
 
 function ok(headers?: Record<string, string>, body?: string | Buffer): RtspResponse {
   return { status: 200, headers: new Headers(headers), body };
-}
-
-function stripMapped(a: string): string {
-  return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
 const fmt3 = (n: number) => n.toFixed(3);
@@ -51,8 +49,11 @@ export class RtspHandler implements RequestHandler {
   /** Set while shutting down: new requests get 503. */
   refusing = false;
 
+  readonly #live: LiveMethods;
+
   constructor(deps: HandlerDeps) {
     this.#d = deps;
+    this.#live = new LiveMethods({ ...deps, log: deps.log.child({ component: 'live' }) });
   }
 
   decorate(res: RtspResponse, req: RtspRequest | undefined): void {
@@ -80,12 +81,18 @@ export class RtspHandler implements RequestHandler {
         return ok({ Public: PUBLIC_METHODS.join(', ') });
       case 'DESCRIBE':
         return this.#describe(req, conn);
+      case 'ANNOUNCE': {
+        const url = parseRequestUrl(req.uri);
+        return this.#live.announce(req, conn, liveKey(url.segments), url.baseUrl);
+      }
       case 'SETUP':
         return this.#setup(req, conn);
       case 'PLAY':
-        return this.#play(req);
+        return this.#play(req, conn);
       case 'PAUSE':
         return this.#pause(req);
+      case 'RECORD':
+        return this.#live.record(this.#session(req), conn);
       case 'TEARDOWN':
         return this.#teardown(req);
       case 'GET_PARAMETER':
@@ -132,9 +139,26 @@ export class RtspHandler implements RequestHandler {
     return s;
   }
 
+  #liveStream(segments: string[]) {
+    const key = liveKey(segments);
+    const s = this.#d.registry.get(key);
+    return s && s.state !== 'ended' ? { key, stream: s } : undefined;
+  }
+
   async #describe(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse> {
     const url = parseRequestUrl(req.uri);
-    const { pres } = await this.#presentation(url.segments);
+    const live = this.#liveStream(url.segments);
+    if (live) {
+      if (live.stream.state !== 'active') throw new RtspError(404, `broadcast '${live.key}' is not active`);
+      return this.#live.describe(live.stream, conn, url.baseUrl);
+    }
+    let pres: VodPresentation;
+    try {
+      ({ pres } = await this.#presentation(url.segments));
+    } catch (e) {
+      if (e instanceof RtspError && e.status === 404) throw new RtspError(404, `${e.message} (no file, and no broadcast is active there)`);
+      throw e;
+    }
     const sdp = buildSdp(pres.stream, { serverAddress: stripMapped(conn.localAddress) || '0.0.0.0' });
     return ok(
       {
@@ -147,50 +171,30 @@ export class RtspHandler implements RequestHandler {
     );
   }
 
-  #pickTransport(header: string | undefined): { spec: TransportSpec; tcp: boolean } {
-    if (!header) throw new RtspError(461, 'SETUP without a Transport header');
-    let specs: TransportSpec[];
-    try {
-      specs = parseTransport(header);
-    } catch (e) {
-      if (e instanceof HeaderError) throw new RtspError(400, `bad Transport header: ${e.message}`);
-      throw e;
-    }
-    let why = 'no supported transport offered (RTP/AVP unicast over UDP, or RTP/AVP/TCP interleaved)';
-    for (const spec of specs) {
-      const proto = `${spec.protocol}/${spec.profile}`;
-      if (proto !== 'RTP/AVP') {
-        why = `${proto}/${spec.lowerTransport} is not supported (RTP/AVP over UDP or TCP is)`;
-        continue;
-      }
-      if (spec.mode && spec.mode !== 'play') {
-        why = `mode=${spec.mode} is not available for stored media`;
-        continue;
-      }
-      if (spec.lowerTransport === 'TCP') return { spec, tcp: true };
-      if (spec.lowerTransport === 'UDP') {
-        if (spec.delivery === 'multicast') {
-          why = 'multicast delivery is not offered for this stream';
-          continue;
-        }
-        if (!spec.clientPort) throw new RtspError(400, 'UDP transport without client_port');
-        return { spec, tcp: false };
-      }
-    }
-    throw new RtspError(461, why, false, { Unsupported: 'transport' });
-  }
-
   async #setup(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse> {
     const url = parseRequestUrl(req.uri);
     const sid = req.headers.get('session')?.split(';')[0].trim();
-    let session = sid ? this.#d.sessions.get(sid) : undefined;
+    const session = sid ? this.#d.sessions.get(sid) : undefined;
     if (sid && !session) throw new RtspError(454, `session ${sid.slice(0, 40)} not found`);
-    const { path, pres } = session
-      ? { path: session.filePath, pres: session.presentation }
+    if (session?.kind === 'record' || (!session && wantsRecord(req.headers.get('transport')))) {
+      const rawLast = req.uri.split(/[?#]/)[0].split('/').filter((x) => x).pop();
+      return this.#live.setupRecord(req, conn, url.trackId !== undefined ? [...url.segments, rawLast ?? ''] : url.segments, rawLast, session);
+    }
+    const live = session?.kind === 'live' ? { key: session.liveKey!, stream: session.live! } : session ? undefined : this.#liveStream(url.segments);
+    if (live) {
+      if (live.stream.state !== 'active' && !session) throw new RtspError(404, `broadcast '${live.key}' is not active`);
+      return this.#live.setupView(req, conn, live.stream, url.trackId, url.baseUrl, live.key, session);
+    }
+    return this.#setupVod(req, conn, url, session);
+  }
+
+  async #setupVod(req: RtspRequest, conn: RtspConnection, url: ReturnType<typeof parseRequestUrl>, session: RtspSession | undefined): Promise<RtspResponse> {
+    const { path, pres } = session?.vod
+      ? { path: session.vod.filePath, pres: session.vod.presentation }
       : await this.#presentation(url.segments);
     if (session) {
       const resolved = await resolveMediaFile(this.#d.mediaRoot, url.segments);
-      if (resolved !== session.filePath) throw new RtspError(459, 'a session can only hold tracks of one presentation');
+      if (resolved !== path) throw new RtspError(459, 'a session can only hold tracks of one presentation');
     }
     const vodTrack =
       url.trackId !== undefined
@@ -209,51 +213,29 @@ export class RtspHandler implements RequestHandler {
       if (session.state !== 'ready') throw new RtspError(455, 'transport cannot change while playing');
       session.removeTrack(id);
     }
-    const { spec, tcp } = this.#pickTransport(req.headers.get('transport'));
-    const created = !session;
-    session ??= new RtspSession(pres, path, url.baseUrl, conn.remoteAddress, this.#d.log.child({ component: 'session' }));
-    const s = session;
-    let sink: RtpSink;
-    let transport: string;
-    let channels: [number, number] | undefined;
-    if (tcp) {
-      channels = conn.allocateChannels(spec.interleaved);
-      sink = new InterleavedSink(conn, channels[0], channels[1]);
-      transport = `RTP/AVP/TCP;unicast;interleaved=${channels[0]}-${channels[1]}`;
-    } else {
-      const [crtp, crtcp] = spec.clientPort!;
-      let pair;
-      try {
-        pair = await bindUdpPair(this.#d.ports, conn.localAddress);
-      } catch (e) {
-        throw new RtspError(453, (e as Error).message);
-      }
-      const udp = await UdpSink.open({
-        pair,
+    const { spec, tcp } = pickTransport(req.headers.get('transport'), false);
+    const s =
+      session ??
+      new RtspSession({
+        kind: 'vod',
+        baseUrl: url.baseUrl,
         clientAddress: conn.remoteAddress,
-        clientRtpPort: crtp,
-        clientRtcpPort: crtcp,
-        onRtcp: (pkt) => s.onRtcp(id, pkt),
-        log: conn.log,
+        log: this.#d.log.child({ component: 'session' }),
+        cname: this.#d.cname,
+        vod: { presentation: pres, filePath: path },
       });
-      sink = udp;
-      const [srtp, srtcp] = udp.serverPorts;
-      transport =
-        `RTP/AVP;unicast;source=${stripMapped(conn.localAddress)};` +
-        `client_port=${crtp}-${crtcp};server_port=${srtp}-${srtcp}`;
-    }
+    const v = await viewerSink(spec, tcp, conn, this.#d.ports, (pkt) => s.onRtcp(id, pkt));
     const sender = new TrackSender({
-      sink,
+      sink: v.sink,
       payloadType: vodTrack.description.format.payloadType,
       clockRate: vodTrack.clockRate,
       cname: this.#d.cname,
     });
-    transport += `;ssrc=${sender.ssrc.toString(16).toUpperCase().padStart(8, '0')};mode="PLAY"`;
-    s.tracks.set(id, { vod: vodTrack, sink, sender, transport, channels });
-    if (channels) conn.bindChannels(s, id, channels);
-    if (created) {
+    const transport = `${v.transport};ssrc=${sender.ssrc.toString(16).toUpperCase().padStart(8, '0')};mode="PLAY"`;
+    s.tracks.set(id, { id, vod: vodTrack, sink: v.sink, sender, transport, channels: v.channels });
+    if (v.channels) conn.bindChannels(s, id, v.channels);
+    if (!session) {
       this.#d.sessions.set(s.id, s);
-      this.#d.onSession?.(s);
       s.log.info({ session: s.id, client: conn.remoteAddress, file: path }, 'session created');
     }
     s.touch();
@@ -263,9 +245,11 @@ export class RtspHandler implements RequestHandler {
     });
   }
 
-  #play(req: RtspRequest): RtspResponse {
+  async #play(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse> {
     const s = this.#session(req);
+    if (s.kind === 'record') throw new RtspError(455, 'PLAY is not valid in a publishing session');
     if (s.tracks.size === 0) throw new RtspError(455, 'no track has been set up');
+    if (s.kind === 'live') return this.#live.play(s, conn);
     let start: number | undefined;
     let end: number | undefined;
     const rh = req.headers.get('range');
@@ -281,13 +265,15 @@ export class RtspHandler implements RequestHandler {
       if (r.start !== 'now') start = r.start;
       end = r.end;
     }
+    const vod = s.vod!;
+    const duration = vod.presentation.movie.duration;
     if (!s.player) {
-      const tracks = [...s.tracks.values()].map((t) => ({ vod: t.vod, sender: t.sender }));
+      const tracks = [...s.tracks.values()].map((t) => ({ vod: t.vod!, sender: t.sender! }));
       const cfg = this.#d.config;
       s.player = new FilePlayer({
         tracks,
-        duration: s.presentation.movie.duration,
-        reader: createSampleReader(s.filePath, { readAhead: cfg.vod.readAhead }),
+        duration,
+        reader: createSampleReader(vod.filePath, { readAhead: cfg.vod.readAhead }),
         pacer: this.#d.pacer,
         log: s.log,
         sendAhead: cfg.vod.sendAhead,
@@ -299,7 +285,7 @@ export class RtspHandler implements RequestHandler {
     const p = s.player;
     if (p.state === 'playing' && start === undefined && end === undefined) {
       // A PLAY while playing without a Range only keeps the session alive.
-      return ok({ Range: `npt=${fmt3(p.position())}-${fmt3(s.presentation.movie.duration)}` });
+      return ok({ Range: `npt=${fmt3(p.position())}-${fmt3(duration)}` });
     }
     let result;
     try {
@@ -316,16 +302,18 @@ export class RtspHandler implements RequestHandler {
 
   #pause(req: RtspRequest): RtspResponse {
     const s = this.#session(req);
+    if (s.kind === 'live') return this.#live.pause(s);
+    if (s.kind === 'record') throw new RtspError(455, 'PAUSE is not valid in a publishing session');
     if (!s.player || s.state === 'ready') throw new RtspError(455, 'PAUSE is only valid while playing');
     const at = s.player.pause();
-    return ok({ Range: `npt=${fmt3(at)}-${fmt3(s.presentation.movie.duration)}` });
+    return ok({ Range: `npt=${fmt3(at)}-${fmt3(s.vod!.presentation.movie.duration)}` });
   }
 
   #teardown(req: RtspRequest): RtspResponse {
     const s = this.#session(req);
     const url = parseRequestUrl(req.uri);
-    if (url.trackId !== undefined && s.tracks.size > 1 && s.tracks.has(url.trackId)) {
-      s.tracks.get(url.trackId)!.sender.sendBye(s.player?.position() ?? 0, 'teardown');
+    if (s.kind === 'vod' && url.trackId !== undefined && s.tracks.size > 1 && s.tracks.has(url.trackId)) {
+      s.tracks.get(url.trackId)!.sender?.sendBye(s.player?.position() ?? 0, 'teardown');
       s.removeTrack(url.trackId);
       return ok();
     }

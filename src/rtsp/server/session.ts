@@ -1,53 +1,104 @@
-/** An RTSP session: the tracks a viewer set up, their transports, playback state and keep-alive.
- * A UDP session outlives the RTSP connection that made it; a TCP-interleaved one dies with it. */
+/** An RTSP session: the tracks a client set up, their transports, and keep-alive. Three kinds:
+ * a viewer of a stored file (`vod`), a viewer of a live stream (`live`), and a publisher pushing a
+ * live stream with RECORD (`record`). A UDP session outlives the RTSP connection that made it; a
+ * TCP-interleaved one dies with it. */
 import { randomBytes } from 'node:crypto';
+import type { LiveStream, LiveViewer } from '../../live/live-stream.js';
+import type { LiveTrack } from '../../live/live-track.js';
+import type { TrackReader } from '../../live/track-reader.js';
 import type { Logger } from '../../logging/index.js';
+import { buildBye, compound, newReceptionStats, updateReception, type ReceptionStats } from '../../rtcp/index.js';
 import type { RtpSink } from '../../transport/types.js';
 import type { FilePlayer } from '../../vod/file-player.js';
 import type { VodPresentation, VodTrack } from '../../vod/movie-stream.js';
 import type { TrackSender } from '../../vod/track-sender.js';
 
 export interface SessionTrack {
-  vod: VodTrack;
-  sink: RtpSink;
-  sender: TrackSender;
+  id: number;
   /** Transport header sent back in the SETUP response. */
   transport: string;
   /** Interleaved channels on the owning connection, when TCP. */
   channels?: [number, number];
+  /** Where media goes (viewers). */
+  sink?: RtpSink;
+  /** Stored media: the file track and its RTP identity. */
+  vod?: VodTrack;
+  sender?: TrackSender;
+  /** Live: the stream track this viewer reads or this publisher feeds. */
+  live?: LiveTrack;
+  /** Live viewer while playing. */
+  reader?: TrackReader;
+  /** Live viewer: what its receiver reports say. */
+  reception?: ReceptionStats;
+  /** Publisher over UDP: the sockets packets arrive on. */
+  ingest?: { close(): void };
 }
 
-export type SessionState = 'ready' | 'playing' | 'paused';
+export type SessionKind = 'vod' | 'live' | 'record';
+export type SessionState = 'ready' | 'playing' | 'paused' | 'recording';
 
 export interface SessionOwner {
   /** Called when the session ends, so the connection can free its channels. */
   sessionClosed(session: RtspSession): void;
 }
 
-export class RtspSession {
+export interface SessionInit {
+  kind: SessionKind;
+  /** Presentation URL as the client named it (for RTP-Info). */
+  baseUrl: string;
+  clientAddress: string;
+  log: Logger;
+  /** SDES CNAME for sender reports. */
+  cname: string;
+  vod?: { presentation: VodPresentation; filePath: string };
+  /** The live stream viewed, or the key published to. */
+  live?: LiveStream;
+  liveKey?: string;
+}
+
+export class RtspSession implements LiveViewer {
   readonly id = BigInt.asIntN(64, randomBytes(8).readBigUInt64BE()).toString().replace('-', '');
+  readonly kind: SessionKind;
   readonly tracks = new Map<number, SessionTrack>();
   readonly createdAt = Date.now();
+  readonly baseUrl: string;
+  readonly clientAddress: string;
+  readonly log: Logger;
+  readonly cname: string;
+  readonly vod: { presentation: VodPresentation; filePath: string } | undefined;
+  live: LiveStream | undefined;
+  readonly liveKey: string | undefined;
   lastActivity = Date.now();
   player: FilePlayer | undefined;
   /** The connection that carries interleaved data, if any track uses TCP. */
   owner: SessionOwner | undefined;
+  /** Live viewer: playing, and its sender-report timer. */
+  #livePlaying = false;
+  #srTimer: NodeJS.Timeout | undefined;
+  /** Publisher: RECORD received. */
+  recording = false;
+  /** Called when the session closes (the handler detaches publishers, the server forgets it). */
+  onClose: ((reason: string) => void) | undefined;
   #closed = false;
 
-  constructor(
-    readonly presentation: VodPresentation,
-    /** Real path of the file. */
-    readonly filePath: string,
-    /** Presentation URL as the client named it (for RTP-Info). */
-    readonly baseUrl: string,
-    readonly clientAddress: string,
-    readonly log: Logger,
-  ) {}
+  constructor(init: SessionInit) {
+    this.kind = init.kind;
+    this.baseUrl = init.baseUrl;
+    this.clientAddress = init.clientAddress;
+    this.log = init.log;
+    this.cname = init.cname;
+    this.vod = init.vod;
+    this.live = init.live;
+    this.liveKey = init.liveKey;
+  }
 
   get state(): SessionState {
+    if (this.kind === 'record') return this.recording ? 'recording' : 'ready';
+    if (this.kind === 'live') return this.#livePlaying ? 'playing' : this.#everPlayed ? 'paused' : 'ready';
     const s = this.player?.state;
     return s === 'playing' ? 'playing' : s === 'paused' ? 'paused' : 'ready';
   }
+  #everPlayed = false;
 
   get closed(): boolean {
     return this.#closed;
@@ -57,35 +108,94 @@ export class RtspSession {
     this.lastActivity = Date.now();
   }
 
-  /** Routes an RTCP packet a viewer sent on a track. */
+  /** RTCP from the client on a track: receiver reports from viewers, SRs from publishers. */
   onRtcp(trackId: number, packet: Buffer): void {
     this.touch();
-    this.tracks.get(trackId)?.sender.onRtcp(packet);
+    const t = this.tracks.get(trackId);
+    if (!t) return;
+    if (this.kind === 'record') t.live?.onSourceRtcp(packet);
+    else if (t.sender) t.sender.onRtcp(packet);
+    else if (t.live && t.reception) updateReception(t.reception, packet, t.live.ssrc);
+  }
+
+  /** RTP from the client on a track (publishers over TCP). */
+  onRtp(trackId: number, packet: Buffer): void {
+    if (this.kind !== 'record') {
+      this.touch();
+      return;
+    }
+    this.tracks.get(trackId)?.live?.ingest(packet);
+  }
+
+  /** Live viewer: starts the readers; they were created by the handler with their first frames. */
+  startLive(sendReports: () => void, intervalS: number): void {
+    this.#livePlaying = true;
+    this.#everPlayed = true;
+    sendReports();
+    this.#srTimer = setInterval(sendReports, intervalS * 1000);
+    this.#srTimer.unref();
+  }
+
+  pauseLive(): void {
+    this.#livePlaying = false;
+    if (this.#srTimer) clearInterval(this.#srTimer);
+    this.#srTimer = undefined;
+    for (const t of this.tracks.values()) {
+      t.reader?.stop();
+      t.reader = undefined;
+    }
+  }
+
+  /** The live stream's publisher changed: viewers restart on its first keyframe. */
+  resync(): void {
+    for (const t of this.tracks.values()) t.reader?.resync();
+  }
+
+  newReception(): ReceptionStats {
+    return newReceptionStats();
   }
 
   removeTrack(trackId: number): void {
     const t = this.tracks.get(trackId);
     if (!t) return;
-    t.sink.close();
+    t.reader?.stop();
+    t.ingest?.close();
+    t.sink?.close();
     this.tracks.delete(trackId);
   }
 
-  /** Ends the session: RTCP BYE to the viewer (a closed transport drops it), sockets closed.
+  /** Ends the session: RTCP BYE to viewers (a closed transport drops it), sockets closed.
    * Idempotent. */
   close(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#srTimer) clearInterval(this.#srTimer);
     if (this.player) this.player.close(reason);
-    else for (const t of this.tracks.values()) t.sender.sendBye(0, reason);
-    for (const t of this.tracks.values()) t.sink.close();
+    else if (this.kind === 'vod') for (const t of this.tracks.values()) t.sender?.sendBye(0, reason);
+    if (this.kind === 'live') {
+      this.live?.viewers.delete(this);
+      for (const t of this.tracks.values()) {
+        t.reader?.stop();
+        if (t.live && t.sink) {
+          const sr = t.live.senderReport(t.reader?.packets ?? 0, t.reader?.octets ?? 0, this.cname);
+          t.sink.sendRtcp(compound(sr, buildBye(t.live.ssrc, reason)));
+        }
+      }
+    }
+    for (const t of this.tracks.values()) {
+      t.ingest?.close();
+      t.sink?.close();
+    }
     this.owner?.sessionClosed(this);
+    this.onClose?.(reason);
     const stats = [...this.tracks.values()].map((t) => ({
-      track: t.vod.description.id,
-      packets: t.sender.packets,
-      bytes: t.sender.octets,
-      lost: t.sender.reception.cumulativeLost,
-      jitter: t.sender.reception.jitter,
+      track: t.id,
+      packets: t.sender?.packets ?? t.reader?.packets ?? t.live?.packetsIn ?? 0,
+      bytes: t.sender?.octets ?? t.reader?.octets ?? t.live?.bytesIn ?? 0,
+      lost: (t.sender?.reception ?? t.reception)?.cumulativeLost ?? 0,
+      jitter: (t.sender?.reception ?? t.reception)?.jitter ?? 0,
+      dropped: t.reader?.dropped,
     }));
-    this.log.info({ session: this.id, reason, tracks: stats }, 'session closed');
+    this.log.info({ session: this.id, kind: this.kind, reason, tracks: stats }, 'session closed');
   }
 }

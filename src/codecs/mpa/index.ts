@@ -1,0 +1,7 @@
+export { MpaPacketizer } from './packetizer.js';
+export type { MpaPacketizerOptions } from './packetizer.js';
+export { MpaDepacketizer } from './depacketizer.js';
+export type { MpaFrame } from './depacketizer.js';
+export { mpaFormat, MPA_PAYLOAD_TYPE } from './format.js';
+export { parseMpegAudioHeader, sameMpegAudioStream } from './header.js';
+export type { MpegAudioHeader } from './header.js';

@@ -1,0 +1,3 @@
+export { OpusPacketizer } from './packetizer.js';
+export { opusFormat, parseDOps } from './format.js';
+export type { OpusConfig, OpusFormatOptions } from './format.js';

@@ -1,0 +1,256 @@
+/** One track of a live stream: takes RTP packets from whatever publishes (RTSP RECORD over UDP or
+ * TCP, an SDP-described UDP feed, later relays and playlists), rewrites their header once onto
+ * the stream's own continuous timeline, groups them into frames, keeps the frames since the last
+ * keyframe for new viewers, and hands every frame to every reader. Nothing here is per reader
+ * except the final send. */
+import { compound, buildSdesCname, buildSenderReport, ntpToMs, parseRtcpCompound } from '../rtcp/index.js';
+import { randomUint16, randomUint32 } from '../rtp/seq.js';
+import type { Format } from '../stream/types.js';
+import { keyframeDetector, type KeyframeDetector } from './keyframe.js';
+
+/** A frame: the packets sharing one RTP timestamp, built once and shared by every reader. */
+export class LiveFrame {
+  readonly packets: Buffer[] = [];
+  /** Sum of packet lengths (headers included). */
+  bytes = 0;
+  #framed: Map<number, Buffer> | undefined;
+
+  constructor(
+    readonly ts: number,
+    readonly firstSeq: number,
+    readonly key: boolean,
+    /** performance.now() when its first packet arrived. */
+    readonly arrival: number,
+  ) {}
+
+  add(p: Buffer): void {
+    this.packets.push(p);
+    this.bytes += p.length;
+  }
+
+  /** The frame as RTSP interleaved data on `channel` (`$`, channel, length, packet, ...), built
+   * once per channel in use, so a TCP reader sends a whole frame with one write. */
+  framed(channel: number): Buffer {
+    let b = this.#framed?.get(channel);
+    if (b) return b;
+    b = Buffer.allocUnsafe(this.bytes + 4 * this.packets.length);
+    let o = 0;
+    for (const p of this.packets) {
+      b[o] = 0x24;
+      b[o + 1] = channel;
+      b.writeUInt16BE(p.length, o + 2);
+      p.copy(b, o + 4);
+      o += 4 + p.length;
+    }
+    (this.#framed ??= new Map()).set(channel, b);
+    return b;
+  }
+}
+
+export interface FrameSink {
+  deliver(frame: LiveFrame): void;
+}
+
+export interface LiveTrackOptions {
+  id: number;
+  format: Format;
+  /** Extra SDP detail kept for viewers (bitrate, frame size). */
+  bitrateKbps?: number;
+  width?: number;
+  height?: number;
+  frameRate?: number;
+}
+
+/** Frames kept for audio-only catch-up and cap on the keyframe cache (bounded memory even for a
+ * stream that never sends a keyframe). */
+const MAX_GOP_FRAMES = 600;
+const MAX_GOP_BYTES = 16 * 1024 * 1024;
+const AUDIO_CACHE_MS = 3000;
+
+export class LiveTrack {
+  readonly id: number;
+  readonly control: string;
+  readonly format: Format;
+  readonly options: LiveTrackOptions;
+  readonly ssrc = randomUint32();
+  readonly readers = new Set<FrameSink>();
+  readonly #detector: KeyframeDetector | undefined;
+  readonly #video: boolean;
+  #cur: LiveFrame | undefined;
+  #cache: LiveFrame[] = [];
+  #cacheBytes = 0;
+  // Timeline rewriting: output = input + offset, re-based whenever the source changes.
+  #inSsrc: number | undefined;
+  #seqOffset = 0;
+  #tsOffset = 0;
+  #needRebase = true;
+  #lastOutSeq = randomUint16();
+  #lastOutTs = randomUint32();
+  #lastArrival = 0;
+  #started = false;
+  // Wall-clock mapping from the source's sender reports (source NTP ms ↔ output RTP ts).
+  #srNtpMs: number | undefined;
+  #srRtp = 0;
+  #srAt = 0;
+  packetsIn = 0;
+  bytesIn = 0;
+  /** Date.now() of the last packet from the source (publisher timeout). */
+  lastPacketAt = 0;
+
+  constructor(opts: LiveTrackOptions) {
+    this.options = opts;
+    this.id = opts.id;
+    this.control = `trackID=${opts.id}`;
+    this.format = opts.format;
+    this.#video = opts.format.media === 'video';
+    this.#detector = keyframeDetector(opts.format.encodingName, opts.format.media);
+  }
+
+  get isVideo(): boolean {
+    return this.#video;
+  }
+
+  /** The next packets come from a new source (publisher back, takeover): continue the output
+   * timeline from where it stopped instead of jumping. */
+  rebase(): void {
+    this.#needRebase = true;
+    this.#srNtpMs = undefined;
+    this.#flush();
+    this.#cache = [];
+    this.#cacheBytes = 0;
+  }
+
+  /** One RTP packet from the source. Ignored when it is not RTP version 2. */
+  ingest(buf: Buffer): void {
+    if (buf.length < 12 || buf[0] >> 6 !== 2) return;
+    const now = performance.now();
+    this.lastPacketAt = Date.now();
+    this.packetsIn++;
+    this.bytesIn += buf.length;
+    const inSsrc = buf.readUInt32BE(8);
+    const inSeq = buf.readUInt16BE(2);
+    const inTs = buf.readUInt32BE(4);
+    if (this.#needRebase || inSsrc !== this.#inSsrc) {
+      const outSeq = (this.#lastOutSeq + 1) & 0xffff;
+      const outTs = this.#started
+        ? (this.#lastOutTs + Math.max(1, Math.round(((now - this.#lastArrival) / 1000) * this.format.clockRate))) >>> 0
+        : this.#lastOutTs;
+      this.#seqOffset = (outSeq - inSeq) & 0xffff;
+      this.#tsOffset = (outTs - inTs) >>> 0;
+      this.#inSsrc = inSsrc;
+      this.#needRebase = false;
+      this.#started = true;
+    }
+    const seq = (inSeq + this.#seqOffset) & 0xffff;
+    const ts = (inTs + this.#tsOffset) >>> 0;
+    const out = Buffer.allocUnsafe(buf.length);
+    buf.copy(out);
+    out.writeUInt16BE(seq, 2);
+    out.writeUInt32BE(ts, 4);
+    out.writeUInt32BE(this.ssrc, 8);
+    this.#lastOutSeq = seq;
+    this.#lastOutTs = ts;
+    this.#lastArrival = now;
+    const marker = (buf[1] & 0x80) !== 0;
+    let f = this.#cur;
+    if (f && f.ts !== ts) {
+      this.#flush();
+      f = undefined;
+    }
+    if (!f) {
+      let key = true;
+      if (this.#detector) {
+        const cc = buf[0] & 0x0f;
+        let off = 12 + 4 * cc;
+        if (buf[0] & 0x10 && buf.length >= off + 4) off += 4 + 4 * buf.readUInt16BE(off + 2);
+        key = off < buf.length && this.#detector(buf.subarray(off));
+      }
+      f = this.#cur = new LiveFrame(ts, seq, key, now);
+    }
+    f.add(out);
+    if (marker || !this.#video) this.#flush();
+  }
+
+  #flush(): void {
+    const f = this.#cur;
+    if (!f) return;
+    this.#cur = undefined;
+    this.#remember(f);
+    for (const r of this.readers) r.deliver(f);
+  }
+
+  #remember(f: LiveFrame): void {
+    if (this.#video) {
+      if (f.key) {
+        this.#cache = [];
+        this.#cacheBytes = 0;
+      } else if (this.#cache.length === 0) return; // nothing to start from yet
+      if (this.#cache.length >= MAX_GOP_FRAMES || this.#cacheBytes + f.bytes > MAX_GOP_BYTES) {
+        this.#cache = [];
+        this.#cacheBytes = 0;
+        return;
+      }
+    } else {
+      const horizon = f.arrival - AUDIO_CACHE_MS;
+      let drop = 0;
+      while (drop < this.#cache.length && this.#cache[drop].arrival < horizon) drop++;
+      if (drop) this.#cache = this.#cache.slice(drop);
+    }
+    this.#cache.push(f);
+    this.#cacheBytes += f.bytes;
+  }
+
+  /** Frames a new reader starts with: video from the last keyframe; audio from `since`. */
+  startFrames(since?: number): LiveFrame[] {
+    if (this.#video) return this.#cache.slice();
+    if (since === undefined) return [];
+    return this.#cache.filter((f) => f.arrival >= since);
+  }
+
+  /** Arrival time of the keyframe a new video reader would start on. */
+  get keyframeArrival(): number | undefined {
+    return this.#video && this.#cache.length ? this.#cache[0].arrival : undefined;
+  }
+
+  /** Sequence number and RTP time of the next packet this track will produce. */
+  nextPosition(): { seq: number; rtptime: number } {
+    return { seq: (this.#lastOutSeq + 1) & 0xffff, rtptime: this.rtpTimeAt(performance.now()) };
+  }
+
+  /** Output RTP time corresponding to a local instant (performance.now() ms). */
+  rtpTimeAt(nowPerf: number): number {
+    if (this.#srNtpMs !== undefined) {
+      return (this.#srRtp + Math.round(((nowPerf - this.#srAt) / 1000) * this.format.clockRate)) >>> 0;
+    }
+    if (!this.#started) return this.#lastOutTs;
+    return (this.#lastOutTs + Math.round(((nowPerf - this.#lastArrival) / 1000) * this.format.clockRate)) >>> 0;
+  }
+
+  /** Wall clock (NTP, as ms) for a local instant: the source's clock when it sends SRs, so
+   * tracks stay in sync the way the encoder had them; else ours. */
+  ntpMsAt(nowPerf: number): number {
+    if (this.#srNtpMs !== undefined) return this.#srNtpMs + (nowPerf - this.#srAt);
+    return performance.timeOrigin + nowPerf;
+  }
+
+  /** RTCP from the source: its sender reports give the wall-clock mapping. */
+  onSourceRtcp(buf: Buffer): void {
+    this.lastPacketAt = Date.now();
+    if (this.#needRebase) return;
+    for (const p of parseRtcpCompound(buf)) {
+      if (p.type !== 'sr') continue;
+      this.#srNtpMs = ntpToMs(p.ntpTime);
+      this.#srRtp = (p.rtpTimestamp + this.#tsOffset) >>> 0;
+      this.#srAt = performance.now();
+    }
+  }
+
+  /** A sender report for one reader, with that reader's own counts. */
+  senderReport(packets: number, octets: number, cname: string): Buffer {
+    const now = performance.now();
+    return compound(
+      buildSenderReport({ ssrc: this.ssrc, wallclockMs: this.ntpMsAt(now), rtpTimestamp: this.rtpTimeAt(now), packetCount: packets, octetCount: octets }),
+      buildSdesCname(this.ssrc, cname),
+    );
+  }
+}

@@ -1,0 +1,74 @@
+/** One viewer's subscription to one live track. The frames are shared; a reader only decides
+ * whether to send (it waits for a keyframe, and skips to the next one when its TCP queue is over
+ * the limit) and counts what it sent for its sender reports. */
+import type { FrameWriter } from '../transport/interleaved.js';
+import type { RtpSink } from '../transport/types.js';
+import type { FrameSink, LiveFrame, LiveTrack } from './live-track.js';
+
+export interface TrackReaderOptions {
+  track: LiveTrack;
+  sink: RtpSink;
+  /** For TCP viewers: the connection and the RTP channel, so a frame goes out in one write. */
+  tcp?: { writer: FrameWriter; channel: number };
+  /** Bytes a TCP viewer may have queued before it skips to the next keyframe. */
+  queueLimit: number;
+}
+
+export class TrackReader implements FrameSink {
+  readonly track: LiveTrack;
+  readonly sink: RtpSink;
+  readonly #tcp: { writer: FrameWriter; channel: number } | undefined;
+  readonly #limit: number;
+  /** Waiting for a frame to start on (first frame, or after falling behind). */
+  #waitingKey = true;
+  packets = 0;
+  octets = 0;
+  /** Frames skipped because the viewer could not keep up. */
+  dropped = 0;
+
+  constructor(opts: TrackReaderOptions) {
+    this.track = opts.track;
+    this.sink = opts.sink;
+    this.#tcp = opts.tcp;
+    this.#limit = opts.queueLimit;
+  }
+
+  /** Sends the frames a newcomer starts with, then follows the live stream. */
+  start(frames: LiveFrame[]): void {
+    for (const f of frames) this.deliver(f);
+    this.track.readers.add(this);
+  }
+
+  stop(): void {
+    this.track.readers.delete(this);
+  }
+
+  /** The publisher changed: start again on its first keyframe. */
+  resync(): void {
+    this.#waitingKey = true;
+  }
+
+  deliver(f: LiveFrame): void {
+    if (this.#waitingKey) {
+      if (!f.key) return;
+      this.#waitingKey = false;
+    }
+    const tcp = this.#tcp;
+    if (tcp) {
+      const w = tcp.writer;
+      if (w.closed) return;
+      if (w.writableLength > this.#limit) {
+        // Too far behind: drop this frame and everything up to the next keyframe, so the viewer
+        // resumes on a clean picture instead of growing memory or slowing others.
+        this.#waitingKey = this.track.isVideo;
+        this.dropped++;
+        return;
+      }
+      w.writeRaw(f.framed(tcp.channel));
+    } else {
+      for (const p of f.packets) this.sink.sendRtp(p);
+    }
+    this.packets += f.packets.length;
+    this.octets += f.bytes - 12 * f.packets.length;
+  }
+}

@@ -1,0 +1,232 @@
+/** RTSP methods for live streams: publishing (ANNOUNCE, SETUP mode=record, RECORD) and viewing
+ * (DESCRIBE, SETUP, PLAY, PAUSE of a live path). */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Config } from '../../config/index.js';
+import { addressAllowed } from '../../live/allow.js';
+import type { LivePublisher, LiveStream } from '../../live/live-stream.js';
+import { LiveTrack } from '../../live/live-track.js';
+import type { LiveRegistry } from '../../live/registry.js';
+import { TrackReader } from '../../live/track-reader.js';
+import type { Logger } from '../../logging/index.js';
+import { buildSdp, parseSdp, SdpError, type ParsedSdp } from '../../sdp/index.js';
+import type { UdpPortAllocator } from '../../transport/index.js';
+import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
+import type { RtspConnection } from './connection.js';
+import { RtspError } from './errors.js';
+import { RtspSession } from './session.js';
+import { pickTransport, publisherUdp, stripMapped, viewerSink } from './transport-setup.js';
+
+export interface LiveDeps {
+  config: Config;
+  mediaRoot: string;
+  registry: LiveRegistry;
+  sessions: Map<string, RtspSession>;
+  ports: UdpPortAllocator;
+  log: Logger;
+  cname: string;
+}
+
+/** What an ANNOUNCE set up on a connection, waiting for SETUP/RECORD. */
+export interface Announcement {
+  key: string;
+  sdp: ParsedSdp;
+  tracks: LiveTrack[];
+}
+
+const fmtHeaders = (h: Record<string, string>) => new Headers(h);
+
+export class LiveMethods {
+  readonly #d: LiveDeps;
+
+  constructor(deps: LiveDeps) {
+    this.#d = deps;
+  }
+
+  #allowedPublisher(conn: RtspConnection): void {
+    const allow = this.#d.config.live.publishAllow;
+    if (!addressAllowed(conn.remoteAddress, allow)) {
+      throw new RtspError(403, `publishing from ${conn.remoteAddress} is not allowed (live.publishAllow)`);
+    }
+  }
+
+  async announce(req: RtspRequest, conn: RtspConnection, key: string, url: string): Promise<RtspResponse> {
+    this.#allowedPublisher(conn);
+    if (!key) throw new RtspError(400, 'ANNOUNCE needs a stream name in the URL');
+    const type = req.headers.get('content-type')?.split(';')[0].trim().toLowerCase();
+    if (type && type !== 'application/sdp') throw new RtspError(415, `ANNOUNCE body must be application/sdp, not ${type}`);
+    let sdp: ParsedSdp;
+    try {
+      sdp = parseSdp(req.body.toString('utf8'));
+    } catch (e) {
+      if (e instanceof SdpError) throw new RtspError(415, `announced SDP refused: ${e.message}`);
+      throw e;
+    }
+    const existing = this.#d.registry.get(key);
+    if (existing && existing.state === 'active') {
+      if (!this.#d.config.live.takeover) {
+        throw new RtspError(412, `'${key}' is already being broadcast by ${existing.publisher?.label ?? 'another publisher'}`);
+      }
+      existing.publisher?.close('taken over by a new publisher');
+    }
+    const reuse = existing && existing.state !== 'ended' && existing.compatible(sdp.media) ? existing.tracks : undefined;
+    const tracks =
+      reuse ??
+      sdp.media.map(
+        (m, i) =>
+          new LiveTrack({ id: i + 1, format: m.format, bitrateKbps: m.bitrateKbps, width: m.width, height: m.height, frameRate: m.frameRate }),
+      );
+    conn.announcements.set(key, { key, sdp, tracks });
+    if (this.#d.config.live.writeSdp) await this.#writeSdp(key, req.body.toString('utf8'));
+    this.#d.log.info({ path: key, publisher: conn.remoteAddress, tracks: sdp.media.map((m) => m.format.encodingName).join('+'), url }, 'broadcast announced');
+    return { status: 200, headers: fmtHeaders({}) };
+  }
+
+  async #writeSdp(key: string, text: string): Promise<void> {
+    const file = join(this.#d.mediaRoot, `${key}.sdp`);
+    try {
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, text);
+    } catch (e) {
+      throw new RtspError(403, `cannot write ${file}: ${(e as Error).message}`);
+    }
+  }
+
+  /** SETUP mode=record: where the publisher's packets for one track arrive. */
+  async setupRecord(req: RtspRequest, conn: RtspConnection, segments: string[], rawLast: string | undefined, session: RtspSession | undefined): Promise<RtspResponse> {
+    // The track is named by the announced control attribute (streamid=0, trackID=1, stream=0...),
+    // the last URL segment; what comes before names the stream.
+    const candidates = [segments.join('/'), segments.slice(0, -1).join('/')];
+    let ann: Announcement | undefined;
+    let control: string | undefined;
+    for (const [i, c] of candidates.entries()) {
+      const key = c.toLowerCase().endsWith('.sdp') ? c.slice(0, -4) : c;
+      ann = conn.announcements.get(key);
+      if (ann) {
+        control = i === 0 ? rawLast : segments[segments.length - 1];
+        break;
+      }
+    }
+    if (!ann) throw new RtspError(455, 'SETUP for recording needs an ANNOUNCE of this stream first');
+    if (session && (session.kind !== 'record' || session.liveKey !== ann.key)) throw new RtspError(459, 'the session belongs to another stream');
+    const idx = ann.sdp.media.findIndex((m) => m.control !== undefined && control !== undefined && (m.control === control || m.control.endsWith(`/${control}`)));
+    const index = idx >= 0 ? idx : ann.sdp.media.length === 1 ? 0 : -1;
+    if (index < 0) throw new RtspError(404, `no announced track matches '${control ?? ''}'`);
+    const track = ann.tracks[index];
+    const { spec, tcp } = pickTransport(req.headers.get('transport'), true);
+    const s =
+      session ??
+      new RtspSession({ kind: 'record', baseUrl: '', clientAddress: conn.remoteAddress, log: this.#d.log, cname: this.#d.cname, liveKey: ann.key });
+    if (s.tracks.has(track.id)) s.removeTrack(track.id);
+    let transport: string;
+    if (tcp) {
+      const channels = conn.allocateChannels(spec.interleaved);
+      transport = `RTP/AVP/TCP;unicast;interleaved=${channels[0]}-${channels[1]};mode=record`;
+      s.tracks.set(track.id, { id: track.id, transport, channels, live: track });
+      conn.bindChannels(s, track.id, channels);
+    } else {
+      const udp = await publisherUdp(spec, conn, this.#d.ports, (p) => track.ingest(p), (p) => track.onSourceRtcp(p));
+      transport = udp.transport;
+      s.tracks.set(track.id, { id: track.id, transport, live: track, ingest: udp });
+    }
+    if (!session) this.#d.sessions.set(s.id, s);
+    s.touch();
+    return { status: 200, headers: fmtHeaders({ Session: `${s.id};timeout=${this.#d.config.rtsp.sessionTimeout}`, Transport: transport }) };
+  }
+
+  record(s: RtspSession, conn: RtspConnection): RtspResponse {
+    if (s.kind !== 'record') throw new RtspError(455, 'RECORD is only valid after SETUP with mode=record');
+    const ann = conn.announcements.get(s.liveKey!);
+    if (!ann) throw new RtspError(455, 'the announcement for this session is gone');
+    if (s.tracks.size === 0) throw new RtspError(455, 'no track has been set up');
+    if (!s.recording) {
+      const publisher: LivePublisher = {
+        label: `rtsp ${stripMapped(conn.remoteAddress)}`,
+        close: (reason) => {
+          s.close(reason);
+          this.#d.sessions.delete(s.id);
+        },
+      };
+      const stream = this.#d.registry.publish(ann.key, ann.tracks, publisher);
+      s.live = stream;
+      s.recording = true;
+      s.onClose = (reason) => stream.detach(publisher, reason);
+    }
+    return { status: 200, headers: fmtHeaders({}) };
+  }
+
+  describe(stream: LiveStream, conn: RtspConnection, baseUrl: string): RtspResponse {
+    const sdp = buildSdp(stream.description(), { serverAddress: stripMapped(conn.localAddress) || '0.0.0.0' });
+    return { status: 200, headers: fmtHeaders({ 'Content-Type': 'application/sdp', 'Content-Base': `${baseUrl}/`, 'Cache-Control': 'no-cache' }), body: sdp };
+  }
+
+  async setupView(req: RtspRequest, conn: RtspConnection, stream: LiveStream, trackId: number | undefined, baseUrl: string, key: string, session: RtspSession | undefined): Promise<RtspResponse> {
+    if (session && (session.kind !== 'live' || session.live !== stream)) throw new RtspError(459, 'a session can only hold tracks of one presentation');
+    const track = trackId !== undefined ? stream.tracks.find((t) => t.id === trackId) : stream.tracks.length === 1 ? stream.tracks[0] : undefined;
+    if (!track) throw new RtspError(404, trackId !== undefined ? `no track ${trackId} in this stream` : 'SETUP needs a track URL (trackID=N)');
+    if (session && session.state === 'playing' && !session.tracks.has(track.id)) throw new RtspError(455, 'tracks cannot be added while playing');
+    const { spec, tcp } = pickTransport(req.headers.get('transport'), false);
+    const s = session ?? new RtspSession({ kind: 'live', baseUrl, clientAddress: conn.remoteAddress, log: this.#d.log, cname: this.#d.cname, live: stream, liveKey: key });
+    if (s.tracks.has(track.id)) s.removeTrack(track.id);
+    const reception = s.newReception();
+    const v = await viewerSink(spec, tcp, conn, this.#d.ports, (p) => s.onRtcp(track.id, p));
+    const transport = `${v.transport};ssrc=${track.ssrc.toString(16).toUpperCase().padStart(8, '0')};mode="PLAY"`;
+    s.tracks.set(track.id, { id: track.id, transport, channels: v.channels, sink: v.sink, live: track, reception });
+    if (v.channels) conn.bindChannels(s, track.id, v.channels);
+    if (!session) {
+      this.#d.sessions.set(s.id, s);
+      stream.viewers.add(s);
+    }
+    s.touch();
+    return { status: 200, headers: fmtHeaders({ Session: `${s.id};timeout=${this.#d.config.rtsp.sessionTimeout}`, Transport: transport }) };
+  }
+
+  async play(s: RtspSession, conn: RtspConnection): Promise<RtspResponse> {
+    const stream = s.live!;
+    if (s.state === 'playing') return { status: 200, headers: fmtHeaders({ Range: 'npt=now-' }) };
+    if (stream.state !== 'active') throw new RtspError(404, `broadcast '${stream.path}' is not active`);
+    const tracks = [...s.tracks.values()];
+    // Wait (briefly) for a keyframe so the viewer starts on a clean picture and RTP-Info can name
+    // the first packet it will get.
+    const video = tracks.filter((t) => t.live!.isVideo);
+    const deadline = Date.now() + this.#d.config.live.keyframeWait * 1000;
+    while (video.some((t) => t.live!.keyframeArrival === undefined) && Date.now() < deadline && stream.state === 'active' && !s.closed) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    if (s.closed) throw new RtspError(454, 'session closed');
+    const since = video.map((t) => t.live!.keyframeArrival).find((a) => a !== undefined);
+    const starts = tracks.map((t) => {
+      const frames = t.live!.startFrames(since);
+      const first = frames[0];
+      const pos = first ? { seq: first.firstSeq, rtptime: first.ts } : t.live!.nextPosition();
+      const reader = new TrackReader({
+        track: t.live!,
+        sink: t.sink!,
+        tcp: t.channels ? { writer: conn, channel: t.channels[0] } : undefined,
+        queueLimit: this.#d.config.live.viewerQueueBytes,
+      });
+      t.reader = reader;
+      return { t, frames, pos, reader };
+    });
+    const rtpInfo = starts.map(({ t, pos }) => `url=${s.baseUrl}/trackID=${t.id};seq=${pos.seq};rtptime=${pos.rtptime}`).join(',');
+    const res: RtspResponse = { status: 200, headers: fmtHeaders({ Range: 'npt=now-', 'RTP-Info': rtpInfo }) };
+    // Media must follow the PLAY response on the wire: clients drop interleaved data that
+    // arrives before it.
+    res.after = () => {
+      if (s.closed) return;
+      s.startLive(() => {
+        for (const t of s.tracks.values()) {
+          if (t.live && t.sink) t.sink.sendRtcp(t.live.senderReport(t.reader?.packets ?? 0, t.reader?.octets ?? 0, this.#d.cname));
+        }
+      }, this.#d.config.rtp.rtcpInterval);
+      for (const { reader, frames } of starts) reader.start(frames);
+    };
+    return res;
+  }
+
+  pause(s: RtspSession): RtspResponse {
+    if (s.state !== 'playing') throw new RtspError(455, 'PAUSE is only valid while playing');
+    s.pauseLive();
+    return { status: 200, headers: fmtHeaders({}) };
+  }
+}

@@ -1,0 +1,129 @@
+/** Transport negotiation shared by every kind of session: pick the client's first usable
+ * Transport spec and create the sink (UDP pair or interleaved channels) it describes. */
+import { bindUdpPair, InterleavedSink, UdpSink, type UdpPair, type UdpPortAllocator } from '../../transport/index.js';
+import type { RtpSink } from '../../transport/types.js';
+import { HeaderError, parseTransport, type TransportSpec } from '../headers/index.js';
+import type { RtspConnection } from './connection.js';
+import { RtspError } from './errors.js';
+
+export function stripMapped(a: string): string {
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+/** The first spec of the Transport header we can serve, and whether it is TCP interleaved.
+ * `record` accepts mode=record/receive (publishers); otherwise only play. */
+export function pickTransport(header: string | undefined, record: boolean): { spec: TransportSpec; tcp: boolean } {
+  if (!header) throw new RtspError(461, 'SETUP without a Transport header');
+  let specs: TransportSpec[];
+  try {
+    specs = parseTransport(header);
+  } catch (e) {
+    if (e instanceof HeaderError) throw new RtspError(400, `bad Transport header: ${e.message}`);
+    throw e;
+  }
+  let why = 'no supported transport offered (RTP/AVP unicast over UDP, or RTP/AVP/TCP interleaved)';
+  for (const spec of specs) {
+    const proto = `${spec.protocol}/${spec.profile}`;
+    if (proto !== 'RTP/AVP') {
+      why = `${proto}/${spec.lowerTransport} is not supported (RTP/AVP over UDP or TCP is)`;
+      continue;
+    }
+    const mode = spec.mode ?? 'play';
+    if (record ? mode === 'play' : mode !== 'play') {
+      why = record ? 'publishing needs mode=record' : `mode=${mode} is only valid for publishing to a live path`;
+      continue;
+    }
+    if (spec.lowerTransport === 'TCP') return { spec, tcp: true };
+    if (spec.lowerTransport === 'UDP') {
+      if (spec.delivery === 'multicast') {
+        why = 'multicast delivery is not offered for this stream';
+        continue;
+      }
+      if (!spec.clientPort) throw new RtspError(400, 'UDP transport without client_port');
+      return { spec, tcp: false };
+    }
+  }
+  throw new RtspError(461, why, false, { Unsupported: 'transport' });
+}
+
+/** Is this a SETUP for publishing (mode=record/receive in any offered spec)? */
+export function wantsRecord(header: string | undefined): boolean {
+  if (!header) return false;
+  try {
+    return parseTransport(header).some((s) => s.mode === 'record' || s.mode === 'receive');
+  } catch {
+    return false;
+  }
+}
+
+export interface ViewerSink {
+  sink: RtpSink;
+  /** Transport response up to (not including) `;ssrc=`. */
+  transport: string;
+  channels?: [number, number];
+}
+
+/** Creates where a viewer's track goes: a connected UDP pair, or channels on the connection. */
+export async function viewerSink(
+  spec: TransportSpec,
+  tcp: boolean,
+  conn: RtspConnection,
+  ports: UdpPortAllocator,
+  onRtcp: (pkt: Buffer) => void,
+): Promise<ViewerSink> {
+  if (tcp) {
+    const channels = conn.allocateChannels(spec.interleaved);
+    return {
+      sink: new InterleavedSink(conn, channels[0], channels[1]),
+      transport: `RTP/AVP/TCP;unicast;interleaved=${channels[0]}-${channels[1]}`,
+      channels,
+    };
+  }
+  const [crtp, crtcp] = spec.clientPort!;
+  let pair: UdpPair;
+  try {
+    pair = await bindUdpPair(ports, conn.localAddress);
+  } catch (e) {
+    throw new RtspError(453, (e as Error).message);
+  }
+  const udp = await UdpSink.open({ pair, clientAddress: conn.remoteAddress, clientRtpPort: crtp, clientRtcpPort: crtcp, onRtcp, log: conn.log });
+  const [srtp, srtcp] = udp.serverPorts;
+  return {
+    sink: udp,
+    transport: `RTP/AVP;unicast;source=${stripMapped(conn.localAddress)};client_port=${crtp}-${crtcp};server_port=${srtp}-${srtcp}`,
+  };
+}
+
+/** Binds where a publisher's UDP packets arrive (unconnected: encoders may send from any port). */
+export async function publisherUdp(
+  spec: TransportSpec,
+  conn: RtspConnection,
+  ports: UdpPortAllocator,
+  onRtp: (pkt: Buffer) => void,
+  onRtcp: (pkt: Buffer) => void,
+): Promise<{ transport: string; close: () => void }> {
+  let pair: UdpPair;
+  try {
+    pair = await bindUdpPair(ports, conn.localAddress);
+  } catch (e) {
+    throw new RtspError(453, (e as Error).message);
+  }
+  const onErr = (e: Error) => conn.log.debug({ err: e.message }, 'publisher udp error');
+  pair.rtp.on('error', onErr).on('message', onRtp);
+  pair.rtcp.on('error', onErr).on('message', onRtcp);
+  for (const s of [pair.rtp, pair.rtcp]) {
+    try {
+      s.setRecvBufferSize(4 * 1024 * 1024);
+    } catch {
+      // The kernel caps it (net.core.rmem_max); the default still works at modest bitrates.
+    }
+  }
+  const [crtp, crtcp] = spec.clientPort!;
+  return {
+    transport: `RTP/AVP;unicast;client_port=${crtp}-${crtcp};server_port=${pair.rtpPort}-${pair.rtcpPort};mode=record`,
+    close: () => {
+      pair.rtp.close();
+      pair.rtcp.close();
+    },
+  };
+}

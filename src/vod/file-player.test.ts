@@ -1,0 +1,346 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fixture } from '../../test/helpers/fixtures.js';
+import { silentLogger } from '../logging/index.js';
+import { createSampleReader, getMovie } from '../media/mp4/index.js';
+import type { Mp4Movie, SampleInfo, SampleReader } from '../media/mp4/types.js';
+import { parseRtcpCompound, type RtcpBye, type RtcpSenderReport } from '../rtcp/index.js';
+import { readRtpHeader, type RtpHeader } from '../rtp/packet.js';
+import { seqAdd, tsDiff } from '../rtp/seq.js';
+import type { RtpSink } from '../transport/types.js';
+import { FilePlayer, InvalidRangeError, type FilePlayerOptions } from './file-player.js';
+import { describeMovie, type VodPresentation } from './movie-stream.js';
+import { Pacer } from './pacer.js';
+import { TrackSender } from './track-sender.js';
+
+const AAC_FRAME = 1024;
+const SEND_AHEAD = 0.25;
+
+interface Sent {
+  header: RtpHeader;
+  payload: Buffer;
+  /** performance.now() when the player handed it over. */
+  at: number;
+}
+
+/** An RtpSink that records every packet with its parsed header. */
+class RecordingSink implements RtpSink {
+  readonly kind = 'udp' as const;
+  readonly backlog = 0;
+  readonly rtp: Sent[] = [];
+  readonly rtcp: Buffer[] = [];
+  sendRtp(packet: Buffer): void {
+    const header = readRtpHeader(packet);
+    assert.ok(header, 'the player sends well-formed RTP');
+    this.rtp.push({ header, payload: packet.subarray(header.payloadOffset), at: performance.now() });
+  }
+  sendRtcp(packet: Buffer): void {
+    this.rtcp.push(packet);
+  }
+  close(): void {}
+}
+
+/** A SampleReader that counts close() calls and, like a file cut short, fails for samples stored
+ * at or after `failOffset`. */
+class SpyReader implements SampleReader {
+  closed = 0;
+  failOffset = Infinity;
+  constructor(readonly inner: SampleReader) {}
+  read(info: SampleInfo): Promise<Buffer> {
+    if (info.offset >= this.failOffset) return Promise.reject(new Error('unexpected end of file'));
+    return this.inner.read(info);
+  }
+  async close(): Promise<void> {
+    this.closed++;
+    await this.inner.close();
+  }
+}
+
+interface Rig {
+  player: FilePlayer;
+  pacer: Pacer;
+  reader: SpyReader;
+  video: { sink: RecordingSink; sender: TrackSender };
+  audio: { sink: RecordingSink; sender: TrackSender };
+}
+
+let movie: Mp4Movie;
+let pres: VodPresentation;
+const rigs: Rig[] = [];
+
+function rig(opts: Partial<FilePlayerOptions> = {}): Rig {
+  const pacer = new Pacer();
+  const reader = new SpyReader(createSampleReader(movie.path));
+  const lanes = pres.tracks.map((vod) => {
+    const sink = new RecordingSink();
+    const sender = new TrackSender({
+      sink,
+      payloadType: vod.description.format.payloadType,
+      clockRate: vod.clockRate,
+      cname: 'test@rivulet',
+    });
+    return { vod, sink, sender };
+  });
+  const player = new FilePlayer({
+    tracks: lanes.map(({ vod, sender }) => ({ vod, sender })),
+    duration: movie.duration,
+    reader,
+    pacer,
+    log: silentLogger(),
+    sendAhead: SEND_AHEAD,
+    ...opts,
+  });
+  const video = lanes.find((l) => l.vod.kind === 'video')!;
+  const audio = lanes.find((l) => l.vod.kind === 'audio')!;
+  const r = { player, pacer, reader, video, audio };
+  rigs.push(r);
+  return r;
+}
+
+/** Polls until `cond` holds, failing after `ms`. */
+async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) assert.fail('condition not reached in time');
+    await sleep(5);
+  }
+}
+
+/** NAL unit types in an H.264 RTP payload (single NAL, STAP-A contents, FU-A original type). */
+function nalTypes(p: Buffer): number[] {
+  const t = p[0] & 0x1f;
+  if (t === 28) return [p[1] & 0x1f];
+  if (t !== 24) return [t];
+  const out: number[] = [];
+  for (let off = 1; off + 2 < p.length;) {
+    const len = p.readUInt16BE(off);
+    out.push(p[off + 2] & 0x1f);
+    off += 2 + len;
+  }
+  return out;
+}
+
+function rtcpTypes(buf: Buffer): string[] {
+  return parseRtcpCompound(buf).map((p) => p.type);
+}
+
+before(async () => {
+  // 10 s, 320x240 H.264 baseline at 25 fps with a keyframe every 2 s, AAC 44.1 kHz stereo.
+  movie = await getMovie(await fixture('h264-aac-faststart.mp4'));
+  pres = describeMovie(movie);
+  assert.deepEqual(
+    pres.tracks.map((t) => t.kind),
+    ['video', 'audio'],
+  );
+});
+
+after(() => {
+  // Whatever a failed test left running must not keep the process alive.
+  for (const r of rigs) {
+    r.player.close();
+    r.pacer.stop();
+  }
+});
+
+describe('FilePlayer', () => {
+  it('starts at the keyframe at or before the requested time, and RTP-Info matches the first packets', async () => {
+    const { player, video, audio } = rig();
+    const seqBefore = [video.sender.nextSeq, audio.sender.nextSeq];
+    const r = player.play({ start: 5 });
+    assert.equal(r.start, 4, 'keyframes are at 0, 2, 4, ... s');
+    assert.equal(r.end, 10);
+    assert.equal(player.state, 'playing');
+    assert.deepEqual(r.rtpInfo, [
+      { trackId: 1, seq: seqBefore[0], rtptime: video.sender.rtpTimeAt(4) },
+      { trackId: 2, seq: seqBefore[1], rtptime: audio.sender.rtpTimeAt(4) },
+    ]);
+    await until(() => video.sink.rtp.length > 0 && audio.sink.rtp.length > 0);
+    player.close();
+
+    const v = video.sink.rtp[0].header;
+    assert.equal(v.sequence, r.rtpInfo[0].seq);
+    assert.equal(v.timestamp, r.rtpInfo[0].rtptime);
+    assert.equal(v.payloadType, 96);
+    assert.equal(v.ssrc, video.sender.ssrc);
+    // The first access unit (up to the marker) contains an IDR slice.
+    const firstAu = video.sink.rtp.slice(0, video.sink.rtp.findIndex((p) => p.header.marker) + 1);
+    assert.ok(firstAu.length > 0, 'the first access unit was completed');
+    assert.ok(
+      firstAu.some((p) => nalTypes(p.payload).includes(5)),
+      'the stream starts on an IDR picture',
+    );
+
+    const a = audio.sink.rtp[0].header;
+    assert.equal(a.sequence, r.rtpInfo[1].seq);
+    // The first audio frame is the one playing at the start instant: it begins at or up to one
+    // AAC frame before the video start.
+    const lead = tsDiff(r.rtpInfo[1].rtptime, a.timestamp);
+    assert.ok(lead >= 0 && lead < AAC_FRAME, `audio starts ${lead} ticks before the video`);
+  });
+
+  it('sends a sender report for the start instant when play begins', async () => {
+    const { player, video, audio } = rig();
+    player.play({ start: 5 });
+    player.close();
+    for (const t of [video, audio]) {
+      const sr = parseRtcpCompound(t.sink.rtcp[0])[0] as RtcpSenderReport;
+      assert.equal(sr.type, 'sr');
+      assert.equal(sr.ssrc, t.sender.ssrc);
+      assert.equal(sr.rtpTimestamp, t.sender.rtpTimeAt(4));
+    }
+  });
+
+  it('plays a range in real time, then sends BYE and emits end', async () => {
+    const { player, pacer, video, audio } = rig();
+    const ends: string[] = [];
+    player.on('end', (reason) => ends.push(reason));
+    const started = performance.now();
+    const r = player.play({ start: 2, end: 3 });
+    assert.deepEqual([r.start, r.end], [2, 3]);
+    await until(() => ends.length > 0, 4000);
+    assert.deepEqual(ends, ['end of stream']);
+    const elapsed = (performance.now() - started) / 1000;
+    assert.equal(player.state, 'ended');
+    assert.equal(pacer.size, 0, 'the player left the pacer');
+    // One second of media, of which the last SEND_AHEAD seconds may go early.
+    assert.ok(elapsed >= 1 - SEND_AHEAD - 0.1 && elapsed < 2.5, `took ${elapsed.toFixed(2)} s`);
+
+    // Exactly the 25 frames from 2.00 s to 2.96 s.
+    const frames = [...new Set(video.sink.rtp.map((p) => p.header.timestamp))];
+    assert.deepEqual(
+      frames,
+      Array.from({ length: 25 }, (_, i) => video.sender.rtpTimeAt(2 + i * 0.04)),
+    );
+    assert.ok(video.sink.rtp[video.sink.rtp.length - 1].header.marker, 'the last frame is complete');
+    // Audio covers the same second: from the frame playing at 2 s to the last starting before 3 s.
+    const aTs = audio.sink.rtp.map((p) => p.header.timestamp);
+    const aStart = audio.sender.rtpTimeAt(2);
+    assert.ok(tsDiff(aStart, aTs[0]) >= 0 && tsDiff(aStart, aTs[0]) < AAC_FRAME);
+    assert.ok(tsDiff(audio.sender.rtpTimeAt(3), aTs[aTs.length - 1]) > 0);
+    assert.ok(tsDiff(audio.sender.rtpTimeAt(3), aTs[aTs.length - 1]) <= AAC_FRAME);
+    for (let i = 1; i < aTs.length; i++) assert.equal(tsDiff(aTs[i], aTs[i - 1]), AAC_FRAME, 'no audio gap');
+
+    for (const t of [video, audio]) {
+      const packets = parseRtcpCompound(t.sink.rtcp[t.sink.rtcp.length - 1]);
+      const bye = packets.find((p): p is RtcpBye => p.type === 'bye');
+      assert.ok(bye, 'the last RTCP packet carries a BYE');
+      assert.deepEqual(bye.ssrcs, [t.sender.ssrc]);
+      assert.equal(bye.reason, 'end of stream');
+    }
+    const counts = [video.sink.rtp.length, audio.sink.rtp.length, video.sink.rtcp.length];
+    await sleep(100);
+    assert.deepEqual(
+      [video.sink.rtp.length, audio.sink.rtp.length, video.sink.rtcp.length],
+      counts,
+      'silence after the end',
+    );
+    assert.equal(player.position(), 3);
+  });
+
+  it('pause stops the packets; play without start resumes on the same timeline', async () => {
+    const { player, pacer, video, audio } = rig();
+    player.play({ start: 0 });
+    await until(() => player.position() >= 0.5);
+    const pausedAt = player.pause();
+    assert.equal(player.state, 'paused');
+    assert.equal(pacer.size, 0);
+    assert.ok(pausedAt >= 0.5 && pausedAt < 1.5, `paused at ${pausedAt}`);
+    assert.equal(player.position(), pausedAt, 'the position holds while paused');
+    const lastVideo = video.sink.rtp[video.sink.rtp.length - 1].header;
+    const lastAudio = audio.sink.rtp[audio.sink.rtp.length - 1].header;
+    const counts = [video.sink.rtp.length, audio.sink.rtp.length];
+    await sleep(300);
+    assert.deepEqual([video.sink.rtp.length, audio.sink.rtp.length], counts, 'nothing is sent while paused');
+    assert.equal(player.pause(), pausedAt, 'pausing again changes nothing');
+
+    const r = player.play({});
+    assert.equal(player.state, 'playing');
+    assert.equal(r.start, pausedAt);
+    assert.deepEqual(r.rtpInfo, [
+      { trackId: 1, seq: seqAdd(lastVideo.sequence, 1), rtptime: video.sender.rtpTimeAt(pausedAt) },
+      { trackId: 2, seq: seqAdd(lastAudio.sequence, 1), rtptime: audio.sender.rtpTimeAt(pausedAt) },
+    ]);
+    await until(() => video.sink.rtp.length > counts[0] && audio.sink.rtp.length > counts[1]);
+    player.close();
+
+    const v = video.sink.rtp[counts[0]].header;
+    assert.equal(v.sequence, seqAdd(lastVideo.sequence, 1), 'video sequence numbers continue');
+    assert.equal(tsDiff(v.timestamp, lastVideo.timestamp), 3600, 'the next frame, 40 ms on');
+    // What was sent ahead before the pause is not repeated, so the next frame lies within the
+    // send-ahead window after the pause instant.
+    const vAhead = tsDiff(v.timestamp, video.sender.rtpTimeAt(pausedAt)) / 90000;
+    assert.ok(
+      vAhead > 0 && vAhead <= SEND_AHEAD + 0.05,
+      `next video frame ${vAhead.toFixed(3)} s after the pause`,
+    );
+
+    const a = audio.sink.rtp[counts[1]].header;
+    assert.equal(a.sequence, seqAdd(lastAudio.sequence, 1), 'audio sequence numbers continue');
+    assert.equal(tsDiff(a.timestamp, lastAudio.timestamp), AAC_FRAME, 'the next AAC frame');
+    const aAhead = tsDiff(a.timestamp, audio.sender.rtpTimeAt(pausedAt)) / 44100;
+    assert.ok(
+      aAhead > -AAC_FRAME / 44100 && aAhead <= SEND_AHEAD + 0.05,
+      `next audio ${aAhead.toFixed(3)} s after the pause`,
+    );
+  });
+
+  it('ends the stream with BYE when the file cannot be read further', async () => {
+    const { player, pacer, reader, video, audio } = rig();
+    // Samples stored after the video frame at 0.4 s are unreadable.
+    reader.failOffset = pres.tracks[0].mp4.sample(10).offset;
+    const ends: string[] = [];
+    player.on('end', (reason) => ends.push(reason));
+    player.play({ start: 0 });
+    await until(() => ends.length > 0);
+    assert.deepEqual(ends, ['read error']);
+    assert.equal(player.state, 'ended');
+    assert.equal(pacer.size, 0);
+    for (const t of [video, audio]) {
+      const bye = parseRtcpCompound(t.sink.rtcp[t.sink.rtcp.length - 1]).find(
+        (p): p is RtcpBye => p.type === 'bye',
+      );
+      assert.equal(bye?.reason, 'read error');
+    }
+    const counts = [video.sink.rtp.length, audio.sink.rtp.length];
+    await sleep(100);
+    assert.deepEqual([video.sink.rtp.length, audio.sink.rtp.length], counts, 'nothing after the BYE');
+    player.close();
+    await until(() => reader.closed === 1);
+  });
+
+  it('refuses a start at or past the end with InvalidRangeError and stays idle', () => {
+    const { player, pacer, video, audio } = rig();
+    assert.throws(() => player.play({ start: 10 }), InvalidRangeError);
+    assert.throws(() => player.play({ start: 11.5 }), InvalidRangeError);
+    assert.equal(player.state, 'ready');
+    assert.equal(pacer.size, 0);
+    assert.equal(video.sink.rtp.length + audio.sink.rtp.length, 0);
+    player.close();
+  });
+
+  it('close sends BYE, stops sending and closes the sample reader', async () => {
+    const { player, pacer, reader, video, audio } = rig();
+    player.play({ start: 0 });
+    await until(() => video.sink.rtp.length > 0);
+    player.close('teardown');
+    assert.equal(player.state, 'ended');
+    assert.equal(pacer.size, 0);
+    await until(() => reader.closed === 1);
+    for (const t of [video, audio]) {
+      assert.deepEqual(rtcpTypes(t.sink.rtcp[t.sink.rtcp.length - 1]), ['sr', 'sdes', 'bye']);
+      const bye = parseRtcpCompound(t.sink.rtcp[t.sink.rtcp.length - 1])[2] as RtcpBye;
+      assert.equal(bye.reason, 'teardown');
+    }
+    const counts = [video.sink.rtp.length, audio.sink.rtp.length, video.sink.rtcp.length];
+    await sleep(100);
+    assert.deepEqual([video.sink.rtp.length, audio.sink.rtp.length, video.sink.rtcp.length], counts);
+  });
+
+  it('close before play still closes the reader', async () => {
+    const { player, reader } = rig();
+    player.close();
+    assert.equal(player.state, 'ended');
+    await until(() => reader.closed === 1);
+  });
+});
