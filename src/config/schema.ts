@@ -48,6 +48,9 @@ export const vodSchema = z
     sendAhead: z.number().min(0).max(10).default(0.25),
     /** Bytes read from disk at once per viewer (read-ahead window). */
     readAhead: z.number().int().min(4096).max(16777216).default(65536),
+    /** Stream hinted movies from their RTP hint tracks, as QTSS did; false packetizes natively
+     * (a hint track is then used only for codecs Rivulet cannot packetize). */
+    preferHintTracks: z.boolean().default(true),
   })
   .strict();
 

@@ -18,7 +18,8 @@ export class LiveFrame {
   constructor(
     readonly ts: number,
     readonly firstSeq: number,
-    readonly key: boolean,
+    /** A decoder can start on this frame (set while its packets arrive). */
+    public key: boolean,
     /** performance.now() when its first packet arrived. */
     readonly arrival: number,
   ) {}
@@ -157,15 +158,14 @@ export class LiveTrack {
       this.#flush();
       f = undefined;
     }
-    if (!f) {
-      let key = true;
-      if (this.#detector) {
-        const cc = buf[0] & 0x0f;
-        let off = 12 + 4 * cc;
-        if (buf[0] & 0x10 && buf.length >= off + 4) off += 4 + 4 * buf.readUInt16BE(off + 2);
-        key = off < buf.length && this.#detector(buf.subarray(off));
-      }
-      f = this.#cur = new LiveFrame(ts, seq, key, now);
+    if (!f) f = this.#cur = new LiveFrame(ts, seq, this.#detector === undefined, now);
+    // Any packet of the frame may carry the keyframe: encoders often lead with an access unit
+    // delimiter or SEI before the parameter sets and the IDR slice.
+    if (!f.key && this.#detector) {
+      const cc = buf[0] & 0x0f;
+      let off = 12 + 4 * cc;
+      if (buf[0] & 0x10 && buf.length >= off + 4) off += 4 + 4 * buf.readUInt16BE(off + 2);
+      f.key = off < buf.length && this.#detector(buf.subarray(off));
     }
     f.add(out);
     if (marker || !this.#video) this.#flush();

@@ -3,7 +3,8 @@
  * ticks. Packets carry RTP timestamps of their presentation time on the media timeline, so
  * pause/resume and seeks keep timestamps consistent with RTP-Info. */
 import { EventEmitter } from 'node:events';
-import type { Packetizer } from '../codecs/types.js';
+import type { Packetizer, RtpPayload } from '../codecs/types.js';
+import { HintError } from '../media/mp4/hint.js';
 import type { SampleInfo, SampleReader } from '../media/mp4/types.js';
 import type { Logger } from '../logging/index.js';
 import type { Pacer } from './pacer.js';
@@ -53,6 +54,8 @@ interface Lane {
   next: number;
   /** Reading for this lane has reached the end of the range or of the track. */
   exhausted: boolean;
+  /** Hint samples that could not be replayed (their packets are skipped). */
+  hintErrors: number;
 }
 
 interface Queued {
@@ -61,7 +64,12 @@ interface Queued {
   /** Decode instant (s): when it is due. */
   due: number;
   data: Buffer;
+  /** Payloads made when the sample was read (hint tracks), instead of packetizing `data`. */
+  payloads?: RtpPayload[];
 }
+
+/** Lanes that replay hint samples make their payloads in `load`, not with a packetizer. */
+const LOADED: Packetizer = { packetize: () => [] };
 
 type State = 'ready' | 'playing' | 'paused' | 'ended';
 
@@ -107,11 +115,12 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     };
     this.#lanes = opts.tracks.map((t) => ({
       t,
-      packetizer: t.vod.createPacketizer(this.#opts.maxPayloadSize),
+      packetizer: t.vod.load ? LOADED : t.vod.createPacketizer(this.#opts.maxPayloadSize),
       timescale: t.vod.mp4.timescale,
       edit: t.vod.mp4.editMediaTime,
       next: 0,
       exhausted: false,
+      hintErrors: 0,
     }));
   }
 
@@ -256,8 +265,9 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
           if (!lane) break;
           const info = lane.t.vod.mp4.sample(lane.next++);
           const data = await this.#reader.read(info);
+          const payloads = lane.t.vod.load ? await this.#load(lane, info, data) : undefined;
           if (gen !== this.#gen) return;
-          this.#queue.push({ lane, info, due: this.#npt(lane, info.dts), data });
+          this.#queue.push({ lane, info, due: this.#npt(lane, info.dts), data, payloads });
         }
       } catch (e) {
         if (gen === this.#gen) {
@@ -270,6 +280,24 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
         this.#filling = false;
       }
     })();
+  }
+
+  /** A hint sample's payloads; a malformed one costs its packets, not the stream. */
+  async #load(lane: Lane, info: SampleInfo, data: Buffer): Promise<RtpPayload[]> {
+    try {
+      return await lane.t.vod.load!(info, data, this.#reader);
+    } catch (e) {
+      if (!(e instanceof HintError)) throw e;
+      const n = ++lane.hintErrors;
+      // The first one says what is wrong; a broken track would otherwise log once per sample.
+      if (n === 1 || n % 1000 === 0) {
+        this.#log.warn(
+          { track: lane.t.vod.description.id, sample: info.index + 1, count: n, err: e.message },
+          'skipping the packets of a malformed hint sample',
+        );
+      }
+      return [];
+    }
   }
 
   #report(nowMs: number): void {
@@ -287,7 +315,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       const item = q[this.#head++];
       const { lane } = item;
       const ts = lane.t.sender.rtpTimeAt(this.#npt(lane, item.info.cts));
-      for (const p of lane.packetizer.packetize(item.data)) lane.t.sender.send(p, p.timestampOffset ? (ts + p.timestampOffset) >>> 0 : ts);
+      for (const p of item.payloads ?? lane.packetizer.packetize(item.data)) lane.t.sender.send(p, p.timestampOffset ? (ts + p.timestampOffset) >>> 0 : ts);
     }
     if (this.#head > 64 && this.#head * 2 > q.length) {
       this.#queue = q.slice(this.#head);

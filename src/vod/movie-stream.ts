@@ -12,9 +12,12 @@ import {
   parseAvcDecoderConfig,
   parseHevcDecoderConfig,
 } from '../codecs/index.js';
-import type { Packetizer } from '../codecs/types.js';
-import type { Mp4Movie, Mp4Track } from '../media/mp4/types.js';
+import type { Packetizer, RtpPayload } from '../codecs/types.js';
+import type { Mp4Movie, Mp4Track, SampleInfo, SampleReader } from '../media/mp4/types.js';
 import type { StreamDescription, Track } from '../stream/types.js';
+import { PCM_SAMPLE_ENTRIES } from '../codecs/pcm/index.js';
+import { describeAmr, describeH263, describeMp4v, describeMpa, describeOpus, describePcm, MPEG_AUDIO_OBJECT_TYPES, notStreamedReason } from './codec-tracks.js';
+import { describeHintTracks } from './hint-track.js';
 
 export interface VodTrack {
   description: Track;
@@ -23,6 +26,16 @@ export interface VodTrack {
   /** RTP clock rate of the payload format. */
   clockRate: number;
   createPacketizer(maxPayloadSize: number): Packetizer;
+  /** Present on RTP hint tracks (`mp4` is then the hint track): the payloads one hint sample
+   * describes, with bytes of other samples read through `reader`. The player uses it instead of
+   * a packetizer. Throws HintError for a malformed hint sample. */
+  load?(info: SampleInfo, data: Buffer, reader: SampleReader): Promise<RtpPayload[]>;
+}
+
+export interface DescribeOptions {
+  /** Stream a hinted track from its RTP hint track (default true, as QTSS did). When false it is
+   * packetized natively, and its hint track is used only for a codec Rivulet cannot packetize. */
+  preferHintTracks?: boolean;
 }
 
 export interface SkippedTrack {
@@ -96,6 +109,7 @@ function describeTrack(t: Mp4Track, payloadType: number): VodTrack | string {
     case 'mp4a': {
       const e = t.esds;
       if (!e) return 'MPEG-4 audio track without esds';
+      if (MPEG_AUDIO_OBJECT_TYPES.has(e.objectTypeIndication)) return describeMpa(t, base);
       if (!AAC_OBJECT_TYPES.has(e.objectTypeIndication)) {
         return `MPEG-4 audio object type 0x${e.objectTypeIndication.toString(16)} is not AAC (not streamed yet)`;
       }
@@ -115,30 +129,69 @@ function describeTrack(t: Mp4Track, payloadType: number): VodTrack | string {
         createPacketizer: (maxPayloadSize) => new AacPacketizer({ maxPayloadSize }),
       };
     }
+    case 'mp4v':
+      return describeMp4v(t, base, payloadType);
+    case 's263':
+    case 'h263':
+    case 'H263':
+      return describeH263(t, base, payloadType);
+    case 'samr':
+    case 'sawb':
+      return describeAmr(t, base, payloadType);
+    case 'Opus':
+      return describeOpus(t, base, payloadType);
+    case '.mp3':
+    case 'mpga':
+      return describeMpa(t, base);
     default:
-      return `codec '${t.codec}' is not streamed yet`;
+      if (PCM_SAMPLE_ENTRIES.has(t.codec)) return describePcm(t, base, payloadType);
+      return notStreamedReason(t.codec);
   }
 }
 
-export function describeMovie(movie: Mp4Movie, name = basename(movie.path)): VodPresentation {
+export function describeMovie(movie: Mp4Movie, name = basename(movie.path), opts: DescribeOptions = {}): VodPresentation {
+  const preferHints = opts.preferHintTracks ?? true;
+  const hints = describeHintTracks(movie);
   const tracks: VodTrack[] = [];
-  const skipped: SkippedTrack[] = [];
+  const skipped: SkippedTrack[] = [...hints.skipped];
+  let hinted = false;
   let pt = 96;
   for (const t of movie.tracks) {
-    if (t.handler !== 'vide' && t.handler !== 'soun') {
-      skipped.push({ id: t.id, codec: t.codec, reason: `'${t.handler}' track is not streamed` });
-      continue;
+    // Hint tracks are reported through `hints`, and stand in for the media track they hint.
+    if (t.handler === 'hint') continue;
+    const hint = hints.byMedia.get(t.id);
+    let r: VodTrack | string | undefined;
+    if (!hint || !preferHints) {
+      if (t.handler !== 'vide' && t.handler !== 'soun') {
+        r = `'${t.handler}' track is not streamed`;
+      } else {
+        try {
+          r = describeTrack(t, pt);
+        } catch (e) {
+          r = `unreadable codec configuration: ${(e as Error).message}`;
+        }
+      }
     }
-    let r: VodTrack | string;
-    try {
-      r = describeTrack(t, pt);
-    } catch (e) {
-      r = `unreadable codec configuration: ${(e as Error).message}`;
-    }
-    if (typeof r === 'string') skipped.push({ id: t.id, codec: t.codec, reason: r });
-    else {
-      tracks.push(r);
+    const native = typeof r === 'object';
+    if (native) {
+      tracks.push(r as VodTrack);
       pt++;
+      if (hint) {
+        skipped.push({ id: hint.description.id, codec: hint.mp4.codec, reason: `hint track of track ${t.id} not used: vod.preferHintTracks is false` });
+      }
+    } else if (hint) {
+      tracks.push(hint);
+      hinted = true;
+    } else {
+      skipped.push({ id: t.id, codec: t.codec, reason: typeof r === 'string' ? r : 'not streamed' });
+    }
+    for (const b of hints.broken.get(t.id) ?? []) {
+      const instead = hint && !native
+        ? `hint track ${hint.description.id} is used instead`
+        : native
+          ? `track ${t.id} is packetized natively instead`
+          : `track ${t.id} cannot be packetized natively either`;
+      skipped.push({ id: b.id, codec: 'rtp ', reason: `broken RTP hint track for track ${t.id} (${b.reason}); ${instead}` });
     }
   }
   const stream: StreamDescription = {
@@ -146,5 +199,6 @@ export function describeMovie(movie: Mp4Movie, name = basename(movie.path)): Vod
     duration: movie.duration,
     tracks: tracks.map((t) => t.description),
   };
+  if (hinted && movie.hintSdp) stream.sessionSdp = movie.hintSdp;
   return { movie, stream, tracks, skipped };
 }

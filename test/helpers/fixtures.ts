@@ -40,6 +40,17 @@ export const recipes: Record<string, string[]> = {
   'aac-only.m4a': [...tone(44100, 6), ...aac],
   /** MPEG-4 Part 2 video only: no codec this issue streams → 415. */
   'mp4v-only.mp4': [...src('320x240', 25, 3), '-c:v', 'mpeg4', '-an'],
+  /** Hinted (RTP hint tracks from `-movflags rtphint`; ffmpeg writes no movie-level SDP and much of
+   * the video as immediate data): 12 s H.264 baseline + AAC 48 kHz stereo noise at 320k (which,
+   * unlike a tone, fills packets: a few hundred audio packets). */
+  'hinted-h264-aac.mp4': [...src('320x240', 25, 12), '-f', 'lavfi', '-i', 'aevalsrc=0.2*(random(0)*2-1)|0.2*(random(1)*2-1):s=48000:d=12', ...x264('baseline'), '-c:a', 'aac', '-b:a', '320k', '-movflags', 'rtphint'],
+  /** Hinted QuickTime .mov, H.264 main with B-frames (per-packet 'rtpo' timestamp offsets) + AAC. */
+  'hinted-h264-aac.mov': [...src('320x240', 25, 6), ...tone(44100, 6), ...x264('main', ['-bf', '2']), ...aac, '-movflags', 'rtphint', '-f', 'mov'],
+  /** Hinted 3GP, H.264 baseline 176x144@15 + AAC mono 16 kHz. */
+  'hinted-h264-aac.3gp': [...src('176x144', 15, 6), ...tone(16000, 6), ...x264('baseline'), '-c:a', 'aac', '-ac', '1', '-b:a', '32k', '-movflags', 'rtphint', '-f', '3gp'],
+  /** Hinted Motion JPEG .mov (RTP/JPEG, static payload type 26; the hinter writes it all as
+   * immediate data): a codec Rivulet does not packetize, streamed from its hint track. */
+  'hinted-mjpeg.mov': [...src('160x120', 10, 3), '-c:v', 'mjpeg', '-huffman', 'default', '-pix_fmt', 'yuvj420p', '-movflags', 'rtphint', '-f', 'mov'],
 };
 
 const pending = new Map<string, Promise<string>>();

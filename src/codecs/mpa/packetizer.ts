@@ -19,7 +19,8 @@ export class MpaPacketizer implements Packetizer {
   readonly #max: number;
 
   constructor(options: MpaPacketizerOptions = {}) {
-    this.#max = checkMaxPayloadSize(options.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE, HEADER_SIZE + 1);
+    // The first fragment carries at least the frame header, so a receiver can size the frame.
+    this.#max = checkMaxPayloadSize(options.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE, HEADER_SIZE + 4);
   }
 
   /** One MPEG audio frame (an MP3 file frame or an MP4 sample). */

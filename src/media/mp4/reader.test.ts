@@ -10,7 +10,7 @@ import { box, fullBox, ftyp, moov, u32, u64, type SynthTrack } from './test-help
 import { probe } from './test-helpers/probe.js';
 import { Mp4Error, type Mp4Track } from './types.js';
 
-const CODEC: Record<string, string> = { h264: 'avc1', aac: 'mp4a', hevc: 'hvc1', mpeg4: 'mp4v' };
+const CODEC: Record<string, string> = { h264: 'avc1', aac: 'mp4a', hevc: 'hvc1', mpeg4: 'mp4v', mjpeg: 'jpeg', unknown: 'rtp ' };
 
 function video(t: Mp4Track[]): Mp4Track {
   return t.find((x) => x.handler === 'vide')!;
@@ -33,18 +33,24 @@ describe('openMovie matches ffprobe on every fixture', () => {
         const t = movie.tracks[s.index];
         assert.equal(t.codec, CODEC[s.codec]);
         assert.equal(t.timescale, s.timeBase);
-        assert.equal(t.sampleCount, s.packets);
+        // ffmpeg flags every packet of a data stream (an RTP hint track) as a keyframe, whatever
+        // its stss says, so sync flags are compared for media tracks only. ffmpeg's hinter also
+        // ends an audio hint track with a zero-duration sample, which ffmpeg's reader drops when
+        // the edit list (rounded to the movie timescale) ends exactly where that sample starts.
+        const media = s.codec !== 'unknown';
+        const extra = !media && t.sampleCount === s.packets + 1 ? 1 : 0;
+        assert.equal(t.sampleCount - extra, s.packets);
         // ffprobe lists a stream's packets in decode order with the edit list shift applied.
         const expected = ref.packets
           .filter((p) => p.stream === s.index)
-          .map((p) => [p.pos, p.size, p.dts, p.pts, p.key]);
-        const actual = Array.from({ length: t.sampleCount }, (_, i) => {
+          .map((p) => [p.pos, p.size, p.dts, p.pts, media ? p.key : null]);
+        const actual = Array.from({ length: t.sampleCount - extra }, (_, i) => {
           const x = t.sample(i);
-          return [x.offset, x.size, x.dts - t.editMediaTime, x.cts - t.editMediaTime, x.sync];
+          return [x.offset, x.size, x.dts - t.editMediaTime, x.cts - t.editMediaTime, media ? x.sync : null];
         });
         assert.deepEqual(actual, expected, `track ${t.id} samples`);
         assert.equal(
-          t.totalBytes,
+          t.totalBytes - (extra ? t.sample(t.sampleCount - 1).size : 0),
           expected.reduce((sum, p) => sum + (p[1] as number), 0),
         );
       }

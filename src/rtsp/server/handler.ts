@@ -8,6 +8,8 @@ import { createSampleReader } from '../../media/mp4/sample-reader.js';
 import { buildSdp } from '../../sdp/index.js';
 import type { UdpPortAllocator } from '../../transport/index.js';
 import { liveKey, type LiveRegistry } from '../../live/registry.js';
+import type { LiveStream } from '../../live/live-stream.js';
+import { SdpSourceError, startSdpSource } from '../../live/sdp-source.js';
 import { FilePlayer, InvalidRangeError } from '../../vod/file-player.js';
 import { describeMovie, type VodPresentation } from '../../vod/movie-stream.js';
 import type { Pacer } from '../../vod/pacer.js';
@@ -118,7 +120,7 @@ export class RtspHandler implements RequestHandler {
     }
     let pres = this.#presentations.get(movie);
     if (!pres) {
-      pres = describeMovie(movie, segments[segments.length - 1]);
+      pres = describeMovie(movie, segments[segments.length - 1], { preferHintTracks: this.#d.config.vod.preferHintTracks });
       this.#presentations.set(movie, pres);
       for (const s of pres.skipped) {
         this.#d.log.info({ file: path, track: s.id, codec: s.codec }, `track left out of the stream: ${s.reason}`);
@@ -139,15 +141,48 @@ export class RtspHandler implements RequestHandler {
     return s;
   }
 
-  #liveStream(segments: string[]) {
+  #liveStream(segments: string[]): { key: string; stream: LiveStream } | undefined {
     const key = liveKey(segments);
     const s = this.#d.registry.get(key);
     return s && s.state !== 'ended' ? { key, stream: s } : undefined;
   }
 
+  readonly #sdpStarting = new Map<string, Promise<LiveStream>>();
+
+  /** A live stream at this path, starting an .sdp file's feed (`name.sdp` or `name`) if needed. */
+  async #findLive(segments: string[]): Promise<{ key: string; stream: LiveStream } | undefined> {
+    const found = this.#liveStream(segments);
+    if (found || segments.length === 0) return found;
+    const key = liveKey(segments);
+    const last = segments[segments.length - 1];
+    const sdpSegments = last.toLowerCase().endsWith('.sdp') ? segments : [...segments.slice(0, -1), `${last}.sdp`];
+    let file: string;
+    try {
+      file = await resolveMediaFile(this.#d.mediaRoot, sdpSegments);
+    } catch (e) {
+      if (e instanceof RtspError && e.status === 404) return undefined;
+      throw e;
+    }
+    let starting = this.#sdpStarting.get(key);
+    if (!starting) {
+      starting = startSdpSource({ key, file, registry: this.#d.registry, log: this.#d.log.child({ component: 'live' }), idleTimeout: this.#d.config.live.sdpIdleTimeout });
+      this.#sdpStarting.set(key, starting);
+      starting.then(
+        () => this.#sdpStarting.delete(key),
+        () => this.#sdpStarting.delete(key),
+      );
+    }
+    try {
+      return { key, stream: await starting };
+    } catch (e) {
+      if (e instanceof SdpSourceError) throw new RtspError(e.status, e.message);
+      throw e;
+    }
+  }
+
   async #describe(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse> {
     const url = parseRequestUrl(req.uri);
-    const live = this.#liveStream(url.segments);
+    const live = await this.#findLive(url.segments);
     if (live) {
       if (live.stream.state !== 'active') throw new RtspError(404, `broadcast '${live.key}' is not active`);
       return this.#live.describe(live.stream, conn, url.baseUrl);
@@ -180,7 +215,7 @@ export class RtspHandler implements RequestHandler {
       const rawLast = req.uri.split(/[?#]/)[0].split('/').filter((x) => x).pop();
       return this.#live.setupRecord(req, conn, url.trackId !== undefined ? [...url.segments, rawLast ?? ''] : url.segments, rawLast, session);
     }
-    const live = session?.kind === 'live' ? { key: session.liveKey!, stream: session.live! } : session ? undefined : this.#liveStream(url.segments);
+    const live = session?.kind === 'live' ? { key: session.liveKey!, stream: session.live! } : session ? undefined : await this.#findLive(url.segments);
     if (live) {
       if (live.stream.state !== 'active' && !session) throw new RtspError(404, `broadcast '${live.key}' is not active`);
       return this.#live.setupView(req, conn, live.stream, url.trackId, url.baseUrl, live.key, session);

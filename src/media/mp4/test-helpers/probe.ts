@@ -21,7 +21,7 @@ export interface ProbeResult {
 }
 
 interface RawProbe {
-  streams: { index: number; codec_name: string; nb_read_packets: string; time_base: string }[];
+  streams: { index: number; codec_name?: string; nb_read_packets: string; time_base: string }[];
   format: { duration: string };
   packets: { stream_index: number; pos: string; size: string; dts: number; pts: number; flags: string }[];
 }
@@ -40,7 +40,8 @@ export async function probe(file: string): Promise<ProbeResult> {
   return {
     streams: raw.streams.map((s) => ({
       index: s.index,
-      codec: s.codec_name,
+      // ffprobe names no codec for data streams such as RTP hint tracks.
+      codec: s.codec_name ?? 'unknown',
       packets: Number(s.nb_read_packets),
       timeBase: Number(s.time_base.split('/')[1]),
     })),

@@ -1,0 +1,128 @@
+/** A live stream fed by plain RTP over UDP and described by an .sdp file in the media folder
+ * (an encoder sending to this server, or to a multicast group the server joins). It starts
+ * listening when the first viewer asks and stops once no viewer has watched for a while. */
+import { createSocket, type Socket } from 'node:dgram';
+import { readFile } from 'node:fs/promises';
+import { isIPv6 } from 'node:net';
+import type { Logger } from '../logging/index.js';
+import { parseSdp, type ParsedSdp } from '../sdp/index.js';
+import { LiveTrack } from './live-track.js';
+import type { LivePublisher, LiveStream } from './live-stream.js';
+import type { LiveRegistry } from './registry.js';
+
+export class SdpSourceError extends Error {
+  override readonly name = 'SdpSourceError';
+  constructor(
+    message: string,
+    /** RTSP status for the viewer that asked. */
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+function isMulticast(a: string): boolean {
+  if (isIPv6(a)) return a.toLowerCase().startsWith('ff');
+  const first = Number(a.split('.')[0]);
+  return first >= 224 && first <= 239;
+}
+
+function bindUdp(port: number, address: string | undefined, group: string | undefined): Promise<Socket> {
+  const type = (group ?? address) && isIPv6((group ?? address)!) ? 'udp6' : 'udp4';
+  const sock = createSocket({ type, reuseAddr: Boolean(group) });
+  return new Promise((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind(port, group ? undefined : address, () => {
+      sock.off('error', reject);
+      try {
+        if (group) sock.addMembership(group);
+        sock.setRecvBufferSize(4 * 1024 * 1024);
+      } catch {
+        // A receive buffer capped by the kernel still works at modest bitrates.
+      }
+      resolve(sock);
+    });
+  });
+}
+
+export interface SdpSourceOptions {
+  key: string;
+  file: string;
+  registry: LiveRegistry;
+  log: Logger;
+  /** Seconds to keep listening with no viewers. */
+  idleTimeout: number;
+}
+
+/** Reads the SDP file, binds its ports, and publishes the stream. */
+export async function startSdpSource(opts: SdpSourceOptions): Promise<LiveStream> {
+  let sdp: ParsedSdp;
+  try {
+    sdp = parseSdp(await readFile(opts.file, 'utf8'));
+  } catch (e) {
+    throw new SdpSourceError(`${opts.file}: ${(e as Error).message}`, 415);
+  }
+  const ports: number[] = [];
+  for (const m of sdp.media) {
+    if (!(m.port > 0)) throw new SdpSourceError(`${opts.file}: m=${m.format.media} has no port to listen on (broadcast not active)`, 404);
+    ports.push(m.port, m.rtcpPort ?? m.port + 1);
+  }
+  try {
+    opts.registry.claimPorts(opts.key, ports);
+  } catch (e) {
+    throw new SdpSourceError(`${opts.file}: ${(e as Error).message}`, 500);
+  }
+  const tracks = sdp.media.map(
+    (m, i) => new LiveTrack({ id: i + 1, format: m.format, bitrateKbps: m.bitrateKbps, width: m.width, height: m.height, frameRate: m.frameRate }),
+  );
+  const sockets: Socket[] = [];
+  const timer: { idle?: NodeJS.Timeout } = {};
+  const stop = () => {
+    if (timer.idle) clearInterval(timer.idle);
+    for (const s of sockets) s.close();
+    sockets.length = 0;
+    opts.registry.releasePorts(opts.key);
+  };
+  try {
+    for (const [i, m] of sdp.media.entries()) {
+      const group = m.address && isMulticast(m.address) ? m.address : undefined;
+      const local = group ? undefined : m.address && m.address !== '0.0.0.0' && m.address !== '::' ? m.address : undefined;
+      const t = tracks[i];
+      let rtp: Socket;
+      let rtcp: Socket;
+      try {
+        rtp = await bindUdp(m.port, local, group);
+        sockets.push(rtp);
+        rtcp = await bindUdp(m.rtcpPort ?? m.port + 1, local, group);
+        sockets.push(rtcp);
+      } catch (e) {
+        // The address may not be one of ours (an SDP written for another host): listen on all.
+        if (local && (e as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL') {
+          rtp = await bindUdp(m.port, undefined, undefined);
+          sockets.push(rtp);
+          rtcp = await bindUdp(m.rtcpPort ?? m.port + 1, undefined, undefined);
+          sockets.push(rtcp);
+        } else throw e;
+      }
+      const onErr = (e: Error) => opts.log.debug({ err: e.message }, 'sdp source socket error');
+      rtp.on('error', onErr).on('message', (p) => t.ingest(p));
+      rtcp.on('error', onErr).on('message', (p) => t.onSourceRtcp(p));
+    }
+  } catch (e) {
+    stop();
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'EADDRINUSE' ? 'a port it names is in use by another program' : err.message;
+    throw new SdpSourceError(`${opts.file}: cannot listen: ${why}`, 500);
+  }
+  const publisher: LivePublisher = { label: `sdp file ${opts.file}`, close: stop };
+  const stream = opts.registry.publish(opts.key, tracks, publisher);
+  let lastViewer = Date.now();
+  const idle = setInterval(() => {
+    if (stream.viewers.size > 0) lastViewer = Date.now();
+    else if (Date.now() - lastViewer > opts.idleTimeout * 1000) stream.end('no viewers');
+  }, 1000);
+  idle.unref();
+  timer.idle = idle;
+  opts.log.info({ path: opts.key, file: opts.file, ports: ports.join(',') }, 'listening for an SDP-described stream');
+  return stream;
+}
