@@ -202,3 +202,9 @@ export function describeMovie(movie: Mp4Movie, name = basename(movie.path), opts
   if (hinted && movie.hintSdp) stream.sessionSdp = movie.hintSdp;
   return { movie, stream, tracks, skipped };
 }
+
+/** Why each left-out track is not streamed, in one line: the 415 answer, its log line and
+ * `rivulet inspect` all say it this way. */
+export function skippedSummary(skipped: readonly SkippedTrack[]): string {
+  return skipped.map((s) => `track ${s.id} (${s.codec.trim()}): ${s.reason}`).join('; ');
+}

@@ -3,7 +3,7 @@
  * clients watch. */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readRtpHeader } from '../../src/rtp/packet.js';
@@ -117,12 +117,12 @@ describe('live broadcasting', () => {
     const sdpFile = join(media.dir, 'feed.sdp');
     const pub = spawnPublisher('ffmpeg', ['-hide_banner', '-loglevel', 'warning', '-re', '-stream_loop', '-1', '-i', clip, '-an', '-c', 'copy', '-f', 'rtp', '-sdp_file', sdpFile, `rtp://127.0.0.1:${port}`]);
     pubs.push(pub);
-    assert.ok(await until(() => { try { return require_sdp(sdpFile); } catch { return false; } }, 10_000), 'ffmpeg wrote the SDP');
+    assert.ok(await until(() => { try { return sdpText(sdpFile) !== false; } catch { return false; } }, 10_000), 'ffmpeg wrote the SDP');
     const r = await run('ffmpeg', ['-hide_banner', '-nostats', '-rtsp_transport', 'tcp', '-i', srv.url('feed.sdp'), '-frames:v', '100', '-f', 'null', '-'], { timeoutMs: 30_000 });
     assert.equal(r.code, 0, r.stderr.slice(-2000));
     assert.deepEqual(decodeErrors(r.stderr), []);
     // The same ports described by a second file: a clear error, and the first stream plays on.
-    writeFileSync(join(media.dir, 'clash.sdp'), require_sdp(sdpFile) as string);
+    writeFileSync(join(media.dir, 'clash.sdp'), sdpText(sdpFile) as string);
     const c = await RawRtspClient.connect(srv.port);
     const clash = await c.request('DESCRIBE', srv.url('clash.sdp'));
     assert.equal(clash.status, 500);
@@ -257,8 +257,7 @@ describe('live broadcasting', () => {
   });
 });
 
-import { readFileSync } from 'node:fs';
-function require_sdp(file: string): string | false {
+function sdpText(file: string): string | false {
   const t = readFileSync(file, 'utf8');
   return t.includes('m=video') ? t : false;
 }

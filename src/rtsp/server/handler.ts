@@ -2,7 +2,7 @@
  * publishing) go to LiveMethods. */
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../logging/index.js';
-import { getMovie } from '../../media/mp4/index.js';
+import { openMedia } from '../../media/open-media.js';
 import { Mp4Error, type Mp4Movie } from '../../media/mp4/types.js';
 import { createSampleReader } from '../../media/mp4/sample-reader.js';
 import { buildSdp } from '../../sdp/index.js';
@@ -11,7 +11,7 @@ import { liveKey, type LiveRegistry } from '../../live/registry.js';
 import type { LiveStream } from '../../live/live-stream.js';
 import { SdpSourceError, startSdpSource } from '../../live/sdp-source.js';
 import { FilePlayer, InvalidRangeError } from '../../vod/file-player.js';
-import { describeMovie, type VodPresentation } from '../../vod/movie-stream.js';
+import { describeMovie, skippedSummary, type VodPresentation } from '../../vod/movie-stream.js';
 import type { Pacer } from '../../vod/pacer.js';
 import { parseRequestUrl, resolveMediaFile } from '../../vod/resolve-path.js';
 import { TrackSender } from '../../vod/track-sender.js';
@@ -113,7 +113,7 @@ export class RtspHandler implements RequestHandler {
     const path = await resolveMediaFile(this.#d.mediaRoot, segments);
     let movie: Mp4Movie;
     try {
-      movie = await getMovie(path);
+      movie = await openMedia(path);
     } catch (e) {
       if (e instanceof Mp4Error) throw new RtspError(415, `/${segments.join('/')} is not a streamable movie: ${e.message}`);
       throw e;
@@ -127,7 +127,7 @@ export class RtspHandler implements RequestHandler {
       }
     }
     if (pres.tracks.length === 0) {
-      const why = pres.skipped.map((s) => `track ${s.id} (${s.codec.trim()}): ${s.reason}`).join('; ');
+      const why = skippedSummary(pres.skipped);
       throw new RtspError(415, `/${segments.join('/')} has no playable track${why ? `: ${why}` : ''}`);
     }
     return { path, pres };
