@@ -7,11 +7,14 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { createLogger } from '../logging/index.js';
 import { RivuletServer, StartupError } from '../server/index.js';
+import { inspect } from './inspect.js';
 
 const USAGE = `Usage: rivulet <command> [options]
 
 Commands:
   serve    start the streaming server
+  inspect  tell what media files hold and whether they can be streamed
+           (rivulet inspect [--json] PATH...; see rivulet inspect --help)
 
 Options for serve:
   --config FILE        YAML config file (see rivulet.example.yaml)
@@ -110,6 +113,12 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'serve':
       return serve(rest);
+    case 'inspect':
+      // `rivulet inspect DIR | head` closes the pipe early: that is not an error.
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      });
+      return inspect(rest);
     case '-v':
     case '--version':
       process.stdout.write(`${version()}\n`);

@@ -48,11 +48,11 @@ export function h265Keyframe(p: Buffer): boolean {
 
 /** RFC 6416: a VOL/VOS header or an I-VOP at the start of the payload. */
 export function mp4vKeyframe(p: Buffer): boolean {
-  for (let i = 0; i + 4 < p.length && i < 64; i++) {
+  for (let i = 0; i + 3 < p.length && i < 64; i++) {
     if (p[i] === 0 && p[i + 1] === 0 && p[i + 2] === 1) {
       const code = p[i + 3];
       if (code === 0xb0 || code === 0xb3 || (code >= 0x20 && code <= 0x2f)) return true;
-      if (code === 0xb6) return (p[i + 4] >> 6) === 0;
+      if (code === 0xb6) return i + 4 < p.length && p[i + 4] >> 6 === 0;
     }
   }
   return false;

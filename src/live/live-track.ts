@@ -50,6 +50,8 @@ export class LiveFrame {
 
 export interface FrameSink {
   deliver(frame: LiveFrame): void;
+  /** The source changed: wait for its first keyframe. */
+  resync?(): void;
 }
 
 export interface LiveTrackOptions {
@@ -131,6 +133,14 @@ export class LiveTrack {
     const inSsrc = buf.readUInt32BE(8);
     const inSeq = buf.readUInt16BE(2);
     const inTs = buf.readUInt32BE(4);
+    if (!this.#needRebase && inSsrc !== this.#inSsrc && this.#started) {
+      // The source restarted on its own (encoder restart): frames of the old source must not be
+      // followed by non-key frames of the new one.
+      this.#flush();
+      this.#cache = [];
+      this.#cacheBytes = 0;
+      for (const r of this.readers) r.resync?.();
+    }
     if (this.#needRebase || inSsrc !== this.#inSsrc) {
       const outSeq = (this.#lastOutSeq + 1) & 0xffff;
       const outTs = this.#started

@@ -48,6 +48,11 @@ interface Entry {
 }
 const entries = new Map<string, Entry>();
 
+/** Sniffs the file at `path` (see sniffMedia). */
+export async function sniffFile(path: string): Promise<MediaKind> {
+  return sniffMedia(await readHead(path), extname(path));
+}
+
 async function readHead(path: string): Promise<Buffer> {
   const fh = await open(path, 'r');
   try {

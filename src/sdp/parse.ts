@@ -69,30 +69,33 @@ export function parseSdp(text: string): ParsedSdp {
   for (const m of s.media ?? []) {
     if (!MEDIA.has(m.type)) continue;
     if (!/^RTP\/AVP/i.test(m.protocol)) continue;
-    const pt = Number(String(m.payloads ?? '').trim().split(/\s+/)[0]);
+    const first = String(m.payloads ?? '').trim().split(/\s+/)[0];
+    const pt = /^\d{1,3}$/.test(first) ? Number(first) : NaN;
     if (!Number.isInteger(pt) || pt < 0 || pt > 127) throw new SdpError(`m=${m.type} has no valid payload type`);
-    const rtp = m.rtp?.find((r) => r.payload === pt);
+    // sdp-transform turns number-looking values into numbers; everything textual is coerced back.
+    const rtp = m.rtp?.find((r) => Number(r.payload) === pt);
     const st = STATIC[pt];
     if (!rtp && !st) throw new SdpError(`m=${m.type} payload type ${pt} has no a=rtpmap`);
-    const fmtp = m.fmtp?.find((f) => f.payload === pt);
+    const fmtp = m.fmtp?.find((f) => Number(f.payload) === pt);
     const format: Format = {
       media: m.type as Format['media'],
       payloadType: pt,
-      encodingName: rtp?.codec ?? st.name,
-      clockRate: rtp?.rate ?? st.rate,
+      encodingName: rtp ? String(rtp.codec) : st.name,
+      clockRate: rtp?.rate ?? st?.rate ?? 0,
       channels: rtp ? (rtp.encoding !== undefined ? Number(rtp.encoding) : undefined) : st.channels,
-      fmtp: fmtp ? parseFmtp(fmtp.config) : {},
+      fmtp: fmtp ? parseFmtp(String(fmtp.config)) : {},
     };
     if (!(format.clockRate > 0)) throw new SdpError(`m=${m.type} has no clock rate`);
     const conn = m.connection ?? s.connection;
+    const ip = conn ? String(conn.ip) : undefined;
     const size = m.invalid?.map((x) => /^framesize:\d+ (\d+)-(\d+)/.exec(x.value)).find((x) => x);
     media.push({
       format,
-      control: m.control,
+      control: m.control !== undefined ? String(m.control) : undefined,
       port: m.port,
       rtcpPort: m.rtcp?.port,
-      address: conn?.ip.split('/')[0],
-      ttl: conn?.ip.includes('/') ? Number(conn.ip.split('/')[1]) : undefined,
+      address: ip?.split('/')[0],
+      ttl: ip?.includes('/') ? Number(ip.split('/')[1]) : undefined,
       bitrateKbps: m.bandwidth?.find((b) => b.type === 'AS')?.limit,
       frameRate: m.framerate !== undefined ? Number(m.framerate) : undefined,
       width: size ? Number(size[1]) : undefined,

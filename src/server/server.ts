@@ -9,6 +9,7 @@ import { RtspConnection } from '../rtsp/server/connection.js';
 import { RtspHandler } from '../rtsp/server/handler.js';
 import type { RtspSession } from '../rtsp/server/session.js';
 import { UdpPortAllocator } from '../transport/index.js';
+import { WriteBatcher } from '../transport/write-batcher.js';
 import { Pacer } from '../vod/pacer.js';
 
 export interface RivuletServerOptions {
@@ -33,6 +34,7 @@ export class RivuletServer {
   readonly sessions = new Map<string, RtspSession>();
   readonly connections = new Set<RtspConnection>();
   readonly #pacer: Pacer;
+  readonly #batcher: WriteBatcher | undefined;
   readonly #listeners: Server[] = [];
   #handler: RtspHandler | undefined;
   #registry: LiveRegistry | undefined;
@@ -43,6 +45,7 @@ export class RivuletServer {
   constructor(opts: RivuletServerOptions) {
     this.config = opts.config;
     this.log = opts.log ?? silentLogger();
+    this.#batcher = opts.config.live.tcpBatchMs > 0 ? new WriteBatcher(opts.config.live.tcpBatchMs) : undefined;
     this.#pacer = new Pacer(20, (e) => this.log.error({ err: (e as Error).stack ?? String(e) }, 'player failed'));
   }
 
@@ -142,6 +145,7 @@ export class RivuletServer {
       log: this.log.child({ component: 'rtsp' }),
       maxHeaderBytes: this.config.rtsp.maxHeaderBytes,
       maxBodyBytes: this.config.rtsp.maxBodyBytes,
+      batcher: this.#batcher,
     });
     this.connections.add(conn);
     conn.onClosed = () => this.connections.delete(conn);
@@ -172,6 +176,7 @@ export class RivuletServer {
       for (const s of this.sessions.values()) s.close('server shutting down');
       this.sessions.clear();
       this.#pacer.stop();
+      this.#batcher?.stop();
       for (const c of this.connections) c.close();
       await Promise.all(closing);
     })();

@@ -1,7 +1,14 @@
 /** Streaming a hinted movie from its RTP hint tracks, as QuickTime Streaming Server did: the hint
  * track's SDP text describes the payload format, and each hint sample is replayed into exactly
  * the payload bytes its constructors describe (Rivulet's own SSRC, sequence numbers and timestamp
- * origin aside). The codec of the hinted media does not matter: that is the point of hints. */
+ * origin aside). The codec of the hinted media does not matter: that is the point of hints.
+ *
+ * Each hint sample is due at its own time; its packets go out together then (the send-ahead
+ * covers what per-packet relative transmission times would spread). A packet's RTP timestamp is
+ * the sample's time on the presentation timeline plus its 'rtpo' offset, so RTP-Info, pause and
+ * seek work as for natively packetized tracks. Repeat packets are dropped; B-frame packets are
+ * all sent (no thinning). The hinter's own SSRC, sequence numbers and 'tsro'/'snro' offsets are
+ * not used. */
 import type { Packetizer, RtpPayload } from '../codecs/types.js';
 import {
   HintError,
@@ -19,7 +26,7 @@ export interface HintTracks {
   /** Usable hint tracks by the id of the media track they hint (the first tref/hint entry). */
   byMedia: Map<number, VodTrack>;
   /** Hint tracks that cannot be used, by the id of the media track they hint. */
-  broken: Map<number, { id: number; reason: string }[]>;
+  broken: Map<number, SkippedTrack[]>;
   /** Hint tracks left out for other reasons (no media track, an alternate of another one). */
   skipped: SkippedTrack[];
 }
@@ -42,7 +49,7 @@ export function describeHintTracks(movie: Mp4Movie): HintTracks {
     const r = describeHintTrack(movie, hint, media);
     if (typeof r === 'string') {
       const list = out.broken.get(media.id) ?? [];
-      list.push({ id: hint.id, reason: r });
+      list.push({ id: hint.id, codec: hint.codec, reason: r });
       out.broken.set(media.id, list);
     } else if (out.byMedia.has(media.id)) {
       // Alternates (another packet size, say) would each be an m= line a player sets up.
@@ -133,7 +140,9 @@ export class HintReplayer {
    * are left out. Reads referenced samples through `reader`. Malformed hints raise HintError. */
   async load(info: SampleInfo, data: Buffer, reader: SampleReader): Promise<RtpPayload[]> {
     const packets = parseHintSample(data);
-    const cache = new Map<string, Promise<Buffer>>();
+    // Referenced samples already read for this hint sample (the usual case: every packet of a
+    // frame points into the same media sample), so most constructors resolve without awaiting.
+    const cache = new Map<string, Buffer>();
     const out: RtpPayload[] = [];
     for (const pkt of packets) {
       // Repeats are for lossy links and would only duplicate what a reliable receiver has.
@@ -143,7 +152,9 @@ export class HintReplayer {
         if (c.type === 'immediate') {
           if (c.data.length) parts.push(c.data);
         } else if (c.type === 'sample') {
-          for (const b of await this.#sampleBytes(c, info, data, reader, cache)) parts.push(b);
+          const hit = c.length ? cache.get(`${c.trackRef}:${c.sampleNumber}`) : undefined;
+          if (hit && c.offset + c.length <= hit.length) parts.push(hit.subarray(c.offset, c.offset + c.length));
+          else for (const b of await this.#sampleBytes(c, info, data, reader, cache)) parts.push(b);
         } else if (c.length) {
           parts.push(this.#descriptionBytes(c));
         }
@@ -166,7 +177,7 @@ export class HintReplayer {
     info: SampleInfo,
     data: Buffer,
     reader: SampleReader,
-    cache: Map<string, Promise<Buffer>>,
+    cache: Map<string, Buffer>,
   ): Promise<Buffer[]> {
     if (c.length === 0) return [];
     const track = this.#track(c.trackRef);
@@ -185,13 +196,13 @@ export class HintReplayer {
     let bytes: Buffer;
     if (self && index === info.index) bytes = data;
     else {
-      const key = `${c.trackRef}:${index}`;
-      let p = cache.get(key);
-      if (!p) {
-        p = reader.read(track.sample(index));
-        cache.set(key, p);
+      const key = `${c.trackRef}:${c.sampleNumber}`;
+      let b = cache.get(key);
+      if (!b) {
+        b = await reader.read(track.sample(index));
+        cache.set(key, b);
       }
-      bytes = await p;
+      bytes = b;
     }
     if (c.offset + c.length > bytes.length) {
       throw new HintError(

@@ -191,7 +191,7 @@ export function describeMovie(movie: Mp4Movie, name = basename(movie.path), opts
         : native
           ? `track ${t.id} is packetized natively instead`
           : `track ${t.id} cannot be packetized natively either`;
-      skipped.push({ id: b.id, codec: 'rtp ', reason: `broken RTP hint track for track ${t.id} (${b.reason}); ${instead}` });
+      skipped.push({ id: b.id, codec: b.codec, reason: `broken RTP hint track for track ${t.id} (${b.reason}); ${instead}` });
     }
   }
   const stream: StreamDescription = {

@@ -25,7 +25,7 @@ describe('RTSP protocol (raw socket)', () => {
   let outside: { dir: string; cleanup: () => void };
 
   before(async () => {
-    media = await mediaDirWith([MOVIE, 'mp4v-only.mp4']);
+    media = await mediaDirWith([MOVIE, 'pcm-f32.mov']);
     const good = readFileSync(join(media.dir, MOVIE));
     writeFileSync(join(media.dir, 'truncated.mp4'), good.subarray(0, 2000));
     // moov at the start, media data cut at 60 %: the index promises samples the file lacks.
@@ -79,7 +79,7 @@ describe('RTSP protocol (raw socket)', () => {
     assert.equal((await c.request('DESCRIBE', srv.url('../etc/passwd'))).status, 403);
     assert.equal((await c.request('DESCRIBE', srv.url('%2e%2e/%2e%2e/etc/passwd'))).status, 403);
     assert.equal((await c.request('DESCRIBE', srv.url('escape.mp4'))).status, 403, 'symlink out of the media folder');
-    assert.equal((await c.request('DESCRIBE', srv.url('mp4v-only.mp4'))).status, 415);
+    assert.equal((await c.request('DESCRIBE', srv.url('pcm-f32.mov'))).status, 415);
     assert.equal((await c.request('DESCRIBE', srv.url('truncated.mp4'))).status, 415);
     assert.equal((await c.request('DESCRIBE', srv.url('garbage.mp4'))).status, 415);
     assert.equal((await c.request('PLAY', srv.url(MOVIE), { Session: '12345' })).status, 454);

@@ -38,7 +38,7 @@ export const recipes: Record<string, string[]> = {
   'h264-aac.3gp': [...src('176x144', 15, 6), ...tone(16000, 6), ...x264('baseline'), '-c:a', 'aac', '-ac', '1', '-b:a', '32k', '-f', '3gp'],
   /** AAC-only audio file. */
   'aac-only.m4a': [...tone(44100, 6), ...aac],
-  /** MPEG-4 Part 2 video only: no codec this issue streams → 415. */
+  /** MPEG-4 Part 2 (Visual) video only, no audio. */
   'mp4v-only.mp4': [...src('320x240', 25, 3), '-c:v', 'mpeg4', '-an'],
   /** Hinted (RTP hint tracks from `-movflags rtphint`; ffmpeg writes no movie-level SDP and much of
    * the video as immediate data): 12 s H.264 baseline + AAC 48 kHz stereo noise at 320k (which,
@@ -51,6 +51,32 @@ export const recipes: Record<string, string[]> = {
   /** Hinted Motion JPEG .mov (RTP/JPEG, static payload type 26; the hinter writes it all as
    * immediate data): a codec Rivulet does not packetize, streamed from its hint track. */
   'hinted-mjpeg.mov': [...src('160x120', 10, 3), '-c:v', 'mjpeg', '-huffman', 'default', '-pix_fmt', 'yuvj420p', '-movflags', 'rtphint', '-f', 'mov'],
+  /** 3GP H.263 baseline (s263) 176x144@15 + AAC mono 16 kHz. */
+  'h263-aac.3gp': [...src('176x144', 15, 6), ...tone(16000, 6), '-c:v', 'h263', '-g', '30', '-c:a', 'aac', '-ac', '1', '-b:a', '32k', '-f', '3gp'],
+  /** MPEG-4 Visual (mp4v, VOL in esds) 320x240@25 at a quality that needs fragmented VOPs + AAC. */
+  'mp4v-aac.mp4': [...src('320x240', 25, 6), ...tone(44100, 6), '-c:v', 'mpeg4', '-q:v', '3', '-g', '50', ...aac],
+  /** MP3 with ffmpeg's ID3v2 tag and Xing/Info frame: 44.1 kHz stereo 128k. */
+  'tone.mp3': [...tone(44100, 6), '-ac', '2', '-c:a', 'libmp3lame', '-b:a', '128k', '-f', 'mp3'],
+  /** MP3 in MP4 (mp4a with object type 0x6B). */
+  'mp3.mp4': [...tone(44100, 6), '-ac', '2', '-c:a', 'libmp3lame', '-b:a', '128k', '-f', 'mp4'],
+  /** 16-bit little-endian WAV, 44.1 kHz stereo. */
+  'tone-s16le.wav': [...tone(44100, 6), '-ac', '2', '-c:a', 'pcm_s16le', '-f', 'wav'],
+  /** Sun .au, µ-law 8 kHz mono (PCMU, static payload type 0). */
+  'tone-mulaw.au': [...tone(8000, 6), '-c:a', 'pcm_mulaw', '-f', 'au'],
+  /** AIFF, 16-bit big-endian, 22.05 kHz mono. */
+  'tone-s16be.aiff': [...tone(22050, 6), '-c:a', 'pcm_s16be', '-f', 'aiff'],
+  /** Opus in MP4 (Opus sample entry + dOps, pre-skip edit), 48 kHz stereo. */
+  'opus.mp4': [...tone(48000, 6), '-ac', '2', '-c:a', 'libopus', '-b:a', '96k', '-f', 'mp4'],
+  /** QuickTime PCM variants, 4 s each: twos, sowt, in24 little endian (enda), raw (unsigned 8-bit),
+   * ulaw at 8 kHz mono, alaw at 44.1 kHz stereo. */
+  'pcm-s16be.mov': [...tone(44100, 4), '-ac', '2', '-c:a', 'pcm_s16be', '-f', 'mov'],
+  'pcm-s16le.mov': [...tone(48000, 4), '-ac', '2', '-c:a', 'pcm_s16le', '-f', 'mov'],
+  'pcm-s24le.mov': [...tone(48000, 4), '-ac', '2', '-c:a', 'pcm_s24le', '-f', 'mov'],
+  'pcm-u8.mov': [...tone(22050, 4), '-c:a', 'pcm_u8', '-f', 'mov'],
+  'pcm-mulaw.mov': [...tone(8000, 4), '-c:a', 'pcm_mulaw', '-f', 'mov'],
+  'pcm-alaw.mov': [...tone(44100, 4), '-ac', '2', '-c:a', 'pcm_alaw', '-f', 'mov'],
+  /** 32-bit float PCM in MOV: no RTP payload format exists for it, so it is never streamed (415). */
+  'pcm-f32.mov': [...tone(44100, 2), '-c:a', 'pcm_f32le', '-f', 'mov'],
 };
 
 const pending = new Map<string, Promise<string>>();

@@ -42,12 +42,14 @@ describe('PcmPacketizer (RFC 3551)', () => {
     assert.deepEqual(le.readInt16LE(0), 1, 'the file data is not modified');
   });
 
-  it('converts 24/32-bit and signed 8-bit samples', () => {
+  it('converts 24/32-bit samples, and widens 8-bit ones to L16', () => {
     const s24le = Buffer.from([0x56, 0x34, 0x12, 0xfe, 0xff, 0x7f]);
     assert.deepEqual([...pcmConvert('s24le', s24le)], [0x12, 0x34, 0x56, 0x7f, 0xff, 0xfe]);
     assert.deepEqual([...pcmConvert('s32le', Buffer.from([0x01, 0x56, 0x34, 0x12]))], [0x12, 0x34, 0x56]);
     assert.deepEqual([...pcmConvert('s32be', Buffer.from([0x12, 0x34, 0x56, 0x01]))], [0x12, 0x34, 0x56]);
-    assert.deepEqual([...pcmConvert('s8', Buffer.from([0x00, 0x7f, 0x80, 0xff]))], [0x80, 0xff, 0x00, 0x7f]);
+    assert.deepEqual([...pcmConvert('s8', Buffer.from([0x00, 0x7f, 0x80, 0xff]))], [0x00, 0, 0x7f, 0, 0x80, 0, 0xff, 0]);
+    // Offset binary: 0x80 is silence, 0x00 the most negative sample.
+    assert.deepEqual([...pcmConvert('u8', Buffer.from([0x80, 0x00, 0xff]))], [0x00, 0, 0x80, 0, 0x7f, 0]);
   });
 
   it('leaves out a trailing partial frame', () => {
@@ -64,7 +66,7 @@ describe('PcmPacketizer (RFC 3551)', () => {
         fc.integer({ min: 0, max: 5000 }),
         (format, channels, max, frames) => {
           const bytes = { u8: 1, s8: 1, s16be: 2, s16le: 2, s24be: 3, s24le: 3, s32be: 4, s32le: 4, ulaw: 1, alaw: 1 }[format];
-          const out = { u8: 1, s8: 1, s16be: 2, s16le: 2, s24be: 3, s24le: 3, s32be: 3, s32le: 3, ulaw: 1, alaw: 1 }[format];
+          const out = { u8: 2, s8: 2, s16be: 2, s16le: 2, s24be: 3, s24le: 3, s32be: 3, s32le: 3, ulaw: 1, alaw: 1 }[format];
           const p = new PcmPacketizer({ format, channels, sampleRate: 16000, maxPayloadSize: max });
           const payloads = p.packetize(Buffer.alloc(frames * bytes * channels));
           let next = 0;

@@ -1,14 +1,15 @@
 /** Uncompressed audio as files store it, and the RTP payload format (RFC 3551 §4.5) each one is
- * sent as: 16/24-bit linear as L16/L24 (network byte order), 8-bit linear as L8 (offset binary),
- * G.711 µ-law/A-law as PCMU/PCMA. Conversions are byte shuffles, never resampling or
- * requantisation, except that 32-bit samples lose their lowest byte to fit L24. */
+ * sent as: 16/24-bit linear as L16/L24 (network byte order), G.711 µ-law/A-law as PCMU/PCMA.
+ * 8-bit linear goes out as L16, not L8: ffmpeg does not receive L8, and widening is exact.
+ * Conversions never resample or requantise, except that 32-bit samples lose their lowest byte to
+ * fit L24. */
 
 export type PcmSampleFormat = 'u8' | 's8' | 's16be' | 's16le' | 's24be' | 's24le' | 's32be' | 's32le' | 'ulaw' | 'alaw';
-export type PcmEncoding = 'L8' | 'L16' | 'L24' | 'PCMU' | 'PCMA';
+export type PcmEncoding = 'L16' | 'L24' | 'PCMU' | 'PCMA';
 
 const INFO: Record<PcmSampleFormat, { bytes: number; encoding: PcmEncoding }> = {
-  u8: { bytes: 1, encoding: 'L8' },
-  s8: { bytes: 1, encoding: 'L8' },
+  u8: { bytes: 1, encoding: 'L16' },
+  s8: { bytes: 1, encoding: 'L16' },
   s16be: { bytes: 2, encoding: 'L16' },
   s16le: { bytes: 2, encoding: 'L16' },
   s24be: { bytes: 3, encoding: 'L24' },
@@ -27,7 +28,7 @@ export function pcmEncodingOf(format: PcmSampleFormat): PcmEncoding {
   return INFO[format].encoding;
 }
 
-const ENCODED_BYTES: Record<PcmEncoding, number> = { L8: 1, L16: 2, L24: 3, PCMU: 1, PCMA: 1 };
+const ENCODED_BYTES: Record<PcmEncoding, number> = { L16: 2, L24: 3, PCMU: 1, PCMA: 1 };
 
 export function pcmEncodedBytesPerSample(format: PcmSampleFormat): number {
   return ENCODED_BYTES[INFO[format].encoding];
@@ -35,15 +36,18 @@ export function pcmEncodedBytesPerSample(format: PcmSampleFormat): number {
 
 /** True when the stored bytes are already the payload bytes. */
 export function pcmIsPassThrough(format: PcmSampleFormat): boolean {
-  return format === 'u8' || format === 's16be' || format === 's24be' || format === 'ulaw' || format === 'alaw';
+  return format === 's16be' || format === 's24be' || format === 'ulaw' || format === 'alaw';
 }
 
 /** Stored samples → payload bytes (a new buffer) for the formats that are not pass-through. */
 export function pcmConvert(format: PcmSampleFormat, src: Buffer): Buffer {
   switch (format) {
-    case 's8': {
-      const out = Buffer.allocUnsafe(src.length);
-      for (let i = 0; i < src.length; i++) out[i] = src[i] ^ 0x80;
+    case 's8':
+    case 'u8': {
+      // Widened to 16 bits: the sample becomes the high byte (offset binary for u8).
+      const out = Buffer.alloc(src.length * 2);
+      const flip = format === 'u8' ? 0x80 : 0;
+      for (let i = 0; i < src.length; i++) out[i * 2] = src[i] ^ flip;
       return out;
     }
     case 's16le': {

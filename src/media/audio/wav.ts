@@ -11,7 +11,7 @@ const WAVE_FORMAT_ALAW = 6;
 const WAVE_FORMAT_MULAW = 7;
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 /** Names of codecs seen in WAV files that are not streamed, for the reason shown to users. */
-const OTHER_FORMATS: Record<number, string> = { 2: 'msad', 0x11: 'ima ', 0x31: 'gsm ', 0x50: 'mpga', 0x55: '.mp3', 0x64: 'g726', 0x161: 'wma2', 0x2000: 'ac-3' };
+const OTHER_FORMATS: Record<number, string> = { 2: 'msad', 0x11: 'dvi ', 0x31: 'gsm ', 0x50: 'wav-mpga', 0x55: 'wav-mp3', 0x64: 'g726', 0x161: 'wma2', 0x2000: 'ac-3' };
 const MAX_CHUNKS = 10_000;
 
 interface Fmt {
@@ -38,10 +38,10 @@ export async function openWav(path: string): Promise<Mp4Movie> {
     if (head.length < 12 || (riff !== 'RIFF' && riff !== 'RF64') || head.toString('latin1', 8, 12) !== 'WAVE') {
       throw new AudioFileError('not a WAVE file');
     }
-    const { fmt, dataStart, dataSize } = await walkChunks(fh, size, riff === 'RF64');
+    const { fmt, fmtAt, factFrames, dataStart, dataSize } = await walkChunks(fh, size, riff === 'RF64');
     if (!fmt) throw new AudioFileError('WAV file has no fmt chunk before its data');
     if (fmt.channels === 0 || fmt.sampleRate === 0) throw new AudioFileError('WAV fmt chunk has no channels or a zero sampling rate');
-    let codec: string;
+    let codec: string | undefined;
     let bits = fmt.bits;
     let formatFlags: number | undefined;
     switch (fmt.tag) {
@@ -63,11 +63,25 @@ export async function openWav(path: string): Promise<Mp4Movie> {
         codec = 'alaw';
         bits = 8;
         break;
-      default:
-        codec = OTHER_FORMATS[fmt.tag] ?? `WAVE format 0x${fmt.tag.toString(16)}`;
+    }
+    const available = Math.max(0, Math.min(dataSize, size - dataStart));
+    if (codec === undefined) {
+      // Compressed audio is not streamed from WAV; its duration comes from the fact chunk's frame
+      // count, else from the average byte rate.
+      const byteRate = (await readAt(fh, fmtAt, 12)).readUInt32LE(8);
+      const perFrame = factFrames ? available / factFrames : byteRate > 0 ? byteRate / fmt.sampleRate : 1;
+      const track = new PcmDataTrack({
+        codec: OTHER_FORMATS[fmt.tag] ?? `wav-0x${fmt.tag.toString(16)}`,
+        sound: { version: 0, sampleSize: bits },
+        channels: fmt.channels,
+        sampleRate: fmt.sampleRate,
+        dataOffset: dataStart,
+        bytesPerFrame: perFrame,
+        frames: factFrames || Math.floor(available / perFrame),
+      });
+      return audioMovie(path, 'wav', track, size, mtimeMs);
     }
     const bytesPerFrame = fmt.blockAlign || fmt.channels * Math.ceil(bits / 8);
-    const available = Math.max(0, Math.min(dataSize, size - dataStart));
     const track = new PcmDataTrack({
       codec,
       sound: formatFlags !== undefined ? { version: 2, sampleSize: bits, formatFlags } : { version: 0, sampleSize: bits },
@@ -81,8 +95,10 @@ export async function openWav(path: string): Promise<Mp4Movie> {
   });
 }
 
-async function walkChunks(fh: FileHandle, size: number, rf64: boolean): Promise<{ fmt?: Fmt; dataStart: number; dataSize: number }> {
+async function walkChunks(fh: FileHandle, size: number, rf64: boolean): Promise<{ fmt?: Fmt; fmtAt: number; factFrames: number; dataStart: number; dataSize: number }> {
   let fmt: Fmt | undefined;
+  let fmtAt = 0;
+  let factFrames = 0;
   let ds64Data: number | undefined;
   let pos = 12;
   for (let n = 0; n < MAX_CHUNKS && pos + 8 <= size; n++) {
@@ -90,7 +106,11 @@ async function walkChunks(fh: FileHandle, size: number, rf64: boolean): Promise<
     const id = h.toString('latin1', 0, 4);
     const len = h.readUInt32LE(4);
     const body = pos + 8;
-    if (id === 'fmt ') fmt = parseFmt(await readAt(fh, body, Math.min(len, 64)));
+    if (id === 'fmt ') {
+      fmt = parseFmt(await readAt(fh, body, Math.min(len, 64)));
+      fmtAt = body;
+    }
+    else if (id === 'fact' && len >= 4) factFrames = (await readAt(fh, body, 4)).readUInt32LE(0);
     else if (id === 'ds64' && rf64) {
       const d = await readAt(fh, body, 16);
       if (d.length === 16) ds64Data = Number(d.readBigUInt64LE(8));
@@ -99,7 +119,7 @@ async function walkChunks(fh: FileHandle, size: number, rf64: boolean): Promise<
       let dataSize = len;
       if (rf64 && len === 0xffffffff && ds64Data !== undefined) dataSize = ds64Data;
       else if (len === 0 || len === 0xffffffff) dataSize = size - body;
-      return { fmt, dataStart: body, dataSize };
+      return { fmt, fmtAt, factFrames, dataStart: body, dataSize };
     }
     pos = body + len + (len & 1);
   }

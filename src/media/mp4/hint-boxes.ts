@@ -19,9 +19,15 @@ function optional<T>(f: () => T | undefined): T | undefined {
   }
 }
 
-function hnti(buf: Buffer, parent: BoxHeader): BoxHeader | undefined {
-  const udta = findChild(buf, parent, 'udta');
-  return udta && findChild(buf, udta, 'hnti');
+/** The box `type` in a udta/hnti of `parent`, looking through every udta (writers add more). */
+function inHnti(buf: Buffer, parent: BoxHeader, type: string): BoxHeader | undefined {
+  for (const udta of childBoxes(buf, parent.bodyStart, parent.end)) {
+    if (udta.type !== 'udta') continue;
+    const hnti = optional(() => findChild(buf, udta, 'hnti'));
+    const found = hnti && optional(() => findChild(buf, hnti, type));
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function text(buf: Buffer, start: number, end: number): string | undefined {
@@ -35,8 +41,7 @@ function text(buf: Buffer, start: number, end: number): string | undefined {
 /** moov/udta/hnti/'rtp ': a 4-byte description format that must be 'sdp ', then the text. */
 export function movieHintSdp(buf: Buffer, moov: BoxHeader): string | undefined {
   return optional(() => {
-    const h = hnti(buf, moov);
-    const rtp = h && findChild(buf, h, 'rtp ');
+    const rtp = inHnti(buf, moov, 'rtp ');
     if (!rtp || rtp.end - rtp.bodyStart < 4) return undefined;
     if (buf.toString('latin1', rtp.bodyStart, rtp.bodyStart + 4) !== 'sdp ') return undefined;
     return text(buf, rtp.bodyStart + 4, rtp.end);
@@ -46,8 +51,7 @@ export function movieHintSdp(buf: Buffer, moov: BoxHeader): string | undefined {
 /** trak/udta/hnti/'sdp ': the track's SDP media section. */
 export function trackHintSdp(buf: Buffer, trak: BoxHeader): string | undefined {
   return optional(() => {
-    const h = hnti(buf, trak);
-    const sdp = h && findChild(buf, h, 'sdp ');
+    const sdp = inHnti(buf, trak, 'sdp ');
     return sdp && text(buf, sdp.bodyStart, sdp.end);
   });
 }

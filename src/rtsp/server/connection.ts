@@ -3,6 +3,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../logging/index.js';
 import type { FrameWriter } from '../../transport/interleaved.js';
+import type { Flushable, WriteBatcher } from '../../transport/write-batcher.js';
 import { RtspParser } from '../message/parser.js';
 import { encodeInterleavedHeader, serializeResponse } from '../message/serialize.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
@@ -22,6 +23,8 @@ export interface ConnectionOptions {
   log: Logger;
   maxHeaderBytes: number;
   maxBodyBytes: number;
+  /** Batches live frames to this connection (undefined: write each at once). */
+  batcher?: WriteBatcher;
 }
 
 interface ChannelRoute {
@@ -32,7 +35,7 @@ interface ChannelRoute {
 
 let nextConnId = 1;
 
-export class RtspConnection implements FrameWriter, SessionOwner {
+export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   readonly id = nextConnId++;
   readonly socket: Socket;
   readonly log: Logger;
@@ -45,6 +48,9 @@ export class RtspConnection implements FrameWriter, SessionOwner {
   /** Streams announced on this connection, waiting for SETUP/RECORD. */
   readonly announcements = new Map<string, Announcement>();
   #chain: Promise<void> = Promise.resolve();
+  readonly #batcher: WriteBatcher | undefined;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
   #closed = false;
   #corked = false;
   lastActivity = Date.now();
@@ -52,6 +58,7 @@ export class RtspConnection implements FrameWriter, SessionOwner {
   constructor(opts: ConnectionOptions) {
     this.socket = opts.socket;
     this.#handler = opts.handler;
+    this.#batcher = opts.batcher;
     this.remoteAddress = opts.socket.remoteAddress ?? '';
     this.localAddress = opts.socket.localAddress ?? '';
     this.log = opts.log.child({ conn: this.id, client: this.remoteAddress });
@@ -66,7 +73,7 @@ export class RtspConnection implements FrameWriter, SessionOwner {
     return this.#closed;
   }
   get writableLength(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.#pendingBytes;
   }
   /** Sessions with tracks interleaved on this connection. */
   get sessions(): ReadonlySet<RtspSession> {
@@ -133,6 +140,7 @@ export class RtspConnection implements FrameWriter, SessionOwner {
 
   #write(res: RtspResponse): void {
     if (this.#closed) return;
+    if (this.#pending.length) this.flushPending();
     this.socket.write(serializeResponse(res));
   }
 
@@ -140,6 +148,8 @@ export class RtspConnection implements FrameWriter, SessionOwner {
    * frame's packets leave in a single writev. */
   writeFrame(channel: number, payload: Buffer): void {
     if (this.#closed) return;
+    // Keep order with batched live data (RTCP of a live viewer goes through here).
+    if (this.#pending.length) this.flushPending();
     if (!this.#corked) {
       this.#corked = true;
       this.socket.cork();
@@ -153,7 +163,28 @@ export class RtspConnection implements FrameWriter, SessionOwner {
   }
 
   writeRaw(framed: Buffer): void {
-    if (!this.#closed) this.socket.write(framed);
+    if (this.#closed) return;
+    if (!this.#batcher) {
+      this.socket.write(framed);
+      return;
+    }
+    if (this.#pending.length === 0) this.#batcher.mark(this);
+    this.#pending.push(framed);
+    this.#pendingBytes += framed.length;
+  }
+
+  flushPending(): void {
+    const p = this.#pending;
+    if (p.length === 0 || this.#closed) return;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (p.length === 1) {
+      this.socket.write(p[0]);
+      return;
+    }
+    this.socket.cork();
+    for (const b of p) this.socket.write(b);
+    this.socket.uncork();
   }
 
   /** Picks a free channel pair, preferring the one the client asked for. */
@@ -188,6 +219,9 @@ export class RtspConnection implements FrameWriter, SessionOwner {
   #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#batcher?.forget(this);
+    this.#pending = [];
+    this.#pendingBytes = 0;
     for (const s of [...this.#sessions]) s.close('connection closed');
     this.#channels.clear();
     this.onClosed?.();

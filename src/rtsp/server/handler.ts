@@ -339,7 +339,9 @@ export class RtspHandler implements RequestHandler {
     const s = this.#session(req);
     if (s.kind === 'live') return this.#live.pause(s);
     if (s.kind === 'record') throw new RtspError(455, 'PAUSE is not valid in a publishing session');
-    if (!s.player || s.state === 'ready') throw new RtspError(455, 'PAUSE is only valid while playing');
+    // PAUSE after the stream reached its end is harmless (players send it on EOS); before any
+    // PLAY it is not valid in the Ready state.
+    if (!s.player) throw new RtspError(455, 'PAUSE is only valid while playing');
     const at = s.player.pause();
     return ok({ Range: `npt=${fmt3(at)}-${fmt3(s.vod!.presentation.movie.duration)}` });
   }

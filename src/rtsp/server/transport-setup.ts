@@ -22,6 +22,7 @@ export function pickTransport(header: string | undefined, record: boolean): { sp
     throw e;
   }
   let why = 'no supported transport offered (RTP/AVP unicast over UDP, or RTP/AVP/TCP interleaved)';
+  let missingPort = false;
   for (const spec of specs) {
     const proto = `${spec.protocol}/${spec.profile}`;
     if (proto !== 'RTP/AVP') {
@@ -39,10 +40,15 @@ export function pickTransport(header: string | undefined, record: boolean): { sp
         why = 'multicast delivery is not offered for this stream';
         continue;
       }
-      if (!spec.clientPort) throw new RtspError(400, 'UDP transport without client_port');
+      if (!spec.clientPort) {
+        // A later spec may still be usable; only if none is, this is the client's mistake.
+        missingPort = true;
+        continue;
+      }
       return { spec, tcp: false };
     }
   }
+  if (missingPort) throw new RtspError(400, 'UDP transport without client_port');
   throw new RtspError(461, why, false, { Unsupported: 'transport' });
 }
 

@@ -1,0 +1,94 @@
+/** Live fan-out benchmark: ffmpeg publishes the peer kit's loop.h264 into Rivulet, N readers
+ * watch; gst-rtsp-server's `/loop` (the same file, looped, shared) is measured with the same
+ * reader in the same run (../shared/bench/README.md).
+ *
+ *   npm run bench:fanout -- [--runs 1000:tcp,1000:udp,3000:tcp] [--window 20] [--no-peer]
+ *
+ * A run `N:transport` measures both servers; `N:transport:solo` only Rivulet. Prints one JSON
+ * line per measurement and a table with CPU, RSS, memory per viewer, loss and the CPU ratio. */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { repoRoot } from '../test/helpers/fixtures.js';
+import { run } from '../test/helpers/run.js';
+import { RawRtspClient } from '../test/helpers/rtsp-client.js';
+import { cols, printTable, ratio, readers, rssMiB, sleep, startPeer, startRivulet, stop, track, type ReaderResult } from './lib.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '1000:tcp,1000:udp,3000:tcp:solo' },
+    window: { type: 'string', default: '20' },
+    'no-peer': { type: 'boolean', default: false },
+  },
+});
+
+/** The peer kit's loop.h264 recipe: 20 s Annex-B H.264, ~0.85 Mbit/s, IDR every 2 s. */
+async function media(): Promise<string> {
+  const dir = join(repoRoot, 'test/.cache/bench');
+  const file = join(dir, 'loop.h264');
+  const looped = join(dir, 'loop.mp4');
+  if (existsSync(file) && existsSync(looped)) return dir;
+  mkdirSync(dir, { recursive: true });
+  const r = await run(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-t', '20', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '1M', '-maxrate', '1M',
+      '-bufsize', '1M', '-g', '50', '-keyint_min', '50', '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-profile:v', 'baseline', '-f', 'h264', file],
+    { timeoutMs: 300_000 },
+  );
+  if (r.code !== 0) throw new Error(r.stderr);
+  // ffmpeg cannot seek in a raw .h264 file, so `-stream_loop` stops after one pass; the same
+  // bits in an MP4 loop forever.
+  const m = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-r', '25', '-i', file, '-c', 'copy', looped], { timeoutMs: 60_000 });
+  if (m.code !== 0) throw new Error(m.stderr);
+  return dir;
+}
+
+async function waitLive(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const c = await RawRtspClient.connect(port);
+    const r = await c.request('DESCRIBE', `rtsp://127.0.0.1:${port}/loop`).catch(() => undefined);
+    c.close();
+    if (r?.status === 200) return;
+    await sleep(200);
+  }
+  throw new Error('the published loop never became active');
+}
+
+async function main(): Promise<void> {
+  const dir = await media();
+  const window = Number(values.window);
+  const rows: string[][] = [];
+  for (const spec of values.runs.split(',')) {
+    const [ns, transport, solo] = spec.split(':');
+    const n = Number(ns);
+    const riv = await startRivulet(dir);
+    const pub = track(
+      spawn('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', join(dir, 'loop.mp4'), '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', `rtsp://127.0.0.1:${riv.port}/loop`], {
+        stdio: 'ignore',
+      }),
+    );
+    await waitLive(riv.port);
+    await sleep(3000);
+    const idle = rssMiB(riv.child.pid!);
+    const mine = await readers(`rtsp://127.0.0.1:${riv.port}/loop`, n, transport, riv.child.pid!, window);
+    await stop(pub);
+    await stop(riv.child);
+    const perViewer = typeof mine === 'string' ? undefined : ((mine.server_rss_MiB - idle) * 1024) / n;
+    console.log(JSON.stringify({ server: 'rivulet', n, transport, idle_rss_MiB: +idle.toFixed(1), kib_per_viewer: perViewer && +perViewer.toFixed(1), ...(typeof mine === 'string' ? { error: mine } : mine) }));
+    let peer: ReaderResult | string | undefined;
+    if (!values['no-peer'] && solo !== 'solo') {
+      const p = await startPeer(dir, ['--h264', 'loop.h264', '--file', 'loop.h264']);
+      peer = await readers(`rtsp://127.0.0.1:${p.port}/loop`, n, transport, p.child.pid!, window);
+      await stop(p.child);
+      console.log(JSON.stringify({ server: 'gst-rtsp-server', n, transport, ...(typeof peer === 'string' ? { error: peer } : peer) }));
+    }
+    rows.push([String(n), transport, ...cols(mine, ` (idle ${idle.toFixed(1)})`), perViewer === undefined ? '-' : perViewer.toFixed(1), ...cols(peer), ratio(mine, peer)]);
+  }
+  printTable(['N', 'transport', 'rivulet CPU %', 'rivulet RSS MiB', 'rivulet loss', 'KiB/viewer', 'peer CPU %', 'peer RSS MiB', 'peer loss', 'CPU ratio'], rows);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

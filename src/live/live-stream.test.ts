@@ -1,0 +1,276 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { silentLogger } from '../logging/index.js';
+import { writeRtpPacket } from '../rtp/packet.js';
+import type { Format } from '../stream/types.js';
+import { LiveStream, type LivePublisher, type LiveViewer } from './live-stream.js';
+import { LiveTrack } from './live-track.js';
+
+const H264: Format = { media: 'video', payloadType: 96, encodingName: 'H264', clockRate: 90000, fmtp: {} };
+const AAC: Format = {
+  media: 'audio',
+  payloadType: 97,
+  encodingName: 'MPEG4-GENERIC',
+  clockRate: 44100,
+  channels: 2,
+  fmtp: {},
+};
+const GRACE = 0.2;
+
+class FakePublisher implements LivePublisher {
+  readonly closed: string[] = [];
+  constructor(readonly label = 'test publisher') {}
+  close(reason: string): void {
+    this.closed.push(reason);
+  }
+}
+
+class FakeViewer implements LiveViewer {
+  resyncs = 0;
+  readonly closed: string[] = [];
+  resync(): void {
+    this.resyncs++;
+  }
+  close(reason: string): void {
+    this.closed.push(reason);
+  }
+}
+
+function makeStream(graceTime = GRACE) {
+  const tracks = [
+    new LiveTrack({ id: 0, format: H264, width: 640, height: 360 }),
+    new LiveTrack({ id: 1, format: AAC, bitrateKbps: 128 }),
+  ];
+  const ended: LiveStream[] = [];
+  const stream = new LiveStream({
+    path: 'live/cam1',
+    tracks,
+    graceTime,
+    log: silentLogger(),
+    onEnded: (s) => ended.push(s),
+  });
+  return { stream, tracks, ended };
+}
+
+/** Puts a keyframe into the video track's cache. */
+function feedKeyframe(track: LiveTrack): void {
+  const idr = Buffer.from([0x65, 0x88, 0x84]);
+  track.ingest(
+    writeRtpPacket(
+      { parts: [idr], length: idr.length, marker: true },
+      { payloadType: 96, sequence: 1, timestamp: 0, ssrc: 9 },
+    ),
+  );
+}
+
+describe('LiveStream publisher lifecycle', () => {
+  it('is waiting until a publisher attaches, then active', () => {
+    const { stream } = makeStream();
+    assert.equal(stream.state, 'waiting');
+    assert.equal(stream.publisher, undefined);
+    assert.equal(stream.activeSince, 0);
+    const pub = new FakePublisher();
+    const before = Date.now();
+    stream.attach(pub);
+    assert.equal(stream.state, 'active');
+    assert.equal(stream.publisher, pub);
+    assert.ok(stream.activeSince >= before);
+  });
+
+  it('does not resync viewers or rebase tracks on the first attach', () => {
+    const { stream, tracks } = makeStream();
+    const v = new FakeViewer();
+    stream.viewers.add(v);
+    feedKeyframe(tracks[0]);
+    stream.attach(new FakePublisher());
+    assert.equal(v.resyncs, 0);
+    assert.equal(tracks[0].startFrames().length, 1, 'keyframe cache kept');
+  });
+
+  it('detach with viewers: waiting, viewers kept, nothing closed yet', () => {
+    const { stream, ended } = makeStream();
+    const pub = new FakePublisher();
+    const v = new FakeViewer();
+    stream.attach(pub);
+    stream.viewers.add(v);
+    stream.detach(pub, 'publisher left');
+    assert.equal(stream.state, 'waiting');
+    assert.equal(stream.publisher, undefined);
+    assert.ok(stream.viewers.has(v));
+    assert.deepEqual(v.closed, []);
+    assert.equal(ended.length, 0);
+    stream.end('test over');
+  });
+
+  it('ignores detach from a publisher that is not the current one', () => {
+    const { stream } = makeStream();
+    const pub = new FakePublisher();
+    stream.viewers.add(new FakeViewer());
+    stream.attach(pub);
+    stream.detach(new FakePublisher('someone else'), 'stray');
+    assert.equal(stream.state, 'active');
+    assert.equal(stream.publisher, pub);
+    stream.end('test over');
+  });
+
+  it('a publisher back within the grace time continues the stream: tracks rebased, viewers resynced', async () => {
+    const { stream, tracks, ended } = makeStream();
+    const pub1 = new FakePublisher('first');
+    const v1 = new FakeViewer();
+    const v2 = new FakeViewer();
+    stream.attach(pub1);
+    stream.viewers.add(v1);
+    stream.viewers.add(v2);
+    feedKeyframe(tracks[0]);
+    stream.detach(pub1, 'connection lost');
+    await sleep(GRACE * 1000 * 0.4);
+    const pub2 = new FakePublisher('second');
+    stream.attach(pub2);
+    assert.equal(stream.state, 'active');
+    assert.equal(stream.publisher, pub2);
+    assert.equal(v1.resyncs, 1);
+    assert.equal(v2.resyncs, 1);
+    assert.deepEqual(tracks[0].startFrames(), [], 'the old keyframe cache is gone');
+    // The grace timer was cancelled: well past it, nothing has ended.
+    await sleep(GRACE * 1000 * 1.5);
+    assert.equal(stream.state, 'active');
+    assert.deepEqual(v1.closed, []);
+    assert.deepEqual(pub2.closed, []);
+    assert.equal(ended.length, 0);
+    stream.end('test over');
+  });
+
+  it('when the grace time runs out, viewers are closed and the stream ends once', async () => {
+    const { stream, tracks, ended } = makeStream();
+    const pub = new FakePublisher();
+    const v = new FakeViewer();
+    stream.attach(pub);
+    stream.viewers.add(v);
+    const reader = { deliver: () => {} };
+    tracks[0].readers.add(reader);
+    stream.detach(pub, 'connection lost');
+    await sleep(GRACE * 1000 * 0.5);
+    assert.equal(stream.state, 'waiting');
+    assert.deepEqual(v.closed, []);
+    await sleep(GRACE * 1000 + 100);
+    assert.equal(stream.state, 'ended');
+    assert.deepEqual(v.closed, ['broadcast ended']);
+    assert.equal(stream.viewers.size, 0);
+    assert.equal(tracks[0].readers.size, 0);
+    assert.deepEqual(ended, [stream]);
+    assert.throws(() => stream.attach(new FakePublisher()), /ended/);
+  });
+
+  it('detach with no viewers ends at once', () => {
+    const { stream, ended } = makeStream();
+    const pub = new FakePublisher();
+    stream.attach(pub);
+    stream.detach(pub, 'publisher left');
+    assert.equal(stream.state, 'ended');
+    assert.deepEqual(ended, [stream]);
+  });
+
+  it('graceTime 0 ends at once even with viewers', () => {
+    const { stream, ended } = makeStream(0);
+    const pub = new FakePublisher();
+    const v = new FakeViewer();
+    stream.attach(pub);
+    stream.viewers.add(v);
+    stream.detach(pub, 'publisher left');
+    assert.equal(stream.state, 'ended');
+    assert.deepEqual(v.closed, ['broadcast ended']);
+    assert.equal(ended.length, 1);
+  });
+
+  it('end() while a publisher is attached closes it and every viewer, once', () => {
+    const { stream, ended } = makeStream();
+    const pub = new FakePublisher();
+    const v1 = new FakeViewer();
+    const v2 = new FakeViewer();
+    stream.attach(pub);
+    stream.viewers.add(v1);
+    stream.viewers.add(v2);
+    stream.end('server shutting down');
+    stream.end('again');
+    assert.equal(stream.state, 'ended');
+    assert.deepEqual(pub.closed, ['server shutting down']);
+    assert.deepEqual(v1.closed, ['broadcast ended']);
+    assert.deepEqual(v2.closed, ['broadcast ended']);
+    assert.equal(stream.publisher, undefined);
+    assert.equal(ended.length, 1);
+  });
+
+  it('a viewer that leaves while being closed does not disturb the others', () => {
+    const { stream } = makeStream();
+    stream.attach(new FakePublisher());
+    const closed: string[] = [];
+    const a: LiveViewer = {
+      resync: () => {},
+      close: () => {
+        stream.viewers.delete(a);
+        closed.push('a');
+      },
+    };
+    const b: LiveViewer = { resync: () => {}, close: () => closed.push('b') };
+    stream.viewers.add(a);
+    stream.viewers.add(b);
+    stream.end('bye');
+    assert.deepEqual(closed, ['a', 'b']);
+  });
+});
+
+describe('LiveStream.compatible', () => {
+  const fmt = (media: string, encodingName: string, clockRate: number) => ({
+    format: { media, encodingName, clockRate },
+  });
+
+  it('accepts the same media, encoding (any case) and clock per track', () => {
+    const { stream } = makeStream();
+    assert.equal(
+      stream.compatible([fmt('video', 'H264', 90000), fmt('audio', 'MPEG4-GENERIC', 44100)]),
+      true,
+    );
+    assert.equal(
+      stream.compatible([fmt('video', 'h264', 90000), fmt('audio', 'mpeg4-generic', 44100)]),
+      true,
+    );
+  });
+
+  it('rejects another track count, order, encoding, clock or media', () => {
+    const { stream } = makeStream();
+    assert.equal(stream.compatible([fmt('video', 'H264', 90000)]), false);
+    assert.equal(
+      stream.compatible([fmt('audio', 'MPEG4-GENERIC', 44100), fmt('video', 'H264', 90000)]),
+      false,
+    );
+    assert.equal(
+      stream.compatible([fmt('video', 'H265', 90000), fmt('audio', 'MPEG4-GENERIC', 44100)]),
+      false,
+    );
+    assert.equal(
+      stream.compatible([fmt('video', 'H264', 90000), fmt('audio', 'MPEG4-GENERIC', 48000)]),
+      false,
+    );
+    assert.equal(
+      stream.compatible([fmt('application', 'H264', 90000), fmt('audio', 'MPEG4-GENERIC', 44100)]),
+      false,
+    );
+  });
+});
+
+describe('LiveStream.description', () => {
+  it('describes each track with its control and extra details', () => {
+    const { stream } = makeStream();
+    const d = stream.description();
+    assert.equal(d.name, 'live/cam1');
+    assert.equal(d.duration, undefined);
+    assert.deepEqual(
+      d.tracks.map((t) => [t.id, t.control, t.format.encodingName, t.width, t.height, t.bitrateKbps]),
+      [
+        [0, 'trackID=0', 'H264', 640, 360, undefined],
+        [1, 'trackID=1', 'MPEG4-GENERIC', undefined, undefined, 128],
+      ],
+    );
+  });
+});

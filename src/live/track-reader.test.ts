@@ -1,0 +1,282 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { writeRtpPacket } from '../rtp/packet.js';
+import type { Format } from '../stream/types.js';
+import type { FrameWriter } from '../transport/interleaved.js';
+import type { RtpSink } from '../transport/types.js';
+import { LiveTrack, type LiveFrame } from './live-track.js';
+import { TrackReader } from './track-reader.js';
+
+const H264: Format = { media: 'video', payloadType: 96, encodingName: 'H264', clockRate: 90000, fmtp: {} };
+const AAC: Format = {
+  media: 'audio',
+  payloadType: 97,
+  encodingName: 'MPEG4-GENERIC',
+  clockRate: 44100,
+  channels: 2,
+  fmtp: {},
+};
+
+const IDR = Buffer.from([0x65, 0x88, 0x84, 0x00, 0x33, 0x44]);
+const SPS = Buffer.from([0x67, 0x42, 0xc0, 0x1e]);
+const SLICE = Buffer.from([0x41, 0x9a, 0x00]);
+
+class FakeUdpSink implements RtpSink {
+  readonly kind = 'udp' as const;
+  readonly backlog = 0;
+  readonly rtp: Buffer[] = [];
+  sendRtp(p: Buffer): void {
+    this.rtp.push(p);
+  }
+  sendRtcp(): void {}
+  close(): void {}
+}
+
+class FakeWriter implements FrameWriter {
+  writableLength = 0;
+  closed = false;
+  readonly raw: Buffer[] = [];
+  readonly frames: [number, Buffer][] = [];
+  writeFrame(channel: number, payload: Buffer): void {
+    this.frames.push([channel, payload]);
+  }
+  writeRaw(framed: Buffer): void {
+    this.raw.push(framed);
+  }
+}
+
+/** A track fed by hand, with a log of every frame it produced. */
+class Feed {
+  readonly track: LiveTrack;
+  readonly frames: LiveFrame[] = [];
+  #seq = 1;
+  #ts = 0;
+  constructor(format: Format = H264) {
+    this.track = new LiveTrack({ id: 0, format });
+    this.track.readers.add({ deliver: (f) => this.frames.push(f) });
+  }
+  /** One frame of the given payloads (marker on the last); returns it. */
+  frame(...payloads: Buffer[]): LiveFrame {
+    payloads.forEach((p, i) =>
+      this.track.ingest(
+        writeRtpPacket(
+          { parts: [p], length: p.length, marker: i === payloads.length - 1 },
+          {
+            payloadType: this.track.format.payloadType,
+            sequence: this.#seq++,
+            timestamp: this.#ts,
+            ssrc: 0x5555,
+          },
+        ),
+      ),
+    );
+    this.#ts += 3000;
+    return this.frames[this.frames.length - 1];
+  }
+  key(): LiveFrame {
+    return this.frame(SPS, IDR);
+  }
+  delta(): LiveFrame {
+    return this.frame(SLICE, SLICE);
+  }
+}
+
+function udpReader(feed: Feed, queueLimit = 1000): { reader: TrackReader; sink: FakeUdpSink } {
+  const sink = new FakeUdpSink();
+  const reader = new TrackReader({ track: feed.track, sink, queueLimit });
+  reader.start([]);
+  return { reader, sink };
+}
+
+function tcpReader(
+  feed: Feed,
+  queueLimit = 1000,
+  channel = 2,
+): { reader: TrackReader; writer: FakeWriter; sink: FakeUdpSink } {
+  const writer = new FakeWriter();
+  // The sink is not used for RTP on the TCP path: frames go out through the writer in one piece.
+  const sink = new FakeUdpSink();
+  const reader = new TrackReader({ track: feed.track, sink, tcp: { writer, channel }, queueLimit });
+  reader.start([]);
+  return { reader, writer, sink };
+}
+
+describe('TrackReader over UDP', () => {
+  it('waits for a keyframe before sending anything', () => {
+    const feed = new Feed();
+    const { sink } = udpReader(feed);
+    feed.delta();
+    feed.delta();
+    assert.equal(sink.rtp.length, 0);
+    const k = feed.key();
+    assert.deepEqual(sink.rtp, k.packets);
+    const d = feed.delta();
+    assert.deepEqual(sink.rtp, [...k.packets, ...d.packets]);
+  });
+
+  it('sends the frame packets themselves, in order', () => {
+    const feed = new Feed();
+    const { sink } = udpReader(feed);
+    const k = feed.key();
+    assert.equal(sink.rtp.length, 2);
+    assert.equal(sink.rtp[0], k.packets[0]);
+    assert.equal(sink.rtp[1], k.packets[1]);
+  });
+
+  it('counts packets and payload octets sent', () => {
+    const feed = new Feed();
+    const { reader } = udpReader(feed);
+    feed.delta(); // not sent, not counted
+    feed.key();
+    feed.delta();
+    assert.equal(reader.packets, 4);
+    assert.equal(reader.octets, SPS.length + IDR.length + 2 * SLICE.length);
+    assert.equal(reader.dropped, 0);
+  });
+
+  it('resync() waits for a keyframe again', () => {
+    const feed = new Feed();
+    const { reader, sink } = udpReader(feed);
+    feed.key();
+    reader.resync();
+    feed.delta();
+    assert.equal(sink.rtp.length, 2);
+    const k = feed.key();
+    assert.deepEqual(sink.rtp.slice(2), k.packets);
+  });
+});
+
+describe('TrackReader over TCP', () => {
+  it('writes each frame with one framed(channel) buffer', () => {
+    const feed = new Feed();
+    const { writer, sink } = tcpReader(feed, 1000, 4);
+    feed.delta();
+    const k = feed.key();
+    const d = feed.delta();
+    assert.equal(writer.raw.length, 2);
+    assert.equal(writer.raw[0], k.framed(4));
+    assert.equal(writer.raw[1], d.framed(4));
+    assert.equal(writer.frames.length, 0);
+    assert.equal(sink.rtp.length, 0);
+  });
+
+  it('drops frames while the queue is over the limit, then waits for the next keyframe', () => {
+    const feed = new Feed();
+    const { reader, writer } = tcpReader(feed, 1000);
+    feed.key();
+    feed.delta();
+    assert.equal(writer.raw.length, 2);
+    writer.writableLength = 1001;
+    feed.delta();
+    assert.equal(reader.dropped, 1);
+    assert.equal(writer.raw.length, 2);
+    writer.writableLength = 0; // drained, but a delta frame cannot be decoded without the dropped one
+    feed.delta();
+    feed.delta();
+    assert.equal(writer.raw.length, 2);
+    assert.equal(reader.dropped, 1, 'skipping while waiting is not counted again');
+    const k = feed.key();
+    assert.equal(writer.raw.length, 3);
+    assert.equal(writer.raw[2], k.framed(2));
+    feed.delta();
+    assert.equal(writer.raw.length, 4);
+  });
+
+  it('counts each frame dropped over the limit, keyframes included', () => {
+    const feed = new Feed();
+    const { reader, writer } = tcpReader(feed, 100);
+    feed.key();
+    writer.writableLength = 5000;
+    feed.delta();
+    feed.key(); // still over: dropped too
+    feed.key();
+    assert.equal(reader.dropped, 3);
+    assert.equal(writer.raw.length, 1);
+    writer.writableLength = 0;
+    feed.key();
+    assert.equal(writer.raw.length, 2);
+  });
+
+  it('still sends at exactly the limit', () => {
+    const feed = new Feed();
+    const { reader, writer } = tcpReader(feed, 1000);
+    writer.writableLength = 1000;
+    feed.key();
+    assert.equal(writer.raw.length, 1);
+    assert.equal(reader.dropped, 0);
+  });
+
+  it('counts only what was sent', () => {
+    const feed = new Feed();
+    const { reader, writer } = tcpReader(feed, 1000);
+    feed.key();
+    writer.writableLength = 2000;
+    feed.delta();
+    assert.equal(reader.packets, 2);
+    assert.equal(reader.octets, SPS.length + IDR.length);
+  });
+
+  it('audio resumes on the very next frame after a drop', () => {
+    const feed = new Feed(AAC);
+    const { reader, writer } = tcpReader(feed, 1000);
+    const a1 = feed.frame(Buffer.from([0x00, 0x10, 0x01]));
+    writer.writableLength = 1500;
+    feed.frame(Buffer.from([0x00, 0x10, 0x02]));
+    assert.equal(reader.dropped, 1);
+    writer.writableLength = 0;
+    const a3 = feed.frame(Buffer.from([0x00, 0x10, 0x03]));
+    assert.deepEqual(writer.raw, [a1.framed(2), a3.framed(2)]);
+  });
+
+  it('writes nothing to a closed connection', () => {
+    const feed = new Feed();
+    const { reader, writer } = tcpReader(feed, 1000);
+    writer.closed = true;
+    feed.key();
+    assert.equal(writer.raw.length, 0);
+    assert.equal(reader.packets, 0);
+  });
+});
+
+describe('TrackReader start and stop', () => {
+  it('start(frames) sends the cached frames, then follows the live track', () => {
+    const feed = new Feed();
+    feed.delta(); // before any keyframe: not in the cache
+    const k = feed.key();
+    const d1 = feed.delta();
+    const sink = new FakeUdpSink();
+    const reader = new TrackReader({ track: feed.track, sink, queueLimit: 1000 });
+    assert.equal(feed.track.readers.has(reader), false);
+    reader.start(feed.track.startFrames());
+    assert.equal(feed.track.readers.has(reader), true);
+    assert.deepEqual(sink.rtp, [...k.packets, ...d1.packets]);
+    const d2 = feed.delta();
+    assert.deepEqual(sink.rtp, [...k.packets, ...d1.packets, ...d2.packets]);
+  });
+
+  it('start(frames) over TCP writes the cache one frame per write', () => {
+    const feed = new Feed();
+    const k = feed.key();
+    const d = feed.delta();
+    const writer = new FakeWriter();
+    const reader = new TrackReader({
+      track: feed.track,
+      sink: new FakeUdpSink(),
+      tcp: { writer, channel: 0 },
+      queueLimit: 1 << 20,
+    });
+    reader.start(feed.track.startFrames());
+    assert.deepEqual(writer.raw, [k.framed(0), d.framed(0)]);
+  });
+
+  it('stop() leaves the track: nothing more is sent', () => {
+    const feed = new Feed();
+    const { reader, sink } = udpReader(feed);
+    feed.key();
+    reader.stop();
+    assert.equal(feed.track.readers.has(reader), false);
+    feed.delta();
+    feed.key();
+    assert.equal(sink.rtp.length, 2);
+  });
+});

@@ -1,0 +1,195 @@
+/** The codecs and files beyond H.264/H.265/AAC in MP4 (issue 3): H.263 and MPEG-4 Visual video,
+ * MP3, Opus, AMR, and uncompressed audio in MOV, WAV, AIFF and AU, as ffmpeg/ffprobe and
+ * GStreamer receive them over UDP and TCP. */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { inspectFile } from '../../src/cli/inspect.js';
+import { amr3gp, encodedAmrNbFrames, syntheticAmrFrames } from '../helpers/amr-3gp.js';
+import { mediaDirWith } from '../helpers/media.js';
+import { RawRtspClient } from '../helpers/rtsp-client.js';
+import { decodeErrors, ffprobe, run } from '../helpers/run.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+interface Case {
+  /** ffprobe codec names over RTSP, video first. */
+  codecs: string[];
+  /** Uncompressed audio: over TCP the decoded samples must equal the file's, bit for bit. */
+  pcm?: boolean;
+}
+
+const CASES: Record<string, Case> = {
+  'h263-aac.3gp': { codecs: ['h263', 'aac'] },
+  'mp4v-aac.mp4': { codecs: ['mpeg4', 'aac'] },
+  'tone.mp3': { codecs: ['mp3'] },
+  'mp3.mp4': { codecs: ['mp3'] },
+  'opus.mp4': { codecs: ['opus'] },
+  'tone-s16le.wav': { codecs: ['pcm_s16be'], pcm: true },
+  'tone-mulaw.au': { codecs: ['pcm_mulaw'], pcm: true },
+  'tone-s16be.aiff': { codecs: ['pcm_s16be'], pcm: true },
+  'pcm-s16be.mov': { codecs: ['pcm_s16be'], pcm: true },
+  'pcm-s16le.mov': { codecs: ['pcm_s16be'], pcm: true },
+  'pcm-s24le.mov': { codecs: ['pcm_s24be'], pcm: true },
+  'pcm-u8.mov': { codecs: ['pcm_s16be'], pcm: true },
+  'pcm-mulaw.mov': { codecs: ['pcm_mulaw'], pcm: true },
+  'pcm-alaw.mov': { codecs: ['pcm_alaw'], pcm: true },
+  // Written by the test: ffmpeg cannot encode AMR.
+  'amr-nb.3gp': { codecs: ['amr_nb'] },
+  'amr-wb.3gp': { codecs: ['amr_wb'] },
+};
+const FIXTURES = Object.keys(CASES).filter((n) => !n.startsWith('amr-'));
+const hasVideo = (name: string) => ['h263', 'mpeg4'].includes(CASES[name].codecs[0]);
+
+interface Received {
+  code: number | null;
+  timedOut: boolean;
+  stderr: string;
+  /** Seconds covered by the decoded frames of each kind. */
+  video?: { first: number; span: number; frames: number };
+  audio?: { first: number; span: number };
+}
+
+/** Plays `url` to the end through ffmpeg, decoding every frame (showinfo/ashowinfo log them). */
+async function receive(url: string, transport: string, opts: { video: boolean; pre?: string[]; rawAudioTo?: string }): Promise<Received> {
+  const args = ['-hide_banner', '-nostats', '-loglevel', 'info', ...(opts.pre ?? []), '-rtsp_transport', transport, '-i', url];
+  if (opts.video) args.push('-map', '0:v:0', '-vf', 'showinfo');
+  args.push('-map', '0:a:0', '-af', 'ashowinfo', '-f', 'null', '-');
+  if (opts.rawAudioTo) args.push('-map', '0:a:0', '-c:a', 'pcm_s32le', '-f', 's32le', '-y', opts.rawAudioTo);
+  const r = await run('ffmpeg', args, { timeoutMs: 60_000 });
+  const out: Received = { code: r.code, timedOut: r.timedOut, stderr: r.stderr };
+  const v = [...r.stderr.matchAll(/Parsed_showinfo_\d+ @ \S+\] n:\s*\d+ pts:\s*\d+ pts_time:([\d.]+)/g)].map((m) => Number(m[1]));
+  if (v.length) out.video = { first: Math.min(...v), span: Math.max(...v) - Math.min(...v), frames: v.length };
+  const a = [...r.stderr.matchAll(/Parsed_ashowinfo_\d+ @ \S+\] n:\d+ pts:-?\d+ pts_time:(-?[\d.]+) .*? rate:(\d+) nb_samples:(\d+)/g)].map((m) => ({
+    t: Number(m[1]),
+    end: Number(m[1]) + Number(m[3]) / Number(m[2]),
+  }));
+  if (a.length) out.audio = { first: Math.min(...a.map((x) => x.t)), span: Math.max(...a.map((x) => x.end)) - Math.min(...a.map((x) => x.t)) };
+  return out;
+}
+
+describe('more codecs and audio files over RTSP', { concurrency: 4 }, () => {
+  let srv: TestServer;
+  let media: { dir: string; cleanup: () => void };
+  let realAmr = false;
+
+  before(async () => {
+    media = await mediaDirWith([...FIXTURES, 'pcm-f32.mov']);
+    // 6 s of AMR-NB from GStreamer's encoder when installed (else made-up frames), 10 frames a
+    // sample; AMR-WB frames are always made up (no encoder here), 5 a sample.
+    const nb = await encodedAmrNbFrames(300);
+    realAmr = nb !== null;
+    writeFileSync(join(media.dir, 'amr-nb.3gp'), amr3gp(nb ?? syntheticAmrFrames(300, false, 7), { wideband: false, framesPerSample: 10 }));
+    writeFileSync(join(media.dir, 'amr-wb.3gp'), amr3gp(syntheticAmrFrames(300, true, 8), { wideband: true, framesPerSample: 5 }));
+    srv = await startServer({ mediaDir: media.dir });
+  });
+  after(async () => {
+    await srv.close();
+    media.cleanup();
+  });
+
+  for (const name of Object.keys(CASES)) {
+    for (const transport of ['udp', 'tcp']) {
+      it(`${name} over ${transport}: ffprobe sees the codecs, rates, sizes and duration`, async () => {
+        const local = await ffprobe(join(media.dir, name));
+        const remote = await ffprobe(srv.url(name), ['-rtsp_transport', transport]);
+        assert.deepEqual(remote.streams.map((s) => s.codec_name), CASES[name].codecs);
+        for (const kind of ['video', 'audio']) {
+          const l = local.streams.find((s) => s.codec_type === kind);
+          const r = remote.streams.find((s) => s.codec_type === kind);
+          if (!l || !r) continue;
+          if (kind === 'video') assert.deepEqual([r.width, r.height], [l.width, l.height]);
+          else if (r.codec_name !== 'opus') assert.deepEqual([r.sample_rate, r.channels], [l.sample_rate, l.channels]);
+        }
+        assert.ok(Math.abs(Number(remote.format.duration) - Number(local.format.duration)) < 0.5, `SDP range ${remote.format.duration} vs file ${local.format.duration}`);
+      });
+
+      it(`${name} over ${transport}: ffmpeg plays it all without decode errors`, async () => {
+        const c = CASES[name];
+        const raw = c.pcm && transport === 'tcp' ? join(media.dir, `${name}.${transport}.raw`) : undefined;
+        const r = await receive(srv.url(name), transport, { video: hasVideo(name), rawAudioTo: raw });
+        assert.equal(r.timedOut, false, 'ffmpeg should stop by itself at the end of the stream (RTCP BYE)');
+        assert.equal(r.code, 0, r.stderr.slice(-3000));
+        assert.deepEqual(decodeErrors(r.stderr), []);
+        const duration = Number((await ffprobe(join(media.dir, name))).format.duration);
+        assert.ok(r.audio, 'decoded audio');
+        assert.ok(Math.abs(r.audio.span - duration) < 0.5, `received ${r.audio.span.toFixed(3)} s of audio, file has ${duration.toFixed(3)} s`);
+        if (hasVideo(name)) {
+          assert.ok(r.video, 'decoded video');
+          assert.ok(Math.abs(r.video.span - duration) < 0.5, `received ${r.video.span.toFixed(3)} s of video, file has ${duration.toFixed(3)} s`);
+        }
+        if (raw) {
+          const want = join(media.dir, `${name}.local.raw`);
+          const l = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', join(media.dir, name), '-map', '0:a:0', '-c:a', 'pcm_s32le', '-f', 's32le', '-y', want]);
+          assert.equal(l.code, 0, l.stderr);
+          const got = readFileSync(raw);
+          const expected = readFileSync(want);
+          assert.equal(got.length, expected.length, 'every sample arrives');
+          assert.ok(got.equals(expected), 'the samples are the file\'s, bit for bit');
+        }
+      });
+    }
+  }
+
+  it('really decodes AMR-NB speech frames encoded by GStreamer (not only made-up ones)', (t) => {
+    if (!realAmr) t.skip('GStreamer amrnbenc is not installed: AMR-NB was tested with made-up frames');
+  });
+
+  for (const [name, pipeline] of [
+    ['h263-aac.3gp', ['rtph263pdepay', '!', 'avdec_h263']],
+    ['mp4v-aac.mp4', ['rtpmp4vdepay', '!', 'avdec_mpeg4']],
+  ] as const) {
+    for (const protocols of ['udp', 'tcp']) {
+      it(`GStreamer rtspsrc decodes the video of ${name} with protocols=${protocols}`, async () => {
+        const r = await run(
+          'gst-launch-1.0',
+          ['rtspsrc', `location=${srv.url(name)}`, `protocols=${protocols}`, 'latency=200', '!', ...pipeline, '!', 'videoconvert', '!', 'fakesink', 'num-buffers=60', 'silent=false', '-v'],
+          { timeoutMs: 60_000, env: { ...process.env, GST_DEBUG: '0' } },
+        );
+        assert.equal(r.timedOut, false, 'gst-launch should stop after 60 buffers');
+        assert.equal(r.code, 0, r.stderr.slice(-2000) + r.stdout.slice(-2000));
+        const chains = r.stdout.match(/fakesink0: last-message = chain/g) ?? [];
+        assert.ok(chains.length >= 60, `decoded ${chains.length} buffers`);
+        assert.match(r.stdout, /video\/x-raw/);
+      });
+    }
+  }
+
+  it('GStreamer rtspsrc decodes AMR-NB (rtpamrdepay, octet-aligned)', async () => {
+    const r = await run(
+      'gst-launch-1.0',
+      ['rtspsrc', `location=${srv.url('amr-nb.3gp')}`, 'protocols=tcp', '!', 'rtpamrdepay', '!', 'amrnbdec', '!', 'fakesink', 'num-buffers=100', 'silent=false', '-v'],
+      { timeoutMs: 60_000, env: { ...process.env, GST_DEBUG: '0' } },
+    );
+    assert.equal(r.code, 0, r.stderr.slice(-2000) + r.stdout.slice(-2000));
+    assert.ok((r.stdout.match(/fakesink0: last-message = chain/g) ?? []).length >= 100);
+  });
+
+  for (const name of ['tone.mp3', 'tone-s16le.wav']) {
+    for (const transport of ['udp', 'tcp']) {
+      it(`ffmpeg -ss 3 over ${transport} starts ${name} at 3 s and plays to the end`, async () => {
+        const r = await receive(srv.url(name), transport, { video: false, pre: ['-ss', '3', '-copyts'] });
+        assert.equal(r.code, 0, r.stderr.slice(-3000));
+        assert.deepEqual(decodeErrors(r.stderr), []);
+        // -ss on an RTSP input seeks with PLAY Range: npt=3-, so the stream itself starts there:
+        // the last 3 s of the 6 s file arrive, time-stamped from 3 s.
+        assert.ok(r.audio, 'decoded audio');
+        assert.ok(r.audio.first >= 2.97 && r.audio.first <= 3.06, `first audio at ${r.audio.first} s`);
+        assert.ok(Math.abs(r.audio.first + r.audio.span - 6) < 0.1, `audio ends at ${r.audio.first + r.audio.span} s`);
+      });
+    }
+  }
+
+  it('answers 415 for float PCM and says why, as `rivulet inspect` does', async () => {
+    const c = await RawRtspClient.connect(srv.port);
+    try {
+      assert.equal((await c.request('DESCRIBE', srv.url('pcm-f32.mov'))).status, 415);
+    } finally {
+      c.close();
+    }
+    const report = await inspectFile(join(media.dir, 'pcm-f32.mov'));
+    assert.equal(report.playable, false);
+    assert.equal(report.reason, 'no playable track: track 1 (fl32): floating-point PCM has no RTP payload format (convert it to 16-bit)');
+    assert.ok(srv.logs.some((l) => l.includes(`/pcm-f32.mov has no playable track: track 1 (fl32): floating-point PCM`)), 'the 415 is logged with its reason');
+  });
+});
