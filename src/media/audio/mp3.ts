@@ -94,7 +94,7 @@ export class Mp3Track implements Mp4Track {
   readonly sampleRate: number;
   readonly allSync = true;
   readonly totalBytes: number;
-  readonly references: Record<string, number[]> = Object.freeze({}) as Record<string, number[]>;
+  readonly references: Record<string, number[]> = Object.freeze({});
   /** The first frame's header fields: MPEG version, layer, bitrate (of the first frame). */
   readonly header: MpegAudioHeader;
   readonly #offsets: Float64Array;

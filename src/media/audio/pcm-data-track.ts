@@ -33,7 +33,7 @@ export class PcmDataTrack implements Mp4Track {
   readonly sound: SoundDescription;
   readonly allSync = true;
   readonly totalBytes: number;
-  readonly references: Record<string, number[]> = Object.freeze({}) as Record<string, number[]>;
+  readonly references: Record<string, number[]> = Object.freeze({});
   readonly #offset: number;
   readonly #bytesPerFrame: number;
 
