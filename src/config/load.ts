@@ -129,6 +129,11 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     if (isTree(media) && typeof media.dir === 'string' && !isAbsolute(media.dir)) {
       fromFile = merge(fromFile, { media: { dir: resolve(dirname(file), media.dir) } });
     }
+    const auth = fromFile.auth;
+    for (const key of ['usersFile', 'groupsFile']) {
+      const v = isTree(auth) ? auth[key] : undefined;
+      if (typeof v === 'string' && !isAbsolute(v)) fromFile = merge(fromFile, { auth: { [key]: resolve(dirname(file), v) } });
+    }
   }
   const fromSets: Tree = {};
   for (const s of opts.sets ?? []) {
@@ -142,5 +147,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (!r.success) throw new ConfigError(formatIssues(r.error, opts.configFile ? origin : 'config'));
   const cfg = r.data;
   cfg.media.dir = resolve(cwd, cfg.media.dir);
+  cfg.auth.usersFile = resolve(cwd, cfg.auth.usersFile);
+  cfg.auth.groupsFile = resolve(cwd, cfg.auth.groupsFile);
   return cfg;
 }

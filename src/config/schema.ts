@@ -8,6 +8,9 @@ export const rtspSchema = z
   .object({
     /** TCP ports the RTSP listener accepts on (0 = any free port). */
     ports: z.array(port).min(1).default([8554]),
+    /** Extra TCP ports for RTSP over HTTP tunnelling (e.g. 80); they take plain RTSP too.
+     * Every RTSP port serves tunnels anyway. 0 = any free port. */
+    httpPorts: z.array(port).default([]),
     /** Addresses to listen on; `0.0.0.0` is every IPv4 interface, `::` every IPv6 one. */
     bind: z.array(z.string().min(1)).min(1).default(['0.0.0.0', '::']),
     /** Seconds a session lives without a request or RTCP report; advertised in `Session:`. */
@@ -77,6 +80,37 @@ export const liveSchema = z
   })
   .strict();
 
+export const authSchema = z
+  .object({
+    /** Challenge sent when a login is needed: `digest` (as QTSS), `basic`, or `none` (never ask:
+     * what needs a login is refused with 403). A qtaccess `AuthScheme` overrides it per folder. */
+    scheme: z.enum(['digest', 'basic', 'none']).default('digest'),
+    /** Realm when the users file names none. */
+    realm: z.string().min(1).default('Streaming Server'),
+    /** Users file (DSS qtusers format) for folders whose qtaccess names none. */
+    usersFile: z.string().min(1).default('/etc/streaming/qtusers'),
+    /** Groups file (DSS qtgroups format) for folders whose qtaccess names none. */
+    groupsFile: z.string().min(1).default('/etc/streaming/qtgroups'),
+    /** Name of the per-folder access files. */
+    accessFileName: z
+      .string()
+      .regex(/^[^/\\\0]+$/, 'a file name, not a path')
+      .refine((n) => n !== '.' && n !== '..', 'a file name, not a path')
+      .default('qtaccess'),
+    /** Without an access file on the way up to the media folder, everyone may play (else a
+     * login from the users file is needed). */
+    allowGuestDefault: z.boolean().default(true),
+    /** Members of this group may broadcast (ANNOUNCE/RECORD) anywhere. */
+    broadcasterGroup: z.string().min(1).default('broadcaster'),
+    /** Seconds a Digest nonce is accepted; older ones get a new challenge with stale=true. */
+    nonceLifetime: z.number().int().min(10).max(86400).default(300),
+    /** Failed logins from one address before its refusals are slowed down. */
+    failuresBeforeDelay: z.number().int().min(0).max(1000).default(3),
+    /** Longest time a refusal is held back after repeated failures, seconds (0: never). */
+    maxFailureDelay: z.number().min(0).max(60).default(5),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     /** fatal, error, warn, info, debug or trace. */
@@ -93,6 +127,7 @@ export const configSchema = z
     media: mediaSchema.prefault({}),
     vod: vodSchema.prefault({}),
     live: liveSchema.prefault({}),
+    auth: authSchema.prefault({}),
     log: logSchema.prefault({}),
   })
   .strict();

@@ -6,6 +6,7 @@
 import { compound, buildSdesCname, buildSenderReport, ntpToMs, parseRtcpCompound } from '../rtcp/index.js';
 import { randomUint16, randomUint32 } from '../rtp/seq.js';
 import type { Format } from '../stream/types.js';
+import { FdBatch, nativeFanout } from '../transport/native-fanout.js';
 import { keyframeDetector, type KeyframeDetector } from './keyframe.js';
 
 /** A frame: the packets sharing one RTP timestamp, built once and shared by every reader. */
@@ -49,7 +50,7 @@ export class LiveFrame {
 }
 
 export interface FrameSink {
-  deliver(frame: LiveFrame): void;
+  deliver(frame: LiveFrame, batch?: FdBatch): void;
   /** The source changed: wait for its first keyframe. */
   resync?(): void;
 }
@@ -78,6 +79,9 @@ export class LiveTrack {
   readonly ssrc = randomUint32();
   readonly readers = new Set<FrameSink>();
   readonly #detector: KeyframeDetector | undefined;
+  readonly #batch = nativeFanout ? new FdBatch() : undefined;
+  /** Datagrams the native fan-out could not send (viewer gone, buffer full). */
+  udpSendFailures = 0;
   readonly #video: boolean;
   #cur: LiveFrame | undefined;
   #cache: LiveFrame[] = [];
@@ -186,7 +190,9 @@ export class LiveTrack {
     if (!f) return;
     this.#cur = undefined;
     this.#remember(f);
-    for (const r of this.readers) r.deliver(f);
+    const batch = this.#batch;
+    for (const r of this.readers) r.deliver(f, batch);
+    if (batch) this.udpSendFailures += batch.flush(f.packets);
   }
 
   #remember(f: LiveFrame): void {

@@ -2,6 +2,7 @@
  * whether to send (it waits for a keyframe, and skips to the next one when its TCP queue is over
  * the limit) and counts what it sent for its sender reports. */
 import type { FrameWriter } from '../transport/interleaved.js';
+import type { FdBatch } from '../transport/native-fanout.js';
 import type { RtpSink } from '../transport/types.js';
 import type { FrameSink, LiveFrame, LiveTrack } from './live-track.js';
 
@@ -19,6 +20,8 @@ export class TrackReader implements FrameSink {
   readonly sink: RtpSink;
   readonly #tcp: { writer: FrameWriter; channel: number } | undefined;
   readonly #limit: number;
+  /** UDP socket fd for the native fan-out, or -1. */
+  readonly #fd: number;
   /** Waiting for a frame to start on (first frame, or after falling behind). */
   #waitingKey = true;
   packets = 0;
@@ -31,6 +34,8 @@ export class TrackReader implements FrameSink {
     this.sink = opts.sink;
     this.#tcp = opts.tcp;
     this.#limit = opts.queueLimit;
+    const fd = (opts.sink as { nativeFd?: number }).nativeFd;
+    this.#fd = !opts.tcp && typeof fd === 'number' ? fd : -1;
   }
 
   /** Sends the frames a newcomer starts with, then follows the live stream. */
@@ -48,7 +53,9 @@ export class TrackReader implements FrameSink {
     this.#waitingKey = true;
   }
 
-  deliver(f: LiveFrame): void {
+  /** Sends a frame; UDP viewers with a native fd are only added to `batch`, which the track
+   * sends for all of them at once. */
+  deliver(f: LiveFrame, batch?: FdBatch): void {
     if (this.#waitingKey) {
       if (!f.key) return;
       this.#waitingKey = false;
@@ -65,6 +72,8 @@ export class TrackReader implements FrameSink {
         return;
       }
       w.writeRaw(f.framed(tcp.channel));
+    } else if (batch && this.#fd >= 0) {
+      batch.add(this.#fd);
     } else {
       for (const p of f.packets) this.sink.sendRtp(p);
     }

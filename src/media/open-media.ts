@@ -85,6 +85,15 @@ function openAudio(kind: MediaKind, path: string): Promise<Mp4Movie> {
   }
 }
 
+async function unknownContent(path: string): Promise<Mp4Movie> {
+  try {
+    return await getMovie(path);
+  } catch (e) {
+    if (e instanceof Mp4Error) throw new Mp4Error(`not a media file Rivulet reads (MP4/MOV/3GP, MP3, WAV, AIFF, AU): ${e.message}`);
+    throw e;
+  }
+}
+
 /** The parsed file at `path` (resolved to an absolute path, which becomes the movie's `path`).
  * Movies go through the movie cache; audio files through a cache of their own with the same
  * rules: re-parsed when size or mtime change, parse failures cached until the file changes. */
@@ -97,8 +106,9 @@ export async function openMedia(path: string): Promise<Mp4Movie> {
     entries.delete(key);
   } else {
     const kind = sniffMedia(await readHead(key), extname(key));
-    // Unknown content goes to the movie reader too: it explains what is wrong with a broken movie.
-    const movie = kind === 'mp4' || kind === 'unknown' ? undefined : openAudio(kind, key);
+    // Unknown content goes to the movie reader too: old QuickTime files may start with any atom,
+    // and the reader explains what is wrong with a broken movie.
+    const movie = kind === 'mp4' ? undefined : kind === 'unknown' ? unknownContent(key) : openAudio(kind, key);
     const fresh: Entry = { size: st.size, mtimeMs: st.mtimeMs, movie };
     movie?.catch((e: unknown) => {
       if (!(e instanceof Mp4Error) && entries.get(key) === fresh) entries.delete(key);

@@ -1,27 +1,25 @@
 /** Composition root: builds the listeners and subsystems from a Config and owns shutdown. */
 import { realpathSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import type { Config } from '../config/index.js';
 import { silentLogger, type Logger } from '../logging/index.js';
 import { LiveRegistry } from '../live/registry.js';
-import { RtspConnection } from '../rtsp/server/connection.js';
+import { RtspConnection, type ConnectionSocket } from '../rtsp/server/connection.js';
 import { RtspHandler } from '../rtsp/server/handler.js';
 import type { RtspSession } from '../rtsp/server/session.js';
+import { serveHttpOpening, sniffOpening, TunnelBroker } from '../rtsp/tunnel/index.js';
 import { UdpPortAllocator } from '../transport/index.js';
 import { WriteBatcher } from '../transport/write-batcher.js';
 import { Pacer } from '../vod/pacer.js';
+import { listenAll, ListenError, type ListeningAddress, type ListenerKind } from './listeners.js';
+
+export type { ListeningAddress, ListenerKind };
 
 export interface RivuletServerOptions {
   config: Config;
   /** Application log (default: silent). */
   log?: Logger;
-}
-
-export interface ListeningAddress {
-  address: string;
-  port: number;
-  family: string;
 }
 
 export class StartupError extends Error {
@@ -37,10 +35,14 @@ export class RivuletServer {
   readonly #batcher: WriteBatcher | undefined;
   readonly #listeners: Server[] = [];
   #handler: RtspHandler | undefined;
+  #broker: TunnelBroker | undefined;
+  /** Sockets whose first bytes have not yet told RTSP from HTTP. */
+  readonly #sniffing = new Set<Socket>();
   #registry: LiveRegistry | undefined;
   #reaper: NodeJS.Timeout | undefined;
   #addresses: ListeningAddress[] = [];
   #stopping: Promise<void> | undefined;
+  #mediaRoot = '';
 
   constructor(opts: RivuletServerOptions) {
     this.config = opts.config;
@@ -61,7 +63,16 @@ export class RivuletServer {
 
   /** The first RTSP port listened on. */
   get port(): number {
-    return this.#addresses[0]?.port ?? 0;
+    return this.#ports('rtsp')[0] ?? 0;
+  }
+
+  /** The extra HTTP-tunnelling ports listened on (rtsp.httpPorts, resolved when 0 was asked). */
+  get httpPorts(): number[] {
+    return this.#ports('http');
+  }
+
+  #ports(kind: ListenerKind): number[] {
+    return [...new Set(this.#addresses.filter((a) => a.kind === kind).map((a) => a.port))];
   }
 
   async start(): Promise<ListeningAddress[]> {
@@ -72,6 +83,7 @@ export class RivuletServer {
     } catch {
       throw new StartupError(`media folder ${cfg.media.dir} does not exist`);
     }
+    this.#mediaRoot = mediaRoot;
     this.#registry = new LiveRegistry({
       graceTime: cfg.live.graceTime,
       publisherTimeout: cfg.live.publisherTimeout,
@@ -87,32 +99,24 @@ export class RivuletServer {
       log: this.log.child({ component: 'rtsp' }),
       cname: `rivulet@${hostname()}`,
     });
-    for (const wanted of cfg.rtsp.ports) {
-      // With port 0 the first address picks a free port and the others reuse it.
-      let port = wanted;
-      for (const bind of cfg.rtsp.bind) {
-        try {
-          const addr = await this.#listen(bind, port);
-          if (port === 0) port = addr.port;
-          this.#addresses.push(addr);
-        } catch (e) {
-          const err = e as NodeJS.ErrnoException;
-          if (bind === '::' && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL')) {
-            this.log.warn({ bind, port }, 'IPv6 is not available on this machine; listening on IPv4 only');
-            continue;
-          }
-          await this.stop();
-          const why =
-            err.code === 'EADDRINUSE'
-              ? 'the port is already in use'
-              : err.code === 'EACCES'
-                ? 'binding it needs more privileges'
-                : err.code === 'EADDRNOTAVAIL'
-                  ? 'the address is not on this machine'
-                  : err.message;
-          throw new StartupError(`cannot listen on ${bind} port ${port}: ${why}`);
-        }
-      }
+    const tunnelLog = this.log.child({ component: 'http' });
+    this.#broker = new TunnelBroker({
+      connect: (tunnel) => this.#connect(tunnel),
+      log: tunnelLog,
+      serverHeader: cfg.rtsp.serverHeader,
+    });
+    const opened = (server: Server, addr: ListeningAddress) => {
+      this.#listeners.push(server);
+      this.#addresses.push(addr);
+    };
+    try {
+      const plain = () => createServer((socket) => this.#accept(socket));
+      await listenAll('rtsp', cfg.rtsp.ports, cfg.rtsp.bind, plain, opened, this.log);
+      await listenAll('http', cfg.rtsp.httpPorts, cfg.rtsp.bind, plain, opened, this.log);
+    } catch (e) {
+      await this.stop();
+      if (e instanceof ListenError) throw new StartupError(e.message);
+      throw e;
     }
     const timeoutMs = cfg.rtsp.sessionTimeout * 1000;
     this.#reaper = setInterval(() => this.#reap(timeoutMs), Math.min(1000, timeoutMs / 4));
@@ -120,21 +124,40 @@ export class RivuletServer {
     return this.#addresses;
   }
 
-  #listen(bind: string, port: number): Promise<ListeningAddress> {
-    return new Promise((resolve, reject) => {
-      const server = createServer((socket) => this.#accept(socket));
-      server.once('error', reject);
-      server.listen({ host: bind, port, ipv6Only: bind === '::' }, () => {
-        server.off('error', reject);
-        server.on('error', (e) => this.log.error({ err: e.message }, 'listener error'));
-        this.#listeners.push(server);
-        const a = server.address() as AddressInfo;
-        resolve({ address: a.address, port: a.port, family: a.family });
+  /** A new TCP (or TLS) connection: RTSP, or HTTP (a tunnel half or a reference movie request),
+   * as its first bytes tell. */
+  #accept(socket: Socket): void {
+    if (!this.#handler || this.#stopping) {
+      socket.destroy();
+      return;
+    }
+    const cfg = this.config;
+    this.#sniffing.add(socket);
+    socket.once('close', () => this.#sniffing.delete(socket));
+    sniffOpening(socket, { maxHeaderBytes: cfg.rtsp.maxHeaderBytes, maxBodyBytes: cfg.rtsp.maxBodyBytes, timeoutMs: cfg.rtsp.sessionTimeout * 1000 }, (o) => {
+      this.#sniffing.delete(socket);
+      if (this.#stopping) {
+        socket.destroy();
+        return;
+      }
+      if (o.kind === 'rtsp') {
+        this.#connect(socket);
+        socket.resume();
+        return;
+      }
+      serveHttpOpening(socket, o.request, o.rest, {
+        broker: this.#broker!,
+        log: this.log.child({ component: 'http' }),
+        serverHeader: cfg.rtsp.serverHeader,
+        mediaRoot: this.#mediaRoot,
+        registry: this.#registry,
+        rtspPortFor: (local) => (this.#ports('rtsp').includes(local) ? local : this.port),
       });
     });
   }
 
-  #accept(socket: Socket): void {
+  /** Runs an RTSP connection over a socket or a paired HTTP tunnel. */
+  #connect(socket: ConnectionSocket): void {
     if (!this.#handler || this.#stopping) {
       socket.destroy();
       return;
@@ -171,6 +194,9 @@ export class RivuletServer {
     this.#stopping ??= (async () => {
       if (this.#handler) this.#handler.refusing = true;
       if (this.#reaper) clearInterval(this.#reaper);
+      this.#broker?.close();
+      for (const s of this.#sniffing) s.destroy();
+      this.#sniffing.clear();
       const closing = this.#listeners.map((l) => new Promise<void>((r) => l.close(() => r())));
       this.#registry?.close('server shutting down');
       for (const s of this.sessions.values()) s.close('server shutting down');

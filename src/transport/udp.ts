@@ -3,6 +3,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from '../logging/index.js';
+import { nativeFanout, socketFd } from './native-fanout.js';
 import type { RtcpHandler, RtpSink } from './types.js';
 
 export interface UdpPortRange {
@@ -113,6 +114,11 @@ export class UdpSink implements RtpSink {
     await connect(opts.pair.rtp, opts.clientRtpPort, addr);
     await connect(opts.pair.rtcp, opts.clientRtcpPort, addr);
     return sink;
+  }
+
+  /** The RTP socket's fd for the native fan-out, or -1 when that is not available. */
+  get nativeFd(): number {
+    return nativeFanout && !this.#closed ? socketFd(this.#pair.rtp) : -1;
   }
 
   get serverPorts(): [number, number] {

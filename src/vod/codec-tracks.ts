@@ -19,6 +19,8 @@ import {
   pcmEncodingOf,
   pcmFormat,
   pcmFormatFromSampleEntry,
+  decodeImaWav,
+  ImaQtDecoder,
 } from '../codecs/index.js';
 import { PcmBlockTrack } from '../media/audio/pcm-blocks.js';
 import type { Mp4Track } from '../media/mp4/types.js';
@@ -137,10 +139,61 @@ export function describePcm(t: Mp4Track, base: Base, payloadType: number): VodTr
   };
 }
 
+/** IMA ADPCM (QuickTime `ima4`, WAV `dvi `) is decoded to L16: its own RTP format, DVI4, is
+ * received by neither ffmpeg nor GStreamer. Blocks of ~20 ms of whole ADPCM packets. */
+export function describeIma(t: Mp4Track, base: Base, payloadType: number): VodTrack | string {
+  const channels = t.channels ?? 0;
+  const rate = Math.round(t.sampleRate || t.timescale);
+  if (channels < 1 || rate < 1) return 'IMA ADPCM track without channel count or sampling rate';
+  if (!t.chunks || !t.decodeTime) return 'IMA ADPCM track without a chunk table';
+  let blocks: PcmBlockTrack;
+  /** A decoder per viewer: the QuickTime one carries state from packet to packet. */
+  let makeDecoder: () => (data: Buffer) => Buffer;
+  if (t.codec === 'dvi ') {
+    // WAV: every sample is one block of `bytesPerFrame` bytes holding `samplesPerPacket` frames.
+    const blockAlign = t.sound?.bytesPerFrame ?? 0;
+    const perBlock = t.sound?.samplesPerPacket ?? 0;
+    if (!blockAlign || !perBlock) return 'IMA ADPCM in WAV without a block size';
+    blocks = new PcmBlockTrack(t, blockAlign, Math.max(1, Math.round((rate * PCM_BLOCK_SECONDS) / perBlock)));
+    makeDecoder = () => (data) => decodeImaWav(data, channels, blockAlign);
+  } else {
+    // QuickTime writes one sample per 64-frame packet (ffmpeg), or one per frame with 1-byte
+    // sizes (QuickTime itself); the decode time step tells which.
+    const packet = ImaQtDecoder.PACKET_BYTES * channels;
+    const step = t.sampleCount > 1 ? ((t.decodeTime(1) - t.decodeTime(0)) * rate) / t.timescale : ImaQtDecoder.PACKET_FRAMES;
+    const packets = Math.max(1, Math.round((rate * PCM_BLOCK_SECONDS) / ImaQtDecoder.PACKET_FRAMES));
+    if (Math.abs(step - ImaQtDecoder.PACKET_FRAMES) < 0.5) blocks = new PcmBlockTrack(t, packet, packets);
+    else if (Math.abs(step - 1) < 0.01) {
+      const chunks = t.chunks();
+      if (chunks.counts.some((n) => n % ImaQtDecoder.PACKET_FRAMES !== 0)) return 'IMA 4:1 track whose chunks hold partial packets';
+      blocks = new PcmBlockTrack(t, packet / ImaQtDecoder.PACKET_FRAMES, packets * ImaQtDecoder.PACKET_FRAMES);
+    } else return `IMA 4:1 track with an unexpected sample duration (${step.toFixed(2)} frames)`;
+    makeDecoder = () => {
+      const decoder = new ImaQtDecoder(channels);
+      return (data) => decoder.decode(data);
+    };
+  }
+  const secs = seconds(t);
+  return {
+    kind: 'audio',
+    mp4: blocks,
+    clockRate: rate,
+    description: {
+      ...base,
+      bitrateKbps: secs > 0 ? (blocks.totalBytes * 8) / secs / 1000 : undefined,
+      format: pcmFormat({ encoding: 'L16', sampleRate: rate, channels, payloadType }),
+    },
+    createPacketizer: (maxPayloadSize) => {
+      const pcm = new PcmPacketizer({ format: 's16be', channels, sampleRate: rate, maxPayloadSize });
+      const decode = makeDecoder();
+      return { packetize: (data: Buffer) => pcm.packetize(decode(data)) };
+    },
+  };
+}
+
 /** Why codecs found in QuickTime, 3GP and AVI-era libraries are not streamed, for the log, the 415
  * answer and `rivulet inspect`. */
 const NOT_STREAMED: Record<string, string> = {
-  ima4: 'IMA 4:1 ADPCM: its RTP format (DVI4) is not received by ffmpeg or GStreamer',
   MAC3: 'MACE 3:1 has no RTP payload format',
   MAC6: 'MACE 6:1 has no RTP payload format',
   QDM2: 'QDesign Music 2 has no standard RTP payload format',
@@ -165,7 +218,6 @@ const NOT_STREAMED: Record<string, string> = {
   vp08: 'VP8 (RFC 7741) is not streamed yet',
   vp09: 'VP9 is not streamed yet',
   av01: 'AV1 is not streamed yet',
-  'dvi ': 'IMA/DVI ADPCM in WAV: its RTP format (DVI4) is not received by ffmpeg or GStreamer',
   msad: 'Microsoft ADPCM has no RTP payload format',
   'gsm ': 'GSM 6.10 in WAV is not streamed',
   'wav-mp3': 'MP3 inside a WAV file is not streamed (extract it: ffmpeg -i in.wav -c copy out.mp3)',

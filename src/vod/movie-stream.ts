@@ -16,7 +16,7 @@ import type { Packetizer, RtpPayload } from '../codecs/types.js';
 import type { Mp4Movie, Mp4Track, SampleInfo, SampleReader } from '../media/mp4/types.js';
 import type { StreamDescription, Track } from '../stream/types.js';
 import { PCM_SAMPLE_ENTRIES } from '../codecs/pcm/index.js';
-import { describeAmr, describeH263, describeMp4v, describeMpa, describeOpus, describePcm, MPEG_AUDIO_OBJECT_TYPES, notStreamedReason } from './codec-tracks.js';
+import { describeAmr, describeH263, describeIma, describeMp4v, describeMpa, describeOpus, describePcm, MPEG_AUDIO_OBJECT_TYPES, notStreamedReason } from './codec-tracks.js';
 import { describeHintTracks } from './hint-track.js';
 
 export interface VodTrack {
@@ -143,6 +143,9 @@ function describeTrack(t: Mp4Track, payloadType: number): VodTrack | string {
     case '.mp3':
     case 'mpga':
       return describeMpa(t, base);
+    case 'ima4':
+    case 'dvi ':
+      return describeIma(t, base, payloadType);
     default:
       if (PCM_SAMPLE_ENTRIES.has(t.codec)) return describePcm(t, base, payloadType);
       return notStreamedReason(t.codec);

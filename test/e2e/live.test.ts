@@ -222,7 +222,7 @@ describe('live broadcasting', () => {
     await pub.stop();
   });
 
-  it('refuses a second publisher (412), a publisher from a non-allowed address (403), and viewers of idle paths (404)', async () => {
+  it('refuses a second publisher (412), a publisher from a non-allowed address without a login (401), and viewers of idle paths (404)', async () => {
     const path = 'live/busy';
     const pub = ffmpegPublish(clip, srv.url(path), 'tcp');
     pubs.push(pub);
@@ -245,7 +245,8 @@ describe('live broadcasting', () => {
       sock.on('data', (d) => (text += d.toString()));
       sock.write(`ANNOUNCE ${strict.url('live/x')} RTSP/1.0\r\nCSeq: 1\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`);
       assert.ok(await until(() => text.includes('\r\n\r\n')));
-      assert.match(text, /^RTSP\/1\.0 403 /);
+      assert.match(text, /^RTSP\/1\.0 401 /);
+      assert.match(text, /\r\nWWW-Authenticate: Digest /, 'credentials could help: a challenge, not 403');
       sock.destroy();
       assert.ok(strict.logs.some((l) => /publishing from 127\.0\.0\.2 is not allowed/.test(l)), 'the refusal is logged');
       const local = await RawRtspClient.connect(strict.port);

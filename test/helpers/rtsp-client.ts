@@ -1,6 +1,7 @@
 /** A scripted RTSP client on a raw socket, for checking the server's exact answers. */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { RtspParser } from '../../src/rtsp/message/parser.js';
 import { Headers, type InterleavedFrame } from '../../src/rtsp/message/types.js';
 
@@ -12,7 +13,8 @@ export interface Reply {
 }
 
 export class RawRtspClient {
-  readonly socket: Socket;
+  /** A TCP socket, or any byte stream carrying RTSP (an HTTP tunnel, TLS). */
+  readonly socket: Duplex;
   readonly frames: InterleavedFrame[] = [];
   #parser = new RtspParser({ mode: 'client', maxBodyBytes: 1 << 20 });
   #waiting: ((r: Reply) => void)[] = [];
@@ -20,7 +22,7 @@ export class RawRtspClient {
   #cseq = 1;
   closed: Promise<void>;
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Duplex) {
     this.socket = socket;
     socket.on('data', (d: Buffer) => {
       for (const ev of this.#parser.push(d)) {
@@ -36,6 +38,11 @@ export class RawRtspClient {
     });
     socket.on('error', () => undefined);
     this.closed = new Promise((r) => socket.on('close', () => r()));
+  }
+
+  /** A client over an already open stream. */
+  static over(stream: Duplex): RawRtspClient {
+    return new RawRtspClient(stream);
   }
 
   static connect(port: number, host = '127.0.0.1'): Promise<RawRtspClient> {

@@ -12,3 +12,4 @@ export {
   pcmIsPassThrough,
 } from './sample-format.js';
 export type { PcmEncoding, PcmSampleFormat } from './sample-format.js';
+export { ImaQtDecoder, decodeImaWav, imaWavFramesPerBlock } from './ima-adpcm.js';

@@ -18,6 +18,9 @@ export interface PcmDataTrackOptions {
   dataOffset: number;
   bytesPerFrame: number;
   frames: number;
+  /** Audio frames each "frame" above stands for: 1 for PCM; for block-coded audio (IMA ADPCM in
+   * WAV) the frames of one block, `bytesPerFrame` being the block size. Default 1. */
+  framesPerSample?: number;
 }
 
 export class PcmDataTrack implements Mp4Track {
@@ -36,6 +39,7 @@ export class PcmDataTrack implements Mp4Track {
   readonly references: Record<string, number[]> = Object.freeze({});
   readonly #offset: number;
   readonly #bytesPerFrame: number;
+  readonly #framesPerSample: number;
 
   constructor(o: PcmDataTrackOptions) {
     this.codec = o.codec;
@@ -44,8 +48,9 @@ export class PcmDataTrack implements Mp4Track {
     this.sampleRate = o.sampleRate;
     // RTP clocks and timescales are whole numbers; an AIFF's 22254.5454 Hz becomes 22255.
     this.timescale = Math.max(1, Math.round(o.sampleRate));
+    this.#framesPerSample = o.framesPerSample ?? 1;
     this.sampleCount = o.frames;
-    this.duration = o.frames;
+    this.duration = o.frames * this.#framesPerSample;
     this.totalBytes = o.frames * o.bytesPerFrame;
     this.#offset = o.dataOffset;
     this.#bytesPerFrame = o.bytesPerFrame;
@@ -55,12 +60,13 @@ export class PcmDataTrack implements Mp4Track {
     if (!Number.isInteger(index) || index < 0 || index >= this.sampleCount) {
       throw new RangeError(`sample index ${index} outside [0, ${this.sampleCount})`);
     }
-    return { index, offset: this.#offset + index * this.#bytesPerFrame, size: this.#bytesPerFrame, dts: index, cts: index, sync: true };
+    const dts = index * this.#framesPerSample;
+    return { index, offset: this.#offset + index * this.#bytesPerFrame, size: this.#bytesPerFrame, dts, cts: dts, sync: true };
   }
 
   sampleAtDts(dts: number): number {
     if (!(dts > 0) || this.sampleCount === 0) return 0;
-    return Math.min(this.sampleCount - 1, Math.floor(dts));
+    return Math.min(this.sampleCount - 1, Math.floor(dts / this.#framesPerSample));
   }
 
   syncAtOrBefore(index: number): number {
@@ -80,6 +86,6 @@ export class PcmDataTrack implements Mp4Track {
   }
 
   decodeTime(index: number): number {
-    return index;
+    return index * this.#framesPerSample;
   }
 }

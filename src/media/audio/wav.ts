@@ -1,6 +1,7 @@
 /** WAVE files (RIFF, and RF64 for files over 4 GiB): the `fmt ` chunk says how the samples are
  * coded, the `data` chunk holds them. Only chunk headers are read, wherever `data` sits. */
 import type { FileHandle } from 'node:fs/promises';
+import { imaWavFramesPerBlock } from '../../codecs/pcm/ima-adpcm.js';
 import type { Mp4Movie } from '../mp4/types.js';
 import { AudioFileError, audioMovie, readAt, withAudioFile } from './file.js';
 import { PcmDataTrack } from './pcm-data-track.js';
@@ -9,9 +10,10 @@ const WAVE_FORMAT_PCM = 1;
 const WAVE_FORMAT_IEEE_FLOAT = 3;
 const WAVE_FORMAT_ALAW = 6;
 const WAVE_FORMAT_MULAW = 7;
+const WAVE_FORMAT_IMA_ADPCM = 0x11;
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 /** Names of codecs seen in WAV files that are not streamed, for the reason shown to users. */
-const OTHER_FORMATS: Record<number, string> = { 2: 'msad', 0x11: 'dvi ', 0x31: 'gsm ', 0x50: 'wav-mpga', 0x55: 'wav-mp3', 0x64: 'g726', 0x161: 'wma2', 0x2000: 'ac-3' };
+const OTHER_FORMATS: Record<number, string> = { 2: 'msad', 0x31: 'gsm ', 0x50: 'wav-mpga', 0x55: 'wav-mp3', 0x64: 'g726', 0x161: 'wma2', 0x2000: 'ac-3' };
 const MAX_CHUNKS = 10_000;
 
 interface Fmt {
@@ -65,6 +67,21 @@ export async function openWav(path: string): Promise<Mp4Movie> {
         break;
     }
     const available = Math.max(0, Math.min(dataSize, size - dataStart));
+    if (fmt.tag === WAVE_FORMAT_IMA_ADPCM && fmt.bits === 4 && fmt.blockAlign > 4 * fmt.channels) {
+      // Blocks that decode on their own: each is one sample of the track.
+      const perBlock = imaWavFramesPerBlock(fmt.blockAlign, fmt.channels);
+      const track = new PcmDataTrack({
+        codec: 'dvi ',
+        sound: { version: 1, sampleSize: 4, samplesPerPacket: perBlock, bytesPerFrame: fmt.blockAlign },
+        channels: fmt.channels,
+        sampleRate: fmt.sampleRate,
+        dataOffset: dataStart,
+        bytesPerFrame: fmt.blockAlign,
+        frames: Math.floor(available / fmt.blockAlign),
+        framesPerSample: perBlock,
+      });
+      return audioMovie(path, 'wav', track, size, mtimeMs);
+    }
     if (codec === undefined) {
       // Compressed audio is not streamed from WAV; its duration comes from the fact chunk's frame
       // count, else from the average byte rate.

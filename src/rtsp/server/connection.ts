@@ -1,6 +1,6 @@
 /** One RTSP control connection: parses requests and `$` frames, answers in order, and carries
  * interleaved RTP/RTCP for the sessions that chose TCP. */
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../../logging/index.js';
 import type { FrameWriter } from '../../transport/interleaved.js';
 import type { Flushable, WriteBatcher } from '../../transport/write-batcher.js';
@@ -17,8 +17,16 @@ export interface RequestHandler {
   decorate(res: RtspResponse, req: RtspRequest | undefined): void;
 }
 
+/** What a connection reads requests from and writes to: a TCP or TLS socket, or the GET/POST
+ * pair of an HTTP tunnel. */
+export type ConnectionSocket = Duplex & {
+  readonly remoteAddress?: string;
+  readonly localAddress?: string;
+  setNoDelay(noDelay?: boolean): unknown;
+};
+
 export interface ConnectionOptions {
-  socket: Socket;
+  socket: ConnectionSocket;
   handler: RequestHandler;
   log: Logger;
   maxHeaderBytes: number;
@@ -37,7 +45,7 @@ let nextConnId = 1;
 
 export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   readonly id = nextConnId++;
-  readonly socket: Socket;
+  readonly socket: ConnectionSocket;
   readonly log: Logger;
   readonly remoteAddress: string;
   readonly localAddress: string;

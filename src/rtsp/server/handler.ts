@@ -19,6 +19,7 @@ import { HeaderError, parseRange } from '../headers/index.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
 import type { RequestHandler, RtspConnection } from './connection.js';
 import { RtspError } from './errors.js';
+import { RtspAccessControl } from './access-control.js';
 import { LiveMethods } from './live-methods.js';
 import { RtspSession } from './session.js';
 import { pickTransport, stripMapped, viewerSink, wantsRecord } from './transport-setup.js';
@@ -52,10 +53,12 @@ export class RtspHandler implements RequestHandler {
   refusing = false;
 
   readonly #live: LiveMethods;
+  readonly #access: RtspAccessControl;
 
   constructor(deps: HandlerDeps) {
     this.#d = deps;
     this.#live = new LiveMethods({ ...deps, log: deps.log.child({ component: 'live' }) });
+    this.#access = new RtspAccessControl({ ...deps, log: deps.log.child({ component: 'auth' }) });
   }
 
   decorate(res: RtspResponse, req: RtspRequest | undefined): void {
@@ -78,6 +81,8 @@ export class RtspHandler implements RequestHandler {
     if (this.refusing) throw new RtspError(503, 'server is shutting down');
     const sid = req.headers.get('session')?.split(';')[0].trim();
     if (sid) this.#d.sessions.get(sid)?.touch();
+    const refused = await this.#access.check(req, conn);
+    if (refused) return refused;
     switch (req.method) {
       case 'OPTIONS':
         return ok({ Public: PUBLIC_METHODS.join(', ') });

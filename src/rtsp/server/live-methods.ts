@@ -3,7 +3,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Config } from '../../config/index.js';
-import { addressAllowed } from '../../live/allow.js';
 import type { LivePublisher, LiveStream } from '../../live/live-stream.js';
 import { LiveTrack } from '../../live/live-track.js';
 import type { LiveRegistry } from '../../live/registry.js';
@@ -43,15 +42,9 @@ export class LiveMethods {
     this.#d = deps;
   }
 
-  #allowedPublisher(conn: RtspConnection): void {
-    const allow = this.#d.config.live.publishAllow;
-    if (!addressAllowed(conn.remoteAddress, allow)) {
-      throw new RtspError(403, `publishing from ${conn.remoteAddress} is not allowed (live.publishAllow)`);
-    }
-  }
-
   async announce(req: RtspRequest, conn: RtspConnection, key: string, url: string): Promise<RtspResponse> {
-    this.#allowedPublisher(conn);
+    // Who may publish (live.publishAllow, broadcaster group, <Limit WRITE>) was decided by the
+    // handler's authorization step.
     if (!key) throw new RtspError(400, 'ANNOUNCE needs a stream name in the URL');
     const type = req.headers.get('content-type')?.split(';')[0].trim().toLowerCase();
     if (type && type !== 'application/sdp') throw new RtspError(415, `ANNOUNCE body must be application/sdp, not ${type}`);

@@ -1,0 +1,275 @@
+/** Decides whether a request may read (play) or write (broadcast) a path: finds the governing
+ * qtaccess, checks the credentials the client sent against the users file, and says what to
+ * answer — go ahead, 401 with challenges, or 403. Protocol-neutral: the RTSP handler turns the
+ * decision into a response. */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Config } from '../config/index.js';
+import { addressAllowed } from '../live/allow.js';
+import type { Logger } from '../logging/index.js';
+import { HeaderError } from '../rtsp/headers/header-error.js';
+import {
+  formatBasicChallenge,
+  formatDigestChallenge,
+  parseAuthorization,
+  type BasicCredentials,
+  type DigestCredentials,
+} from '../rtsp/headers/authorization.js';
+import { governingFolder, nearestAccessFile } from './access-lookup.js';
+import { verifyCrypt } from './crypt.js';
+import { digestAlgorithm, digestResponse, NonceStore, sameDigest } from './digest.js';
+import { parseGroupsFile, type GroupsFile } from './groups-file.js';
+import { parseAccessFile, type AccessFile, type AccessRule } from './qtaccess.js';
+import { FailureThrottle } from './throttle.js';
+import { parseUsersFile, type UsersFile } from './users-file.js';
+import { WatchedFiles } from './watched-file.js';
+
+export type Access = 'read' | 'write';
+
+export interface AccessRequest {
+  access: Access;
+  /** Decoded path segments below the media folder naming the file or live stream. */
+  segments: string[];
+  /** Request method and URI, which Digest responses cover. */
+  method: string;
+  uri: string;
+  /** The Authorization header, if any. */
+  authorization?: string;
+  /** Client address (IPv4, IPv6 or IPv4-mapped). */
+  address: string;
+}
+
+export type AccessDecision =
+  | { allowed: true; user?: string }
+  | {
+      allowed: false;
+      status: 401 | 403;
+      /** For the log; never sent to the client. */
+      reason: string;
+      /** WWW-Authenticate values (401 only), most preferred first. */
+      challenges: string[];
+      /** Hold the answer this long (repeated failures from the address). */
+      delayMs: number;
+    };
+
+export interface AuthorizerOptions {
+  auth: Config['auth'];
+  /** Addresses that may broadcast without a password (live.publishAllow). */
+  publishAllow: string[];
+  /** Real path of the media folder. */
+  mediaRoot: string;
+  log: Logger;
+  now?: () => number;
+}
+
+/** `ok`, `stale` (right password, old nonce), or why the credentials failed. */
+type Verdict = string;
+
+const ANY: AccessRule[] = [{ kind: 'any-user', names: [] }];
+const VALID: AccessRule[] = [{ kind: 'valid-user', names: [] }];
+const EMPTY_USERS: UsersFile = { users: new Map(), allSha256: false, issues: [] };
+const EMPTY_GROUPS: GroupsFile = { groups: new Map(), issues: [] };
+
+/** Path part of a request URI or Digest `uri` (`rtsp://h:p/a/b?x` and `/a/b?x` → `/a/b?x`). */
+function uriPath(u: string): string {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(u);
+  const p = m ? u.slice(m[0].length) : u;
+  return p === '' ? '/' : p;
+}
+
+export class Authorizer {
+  readonly #o: AuthorizerOptions;
+  readonly #log: Logger;
+  readonly #access: WatchedFiles<AccessFile>;
+  readonly #users: WatchedFiles<UsersFile>;
+  readonly #groups: WatchedFiles<GroupsFile>;
+  readonly #nonces: NonceStore;
+  readonly #throttle: FailureThrottle;
+  /** Unreadable users/groups files already warned about (path → error), so the log says it once. */
+  readonly #warned = new Map<string, string>();
+
+  constructor(opts: AuthorizerOptions) {
+    this.#o = opts;
+    this.#log = opts.log;
+    const logIssues = (kind: string) => (path: string, issues: { line: number; message: string }[]) => {
+      for (const i of issues) this.#log.warn({ file: path, line: i.line }, `${kind}: ${i.message}`);
+    };
+    this.#access = new WatchedFiles((text, path) => {
+      const f = parseAccessFile(text);
+      for (const i of f.issues) this.#log.error({ file: path, line: i.line }, `access file line ${i.line}: ${i.message}; the folder is closed until it is fixed`);
+      return f;
+    });
+    const usersIssues = logIssues('users file');
+    this.#users = new WatchedFiles((text, path) => {
+      const u = parseUsersFile(text);
+      usersIssues(path, u.issues);
+      this.#log.info({ file: path, users: u.users.size }, 'users file loaded');
+      return u;
+    });
+    const groupsIssues = logIssues('groups file');
+    this.#groups = new WatchedFiles((text, path) => {
+      const g = parseGroupsFile(text);
+      groupsIssues(path, g.issues);
+      return g;
+    });
+    this.#nonces = new NonceStore({ lifetimeMs: opts.auth.nonceLifetime * 1000, now: opts.now });
+    this.#throttle = new FailureThrottle({
+      freeFailures: opts.auth.failuresBeforeDelay,
+      maxDelayMs: opts.auth.maxFailureDelay * 1000,
+      now: opts.now,
+    });
+  }
+
+  async authorize(r: AccessRequest): Promise<AccessDecision> {
+    const a = this.#o.auth;
+    const client = r.address;
+    const forbid = (reason: string): AccessDecision => ({ allowed: false, status: 403, reason, challenges: [], delayMs: this.#throttle.delayMs(client) });
+    if (r.segments.some((s) => s === a.accessFileName)) return forbid('access files are never served');
+
+    const folder = await governingFolder(this.#o.mediaRoot, r.segments);
+    if (folder === null) return forbid(`/${r.segments.join('/')} leads outside the media folder`);
+    const accessPath = await nearestAccessFile(this.#o.mediaRoot, folder, a.accessFileName);
+    let af: AccessFile | undefined;
+    if (accessPath) {
+      const loaded = await this.#access.get(accessPath);
+      if (!loaded.ok) return forbid(`access file ${accessPath} cannot be read (${loaded.error}); the folder is closed`);
+      af = loaded.value;
+      if (af.issues.length > 0) {
+        const first = af.issues[0];
+        return forbid(`access file ${accessPath} line ${first.line} is malformed (${first.message}); the folder is closed`);
+      }
+    }
+
+    let rules: AccessRule[];
+    if (r.access === 'write') {
+      if (addressAllowed(client, this.#o.publishAllow)) return { allowed: true };
+      rules = [...(af?.write ?? []), { kind: 'group', names: [a.broadcasterGroup] }];
+    } else rules = af ? af.read : a.allowGuestDefault ? ANY : VALID;
+    if (rules.some((x) => x.kind === 'any-user')) return { allowed: true };
+    if (rules.length === 0) return forbid(`${accessPath} has no rule for ${r.access.toUpperCase()}`);
+
+    const what = r.access === 'write' ? `broadcasting to /${r.segments.join('/')}` : `/${r.segments.join('/')}`;
+    const scheme = af?.scheme ?? a.scheme;
+    if (scheme === 'none') {
+      const why = r.access === 'write' ? `publishing from ${client} is not allowed (live.publishAllow) and auth.scheme is none` : `${what} needs a login and auth.scheme is none`;
+      return forbid(why);
+    }
+    const base = accessPath ? dirname(accessPath) : undefined;
+    const at = (p: string | undefined, fallback: string) => (p === undefined ? fallback : isAbsolute(p) || !base ? p : resolve(base, p));
+    const usersPath = at(af?.userFile, a.usersFile);
+    const groupsPath = at(af?.groupFile, a.groupsFile);
+    const users = await this.#loadUsers(usersPath);
+    const digestRealm = users.realm ?? a.realm;
+    const challenges = (stale: boolean): string[] => {
+      if (scheme === 'basic') return [formatBasicChallenge(af?.authName ?? users.realm ?? a.realm)];
+      const nonce = this.#nonces.issue();
+      const out: string[] = [];
+      // Preferred first (RFC 7616 §3.7); clients that know only MD5 (ffmpeg, GStreamer 1.22)
+      // take the last Digest challenge they read, so MD5 goes last.
+      if (users.allSha256) out.push(formatDigestChallenge({ realm: digestRealm, nonce, algorithm: 'SHA-256', qop: true, stale }));
+      out.push(formatDigestChallenge({ realm: digestRealm, nonce, algorithm: 'MD5', qop: true, stale }));
+      return out;
+    };
+    const challenge = (reason: string, stale = false): AccessDecision => ({
+      allowed: false,
+      status: 401,
+      reason,
+      challenges: challenges(stale),
+      delayMs: this.#throttle.delayMs(client),
+    });
+    const failed = (user: string | undefined, reason: string): AccessDecision => {
+      const count = this.#throttle.fail(client);
+      this.#log.warn({ client, user, method: r.method, uri: r.uri.slice(0, 200), failures: count }, `authentication failed: ${reason}`);
+      return challenge(`authentication failed: ${reason}`);
+    };
+
+    if (!r.authorization) {
+      if (r.access === 'write') return challenge(`publishing from ${client} is not allowed (live.publishAllow) without a login`);
+      return challenge(`${what} needs a login`);
+    }
+    let creds;
+    try {
+      creds = parseAuthorization(r.authorization);
+    } catch (e) {
+      if (e instanceof HeaderError) return failed(undefined, e.message);
+      throw e;
+    }
+    if (creds.scheme === 'other') return challenge(`${creds.name} credentials are not understood`);
+    if (creds.scheme !== scheme) return challenge(`${creds.scheme} credentials where ${scheme} is used`);
+    const verdict = creds.scheme === 'basic' ? this.#checkBasic(creds, users) : this.#checkDigest(creds, users, digestRealm, r);
+    if (verdict === 'stale') return challenge('nonce expired', true);
+    if (verdict !== 'ok') return failed(creds.user, verdict);
+    const user = creds.user;
+
+    const groups = rules.some((x) => x.kind === 'group') ? await this.#loadGroups(groupsPath) : EMPTY_GROUPS;
+    const permitted = rules.some((x) => {
+      switch (x.kind) {
+        case 'valid-user':
+          return true;
+        case 'user':
+          return x.names.includes(user);
+        case 'group':
+          return x.names.some((g) => groups.groups.get(g)?.has(user) ?? false);
+        default:
+          return false;
+      }
+    });
+    if (!permitted) {
+      this.#log.warn({ client, user, method: r.method, uri: r.uri.slice(0, 200) }, 'authenticated user refused');
+      return forbid(r.access === 'write' ? `user ${user} may not broadcast to /${r.segments.join('/')}` : `user ${user} may not play ${what}`);
+    }
+    return { allowed: true, user };
+  }
+
+  #checkBasic(c: BasicCredentials, users: UsersFile): Verdict {
+    const u = users.users.get(c.user);
+    // Hash something either way, so a missing user takes as long as a wrong password.
+    const ok = verifyCrypt(c.password, u?.crypt ?? '$1$nouser$xxxxxxxxxxxxxxxxxxxxxx');
+    if (!u) return 'unknown user';
+    return ok ? 'ok' : 'wrong password';
+  }
+
+  #checkDigest(c: DigestCredentials, users: UsersFile, realm: string, r: AccessRequest): Verdict {
+    const alg = digestAlgorithm(c.algorithm);
+    if (!alg) return `unsupported algorithm ${c.algorithm?.slice(0, 20)}`;
+    if (c.userhash) return 'userhash is not supported';
+    if (c.realm !== realm) return 'wrong realm';
+    if (c.qop !== undefined && c.qop.toLowerCase() !== 'auth') return `unsupported qop ${c.qop.slice(0, 20)}`;
+    if (uriPath(c.uri) !== uriPath(r.uri)) return 'the digest is for another URI';
+    const u = users.users.get(c.user);
+    if (!u) return 'unknown user';
+    const ha1 = alg === 'MD5' ? u.ha1 : u.ha1Sha256;
+    if (!ha1) return `no ${alg} hash stored for the user`;
+    const expected = digestResponse({ algorithm: alg, ha1, method: r.method, uri: c.uri, nonce: c.nonce, qop: c.qop?.toLowerCase(), nc: c.nc, cnonce: c.cnonce });
+    if (!sameDigest(expected, c.response)) return 'wrong password';
+    // The response is right: only the nonce can still be out of date (or from before a restart).
+    if (this.#nonces.check(c.nonce) !== 'valid') return 'stale';
+    if (c.qop !== undefined && !this.#nonces.use(c.nonce, c.nc!, c.cnonce!)) return 'replayed nonce count';
+    return 'ok';
+  }
+
+  async #loadUsers(path: string): Promise<UsersFile> {
+    const l = await this.#users.get(path);
+    if (l.ok) {
+      this.#warned.delete(path);
+      return l.value;
+    }
+    if (this.#warned.get(path) !== l.error) {
+      this.#warned.set(path, l.error);
+      this.#log.warn({ file: path, error: l.error }, 'users file cannot be read: nobody can log in');
+    }
+    return EMPTY_USERS;
+  }
+
+  async #loadGroups(path: string): Promise<GroupsFile> {
+    const l = await this.#groups.get(path);
+    if (l.ok) {
+      this.#warned.delete(path);
+      return l.value;
+    }
+    if (this.#warned.get(path) !== l.error) {
+      this.#warned.set(path, l.error);
+      this.#log.warn({ file: path, error: l.error }, 'groups file cannot be read: group rules match nobody');
+    }
+    return EMPTY_GROUPS;
+  }
+}

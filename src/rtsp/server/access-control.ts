@@ -1,0 +1,88 @@
+/** The one authorization step before an RTSP method runs: which access a request needs (READ to
+ * play: DESCRIBE, SETUP, PLAY; WRITE to broadcast: ANNOUNCE, SETUP mode=record, RECORD) on which
+ * path, and the 401/403 answer when the Authorizer says no. Methods that only act on a session
+ * the client already holds (PAUSE, TEARDOWN, GET/SET_PARAMETER) and OPTIONS need no login: the
+ * session was authorized when it was set up, and its id is unguessable. */
+import { relative, sep } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Authorizer, type Access } from '../../auth/index.js';
+import type { Config } from '../../config/index.js';
+import type { Logger } from '../../logging/index.js';
+import { parseRequestUrl } from '../../vod/resolve-path.js';
+import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
+import type { RtspConnection } from './connection.js';
+import type { RtspSession } from './session.js';
+import { wantsRecord } from './transport-setup.js';
+
+export interface AccessControlDeps {
+  config: Config;
+  /** Real path of the media folder. */
+  mediaRoot: string;
+  sessions: Map<string, RtspSession>;
+  log: Logger;
+}
+
+export class RtspAccessControl {
+  readonly #d: AccessControlDeps;
+  readonly authorizer: Authorizer;
+
+  constructor(deps: AccessControlDeps) {
+    this.#d = deps;
+    this.authorizer = new Authorizer({
+      auth: deps.config.auth,
+      publishAllow: deps.config.live.publishAllow,
+      mediaRoot: deps.mediaRoot,
+      log: deps.log,
+    });
+  }
+
+  /** What the request needs, or undefined when it needs no authorization. */
+  #needs(req: RtspRequest): { access: Access; segments: string[] } | undefined {
+    const sid = req.headers.get('session')?.split(';')[0].trim();
+    const session = sid ? this.#d.sessions.get(sid) : undefined;
+    const fromUrl = () => parseRequestUrl(req.uri).segments;
+    const fromSession = (s: RtspSession) => {
+      if (s.vod) return relative(this.#d.mediaRoot, s.vod.filePath).split(sep);
+      return (s.liveKey ?? '').split('/').filter((x) => x !== '');
+    };
+    switch (req.method) {
+      case 'DESCRIBE':
+        return { access: 'read', segments: fromUrl() };
+      case 'ANNOUNCE':
+        return { access: 'write', segments: fromUrl() };
+      case 'SETUP': {
+        const record = session ? session.kind === 'record' : wantsRecord(req.headers.get('transport'));
+        return { access: record ? 'write' : 'read', segments: session ? fromSession(session) : fromUrl() };
+      }
+      case 'PLAY':
+        // Without a known session the handler answers 454 anyway.
+        return session ? { access: 'read', segments: fromSession(session) } : undefined;
+      case 'RECORD':
+        return session ? { access: 'write', segments: fromSession(session) } : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  /** Undefined when the request may go ahead, else the response to send instead. */
+  async check(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse | undefined> {
+    const need = this.#needs(req);
+    if (!need) return undefined;
+    const d = await this.authorizer.authorize({
+      ...need,
+      method: req.method,
+      uri: req.uri,
+      authorization: req.headers.get('authorization'),
+      address: conn.remoteAddress,
+    });
+    if (d.allowed) return undefined;
+    const fields = { method: req.method, uri: req.uri.slice(0, 200), client: conn.remoteAddress, status: d.status };
+    if (d.status === 403) conn.log.warn(fields, d.reason);
+    else if (need.access === 'write') conn.log.info(fields, d.reason);
+    else conn.log.debug(fields, d.reason);
+    if (d.delayMs > 0) await sleep(d.delayMs);
+    const headers = new Headers();
+    for (const c of d.challenges) headers.append('WWW-Authenticate', c);
+    return { status: d.status, headers };
+  }
+}
