@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from '../config/index.js';
 import { createLogger } from '../logging/index.js';
 import { RivuletServer, StartupError } from '../server/index.js';
 import { inspect } from './inspect.js';
+import { passwd } from './passwd.js';
 
 const USAGE = `Usage: rivulet <command> [options]
 
@@ -15,6 +16,8 @@ Commands:
   serve    start the streaming server
   inspect  tell what media files hold and whether they can be streamed
            (rivulet inspect [--json] PATH...; see rivulet inspect --help)
+  passwd   add users, change passwords and manage groups for protected folders
+           (qtpasswd-compatible; see rivulet passwd --help)
 
 Options for serve:
   --config FILE        YAML config file (see rivulet.example.yaml)
@@ -119,6 +122,8 @@ async function main(argv: string[]): Promise<number> {
         if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
       });
       return inspect(rest);
+    case 'passwd':
+      return passwd(rest);
     case '-v':
     case '--version':
       process.stdout.write(`${version()}\n`);

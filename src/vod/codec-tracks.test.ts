@@ -75,6 +75,16 @@ describe('describeMovie: more codecs', () => {
     }
   });
 
+  it('IMA ADPCM (QuickTime ima4, WAV) → decoded to L16 in blocks of whole ADPCM packets', async () => {
+    const mov = await describeFixture('ima4.mov');
+    assert.deepEqual(formats(mov)[0].rtpmap, 'L16/22050/2');
+    // 22050 × 0.02 / 64 → 7 packets of 68 bytes (stereo) a block.
+    assert.deepEqual([mov.tracks[0].mp4.sample(0).size, mov.tracks[0].mp4.sample(1).dts], [7 * 68, 7 * 64]);
+    const wav = await describeFixture('ima-adpcm.wav');
+    assert.deepEqual(formats(wav)[0].rtpmap, 'L16/16000/2');
+    assert.equal(wav.movie.tracks[0].codec, 'dvi ');
+  });
+
   it('says why float PCM is not streamed, in the words of the 415 answer', async () => {
     const p = await describeFixture('pcm-f32.mov');
     assert.equal(p.tracks.length, 0);

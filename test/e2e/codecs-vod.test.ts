@@ -1,6 +1,6 @@
 /** The codecs and files beyond H.264/H.265/AAC in MP4 (issue 3): H.263 and MPEG-4 Visual video,
- * MP3, Opus, AMR, and uncompressed audio in MOV, WAV, AIFF and AU, as ffmpeg/ffprobe and
- * GStreamer receive them over UDP and TCP. */
+ * MP3, Opus, AMR, IMA ADPCM and uncompressed audio in MOV, WAV, AIFF and AU, as ffmpeg/ffprobe
+ * and GStreamer receive them over UDP and TCP. */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { inspectFile } from '../../src/cli/inspect.js';
 import { amr3gp, encodedAmrNbFrames, syntheticAmrFrames } from '../helpers/amr-3gp.js';
 import { mediaDirWith } from '../helpers/media.js';
-import { RawRtspClient } from '../helpers/rtsp-client.js';
+import { readRtpHeader } from '../../src/rtp/packet.js';
+import { RawRtspClient, sleep, until } from '../helpers/rtsp-client.js';
 import { decodeErrors, ffprobe, run } from '../helpers/run.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -34,6 +35,9 @@ const CASES: Record<string, Case> = {
   'pcm-u8.mov': { codecs: ['pcm_s16be'], pcm: true },
   'pcm-mulaw.mov': { codecs: ['pcm_mulaw'], pcm: true },
   'pcm-alaw.mov': { codecs: ['pcm_alaw'], pcm: true },
+  // IMA ADPCM is decoded by the server and sent as L16, bit for bit what ffmpeg decodes locally.
+  'ima4.mov': { codecs: ['pcm_s16be'], pcm: true },
+  'ima-adpcm.wav': { codecs: ['pcm_s16be'], pcm: true },
   // Written by the test: ffmpeg cannot encode AMR.
   'amr-nb.3gp': { codecs: ['amr_nb'] },
   'amr-wb.3gp': { codecs: ['amr_wb'] },
@@ -181,6 +185,51 @@ describe('more codecs and audio files over RTSP', { concurrency: 4 }, () => {
       });
     }
   }
+
+  it('plays, pauses, resumes and seeks a WAV file on one gapless L16 timeline (TCP, raw RTSP)', async () => {
+    const url = srv.url('tone-s16le.wav');
+    const c = await RawRtspClient.connect(srv.port);
+    try {
+      const setup = await c.request('SETUP', url, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
+      assert.equal(setup.status, 200);
+      const sid = setup.headers.get('session')!.split(';')[0];
+      const play = await c.request('PLAY', url, { Session: sid, Range: 'npt=0-' });
+      assert.equal(play.status, 200);
+      assert.equal(play.headers.get('range'), 'npt=0.000-6.000');
+      const rtptime = Number(/rtptime=(\d+)/.exec(play.headers.get('rtp-info')!)![1]);
+      await sleep(1000);
+      const pause = await c.request('PAUSE', url, { Session: sid });
+      assert.equal(pause.status, 200);
+      await sleep(300);
+      const before = c.frames.filter((f) => f.channel === 0).length;
+      await sleep(1000);
+      assert.equal(c.frames.filter((f) => f.channel === 0).length, before, 'nothing sent while paused');
+      assert.equal((await c.request('PLAY', url, { Session: sid })).status, 200);
+      await sleep(1000);
+      const pkts = c.frames.filter((f) => f.channel === 0).map((f) => ({ h: readRtpHeader(f.payload)!, f }));
+      assert.ok(pkts.length > before + 10);
+      // PT 10 is L16/44100/2; every packet's timestamp is the previous one plus its frame count:
+      // no gap and no overlap across blocks, packets or the pause.
+      assert.equal(pkts[0].h.payloadType, 10);
+      assert.equal(pkts[0].h.timestamp, rtptime);
+      for (let i = 1; i < pkts.length; i++) {
+        const frames = pkts[i - 1].h.payloadLength / 4;
+        assert.equal(pkts[i].h.timestamp, (pkts[i - 1].h.timestamp + frames) >>> 0, `packet ${i}`);
+        assert.equal(pkts[i].h.sequence, (pkts[i - 1].h.sequence + 1) & 0xffff);
+        assert.ok(pkts[i].h.payloadLength <= 1400);
+      }
+      const seek = await c.request('PLAY', url, { Session: sid, Range: 'npt=4.5-' });
+      assert.equal(seek.status, 200);
+      assert.equal(seek.headers.get('range'), 'npt=4.500-6.000', 'audio seeks to the instant asked for');
+      const info = /seq=(\d+);rtptime=(\d+)/.exec(seek.headers.get('rtp-info')!)!;
+      assert.equal(((Number(info[2]) - rtptime) >>> 0) / 44100, 4.5);
+      assert.ok(await until(() => c.frames.some((f) => f.channel === 0 && readRtpHeader(f.payload)!.sequence === Number(info[1]))));
+      const first = c.frames.map((f) => readRtpHeader(f.payload)!).find((h) => h.sequence === Number(info[1]))!;
+      assert.equal(first.timestamp, Number(info[2]));
+    } finally {
+      c.close();
+    }
+  });
 
   it('answers 415 for float PCM and says why, as `rivulet inspect` does', async () => {
     const c = await RawRtspClient.connect(srv.port);

@@ -87,7 +87,7 @@ describe('live broadcasting', () => {
       for (const rt of ['udp', 'tcp']) {
         const r = await run('ffmpeg', ['-hide_banner', '-nostats', '-rtsp_transport', rt, '-i', srv.url(`${path}.sdp`), '-map', '0:v', '-frames:v', '100', '-f', 'null', '-'], { timeoutMs: 30_000 });
         assert.equal(r.code, 0, r.stderr.slice(-2000));
-        const frames = Number(/frame=\s*(\d+)/.exec(r.stderr.split('frame=').slice(-1)[0] ? 'frame=' + r.stderr.split('frame=').slice(-1)[0] : '')?.[1]);
+        const frames = Number([...r.stderr.matchAll(/frame=\s*(\d+)/g)].pop()?.[1]);
         assert.ok(frames >= 100, `decoded ${frames} frames over ${rt}`);
         assert.deepEqual(decodeErrors(r.stderr), [], `decode errors over ${rt}`);
       }
@@ -188,6 +188,34 @@ describe('live broadcasting', () => {
       v.c.close();
       v.rx.close();
     }
+    await pub.stop();
+  });
+
+  it('lets a stalled viewer skip to the next keyframe without delaying others or growing memory', async () => {
+    const path = 'live/slow';
+    const pub = ffmpegPublish(await fixture('h264-highrate.mp4'), srv.url(path), 'tcp');
+    pubs.push(pub);
+    await waitActive(srv, path);
+    // A real player in its own process keeps up; a scripted viewer stops reading altogether.
+    const fast = run('ffmpeg', ['-hide_banner', '-nostats', '-rtsp_transport', 'tcp', '-i', srv.url(path), '-t', '8', '-c', 'copy', '-f', 'null', '-'], { timeoutMs: 30_000 });
+    const slow = await rawViewer(srv, path);
+    slow.c.socket.pause(); // the kernel buffers fill, then the server's queue for it
+    await sleep(6000);
+    const track = srv.server.live!.get(path)!.tracks[0];
+    const readers = [...track.readers] as unknown as { dropped: number }[];
+    assert.ok(Math.max(...readers.map((r) => r.dropped)) > 0, 'the stalled viewer dropped frames');
+    const conn = [...srv.server.connections].find((c) => c.socket.remotePort === slow.c.socket.localPort)!;
+    assert.ok(conn.writableLength < 1048576 + 4 * 1024 * 1024, `queued for the stalled viewer: ${conn.writableLength} bytes`);
+    const r = await fast;
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    assert.doesNotMatch(r.stderr, /missed \d+ packets/, 'the player that keeps up loses nothing');
+    const frames = Number([...r.stderr.matchAll(/frame=\s*(\d+)/g)].pop()?.[1]);
+    assert.ok(frames >= 150, `the player that keeps up got ${frames} frames in 8 s`);
+    // Reading again, the stalled viewer's stream resumes (from a keyframe, as the reader waits for one).
+    const before = slow.c.frames.length;
+    slow.c.socket.resume();
+    assert.ok(await until(() => slow.c.frames.length > before + 2000, 15_000));
+    slow.c.close();
     await pub.stop();
   });
 

@@ -24,6 +24,8 @@ const aac = ['-c:a', 'aac', '-b:a', '96k', '-ac', '2'];
 
 /** name → ffmpeg arguments between the global options and the output path. */
 export const recipes: Record<string, string[]> = {
+  /** ~20 Mbit/s H.264 (noise is expensive to code): fills a stalled viewer's buffers in seconds. */
+  'h264-highrate.mp4': ['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25:duration=6,noise=alls=30:allf=t', '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '20M', '-g', '25', '-pix_fmt', 'yuv420p'],
   /** 10 s H.264 baseline 320x240@25 + AAC 44.1 kHz stereo, moov at the start. */
   'h264-aac-faststart.mp4': [...src('320x240', 25, 10), ...tone(44100, 10), ...x264('baseline'), ...aac, '-movflags', '+faststart'],
   /** The same with moov after mdat (ffmpeg's default). */
@@ -75,6 +77,9 @@ export const recipes: Record<string, string[]> = {
   'pcm-u8.mov': [...tone(22050, 4), '-c:a', 'pcm_u8', '-f', 'mov'],
   'pcm-mulaw.mov': [...tone(8000, 4), '-c:a', 'pcm_mulaw', '-f', 'mov'],
   'pcm-alaw.mov': [...tone(44100, 4), '-ac', '2', '-c:a', 'pcm_alaw', '-f', 'mov'],
+  /** IMA ADPCM: QuickTime "IMA 4:1" (ima4) stereo 22.05 kHz, and WAV IMA ADPCM stereo 16 kHz. */
+  'ima4.mov': [...tone(22050, 4), '-ac', '2', '-c:a', 'adpcm_ima_qt', '-f', 'mov'],
+  'ima-adpcm.wav': [...tone(16000, 4), '-ac', '2', '-c:a', 'adpcm_ima_wav', '-f', 'wav'],
   /** 32-bit float PCM in MOV: no RTP payload format exists for it, so it is never streamed (415). */
   'pcm-f32.mov': [...tone(44100, 2), '-c:a', 'pcm_f32le', '-f', 'mov'],
 };

@@ -1,0 +1,15 @@
+import { startServer } from './test/helpers/server.js';
+import { openTunnel } from './test/helpers/tunnel-client.js';
+const srv = await startServer({ mediaDir: '/work/main/media', log: true });
+const bad = await openTunnel(srv.port);
+bad.get.on('close', () => console.log('bad closed'));
+bad.post.write('T1BU!!!!\r\n');
+await new Promise((r) => setTimeout(r, 1000));
+const { connect } = await import('node:net');
+const t0 = Date.now();
+const get = connect({ port: srv.port, host: '127.0.0.1' });
+get.write('GET / HTTP/1.0\r\nx-sessioncookie: nobody-posts\r\n\r\n');
+get.on('data', (d) => console.log('data', String(d).slice(0, 40)));
+get.on('close', () => console.log('lone closed', Date.now() - t0));
+await new Promise((r) => setTimeout(r, 7000));
+await srv.close();
