@@ -37,10 +37,17 @@ describe('rivulet inspect', () => {
     const { code, out } = await runInspect([good]);
     assert.equal(code, 0, out);
     const paths = out.split('\n').filter((l) => l.startsWith(t.dir));
-    assert.deepEqual(paths, [join(good, 'movie.mp4'), join(good, 'sub', 'song.mp3'), join(good, 'sub', 'voice.au')], 'media files only, sorted, recursively');
+    assert.deepEqual(
+      paths,
+      [join(good, 'movie.mp4'), join(good, 'sub', 'song.mp3'), join(good, 'sub', 'voice.au')],
+      'media files only, sorted, recursively',
+    );
     assert.match(out, /container: mp4, 10\.0\d\d s, \d+ kbit\/s, not hinted/);
     assert.match(out, /track 1: vide 'avc1' 320x240, 10\.000 s/);
-    assert.match(out, /streams track 1 as H264\/90000\n  streams track 2 as MPEG4-GENERIC\/44100\/2\n  can stream: yes/);
+    assert.match(
+      out,
+      /streams track 1 as H264\/90000\n {2}streams track 2 as MPEG4-GENERIC\/44100\/2\n {2}can stream: yes/,
+    );
     assert.match(out, /container: mp3, 6\.0\d\d s, 1\d\d kbit\/s[\s\S]*?streams track 1 as MPA\/90000/);
     assert.match(out, /streams track 1 as PCMU\/8000\/1/);
     assert.match(out, /3 files inspected; all can be streamed\n$/);
@@ -49,8 +56,11 @@ describe('rivulet inspect', () => {
   it('says why a file cannot be streamed and exits 1', async () => {
     const { code, out } = await runInspect([bad]);
     assert.equal(code, 1);
-    assert.match(out, /float\.mov\n  container: mov, 2\.000 s[^\n]*\n  track 1: soun 'fl32' 44100 Hz, 1 ch[^\n]*\n  leaves out track 1 \(fl32\): floating-point PCM has no RTP payload format \(convert it to 16-bit\)\n  can stream: no — no playable track: track 1 \(fl32\): floating-point PCM/);
-    assert.match(out, /broken\.mp4\n  can stream: no — not a streamable movie: no moov box/);
+    assert.match(
+      out,
+      /float\.mov\n {2}container: mov, 2\.000 s[^\n]*\n {2}track 1: soun 'fl32' 44100 Hz, 1 ch[^\n]*\n {2}leaves out track 1 \(fl32\): floating-point PCM has no RTP payload format \(convert it to 16-bit\)\n {2}can stream: no — no playable track: track 1 \(fl32\): floating-point PCM/,
+    );
+    assert.match(out, /broken\.mp4\n {2}can stream: no — not a streamable movie: no moov box/);
     assert.match(out, /phone\.3gp[\s\S]*?H263-1998\/90000[\s\S]*?can stream: yes/);
   });
 
@@ -59,18 +69,37 @@ describe('rivulet inspect', () => {
     copyFileSync(await fixture('hinted-h264-aac.mp4'), hinted);
     const { code, out } = await runInspect(['--json', hinted, join(bad, 'float.mov')]);
     assert.equal(code, 1);
-    const [h, f] = out.trim().split('\n').map((l) => JSON.parse(l) as FileReport);
+    const [h, f] = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as FileReport);
     assert.equal(h.hinted, true);
     assert.equal(h.playable, true);
     assert.ok(h.tracks.some((x) => x.handler === 'hint'));
-    assert.deepEqual([f.container, f.playable, f.skipped], ['mov', false, [{ track: 1, codec: 'fl32', reason: 'floating-point PCM has no RTP payload format (convert it to 16-bit)' }]]);
+    assert.deepEqual(
+      [f.container, f.playable, f.skipped],
+      [
+        'mov',
+        false,
+        [
+          {
+            track: 1,
+            codec: 'fl32',
+            reason: 'floating-point PCM has no RTP payload format (convert it to 16-bit)',
+          },
+        ],
+      ],
+    );
   });
 
   it('reports a missing path and an explicitly named non-media file', async () => {
     const { code, out } = await runInspect([join(t.dir, 'nope.mp4'), join(good, 'notes.txt')]);
     assert.equal(code, 1);
-    assert.match(out, /nope\.mp4\n  can stream: no — no such file or folder/);
-    assert.match(out, /notes\.txt\n  can stream: no — not a streamable movie: not a media file Rivulet reads \(MP4\/MOV\/3GP, MP3, WAV, AIFF, AU\): /);
+    assert.match(out, /nope\.mp4\n {2}can stream: no — no such file or folder/);
+    assert.match(
+      out,
+      /notes\.txt\n {2}can stream: no — not a streamable movie: not a media file Rivulet reads \(MP4\/MOV\/3GP, MP3, WAV, AIFF, AU\): /,
+    );
   });
 
   it('prints usage without paths (exit 2) and with --help (exit 0)', async () => {

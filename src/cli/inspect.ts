@@ -22,7 +22,26 @@ Options:
 /** Names a folder walk reports even when their content is not recognised (so that a damaged
  * movie is listed as unplayable rather than silently ignored). */
 const MEDIA_EXTENSIONS = new Set([
-  '.mp4', '.m4v', '.m4a', '.mov', '.qt', '.3gp', '.3g2', '.mp3', '.mp2', '.mpa', '.wav', '.aif', '.aiff', '.aifc', '.au', '.snd', '.mid', '.midi', '.kar', '.avi',
+  '.mp4',
+  '.m4v',
+  '.m4a',
+  '.mov',
+  '.qt',
+  '.3gp',
+  '.3g2',
+  '.mp3',
+  '.mp2',
+  '.mpa',
+  '.wav',
+  '.aif',
+  '.aiff',
+  '.aifc',
+  '.au',
+  '.snd',
+  '.mid',
+  '.midi',
+  '.kar',
+  '.avi',
 ]);
 
 export interface TrackReport {
@@ -91,7 +110,8 @@ export async function inspectFile(path: string): Promise<FileReport> {
     skipped: pres.skipped.map((s) => ({ track: s.id, codec: s.codec, reason: s.reason })),
     playable: pres.tracks.length > 0,
   };
-  for (const s of movie.skippedTracks ?? []) report.skipped.push({ track: s.id, codec: '', reason: `unreadable track: ${s.reason}` });
+  for (const s of movie.skippedTracks ?? [])
+    report.skipped.push({ track: s.id, codec: '', reason: `unreadable track: ${s.reason}` });
   if (!report.playable) {
     const why = skippedSummary(pres.skipped);
     report.reason = `no playable track${why ? `: ${why}` : ''}`;
@@ -100,7 +120,8 @@ export async function inspectFile(path: string): Promise<FileReport> {
 }
 
 const sec = (n: number) => `${n.toFixed(3)} s`;
-const kbps = (n: number | undefined) => (n === undefined ? '' : n >= 1000 ? `${(n / 1000).toFixed(2)} Mbit/s` : `${Math.round(n)} kbit/s`);
+const kbps = (n: number | undefined) =>
+  n === undefined ? '' : n >= 1000 ? `${(n / 1000).toFixed(2)} Mbit/s` : `${Math.round(n)} kbit/s`;
 
 export function formatReport(r: FileReport): string {
   const lines = [r.path];
@@ -108,14 +129,24 @@ export function formatReport(r: FileReport): string {
     lines.push(`  can stream: no — ${r.reason}`);
     return lines.join('\n');
   }
-  lines.push(`  container: ${r.container}, ${sec(r.duration ?? 0)}, ${kbps(r.bitrateKbps)}, ${r.hinted ? 'hinted' : 'not hinted'}`);
+  lines.push(
+    `  container: ${r.container}, ${sec(r.duration ?? 0)}, ${kbps(r.bitrateKbps)}, ${r.hinted ? 'hinted' : 'not hinted'}`,
+  );
   for (const t of r.tracks) {
     const what =
-      t.handler === 'vide' ? `${t.width ?? '?'}x${t.height ?? '?'}` : t.handler === 'soun' ? `${t.sampleRate ?? '?'} Hz, ${t.channels ?? '?'} ch` : '';
-    lines.push(`  track ${t.id}: ${t.handler} '${t.codec}'${what ? ` ${what}` : ''}, ${sec(t.duration)}${t.bitrateKbps ? `, ${kbps(t.bitrateKbps)}` : ''}`);
+      t.handler === 'vide'
+        ? `${t.width ?? '?'}x${t.height ?? '?'}`
+        : t.handler === 'soun'
+          ? `${t.sampleRate ?? '?'} Hz, ${t.channels ?? '?'} ch`
+          : '';
+    lines.push(
+      `  track ${t.id}: ${t.handler} '${t.codec}'${what ? ` ${what}` : ''}, ${sec(t.duration)}${t.bitrateKbps ? `, ${kbps(t.bitrateKbps)}` : ''}`,
+    );
   }
-  for (const s of r.streams) lines.push(`  streams track ${s.track} as ${s.rtpmap}${s.viaHintTrack ? ' (from its hint track)' : ''}`);
-  for (const s of r.skipped) lines.push(`  leaves out track ${s.track}${s.codec.trim() ? ` (${s.codec.trim()})` : ''}: ${s.reason}`);
+  for (const s of r.streams)
+    lines.push(`  streams track ${s.track} as ${s.rtpmap}${s.viaHintTrack ? ' (from its hint track)' : ''}`);
+  for (const s of r.skipped)
+    lines.push(`  leaves out track ${s.track}${s.codec.trim() ? ` (${s.codec.trim()})` : ''}: ${s.reason}`);
   lines.push(r.playable ? '  can stream: yes' : `  can stream: no — ${r.reason}`);
   return lines.join('\n');
 }
@@ -128,7 +159,12 @@ async function walk(dir: string, out: string[]): Promise<void> {
     const st = await stat(p).catch(() => undefined);
     if (!st) continue;
     if (st.isDirectory()) await walk(p, out);
-    else if (st.isFile() && (MEDIA_EXTENSIONS.has(extname(n).toLowerCase()) || (await sniffFile(p).catch(() => 'unknown')) !== 'unknown')) out.push(p);
+    else if (
+      st.isFile() &&
+      (MEDIA_EXTENSIONS.has(extname(n).toLowerCase()) ||
+        (await sniffFile(p).catch(() => 'unknown')) !== 'unknown')
+    )
+      out.push(p);
   }
 }
 
@@ -158,7 +194,15 @@ export async function inspect(argv: string[], write: (s: string) => void = write
     const st = await stat(arg).catch((e: NodeJS.ErrnoException) => e);
     let files: string[];
     if (st instanceof Error) {
-      const r: FileReport = { path: arg, hinted: false, tracks: [], streams: [], skipped: [], playable: false, reason: st.code === 'ENOENT' ? 'no such file or folder' : st.message };
+      const r: FileReport = {
+        path: arg,
+        hinted: false,
+        tracks: [],
+        streams: [],
+        skipped: [],
+        playable: false,
+        reason: st.code === 'ENOENT' ? 'no such file or folder' : st.message,
+      };
       write(values.json ? `${JSON.stringify(r)}\n` : `${formatReport(r)}\n\n`);
       allPlayable = false;
       continue;
@@ -174,6 +218,9 @@ export async function inspect(argv: string[], write: (s: string) => void = write
       write(values.json ? `${JSON.stringify(r)}\n` : `${formatReport(r)}\n\n`);
     }
   }
-  if (!values.json) write(`${count} file${count === 1 ? '' : 's'} inspected; ${allPlayable ? 'all can be streamed' : 'some cannot be streamed'}\n`);
+  if (!values.json)
+    write(
+      `${count} file${count === 1 ? '' : 's'} inspected; ${allPlayable ? 'all can be streamed' : 'some cannot be streamed'}\n`,
+    );
   return allPlayable ? 0 : 1;
 }

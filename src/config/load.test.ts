@@ -274,3 +274,30 @@ describe('loadConfig errors', () => {
     assertConfigError(() => loadConfig({ cwd: dir, sets: ['rtp.portMin=30000'] }), /rtp\.portMax/);
   });
 });
+
+describe('loadConfig tls, httpPorts and limits', () => {
+  it('turns RTSPS on at port 8322 only when both files are set, relative to the config file', () => {
+    assert.deepEqual(loadConfig({ cwd: dir }).tls.ports, []);
+    const file = yamlFile('tls:\n  cert: certs/cert.pem\n  key: certs/key.pem\n', 'tls');
+    const cfg = loadConfig({ configFile: file, cwd: '/' });
+    assert.deepEqual(cfg.tls.ports, [8322]);
+    assert.equal(cfg.tls.cert, join(dir, 'tls', 'certs', 'cert.pem'));
+    assert.equal(cfg.tls.key, join(dir, 'tls', 'certs', 'key.pem'));
+    assert.deepEqual(loadConfig({ configFile: file, cwd: dir, sets: ['tls.ports=0,8323'] }).tls.ports, [0, 8323]);
+  });
+
+  it('refuses RTSPS ports without a certificate and key', () => {
+    assertConfigError(() => loadConfig({ cwd: dir, sets: ['tls.ports=8322'] }), /tls\.ports/, /tls\.cert and tls\.key/);
+  });
+
+  it('reads httpPorts and the admission limits (0 = no limit by default)', () => {
+    const cfg = loadConfig({ cwd: dir, sets: ['rtsp.httpPorts=80,0', 'limits.maxConnections=2', 'limits.maxBandwidthKbps=1500.5'] });
+    assert.deepEqual(cfg.rtsp.httpPorts, [80, 0]);
+    assert.equal(cfg.limits.maxConnections, 2);
+    assert.equal(cfg.limits.maxBandwidthKbps, 1500.5);
+    const d = loadConfig({ cwd: dir });
+    assert.deepEqual(d.rtsp.httpPorts, []);
+    assert.equal(d.limits.maxConnections, 0);
+    assert.equal(d.limits.maxBandwidthKbps, 0);
+  });
+});

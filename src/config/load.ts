@@ -129,6 +129,11 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     if (isTree(media) && typeof media.dir === 'string' && !isAbsolute(media.dir)) {
       fromFile = merge(fromFile, { media: { dir: resolve(dirname(file), media.dir) } });
     }
+    const tls = fromFile.tls;
+    for (const key of ['cert', 'key']) {
+      const v = isTree(tls) ? tls[key] : undefined;
+      if (typeof v === 'string' && !isAbsolute(v)) fromFile = merge(fromFile, { tls: { [key]: resolve(dirname(file), v) } });
+    }
     const auth = fromFile.auth;
     for (const key of ['usersFile', 'groupsFile']) {
       const v = isTree(auth) ? auth[key] : undefined;
@@ -147,6 +152,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (!r.success) throw new ConfigError(formatIssues(r.error, opts.configFile ? origin : 'config'));
   const cfg = r.data;
   cfg.media.dir = resolve(cwd, cfg.media.dir);
+  if (cfg.tls.cert) cfg.tls.cert = resolve(cwd, cfg.tls.cert);
+  if (cfg.tls.key) cfg.tls.key = resolve(cwd, cfg.tls.key);
   cfg.auth.usersFile = resolve(cwd, cfg.auth.usersFile);
   cfg.auth.groupsFile = resolve(cwd, cfg.auth.groupsFile);
   return cfg;

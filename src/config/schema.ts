@@ -19,6 +19,11 @@ export const rtspSchema = z
     maxHeaderBytes: z.number().int().min(1024).max(1048576).default(8192),
     /** Largest request body, bytes (413 and close when exceeded). */
     maxBodyBytes: z.number().int().min(0).max(16777216).default(65536),
+    /** Longest request line or header line, bytes (414 for the request line, 400 for a header,
+     * and the connection closes). */
+    maxLineBytes: z.number().int().min(256).max(1048576).default(4096),
+    /** Most header fields in one request (400 and close when exceeded). */
+    maxHeaderCount: z.number().int().min(8).max(1000).default(64),
     /** Value of the `Server:` header; empty to leave the header out. */
     serverHeader: z.string().default('Rivulet'),
   })
@@ -111,6 +116,39 @@ export const authSchema = z
   })
   .strict();
 
+export const tlsSchema = z
+  .object({
+    /** PEM certificate (chain) file; with `key`, RTSPS is served on `ports`. */
+    cert: z.string().min(1).optional(),
+    /** PEM private key file of `cert`. */
+    key: z.string().min(1).optional(),
+    /** TCP ports for RTSP over TLS (RTSPS). Default [8322] when cert and key are set, else []. */
+    ports: z.array(port).optional(),
+  })
+  .strict()
+  .refine((t) => !t.ports?.length || (t.cert && t.key), { message: 'RTSPS ports need tls.cert and tls.key', path: ['ports'] })
+  .transform((t) => ({ ...t, ports: t.ports ?? (t.cert && t.key ? [8322] : []) }));
+
+export const limitsSchema = z
+  .object({
+    /** Most RTSP connections plus playing sessions whose connection is gone (0: no limit); a
+     * request over it gets 453. Reloaded on SIGHUP. */
+    maxConnections: z.number().int().min(0).default(0),
+    /** Most kbit/s of media being sent, summed over every playing session (0: no limit); a PLAY
+     * over it gets 453. Reloaded on SIGHUP. */
+    maxBandwidthKbps: z.number().min(0).default(0),
+    /** Open TCP connections from one address (an HTTP tunnel counts two); more are closed at
+     * once. 0: no limit. */
+    maxConnectionsPerIp: z.number().int().min(0).max(1000000).default(200),
+    /** Requests a connection may have waiting for their answers (pipelined); one more gets 503
+     * and the connection closes. */
+    maxPendingRequests: z.number().int().min(1).max(10000).default(32),
+    /** Seconds a client may take to send a request it has begun (slowloris defence); then 408
+     * and the connection closes. */
+    requestTimeout: z.number().min(1).max(3600).default(10),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     /** fatal, error, warn, info, debug or trace. */
@@ -128,6 +166,8 @@ export const configSchema = z
     vod: vodSchema.prefault({}),
     live: liveSchema.prefault({}),
     auth: authSchema.prefault({}),
+    tls: tlsSchema.prefault({}),
+    limits: limitsSchema.prefault({}),
     log: logSchema.prefault({}),
   })
   .strict();

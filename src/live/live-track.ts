@@ -103,6 +103,8 @@ export class LiveTrack {
   bytesIn = 0;
   /** Date.now() of the last packet from the source (publisher timeout). */
   lastPacketAt = 0;
+  /** Date.now() of the first packet ever received (for the measured bitrate). */
+  firstPacketAt = 0;
 
   constructor(opts: LiveTrackOptions) {
     this.options = opts;
@@ -115,6 +117,14 @@ export class LiveTrack {
 
   get isVideo(): boolean {
     return this.#video;
+  }
+
+  /** Bitrate in kbit/s: announced (SDP b=AS), else measured over everything received so far
+   * (undefined before a second of packets). */
+  get bitrateKbps(): number | undefined {
+    if (this.options.bitrateKbps) return this.options.bitrateKbps;
+    const ms = this.lastPacketAt - this.firstPacketAt;
+    return ms >= 1000 ? (this.bytesIn * 8) / ms : undefined;
   }
 
   /** The next packets come from a new source (publisher back, takeover): continue the output
@@ -132,6 +142,7 @@ export class LiveTrack {
     if (buf.length < 12 || buf[0] >> 6 !== 2) return;
     const now = performance.now();
     this.lastPacketAt = Date.now();
+    if (this.packetsIn === 0) this.firstPacketAt = this.lastPacketAt;
     this.packetsIn++;
     this.bytesIn += buf.length;
     const inSsrc = buf.readUInt32BE(8);

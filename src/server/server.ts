@@ -1,7 +1,8 @@
 /** Composition root: builds the listeners and subsystems from a Config and owns shutdown. */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
+import { createSecureContext, createServer as createTlsServer } from 'node:tls';
 import type { Config } from '../config/index.js';
 import { silentLogger, type Logger } from '../logging/index.js';
 import { LiveRegistry } from '../live/registry.js';
@@ -12,6 +13,7 @@ import { serveHttpOpening, sniffOpening, TunnelBroker } from '../rtsp/tunnel/ind
 import { UdpPortAllocator } from '../transport/index.js';
 import { WriteBatcher } from '../transport/write-batcher.js';
 import { Pacer } from '../vod/pacer.js';
+import { AdmissionGate, type AdmissionLimits } from './admission.js';
 import { listenAll, ListenError, type ListeningAddress, type ListenerKind } from './listeners.js';
 
 export type { ListeningAddress, ListenerKind };
@@ -35,6 +37,8 @@ export class RivuletServer {
   readonly #batcher: WriteBatcher | undefined;
   readonly #listeners: Server[] = [];
   #handler: RtspHandler | undefined;
+  /** The handler behind admission control: what connections talk to. */
+  #gate: AdmissionGate | undefined;
   #broker: TunnelBroker | undefined;
   /** Sockets whose first bytes have not yet told RTSP from HTTP. */
   readonly #sniffing = new Set<Socket>();
@@ -71,6 +75,11 @@ export class RivuletServer {
     return this.#ports('http');
   }
 
+  /** The RTSPS ports listened on (tls.ports, resolved when 0 was asked). */
+  get tlsPorts(): number[] {
+    return this.#ports('tls');
+  }
+
   #ports(kind: ListenerKind): number[] {
     return [...new Set(this.#addresses.filter((a) => a.kind === kind).map((a) => a.port))];
   }
@@ -84,6 +93,7 @@ export class RivuletServer {
       throw new StartupError(`media folder ${cfg.media.dir} does not exist`);
     }
     this.#mediaRoot = mediaRoot;
+    const tls = cfg.tls.ports.length > 0 ? this.#readTlsFiles() : undefined;
     this.#registry = new LiveRegistry({
       graceTime: cfg.live.graceTime,
       publisherTimeout: cfg.live.publisherTimeout,
@@ -99,6 +109,12 @@ export class RivuletServer {
       log: this.log.child({ component: 'rtsp' }),
       cname: `rivulet@${hostname()}`,
     });
+    this.#gate = new AdmissionGate({
+      inner: this.#handler,
+      sessions: this.sessions,
+      limits: () => this.config.limits,
+      log: this.log.child({ component: 'admission' }),
+    });
     const tunnelLog = this.log.child({ component: 'http' });
     this.#broker = new TunnelBroker({
       connect: (tunnel) => this.#connect(tunnel),
@@ -113,6 +129,13 @@ export class RivuletServer {
       const plain = () => createServer((socket) => this.#accept(socket));
       await listenAll('rtsp', cfg.rtsp.ports, cfg.rtsp.bind, plain, opened, this.log);
       await listenAll('http', cfg.rtsp.httpPorts, cfg.rtsp.bind, plain, opened, this.log);
+      if (tls) {
+        const secure = () =>
+          createTlsServer({ ...tls, handshakeTimeout: 10_000 }, (socket) => this.#accept(socket)).on('tlsClientError', (e) =>
+            this.log.debug({ err: e.message }, 'TLS handshake failed'),
+          );
+        await listenAll('tls', cfg.tls.ports, cfg.rtsp.bind, secure, opened, this.log);
+      }
     } catch (e) {
       await this.stop();
       if (e instanceof ListenError) throw new StartupError(e.message);
@@ -122,6 +145,25 @@ export class RivuletServer {
     this.#reaper = setInterval(() => this.#reap(timeoutMs), Math.min(1000, timeoutMs / 4));
     this.#reaper.unref();
     return this.#addresses;
+  }
+
+  #readTlsFiles(): { cert: Buffer; key: Buffer } {
+    const read = (key: 'cert' | 'key') => {
+      const file = this.config.tls[key];
+      if (!file) throw new StartupError(`RTSPS needs tls.cert and tls.key`);
+      try {
+        return readFileSync(file);
+      } catch (e) {
+        throw new StartupError(`cannot read tls.${key} ${file}: ${(e as Error).message}`);
+      }
+    };
+    const files = { cert: read('cert'), key: read('key') };
+    try {
+      createSecureContext(files);
+    } catch (e) {
+      throw new StartupError(`tls.cert ${this.config.tls.cert} and tls.key ${this.config.tls.key} are not a usable certificate and key: ${(e as Error).message}`);
+    }
+    return files;
   }
 
   /** A new TCP (or TLS) connection: RTSP, or HTTP (a tunnel half or a reference movie request),
@@ -164,7 +206,7 @@ export class RivuletServer {
     }
     const conn = new RtspConnection({
       socket,
-      handler: this.#handler,
+      handler: this.#gate ?? this.#handler,
       log: this.log.child({ component: 'rtsp' }),
       maxHeaderBytes: this.config.rtsp.maxHeaderBytes,
       maxBodyBytes: this.config.rtsp.maxBodyBytes,
@@ -187,6 +229,20 @@ export class RivuletServer {
     for (const c of this.connections) {
       if (c.sessions.size === 0 && now - c.lastActivity > timeoutMs * 3) c.close();
     }
+  }
+
+  /** Admission figures now: what counts against limits.maxConnections and maxBandwidthKbps. */
+  get load(): { connections: number; bandwidthKbps: number } {
+    return { connections: this.#gate?.connectionsInUse() ?? 0, bandwidthKbps: this.#gate?.bandwidthInUse() ?? 0 };
+  }
+
+  /** Applies new admission limits at once (config reload); those already admitted carry on. */
+  setLimits(limits: AdmissionLimits): void {
+    const l = this.config.limits;
+    if (l.maxConnections === limits.maxConnections && l.maxBandwidthKbps === limits.maxBandwidthKbps) return;
+    l.maxConnections = limits.maxConnections;
+    l.maxBandwidthKbps = limits.maxBandwidthKbps;
+    this.log.info({ maxConnections: l.maxConnections, maxBandwidthKbps: l.maxBandwidthKbps }, 'admission limits changed');
   }
 
   /** Stops listening, sends RTCP BYE to every viewer, closes every socket. */

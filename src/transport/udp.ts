@@ -17,7 +17,11 @@ export interface UdpPortRange {
 export class UdpPortAllocator {
   #next: number;
   constructor(readonly range: UdpPortRange) {
-    this.#next = range.min + (range.min % 2);
+    // A random starting point, so servers sharing a machine (or a restart while the old ports
+    // linger) do not all probe the same ports first.
+    const first = range.min + (range.min % 2);
+    const pairs = Math.max(1, Math.floor((range.max - first) / 2));
+    this.#next = first + 2 * Math.floor(Math.random() * pairs);
   }
   /** Next candidate even port; wraps around the range. */
   candidate(): number {
@@ -59,7 +63,7 @@ export interface UdpPair {
 /** Binds an even/odd pair on `localAddress` (the address the viewer reached us on). */
 export async function bindUdpPair(alloc: UdpPortAllocator, localAddress: string): Promise<UdpPair> {
   const type = isIPv6(localAddress) ? 'udp6' : 'udp4';
-  for (let tries = 0; tries < Math.min(alloc.size, 200); tries++) {
+  for (let tries = 0; tries < Math.min(alloc.size, 2000); tries++) {
     const port = alloc.candidate();
     const rtp = createSocket({ type, reuseAddr: false });
     const rtcp = createSocket({ type, reuseAddr: false });

@@ -17,7 +17,13 @@ async function describeFixture(name: string): Promise<VodPresentation> {
 function formats(p: VodPresentation) {
   return p.tracks.map((t) => {
     const f = t.description.format;
-    return { pt: f.payloadType, rtpmap: `${f.encodingName}/${f.clockRate}${f.channels ? `/${f.channels}` : ''}`, fmtp: f.fmtp, kind: t.kind, clock: t.clockRate };
+    return {
+      pt: f.payloadType,
+      rtpmap: `${f.encodingName}/${f.clockRate}${f.channels ? `/${f.channels}` : ''}`,
+      fmtp: f.fmtp,
+      kind: t.kind,
+      clock: t.clockRate,
+    };
   });
 }
 
@@ -27,7 +33,13 @@ after(() => tmp.cleanup());
 describe('describeMovie: more codecs', () => {
   it('H.263 in 3GP → H263-1998 (baseline), with AAC', async () => {
     const p = await describeFixture('h263-aac.3gp');
-    assert.deepEqual(formats(p)[0], { pt: 96, rtpmap: 'H263-1998/90000', fmtp: {}, kind: 'video', clock: 90000 });
+    assert.deepEqual(formats(p)[0], {
+      pt: 96,
+      rtpmap: 'H263-1998/90000',
+      fmtp: {},
+      kind: 'video',
+      clock: 90000,
+    });
     assert.equal(formats(p)[1].rtpmap, 'MPEG4-GENERIC/16000/1');
     assert.deepEqual([p.tracks[0].description.width, p.tracks[0].description.height], [176, 144]);
   });
@@ -43,13 +55,23 @@ describe('describeMovie: more codecs', () => {
 
   it('Opus in MP4 → opus/48000/2 with sprop-stereo', async () => {
     assert.deepEqual(formats(await describeFixture('opus.mp4')), [
-      { pt: 96, rtpmap: 'opus/48000/2', fmtp: { 'sprop-stereo': '1', 'sprop-maxcapturerate': '48000' }, kind: 'audio', clock: 48000 },
+      {
+        pt: 96,
+        rtpmap: 'opus/48000/2',
+        fmtp: { 'sprop-stereo': '1', 'sprop-maxcapturerate': '48000' },
+        kind: 'audio',
+        clock: 48000,
+      },
     ]);
   });
 
   it('MP3 files and MP3 in MP4 → MPA, static payload type 14, 90 kHz', async () => {
     for (const name of ['tone.mp3', 'mp3.mp4']) {
-      assert.deepEqual(formats(await describeFixture(name)), [{ pt: 14, rtpmap: 'MPA/90000', fmtp: {}, kind: 'audio', clock: 90000 }], name);
+      assert.deepEqual(
+        formats(await describeFixture(name)),
+        [{ pt: 14, rtpmap: 'MPA/90000', fmtp: {}, kind: 'audio', clock: 90000 }],
+        name,
+      );
     }
   });
 
@@ -88,17 +110,29 @@ describe('describeMovie: more codecs', () => {
   it('says why float PCM is not streamed, in the words of the 415 answer', async () => {
     const p = await describeFixture('pcm-f32.mov');
     assert.equal(p.tracks.length, 0);
-    assert.equal(skippedSummary(p.skipped), 'track 1 (fl32): floating-point PCM has no RTP payload format (convert it to 16-bit)');
+    assert.equal(
+      skippedSummary(p.skipped),
+      'track 1 (fl32): floating-point PCM has no RTP payload format (convert it to 16-bit)',
+    );
   });
 
   it('AMR-NB and AMR-WB in a hand-made 3GP → AMR/8000/1 and AMR-WB/16000/1, octet-aligned', async () => {
     for (const wideband of [false, true]) {
       const path = join(tmp.dir, `amr-${wideband}.3gp`);
-      writeFileSync(path, amr3gp(syntheticAmrFrames(100, wideband, wideband ? 8 : 7), { wideband, framesPerSample: 10 }));
+      writeFileSync(
+        path,
+        amr3gp(syntheticAmrFrames(100, wideband, wideband ? 8 : 7), { wideband, framesPerSample: 10 }),
+      );
       const p = describeMovie(await openMedia(path));
       assert.equal(p.movie.brand, '3gp');
       assert.deepEqual(formats(p), [
-        { pt: 96, rtpmap: wideband ? 'AMR-WB/16000/1' : 'AMR/8000/1', fmtp: { 'octet-align': '1' }, kind: 'audio', clock: wideband ? 16000 : 8000 },
+        {
+          pt: 96,
+          rtpmap: wideband ? 'AMR-WB/16000/1' : 'AMR/8000/1',
+          fmtp: { 'octet-align': '1' },
+          kind: 'audio',
+          clock: wideband ? 16000 : 8000,
+        },
       ]);
       assert.equal(p.movie.duration, 2);
       assert.equal(p.movie.tracks[0].entryBoxes?.damr?.[8], 10, 'frames per sample from damr');

@@ -40,13 +40,24 @@ function seconds(t: Mp4Track): number {
   return t.timescale > 0 ? t.duration / t.timescale : 0;
 }
 
-function video(t: Mp4Track, base: Base, format: Track['format'], createPacketizer: VodTrack['createPacketizer']): VodTrack {
+function video(
+  t: Mp4Track,
+  base: Base,
+  format: Track['format'],
+  createPacketizer: VodTrack['createPacketizer'],
+): VodTrack {
   const secs = seconds(t);
   return {
     kind: 'video',
     mp4: t,
     clockRate: 90000,
-    description: { ...base, width: t.width, height: t.height, frameRate: secs > 0 ? t.sampleCount / secs : undefined, format },
+    description: {
+      ...base,
+      width: t.width,
+      height: t.height,
+      frameRate: secs > 0 ? t.sampleCount / secs : undefined,
+      format,
+    },
     createPacketizer,
   };
 }
@@ -57,13 +68,23 @@ export function describeMp4v(t: Mp4Track, base: Base, payloadType: number): VodT
   if (e.objectTypeIndication !== OTI_MPEG4_VISUAL) {
     return `MPEG-4 video object type 0x${e.objectTypeIndication.toString(16)} is not MPEG-4 Visual (not streamed)`;
   }
-  return video(t, base, mp4vFormat({ payloadType, config: e.decoderSpecificInfo }), (maxPayloadSize) => new Mp4vPacketizer({ maxPayloadSize }));
+  return video(
+    t,
+    base,
+    mp4vFormat({ payloadType, config: e.decoderSpecificInfo }),
+    (maxPayloadSize) => new Mp4vPacketizer({ maxPayloadSize }),
+  );
 }
 
 export function describeH263(t: Mp4Track, base: Base, payloadType: number): VodTrack | string {
   const d263 = t.entryBoxes?.d263;
   const c = d263 ? parseD263(d263) : null;
-  return video(t, base, h263Format({ payloadType, profile: c?.profile, level: c?.level }), (maxPayloadSize) => new H263Packetizer({ maxPayloadSize }));
+  return video(
+    t,
+    base,
+    h263Format({ payloadType, profile: c?.profile, level: c?.level }),
+    (maxPayloadSize) => new H263Packetizer({ maxPayloadSize }),
+  );
 }
 
 export function describeAmr(t: Mp4Track, base: Base, payloadType: number): VodTrack | string {
@@ -90,7 +111,10 @@ export function describeOpus(t: Mp4Track, base: Base, payloadType: number): VodT
     kind: 'audio',
     mp4: t,
     clockRate: 48000,
-    description: { ...base, format: opusFormat({ payloadType, channels, inputSampleRate: c.inputSampleRate }) },
+    description: {
+      ...base,
+      format: opusFormat({ payloadType, channels, inputSampleRate: c.inputSampleRate }),
+    },
     createPacketizer: (maxPayloadSize) => new OpusPacketizer({ maxPayloadSize }),
   };
 }
@@ -113,18 +137,22 @@ export function describePcm(t: Mp4Track, base: Base, payloadType: number): VodTr
   const enda = t.entryBoxes?.enda;
   const sound = t.sound;
   let bits = sound?.sampleSize ?? 16;
-  if (sound?.version === 1 && sound.bytesPerSample && (t.codec === 'twos' || t.codec === 'sowt')) bits = sound.bytesPerSample * 8;
-  const format = pcmFormatFromSampleEntry(t.codec, bits, {
+  if (sound?.version === 1 && sound.bytesPerSample && (t.codec === 'twos' || t.codec === 'sowt'))
+    bits = sound.bytesPerSample * 8;
+  const fmt = pcmFormatFromSampleEntry(t.codec, bits, {
     flags: sound?.formatFlags,
     littleEndian: enda !== undefined && enda.length >= 2 && enda.readUInt16BE(0) === 1,
   });
-  if (typeof format !== 'string') return format.reason;
+  if (typeof fmt !== 'string') return fmt.reason;
   const channels = t.channels ?? 0;
   const rate = Math.round(t.sampleRate || t.timescale);
   if (channels < 1 || rate < 1) return 'uncompressed audio track without channel count or sampling rate';
   if (!t.chunks || !t.decodeTime) return 'uncompressed audio track without a chunk table';
-  const fmt = format;
-  const blocks = new PcmBlockTrack(t, pcmBytesPerSample(fmt) * channels, Math.max(1, Math.round(rate * PCM_BLOCK_SECONDS)));
+  const blocks = new PcmBlockTrack(
+    t,
+    pcmBytesPerSample(fmt) * channels,
+    Math.max(1, Math.round(rate * PCM_BLOCK_SECONDS)),
+  );
   const secs = seconds(t);
   return {
     kind: 'audio',
@@ -135,7 +163,8 @@ export function describePcm(t: Mp4Track, base: Base, payloadType: number): VodTr
       bitrateKbps: secs > 0 ? (blocks.totalBytes * 8) / secs / 1000 : undefined,
       format: pcmFormat({ encoding: pcmEncodingOf(fmt), sampleRate: rate, channels, payloadType }),
     },
-    createPacketizer: (maxPayloadSize) => new PcmPacketizer({ format: fmt, channels, sampleRate: rate, maxPayloadSize }),
+    createPacketizer: (maxPayloadSize) =>
+      new PcmPacketizer({ format: fmt, channels, sampleRate: rate, maxPayloadSize }),
   };
 }
 
@@ -160,13 +189,21 @@ export function describeIma(t: Mp4Track, base: Base, payloadType: number): VodTr
     // QuickTime writes one sample per 64-frame packet (ffmpeg), or one per frame with 1-byte
     // sizes (QuickTime itself); the decode time step tells which.
     const packet = ImaQtDecoder.PACKET_BYTES * channels;
-    const step = t.sampleCount > 1 ? ((t.decodeTime(1) - t.decodeTime(0)) * rate) / t.timescale : ImaQtDecoder.PACKET_FRAMES;
+    const step =
+      t.sampleCount > 1
+        ? ((t.decodeTime(1) - t.decodeTime(0)) * rate) / t.timescale
+        : ImaQtDecoder.PACKET_FRAMES;
     const packets = Math.max(1, Math.round((rate * PCM_BLOCK_SECONDS) / ImaQtDecoder.PACKET_FRAMES));
     if (Math.abs(step - ImaQtDecoder.PACKET_FRAMES) < 0.5) blocks = new PcmBlockTrack(t, packet, packets);
     else if (Math.abs(step - 1) < 0.01) {
       const chunks = t.chunks();
-      if (chunks.counts.some((n) => n % ImaQtDecoder.PACKET_FRAMES !== 0)) return 'IMA 4:1 track whose chunks hold partial packets';
-      blocks = new PcmBlockTrack(t, packet / ImaQtDecoder.PACKET_FRAMES, packets * ImaQtDecoder.PACKET_FRAMES);
+      if (chunks.counts.some((n) => n % ImaQtDecoder.PACKET_FRAMES !== 0))
+        return 'IMA 4:1 track whose chunks hold partial packets';
+      blocks = new PcmBlockTrack(
+        t,
+        packet / ImaQtDecoder.PACKET_FRAMES,
+        packets * ImaQtDecoder.PACKET_FRAMES,
+      );
     } else return `IMA 4:1 track with an unexpected sample duration (${step.toFixed(2)} frames)`;
     makeDecoder = () => {
       const decoder = new ImaQtDecoder(channels);

@@ -11,6 +11,7 @@ import { repoRoot } from '../helpers/fixtures.js';
 import { ffprobe, run } from '../helpers/run.js';
 import { RawRtspClient, udpReceiver, until } from '../helpers/rtsp-client.js';
 import { tempDir } from '../helpers/server.js';
+import { selfSigned } from '../helpers/tls.js';
 
 const MAIN = join(repoRoot, 'src/cli/main.ts');
 const children: ChildProcess[] = [];
@@ -114,6 +115,23 @@ describe('rivulet serve (command line)', () => {
       const lines = (r.stdout + r.stderr).trim().split('\n').filter((l) => /FATAL/.test(l));
       assert.equal(lines.length, 1);
       assert.match(lines[0], new RegExp(`port ${port}: the port is already in use`));
+      // The same for an extra HTTP-tunnelling port and an RTSPS port, after others opened.
+      const t = tempDir();
+      try {
+        const { cert, key } = await selfSigned(t.dir);
+        for (const [sets, keyName] of [
+          [['--set', `rtsp.httpPorts=0,${port}`], 'rtsp.httpPorts'],
+          [['--set', `tls.cert=${cert}`, '--set', `tls.key=${key}`, '--set', `tls.ports=${port}`], 'tls.ports'],
+        ] as const) {
+          const r2 = await run(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--rtsp-port', '0', '--bind', '127.0.0.1', '--media-dir', 'media', ...sets], { timeoutMs: 20_000 });
+          assert.equal(r2.code, 1, r2.stdout + r2.stderr);
+          const fatal = (r2.stdout + r2.stderr).trim().split('\n').filter((l) => /FATAL/.test(l));
+          assert.equal(fatal.length, 1, r2.stdout + r2.stderr);
+          assert.match(fatal[0], new RegExp(`port ${port}: the port is already in use \\(${keyName.replace('.', '\\.')}\\)`));
+        }
+      } finally {
+        t.cleanup();
+      }
     } finally {
       blocker.close();
     }

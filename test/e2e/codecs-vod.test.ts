@@ -55,20 +55,45 @@ interface Received {
 }
 
 /** Plays `url` to the end through ffmpeg, decoding every frame (showinfo/ashowinfo log them). */
-async function receive(url: string, transport: string, opts: { video: boolean; pre?: string[]; rawAudioTo?: string }): Promise<Received> {
-  const args = ['-hide_banner', '-nostats', '-loglevel', 'info', ...(opts.pre ?? []), '-rtsp_transport', transport, '-i', url];
+async function receive(
+  url: string,
+  transport: string,
+  opts: { video: boolean; pre?: string[]; rawAudioTo?: string },
+): Promise<Received> {
+  const args = [
+    '-hide_banner',
+    '-nostats',
+    '-loglevel',
+    'info',
+    ...(opts.pre ?? []),
+    '-rtsp_transport',
+    transport,
+    '-i',
+    url,
+  ];
   if (opts.video) args.push('-map', '0:v:0', '-vf', 'showinfo');
   args.push('-map', '0:a:0', '-af', 'ashowinfo', '-f', 'null', '-');
   if (opts.rawAudioTo) args.push('-map', '0:a:0', '-c:a', 'pcm_s32le', '-f', 's32le', '-y', opts.rawAudioTo);
   const r = await run('ffmpeg', args, { timeoutMs: 60_000 });
   const out: Received = { code: r.code, timedOut: r.timedOut, stderr: r.stderr };
-  const v = [...r.stderr.matchAll(/Parsed_showinfo_\d+ @ \S+\] n:\s*\d+ pts:\s*\d+ pts_time:([\d.]+)/g)].map((m) => Number(m[1]));
-  if (v.length) out.video = { first: Math.min(...v), span: Math.max(...v) - Math.min(...v), frames: v.length };
-  const a = [...r.stderr.matchAll(/Parsed_ashowinfo_\d+ @ \S+\] n:\d+ pts:-?\d+ pts_time:(-?[\d.]+) .*? rate:(\d+) nb_samples:(\d+)/g)].map((m) => ({
+  const v = [...r.stderr.matchAll(/Parsed_showinfo_\d+ @ \S+\] n:\s*\d+ pts:\s*\d+ pts_time:([\d.]+)/g)].map(
+    (m) => Number(m[1]),
+  );
+  if (v.length)
+    out.video = { first: Math.min(...v), span: Math.max(...v) - Math.min(...v), frames: v.length };
+  const a = [
+    ...r.stderr.matchAll(
+      /Parsed_ashowinfo_\d+ @ \S+\] n:\d+ pts:-?\d+ pts_time:(-?[\d.]+) .*? rate:(\d+) nb_samples:(\d+)/g,
+    ),
+  ].map((m) => ({
     t: Number(m[1]),
     end: Number(m[1]) + Number(m[3]) / Number(m[2]),
   }));
-  if (a.length) out.audio = { first: Math.min(...a.map((x) => x.t)), span: Math.max(...a.map((x) => x.end)) - Math.min(...a.map((x) => x.t)) };
+  if (a.length)
+    out.audio = {
+      first: Math.min(...a.map((x) => x.t)),
+      span: Math.max(...a.map((x) => x.end)) - Math.min(...a.map((x) => x.t)),
+    };
   return out;
 }
 
@@ -83,8 +108,14 @@ describe('more codecs and audio files over RTSP', { concurrency: 4 }, () => {
     // sample; AMR-WB frames are always made up (no encoder here), 5 a sample.
     const nb = await encodedAmrNbFrames(300);
     realAmr = nb !== null;
-    writeFileSync(join(media.dir, 'amr-nb.3gp'), amr3gp(nb ?? syntheticAmrFrames(300, false, 7), { wideband: false, framesPerSample: 10 }));
-    writeFileSync(join(media.dir, 'amr-wb.3gp'), amr3gp(syntheticAmrFrames(300, true, 8), { wideband: true, framesPerSample: 5 }));
+    writeFileSync(
+      join(media.dir, 'amr-nb.3gp'),
+      amr3gp(nb ?? syntheticAmrFrames(300, false, 7), { wideband: false, framesPerSample: 10 }),
+    );
+    writeFileSync(
+      join(media.dir, 'amr-wb.3gp'),
+      amr3gp(syntheticAmrFrames(300, true, 8), { wideband: true, framesPerSample: 5 }),
+    );
     srv = await startServer({ mediaDir: media.dir });
   });
   after(async () => {
@@ -97,15 +128,22 @@ describe('more codecs and audio files over RTSP', { concurrency: 4 }, () => {
       it(`${name} over ${transport}: ffprobe sees the codecs, rates, sizes and duration`, async () => {
         const local = await ffprobe(join(media.dir, name));
         const remote = await ffprobe(srv.url(name), ['-rtsp_transport', transport]);
-        assert.deepEqual(remote.streams.map((s) => s.codec_name), CASES[name].codecs);
+        assert.deepEqual(
+          remote.streams.map((s) => s.codec_name),
+          CASES[name].codecs,
+        );
         for (const kind of ['video', 'audio']) {
           const l = local.streams.find((s) => s.codec_type === kind);
           const r = remote.streams.find((s) => s.codec_type === kind);
           if (!l || !r) continue;
           if (kind === 'video') assert.deepEqual([r.width, r.height], [l.width, l.height]);
-          else if (r.codec_name !== 'opus') assert.deepEqual([r.sample_rate, r.channels], [l.sample_rate, l.channels]);
+          else if (r.codec_name !== 'opus')
+            assert.deepEqual([r.sample_rate, r.channels], [l.sample_rate, l.channels]);
         }
-        assert.ok(Math.abs(Number(remote.format.duration) - Number(local.format.duration)) < 0.5, `SDP range ${remote.format.duration} vs file ${local.format.duration}`);
+        assert.ok(
+          Math.abs(Number(remote.format.duration) - Number(local.format.duration)) < 0.5,
+          `SDP range ${remote.format.duration} vs file ${local.format.duration}`,
+        );
       });
 
       it(`${name} over ${transport}: ffmpeg plays it all without decode errors`, async () => {
@@ -117,19 +155,39 @@ describe('more codecs and audio files over RTSP', { concurrency: 4 }, () => {
         assert.deepEqual(decodeErrors(r.stderr), []);
         const duration = Number((await ffprobe(join(media.dir, name))).format.duration);
         assert.ok(r.audio, 'decoded audio');
-        assert.ok(Math.abs(r.audio.span - duration) < 0.5, `received ${r.audio.span.toFixed(3)} s of audio, file has ${duration.toFixed(3)} s`);
+        assert.ok(
+          Math.abs(r.audio.span - duration) < 0.5,
+          `received ${r.audio.span.toFixed(3)} s of audio, file has ${duration.toFixed(3)} s`,
+        );
         if (hasVideo(name)) {
           assert.ok(r.video, 'decoded video');
-          assert.ok(Math.abs(r.video.span - duration) < 0.5, `received ${r.video.span.toFixed(3)} s of video, file has ${duration.toFixed(3)} s`);
+          assert.ok(
+            Math.abs(r.video.span - duration) < 0.5,
+            `received ${r.video.span.toFixed(3)} s of video, file has ${duration.toFixed(3)} s`,
+          );
         }
         if (raw) {
           const want = join(media.dir, `${name}.local.raw`);
-          const l = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', join(media.dir, name), '-map', '0:a:0', '-c:a', 'pcm_s32le', '-f', 's32le', '-y', want]);
+          const l = await run('ffmpeg', [
+            '-hide_banner',
+            '-loglevel',
+            'error',
+            '-i',
+            join(media.dir, name),
+            '-map',
+            '0:a:0',
+            '-c:a',
+            'pcm_s32le',
+            '-f',
+            's32le',
+            '-y',
+            want,
+          ]);
           assert.equal(l.code, 0, l.stderr);
           const got = readFileSync(raw);
           const expected = readFileSync(want);
           assert.equal(got.length, expected.length, 'every sample arrives');
-          assert.ok(got.equals(expected), 'the samples are the file\'s, bit for bit');
+          assert.ok(got.equals(expected), "the samples are the file's, bit for bit");
         }
       });
     }
@@ -147,13 +205,30 @@ describe('more codecs and audio files over RTSP', { concurrency: 4 }, () => {
       it(`GStreamer rtspsrc decodes the video of ${name} with protocols=${protocols}`, async () => {
         const r = await run(
           'gst-launch-1.0',
-          ['rtspsrc', `location=${srv.url(name)}`, `protocols=${protocols}`, 'latency=200', '!', ...pipeline, '!', 'videoconvert', '!', 'fakesink', 'num-buffers=60', 'silent=false', '-v'],
+          [
+            'rtspsrc',
+            `location=${srv.url(name)}`,
+            `protocols=${protocols}`,
+            'latency=200',
+            '!',
+            ...pipeline,
+            '!',
+            'videoconvert',
+            '!',
+            'fakesink',
+            'num-buffers=60',
+            'silent=false',
+            '-v',
+          ],
           { timeoutMs: 60_000, env: { ...process.env, GST_DEBUG: '0' } },
         );
         assert.equal(r.timedOut, false, 'gst-launch should stop after 60 buffers');
         // rtspsrc sometimes reports a failed write while tearing down after EOS (its keep-alive
         // racing its own TEARDOWN); that is after the 60 buffers, so it does not count.
-        assert.ok(r.code === 0 || /Got EOS from element "pipeline0"/.test(r.stdout), r.stderr.slice(-2000) + r.stdout.slice(-2000));
+        assert.ok(
+          r.code === 0 || /Got EOS from element "pipeline0"/.test(r.stdout),
+          r.stderr.slice(-2000) + r.stdout.slice(-2000),
+        );
         const chains = r.stdout.match(/fakesink0: last-message = chain/g) ?? [];
         assert.ok(chains.length >= 60, `decoded ${chains.length} buffers`);
         assert.match(r.stdout, /video\/x-raw/);
@@ -164,7 +239,20 @@ describe('more codecs and audio files over RTSP', { concurrency: 4 }, () => {
   it('GStreamer rtspsrc decodes AMR-NB (rtpamrdepay, octet-aligned)', async () => {
     const r = await run(
       'gst-launch-1.0',
-      ['rtspsrc', `location=${srv.url('amr-nb.3gp')}`, 'protocols=tcp', '!', 'rtpamrdepay', '!', 'amrnbdec', '!', 'fakesink', 'num-buffers=100', 'silent=false', '-v'],
+      [
+        'rtspsrc',
+        `location=${srv.url('amr-nb.3gp')}`,
+        'protocols=tcp',
+        '!',
+        'rtpamrdepay',
+        '!',
+        'amrnbdec',
+        '!',
+        'fakesink',
+        'num-buffers=100',
+        'silent=false',
+        '-v',
+      ],
       { timeoutMs: 60_000, env: { ...process.env, GST_DEBUG: '0' } },
     );
     assert.equal(r.code, 0, r.stderr.slice(-2000) + r.stdout.slice(-2000));
@@ -181,7 +269,10 @@ describe('more codecs and audio files over RTSP', { concurrency: 4 }, () => {
         // the last 3 s of the 6 s file arrive, time-stamped from 3 s.
         assert.ok(r.audio, 'decoded audio');
         assert.ok(r.audio.first >= 2.97 && r.audio.first <= 3.06, `first audio at ${r.audio.first} s`);
-        assert.ok(Math.abs(r.audio.first + r.audio.span - 6) < 0.1, `audio ends at ${r.audio.first + r.audio.span} s`);
+        assert.ok(
+          Math.abs(r.audio.first + r.audio.span - 6) < 0.1,
+          `audio ends at ${r.audio.first + r.audio.span} s`,
+        );
       });
     }
   }
@@ -223,8 +314,14 @@ describe('more codecs and audio files over RTSP', { concurrency: 4 }, () => {
       assert.equal(seek.headers.get('range'), 'npt=4.500-6.000', 'audio seeks to the instant asked for');
       const info = /seq=(\d+);rtptime=(\d+)/.exec(seek.headers.get('rtp-info')!)!;
       assert.equal(((Number(info[2]) - rtptime) >>> 0) / 44100, 4.5);
-      assert.ok(await until(() => c.frames.some((f) => f.channel === 0 && readRtpHeader(f.payload)!.sequence === Number(info[1]))));
-      const first = c.frames.map((f) => readRtpHeader(f.payload)!).find((h) => h.sequence === Number(info[1]))!;
+      assert.ok(
+        await until(() =>
+          c.frames.some((f) => f.channel === 0 && readRtpHeader(f.payload)!.sequence === Number(info[1])),
+        ),
+      );
+      const first = c.frames
+        .map((f) => readRtpHeader(f.payload)!)
+        .find((h) => h.sequence === Number(info[1]))!;
       assert.equal(first.timestamp, Number(info[2]));
     } finally {
       c.close();
@@ -240,7 +337,15 @@ describe('more codecs and audio files over RTSP', { concurrency: 4 }, () => {
     }
     const report = await inspectFile(join(media.dir, 'pcm-f32.mov'));
     assert.equal(report.playable, false);
-    assert.equal(report.reason, 'no playable track: track 1 (fl32): floating-point PCM has no RTP payload format (convert it to 16-bit)');
-    assert.ok(srv.logs.some((l) => l.includes(`/pcm-f32.mov has no playable track: track 1 (fl32): floating-point PCM`)), 'the 415 is logged with its reason');
+    assert.equal(
+      report.reason,
+      'no playable track: track 1 (fl32): floating-point PCM has no RTP payload format (convert it to 16-bit)',
+    );
+    assert.ok(
+      srv.logs.some((l) =>
+        l.includes(`/pcm-f32.mov has no playable track: track 1 (fl32): floating-point PCM`),
+      ),
+      'the 415 is logged with its reason',
+    );
   });
 });

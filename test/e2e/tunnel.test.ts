@@ -132,6 +132,7 @@ describe('RTSP over HTTP tunnelling', () => {
     const { connect } = await import('node:net');
     const get = connect({ port: srv.port, host: '127.0.0.1' });
     get.write('GET / HTTP/1.0\r\nx-sessioncookie: nobody-posts\r\n\r\n');
+    get.resume();
     await new Promise<void>((r) => get.once('close', () => r()));
     const waited = Date.now() - started;
     assert.ok(waited > 3000 && waited < 10_000, `dropped after ${waited} ms`);
@@ -166,7 +167,7 @@ describe('RTSP over HTTP tunnelling', () => {
       assert.equal(r.code, 0, r.stderr);
       const [head, body] = r.stdout.split('\r\n\r\n');
       assert.match(head, /^HTTP\/1\.0 200 OK/);
-      assert.match(head, /\r\nContent-Type: video\/quicktime\r\n/i);
+      assert.match(head, /\r\nContent-Type: video\/quicktime(\r\n|$)/i);
       // Whatever port the GET came to, the movie points at the RTSP port.
       assert.equal(body, `rtsptext\r\nrtsp://127.0.0.1:${srv.port}/${FILE}\r\n`);
       const missing = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${p}/missing.mp4`], { timeoutMs: 10_000 });

@@ -14,13 +14,31 @@ export async function encodedAmrNbFrames(count: number): Promise<Buffer[] | null
   const dir = mkdtempSync(join(tmpdir(), 'rivulet-amr-'));
   try {
     const out = join(dir, 'tone.amr');
-    const r = await run('gst-launch-1.0', [
-      '-q', 'audiotestsrc', `num-buffers=${count}`, 'samplesperbuffer=160', 'freq=440', 'volume=0.5',
-      '!', 'audio/x-raw,format=S16LE,rate=8000,channels=1', '!', 'amrnbenc', 'band-mode=MR122', '!', 'filesink', `location=${out}`,
-    ], { timeoutMs: 30_000 }).catch(() => null);
+    const r = await run(
+      'gst-launch-1.0',
+      [
+        '-q',
+        'audiotestsrc',
+        `num-buffers=${count}`,
+        'samplesperbuffer=160',
+        'freq=440',
+        'volume=0.5',
+        '!',
+        'audio/x-raw,format=S16LE,rate=8000,channels=1',
+        '!',
+        'amrnbenc',
+        'band-mode=MR122',
+        '!',
+        'filesink',
+        `location=${out}`,
+      ],
+      { timeoutMs: 30_000 },
+    ).catch(() => null);
     if (!r || r.code !== 0) return null;
     const { frames } = splitAmrFrames(readFileSync(out), false);
-    return frames.length === count ? frames.map((f) => Buffer.concat([u8((f.type << 3) | (f.quality ? 4 : 0)), f.data])) : null;
+    return frames.length === count
+      ? frames.map((f) => Buffer.concat([u8((f.type << 3) | (f.quality ? 4 : 0)), f.data]))
+      : null;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -46,7 +64,8 @@ export function syntheticAmrFrames(count: number, wideband: boolean, ft: number)
 export function amr3gp(frames: Buffer[], opts: { wideband: boolean; framesPerSample: number }): Buffer {
   const spf = opts.wideband ? 320 : 160;
   const samples: Buffer[] = [];
-  for (let i = 0; i < frames.length; i += opts.framesPerSample) samples.push(Buffer.concat(frames.slice(i, i + opts.framesPerSample)));
+  for (let i = 0; i < frames.length; i += opts.framesPerSample)
+    samples.push(Buffer.concat(frames.slice(i, i + opts.framesPerSample)));
   const head = ftyp('3gp4', 'isom', '3gp4');
   const mdat = box('mdat', ...samples);
   const full = Math.floor(frames.length / opts.framesPerSample);
@@ -54,7 +73,13 @@ export function amr3gp(frames: Buffer[], opts: { wideband: boolean; framesPerSam
   const stts: [number, number][] = [[full, opts.framesPerSample * spf]];
   if (rest) stts.push([1, rest * spf]);
   // AMRSpecificBox: vendor, decoder version, mode set (all), mode change period, frames per sample.
-  const damr = box('damr', Buffer.from('RIVT'), u8(0), u16(opts.wideband ? 0x01ff : 0x81ff), u8(0, opts.framesPerSample));
+  const damr = box(
+    'damr',
+    Buffer.from('RIVT'),
+    u8(0),
+    u16(opts.wideband ? 0x01ff : 0x81ff),
+    u8(0, opts.framesPerSample),
+  );
   const rate = opts.wideband ? 16000 : 8000;
   const movie = moov(
     [

@@ -14,7 +14,7 @@ export interface Reply {
 
 export class RawRtspClient {
   /** A TCP socket, or any byte stream carrying RTSP (an HTTP tunnel, TLS). */
-  readonly socket: Duplex;
+  readonly socket: Duplex & { readonly localPort?: number };
   readonly frames: InterleavedFrame[] = [];
   #parser = new RtspParser({ mode: 'client', maxBodyBytes: 1 << 20 });
   #waiting: ((r: Reply) => void)[] = [];
@@ -22,7 +22,7 @@ export class RawRtspClient {
   #cseq = 1;
   closed: Promise<void>;
 
-  private constructor(socket: Duplex) {
+  private constructor(socket: Duplex & { readonly localPort?: number }) {
     this.socket = socket;
     socket.on('data', (d: Buffer) => {
       for (const ev of this.#parser.push(d)) {
@@ -45,9 +45,10 @@ export class RawRtspClient {
     return new RawRtspClient(stream);
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<RawRtspClient> {
+  /** `localAddress` binds the client side, e.g. 127.0.0.2 to come from a second loopback address. */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawRtspClient> {
     return new Promise((resolve, reject) => {
-      const s = connect({ port, host }, () => resolve(new RawRtspClient(s)));
+      const s = connect({ port, host, localAddress }, () => resolve(new RawRtspClient(s)));
       s.once('error', reject);
     });
   }

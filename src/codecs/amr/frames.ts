@@ -6,7 +6,9 @@
  * frames of other codecs, 12-14 are reserved and 15 is NO_DATA: none of them carries speech here. */
 export const AMR_NB_FRAME_BYTES: readonly number[] = [12, 13, 15, 17, 19, 20, 26, 31, 5, 0, 0, 0, 0, 0, 0, 0];
 /** The same for AMR-WB: FT 9 is SID, 10-13 reserved, 14 SPEECH_LOST, 15 NO_DATA. */
-export const AMR_WB_FRAME_BYTES: readonly number[] = [17, 23, 32, 36, 40, 46, 50, 58, 60, 5, 0, 0, 0, 0, 0, 0];
+export const AMR_WB_FRAME_BYTES: readonly number[] = [
+  17, 23, 32, 36, 40, 46, 50, 58, 60, 5, 0, 0, 0, 0, 0, 0,
+];
 
 /** Frame types that carry speech or comfort noise; the rest carry no data. */
 export function amrFrameTypeValid(ft: number, wideband: boolean): boolean {

@@ -25,7 +25,14 @@ describe('AmrPacketizer (RFC 4867 octet-aligned)', () => {
     const b = payloadBytes(out[0]);
     assert.equal(b[0], 0xf0, 'CMR=15 (no mode request), reserved bits 0');
     assert.deepEqual([...b.subarray(1, 4)], [0x80 | (7 << 3) | 0x04, 0x80 | (0 << 3), (7 << 3) | 0x04]);
-    assert.deepEqual(b.subarray(4), Buffer.concat([frame(7, false, 1).subarray(1), frame(0, false, 2).subarray(1), frame(7, false, 3).subarray(1)]));
+    assert.deepEqual(
+      b.subarray(4),
+      Buffer.concat([
+        frame(7, false, 1).subarray(1),
+        frame(0, false, 2).subarray(1),
+        frame(7, false, 3).subarray(1),
+      ]),
+    );
     assert.equal(out[0].length, b.length);
     assert.equal(out[0].timestampOffset, 0);
   });
@@ -42,7 +49,10 @@ describe('AmrPacketizer (RFC 4867 octet-aligned)', () => {
     const out = new AmrPacketizer({ wideband: true, maxPayloadSize: 200 }).packetize(Buffer.concat(frames));
     // 1 CMR + n × (1 ToC + 60) <= 200 → 3 frames per packet.
     assert.equal(out.length, 10);
-    assert.deepEqual(out.map((p) => p.timestampOffset), [0, 3, 6, 9, 12, 15, 18, 21, 24, 27].map((k) => k * 320));
+    assert.deepEqual(
+      out.map((p) => p.timestampOffset),
+      [0, 3, 6, 9, 12, 15, 18, 21, 24, 27].map((k) => k * 320),
+    );
     for (const p of out) assert.ok(p.length <= 200);
   });
 
@@ -57,27 +67,36 @@ describe('AmrPacketizer (RFC 4867 octet-aligned)', () => {
 
   it('round-trips random NB and WB samples through RTP and the depacketizer', () => {
     fc.assert(
-      fc.property(fc.boolean(), fc.array(fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 25 }), { minLength: 1, maxLength: 4 }), fc.integer({ min: 62, max: 400 }), (wb, samples, max) => {
-        const types = (ft: number) => (wb ? ft : Math.min(ft, 8));
-        const spf = wb ? 320 : 160;
-        const p = new AmrPacketizer({ wideband: wb, maxPayloadSize: max });
-        const d = new AmrDepacketizer({ wideband: wb });
-        const loop = new RtpLoop();
-        const want: { timestamp: number; data: Buffer }[] = [];
-        const got: { timestamp: number; data: Buffer }[] = [];
-        let t = 0;
-        for (const [si, fts] of samples.entries()) {
-          const fs = fts.map((ft, k) => frame(types(ft), wb, si * 100 + k));
-          fs.forEach((f, k) => want.push({ timestamp: t + k * spf, data: f }));
-          for (const pl of p.packetize(Buffer.concat(fs))) {
-            assert.ok(pl.length <= max);
-            for (const r of loop.send([pl], t + (pl.timestampOffset ?? 0))) got.push(...d.push(r.payload, r.info));
+      fc.property(
+        fc.boolean(),
+        fc.array(fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 25 }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.integer({ min: 62, max: 400 }),
+        (wb, samples, max) => {
+          const types = (ft: number) => (wb ? ft : Math.min(ft, 8));
+          const spf = wb ? 320 : 160;
+          const p = new AmrPacketizer({ wideband: wb, maxPayloadSize: max });
+          const d = new AmrDepacketizer({ wideband: wb });
+          const loop = new RtpLoop();
+          const want: { timestamp: number; data: Buffer }[] = [];
+          const got: { timestamp: number; data: Buffer }[] = [];
+          let t = 0;
+          for (const [si, fts] of samples.entries()) {
+            const fs = fts.map((ft, k) => frame(types(ft), wb, si * 100 + k));
+            fs.forEach((f, k) => want.push({ timestamp: t + k * spf, data: f }));
+            for (const pl of p.packetize(Buffer.concat(fs))) {
+              assert.ok(pl.length <= max);
+              for (const r of loop.send([pl], t + (pl.timestampOffset ?? 0)))
+                got.push(...d.push(r.payload, r.info));
+            }
+            t += fs.length * spf;
           }
-          t += fs.length * spf;
-        }
-        assert.deepEqual(got, want);
-        assert.equal(d.malformedCount, 0);
-      }),
+          assert.deepEqual(got, want);
+          assert.equal(d.malformedCount, 0);
+        },
+      ),
       { numRuns: 200 },
     );
   });

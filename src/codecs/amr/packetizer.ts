@@ -29,7 +29,10 @@ export class AmrPacketizer implements Packetizer {
   constructor(options: AmrPacketizerOptions = {}) {
     this.#wideband = options.wideband ?? false;
     // CMR, one ToC entry and the largest frame.
-    this.#max = checkMaxPayloadSize(options.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE, 2 + Math.max(...AMR_WB_FRAME_BYTES));
+    this.#max = checkMaxPayloadSize(
+      options.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE,
+      2 + Math.max(...AMR_WB_FRAME_BYTES),
+    );
   }
 
   /** Bytes of samples that were not whole frames (damaged input), skipped rather than sent. */
@@ -46,7 +49,8 @@ export class AmrPacketizer implements Packetizer {
     while (i < frames.length) {
       let size = 1 + 1 + frames[i].data.length;
       let j = i + 1;
-      while (j < frames.length && size + 1 + frames[j].data.length <= this.#max) size += 1 + frames[j++].data.length;
+      while (j < frames.length && size + 1 + frames[j].data.length <= this.#max)
+        size += 1 + frames[j++].data.length;
       const header = Buffer.allocUnsafe(1 + (j - i));
       header[0] = CMR_NO_REQUEST;
       const parts: Buffer[] = [header];

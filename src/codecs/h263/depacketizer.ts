@@ -2,7 +2,7 @@
  * restores the two zero bytes of a start code when P=1, and joins a picture's packets until the
  * marker. For tests and live ingest. */
 
-import { FrameAssembler, type VideoFrame } from '../mp4v/depacketizer.js';
+import { FrameAssembler, type VideoFrame } from '../common/frame-assembler.js';
 import type { Depacketizer, RtpPacketInfo } from '../types.js';
 
 const NONE: readonly VideoFrame[] = Object.freeze([]);

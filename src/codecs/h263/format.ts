@@ -29,9 +29,21 @@ export interface H263FormatOptions {
 export function h263Format(options: H263FormatOptions): FormatDescription {
   const profile = options.profile ?? 0;
   if (profile === 0) {
-    return { media: 'video', payloadType: options.payloadType, encodingName: 'H263-1998', clockRate: 90000, fmtp: {} };
+    return {
+      media: 'video',
+      payloadType: options.payloadType,
+      encodingName: 'H263-1998',
+      clockRate: 90000,
+      fmtp: {},
+    };
   }
   const fmtp: Record<string, string> = { profile: String(profile) };
   if (options.level) fmtp.level = String(options.level);
-  return { media: 'video', payloadType: options.payloadType, encodingName: 'H263-2000', clockRate: 90000, fmtp };
+  return {
+    media: 'video',
+    payloadType: options.payloadType,
+    encodingName: 'H263-2000',
+    clockRate: 90000,
+    fmtp,
+  };
 }

@@ -32,9 +32,18 @@ describe('H263Packetizer (RFC 4629)', () => {
   it('sends follow-on packets with P=0 and the marker on the last packet of the picture', () => {
     const pic = Buffer.concat([PSC, bits(2500)]);
     const out = new H263Packetizer({ maxPayloadSize: 1000 }).packetize(pic);
-    assert.deepEqual(out.map((p) => p.length), [1000, 1000, 2 + 2504 - 998 - 998 - 2]);
-    assert.deepEqual(out.map((p) => payloadBytes(p)[0]), [0x04, 0x00, 0x00]);
-    assert.deepEqual(out.map((p) => p.marker), [false, false, true]);
+    assert.deepEqual(
+      out.map((p) => p.length),
+      [1000, 1000, 2 + 2504 - 998 - 998 - 2],
+    );
+    assert.deepEqual(
+      out.map((p) => payloadBytes(p)[0]),
+      [0x04, 0x00, 0x00],
+    );
+    assert.deepEqual(
+      out.map((p) => p.marker),
+      [false, false, true],
+    );
     assert.deepEqual(Buffer.concat([Buffer.alloc(2), ...out.map((p) => payloadBytes(p).subarray(2))]), pic);
   });
 
@@ -52,10 +61,15 @@ describe('H263Packetizer (RFC 4629)', () => {
   it('round-trips random pictures through RTP and the depacketizer', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.uint8Array({ minLength: 0, maxLength: 4000 }), fc.boolean()), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.tuple(fc.uint8Array({ minLength: 0, maxLength: 4000 }), fc.boolean()), {
+          minLength: 1,
+          maxLength: 4,
+        }),
         fc.integer({ min: 3, max: 1500 }),
         (pics, max) => {
-          const pictures = pics.map(([b, psc]) => (psc ? Buffer.concat([PSC, Buffer.from(b)]) : Buffer.concat([Buffer.from([1]), Buffer.from(b)])));
+          const pictures = pics.map(([b, psc]) =>
+            psc ? Buffer.concat([PSC, Buffer.from(b)]) : Buffer.concat([Buffer.from([1]), Buffer.from(b)]),
+          );
           const p = new H263Packetizer({ maxPayloadSize: max });
           const loop = new RtpLoop();
           const d = new H263Depacketizer();
@@ -64,7 +78,10 @@ describe('H263Packetizer (RFC 4629)', () => {
             for (const x of payloads) assert.ok(x.length <= max);
             return loop.send(payloads, i * 6000).flatMap(({ payload, info }) => [...d.push(payload, info)]);
           });
-          assert.deepEqual(got.map((g) => g.data), pictures);
+          assert.deepEqual(
+            got.map((g) => g.data),
+            pictures,
+          );
         },
       ),
       { numRuns: 200 },
@@ -90,7 +107,12 @@ describe('h263Format', () => {
   });
 
   it('parses d263', () => {
-    assert.deepEqual(parseD263(Buffer.from([0x46, 0x46, 0x4d, 0x50, 0, 10, 0])), { vendor: 'FFMP', decoderVersion: 0, level: 10, profile: 0 });
+    assert.deepEqual(parseD263(Buffer.from([0x46, 0x46, 0x4d, 0x50, 0, 10, 0])), {
+      vendor: 'FFMP',
+      decoderVersion: 0,
+      level: 10,
+      profile: 0,
+    });
     assert.equal(parseD263(Buffer.alloc(6)), null);
   });
 });

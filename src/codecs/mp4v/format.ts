@@ -12,7 +12,8 @@ export interface Mp4vFormatOptions {
  * configuration, or undefined when the configuration has none. */
 export function mp4vProfileLevel(config: Buffer): number | undefined {
   for (let i = 0; i + 4 < config.length; i++) {
-    if (config[i] === 0 && config[i + 1] === 0 && config[i + 2] === 1 && config[i + 3] === 0xb0) return config[i + 4];
+    if (config[i] === 0 && config[i + 1] === 0 && config[i + 2] === 1 && config[i + 3] === 0xb0)
+      return config[i + 4];
   }
   return undefined;
 }
@@ -22,5 +23,11 @@ export function mp4vProfileLevel(config: Buffer): number | undefined {
 export function mp4vFormat(options: Mp4vFormatOptions): FormatDescription {
   const fmtp: Record<string, string> = { 'profile-level-id': String(mp4vProfileLevel(options.config) ?? 1) };
   if (options.config.length) fmtp.config = options.config.toString('hex').toUpperCase();
-  return { media: 'video', payloadType: options.payloadType, encodingName: 'MP4V-ES', clockRate: 90000, fmtp };
+  return {
+    media: 'video',
+    payloadType: options.payloadType,
+    encodingName: 'MP4V-ES',
+    clockRate: 90000,
+    fmtp,
+  };
 }

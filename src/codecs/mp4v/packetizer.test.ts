@@ -26,8 +26,14 @@ describe('Mp4vPacketizer (RFC 6416)', () => {
   it('fragments a large VOP within the limit, marker on the last packet only', () => {
     const vop = Buffer.concat([sc(0xb6), body(3000)]);
     const out = new Mp4vPacketizer({ maxPayloadSize: 1000 }).packetize(vop);
-    assert.deepEqual(out.map((p) => p.length), [1000, 1000, 1000, 4]);
-    assert.deepEqual(out.map((p) => p.marker), [false, false, false, true]);
+    assert.deepEqual(
+      out.map((p) => p.length),
+      [1000, 1000, 1000, 4],
+    );
+    assert.deepEqual(
+      out.map((p) => p.marker),
+      [false, false, false, true],
+    );
     assert.deepEqual(Buffer.concat(out.map(payloadBytes)), vop);
   });
 
@@ -43,17 +49,24 @@ describe('Mp4vPacketizer (RFC 6416)', () => {
 
   it('round-trips random frames through RTP and the depacketizer', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 5000 }), { minLength: 1, maxLength: 5 }), fc.integer({ min: 1, max: 1500 }), (frames, max) => {
-        const p = new Mp4vPacketizer({ maxPayloadSize: max });
-        const loop = new RtpLoop();
-        const d = new Mp4vDepacketizer();
-        const got = frames.flatMap((f, i) => {
-          const payloads = p.packetize(Buffer.from(f));
-          for (const x of payloads) assert.ok(x.length <= max);
-          return loop.send(payloads, i * 3000).flatMap(({ payload, info }) => [...d.push(payload, info)]);
-        });
-        assert.deepEqual(got.map((g) => [g.timestamp, g.data, g.damaged]), frames.map((f, i) => [i * 3000, Buffer.from(f), false]));
-      }),
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 5000 }), { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 1, max: 1500 }),
+        (frames, max) => {
+          const p = new Mp4vPacketizer({ maxPayloadSize: max });
+          const loop = new RtpLoop();
+          const d = new Mp4vDepacketizer();
+          const got = frames.flatMap((f, i) => {
+            const payloads = p.packetize(Buffer.from(f));
+            for (const x of payloads) assert.ok(x.length <= max);
+            return loop.send(payloads, i * 3000).flatMap(({ payload, info }) => [...d.push(payload, info)]);
+          });
+          assert.deepEqual(
+            got.map((g) => [g.timestamp, g.data, g.damaged]),
+            frames.map((f, i) => [i * 3000, Buffer.from(f), false]),
+          );
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -52,7 +52,15 @@ export function parseMpegAudioHeader(buf: Buffer, off = 0): MpegAudioHeader | nu
     frameSize = Math.floor((72 * bitrate * 1000) / sampleRate) + padding;
     samplesPerFrame = 576;
   }
-  return { version, layer, bitrate, sampleRate, channels: buf[off + 3] >> 6 === 3 ? 1 : 2, frameSize, samplesPerFrame };
+  return {
+    version,
+    layer,
+    bitrate,
+    sampleRate,
+    channels: buf[off + 3] >> 6 === 3 ? 1 : 2,
+    frameSize,
+    samplesPerFrame,
+  };
 }
 
 /** The bytes that must agree between frames of one stream: sync, version, layer, rate. */

@@ -35,7 +35,10 @@ describe('parseMpegAudioHeader', () => {
   it('reads MPEG-2 Layer III (576 samples) and MPEG-2.5 mono', () => {
     // MPEG-2 L3, 64 kbit/s (index 8), 22050 Hz: 72 × 64000 / 22050 = 208.
     const m2 = parseMpegAudioHeader(Buffer.from([0xff, 0xf3, 0x80, 0xc0]))!;
-    assert.deepEqual([m2.version, m2.layer, m2.bitrate, m2.sampleRate, m2.channels, m2.frameSize, m2.samplesPerFrame], [2, 3, 64, 22050, 1, 208, 576]);
+    assert.deepEqual(
+      [m2.version, m2.layer, m2.bitrate, m2.sampleRate, m2.channels, m2.frameSize, m2.samplesPerFrame],
+      [2, 3, 64, 22050, 1, 208, 576],
+    );
     const m25 = parseMpegAudioHeader(Buffer.from([0xff, 0xe3, 0x80, 0xc0]))!;
     assert.deepEqual([m25.version, m25.sampleRate], [2.5, 11025]);
   });
@@ -74,9 +77,15 @@ describe('MpaPacketizer (RFC 2250 §3.5)', () => {
     const f = mp3Frame();
     const out = new MpaPacketizer({ maxPayloadSize: 150 }).packetize(f);
     // 417 bytes over 146-byte fragments → 3 fragments of 139.
-    assert.deepEqual(out.map((p) => payloadBytes(p).readUInt32BE(0)), [0, 139, 278]);
+    assert.deepEqual(
+      out.map((p) => payloadBytes(p).readUInt32BE(0)),
+      [0, 139, 278],
+    );
     assert.deepEqual(Buffer.concat(out.map((p) => payloadBytes(p).subarray(4))), f);
-    assert.ok(out.every((p) => p.timestampOffset === undefined), 'fragments share the timestamp');
+    assert.ok(
+      out.every((p) => p.timestampOffset === undefined),
+      'fragments share the timestamp',
+    );
   });
 
   it('needs room for the frame header in the first fragment', () => {
@@ -94,8 +103,13 @@ describe('MpaPacketizer (RFC 2250 §3.5)', () => {
         const p = new MpaPacketizer({ maxPayloadSize: max });
         const d = new MpaDepacketizer();
         const loop = new RtpLoop();
-        const got = frames.flatMap((f, i) => loop.send(p.packetize(f), i * 2351).flatMap((r) => [...d.push(r.payload, r.info)]));
-        assert.deepEqual(got, frames.map((data, i) => ({ timestamp: i * 2351, data })));
+        const got = frames.flatMap((f, i) =>
+          loop.send(p.packetize(f), i * 2351).flatMap((r) => [...d.push(r.payload, r.info)]),
+        );
+        assert.deepEqual(
+          got,
+          frames.map((data, i) => ({ timestamp: i * 2351, data })),
+        );
         assert.equal(d.droppedCount, 0);
       }),
       { numRuns: 200 },
@@ -105,6 +119,12 @@ describe('MpaPacketizer (RFC 2250 §3.5)', () => {
 
 describe('mpaFormat', () => {
   it('is static payload type 14 at 90 kHz', () => {
-    assert.deepEqual(mpaFormat(), { media: 'audio', payloadType: 14, encodingName: 'MPA', clockRate: 90000, fmtp: {} });
+    assert.deepEqual(mpaFormat(), {
+      media: 'audio',
+      payloadType: 14,
+      encodingName: 'MPA',
+      clockRate: 90000,
+      fmtp: {},
+    });
   });
 });

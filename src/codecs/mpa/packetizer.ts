@@ -27,7 +27,8 @@ export class MpaPacketizer implements Packetizer {
   packetize(frame: Buffer): RtpPayload[] {
     if (frame.length === 0) return [];
     const capacity = this.#max - HEADER_SIZE;
-    if (frame.length <= capacity) return [{ parts: [WHOLE, frame], length: HEADER_SIZE + frame.length, marker: false }];
+    if (frame.length <= capacity)
+      return [{ parts: [WHOLE, frame], length: HEADER_SIZE + frame.length, marker: false }];
     const count = Math.ceil(frame.length / capacity);
     const base = Math.floor(frame.length / count);
     const extra = frame.length % count;

@@ -41,5 +41,12 @@ export function opusFormat(options: OpusFormatOptions): FormatDescription {
   const fmtp: Record<string, string> = { 'sprop-stereo': options.channels === 2 ? '1' : '0' };
   const rate = options.inputSampleRate;
   if (rate && rate >= 8000 && rate <= 48000) fmtp['sprop-maxcapturerate'] = String(rate);
-  return { media: 'audio', payloadType: options.payloadType, encodingName: 'opus', clockRate: 48000, channels: 2, fmtp };
+  return {
+    media: 'audio',
+    payloadType: options.payloadType,
+    encodingName: 'opus',
+    clockRate: 48000,
+    channels: 2,
+    fmtp,
+  };
 }

@@ -31,12 +31,20 @@ describe('opusFormat', () => {
       channels: 2,
       fmtp: { 'sprop-stereo': '0', 'sprop-maxcapturerate': '16000' },
     });
-    assert.deepEqual(opusFormat({ payloadType: 96, channels: 2, inputSampleRate: 0 }).fmtp, { 'sprop-stereo': '1' });
+    assert.deepEqual(opusFormat({ payloadType: 96, channels: 2, inputSampleRate: 0 }).fmtp, {
+      'sprop-stereo': '1',
+    });
   });
 
   it('parses dOps (big endian)', () => {
     const body = Buffer.from([0, 2, 0x01, 0x38, 0, 0, 0xbb, 0x80, 0xff, 0xfe, 0]);
-    assert.deepEqual(parseDOps(body), { outputChannels: 2, preSkip: 312, inputSampleRate: 48000, outputGain: -2, channelMappingFamily: 0 });
+    assert.deepEqual(parseDOps(body), {
+      outputChannels: 2,
+      preSkip: 312,
+      inputSampleRate: 48000,
+      outputGain: -2,
+      channelMappingFamily: 0,
+    });
     assert.equal(parseDOps(body.subarray(0, 10)), null);
   });
 });

@@ -14,7 +14,11 @@ after(() => tmp.cleanup());
 /** What ffmpeg decodes from a file, as interleaved s16be. */
 async function ffmpegDecode(path: string): Promise<Buffer> {
   const out = join(tmp.dir, 'decoded.raw');
-  const r = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', path, '-f', 's16be', '-c:a', 'pcm_s16be', out], { timeoutMs: 30_000 });
+  const r = await run(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-y', '-i', path, '-f', 's16be', '-c:a', 'pcm_s16be', out],
+    { timeoutMs: 30_000 },
+  );
   assert.equal(r.code, 0, r.stderr);
   return readFileSync(out);
 }
@@ -48,7 +52,9 @@ describe('IMA ADPCM', () => {
     const t = movie.tracks[0];
     const file = readFileSync(path);
     const chunks = t.chunks!();
-    const data = Buffer.concat([...chunks.offsets].map((o, i) => file.subarray(o, o + chunks.counts[i] * 68)));
+    const data = Buffer.concat(
+      [...chunks.offsets].map((o, i) => file.subarray(o, o + chunks.counts[i] * 68)),
+    );
     assert.ok((await ffmpegDecode(path)).equals(new ImaQtDecoder(2).decode(data)));
   });
 

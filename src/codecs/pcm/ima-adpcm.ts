@@ -5,10 +5,11 @@
  * a local player would. Output is interleaved signed 16-bit big endian (L16 byte order). */
 
 const STEPS = [
-  7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 19, 21, 23, 25, 28, 31, 34, 37, 41, 45, 50, 55, 60, 66, 73, 80, 88, 97, 107, 118, 130, 143, 157, 173,
-  190, 209, 230, 253, 279, 307, 337, 371, 408, 449, 494, 544, 598, 658, 724, 796, 876, 963, 1060, 1166, 1282, 1411, 1552, 1707, 1878, 2066,
-  2272, 2499, 2749, 3024, 3327, 3660, 4026, 4428, 4871, 5358, 5894, 6484, 7132, 7845, 8630, 9493, 10442, 11487, 12635, 13899, 15289, 16818,
-  18500, 20350, 22385, 24623, 27086, 29794, 32767,
+  7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 19, 21, 23, 25, 28, 31, 34, 37, 41, 45, 50, 55, 60, 66, 73, 80, 88, 97,
+  107, 118, 130, 143, 157, 173, 190, 209, 230, 253, 279, 307, 337, 371, 408, 449, 494, 544, 598, 658, 724,
+  796, 876, 963, 1060, 1166, 1282, 1411, 1552, 1707, 1878, 2066, 2272, 2499, 2749, 3024, 3327, 3660, 4026,
+  4428, 4871, 5358, 5894, 6484, 7132, 7845, 8630, 9493, 10442, 11487, 12635, 13899, 15289, 16818, 18500,
+  20350, 22385, 24623, 27086, 29794, 32767,
 ];
 const INDEX_STEP = [-1, -1, -1, -1, 2, 4, 6, 8];
 
@@ -97,7 +98,8 @@ export function imaWavFramesPerBlock(blockAlign: number, channels: number): numb
 export function decodeImaWav(data: Buffer, channels: number, blockAlign: number): Buffer {
   const blocks = Math.floor(data.length / blockAlign);
   const frames = imaWavFramesPerBlock(blockAlign, channels);
-  if (!Number.isInteger(frames) || frames < 1) throw new RangeError(`invalid IMA ADPCM block of ${blockAlign} bytes for ${channels} channels`);
+  if (!Number.isInteger(frames) || frames < 1)
+    throw new RangeError(`invalid IMA ADPCM block of ${blockAlign} bytes for ${channels} channels`);
   const out = Buffer.allocUnsafe(blocks * frames * channels * 2);
   const state: Channel[] = Array.from({ length: channels }, () => ({ predictor: 0, index: 0 }));
   for (let b = 0; b < blocks; b++) {

@@ -6,7 +6,13 @@
 
 import { DEFAULT_MAX_PAYLOAD_SIZE, checkMaxPayloadSize } from '../common/payload-size.js';
 import type { Packetizer, RtpPayload } from '../types.js';
-import { pcmBytesPerSample, pcmConvert, pcmEncodedBytesPerSample, pcmIsPassThrough, type PcmSampleFormat } from './sample-format.js';
+import {
+  pcmBytesPerSample,
+  pcmConvert,
+  pcmEncodedBytesPerSample,
+  pcmIsPassThrough,
+  type PcmSampleFormat,
+} from './sample-format.js';
 
 export interface PcmPacketizerOptions {
   format: PcmSampleFormat;
@@ -26,7 +32,8 @@ export class PcmPacketizer implements Packetizer {
   readonly #passThrough: boolean;
 
   constructor(options: PcmPacketizerOptions) {
-    if (!Number.isInteger(options.channels) || options.channels < 1) throw new RangeError(`invalid channel count ${options.channels}`);
+    if (!Number.isInteger(options.channels) || options.channels < 1)
+      throw new RangeError(`invalid channel count ${options.channels}`);
     if (!(options.sampleRate > 0)) throw new RangeError(`invalid sampling rate ${options.sampleRate}`);
     this.#format = options.format;
     this.#inFrame = pcmBytesPerSample(options.format) * options.channels;

@@ -4,7 +4,8 @@
  * Conversions never resample or requantise, except that 32-bit samples lose their lowest byte to
  * fit L24. */
 
-export type PcmSampleFormat = 'u8' | 's8' | 's16be' | 's16le' | 's24be' | 's24le' | 's32be' | 's32le' | 'ulaw' | 'alaw';
+export type PcmSampleFormat =
+  'u8' | 's8' | 's16be' | 's16le' | 's24be' | 's24le' | 's32be' | 's32le' | 'ulaw' | 'alaw';
 export type PcmEncoding = 'L16' | 'L24' | 'PCMU' | 'PCMA';
 
 const INFO: Record<PcmSampleFormat, { bytes: number; encoding: PcmEncoding }> = {
@@ -134,4 +135,16 @@ export function pcmFormatFromSampleEntry(
 }
 
 /** Codecs `pcmFormatFromSampleEntry` knows about. */
-export const PCM_SAMPLE_ENTRIES: ReadonlySet<string> = new Set(['twos', 'NONE', 'sowt', 'raw ', 'in24', 'in32', 'ulaw', 'alaw', 'lpcm', 'fl32', 'fl64']);
+export const PCM_SAMPLE_ENTRIES: ReadonlySet<string> = new Set([
+  'twos',
+  'NONE',
+  'sowt',
+  'raw ',
+  'in24',
+  'in32',
+  'ulaw',
+  'alaw',
+  'lpcm',
+  'fl32',
+  'fl64',
+]);

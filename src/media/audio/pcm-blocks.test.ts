@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseMoov } from '../mp4/reader.js';
+import { Mp4Error } from '../mp4/types.js';
 import { box, moov, u16, type SynthTrack } from '../mp4/test-helpers/build-boxes.js';
 import { PcmBlockTrack } from './pcm-blocks.js';
 import { PcmDataTrack } from './pcm-data-track.js';
@@ -56,6 +57,7 @@ describe('PcmBlockTrack', () => {
     assert.deepEqual([last.offset, last.size, last.dts], [4096 + 35999 * 192_000 + 49 * 960 * 4, 3840, count - 960]);
     assert.equal(b.sampleAtDts(48000 * 3600), 3600 * 50);
     assert.deepEqual(t.entryBoxes?.enda, u16(1));
+    assert.throws(() => t.sample(0), Mp4Error, 'the per-sample index is still refused');
   });
 
   it('works over the frame-level track of a WAV/AIFF/AU file', () => {

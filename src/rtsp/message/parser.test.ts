@@ -662,3 +662,144 @@ describe('RtspParser: properties', () => {
     assert.ok(ms < 2000, `${ms} ms`);
   });
 });
+
+describe('RtspParser: line limits and partial messages', () => {
+  it('answers a request line over maxLineBytes with 414 and a header line with 400, both fatal', () => {
+    const long = `DESCRIBE rtsp://h/${'a'.repeat(300)} RTSP/1.0\r\nCSeq: 1\r\n\r\n`;
+    assert.deepEqual(norm(one(long, { maxLineBytes: 256 })), [{ type: 'error', status: 414, reason: 'Request-URI Too Large', fatal: true }]);
+    assert.deepEqual(norm(bytewise(b(long), { maxLineBytes: 256 })), [{ type: 'error', status: 414, reason: 'Request-URI Too Large', fatal: true }]);
+    const hdr = `OPTIONS * RTSP/1.0\r\nX: ${'v'.repeat(300)}\r\n\r\n`;
+    assert.deepEqual(norm(one(hdr, { maxLineBytes: 256 })), [{ type: 'error', status: 400, reason: 'Bad Request', fatal: true }]);
+    // Exactly at the limit (CRLF not counted) is fine.
+    const exact = `OPTIONS * RTSP/1.0\r\nX: ${'v'.repeat(253)}\r\n\r\n`;
+    assert.equal(one(exact, { maxLineBytes: 256 })[0].type, 'request');
+    assert.equal(bytewise(b(exact), { maxLineBytes: 256 })[0].type, 'request');
+  });
+
+  it('says when a message or frame is incomplete', () => {
+    const p = new RtspParser();
+    assert.equal(p.partial, false);
+    p.push(b('OPTIONS * RT'));
+    assert.equal(p.partial, true);
+    p.push(b('SP/1.0\r\nContent-Length: 3\r\n\r\nab'));
+    assert.equal(p.partial, true);
+    p.push(b('c'));
+    assert.equal(p.partial, false);
+    p.push(Buffer.from([0x24, 0, 0, 10, 0x80]));
+    assert.equal(p.partial, true);
+    p.push(Buffer.alloc(9));
+    assert.equal(p.partial, false);
+  });
+});
+
+/** An RTP-looking frame (version 2) on `channel`. */
+const rtpFrame = (channel: number, len = 20, fill = 7) => {
+  const payload = Buffer.alloc(len, fill);
+  payload[0] = 0x80;
+  return Buffer.concat([Buffer.from([0x24, channel, len >> 8, len & 0xff]), payload]);
+};
+
+describe('RtspParser: garbage between interleaved frames', () => {
+  const frames = (events: ParserEvent[]) => events.filter((e) => e.type === 'frame').map((e) => (e.type === 'frame' ? e.frame.channel : -1));
+
+  it('skips garbage after a frame to the next valid frame, and reports it', () => {
+    const input = Buffer.concat([rtpFrame(0), Buffer.from([0x00, 0x17, 0xff, 0x10, 0x0d]), rtpFrame(1), b('junk, more junk'), rtpFrame(0)]);
+    for (const events of [one(input), bytewise(input), feed(input, [3, 27, 30, 41])]) {
+      assert.deepEqual(
+        events.map((e) => (e.type === 'skipped' ? `skipped ${e.bytes}` : e.type)),
+        ['frame', 'skipped 5', 'frame', 'skipped 15', 'frame'],
+      );
+      assert.deepEqual(frames(events), [0, 1, 0]);
+    }
+  });
+
+  it('skips garbage that looks like the start of a request (capitals, a `$` without an RTP frame)', () => {
+    const input = Buffer.concat([rtpFrame(2), b('GARBAGE\x00\x01'), b('ABC DEF\r\n'), Buffer.from([0x24, 5, 0, 30, 0x41]), b('XYZ'), rtpFrame(3)]);
+    for (const events of [one(input), bytewise(input)]) {
+      assert.deepEqual(frames(events), [2, 3]);
+      assert.equal(events.filter((e) => e.type === 'skipped').length, 1);
+    }
+  });
+
+  it('resumes at a request line after garbage', () => {
+    const input = Buffer.concat([rtpFrame(0), Buffer.from([1, 2, 3, 0x0a, 0xfe]), b('GET_PARAMETER rtsp://h/a RTSP/1.0\r\nCSeq: 9\r\n\r\n'), rtpFrame(1)]);
+    for (const events of [one(input), bytewise(input)]) {
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['frame', 'skipped', 'request', 'frame'],
+      );
+      const r = events.find((e) => e.type === 'request');
+      assert.ok(r?.type === 'request' && r.request.method === 'GET_PARAMETER' && r.request.headers.get('cseq') === '9');
+    }
+  });
+
+  it('checks frame channels while resynchronising when told which are in use', () => {
+    const input = Buffer.concat([rtpFrame(0), b('\x01'), rtpFrame(9), rtpFrame(1)]);
+    const events = one(input, { frameChannel: (c) => c < 2 });
+    assert.deepEqual(frames(events), [0, 1], 'the frame on unknown channel 9 after garbage is garbage too');
+    assert.deepEqual(frames(one(Buffer.concat([rtpFrame(0), rtpFrame(9)]), { frameChannel: (c) => c < 2 })), [0, 9], 'without garbage every frame passes');
+  });
+
+  it('skips from the start once frames are expected, and stays fatal on a fresh connection', () => {
+    const input = Buffer.concat([b('\x00\x00'), rtpFrame(0)]);
+    const p = new RtspParser();
+    p.expectFrames();
+    assert.deepEqual(frames(p.push(input)), [0]);
+    assert.equal(one(input)[0].type, 'error');
+  });
+
+  it('keeps memory bounded under endless garbage', () => {
+    const p = new RtspParser({ maxLineBytes: 1024 });
+    p.expectFrames();
+    let x = 1;
+    for (let i = 0; i < 200; i++) {
+      const junk = Buffer.alloc(4096);
+      for (let k = 0; k < junk.length; k++) {
+        x = (x * 1103515245 + 12345) >>> 0;
+        junk[k] = x >>> 24 === 0x24 ? 0 : x >>> 24;
+      }
+      p.push(junk);
+      assert.ok(p.bufferedBytes <= 1024 + 64, `holds ${p.bufferedBytes}`);
+    }
+    assert.equal(p.failed, false);
+    assert.deepEqual(frames(p.push(Buffer.concat([b('\x00'), rtpFrame(4)]))), [4]);
+  });
+
+  it('recovers every frame and request around random garbage, for any split', () => {
+    const garbageArb = fc
+      .uint8Array({ minLength: 1, maxLength: 200 })
+      // No `$` (it could start a plausible frame); ends on a byte that cannot run into a
+      // following method name.
+      .map((u) => Buffer.concat([Buffer.from(u.map((x) => (x === 0x24 ? 0x23 : x))), Buffer.from([0])]));
+    const pieceArb = fc.oneof(
+      fc.record({ kind: fc.constant('frame' as const), channel: fc.integer({ min: 0, max: 9 }), len: fc.integer({ min: 4, max: 1500 }) }),
+      fc.record({ kind: fc.constant('req' as const), method: fc.constantFrom(...METHODS), cseq: fc.nat(9999) }),
+      fc.record({ kind: fc.constant('junk' as const), bytes: garbageArb }),
+    );
+    fc.assert(
+      fc.property(fc.array(pieceArb, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 12 }), (pieces, cuts) => {
+        const parts: Buffer[] = [rtpFrame(0, 8)];
+        const want: string[] = ['f0'];
+        for (const pc of pieces) {
+          if (pc.kind === 'frame') {
+            parts.push(rtpFrame(pc.channel, pc.len, pc.len & 0xff));
+            want.push(`f${pc.channel}`);
+          } else if (pc.kind === 'req') {
+            parts.push(b(`${pc.method} rtsp://h/x RTSP/1.0\r\nCSeq: ${pc.cseq}\r\n\r\n`));
+            want.push(`${pc.method}/${pc.cseq}`);
+          } else parts.push(pc.bytes);
+        }
+        const bytes = Buffer.concat(parts);
+        const splits = cuts.map((c) => c % (bytes.length + 1)).sort((x, y) => x - y);
+        for (const events of [feed(bytes, []), feed(bytes, splits)]) {
+          const got = events.flatMap((e) =>
+            e.type === 'frame' ? [`f${e.frame.channel}`] : e.type === 'request' ? [`${e.request.method}/${e.request.headers.get('cseq')}`] : e.type === 'skipped' ? [] : [`?${e.type}`],
+          );
+          assert.deepEqual(got, want);
+        }
+        assert.deepEqual(norm(feed(bytes, splits)), norm(feed(bytes, [])));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -20,6 +20,12 @@ export interface RtspParserOptions {
   maxBodyBytes?: number;
   /** Largest accepted number of header fields in one message. Default 64. */
   maxHeaderCount?: number;
+  /** Longest start line or header line, CRLF excluded: 414 for a start line, 400 for a header
+   * line, both fatal. Default: maxHeaderBytes (no separate limit). */
+  maxLineBytes?: number;
+  /** Which interleaved channels are in use, to tell a real `$` frame from a `$` byte in garbage
+   * while resynchronising (see `expectFrames`). Default: any channel. */
+  frameChannel?: (channel: number) => boolean;
   /** 'server' (default): the connection may start with an HTTP GET/POST (HTTP tunnelling).
    * 'client': the connection may start with an HTTP status line (the tunnelled GET's answer).
    * Both modes accept requests and responses otherwise, because RTSP is bidirectional: a server
@@ -58,8 +64,19 @@ export interface ParserDataEvent {
   type: 'data';
   data: Buffer;
 }
+/** Bytes that were neither a message nor a frame, skipped on a connection carrying interleaved
+ * data (see `RtspParser.expectFrames`) up to the next valid `$` frame or request line. */
+export interface ParserSkippedEvent {
+  type: 'skipped';
+  bytes: number;
+}
 export type ParserEvent =
-  ParserRequestEvent | ParserResponseEvent | ParserFrameEvent | ParserErrorEvent | ParserDataEvent;
+  | ParserRequestEvent
+  | ParserResponseEvent
+  | ParserFrameEvent
+  | ParserErrorEvent
+  | ParserDataEvent
+  | ParserSkippedEvent;
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -75,6 +92,7 @@ const FRAME_HDR = 3; // inside the 4-byte `$` header
 const FRAME_BODY = 4; // copying a frame payload that spans chunks
 const RAW = 5; // after an HTTP opening: pass bytes through
 const DEAD = 6; // after a fatal error
+const SKIP = 7; // skipping garbage between interleaved frames, looking for a frame or request
 
 /** Bytes allowed in the first word of a start line: RFC 7230 tchar (a method) plus '/', so that
  * `RTSP/1.0` and `HTTP/1.1` status lines pass. Anything else there is garbage (TLS hello, binary
@@ -92,6 +110,12 @@ const STATUS_LINE_RE = /^([A-Za-z]+\/\d+\.\d+)[ \t]+(\d{3})(?:[ \t]+(.*))?$/;
 // eslint-disable-next-line no-control-regex
 const CTL_RE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const HTTP_VERSION_RE = /^HTTP\/1\.[01]$/;
+/** What must follow garbage for the parser to trust it as the next request: an RTSP method in
+ * capitals, a URL, RTSP/1.0. Strict, so that random bytes practically never match. */
+const RESYNC_REQUEST_RE = /^[A-Z][A-Z_]{2,31} (?:rtsps?:\/\/[!-~]+|\*|\/[!-~]*) RTSP\/1\.0\r?$/;
+const RESYNC_STATUS_RE = /^RTSP\/1\.0 \d{3}(?: [ -~]*)?\r?$/;
+const A = 0x41;
+const Z = 0x5a;
 
 /** A parsed head waiting for its body (an error event stands in for a rejected message). */
 type PendingMessage = ParserRequestEvent | ParserResponseEvent | ParserErrorEvent;
@@ -102,7 +126,17 @@ export class RtspParser {
   readonly #maxHeaderBytes: number;
   readonly #maxBodyBytes: number;
   readonly #maxHeaderCount: number;
+  readonly #maxLineBytes: number;
+  readonly #frameChannelOk: ((channel: number) => boolean) | undefined;
   readonly #mode: 'server' | 'client';
+  /** Interleaved data flows on this connection: garbage is skipped, not fatal. */
+  #framed = false;
+
+  // SKIP state: bytes being searched for the next frame or request (bounded: only a possible
+  // start of one is kept between pushes).
+  #skip: Buffer = EMPTY;
+  #skipLen = 0;
+  #skipped = 0;
 
   #state = IDLE;
   /** True until the first message or frame: HTTP is only recognised as the connection's opening. */
@@ -132,6 +166,8 @@ export class RtspParser {
     this.#maxHeaderBytes = options.maxHeaderBytes ?? 8192;
     this.#maxBodyBytes = options.maxBodyBytes ?? 65536;
     this.#maxHeaderCount = options.maxHeaderCount ?? 64;
+    this.#maxLineBytes = options.maxLineBytes ?? this.#maxHeaderBytes;
+    this.#frameChannelOk = options.frameChannel;
     this.#mode = options.mode ?? 'server';
   }
 
@@ -145,9 +181,26 @@ export class RtspParser {
     return this.#state === RAW;
   }
 
+  /** Declares that interleaved `$` frames flow on this connection (a TCP transport was set up).
+   * From then on (and after the first frame in any case), bytes that start neither a frame nor
+   * a plausible request are skipped up to the next valid `$` frame (known channel, RTP/RTCP
+   * version 2) or `METHOD url RTSP/1.0` line, with a `skipped` event, instead of ending the
+   * connection: a desynchronised or noisy peer loses the garbage, not the session. */
+  expectFrames(): void {
+    this.#framed = true;
+  }
+
+  /** True while a message, frame or garbage run is incomplete (for request time limits). */
+  get partial(): boolean {
+    const s = this.#state;
+    return s === HEAD || s === BODY || s === FRAME_HDR || s === FRAME_BODY || s === SKIP;
+  }
+
   /** Bytes currently held for an incomplete message or frame (for memory accounting). */
   get bufferedBytes(): number {
     switch (this.#state) {
+      case SKIP:
+        return this.#skipLen;
       case HEAD:
         return this.#headLen;
       case BODY:
@@ -164,6 +217,13 @@ export class RtspParser {
   /** Feeds the next bytes; returns the events they complete, in order. Never throws on input. */
   push(chunk: Buffer): ParserEvent[] {
     const out: ParserEvent[] = [];
+    // Leaving SKIP hands back the bytes from the frame or request found, to be parsed normally.
+    let input: Buffer | null = chunk;
+    while (input !== null) input = this.#run(input, out);
+    return out;
+  }
+
+  #run(chunk: Buffer, out: ParserEvent[]): Buffer | null {
     const n = chunk.length;
     let i = 0;
     while (i < n) {
@@ -174,6 +234,10 @@ export class RtspParser {
           // clients send a stray CRLF after a body).
           if (b === CR || b === LF) {
             i++;
+            break;
+          }
+          if (this.#framed && b !== DOLLAR && (b < A || b > Z)) {
+            this.#enterSkip(EMPTY);
             break;
           }
           if (b === DOLLAR) {
@@ -228,6 +292,7 @@ export class RtspParser {
           i += take;
           if (this.#frameFilled === this.#frame.length) {
             out.push({ type: 'frame', frame: { channel: this.#frameChannel, payload: this.#frame } });
+            this.#framed = true;
             this.#frame = EMPTY;
             this.#frameFilled = 0;
             this.#state = IDLE;
@@ -238,17 +303,92 @@ export class RtspParser {
           out.push({ type: 'data', data: i === 0 ? chunk : chunk.subarray(i) });
           i = n;
           break;
+        case SKIP:
+          this.#skipAppend(chunk, i);
+          return this.#scanSkip(out);
         default: // DEAD
-          return out;
+          return null;
       }
     }
-    return out;
+    return null;
+  }
+
+  #enterSkip(prefix: Buffer): void {
+    this.#state = SKIP;
+    this.#head = EMPTY;
+    this.#headLen = 0;
+    this.#skipLen = 0;
+    if (prefix.length > 0) this.#skipAppend(prefix, 0);
+  }
+
+  #skipAppend(chunk: Buffer, from: number): void {
+    const len = chunk.length - from;
+    const need = this.#skipLen + len;
+    if (need > this.#skip.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, 256, this.#skip.length * 2));
+      this.#skip.copy(grown, 0, 0, this.#skipLen);
+      this.#skip = grown;
+    }
+    chunk.copy(this.#skip, this.#skipLen, from);
+    this.#skipLen = need;
+  }
+
+  /** Looks for a valid frame or request in the skipped bytes. Found: returns the bytes from
+   * there on, to be parsed normally. Not found: keeps only what may still start one. */
+  #scanSkip(out: ParserEvent[]): Buffer | null {
+    const buf = this.#skip.subarray(0, this.#skipLen);
+    let keep = buf.length;
+    for (let p = 0; p < buf.length; p++) {
+      const b = buf[p];
+      if (b === DOLLAR) {
+        if (buf.length - p < 5) {
+          keep = Math.min(keep, p);
+          break;
+        }
+        const channel = buf[p + 1];
+        const len = buf.readUInt16BE(p + 2);
+        if (len >= 4 && buf[p + 4] >> 6 === 2 && (this.#frameChannelOk?.(channel) ?? true)) return this.#leaveSkip(buf, p, out);
+      } else if (b >= A && b <= Z) {
+        let q = p + 1;
+        while (q < buf.length && q - p <= 32 && ((buf[q] >= A && buf[q] <= Z) || buf[q] === 0x5f || buf[q] === 0x2f || buf[q] === 0x2e || (buf[q] >= 0x30 && buf[q] <= 0x39))) q++;
+        if (q < buf.length && buf[q] !== SP) continue;
+        const lf = buf.indexOf(LF, p);
+        if (lf < 0) {
+          if (buf.length - p <= this.#maxLineBytes) keep = Math.min(keep, p);
+          continue;
+        }
+        const line = buf.toString('latin1', p, lf);
+        const ok = this.#mode === 'server' ? RESYNC_REQUEST_RE.test(line) : RESYNC_STATUS_RE.test(line) || RESYNC_REQUEST_RE.test(line);
+        if (ok) return this.#leaveSkip(buf, p, out);
+      }
+    }
+    this.#skipped += keep;
+    buf.copy(this.#skip, 0, keep);
+    this.#skipLen = buf.length - keep;
+    if (this.#skip.length > 4 * Math.max(this.#maxLineBytes, 1024) && this.#skipLen < 1024) {
+      // Release a buffer grown for one big chunk of garbage.
+      const small = Buffer.allocUnsafe(Math.max(this.#skipLen, 256));
+      this.#skip.copy(small, 0, 0, this.#skipLen);
+      this.#skip = small;
+    }
+    return null;
+  }
+
+  #leaveSkip(buf: Buffer, p: number, out: ParserEvent[]): Buffer {
+    const rest = Buffer.from(buf.subarray(p));
+    out.push({ type: 'skipped', bytes: this.#skipped + p });
+    this.#skipped = 0;
+    this.#skip = EMPTY;
+    this.#skipLen = 0;
+    this.#state = IDLE;
+    return rest;
   }
 
   /** Begins a frame whose header has been read; returns the new read position. */
   #startFrame(chunk: Buffer, i: number, channel: number, len: number, out: ParserEvent[]): number {
     if (chunk.length - i >= len) {
       out.push({ type: 'frame', frame: { channel, payload: chunk.subarray(i, i + len) } });
+      this.#framed = true;
       this.#state = IDLE;
       return i + len;
     }
@@ -274,20 +414,37 @@ export class RtspParser {
             break;
           }
           if (FIRST_WORD[b] === 0) {
+            if (this.#framed) {
+              this.#toSkip(chunk, i, j);
+              return j;
+            }
             this.#fatal(400, 'Bad Request', out);
             return n;
           }
           j++;
         }
-        if (!this.#append(chunk, i, j, out)) return n;
+        if (!this.#append(chunk, i, j, out)) return this.#state === SKIP ? j : n;
         i = j;
         continue;
       }
       const lf = chunk.indexOf(LF, i);
       const end = lf === -1 ? n : lf + 1;
-      if (!this.#append(chunk, i, end, out)) return n;
+      if (this.#framed && this.#lineStart === 0) {
+        // Among interleaved data a start line must be text: binary bytes mean garbage (or a
+        // frame after it), to be skipped now rather than swallowed into a head.
+        const bad = this.#firstBinary(chunk, i, end);
+        if (bad >= 0) {
+          this.#toSkip(chunk, i, bad);
+          return bad;
+        }
+      }
+      if (!this.#append(chunk, i, end, out)) return this.#state === SKIP ? end : n;
       i = end;
       if (lf === -1) return i;
+      if (this.#framed && this.#lineStart === 0 && !this.#plausibleStartLine()) {
+        this.#toSkip(chunk, i, i);
+        return i;
+      }
       const lineLen = this.#headLen - this.#lineStart; // LF included
       const empty = lineLen === 1 || (lineLen === 2 && this.#head[this.#headLen - 2] === CR);
       // The first line is never empty: IDLE skips CR/LF before entering HEAD.
@@ -300,13 +457,54 @@ export class RtspParser {
     return i;
   }
 
-  /** Adds chunk[start, end) to the head, enforcing maxHeaderBytes. False after a fatal error. */
+  /** Garbage taken for a start line: it and what follows go to SKIP, minus its first byte
+   * (known not to start anything valid). */
+  #toSkip(chunk: Buffer, start: number, end: number): void {
+    const head = this.#head.subarray(0, this.#headLen);
+    const bytes = Buffer.concat([head, chunk.subarray(start, end)]);
+    this.#skipped += 1;
+    this.#enterSkip(bytes.subarray(1));
+  }
+
+  /** Index of the first byte in chunk[from, end) that cannot be in a text line (a control
+   * character other than HT, a CR not followed by LF, DEL or non-ASCII), or -1. */
+  #firstBinary(chunk: Buffer, from: number, end: number): number {
+    for (let k = from; k < end; k++) {
+      const c = chunk[k];
+      const prevCr = k > from ? chunk[k - 1] === CR : this.#headLen > 0 && this.#head[this.#headLen - 1] === CR;
+      if (prevCr && c !== LF) return k;
+      if (c >= 0x7f || (c < 0x20 && c !== HT && c !== CR && c !== LF)) return k;
+    }
+    return -1;
+  }
+
+  /** Is the completed first line in #head shaped like a request or status line? */
+  #plausibleStartLine(): boolean {
+    const line = this.#head.toString('latin1', 0, this.#headLen).replace(/\r?\n$/, '');
+    if (STATUS_LINE_RE.test(line)) return true;
+    const m = REQUEST_LINE_RE.exec(line);
+    return m !== null && TOKEN_RE.test(m[1]) && VERSION_RE.test(m[3]);
+  }
+
+  /** Adds chunk[start, end) to the head, enforcing maxHeaderBytes and maxLineBytes. False after
+   * a fatal error, or after garbage went to SKIP. */
   #append(chunk: Buffer, start: number, end: number, out: ParserEvent[]): boolean {
     const len = end - start;
     if (len === 0) return true;
     const need = this.#headLen + len;
-    if (need > this.#maxHeaderBytes) {
-      this.#fatal(413, 'Request Entity Too Large', out);
+    // The line's CR and LF are not counted.
+    const last = chunk[end - 1];
+    const beforeLast = end - 2 >= start ? chunk[end - 2] : this.#head[this.#headLen - 1];
+    const ending = last === CR ? 1 : last === LF ? (beforeLast === CR && need - this.#lineStart >= 2 ? 2 : 1) : 0;
+    const lineBytes = need - this.#lineStart - ending;
+    if (need > this.#maxHeaderBytes || lineBytes > this.#maxLineBytes) {
+      if (this.#framed && this.#lineStart === 0) {
+        this.#toSkip(chunk, start, end);
+        return false;
+      }
+      if (need > this.#maxHeaderBytes) this.#fatal(413, 'Request Entity Too Large', out);
+      else if (this.#lineStart === 0) this.#fatal(414, 'Request-URI Too Large', out);
+      else this.#fatal(400, 'Bad Request', out);
       return false;
     }
     if (need > this.#head.length) {

@@ -21,7 +21,9 @@ export interface RequestHandler {
  * pair of an HTTP tunnel. */
 export type ConnectionSocket = Duplex & {
   readonly remoteAddress?: string;
+  readonly remotePort?: number;
   readonly localAddress?: string;
+  readonly localPort?: number;
   setNoDelay(noDelay?: boolean): unknown;
 };
 

@@ -8,7 +8,9 @@ import { Base64StreamDecoder } from './base64-stream.js';
 
 export class TunnelSocket extends Duplex {
   readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
   readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
   readonly #get: Socket;
   readonly #post: Socket;
   readonly #decoder = new Base64StreamDecoder();
@@ -18,7 +20,9 @@ export class TunnelSocket extends Duplex {
     this.#get = get;
     this.#post = post;
     this.remoteAddress = get.remoteAddress;
+    this.remotePort = get.remotePort;
     this.localAddress = get.localAddress;
+    this.localPort = get.localPort;
     const gone = () => this.destroy();
     get.on('close', gone);
     post.on('close', gone);
