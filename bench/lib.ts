@@ -62,7 +62,7 @@ export async function startRivulet(mediaDir: string, sets: string[] = []): Promi
   const built = join(repoRoot, 'dist/cli/main.js');
   const args = existsSync(built) ? [built] : ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts')];
   const child = track(
-    spawn(process.execPath, [...args, 'serve', '--rtsp-port', '0', '--bind', '127.0.0.1', '--media-dir', mediaDir, '--set', 'log.level=info', ...sets.flatMap((s) => ['--set', s])], {
+    spawn(process.execPath, [...args, 'serve', '--rtsp-port', '0', '--bind', '127.0.0.1', '--media-dir', mediaDir, '--set', 'log.level=info', '--set', 'limits.maxConnectionsPerIp=0', ...sets.flatMap((s) => ['--set', s])], {
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );

@@ -106,6 +106,15 @@ describe('loadConfig YAML file', () => {
     assert.equal(cfg.media.dir, join(dir, 'etc', 'movies'));
   });
 
+  it('resolves relative auth.usersFile / auth.groupsFile against the config file folder, and --set ones against cwd', () => {
+    const file = yamlFile('auth:\n  usersFile: qtusers\n  groupsFile: ../groups\n', 'etc/streaming');
+    const cfg = loadConfig({ configFile: file, cwd: '/' });
+    assert.equal(cfg.auth.usersFile, join(dir, 'etc', 'streaming', 'qtusers'));
+    assert.equal(cfg.auth.groupsFile, join(dir, 'etc', 'groups'));
+    assert.equal(loadConfig({ sets: ['auth.usersFile=u'], cwd: dir }).auth.usersFile, join(dir, 'u'));
+    assert.equal(loadConfig({ cwd: dir }).auth.usersFile, '/etc/streaming/qtusers');
+  });
+
   it('keeps an absolute media.dir as it is', () => {
     const file = yamlFile(`media:\n  dir: ${JSON.stringify(join(dir, 'abs'))}\n`, 'sub');
     assert.equal(loadConfig({ configFile: file, cwd: '/' }).media.dir, join(dir, 'abs'));

@@ -19,8 +19,8 @@ export const rtspSchema = z
     maxHeaderBytes: z.number().int().min(1024).max(1048576).default(8192),
     /** Largest request body, bytes (413 and close when exceeded). */
     maxBodyBytes: z.number().int().min(0).max(16777216).default(65536),
-    /** Longest request line or header line, bytes (414 for the request line, 400 for a header,
-     * and the connection closes). */
+    /** Longest request line or header line, bytes (414 for the request line, 413 for a header
+     * line, and the connection closes). */
     maxLineBytes: z.number().int().min(256).max(1048576).default(4096),
     /** Most header fields in one request (400 and close when exceeded). */
     maxHeaderCount: z.number().int().min(8).max(1000).default(64),
@@ -139,7 +139,7 @@ export const limitsSchema = z
     maxBandwidthKbps: z.number().min(0).default(0),
     /** Open TCP connections from one address (an HTTP tunnel counts two); more are closed at
      * once. 0: no limit. */
-    maxConnectionsPerIp: z.number().int().min(0).max(1000000).default(200),
+    maxConnectionsPerIp: z.number().int().min(0).max(1000000).default(1000),
     /** Requests a connection may have waiting for their answers (pipelined); one more gets 503
      * and the connection closes. */
     maxPendingRequests: z.number().int().min(1).max(10000).default(32),

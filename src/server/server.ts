@@ -14,6 +14,7 @@ import { UdpPortAllocator } from '../transport/index.js';
 import { WriteBatcher } from '../transport/write-batcher.js';
 import { Pacer } from '../vod/pacer.js';
 import { AdmissionGate, type AdmissionLimits } from './admission.js';
+import { ConnectionsPerIp } from './ip-limit.js';
 import { listenAll, ListenError, type ListeningAddress, type ListenerKind } from './listeners.js';
 
 export type { ListeningAddress, ListenerKind };
@@ -42,6 +43,7 @@ export class RivuletServer {
   #broker: TunnelBroker | undefined;
   /** Sockets whose first bytes have not yet told RTSP from HTTP. */
   readonly #sniffing = new Set<Socket>();
+  readonly #perIp: ConnectionsPerIp;
   #registry: LiveRegistry | undefined;
   #reaper: NodeJS.Timeout | undefined;
   #addresses: ListeningAddress[] = [];
@@ -53,6 +55,7 @@ export class RivuletServer {
     this.log = opts.log ?? silentLogger();
     this.#batcher = opts.config.live.tcpBatchMs > 0 ? new WriteBatcher(opts.config.live.tcpBatchMs) : undefined;
     this.#pacer = new Pacer(20, (e) => this.log.error({ err: (e as Error).stack ?? String(e) }, 'player failed'));
+    this.#perIp = new ConnectionsPerIp(() => this.config.limits.maxConnectionsPerIp, this.log.child({ component: 'rtsp' }));
   }
 
   /** Addresses actually listened on (ports resolved when 0 was asked). */
@@ -173,6 +176,7 @@ export class RivuletServer {
       socket.destroy();
       return;
     }
+    if (!this.#perIp.admit(socket)) return;
     const cfg = this.config;
     this.#sniffing.add(socket);
     socket.once('close', () => this.#sniffing.delete(socket));
@@ -211,6 +215,12 @@ export class RivuletServer {
       maxHeaderBytes: this.config.rtsp.maxHeaderBytes,
       maxBodyBytes: this.config.rtsp.maxBodyBytes,
       batcher: this.#batcher,
+      limits: {
+        maxLineBytes: this.config.rtsp.maxLineBytes,
+        maxHeaderCount: this.config.rtsp.maxHeaderCount,
+        maxPendingRequests: this.config.limits.maxPendingRequests,
+        requestTimeoutMs: this.config.limits.requestTimeout * 1000,
+      },
     });
     this.connections.add(conn);
     conn.onClosed = () => this.connections.delete(conn);

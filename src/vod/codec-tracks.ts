@@ -40,7 +40,8 @@ function seconds(t: Mp4Track): number {
   return t.timescale > 0 ? t.duration / t.timescale : 0;
 }
 
-function video(
+/** A 90 kHz video track: the SDP detail every video codec shares, plus its format and packetizer. */
+export function videoTrack(
   t: Mp4Track,
   base: Base,
   format: Track['format'],
@@ -68,7 +69,7 @@ export function describeMp4v(t: Mp4Track, base: Base, payloadType: number): VodT
   if (e.objectTypeIndication !== OTI_MPEG4_VISUAL) {
     return `MPEG-4 video object type 0x${e.objectTypeIndication.toString(16)} is not MPEG-4 Visual (not streamed)`;
   }
-  return video(
+  return videoTrack(
     t,
     base,
     mp4vFormat({ payloadType, config: e.decoderSpecificInfo }),
@@ -79,7 +80,7 @@ export function describeMp4v(t: Mp4Track, base: Base, payloadType: number): VodT
 export function describeH263(t: Mp4Track, base: Base, payloadType: number): VodTrack | string {
   const d263 = t.entryBoxes?.d263;
   const c = d263 ? parseD263(d263) : null;
-  return video(
+  return videoTrack(
     t,
     base,
     h263Format({ payloadType, profile: c?.profile, level: c?.level }),

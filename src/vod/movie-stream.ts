@@ -16,7 +16,18 @@ import type { Packetizer, RtpPayload } from '../codecs/types.js';
 import type { Mp4Movie, Mp4Track, SampleInfo, SampleReader } from '../media/mp4/types.js';
 import type { StreamDescription, Track } from '../stream/types.js';
 import { PCM_SAMPLE_ENTRIES } from '../codecs/pcm/index.js';
-import { describeAmr, describeH263, describeIma, describeMp4v, describeMpa, describeOpus, describePcm, MPEG_AUDIO_OBJECT_TYPES, notStreamedReason } from './codec-tracks.js';
+import {
+  describeAmr,
+  describeH263,
+  describeIma,
+  describeMp4v,
+  describeMpa,
+  describeOpus,
+  describePcm,
+  MPEG_AUDIO_OBJECT_TYPES,
+  notStreamedReason,
+  videoTrack,
+} from './codec-tracks.js';
 import { describeHintTracks } from './hint-track.js';
 
 export interface VodTrack {
@@ -71,40 +82,24 @@ function describeTrack(t: Mp4Track, payloadType: number): VodTrack | string {
       if (!t.avcC) return 'H.264 track without avcC configuration';
       const c = parseAvcDecoderConfig(t.avcC);
       if (!c) return 'unreadable avcC (H.264 configuration)';
-      const secs = trackSeconds(t);
-      return {
-        kind: 'video',
-        mp4: t,
-        clockRate: 90000,
-        description: {
-          ...base,
-          width: t.width,
-          height: t.height,
-          frameRate: secs > 0 ? t.sampleCount / secs : undefined,
-          format: h264Format({ payloadType, sps: c.sps, pps: c.pps }),
-        },
-        createPacketizer: (maxPayloadSize) => new H264Packetizer({ nalLengthSize: c.nalLengthSize, maxPayloadSize }),
-      };
+      return videoTrack(
+        t,
+        base,
+        h264Format({ payloadType, sps: c.sps, pps: c.pps }),
+        (maxPayloadSize) => new H264Packetizer({ nalLengthSize: c.nalLengthSize, maxPayloadSize }),
+      );
     }
     case 'hvc1':
     case 'hev1': {
       if (!t.hvcC) return 'H.265 track without hvcC configuration';
       const c = parseHevcDecoderConfig(t.hvcC);
       if (!c) return 'unreadable hvcC (H.265 configuration)';
-      const secs = trackSeconds(t);
-      return {
-        kind: 'video',
-        mp4: t,
-        clockRate: 90000,
-        description: {
-          ...base,
-          width: t.width,
-          height: t.height,
-          frameRate: secs > 0 ? t.sampleCount / secs : undefined,
-          format: h265Format({ payloadType, vps: c.vps, sps: c.sps, pps: c.pps }),
-        },
-        createPacketizer: (maxPayloadSize) => new H265Packetizer({ nalLengthSize: c.nalLengthSize, maxPayloadSize }),
-      };
+      return videoTrack(
+        t,
+        base,
+        h265Format({ payloadType, vps: c.vps, sps: c.sps, pps: c.pps }),
+        (maxPayloadSize) => new H265Packetizer({ nalLengthSize: c.nalLengthSize, maxPayloadSize }),
+      );
     }
     case 'mp4a': {
       const e = t.esds;
@@ -124,7 +119,12 @@ function describeTrack(t: Mp4Track, payloadType: number): VodTrack | string {
         clockRate: sampleRate,
         description: {
           ...base,
-          format: aacFormat({ payloadType, sampleRate, channels, audioSpecificConfig: e.decoderSpecificInfo }),
+          format: aacFormat({
+            payloadType,
+            sampleRate,
+            channels,
+            audioSpecificConfig: e.decoderSpecificInfo,
+          }),
         },
         createPacketizer: (maxPayloadSize) => new AacPacketizer({ maxPayloadSize }),
       };
@@ -152,7 +152,11 @@ function describeTrack(t: Mp4Track, payloadType: number): VodTrack | string {
   }
 }
 
-export function describeMovie(movie: Mp4Movie, name = basename(movie.path), opts: DescribeOptions = {}): VodPresentation {
+export function describeMovie(
+  movie: Mp4Movie,
+  name = basename(movie.path),
+  opts: DescribeOptions = {},
+): VodPresentation {
   const preferHints = opts.preferHintTracks ?? true;
   const hints = describeHintTracks(movie);
   const tracks: VodTrack[] = [];
@@ -180,7 +184,11 @@ export function describeMovie(movie: Mp4Movie, name = basename(movie.path), opts
       tracks.push(r as VodTrack);
       pt++;
       if (hint) {
-        skipped.push({ id: hint.description.id, codec: hint.mp4.codec, reason: `hint track of track ${t.id} not used: vod.preferHintTracks is false` });
+        skipped.push({
+          id: hint.description.id,
+          codec: hint.mp4.codec,
+          reason: `hint track of track ${t.id} not used: vod.preferHintTracks is false`,
+        });
       }
     } else if (hint) {
       tracks.push(hint);
@@ -189,12 +197,17 @@ export function describeMovie(movie: Mp4Movie, name = basename(movie.path), opts
       skipped.push({ id: t.id, codec: t.codec, reason: typeof r === 'string' ? r : 'not streamed' });
     }
     for (const b of hints.broken.get(t.id) ?? []) {
-      const instead = hint && !native
-        ? `hint track ${hint.description.id} is used instead`
-        : native
-          ? `track ${t.id} is packetized natively instead`
-          : `track ${t.id} cannot be packetized natively either`;
-      skipped.push({ id: b.id, codec: b.codec, reason: `broken RTP hint track for track ${t.id} (${b.reason}); ${instead}` });
+      const instead =
+        hint && !native
+          ? `hint track ${hint.description.id} is used instead`
+          : native
+            ? `track ${t.id} is packetized natively instead`
+            : `track ${t.id} cannot be packetized natively either`;
+      skipped.push({
+        id: b.id,
+        codec: b.codec,
+        reason: `broken RTP hint track for track ${t.id} (${b.reason}); ${instead}`,
+      });
     }
   }
   const stream: StreamDescription = {

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { RtspError } from '../rtsp/server/errors.js';
 import { parseRequestUrl, resolveMediaFile } from './resolve-path.js';
 
@@ -163,5 +164,36 @@ describe('resolveMediaFile', () => {
   it('answers 403 for a folder whose name only starts like the root', async () => {
     // <top>/media2 shares the prefix "<top>/media" but is outside it.
     await assert.rejects(resolveMediaFile(root, ['sibling', 'c.mp4']), isStatus(403));
+  });
+
+  it('never returns a path outside the root, for any URL (property)', async () => {
+    const piece = fc.constantFrom('..', '.', '/', '//', '%2e', '%2E', '%2f', '%5c', '\\', '%00', '%', '%25', 'a.mp4', 'films', 'sub', 'b.mp4', 'escape.mp4', 'sibling', 'c.mp4', 'inside.mp4', '?x', 'trackID=1');
+    const uriArb = fc.oneof(
+      fc.array(piece, { maxLength: 12 }).map((a) => `rtsp://h/${a.join('')}`),
+      fc.array(piece, { maxLength: 12 }).map((a) => `/${a.join('/')}`),
+      fc.string({ maxLength: 60 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(uriArb, async (uri) => {
+        let segments: string[];
+        try {
+          segments = parseRequestUrl(uri).segments;
+        } catch (e) {
+          assert.ok(e instanceof RtspError && (e.status === 400 || e.status === 403), String(e));
+          return;
+        }
+        for (const seg of segments) {
+          assert.ok(seg !== '' && seg !== '.' && seg !== '..', seg);
+          assert.ok(!/[/\\\0]/.test(seg), seg);
+        }
+        try {
+          const file = await resolveMediaFile(root, segments);
+          assert.ok(file.startsWith(root + '/'), file);
+        } catch (e) {
+          assert.ok(e instanceof RtspError && (e.status === 403 || e.status === 404), String(e));
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

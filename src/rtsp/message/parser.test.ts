@@ -664,12 +664,13 @@ describe('RtspParser: properties', () => {
 });
 
 describe('RtspParser: line limits and partial messages', () => {
-  it('answers a request line over maxLineBytes with 414 and a header line with 400, both fatal', () => {
+  it('answers a request line over maxLineBytes with 414 and a header line with 413, both fatal', () => {
     const long = `DESCRIBE rtsp://h/${'a'.repeat(300)} RTSP/1.0\r\nCSeq: 1\r\n\r\n`;
     assert.deepEqual(norm(one(long, { maxLineBytes: 256 })), [{ type: 'error', status: 414, reason: 'Request-URI Too Large', fatal: true }]);
     assert.deepEqual(norm(bytewise(b(long), { maxLineBytes: 256 })), [{ type: 'error', status: 414, reason: 'Request-URI Too Large', fatal: true }]);
     const hdr = `OPTIONS * RTSP/1.0\r\nX: ${'v'.repeat(300)}\r\n\r\n`;
-    assert.deepEqual(norm(one(hdr, { maxLineBytes: 256 })), [{ type: 'error', status: 400, reason: 'Bad Request', fatal: true }]);
+    assert.deepEqual(norm(one(hdr, { maxLineBytes: 256 })), [{ type: 'error', status: 413, reason: 'Request Entity Too Large', fatal: true }]);
+    assert.deepEqual(norm(bytewise(b(hdr), { maxLineBytes: 256 })), [{ type: 'error', status: 413, reason: 'Request Entity Too Large', fatal: true }]);
     // Exactly at the limit (CRLF not counted) is fine.
     const exact = `OPTIONS * RTSP/1.0\r\nX: ${'v'.repeat(253)}\r\n\r\n`;
     assert.equal(one(exact, { maxLineBytes: 256 })[0].type, 'request');

@@ -20,7 +20,7 @@ export interface RtspParserOptions {
   maxBodyBytes?: number;
   /** Largest accepted number of header fields in one message. Default 64. */
   maxHeaderCount?: number;
-  /** Longest start line or header line, CRLF excluded: 414 for a start line, 400 for a header
+  /** Longest start line or header line, CRLF excluded: 414 for a start line, 413 for a header
    * line, both fatal. Default: maxHeaderBytes (no separate limit). */
   maxLineBytes?: number;
   /** Which interleaved channels are in use, to tell a real `$` frame from a `$` byte in garbage
@@ -502,9 +502,9 @@ export class RtspParser {
         this.#toSkip(chunk, start, end);
         return false;
       }
-      if (need > this.#maxHeaderBytes) this.#fatal(413, 'Request Entity Too Large', out);
-      else if (this.#lineStart === 0) this.#fatal(414, 'Request-URI Too Large', out);
-      else this.#fatal(400, 'Bad Request', out);
+      // An over-long header line is answered like an over-long head (RTSP 1.0 has no 431).
+      if (this.#lineStart === 0 && need <= this.#maxHeaderBytes) this.#fatal(414, 'Request-URI Too Large', out);
+      else this.#fatal(413, 'Request Entity Too Large', out);
       return false;
     }
     if (need > this.#head.length) {

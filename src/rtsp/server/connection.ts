@@ -9,6 +9,7 @@ import { encodeInterleavedHeader, serializeResponse } from '../message/serialize
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
 import { RtspError } from './errors.js';
 import type { Announcement } from './live-methods.js';
+import { RequestGuard, type ConnectionLimits } from './request-guard.js';
 import type { RtspSession, SessionOwner } from './session.js';
 
 export interface RequestHandler {
@@ -35,6 +36,8 @@ export interface ConnectionOptions {
   maxBodyBytes: number;
   /** Batches live frames to this connection (undefined: write each at once). */
   batcher?: WriteBatcher;
+  /** Line, header, pipelining and request-time limits (none when left out). */
+  limits?: ConnectionLimits;
 }
 
 interface ChannelRoute {
@@ -63,6 +66,9 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   #pendingBytes = 0;
   #closed = false;
   #corked = false;
+  readonly #guard: RequestGuard;
+  /** Set once the connection is being refused: further input is ignored. */
+  #refusing = false;
   lastActivity = Date.now();
 
   constructor(opts: ConnectionOptions) {
@@ -72,7 +78,15 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
     this.remoteAddress = opts.socket.remoteAddress ?? '';
     this.localAddress = opts.socket.localAddress ?? '';
     this.log = opts.log.child({ conn: this.id, client: this.remoteAddress });
-    this.#parser = new RtspParser({ maxHeaderBytes: opts.maxHeaderBytes, maxBodyBytes: opts.maxBodyBytes });
+    const limits = opts.limits ?? {};
+    this.#parser = new RtspParser({
+      maxHeaderBytes: opts.maxHeaderBytes,
+      maxBodyBytes: opts.maxBodyBytes,
+      maxLineBytes: limits.maxLineBytes,
+      maxHeaderCount: limits.maxHeaderCount,
+      frameChannel: (ch) => this.#channels.has(ch),
+    });
+    this.#guard = new RequestGuard(limits, () => this.#refuse(408, 'request not completed in time (limits.requestTimeout)'));
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     this.socket.on('error', (e) => this.log.debug({ err: e.message }, 'socket error'));
@@ -91,12 +105,26 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   }
 
   #onData(chunk: Buffer): void {
+    if (this.#refusing) return;
     this.lastActivity = Date.now();
-    for (const ev of this.#parser.push(chunk)) {
+    const events = this.#parser.push(chunk);
+    for (const ev of events) {
       if (ev.type === 'frame') this.#onFrame(ev.frame.channel, ev.frame.payload);
       else if (ev.type === 'request') {
         const req = ev.request;
-        this.#chain = this.#chain.then(() => this.#process(req));
+        if (!this.#guard.admit()) {
+          this.#refuse(503, 'too many requests waiting for answers (limits.maxPendingRequests)');
+          return;
+        }
+        this.#chain = this.#chain.then(async () => {
+          try {
+            await this.#process(req);
+          } finally {
+            this.#guard.done();
+          }
+        });
+      } else if (ev.type === 'skipped') {
+        this.log.warn({ bytes: ev.bytes }, 'skipped bytes that were neither a request nor an interleaved frame');
       } else if (ev.type === 'error') {
         const { status, reason, fatal } = ev;
         const cseq = ev.cseq;
@@ -111,6 +139,21 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
         });
       }
     }
+    this.#guard.afterPush(this.#parser.partial, events.length > 0);
+  }
+
+  /** Answers `status` after what is already queued, then closes; input is ignored from now. */
+  #refuse(status: number, reason: string): void {
+    if (this.#refusing || this.#closed) return;
+    this.#refusing = true;
+    this.#guard.stop();
+    this.log.warn({ status, pending: this.#guard.pending }, `closing the connection: ${reason}`);
+    this.#chain = this.#chain.then(() => {
+      const res: RtspResponse = { status, headers: new Headers({ Connection: 'close' }) };
+      this.#handler.decorate(res, undefined);
+      this.#write(res);
+      this.close();
+    });
   }
 
   #onFrame(channel: number, payload: Buffer): void {
@@ -207,6 +250,8 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   }
 
   bindChannels(session: RtspSession, trackId: number, channels: [number, number]): void {
+    // From now on garbage between frames is skipped rather than fatal.
+    this.#parser.expectFrames();
     this.#channels.set(channels[0], { session, trackId, rtcp: false });
     this.#channels.set(channels[1], { session, trackId, rtcp: true });
     this.#sessions.add(session);
@@ -229,6 +274,7 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#guard.stop();
     this.#batcher?.forget(this);
     this.#pending = [];
     this.#pendingBytes = 0;
