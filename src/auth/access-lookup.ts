@@ -4,7 +4,8 @@
 import { realpath, stat } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 
-const inside = (root: string, p: string) => p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);
+const inside = (root: string, p: string) =>
+  p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);
 
 /** The real folder whose access file applies to `segments` (a file, or a live path that exists
  * nowhere on disk: then its deepest existing folder), or null when the path leads outside
@@ -33,7 +34,11 @@ export async function governingFolder(mediaRoot: string, segments: string[]): Pr
 }
 
 /** The nearest file called `name` from `folder` up to `mediaRoot`, or undefined. */
-export async function nearestAccessFile(mediaRoot: string, folder: string, name: string): Promise<string | undefined> {
+export async function nearestAccessFile(
+  mediaRoot: string,
+  folder: string,
+  name: string,
+): Promise<string | undefined> {
   let dir = folder;
   for (;;) {
     const candidate = join(dir, name);

@@ -22,14 +22,29 @@ describe('Authorizer', () => {
     root = join(base, 'media');
     etc = join(base, 'etc');
     mkdirSync(etc);
-    for (const d of ['open', 'members/inner', 'members/public', 'staff', 'broken', 'live', 'vip', 'writers', 'local', 'dss']) mkdirSync(join(root, d), { recursive: true });
+    for (const d of [
+      'open',
+      'members/inner',
+      'members/public',
+      'staff',
+      'broken',
+      'live',
+      'vip',
+      'writers',
+      'local',
+      'dss',
+    ])
+      mkdirSync(join(root, d), { recursive: true });
     const users = UsersFileDoc.create('Streaming Server');
     users.setPassword('alice', 'wonderland');
     users.setPassword('bob', 'builder');
     users.setPassword('enc', 'oder');
     writeFileSync(join(etc, 'qtusers'), users.toString());
     // As DSS's qtpasswd wrote it: DES crypt, MD5 digest, no SHA-256.
-    writeFileSync(join(etc, 'dssusers'), `realm Streaming Server\ndss:XyuaA1mUbfVDs:${ha1Md5('dss', 'Streaming Server', 'open sesame')}\n`);
+    writeFileSync(
+      join(etc, 'dssusers'),
+      `realm Streaming Server\ndss:XyuaA1mUbfVDs:${ha1Md5('dss', 'Streaming Server', 'open sesame')}\n`,
+    );
     const groups = GroupsFileDoc.create();
     groups.addMember('staff', 'bob');
     groups.addMember('broadcaster', 'enc');
@@ -42,11 +57,30 @@ describe('Authorizer', () => {
     writeFileSync(join(root, 'members', 'public', 'qtaccess'), 'require any-user\n');
     writeFileSync(join(root, 'staff', 'qtaccess'), 'AuthScheme basic\nrequire group staff\n');
     writeFileSync(join(root, 'broken', 'qtaccess'), 'require valid-user\nrequire everybody\n');
-    writeFileSync(join(root, 'vip', 'qtaccess'), 'require user alice\n<Limit WRITE>\nrequire user bob\n</Limit>\n');
+    writeFileSync(
+      join(root, 'vip', 'qtaccess'),
+      'require user alice\n<Limit WRITE>\nrequire user bob\n</Limit>\n',
+    );
     writeFileSync(join(root, 'writers', 'qtaccess'), '<Limit WRITE>\nrequire any-user\n</Limit>\n');
-    writeFileSync(join(root, 'dss', 'qtaccess'), `AuthName "Old"\nAuthUserFile ${join(etc, 'dssusers')}\nrequire valid-user\n`);
-    writeFileSync(join(root, 'local', 'qtaccess'), 'AuthUserFile users\nAuthScheme basic\nrequire valid-user\n');
-    for (const f of ['open/a.mp4', 'members/a.mp4', 'members/inner/a.mp4', 'members/public/a.mp4', 'staff/a.mp4', 'broken/a.mp4', 'vip/a.mp4', 'local/a.mp4', 'dss/a.mp4']) {
+    writeFileSync(
+      join(root, 'dss', 'qtaccess'),
+      `AuthName "Old"\nAuthUserFile ${join(etc, 'dssusers')}\nrequire valid-user\n`,
+    );
+    writeFileSync(
+      join(root, 'local', 'qtaccess'),
+      'AuthUserFile users\nAuthScheme basic\nrequire valid-user\n',
+    );
+    for (const f of [
+      'open/a.mp4',
+      'members/a.mp4',
+      'members/inner/a.mp4',
+      'members/public/a.mp4',
+      'staff/a.mp4',
+      'broken/a.mp4',
+      'vip/a.mp4',
+      'local/a.mp4',
+      'dss/a.mp4',
+    ]) {
       writeFileSync(join(root, f), 'x');
     }
     // A link from an open folder to a protected movie must not open it.
@@ -56,9 +90,22 @@ describe('Authorizer', () => {
   after(() => rmSync(join(root, '..'), { recursive: true, force: true }));
 
   function make(sets: string[] = [], now?: () => number): Authorizer {
-    const config = loadConfig({ sets: [`auth.usersFile=${join(etc, 'qtusers')}`, `auth.groupsFile=${join(etc, 'qtgroups')}`, 'live.publishAllow=127.0.0.1/32', ...sets] });
+    const config = loadConfig({
+      sets: [
+        `auth.usersFile=${join(etc, 'qtusers')}`,
+        `auth.groupsFile=${join(etc, 'qtgroups')}`,
+        'live.publishAllow=127.0.0.1/32',
+        ...sets,
+      ],
+    });
     const log = createLogger({ level: 'debug', write: (l) => logs.push(l) });
-    return new Authorizer({ auth: config.auth, publishAllow: config.live.publishAllow, mediaRoot: root, log, now });
+    return new Authorizer({
+      auth: config.auth,
+      publishAllow: config.live.publishAllow,
+      mediaRoot: root,
+      log,
+      now,
+    });
   }
 
   const req = (path: string, extra: Partial<AccessRequest> = {}): AccessRequest => ({
@@ -73,12 +120,24 @@ describe('Authorizer', () => {
   const status = (d: AccessDecision) => (d.allowed ? 200 : d.status);
 
   /** Answers a Digest challenge as a client would. */
-  async function digestLogin(a: Authorizer, path: string, user: string, pw: string, opts: { qop?: boolean; sha?: boolean; method?: string } = {}): Promise<AccessDecision> {
+  async function digestLogin(
+    a: Authorizer,
+    path: string,
+    user: string,
+    pw: string,
+    opts: { qop?: boolean; sha?: boolean; method?: string } = {},
+  ): Promise<AccessDecision> {
     const first = await a.authorize(req(path, { method: opts.method ?? 'DESCRIBE' }));
     assert.equal(status(first), 401);
     if (first.allowed) throw new Error('unreachable');
     const ch = first.challenges.find((c) => c.includes(opts.sha ? 'SHA-256' : 'MD5'))!;
-    const authorization = answerChallenge(ch, { user, password: pw, method: opts.method ?? 'DESCRIBE', uri: `rtsp://127.0.0.1:8554/${path}`, qop: opts.qop });
+    const authorization = answerChallenge(ch, {
+      user,
+      password: pw,
+      method: opts.method ?? 'DESCRIBE',
+      uri: `rtsp://127.0.0.1:8554/${path}`,
+      qop: opts.qop,
+    });
     return a.authorize(req(path, { method: opts.method ?? 'DESCRIBE', authorization }));
   }
 
@@ -87,7 +146,11 @@ describe('Authorizer', () => {
     assert.equal(status(await make().authorize(req('nothing/here.mp4'))), 200);
     const strict = make(['auth.allowGuestDefault=false']);
     assert.equal(status(await strict.authorize(req('open/a.mp4'))), 401);
-    assert.equal(status(await strict.authorize(req('open/a.mp4', { authorization: basic('alice', 'wonderland') }))), 401, 'Basic is not accepted where Digest is asked');
+    assert.equal(
+      status(await strict.authorize(req('open/a.mp4', { authorization: basic('alice', 'wonderland') }))),
+      401,
+      'Basic is not accepted where Digest is asked',
+    );
     assert.equal(status(await digestLogin(strict, 'open/a.mp4', 'alice', 'wonderland')), 200);
   });
 
@@ -96,16 +159,35 @@ describe('Authorizer', () => {
     assert.ok(!d.allowed && d.status === 401);
     if (d.allowed) return;
     assert.equal(d.challenges.length, 2);
-    assert.match(d.challenges[0], /^Digest realm="Streaming Server", nonce="[0-9a-f]{64}", algorithm=SHA-256, qop="auth"$/);
-    assert.match(d.challenges[1], /^Digest realm="Streaming Server", nonce="[0-9a-f]{64}", algorithm=MD5, qop="auth"$/);
+    assert.match(
+      d.challenges[0],
+      /^Digest realm="Streaming Server", nonce="[0-9a-f]{64}", algorithm=SHA-256, qop="auth"$/,
+    );
+    assert.match(
+      d.challenges[1],
+      /^Digest realm="Streaming Server", nonce="[0-9a-f]{64}", algorithm=MD5, qop="auth"$/,
+    );
   });
 
   it('accepts Digest MD5 with and without qop, and SHA-256, for the nearest access file', async () => {
     const a = make();
-    assert.deepEqual(await digestLogin(a, 'members/a.mp4', 'alice', 'wonderland', { qop: true }), { allowed: true, user: 'alice' });
-    assert.deepEqual(await digestLogin(a, 'members/inner/a.mp4', 'bob', 'builder', { qop: false }), { allowed: true, user: 'bob' });
-    assert.deepEqual(await digestLogin(a, 'members/a.mp4', 'alice', 'wonderland', { sha: true, qop: true }), { allowed: true, user: 'alice' });
-    assert.deepEqual(await digestLogin(a, 'dss/a.mp4', 'dss', 'open sesame'), { allowed: true, user: 'dss' }, 'a user made by DSS qtpasswd');
+    assert.deepEqual(await digestLogin(a, 'members/a.mp4', 'alice', 'wonderland', { qop: true }), {
+      allowed: true,
+      user: 'alice',
+    });
+    assert.deepEqual(await digestLogin(a, 'members/inner/a.mp4', 'bob', 'builder', { qop: false }), {
+      allowed: true,
+      user: 'bob',
+    });
+    assert.deepEqual(await digestLogin(a, 'members/a.mp4', 'alice', 'wonderland', { sha: true, qop: true }), {
+      allowed: true,
+      user: 'alice',
+    });
+    assert.deepEqual(
+      await digestLogin(a, 'dss/a.mp4', 'dss', 'open sesame'),
+      { allowed: true, user: 'dss' },
+      'a user made by DSS qtpasswd',
+    );
     assert.equal(status(await digestLogin(a, 'members/a.mp4', 'alice', 'wrong')), 401);
     assert.equal(status(await digestLogin(a, 'members/a.mp4', 'nobody', 'x')), 401);
     // The nearest file decides, with no merging: public/ is open although members/ is not.
@@ -121,12 +203,37 @@ describe('Authorizer', () => {
     const a = make();
     const first = await a.authorize(req('members/a.mp4'));
     if (first.allowed) throw new Error('unreachable');
-    const auth = answerChallenge(first.challenges[1], { user: 'alice', password: 'wonderland', method: 'DESCRIBE', uri: 'rtsp://127.0.0.1:8554/members/a.mp4', qop: true });
-    assert.equal(status(await a.authorize(req('members/inner/a.mp4', { authorization: auth }))), 401, 'other URI');
-    assert.equal(status(await a.authorize(req('members/a.mp4', { authorization: auth, method: 'SETUP' }))), 401, 'other method');
+    const auth = answerChallenge(first.challenges[1], {
+      user: 'alice',
+      password: 'wonderland',
+      method: 'DESCRIBE',
+      uri: 'rtsp://127.0.0.1:8554/members/a.mp4',
+      qop: true,
+    });
+    assert.equal(
+      status(await a.authorize(req('members/inner/a.mp4', { authorization: auth }))),
+      401,
+      'other URI',
+    );
+    assert.equal(
+      status(await a.authorize(req('members/a.mp4', { authorization: auth, method: 'SETUP' }))),
+      401,
+      'other method',
+    );
     assert.equal(status(await a.authorize(req('members/a.mp4', { authorization: auth }))), 200);
-    assert.equal(status(await a.authorize(req('members/a.mp4', { authorization: auth }))), 401, 'the same nc again');
-    assert.ok(logs.some((l) => /authentication failed: replayed nonce count/.test(l) && l.includes('user=alice') && l.includes('client=10.1.2.3')));
+    assert.equal(
+      status(await a.authorize(req('members/a.mp4', { authorization: auth }))),
+      401,
+      'the same nc again',
+    );
+    assert.ok(
+      logs.some(
+        (l) =>
+          /authentication failed: replayed nonce count/.test(l) &&
+          l.includes('user=alice') &&
+          l.includes('client=10.1.2.3'),
+      ),
+    );
   });
 
   it('answers an expired nonce with stale=true, without counting a failure', async () => {
@@ -135,7 +242,13 @@ describe('Authorizer', () => {
     const first = await a.authorize(req('members/a.mp4'));
     if (first.allowed) throw new Error('unreachable');
     now += 11_000;
-    const auth = answerChallenge(first.challenges[1], { user: 'alice', password: 'wonderland', method: 'DESCRIBE', uri: 'rtsp://127.0.0.1:8554/members/a.mp4', qop: true });
+    const auth = answerChallenge(first.challenges[1], {
+      user: 'alice',
+      password: 'wonderland',
+      method: 'DESCRIBE',
+      uri: 'rtsp://127.0.0.1:8554/members/a.mp4',
+      qop: true,
+    });
     const d = await a.authorize(req('members/a.mp4', { authorization: auth }));
     assert.ok(!d.allowed && d.status === 401);
     if (d.allowed) return;
@@ -147,21 +260,43 @@ describe('Authorizer', () => {
     const a = make();
     const d = await a.authorize(req('staff/a.mp4'));
     assert.ok(!d.allowed && d.challenges[0] === 'Basic realm="Streaming Server"');
-    assert.deepEqual(await a.authorize(req('staff/a.mp4', { authorization: basic('bob', 'builder') })), { allowed: true, user: 'bob' });
-    assert.equal(status(await a.authorize(req('staff/a.mp4', { authorization: basic('alice', 'wonderland') }))), 403, 'not in group staff');
+    assert.deepEqual(await a.authorize(req('staff/a.mp4', { authorization: basic('bob', 'builder') })), {
+      allowed: true,
+      user: 'bob',
+    });
+    assert.equal(
+      status(await a.authorize(req('staff/a.mp4', { authorization: basic('alice', 'wonderland') }))),
+      403,
+      'not in group staff',
+    );
     assert.equal(status(await a.authorize(req('staff/a.mp4', { authorization: basic('bob', 'nope') }))), 401);
     const basicAll = make(['auth.scheme=basic']);
     const c = await basicAll.authorize(req('members/a.mp4'));
     assert.ok(!c.allowed && c.challenges[0] === 'Basic realm="Members"', 'AuthName is the Basic realm');
-    assert.equal(status(await basicAll.authorize(req('dss/a.mp4', { authorization: basic('dss', 'open sesame') }))), 200);
-    assert.equal(status(await basicAll.authorize(req('dss/a.mp4', { authorization: basic('dss', 'open sesame, and more') }))), 200, 'DES reads 8 characters');
-    assert.equal(status(await basicAll.authorize(req('dss/a.mp4', { authorization: basic('dss', 'open Sesame') }))), 401);
+    assert.equal(
+      status(await basicAll.authorize(req('dss/a.mp4', { authorization: basic('dss', 'open sesame') }))),
+      200,
+    );
+    assert.equal(
+      status(
+        await basicAll.authorize(req('dss/a.mp4', { authorization: basic('dss', 'open sesame, and more') })),
+      ),
+      200,
+      'DES reads 8 characters',
+    );
+    assert.equal(
+      status(await basicAll.authorize(req('dss/a.mp4', { authorization: basic('dss', 'open Sesame') }))),
+      401,
+    );
   });
 
   it('reads AuthUserFile relative to the access file', async () => {
     const a = make();
     assert.equal(status(await a.authorize(req('local/a.mp4', { authorization: basic('zed', 'zzz') }))), 200);
-    assert.equal(status(await a.authorize(req('local/a.mp4', { authorization: basic('alice', 'wonderland') }))), 401);
+    assert.equal(
+      status(await a.authorize(req('local/a.mp4', { authorization: basic('alice', 'wonderland') }))),
+      401,
+    );
   });
 
   it('closes a folder whose access file is malformed, and logs the file and line', async () => {
@@ -172,7 +307,11 @@ describe('Authorizer', () => {
 
   it('follows symlinks to the real folder, and refuses ones leading outside', async () => {
     const a = make();
-    assert.equal(status(await a.authorize(req('open/link.mp4'))), 401, 'the linked movie keeps its protection');
+    assert.equal(
+      status(await a.authorize(req('open/link.mp4'))),
+      401,
+      'the linked movie keeps its protection',
+    );
     assert.equal(status(await a.authorize(req('open/outside.mp4'))), 403);
     assert.equal(status(await a.authorize(req('members/qtaccess'))), 403, 'access files are never served');
   });
@@ -193,7 +332,8 @@ describe('Authorizer', () => {
   });
 
   describe('broadcasting (WRITE)', () => {
-    const w = (path: string, address: string, authorization?: string) => req(path, { access: 'write', method: 'ANNOUNCE', address, authorization });
+    const w = (path: string, address: string, authorization?: string) =>
+      req(path, { access: 'write', method: 'ANNOUNCE', address, authorization });
 
     it('needs no login from live.publishAllow addresses', async () => {
       assert.equal(status(await make().authorize(w('live/cam', '127.0.0.1'))), 200);
@@ -204,18 +344,38 @@ describe('Authorizer', () => {
       const a = make(['auth.scheme=basic']);
       assert.equal(status(await a.authorize(w('live/cam', '127.0.0.2'))), 401);
       assert.equal(status(await a.authorize(w('live/cam', '127.0.0.2', basic('enc', 'oder')))), 200);
-      assert.equal(status(await a.authorize(w('live/cam', '127.0.0.2', basic('alice', 'wonderland')))), 403, 'a valid user outside the group');
+      assert.equal(
+        status(await a.authorize(w('live/cam', '127.0.0.2', basic('alice', 'wonderland')))),
+        403,
+        'a valid user outside the group',
+      );
       const empty = make(['auth.scheme=basic', 'live.publishAllow=']);
-      assert.equal(status(await empty.authorize(w('live/cam', '127.0.0.1'))), 401, 'an empty allow-list means everyone logs in');
+      assert.equal(
+        status(await empty.authorize(w('live/cam', '127.0.0.1'))),
+        401,
+        'an empty allow-list means everyone logs in',
+      );
     });
 
     it('adds <Limit WRITE> rules; READ rules do not grant WRITE', async () => {
       const a = make(['auth.scheme=basic']);
       assert.equal(status(await a.authorize(w('vip/stream', '10.0.0.9', basic('bob', 'builder')))), 200);
       assert.equal(status(await a.authorize(w('vip/stream', '10.0.0.9', basic('alice', 'wonderland')))), 403);
-      assert.equal(status(await a.authorize(w('vip/stream', '10.0.0.9', basic('enc', 'oder')))), 200, 'broadcasters anywhere');
-      assert.equal(status(await a.authorize(w('writers/x', '10.0.0.9'))), 200, 'require any-user in <Limit WRITE>');
-      assert.equal(status(await a.authorize(req('vip/a.mp4', { authorization: basic('bob', 'builder') }))), 403, 'WRITE rules do not grant READ');
+      assert.equal(
+        status(await a.authorize(w('vip/stream', '10.0.0.9', basic('enc', 'oder')))),
+        200,
+        'broadcasters anywhere',
+      );
+      assert.equal(
+        status(await a.authorize(w('writers/x', '10.0.0.9'))),
+        200,
+        'require any-user in <Limit WRITE>',
+      );
+      assert.equal(
+        status(await a.authorize(req('vip/a.mp4', { authorization: basic('bob', 'builder') }))),
+        403,
+        'WRITE rules do not grant READ',
+      );
     });
 
     it('with auth.scheme none, refuses with 403 instead of asking', async () => {
@@ -229,7 +389,9 @@ describe('Authorizer', () => {
     const a = make(['auth.scheme=basic', 'auth.failuresBeforeDelay=2', 'auth.maxFailureDelay=2']);
     const delays: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const d = await a.authorize(req('members/a.mp4', { address: '10.9.9.9', authorization: basic('alice', `guess${i}`) }));
+      const d = await a.authorize(
+        req('members/a.mp4', { address: '10.9.9.9', authorization: basic('alice', `guess${i}`) }),
+      );
       delays.push(d.allowed ? -1 : d.delayMs);
     }
     assert.deepEqual(delays, [0, 0, 250, 500, 1000]);

@@ -95,7 +95,11 @@ export class Authorizer {
     };
     this.#access = new WatchedFiles((text, path) => {
       const f = parseAccessFile(text);
-      for (const i of f.issues) this.#log.error({ file: path, line: i.line }, `access file line ${i.line}: ${i.message}; the folder is closed until it is fixed`);
+      for (const i of f.issues)
+        this.#log.error(
+          { file: path, line: i.line },
+          `access file line ${i.line}: ${i.message}; the folder is closed until it is fixed`,
+        );
       return f;
     });
     const usersIssues = logIssues('users file');
@@ -122,7 +126,13 @@ export class Authorizer {
   async authorize(r: AccessRequest): Promise<AccessDecision> {
     const a = this.#o.auth;
     const client = r.address;
-    const forbid = (reason: string): AccessDecision => ({ allowed: false, status: 403, reason, challenges: [], delayMs: this.#throttle.delayMs(client) });
+    const forbid = (reason: string): AccessDecision => ({
+      allowed: false,
+      status: 403,
+      reason,
+      challenges: [],
+      delayMs: this.#throttle.delayMs(client),
+    });
     if (r.segments.some((s) => s === a.accessFileName)) return forbid('access files are never served');
 
     const folder = await governingFolder(this.#o.mediaRoot, r.segments);
@@ -131,11 +141,14 @@ export class Authorizer {
     let af: AccessFile | undefined;
     if (accessPath) {
       const loaded = await this.#access.get(accessPath);
-      if (!loaded.ok) return forbid(`access file ${accessPath} cannot be read (${loaded.error}); the folder is closed`);
+      if (!loaded.ok)
+        return forbid(`access file ${accessPath} cannot be read (${loaded.error}); the folder is closed`);
       af = loaded.value;
       if (af.issues.length > 0) {
         const first = af.issues[0];
-        return forbid(`access file ${accessPath} line ${first.line} is malformed (${first.message}); the folder is closed`);
+        return forbid(
+          `access file ${accessPath} line ${first.line} is malformed (${first.message}); the folder is closed`,
+        );
       }
     }
 
@@ -147,14 +160,19 @@ export class Authorizer {
     if (rules.some((x) => x.kind === 'any-user')) return { allowed: true };
     if (rules.length === 0) return forbid(`${accessPath} has no rule for ${r.access.toUpperCase()}`);
 
-    const what = r.access === 'write' ? `broadcasting to /${r.segments.join('/')}` : `/${r.segments.join('/')}`;
+    const what =
+      r.access === 'write' ? `broadcasting to /${r.segments.join('/')}` : `/${r.segments.join('/')}`;
     const scheme = af?.scheme ?? a.scheme;
     if (scheme === 'none') {
-      const why = r.access === 'write' ? `publishing from ${client} is not allowed (live.publishAllow) and auth.scheme is none` : `${what} needs a login and auth.scheme is none`;
+      const why =
+        r.access === 'write'
+          ? `publishing from ${client} is not allowed (live.publishAllow) and auth.scheme is none`
+          : `${what} needs a login and auth.scheme is none`;
       return forbid(why);
     }
     const base = accessPath ? dirname(accessPath) : undefined;
-    const at = (p: string | undefined, fallback: string) => (p === undefined ? fallback : isAbsolute(p) || !base ? p : resolve(base, p));
+    const at = (p: string | undefined, fallback: string) =>
+      p === undefined ? fallback : isAbsolute(p) || !base ? p : resolve(base, p);
     const usersPath = at(af?.userFile, a.usersFile);
     const groupsPath = at(af?.groupFile, a.groupsFile);
     const users = await this.#loadUsers(usersPath);
@@ -165,7 +183,10 @@ export class Authorizer {
       const out: string[] = [];
       // Preferred first (RFC 7616 §3.7); clients that know only MD5 (ffmpeg, GStreamer 1.22)
       // take the last Digest challenge they read, so MD5 goes last.
-      if (users.allSha256) out.push(formatDigestChallenge({ realm: digestRealm, nonce, algorithm: 'SHA-256', qop: true, stale }));
+      if (users.allSha256)
+        out.push(
+          formatDigestChallenge({ realm: digestRealm, nonce, algorithm: 'SHA-256', qop: true, stale }),
+        );
       out.push(formatDigestChallenge({ realm: digestRealm, nonce, algorithm: 'MD5', qop: true, stale }));
       return out;
     };
@@ -178,12 +199,16 @@ export class Authorizer {
     });
     const failed = (user: string | undefined, reason: string): AccessDecision => {
       const count = this.#throttle.fail(client);
-      this.#log.warn({ client, user, method: r.method, uri: r.uri.slice(0, 200), failures: count }, `authentication failed: ${reason}`);
+      this.#log.warn(
+        { client, user, method: r.method, uri: r.uri.slice(0, 200), failures: count },
+        `authentication failed: ${reason}`,
+      );
       return challenge(`authentication failed: ${reason}`);
     };
 
     if (!r.authorization) {
-      if (r.access === 'write') return challenge(`publishing from ${client} is not allowed (live.publishAllow) without a login`);
+      if (r.access === 'write')
+        return challenge(`publishing from ${client} is not allowed (live.publishAllow) without a login`);
       return challenge(`${what} needs a login`);
     }
     let creds;
@@ -195,7 +220,10 @@ export class Authorizer {
     }
     if (creds.scheme === 'other') return challenge(`${creds.name} credentials are not understood`);
     if (creds.scheme !== scheme) return challenge(`${creds.scheme} credentials where ${scheme} is used`);
-    const verdict = creds.scheme === 'basic' ? this.#checkBasic(creds, users) : this.#checkDigest(creds, users, digestRealm, r);
+    const verdict =
+      creds.scheme === 'basic'
+        ? this.#checkBasic(creds, users)
+        : this.#checkDigest(creds, users, digestRealm, r);
     if (verdict === 'stale') return challenge('nonce expired', true);
     if (verdict !== 'ok') return failed(creds.user, verdict);
     const user = creds.user;
@@ -214,8 +242,15 @@ export class Authorizer {
       }
     });
     if (!permitted) {
-      this.#log.warn({ client, user, method: r.method, uri: r.uri.slice(0, 200) }, 'authenticated user refused');
-      return forbid(r.access === 'write' ? `user ${user} may not broadcast to /${r.segments.join('/')}` : `user ${user} may not play ${what}`);
+      this.#log.warn(
+        { client, user, method: r.method, uri: r.uri.slice(0, 200) },
+        'authenticated user refused',
+      );
+      return forbid(
+        r.access === 'write'
+          ? `user ${user} may not broadcast to /${r.segments.join('/')}`
+          : `user ${user} may not play ${what}`,
+      );
     }
     return { allowed: true, user };
   }
@@ -239,7 +274,16 @@ export class Authorizer {
     if (!u) return 'unknown user';
     const ha1 = alg === 'MD5' ? u.ha1 : u.ha1Sha256;
     if (!ha1) return `no ${alg} hash stored for the user`;
-    const expected = digestResponse({ algorithm: alg, ha1, method: r.method, uri: c.uri, nonce: c.nonce, qop: c.qop?.toLowerCase(), nc: c.nc, cnonce: c.cnonce });
+    const expected = digestResponse({
+      algorithm: alg,
+      ha1,
+      method: r.method,
+      uri: c.uri,
+      nonce: c.nonce,
+      qop: c.qop?.toLowerCase(),
+      nc: c.nc,
+      cnonce: c.cnonce,
+    });
     if (!sameDigest(expected, c.response)) return 'wrong password';
     // The response is right: only the nonce can still be out of date (or from before a restart).
     if (this.#nonces.check(c.nonce) !== 'valid') return 'stale';

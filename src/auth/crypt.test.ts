@@ -33,13 +33,20 @@ describe('DES crypt(3)', () => {
     if (spawnSync('perl', ['-e', '1']).status !== 0) return t.skip('no perl');
     fc.assert(
       fc.property(
-        fc.string({ unit: fc.integer({ min: 33, max: 126 }).map((c) => String.fromCharCode(c)), maxLength: 12 }),
+        fc.string({
+          unit: fc.integer({ min: 33, max: 126 }).map((c) => String.fromCharCode(c)),
+          maxLength: 12,
+        }),
         fc.stringMatching(/^[./0-9A-Za-z]{2}$/),
         fc.stringMatching(/^[./0-9A-Za-z]{0,8}$/),
         (pw, salt, salt8) => {
-          const r = spawnSync('perl', ['-e', 'print crypt($ENV{P},$ENV{S}),qq(\\n),crypt($ENV{P},q($1$).$ENV{T}.q($))'], {
-            env: { P: pw, S: salt, T: salt8 },
-          });
+          const r = spawnSync(
+            'perl',
+            ['-e', 'print crypt($ENV{P},$ENV{S}),qq(\\n),crypt($ENV{P},q($1$).$ENV{T}.q($))'],
+            {
+              env: { P: pw, S: salt, T: salt8 },
+            },
+          );
           const [des, md5] = r.stdout.toString().split('\n');
           assert.equal(desCrypt(pw, salt), des);
           assert.equal(md5Crypt(pw, salt8), md5);

@@ -37,7 +37,16 @@ export function answerChallenge(challenge: string, a: ChallengeAnswer): string {
   if (useQop) {
     const nc = (a.nc ?? 1).toString(16).padStart(8, '0');
     const cnonce = a.cnonce ?? randomBytes(8).toString('hex');
-    const response = digestResponse({ algorithm, ha1, method: a.method, uri: a.uri, nonce, qop: 'auth', nc, cnonce });
+    const response = digestResponse({
+      algorithm,
+      ha1,
+      method: a.method,
+      uri: a.uri,
+      nonce,
+      qop: 'auth',
+      nc,
+      cnonce,
+    });
     v += `, response="${response}", qop=auth, nc=${nc}, cnonce=${quote(cnonce)}`;
   } else {
     v += `, response="${digestResponse({ algorithm, ha1, method: a.method, uri: a.uri, nonce })}"`;

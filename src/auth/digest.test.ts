@@ -33,15 +33,27 @@ describe('digest responses', () => {
       digestResponse({ ...common, algorithm: 'SHA-256', ha1: ha1Sha256('Mufasa', realm, 'Circle of Life') }),
       '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1',
     );
-    assert.equal(digestResponse({ ...common, algorithm: 'MD5', ha1: ha1Md5('Mufasa', realm, 'Circle of Life') }), '8ca523f5e9506fed4657c9700eebdbec');
+    assert.equal(
+      digestResponse({ ...common, algorithm: 'MD5', ha1: ha1Md5('Mufasa', realm, 'Circle of Life') }),
+      '8ca523f5e9506fed4657c9700eebdbec',
+    );
   });
 
   it('computes RFC 2069 responses (no qop)', () => {
     // Without qop: MD5(HA1:nonce:HA2), what GStreamer sends.
     const ha1 = ha1Md5('u', 'r', 'p');
-    const r = digestResponse({ algorithm: 'MD5', ha1, method: 'DESCRIBE', uri: 'rtsp://h/a.mp4', nonce: 'n' });
+    const r = digestResponse({
+      algorithm: 'MD5',
+      ha1,
+      method: 'DESCRIBE',
+      uri: 'rtsp://h/a.mp4',
+      nonce: 'n',
+    });
     assert.equal(r.length, 32);
-    assert.notEqual(r, digestResponse({ algorithm: 'MD5', ha1, method: 'SETUP', uri: 'rtsp://h/a.mp4', nonce: 'n' }));
+    assert.notEqual(
+      r,
+      digestResponse({ algorithm: 'MD5', ha1, method: 'SETUP', uri: 'rtsp://h/a.mp4', nonce: 'n' }),
+    );
   });
 
   it('knows MD5 (also when unnamed) and SHA-256 only', () => {
@@ -63,7 +75,11 @@ describe('NonceStore', () => {
     assert.equal(s.check(n), 'valid');
     assert.equal(s.check(n.replace(/.$/, (c) => (c === '0' ? '1' : '0'))), 'invalid', 'a tampered nonce');
     assert.equal(s.check('abc'), 'invalid');
-    assert.equal(new NonceStore({ lifetimeMs: 60_000 }).check(n), 'invalid', "another server's nonce (e.g. before a restart)");
+    assert.equal(
+      new NonceStore({ lifetimeMs: 60_000 }).check(n),
+      'invalid',
+      "another server's nonce (e.g. before a restart)",
+    );
     now += 61_000;
     assert.equal(s.check(n), 'stale');
   });
@@ -90,7 +106,13 @@ describe('NonceStore', () => {
 describe('FailureThrottle', () => {
   it('delays after the free failures, doubling up to the cap, and forgets after the window', () => {
     let now = 0;
-    const t = new FailureThrottle({ freeFailures: 2, maxDelayMs: 1000, baseDelayMs: 100, windowMs: 10_000, now: () => now });
+    const t = new FailureThrottle({
+      freeFailures: 2,
+      maxDelayMs: 1000,
+      baseDelayMs: 100,
+      windowMs: 10_000,
+      now: () => now,
+    });
     assert.equal(t.delayMs('1.2.3.4'), 0);
     t.fail('1.2.3.4');
     t.fail('1.2.3.4');

@@ -11,7 +11,10 @@ export function digestAlgorithm(name: string | undefined): DigestAlgorithm | und
   return undefined;
 }
 
-const hash = (alg: DigestAlgorithm, s: string) => createHash(alg === 'MD5' ? 'md5' : 'sha256').update(s, 'utf8').digest('hex');
+const hash = (alg: DigestAlgorithm, s: string) =>
+  createHash(alg === 'MD5' ? 'md5' : 'sha256')
+    .update(s, 'utf8')
+    .digest('hex');
 
 /** The `response` a client holding `ha1` must send. */
 export function digestResponse(p: {

@@ -34,7 +34,10 @@ export class GroupsFileDoc {
         doc.issues.push({ line: i + 1, message: 'not a group line (group: user1 user2)' });
         doc.#lines.push({ kind: 'other', text: raw });
       } else {
-        const members = t.slice(colon + 1).split(/[ \t]+/).filter((m) => m !== '');
+        const members = t
+          .slice(colon + 1)
+          .split(/[ \t]+/)
+          .filter((m) => m !== '');
         doc.#lines.push({ kind: 'group', name: t.slice(0, colon).trim(), members });
       }
     }
@@ -92,7 +95,9 @@ export class GroupsFileDoc {
   }
 
   toString(): string {
-    return this.#lines.map((l) => (l.kind === 'group' ? `${l.name}: ${l.members.join(' ')}`.trimEnd() : l.text) + '\n').join('');
+    return this.#lines
+      .map((l) => (l.kind === 'group' ? `${l.name}: ${l.members.join(' ')}`.trimEnd() : l.text) + '\n')
+      .join('');
   }
 
   toGroups(): GroupsFile {

@@ -1,6 +1,20 @@
 /** Access control: qtaccess files, DSS users/groups files, Basic and Digest checking. */
-export { Authorizer, type Access, type AccessDecision, type AccessRequest, type AuthorizerOptions } from './authorizer.js';
+export {
+  Authorizer,
+  type Access,
+  type AccessDecision,
+  type AccessRequest,
+  type AuthorizerOptions,
+} from './authorizer.js';
 export { hashPassword, verifyCrypt } from './crypt.js';
+export { answerChallenge, type ChallengeAnswer } from './digest-client.js';
 export { GroupsFileDoc, parseGroupsFile, type GroupsFile } from './groups-file.js';
 export { parseAccessFile, type AccessFile, type AccessRule } from './qtaccess.js';
-export { MAX_NAME, MAX_PASSWORD, parseUsersFile, UsersFileDoc, type UsersFile, type UserEntry } from './users-file.js';
+export {
+  MAX_NAME,
+  MAX_PASSWORD,
+  parseUsersFile,
+  UsersFileDoc,
+  type UsersFile,
+  type UserEntry,
+} from './users-file.js';

@@ -83,15 +83,39 @@ describe('qtaccess', () => {
   });
 
   it('never throws on arbitrary text, and any rule it returns is well formed', () => {
-    const piece = fc.constantFrom('require', 'user', 'group', 'valid-user', 'any-user', '<Limit', 'READ', 'WRITE', '>', '</Limit>', 'AuthName', '"', 'x', ' ', '\n', '#', '\r\n');
+    const piece = fc.constantFrom(
+      'require',
+      'user',
+      'group',
+      'valid-user',
+      'any-user',
+      '<Limit',
+      'READ',
+      'WRITE',
+      '>',
+      '</Limit>',
+      'AuthName',
+      '"',
+      'x',
+      ' ',
+      '\n',
+      '#',
+      '\r\n',
+    );
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.array(piece, { maxLength: 40 }).map((a) => a.join(''))), (t) => {
-        const f = parseAccessFile(t);
-        for (const r of [...f.read, ...f.write]) {
-          assert.ok(['user', 'group', 'valid-user', 'any-user'].includes(r.kind));
-          if (r.kind === 'user' || r.kind === 'group') assert.ok(r.names.length > 0);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 300 }),
+          fc.array(piece, { maxLength: 40 }).map((a) => a.join('')),
+        ),
+        (t) => {
+          const f = parseAccessFile(t);
+          for (const r of [...f.read, ...f.write]) {
+            assert.ok(['user', 'group', 'valid-user', 'any-user'].includes(r.kind));
+            if (r.kind === 'user' || r.kind === 'group') assert.ok(r.names.length > 0);
+          }
+        },
+      ),
       { numRuns: 1000 },
     );
   });

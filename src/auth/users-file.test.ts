@@ -27,7 +27,9 @@ describe('users file', () => {
   });
 
   it('skips comments, blank lines and CRs, and takes the first line of a duplicated user', () => {
-    const f = parseUsersFile(`# made by hand\r\n\r\n  realm   My Realm  \r\nbob:x:${'A'.repeat(32)}\r\n# note\r\nbob:y:${'b'.repeat(32)}\r\n`);
+    const f = parseUsersFile(
+      `# made by hand\r\n\r\n  realm   My Realm  \r\nbob:x:${'A'.repeat(32)}\r\n# note\r\nbob:y:${'b'.repeat(32)}\r\n`,
+    );
     assert.equal(f.realm, 'My Realm');
     assert.equal(f.users.get('bob')!.crypt, 'x');
     assert.equal(f.users.get('bob')!.ha1, 'a'.repeat(32), 'hex is compared lower-case');
@@ -79,9 +81,24 @@ describe('users file', () => {
       { numRuns: 500 },
     );
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('realm x', 'a:b:c', '#sha-256 a:', ':::', 'a:$1$:' + 'f'.repeat(32), '\r', '#', ' '), { maxLength: 20 }), (ls) => {
-        parseUsersFile(ls.join('\n'));
-      }),
+      fc.property(
+        fc.array(
+          fc.constantFrom(
+            'realm x',
+            'a:b:c',
+            '#sha-256 a:',
+            ':::',
+            'a:$1$:' + 'f'.repeat(32),
+            '\r',
+            '#',
+            ' ',
+          ),
+          { maxLength: 20 },
+        ),
+        (ls) => {
+          parseUsersFile(ls.join('\n'));
+        },
+      ),
     );
   });
 });
@@ -91,7 +108,10 @@ describe('groups file', () => {
     const g = parseGroupsFile('# groups\nadmin: alice\nbroadcaster: bob  carol\n\nempty:\nbroken line\n');
     assert.deepEqual([...g.groups.get('broadcaster')!], ['bob', 'carol']);
     assert.deepEqual([...g.groups.get('empty')!], []);
-    assert.deepEqual(g.issues.map((i) => i.line), [6]);
+    assert.deepEqual(
+      g.issues.map((i) => i.line),
+      [6],
+    );
   });
 
   it('edits groups and members, keeping other lines', () => {
@@ -109,6 +129,9 @@ describe('groups file', () => {
   });
 
   it('never throws on arbitrary text', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 300 }), (t) => void parseGroupsFile(t)), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (t) => void parseGroupsFile(t)),
+      { numRuns: 500 },
+    );
   });
 });

@@ -110,7 +110,11 @@ export class UsersFileDoc {
       const digest = c2 < 0 ? '' : t.slice(c2 + 1).trim();
       const entry: UserEntry = { name, crypt: crypt.trim() };
       if (HEX32.test(digest)) entry.ha1 = digest.toLowerCase();
-      else doc.issues.push({ line: i + 1, message: `user ${name} has no usable digest hash (Digest logins fail)` });
+      else
+        doc.issues.push({
+          line: i + 1,
+          message: `user ${name} has no usable digest hash (Digest logins fail)`,
+        });
       lines.push({ kind: 'user', entry });
     }
     return doc;

@@ -46,12 +46,17 @@ export class WatchedFiles<T> {
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       this.#entries.delete(path);
-      return { ok: false, missing: err.code === 'ENOENT' || err.code === 'ENOTDIR', error: err.code ?? err.message };
+      return {
+        ok: false,
+        missing: err.code === 'ENOENT' || err.code === 'ENOTDIR',
+        error: err.code ?? err.message,
+      };
     }
     const cached = this.#entries.get(path);
     if (cached && cached.key === key) return cached.result;
     let result: Loaded<T>;
-    if (size > MAX_AUTH_FILE_BYTES) result = { ok: false, missing: false, error: `larger than ${MAX_AUTH_FILE_BYTES} bytes` };
+    if (size > MAX_AUTH_FILE_BYTES)
+      result = { ok: false, missing: false, error: `larger than ${MAX_AUTH_FILE_BYTES} bytes` };
     else {
       try {
         result = { ok: true, value: this.#parse(await readFile(path, 'utf8'), path) };

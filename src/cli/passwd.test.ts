@@ -1,5 +1,15 @@
 import assert from 'node:assert/strict';
-import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -72,7 +82,10 @@ describe('rivulet passwd', () => {
     assert.equal(r.out, 'Changed the password of alice\n');
     assert.ok(verifyCrypt('new-one', users().users.get('alice')!.crypt));
     assert.equal(statSync(u).mode & 0o777, 0o600);
-    assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => n.includes('.tmp')),
+      [],
+    );
   });
 
   it('manages groups: -A (creating the group), -D, -C, -R', async () => {
@@ -117,7 +130,10 @@ describe('rivulet passwd', () => {
 
   it('edits a DSS-made file in place, keeping its other lines, and writes through a symlink', async () => {
     const dss = join(dir, 'dssusers');
-    writeFileSync(dss, `# made by qtpasswd\nrealm Streaming Server\nold:XyuaA1mUbfVDs:${ha1Md5('old', 'Streaming Server', 'open sesame')}\n`);
+    writeFileSync(
+      dss,
+      `# made by qtpasswd\nrealm Streaming Server\nold:XyuaA1mUbfVDs:${ha1Md5('old', 'Streaming Server', 'open sesame')}\n`,
+    );
     const link = join(dir, 'link');
     symlinkSync(dss, link);
     assert.equal((await call(['-f', link, '-p', 'pw', 'new'])).code, 0);
@@ -129,7 +145,17 @@ describe('rivulet passwd', () => {
   });
 
   it('refuses bad names, bad passwords and bad option mixes', async () => {
-    for (const args of [f('-p', 'x', 'a:b'), f('-p', 'x', 'a b'), f('-p', 'x', ''), f('-A', 'a:b', 'alice'), f('-r', 'R', '-p', 'x', 'alice'), f('-p', 'x', '-P', 'y', 'alice'), f('-d', '-p', 'x', 'alice'), f(), f('a', 'b')]) {
+    for (const args of [
+      f('-p', 'x', 'a:b'),
+      f('-p', 'x', 'a b'),
+      f('-p', 'x', ''),
+      f('-A', 'a:b', 'alice'),
+      f('-r', 'R', '-p', 'x', 'alice'),
+      f('-p', 'x', '-P', 'y', 'alice'),
+      f('-d', '-p', 'x', 'alice'),
+      f(),
+      f('a', 'b'),
+    ]) {
       assert.equal((await call(args)).code, 2, args.join(' '));
     }
     assert.equal((await call(f('-p', 'x'.repeat(81), 'alice'))).code, 1);

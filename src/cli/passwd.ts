@@ -150,7 +150,10 @@ export async function writeAtomic(path: string, text: string, newMode = 0o640): 
   } catch {
     // a new file
   }
-  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(
+    dirname(target),
+    `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
   const fh = await open(tmp, 'wx', mode);
   try {
     try {
@@ -184,7 +187,9 @@ const BAD_NAME = /[:\s\x00-\x1f\x7f]/;
 
 function checkName(kind: string, name: string): void {
   if (name === '' || name.length > MAX_NAME || BAD_NAME.test(name)) {
-    throw new UsageError(`${kind} name '${name.slice(0, 40)}' is invalid: 1 to ${MAX_NAME} characters, no colon, space or control character`);
+    throw new UsageError(
+      `${kind} name '${name.slice(0, 40)}' is invalid: 1 to ${MAX_NAME} characters, no colon, space or control character`,
+    );
   }
 }
 
@@ -245,16 +250,34 @@ async function run(argv: string[], io: PasswdIo, print: (s: string) => void): Pr
   }
   if (positionals.length > 1) throw new UsageError('one user name at a time');
   const user = positionals[0];
-  const groupOps = v.add !== undefined || v.remove !== undefined || v['create-group'] !== undefined || v['delete-group'] !== undefined;
-  if (v.password !== undefined && v['password-file'] !== undefined) throw new UsageError('-p and -P cannot be used together');
-  if (v.realm !== undefined && !v.create) throw new UsageError('-r only goes with -c (the realm of an existing file cannot change)');
-  if (v.delete && (v.password !== undefined || v['password-file'] !== undefined || v.add !== undefined)) throw new UsageError('-d cannot be combined with a password or -A');
-  if (user === undefined && (v.create || v.delete || v.add !== undefined || v.remove !== undefined || v.password !== undefined || v['password-file'] !== undefined || !groupOps)) {
+  const groupOps =
+    v.add !== undefined ||
+    v.remove !== undefined ||
+    v['create-group'] !== undefined ||
+    v['delete-group'] !== undefined;
+  if (v.password !== undefined && v['password-file'] !== undefined)
+    throw new UsageError('-p and -P cannot be used together');
+  if (v.realm !== undefined && !v.create)
+    throw new UsageError('-r only goes with -c (the realm of an existing file cannot change)');
+  if (v.delete && (v.password !== undefined || v['password-file'] !== undefined || v.add !== undefined))
+    throw new UsageError('-d cannot be combined with a password or -A');
+  if (
+    user === undefined &&
+    (v.create ||
+      v.delete ||
+      v.add !== undefined ||
+      v.remove !== undefined ||
+      v.password !== undefined ||
+      v['password-file'] !== undefined ||
+      !groupOps)
+  ) {
     throw new UsageError('a user name is needed');
   }
   if (user !== undefined) checkName('user', user);
-  for (const g of [v.add, v.remove, v['create-group'], v['delete-group']]) if (g !== undefined) checkName('group', g);
-  if (v.realm !== undefined && (v.realm === '' || CTL.test(v.realm))) throw new UsageError('the realm must be a non-empty line of text');
+  for (const g of [v.add, v.remove, v['create-group'], v['delete-group']])
+    if (g !== undefined) checkName('group', g);
+  if (v.realm !== undefined && (v.realm === '' || CTL.test(v.realm)))
+    throw new UsageError('the realm must be a non-empty line of text');
 
   const defaults = v.config ? loadConfig({ configFile: v.config }).auth : configSchema.parse({}).auth;
   const usersPath = v.file ?? defaults.usersFile;
@@ -272,11 +295,16 @@ async function run(argv: string[], io: PasswdIo, print: (s: string) => void): Pr
   let usersChanged = false;
   const existingUsers = await readIfExists(usersPath);
   if (v.create) {
-    if (existingUsers !== undefined && !(await confirm(`${usersPath} exists. Replace it (its users are lost)?`))) throw new Failure(`${usersPath} left as it is`);
+    if (
+      existingUsers !== undefined &&
+      !(await confirm(`${usersPath} exists. Replace it (its users are lost)?`))
+    )
+      throw new Failure(`${usersPath} left as it is`);
     users = UsersFileDoc.create(v.realm ?? 'Streaming Server');
     usersChanged = true;
   } else if (user !== undefined) {
-    if (existingUsers === undefined) throw new Failure(`users file ${usersPath} does not exist (use -c to create it)`);
+    if (existingUsers === undefined)
+      throw new Failure(`users file ${usersPath} does not exist (use -c to create it)`);
     users = UsersFileDoc.parse(existingUsers);
   }
 
@@ -298,7 +326,12 @@ async function run(argv: string[], io: PasswdIo, print: (s: string) => void): Pr
   }
 
   const wantsPassword =
-    !v.delete && user !== undefined && (v.password !== undefined || v['password-file'] !== undefined || !groupOps || (v.add !== undefined && !users!.has(user)));
+    !v.delete &&
+    user !== undefined &&
+    (v.password !== undefined ||
+      v['password-file'] !== undefined ||
+      !groupOps ||
+      (v.add !== undefined && !users!.has(user)));
   let isNew = false;
   if (wantsPassword) {
     let password: string | null;
@@ -313,7 +346,8 @@ async function run(argv: string[], io: PasswdIo, print: (s: string) => void): Pr
       const again = await readHidden('Re-type new password: ', io, lines);
       if (again !== password) throw new Failure("the passwords don't match; nothing changed");
     }
-    if (password === '' || password.length > MAX_PASSWORD) throw new Failure(`a password has 1 to ${MAX_PASSWORD} characters`);
+    if (password === '' || password.length > MAX_PASSWORD)
+      throw new Failure(`a password has 1 to ${MAX_PASSWORD} characters`);
     isNew = !users!.has(user);
     users!.setPassword(user, password);
     usersChanged = true;

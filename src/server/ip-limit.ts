@@ -33,7 +33,10 @@ export class ConnectionsPerIp {
       if ((this.#logged.get(addr) ?? 0) < now - 60_000) {
         if (this.#logged.size > 10_000) this.#logged.clear();
         this.#logged.set(addr, now);
-        this.#log.warn({ client: addr, open: n }, 'connection refused: too many from this address (limits.maxConnectionsPerIp)');
+        this.#log.warn(
+          { client: addr, open: n },
+          'connection refused: too many from this address (limits.maxConnectionsPerIp)',
+        );
       }
       socket.destroy();
       return false;

@@ -18,7 +18,12 @@ const CLIP = 'h264-aac-faststart.mp4';
 
 /** Runs `rivulet passwd` as users do. */
 function passwdCli(args: string[], input = ''): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'passwd', ...args], { cwd: repoRoot, input, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'passwd', ...args], {
+    cwd: repoRoot,
+    input,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -27,21 +32,44 @@ const withCreds = (srv: TestServer, path: string, user: string, pw: string) =>
   srv.url(path).replace('rtsp://', `rtsp://${encodeURIComponent(user)}:${encodeURIComponent(pw)}@`);
 
 async function probe(url: string): Promise<{ ok: boolean; stderr: string; codecs: string[] }> {
-  const r = await run('ffprobe', ['-v', 'error', '-rtsp_transport', 'tcp', '-show_streams', '-of', 'json', url], { timeoutMs: 30_000 });
-  const codecs = r.code === 0 ? (JSON.parse(r.stdout) as { streams: { codec_name: string }[] }).streams.map((s) => s.codec_name).sort() : [];
+  const r = await run(
+    'ffprobe',
+    ['-v', 'error', '-rtsp_transport', 'tcp', '-show_streams', '-of', 'json', url],
+    { timeoutMs: 30_000 },
+  );
+  const codecs =
+    r.code === 0
+      ? (JSON.parse(r.stdout) as { streams: { codec_name: string }[] }).streams
+          .map((s) => s.codec_name)
+          .sort()
+      : [];
   return { ok: r.code === 0, stderr: r.stderr, codecs };
 }
 
 /** Logs in on a raw connection the way a client does: request, 401, request with credentials. */
-async function loginRequest(c: RawRtspClient, method: string, uri: string, user: string, pw: string, headers: Record<string, string> = {}, body = ''): Promise<Reply> {
+async function loginRequest(
+  c: RawRtspClient,
+  method: string,
+  uri: string,
+  user: string,
+  pw: string,
+  headers: Record<string, string> = {},
+  body = '',
+): Promise<Reply> {
   const first = await c.request(method, uri, headers, body);
   if (first.status !== 401) return first;
   const challenges = first.headers.getAll('www-authenticate');
   const md5 = challenges.find((x) => /algorithm=MD5/.test(x)) ?? challenges[challenges.length - 1];
-  return c.request(method, uri, { ...headers, Authorization: answerChallenge(md5, { user, password: pw, method, uri }) }, body);
+  return c.request(
+    method,
+    uri,
+    { ...headers, Authorization: answerChallenge(md5, { user, password: pw, method, uri }) },
+    body,
+  );
 }
 
-const SDP = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:streamid=0\r\n';
+const SDP =
+  'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:streamid=0\r\n';
 
 describe('access control with real clients', () => {
   let srv: TestServer;
@@ -62,13 +90,21 @@ describe('access control with real clients', () => {
       if (d !== 'live') copyFileSync(clip, join(media.dir, d, CLIP));
     }
     writeFileSync(join(media.dir, 'digest', 'qtaccess'), 'AuthName "Digest area"\nrequire valid-user\n');
-    writeFileSync(join(media.dir, 'basic', 'qtaccess'), 'AuthName "Basic area"\nAuthScheme basic\nrequire user alice\n');
+    writeFileSync(
+      join(media.dir, 'basic', 'qtaccess'),
+      'AuthName "Basic area"\nAuthScheme basic\nrequire user alice\n',
+    );
     assert.equal(passwdCli(['-c', '-f', users, '-g', groups, '-p', 'wonder land', 'alice']).code, 0);
     assert.equal(passwdCli(['-f', users, '-g', groups, '-p', 'oder', '-A', 'broadcaster', 'enc']).code, 0);
     srv = await startServer({
       mediaDir: media.dir,
       // Only loopback 127.0.0.1 may publish without a password.
-      sets: [`auth.usersFile=${users}`, `auth.groupsFile=${groups}`, 'live.publishAllow=127.0.0.1/32', 'auth.failuresBeforeDelay=100'],
+      sets: [
+        `auth.usersFile=${users}`,
+        `auth.groupsFile=${groups}`,
+        'live.publishAllow=127.0.0.1/32',
+        'auth.failuresBeforeDelay=100',
+      ],
     });
   });
   after(async () => {
@@ -92,11 +128,35 @@ describe('access control with real clients', () => {
     const wrong = await probe(withCreds(srv, `digest/${CLIP}`, 'alice', 'guess'));
     assert.ok(!wrong.ok);
     assert.match(wrong.stderr, /401/);
-    assert.ok(srv.logs.some((l) => /authentication failed: wrong password/.test(l) && /user=alice/.test(l) && /client=127\.0\.0\.1/.test(l)));
+    assert.ok(
+      srv.logs.some(
+        (l) =>
+          /authentication failed: wrong password/.test(l) &&
+          /user=alice/.test(l) &&
+          /client=127\.0\.0\.1/.test(l),
+      ),
+    );
   });
 
   it('ffmpeg decodes a protected movie over Basic, and only the named user may', async () => {
-    const r = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', withCreds(srv, `basic/${CLIP}`, 'alice', 'wonder land'), '-t', '2', '-f', 'null', '-'], { timeoutMs: 60_000 });
+    const r = await run(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-rtsp_transport',
+        'tcp',
+        '-i',
+        withCreds(srv, `basic/${CLIP}`, 'alice', 'wonder land'),
+        '-t',
+        '2',
+        '-f',
+        'null',
+        '-',
+      ],
+      { timeoutMs: 60_000 },
+    );
     assert.equal(r.code, 0, r.stderr);
     const other = await probe(withCreds(srv, `basic/${CLIP}`, 'enc', 'oder'));
     assert.ok(!other.ok);
@@ -109,8 +169,25 @@ describe('access control with real clients', () => {
     c.close();
   });
 
-  it('ffmpeg decodes a Digest-protected movie for several seconds (keep-alives and PLAY re-authorized)', async () => {
-    const r = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-rtsp_transport', 'udp', '-i', withCreds(srv, `digest/${CLIP}`, 'alice', 'wonder land'), '-t', '3', '-f', 'null', '-'], { timeoutMs: 60_000 });
+  it('ffmpeg decodes a Digest-protected movie over UDP (every SETUP and PLAY authorized, nc increasing)', async () => {
+    const r = await run(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-rtsp_transport',
+        'udp',
+        '-i',
+        withCreds(srv, `digest/${CLIP}`, 'alice', 'wonder land'),
+        '-t',
+        '3',
+        '-f',
+        'null',
+        '-',
+      ],
+      { timeoutMs: 60_000 },
+    );
     assert.equal(r.code, 0, r.stderr);
   });
 
@@ -118,13 +195,42 @@ describe('access control with real clients', () => {
     for (const dir of ['digest', 'basic']) {
       const r = await run(
         'gst-launch-1.0',
-        ['rtspsrc', `location=${srv.url(`${dir}/${CLIP}`)}`, 'user-id=alice', 'user-pw=wonder land', 'protocols=tcp', '!', 'rtph264depay', '!', 'h264parse', '!', 'avdec_h264', '!', 'fakesink', 'num-buffers=25', 'silent=false', '-v'],
+        [
+          'rtspsrc',
+          `location=${srv.url(`${dir}/${CLIP}`)}`,
+          'user-id=alice',
+          'user-pw=wonder land',
+          'protocols=tcp',
+          '!',
+          'rtph264depay',
+          '!',
+          'h264parse',
+          '!',
+          'avdec_h264',
+          '!',
+          'fakesink',
+          'num-buffers=25',
+          'silent=false',
+          '-v',
+        ],
         { timeoutMs: 60_000, env: { ...process.env, GST_DEBUG: '0' } },
       );
       assert.equal(r.code, 0, `${dir}: ${r.stderr.slice(-2000)}${r.stdout.slice(-2000)}`);
       assert.ok((r.stdout.match(/fakesink0: last-message = chain/g) ?? []).length >= 25, dir);
     }
-    const bad = await run('gst-launch-1.0', ['rtspsrc', `location=${srv.url(`digest/${CLIP}`)}`, 'user-id=alice', 'user-pw=nope', 'protocols=tcp', '!', 'fakesink'], { timeoutMs: 30_000 });
+    const bad = await run(
+      'gst-launch-1.0',
+      [
+        'rtspsrc',
+        `location=${srv.url(`digest/${CLIP}`)}`,
+        'user-id=alice',
+        'user-pw=nope',
+        'protocols=tcp',
+        '!',
+        'fakesink',
+      ],
+      { timeoutMs: 30_000 },
+    );
     assert.notEqual(bad.code, 0);
   });
 
@@ -138,15 +244,32 @@ describe('access control with real clients', () => {
     assert.match(ch[1], /algorithm=MD5/);
     const sha = answerChallenge(ch[0], { user: 'alice', password: 'wonder land', method: 'DESCRIBE', uri });
     assert.equal((await c.request('DESCRIBE', uri, { Authorization: sha })).status, 200, 'SHA-256 Digest');
-    assert.equal((await c.request('DESCRIBE', uri, { Authorization: sha })).status, 401, 'the same nc/cnonce again is a replay');
-    const noQop = answerChallenge(ch[1], { user: 'alice', password: 'wonder land', method: 'DESCRIBE', uri, qop: false });
-    assert.equal((await c.request('DESCRIBE', uri, { Authorization: noQop })).status, 200, 'MD5 without qop (RFC 2069 style)');
+    assert.equal(
+      (await c.request('DESCRIBE', uri, { Authorization: sha })).status,
+      401,
+      'the same nc/cnonce again is a replay',
+    );
+    const noQop = answerChallenge(ch[1], {
+      user: 'alice',
+      password: 'wonder land',
+      method: 'DESCRIBE',
+      uri,
+      qop: false,
+    });
+    assert.equal(
+      (await c.request('DESCRIBE', uri, { Authorization: noQop })).status,
+      200,
+      'MD5 without qop (RFC 2069 style)',
+    );
     c.close();
   });
 
   describe('broadcasting', () => {
     it('ffmpeg publishes with broadcaster credentials where the allow-list does not cover it; without them it gets 401', async () => {
-      const strict = await startServer({ mediaDir: media.dir, sets: [`auth.usersFile=${users}`, `auth.groupsFile=${groups}`, 'live.publishAllow='] });
+      const strict = await startServer({
+        mediaDir: media.dir,
+        sets: [`auth.usersFile=${users}`, `auth.groupsFile=${groups}`, 'live.publishAllow='],
+      });
       try {
         const file = await fixture(CLIP);
         const bad = ffmpegPublish(file, strict.url('live/nocreds'), 'tcp');
@@ -155,7 +278,10 @@ describe('access control with real clients', () => {
         assert.match(bad.log(), /401/);
         const good = ffmpegPublish(file, withCreds(strict, 'live/cam', 'enc', 'oder'), 'tcp');
         pubs.push(good);
-        assert.ok(await until(() => strict.server.live?.get('live/cam')?.state === 'active', 20_000), `broadcast starts: ${good.log()}`);
+        assert.ok(
+          await until(() => strict.server.live?.get('live/cam')?.state === 'active', 20_000),
+          `broadcast starts: ${good.log()}`,
+        );
         const viewer = await probe(strict.url('live/cam'));
         assert.deepEqual(viewer.codecs, ['aac', 'h264'], 'and viewers can watch it');
         const alice = ffmpegPublish(file, withCreds(strict, 'live/alice', 'alice', 'wonder land'), 'tcp');
@@ -177,7 +303,9 @@ describe('access control with real clients', () => {
       assert.match(plain.headers.getAll('www-authenticate').join('\n'), /Digest realm="Streaming Server"/);
       assert.equal((await loginRequest(c, 'ANNOUNCE', uri, 'alice', 'wonder land', hdr, SDP)).status, 403);
       assert.equal((await loginRequest(c, 'ANNOUNCE', uri, 'enc', 'oder', hdr, SDP)).status, 200);
-      const setup = await loginRequest(c, 'SETUP', `${uri}/streamid=0`, 'enc', 'oder', { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1;mode=record' });
+      const setup = await loginRequest(c, 'SETUP', `${uri}/streamid=0`, 'enc', 'oder', {
+        Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1;mode=record',
+      });
       assert.equal(setup.status, 200);
       const session = setup.headers.get('session')!.split(';')[0];
       assert.equal((await c.request('RECORD', uri, { Session: session })).status, 401, 'RECORD is WRITE too');
@@ -201,11 +329,21 @@ describe('access control with real clients', () => {
 
     const c = await RawRtspClient.connect(srv.port, '127.0.0.1', '127.0.0.2');
     const hdr = { 'Content-Type': 'application/sdp' };
-    assert.equal((await loginRequest(c, 'ANNOUNCE', srv.url('live/bob'), 'bob', 'second pw', hdr, SDP)).status, 403);
+    assert.equal(
+      (await loginRequest(c, 'ANNOUNCE', srv.url('live/bob'), 'bob', 'second pw', hdr, SDP)).status,
+      403,
+    );
     assert.equal(passwdCli([...f, '-A', 'broadcaster', 'bob']).code, 0);
-    assert.equal((await loginRequest(c, 'ANNOUNCE', srv.url('live/bob'), 'bob', 'second pw', hdr, SDP)).status, 200, 'group membership counts at once');
+    assert.equal(
+      (await loginRequest(c, 'ANNOUNCE', srv.url('live/bob'), 'bob', 'second pw', hdr, SDP)).status,
+      200,
+      'group membership counts at once',
+    );
     assert.equal(passwdCli([...f, '-D', 'broadcaster', 'bob']).code, 0);
-    assert.equal((await loginRequest(c, 'ANNOUNCE', srv.url('live/bob2'), 'bob', 'second pw', hdr, SDP)).status, 403);
+    assert.equal(
+      (await loginRequest(c, 'ANNOUNCE', srv.url('live/bob2'), 'bob', 'second pw', hdr, SDP)).status,
+      403,
+    );
     c.close();
 
     assert.equal(passwdCli([...f, '-C', 'viewers']).code, 0);
@@ -220,7 +358,14 @@ describe('access control with real clients', () => {
   it('rivulet passwd prompts twice without echo on a terminal', async (t) => {
     if (spawnSync('script', ['--version']).status !== 0) return t.skip('no script(1) to make a terminal');
     const cmd = `${process.execPath} --import tsx ${MAIN} passwd -f ${users} carol`;
-    const r = spawnSync('sh', ['-c', `(sleep 2; printf 'tty secret\\r'; sleep 1; printf 'tty secret\\r'; sleep 1) | script -qefc "${cmd}" /dev/null`], { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(
+      'sh',
+      [
+        '-c',
+        `(sleep 2; printf 'tty secret\\r'; sleep 1; printf 'tty secret\\r'; sleep 1) | script -qefc "${cmd}" /dev/null`,
+      ],
+      { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 },
+    );
     assert.match(r.stdout, /New password for carol: /);
     assert.match(r.stdout, /Re-type new password: /);
     assert.ok(!r.stdout.includes('tty secret'), 'the password is not echoed');

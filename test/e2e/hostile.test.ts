@@ -16,7 +16,10 @@ import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 const MOVIE = 'h264-aac-faststart.mp4';
 
 /** A raw socket that collects what the server says. */
-async function rawSocket(port: number, localAddress?: string): Promise<{ s: Socket; text: () => string; closed: Promise<void> }> {
+async function rawSocket(
+  port: number,
+  localAddress?: string,
+): Promise<{ s: Socket; text: () => string; closed: Promise<void> }> {
   const s = connect({ host: '127.0.0.1', port, localAddress });
   await new Promise<void>((r, j) => s.once('connect', () => r()).once('error', j));
   let text = '';
@@ -41,7 +44,12 @@ describe('hostile input', () => {
     writeFileSync(join(media.dir, 'qtaccess'), 'require any-user\n');
     srv = await startServer({
       mediaDir: media.dir,
-      sets: ['limits.requestTimeout=1', 'limits.maxPendingRequests=4', 'limits.maxConnectionsPerIp=8', 'rtsp.maxLineBytes=1024'],
+      sets: [
+        'limits.requestTimeout=1',
+        'limits.maxPendingRequests=4',
+        'limits.maxConnectionsPerIp=8',
+        'rtsp.maxLineBytes=1024',
+      ],
     });
   });
   after(async () => {
@@ -80,7 +88,10 @@ describe('hostile input', () => {
       assert.ok(want.includes(r.status), `${uri}: ${r.status}`);
     }
     for (const method of ['SETUP', 'ANNOUNCE']) {
-      const r = await c.request(method, srv.url('%2e%2e/escape/trackID=1'), { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1;mode=record', 'Content-Type': 'application/sdp' });
+      const r = await c.request(method, srv.url('%2e%2e/escape/trackID=1'), {
+        Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1;mode=record',
+        'Content-Type': 'application/sdp',
+      });
       assert.equal(r.status, 403, method);
     }
     c.close();
@@ -92,7 +103,10 @@ describe('hostile input', () => {
       [`DESCRIBE ${srv.url('a'.repeat(2000))} RTSP/1.0\r\nCSeq: 1\r\n\r\n`, 414],
       [`OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nX-Long: ${'x'.repeat(2000)}\r\n\r\n`, 413],
       [`OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n${'X-A: b\r\n'.repeat(2000)}\r\n`, 413],
-      [`OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n${Array.from({ length: 80 }, (_, i) => `X-${i}: y\r\n`).join('')}\r\n`, 400],
+      [
+        `OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n${Array.from({ length: 80 }, (_, i) => `X-${i}: y\r\n`).join('')}\r\n`,
+        400,
+      ],
       [`SET_PARAMETER * RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 99999999\r\n\r\n`, 413],
       [`OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nContent-Length: -1\r\n\r\n`, 400],
       ['\x00\x01\x02\x03 binary junk\r\n\r\n', 400],
@@ -153,7 +167,10 @@ describe('hostile input', () => {
     for (let i = 0; i < 12; i++) held.push(await rawSocket(srv.port, '127.0.0.3'));
     await sleep(300);
     const open = held.filter((h) => !h.s.destroyed && h.s.readyState === 'open');
-    assert.ok(await until(() => held.filter((h) => h.s.destroyed || h.s.readyState !== 'open').length === 4, 3000), `${open.length} still open`);
+    assert.ok(
+      await until(() => held.filter((h) => h.s.destroyed || h.s.readyState !== 'open').length === 4, 3000),
+      `${open.length} still open`,
+    );
     assert.ok(srv.logs.some((l) => /too many from this address/.test(l) && /127\.0\.0\.3/.test(l)));
     await stillServing();
     for (const h of held) h.s.destroy();
@@ -167,7 +184,9 @@ describe('hostile input', () => {
   it('skips garbage between interleaved frames of a TCP session and keeps the session', async () => {
     const c = await RawRtspClient.connect(srv.port);
     assert.equal((await c.request('DESCRIBE', srv.url(MOVIE))).status, 200);
-    const setup = await c.request('SETUP', `${srv.url(MOVIE)}/trackID=1`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
+    const setup = await c.request('SETUP', `${srv.url(MOVIE)}/trackID=1`, {
+      Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1',
+    });
     assert.equal(setup.status, 200);
     const session = setup.headers.get('session')!.split(';')[0];
     assert.equal((await c.request('PLAY', srv.url(MOVIE), { Session: session })).status, 200);
@@ -183,7 +202,9 @@ describe('hostile input', () => {
     assert.equal(keep.status, 200, 'the request after the garbage is answered');
     const before = c.frames.length;
     assert.ok(await until(() => c.frames.length > before + 10), 'media keeps flowing');
-    assert.ok(srv.logs.some((l) => /skipped bytes that were neither a request nor an interleaved frame/.test(l)));
+    assert.ok(
+      srv.logs.some((l) => /skipped bytes that were neither a request nor an interleaved frame/.test(l)),
+    );
     c.close();
     await stillServing();
   });

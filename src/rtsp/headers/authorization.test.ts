@@ -1,14 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { formatBasicChallenge, formatDigestChallenge, parseAuthParams, parseAuthorization } from './authorization.js';
+import {
+  formatBasicChallenge,
+  formatDigestChallenge,
+  parseAuthParams,
+  parseAuthorization,
+} from './authorization.js';
 import { HeaderError } from './header-error.js';
 
 describe('Authorization', () => {
   it('parses Basic credentials (password may hold colons)', () => {
     const v = `Basic ${Buffer.from('alice:pa:ss wörd').toString('base64')}`;
     assert.deepEqual(parseAuthorization(v), { scheme: 'basic', user: 'alice', password: 'pa:ss wörd' });
-    assert.deepEqual(parseAuthorization(`basic   ${Buffer.from(':').toString('base64')}`), { scheme: 'basic', user: '', password: '' });
+    assert.deepEqual(parseAuthorization(`basic   ${Buffer.from(':').toString('base64')}`), {
+      scheme: 'basic',
+      user: '',
+      password: '',
+    });
   });
 
   it('parses what ffmpeg sends for Digest with qop', () => {
@@ -36,7 +45,9 @@ describe('Authorization', () => {
     assert.equal(c.user, 'a"b');
     assert.equal(c.realm, 'x, y');
     assert.equal(c.qop, undefined);
-    const star = parseAuthorization("Digest username*=UTF-8''J%C3%A4s%C3%B8n, realm=r, nonce=n, uri=/p, response=r, userhash=false");
+    const star = parseAuthorization(
+      "Digest username*=UTF-8''J%C3%A4s%C3%B8n, realm=r, nonce=n, uri=/p, response=r, userhash=false",
+    );
     assert.equal(star.scheme === 'digest' && star.user, 'Jäsøn');
   });
 
@@ -52,7 +63,7 @@ describe('Authorization', () => {
       'Digest username="u, realm="r"',
       'Digest username="u", realm="r", nonce="n", uri="/", response="x", qop=auth',
       'Digest username="u", realm="r", nonce="n", uri="/", response="x", qop=auth, nc=1, cnonce=c',
-      "Digest username*=bad, realm=r, nonce=n, uri=/, response=x",
+      'Digest username*=bad, realm=r, nonce=n, uri=/, response=x',
       'Digest username="u", realm="r", nonce="n", uri="/", response="x", junk',
     ];
     for (const v of bad) assert.throws(() => parseAuthorization(v), HeaderError, v);
@@ -63,7 +74,13 @@ describe('Authorization', () => {
   });
 
   it('formats challenges with quoting and round-trips their parameters', () => {
-    const d = formatDigestChallenge({ realm: 'My "Realm"\r\n', nonce: 'abc', algorithm: 'SHA-256', qop: true, stale: true });
+    const d = formatDigestChallenge({
+      realm: 'My "Realm"\r\n',
+      nonce: 'abc',
+      algorithm: 'SHA-256',
+      qop: true,
+      stale: true,
+    });
     assert.equal(d, 'Digest realm="My \\"Realm\\"", nonce="abc", algorithm=SHA-256, qop="auth", stale=true');
     const p = parseAuthParams(d.slice('Digest '.length));
     assert.equal(p.get('realm'), 'My "Realm"');
@@ -72,26 +89,56 @@ describe('Authorization', () => {
   });
 
   it('only ever throws HeaderError, on any input', () => {
-    const piece = fc.constantFrom('Digest ', 'Basic ', 'username=', 'realm=', 'nonce=', 'uri=', 'response=', 'qop=auth', 'nc=00000001', 'cnonce=x', '"', '\\', ',', '=', ' ', 'a', "UTF-8''%", '*');
+    const piece = fc.constantFrom(
+      'Digest ',
+      'Basic ',
+      'username=',
+      'realm=',
+      'nonce=',
+      'uri=',
+      'response=',
+      'qop=auth',
+      'nc=00000001',
+      'cnonce=x',
+      '"',
+      '\\',
+      ',',
+      '=',
+      ' ',
+      'a',
+      "UTF-8''%",
+      '*',
+    );
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 200 }), fc.array(piece, { maxLength: 30 }).map((a) => a.join(''))), (v) => {
-        try {
-          const c = parseAuthorization(v);
-          if (c.scheme === 'digest') assert.ok(typeof c.user === 'string' && typeof c.response === 'string');
-        } catch (e) {
-          assert.ok(e instanceof HeaderError, String(e));
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 200 }),
+          fc.array(piece, { maxLength: 30 }).map((a) => a.join('')),
+        ),
+        (v) => {
+          try {
+            const c = parseAuthorization(v);
+            if (c.scheme === 'digest')
+              assert.ok(typeof c.user === 'string' && typeof c.response === 'string');
+          } catch (e) {
+            assert.ok(e instanceof HeaderError, String(e));
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it('round-trips Basic credentials', () => {
     fc.assert(
-      fc.property(fc.string().filter((u) => !u.includes(':')), fc.string(), (user, password) => {
-        const v = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-        assert.deepEqual(parseAuthorization(v), { scheme: 'basic', user, password });
-      }),
+      fc.property(
+        fc.string().filter((u) => !u.includes(':')),
+        fc.string(),
+        (user, password) => {
+          const v = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+          assert.deepEqual(parseAuthorization(v), { scheme: 'basic', user, password });
+        },
+      ),
     );
   });
 });

@@ -90,7 +90,8 @@ export function parseAuthorization(value: string): Credentials {
   const scheme = m[1].toLowerCase();
   const rest = (m[2] ?? '').trim();
   if (scheme === 'basic') {
-    if (!BASE64_RE.test(rest) || rest.length % 4 === 1) throw new HeaderError(H, 'Basic credentials are not base64');
+    if (!BASE64_RE.test(rest) || rest.length % 4 === 1)
+      throw new HeaderError(H, 'Basic credentials are not base64');
     const text = Buffer.from(rest, 'base64').toString('utf8');
     const colon = text.indexOf(':');
     if (colon < 0) throw new HeaderError(H, 'Basic credentials without a colon');
@@ -125,7 +126,8 @@ export function parseAuthorization(value: string): Credentials {
     if (out.qop !== undefined && (out.nc === undefined || out.cnonce === undefined)) {
       throw new HeaderError(H, 'Digest qop without nc and cnonce');
     }
-    if (out.nc !== undefined && !/^[0-9A-Fa-f]{8}$/.test(out.nc)) throw new HeaderError(H, 'Digest nc is not 8 hex digits');
+    if (out.nc !== undefined && !/^[0-9A-Fa-f]{8}$/.test(out.nc))
+      throw new HeaderError(H, 'Digest nc is not 8 hex digits');
     if (p.get('userhash')?.toLowerCase() === 'true') out.userhash = true;
     return out;
   }

@@ -76,7 +76,12 @@ export class RtspAccessControl {
       address: conn.remoteAddress,
     });
     if (d.allowed) return undefined;
-    const fields = { method: req.method, uri: req.uri.slice(0, 200), client: conn.remoteAddress, status: d.status };
+    const fields = {
+      method: req.method,
+      uri: req.uri.slice(0, 200),
+      client: conn.remoteAddress,
+      status: d.status,
+    };
     if (d.status === 403) conn.log.warn(fields, d.reason);
     else if (need.access === 'write') conn.log.info(fields, d.reason);
     else conn.log.debug(fields, d.reason);
