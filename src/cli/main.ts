@@ -94,6 +94,8 @@ async function serve(argv: string[]): Promise<number> {
     `Rivulet ${version()} listening for RTSP on port ${port}`,
   );
   log.info(`Open rtsp://${displayHost(config.rtsp.bind[0])}:${port}/sample.mp4 in a player (any file in the media folder works the same way)`);
+  if (server.httpPorts.length) log.info(`RTSP over HTTP tunnels also on port ${server.httpPorts.join(', ')} (every RTSP port takes them too)`);
+  if (server.tlsPorts.length) log.info(`RTSPS (RTSP over TLS) on port ${server.tlsPorts.join(', ')}`);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -101,7 +103,7 @@ async function serve(argv: string[]): Promise<number> {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(0), 5000);
     force.unref();
-    void server.stop().then(() => {
+    void server.stop({ drainMs: 500 }).then(() => {
       log.info('stopped');
       process.exit(0);
     });

@@ -491,3 +491,18 @@ describe('LiveTrack clocks', () => {
     );
   });
 });
+
+describe('LiveTrack bitrate', () => {
+  it('is the announced b=AS figure when there is one, else measured once a second has passed', () => {
+    assert.equal(new LiveTrack({ id: 1, format: H264, bitrateKbps: 800 }).bitrateKbps, 800);
+    const t = new LiveTrack({ id: 1, format: H264 });
+    assert.equal(t.bitrateKbps, undefined);
+    const p = rtp(SLICE, { seq: 1, ts: 0 });
+    t.ingest(p);
+    assert.equal(t.bitrateKbps, undefined, 'nothing to measure over yet');
+    // 125 packets of p.length bytes over 2 s.
+    for (let i = 2; i <= 125; i++) t.ingest(rtp(SLICE, { seq: i, ts: i * 3600 }));
+    t.firstPacketAt = t.lastPacketAt - 2000;
+    assert.equal(t.bitrateKbps, (125 * p.length * 8) / 2000);
+  });
+});

@@ -2,8 +2,8 @@
  * would take the server over `limits.maxConnections` or `limits.maxBandwidthKbps` is answered
  * `453 Not Enough Bandwidth`, and everyone already admitted carries on untouched. It wraps the
  * request handler, so methods know nothing of it; the limits are read on every check, so a
- * config reload changes them at once. */
-import type { Logger } from '../logging/index.js';
+ * config reload changes them at once. Refusals are logged where every error response is (the
+ * connection). */
 import type { RtspRequest, RtspResponse } from '../rtsp/message/types.js';
 import type { RequestHandler, RtspConnection } from '../rtsp/server/connection.js';
 import { RtspError } from '../rtsp/server/errors.js';
@@ -19,9 +19,10 @@ export interface AdmissionLimits {
 export interface AdmissionOptions {
   inner: RequestHandler & { readonly refusing: boolean };
   sessions: ReadonlyMap<string, RtspSession>;
+  /** Open RTSP connections. */
+  connections: ReadonlySet<RtspConnection>;
   /** Current limits (read on every check: reloads apply at once). */
   limits: () => AdmissionLimits;
-  log: Logger;
 }
 
 /** kbit/s a session sends while playing: its tracks' bitrates (from the file, or for live
@@ -36,7 +37,7 @@ export function sessionKbps(s: RtspSession): number {
 export class AdmissionGate implements RequestHandler {
   readonly #o: AdmissionOptions;
   /** Connections that passed the connection limit with their first request. */
-  readonly #admitted = new Set<RtspConnection>();
+  readonly #admitted = new WeakSet<RtspConnection>();
   /** The connection each session was set up on (a UDP session outlives it). */
   readonly #origin = new WeakMap<RtspSession, RtspConnection>();
   /** Sessions admitted to play whose PLAY has not finished starting them yet. */
@@ -53,10 +54,7 @@ export class AdmissionGate implements RequestHandler {
   /** What counts against limits.maxConnections now. */
   connectionsInUse(): number {
     let n = 0;
-    for (const c of this.#admitted) {
-      if (c.closed) this.#admitted.delete(c);
-      else n++;
-    }
+    for (const c of this.#o.connections) if (!c.closed && this.#admitted.has(c)) n++;
     for (const s of this.#o.sessions.values()) {
       if (s.closed || s.state !== 'playing') continue;
       const origin = this.#origin.get(s);

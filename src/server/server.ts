@@ -115,8 +115,8 @@ export class RivuletServer {
     this.#gate = new AdmissionGate({
       inner: this.#handler,
       sessions: this.sessions,
+      connections: this.connections,
       limits: () => this.config.limits,
-      log: this.log.child({ component: 'admission' }),
     });
     const tunnelLog = this.log.child({ component: 'http' });
     this.#broker = new TunnelBroker({
@@ -180,7 +180,13 @@ export class RivuletServer {
     const cfg = this.config;
     this.#sniffing.add(socket);
     socket.once('close', () => this.#sniffing.delete(socket));
-    sniffOpening(socket, { maxHeaderBytes: cfg.rtsp.maxHeaderBytes, maxBodyBytes: cfg.rtsp.maxBodyBytes, timeoutMs: cfg.rtsp.sessionTimeout * 1000 }, (o) => {
+    const sniff = {
+      maxHeaderBytes: cfg.rtsp.maxHeaderBytes,
+      maxBodyBytes: cfg.rtsp.maxBodyBytes,
+      timeoutMs: cfg.rtsp.sessionTimeout * 1000,
+      requestTimeoutMs: cfg.limits.requestTimeout * 1000,
+    };
+    sniffOpening(socket, sniff, (o) => {
       this.#sniffing.delete(socket);
       if (this.#stopping) {
         socket.destroy();
@@ -255,8 +261,10 @@ export class RivuletServer {
     this.log.info({ maxConnections: l.maxConnections, maxBandwidthKbps: l.maxBandwidthKbps }, 'admission limits changed');
   }
 
-  /** Stops listening, sends RTCP BYE to every viewer, closes every socket. */
-  stop(): Promise<void> {
+  /** Stops listening, sends RTCP BYE to every viewer, closes every socket. With `drainMs`, open
+   * RTSP connections stay that long after the BYEs, answering 503 to whatever they still ask
+   * (players send TEARDOWN on BYE), before they are closed. */
+  stop(opts: { drainMs?: number } = {}): Promise<void> {
     this.#stopping ??= (async () => {
       if (this.#handler) this.#handler.refusing = true;
       if (this.#reaper) clearInterval(this.#reaper);
@@ -269,6 +277,7 @@ export class RivuletServer {
       this.sessions.clear();
       this.#pacer.stop();
       this.#batcher?.stop();
+      if (opts.drainMs && this.connections.size > 0) await new Promise((r) => setTimeout(r, opts.drainMs));
       for (const c of this.connections) c.close();
       await Promise.all(closing);
     })();

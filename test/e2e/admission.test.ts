@@ -23,6 +23,8 @@ interface Viewer {
   packets(): number;
   /** TEARDOWN, then close everything. */
   close(): Promise<void>;
+  /** Close the sockets without a TEARDOWN (a UDP session plays on). */
+  drop(): void;
 }
 
 /** A scripted viewer of both tracks (the first over TCP or UDP, the second over TCP). */
@@ -30,7 +32,7 @@ async function viewer(srv: TestServer, path: string, transport: 'tcp' | 'udp'): 
   const c = await RawRtspClient.connect(srv.port);
   const url = srv.url(path);
   const o = await c.request('OPTIONS', url);
-  if (o.status !== 200) return { v: { c, session: '', packets: () => 0, close: async () => c.close() }, play: o };
+  if (o.status !== 200) return { v: { c, session: '', packets: () => 0, close: async () => c.close(), drop: () => c.close() }, play: o };
   const rxs = transport === 'udp' ? [await udpReceiver(), await udpReceiver()] : [];
   const rx = rxs[0];
   let session = '';
@@ -49,8 +51,12 @@ async function viewer(srv: TestServer, path: string, transport: 'tcp' | 'udp'): 
     packets: () => (rx ? rx.rtpPackets.length : c.frames.filter((f) => f.channel === 0).length),
     close: async () => {
       if (!c.socket.destroyed) await c.request('TEARDOWN', url, { Session: session }).catch(() => undefined);
+      v.drop();
+    },
+    drop: () => {
       c.close();
       for (const r of rxs) r.close();
+      rxs.length = 0;
     },
   };
   return { v, play };
@@ -96,7 +102,7 @@ describe('admission control', () => {
 
     // A UDP viewer whose RTSP connection closed still counts while it plays.
     b.v.c.close();
-    await sleep(200);
+    assert.ok(await until(() => srv.server.connections.size === 1), 'the server saw it close');
     assert.equal(srv.server.load.connections, 2);
     assert.equal((await viewer(srv, FILE, 'tcp')).play.status, 453);
 
@@ -107,7 +113,7 @@ describe('admission control', () => {
     await stillPlaying([a.v, b.v, d.v]);
     for (const v of [a.v, d.v]) await v.close();
     // b's session plays on over UDP, its connection gone: it ends with its file or its timeout.
-    b.v.rx?.close();
+    b.v.drop();
   });
 
   it('limits.maxBandwidthKbps below three streams — the third PLAY gets 453 while two keep playing', async () => {

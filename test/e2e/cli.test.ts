@@ -12,6 +12,7 @@ import { ffprobe, run } from '../helpers/run.js';
 import { RawRtspClient, udpReceiver, until } from '../helpers/rtsp-client.js';
 import { tempDir } from '../helpers/server.js';
 import { selfSigned } from '../helpers/tls.js';
+import { openTunnel } from '../helpers/tunnel-client.js';
 
 const MAIN = join(repoRoot, 'src/cli/main.ts');
 const children: ChildProcess[] = [];
@@ -135,5 +136,34 @@ describe('rivulet serve (command line)', () => {
     } finally {
       blocker.close();
     }
+  });
+
+  it('shuts down gracefully on SIGTERM: BYE to TCP and tunnelled viewers, 503 to new requests, exit within seconds', async () => {
+    const s = serve(['--rtsp-port', '0', '--bind', '127.0.0.1', '--media-dir', 'media']);
+    const port = await s.port;
+    const url = `rtsp://127.0.0.1:${port}/sample.mp4`;
+    const play = async (c: RawRtspClient) => {
+      const setup = await c.request('SETUP', `${url}/trackID=1`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
+      assert.equal(setup.status, 200);
+      assert.equal((await c.request('PLAY', url, { Session: setup.headers.get('session')!.split(';')[0] })).status, 200);
+      assert.ok(await until(() => c.frames.some((f) => f.channel === 0)));
+    };
+    const tcp = await RawRtspClient.connect(port);
+    const tunnelled = RawRtspClient.over((await openTunnel(port)).stream);
+    await play(tcp);
+    await play(tunnelled);
+    const idle = await RawRtspClient.connect(port);
+    assert.equal((await idle.request('OPTIONS', '*')).status, 200);
+
+    const t0 = Date.now();
+    s.child.kill('SIGTERM');
+    const gotBye = (c: RawRtspClient) => c.frames.some((f) => f.channel === 1 && parseRtcpCompound(f.payload).some((x) => x.type === 'bye'));
+    assert.ok(await until(() => gotBye(tcp) && gotBye(tunnelled), 3000), 'both viewers got RTCP BYE on their connection');
+    const refused = await idle.request('OPTIONS', '*');
+    assert.equal(refused.status, 503);
+    assert.equal(await exited(s.child), 0);
+    const took = Date.now() - t0;
+    assert.ok(took < 4000, `exited ${took} ms after SIGTERM`);
+    await Promise.all([tcp.closed, tunnelled.closed, idle.closed]);
   });
 });

@@ -21,6 +21,9 @@ export interface SniffOptions {
   maxBodyBytes: number;
   /** Milliseconds a connection may stay silent before it is dropped. */
   timeoutMs: number;
+  /** Milliseconds a client that has begun its first message has to finish its head (default:
+   * timeoutMs). */
+  requestTimeoutMs?: number;
 }
 
 const G = 0x47;
@@ -31,7 +34,7 @@ const P = 0x50;
 export function sniffOpening(socket: Socket, opts: SniffOptions, decided: (o: Opening) => void): void {
   const parser = new RtspParser({ maxHeaderBytes: opts.maxHeaderBytes, maxBodyBytes: opts.maxBodyBytes, mode: 'server' });
   const seen: Buffer[] = [];
-  const timer = setTimeout(() => socket.destroy(), opts.timeoutMs);
+  let timer = setTimeout(() => socket.destroy(), opts.timeoutMs);
   timer.unref();
   const stop = () => {
     clearTimeout(timer);
@@ -52,6 +55,11 @@ export function sniffOpening(socket: Socket, opts: SniffOptions, decided: (o: Op
     }
     const events = parser.push(chunk);
     if (events.length === 0) {
+      if (seen.length === 0 && opts.requestTimeoutMs !== undefined) {
+        clearTimeout(timer);
+        timer = setTimeout(() => socket.destroy(), opts.requestTimeoutMs);
+        timer.unref();
+      }
       seen.push(chunk);
       return;
     }

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sniffOpening, type Opening } from './sniff.js';
+
+interface Seen {
+  opening: Opening;
+  /** What a reader attached after the decision reads (RTSP: every byte, replayed). */
+  bytes: () => string;
+}
+
+describe('sniffOpening', () => {
+  let port: number;
+  const server = createServer();
+  let next: ((s: Seen) => void) | undefined;
+
+  before(async () => {
+    server.on('connection', (socket: Socket) => {
+      sniffOpening(socket, { maxHeaderBytes: 8192, maxBodyBytes: 65536, timeoutMs: 3000, requestTimeoutMs: 400 }, (opening) => {
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+        if (opening.kind === 'http') text = Buffer.concat(opening.rest).toString('latin1');
+        socket.resume();
+        next?.({ opening, bytes: () => text });
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => server.close());
+
+  /** Sends `parts` as separate writes and returns what the server decided. */
+  async function send(parts: string[], waitMs = 300): Promise<Seen> {
+    const decided = new Promise<Seen>((r) => (next = r));
+    const c = connect({ port, host: '127.0.0.1' });
+    c.setNoDelay(true);
+    c.on('error', () => undefined);
+    for (const p of parts) {
+      c.write(p);
+      await sleep(20);
+    }
+    const seen = await Promise.race([decided, sleep(waitMs * 5).then(() => undefined)]);
+    await sleep(waitMs);
+    c.destroy();
+    assert.ok(seen, 'a decision was made');
+    return seen;
+  }
+
+  it('replays every byte of an RTSP opening, even one split inside its first word', async () => {
+    const req = 'OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n';
+    for (const first of ['PLAY rtsp://h/a RTSP/1.0\r\nCSeq: 1\r\n\r\n', 'GET_PARAMETER rtsp://h/a RTSP/1.0\r\nCSeq: 2\r\n\r\n', req]) {
+      const seen = await send([first.slice(0, 1), first.slice(1, 3), first.slice(3), req]);
+      assert.equal(seen.opening.kind, 'rtsp');
+      assert.equal(seen.bytes(), first + req);
+    }
+  });
+
+  it('hands over an HTTP opening with the bytes after its head, whatever the split', async () => {
+    const head = 'POST /a HTTP/1.0\r\nx-sessioncookie: abc\r\nContent-Length: 32767\r\n\r\n';
+    const seen = await send([head.slice(0, 2), head.slice(2, 20), head.slice(20) + 'T1BU', 'SU9O']);
+    assert.equal(seen.opening.kind, 'http');
+    if (seen.opening.kind !== 'http') return;
+    assert.equal(seen.opening.request.method, 'POST');
+    assert.equal(seen.opening.request.headers.get('x-sessioncookie'), 'abc');
+    assert.equal(seen.bytes(), 'T1BUSU9O');
+  });
+
+  it('drops a client that starts a head and does not finish it in time', async () => {
+    next = () => assert.fail('no decision expected');
+    const c = connect({ port, host: '127.0.0.1' });
+    c.on('error', () => undefined);
+    c.write('GET / HTT');
+    c.resume();
+    const t0 = Date.now();
+    await new Promise<void>((r) => c.once('close', () => r()));
+    const waited = Date.now() - t0;
+    assert.ok(waited >= 300 && waited < 2000, `dropped after ${waited} ms`);
+    next = undefined;
+  });
+
+  it('treats GET with an RTSP version as RTSP (the handler answers it)', async () => {
+    const req = 'GET /a RTSP/1.0\r\nCSeq: 1\r\n\r\n';
+    const seen = await send([req]);
+    assert.equal(seen.opening.kind, 'rtsp');
+    assert.equal(seen.bytes(), req);
+  });
+});
