@@ -10,7 +10,14 @@ import { fixture, repoRoot } from '../helpers/fixtures.js';
 import { mediaDirWith } from '../helpers/media.js';
 import { ffmpegPublish } from '../helpers/publish.js';
 import { ffprobe, run } from '../helpers/run.js';
-import { RawRtspClient, sleep, udpReceiver, until, type Reply, type UdpReceiver } from '../helpers/rtsp-client.js';
+import {
+  RawRtspClient,
+  sleep,
+  udpReceiver,
+  until,
+  type Reply,
+  type UdpReceiver,
+} from '../helpers/rtsp-client.js';
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 
 const FILE = 'h264-aac-moovend.mp4';
@@ -28,18 +35,31 @@ interface Viewer {
 }
 
 /** A scripted viewer of both tracks (the first over TCP or UDP, the second over TCP). */
-async function viewer(srv: TestServer, path: string, transport: 'tcp' | 'udp'): Promise<{ v: Viewer; play: Reply }> {
+async function viewer(
+  srv: TestServer,
+  path: string,
+  transport: 'tcp' | 'udp',
+): Promise<{ v: Viewer; play: Reply }> {
   const c = await RawRtspClient.connect(srv.port);
   const url = srv.url(path);
   const o = await c.request('OPTIONS', url);
-  if (o.status !== 200) return { v: { c, session: '', packets: () => 0, close: async () => c.close(), drop: () => c.close() }, play: o };
+  if (o.status !== 200)
+    return {
+      v: { c, session: '', packets: () => 0, close: async () => c.close(), drop: () => c.close() },
+      play: o,
+    };
   const rxs = transport === 'udp' ? [await udpReceiver(), await udpReceiver()] : [];
   const rx = rxs[0];
   let session = '';
   for (const id of [1, 2]) {
     const u = rxs[id - 1];
-    const t = u ? `RTP/AVP;unicast;client_port=${u.rtpPort}-${u.rtpPort + 1}` : `RTP/AVP/TCP;unicast;interleaved=${2 * id - 2}-${2 * id - 1}`;
-    const s = await c.request('SETUP', `${url}/trackID=${id}`, { Transport: t, ...(session ? { Session: session } : {}) });
+    const t = u
+      ? `RTP/AVP;unicast;client_port=${u.rtpPort}-${u.rtpPort + 1}`
+      : `RTP/AVP/TCP;unicast;interleaved=${2 * id - 2}-${2 * id - 1}`;
+    const s = await c.request('SETUP', `${url}/trackID=${id}`, {
+      Transport: t,
+      ...(session ? { Session: session } : {}),
+    });
     assert.equal(s.status, 200, `SETUP ${s.status}`);
     session = sid(s);
   }
@@ -66,7 +86,9 @@ async function viewer(srv: TestServer, path: string, transport: 'tcp' | 'udp'): 
 async function stillPlaying(viewers: Viewer[]): Promise<void> {
   const before = viewers.map((v) => v.packets());
   await sleep(1000);
-  viewers.forEach((v, i) => assert.ok(v.packets() > before[i] + 10, `viewer ${i + 1} kept receiving (${before[i]} → ${v.packets()})`));
+  viewers.forEach((v, i) =>
+    assert.ok(v.packets() > before[i] + 10, `viewer ${i + 1} kept receiving (${before[i]} → ${v.packets()})`),
+  );
 }
 
 describe('admission control', () => {
@@ -90,14 +112,33 @@ describe('admission control', () => {
     assert.ok(await until(() => a.v.packets() > 10 && b.v.packets() > 10));
     assert.equal(srv.server.load.connections, 2);
 
-    const ff = await run('ffmpeg', ['-hide_banner', '-nostats', '-rtsp_transport', 'tcp', '-i', srv.url(FILE), '-frames:v', '10', '-f', 'null', '-'], { timeoutMs: 20_000 });
+    const ff = await run(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-nostats',
+        '-rtsp_transport',
+        'tcp',
+        '-i',
+        srv.url(FILE),
+        '-frames:v',
+        '10',
+        '-f',
+        'null',
+        '-',
+      ],
+      { timeoutMs: 20_000 },
+    );
     assert.notEqual(ff.code, 0);
     assert.match(ff.stderr, /453 Not Enough Bandwidth/);
     const c = await viewer(srv, FILE, 'tcp');
     assert.equal(c.play.status, 453);
     assert.equal(c.play.headers.get('connection'), 'close');
     await c.v.c.closed;
-    assert.ok(srv.logs.some((l) => /server full: 2 connections in use, limits\.maxConnections is 2/.test(l)), 'the refusal is logged');
+    assert.ok(
+      srv.logs.some((l) => /server full: 2 connections in use, limits\.maxConnections is 2/.test(l)),
+      'the refusal is logged',
+    );
     await stillPlaying([a.v, b.v]);
 
     // A UDP viewer whose RTSP connection closed still counts while it plays.
@@ -126,7 +167,10 @@ describe('admission control', () => {
     // The file's own figure, as ffprobe reads it from the container.
     const probed = (await ffprobe(join(media.dir, FILE))) as { format: { bit_rate?: string } };
     const fileKbps = Number(probed.format.bit_rate) / 1000;
-    assert.ok(one > fileKbps * 0.8 && one < fileKbps * 1.2, `a stream counts ${one.toFixed(0)} kbit/s; the file is ${fileKbps.toFixed(0)} kbit/s`);
+    assert.ok(
+      one > fileKbps * 0.8 && one < fileKbps * 1.2,
+      `a stream counts ${one.toFixed(0)} kbit/s; the file is ${fileKbps.toFixed(0)} kbit/s`,
+    );
     srv.server.setLimits({ maxConnections: 0, maxBandwidthKbps: Math.round(one * 2.5) });
     const b = await viewer(srv, FILE, 'udp');
     assert.equal(b.play.status, 200);
@@ -134,8 +178,30 @@ describe('admission control', () => {
 
     const c = await viewer(srv, FILE, 'tcp');
     assert.equal(c.play.status, 453);
-    assert.ok(srv.logs.some((l) => /not enough bandwidth: \d+ kbit\/s being sent, this stream needs \d+, limits\.maxBandwidthKbps is \d+/.test(l)));
-    const ff = await run('ffmpeg', ['-hide_banner', '-nostats', '-rtsp_transport', 'tcp', '-i', srv.url(FILE), '-frames:v', '10', '-f', 'null', '-'], { timeoutMs: 20_000 });
+    assert.ok(
+      srv.logs.some((l) =>
+        /not enough bandwidth: \d+ kbit\/s being sent, this stream needs \d+, limits\.maxBandwidthKbps is \d+/.test(
+          l,
+        ),
+      ),
+    );
+    const ff = await run(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-nostats',
+        '-rtsp_transport',
+        'tcp',
+        '-i',
+        srv.url(FILE),
+        '-frames:v',
+        '10',
+        '-f',
+        'null',
+        '-',
+      ],
+      { timeoutMs: 20_000 },
+    );
     assert.notEqual(ff.code, 0);
     assert.match(ff.stderr, /453 Not Enough Bandwidth/);
     await stillPlaying([a.v, b.v]);
@@ -154,11 +220,17 @@ describe('admission control', () => {
     const path = 'live/admitted';
     const pub = ffmpegPublish(await fixture(FILE), srv.url(path), 'tcp');
     try {
-      assert.ok(await until(() => (srv.server.live?.get(path)?.tracks[0].packetsIn ?? 0) > 10, 15_000), 'broadcast started');
+      assert.ok(
+        await until(() => (srv.server.live?.get(path)?.tracks[0].packetsIn ?? 0) > 10, 15_000),
+        'broadcast started',
+      );
       await sleep(1200);
       const v = await viewer(srv, path, 'tcp');
       assert.equal(v.play.status, 200);
-      assert.ok(srv.server.load.bandwidthKbps > 50, `live viewer counts ${srv.server.load.bandwidthKbps} kbit/s`);
+      assert.ok(
+        srv.server.load.bandwidthKbps > 50,
+        `live viewer counts ${srv.server.load.bandwidthKbps} kbit/s`,
+      );
       srv.server.setLimits({ maxConnections: 0, maxBandwidthKbps: srv.server.load.bandwidthKbps * 1.5 });
       const w = await viewer(srv, path, 'tcp');
       assert.equal(w.play.status, 453);
@@ -182,9 +254,16 @@ describe('admission limits reloaded with SIGHUP (rivulet serve)', () => {
     try {
       const cfg = join(t.dir, 'rivulet.yaml');
       const write = (n: number) =>
-        writeFileSync(cfg, `rtsp:\n  ports: [0]\n  bind: ["127.0.0.1"]\nmedia:\n  dir: ${join(repoRoot, 'media')}\nlimits:\n  maxConnections: ${n}\n`);
+        writeFileSync(
+          cfg,
+          `rtsp:\n  ports: [0]\n  bind: ["127.0.0.1"]\nmedia:\n  dir: ${join(repoRoot, 'media')}\nlimits:\n  maxConnections: ${n}\n`,
+        );
       write(1);
-      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'serve', '--config', cfg], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'serve', '--config', cfg],
+        { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       children.push(child);
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -18,7 +18,10 @@ const MAIN = join(repoRoot, 'src/cli/main.ts');
 const children: ChildProcess[] = [];
 
 function serve(args: string[]): { child: ChildProcess; out: () => string; port: Promise<number> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let out = '';
   const port = new Promise<number>((resolve, reject) => {
@@ -54,13 +57,23 @@ describe('rivulet serve (command line)', () => {
     const rx = await udpReceiver();
     try {
       const c = await RawRtspClient.connect(port);
-      const setup = await c.request('SETUP', `rtsp://127.0.0.1:${port}/sample.mp4/trackID=1`, { Transport: `RTP/AVP;unicast;client_port=${rx.rtpPort}-${rx.rtpPort + 1}` });
+      const setup = await c.request('SETUP', `rtsp://127.0.0.1:${port}/sample.mp4/trackID=1`, {
+        Transport: `RTP/AVP;unicast;client_port=${rx.rtpPort}-${rx.rtpPort + 1}`,
+      });
       assert.equal(setup.status, 200);
-      await c.request('PLAY', `rtsp://127.0.0.1:${port}/sample.mp4`, { Session: setup.headers.get('session')!.split(';')[0] });
+      await c.request('PLAY', `rtsp://127.0.0.1:${port}/sample.mp4`, {
+        Session: setup.headers.get('session')!.split(';')[0],
+      });
       assert.ok(await until(() => rx.rtpPackets.length > 10));
       s.child.kill('SIGTERM');
       assert.equal(await exited(s.child), 0);
-      assert.ok(await until(() => rx.rtcpPackets.some((p) => parseRtcpCompound(p).some((x) => x.type === 'bye')), 3000), 'viewer got BYE');
+      assert.ok(
+        await until(
+          () => rx.rtcpPackets.some((p) => parseRtcpCompound(p).some((x) => x.type === 'bye')),
+          3000,
+        ),
+        'viewer got BYE',
+      );
       await c.closed;
     } finally {
       rx.close();
@@ -71,12 +84,28 @@ describe('rivulet serve (command line)', () => {
     const t = tempDir();
     try {
       const cfg = join(t.dir, 'rivulet.yaml');
-      writeFileSync(cfg, `rtsp:\n  ports: [1]\n  bind: ["127.0.0.1"]\nmedia:\n  dir: ${join(repoRoot, 'media')}\nrtp:\n  maxPayloadSize: 1400\n`);
-      const s = serve(['--config', cfg, '--rtsp-port', '0', '--set', 'rtp.maxPayloadSize=500', '--set', 'log.level=info']);
+      writeFileSync(
+        cfg,
+        `rtsp:\n  ports: [1]\n  bind: ["127.0.0.1"]\nmedia:\n  dir: ${join(repoRoot, 'media')}\nrtp:\n  maxPayloadSize: 1400\n`,
+      );
+      const s = serve([
+        '--config',
+        cfg,
+        '--rtsp-port',
+        '0',
+        '--set',
+        'rtp.maxPayloadSize=500',
+        '--set',
+        'log.level=info',
+      ]);
       const port = await s.port;
       const c = await RawRtspClient.connect(port);
-      const setup = await c.request('SETUP', `rtsp://127.0.0.1:${port}/sample.mp4/trackID=1`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
-      await c.request('PLAY', `rtsp://127.0.0.1:${port}/sample.mp4`, { Session: setup.headers.get('session')!.split(';')[0] });
+      const setup = await c.request('SETUP', `rtsp://127.0.0.1:${port}/sample.mp4/trackID=1`, {
+        Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1',
+      });
+      await c.request('PLAY', `rtsp://127.0.0.1:${port}/sample.mp4`, {
+        Session: setup.headers.get('session')!.split(';')[0],
+      });
       assert.ok(await until(() => c.frames.filter((f) => f.channel === 0).length > 100));
       const sizes = c.frames.filter((f) => f.channel === 0).map((f) => f.payload.length - 12);
       assert.ok(Math.max(...sizes) <= 500, `largest payload ${Math.max(...sizes)}`);
@@ -94,11 +123,15 @@ describe('rivulet serve (command line)', () => {
     try {
       const cfg = join(t.dir, 'bad.yaml');
       writeFileSync(cfg, 'rtsp:\n  sessionTimeout: soon\n  colour: blue\n');
-      const r = await run(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--config', cfg], { timeoutMs: 20_000 });
+      const r = await run(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--config', cfg], {
+        timeoutMs: 20_000,
+      });
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, /rtsp\.sessionTimeout/);
       assert.match(r.stderr, /unknown key 'colour'/);
-      const r2 = await run(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--set', 'rtp.nope=1'], { timeoutMs: 20_000 });
+      const r2 = await run(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--set', 'rtp.nope=1'], {
+        timeoutMs: 20_000,
+      });
       assert.notEqual(r2.code, 0);
       assert.match(r2.stderr, /rtp\.nope/);
     } finally {
@@ -111,9 +144,27 @@ describe('rivulet serve (command line)', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const r = await run(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--rtsp-port', String(port), '--bind', '127.0.0.1', '--media-dir', 'media'], { timeoutMs: 20_000 });
+      const r = await run(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          MAIN,
+          'serve',
+          '--rtsp-port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--media-dir',
+          'media',
+        ],
+        { timeoutMs: 20_000 },
+      );
       assert.equal(r.code, 1);
-      const lines = (r.stdout + r.stderr).trim().split('\n').filter((l) => /FATAL/.test(l));
+      const lines = (r.stdout + r.stderr)
+        .trim()
+        .split('\n')
+        .filter((l) => /FATAL/.test(l));
       assert.equal(lines.length, 1);
       assert.match(lines[0], new RegExp(`port ${port}: the port is already in use`));
       // The same for an extra HTTP-tunnelling port and an RTSPS port, after others opened.
@@ -122,13 +173,38 @@ describe('rivulet serve (command line)', () => {
         const { cert, key } = await selfSigned(t.dir);
         for (const [sets, keyName] of [
           [['--set', `rtsp.httpPorts=0,${port}`], 'rtsp.httpPorts'],
-          [['--set', `tls.cert=${cert}`, '--set', `tls.key=${key}`, '--set', `tls.ports=${port}`], 'tls.ports'],
+          [
+            ['--set', `tls.cert=${cert}`, '--set', `tls.key=${key}`, '--set', `tls.ports=${port}`],
+            'tls.ports',
+          ],
         ] as const) {
-          const r2 = await run(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--rtsp-port', '0', '--bind', '127.0.0.1', '--media-dir', 'media', ...sets], { timeoutMs: 20_000 });
+          const r2 = await run(
+            process.execPath,
+            [
+              '--import',
+              'tsx',
+              MAIN,
+              'serve',
+              '--rtsp-port',
+              '0',
+              '--bind',
+              '127.0.0.1',
+              '--media-dir',
+              'media',
+              ...sets,
+            ],
+            { timeoutMs: 20_000 },
+          );
           assert.equal(r2.code, 1, r2.stdout + r2.stderr);
-          const fatal = (r2.stdout + r2.stderr).trim().split('\n').filter((l) => /FATAL/.test(l));
+          const fatal = (r2.stdout + r2.stderr)
+            .trim()
+            .split('\n')
+            .filter((l) => /FATAL/.test(l));
           assert.equal(fatal.length, 1, r2.stdout + r2.stderr);
-          assert.match(fatal[0], new RegExp(`port ${port}: the port is already in use \\(${keyName.replace('.', '\\.')}\\)`));
+          assert.match(
+            fatal[0],
+            new RegExp(`port ${port}: the port is already in use \\(${keyName.replace('.', '\\.')}\\)`),
+          );
         }
       } finally {
         t.cleanup();
@@ -143,9 +219,14 @@ describe('rivulet serve (command line)', () => {
     const port = await s.port;
     const url = `rtsp://127.0.0.1:${port}/sample.mp4`;
     const play = async (c: RawRtspClient) => {
-      const setup = await c.request('SETUP', `${url}/trackID=1`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
+      const setup = await c.request('SETUP', `${url}/trackID=1`, {
+        Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1',
+      });
       assert.equal(setup.status, 200);
-      assert.equal((await c.request('PLAY', url, { Session: setup.headers.get('session')!.split(';')[0] })).status, 200);
+      assert.equal(
+        (await c.request('PLAY', url, { Session: setup.headers.get('session')!.split(';')[0] })).status,
+        200,
+      );
       assert.ok(await until(() => c.frames.some((f) => f.channel === 0)));
     };
     const tcp = await RawRtspClient.connect(port);
@@ -157,8 +238,12 @@ describe('rivulet serve (command line)', () => {
 
     const t0 = Date.now();
     s.child.kill('SIGTERM');
-    const gotBye = (c: RawRtspClient) => c.frames.some((f) => f.channel === 1 && parseRtcpCompound(f.payload).some((x) => x.type === 'bye'));
-    assert.ok(await until(() => gotBye(tcp) && gotBye(tunnelled), 3000), 'both viewers got RTCP BYE on their connection');
+    const gotBye = (c: RawRtspClient) =>
+      c.frames.some((f) => f.channel === 1 && parseRtcpCompound(f.payload).some((x) => x.type === 'bye'));
+    assert.ok(
+      await until(() => gotBye(tcp) && gotBye(tunnelled), 3000),
+      'both viewers got RTCP BYE on their connection',
+    );
     const refused = await idle.request('OPTIONS', '*');
     assert.equal(refused.status, 503);
     assert.equal(await exited(s.child), 0);

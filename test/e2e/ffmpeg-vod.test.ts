@@ -6,7 +6,13 @@ import { countFrames, decodeErrors, ffprobe, run } from '../helpers/run.js';
 import { mediaDirWith } from '../helpers/media.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
-const FILES = ['h264-aac-faststart.mp4', 'h264-aac-moovend.mp4', 'h264-high-bframes.mp4', 'h264-aac.mov', 'h265-aac.mp4'];
+const FILES = [
+  'h264-aac-faststart.mp4',
+  'h264-aac-moovend.mp4',
+  'h264-high-bframes.mp4',
+  'h264-aac.mov',
+  'h265-aac.mp4',
+];
 const EXPECT: Record<string, [string, string]> = {
   'h264-aac-faststart.mp4': ['h264', 'aac'],
   'h264-aac-moovend.mp4': ['h264', 'aac'],
@@ -54,17 +60,39 @@ describe('ffmpeg/ffprobe VOD', () => {
         const local = await countFrames(join(media.dir, file));
         const r = await run(
           'ffmpeg',
-          ['-hide_banner', '-nostats', '-loglevel', 'info', '-rtsp_transport', transport, '-i', srv.url(file), '-map', '0:v:0', '-vf', 'showinfo', '-f', 'null', '-'],
+          [
+            '-hide_banner',
+            '-nostats',
+            '-loglevel',
+            'info',
+            '-rtsp_transport',
+            transport,
+            '-i',
+            srv.url(file),
+            '-map',
+            '0:v:0',
+            '-vf',
+            'showinfo',
+            '-f',
+            'null',
+            '-',
+          ],
           { timeoutMs: 60_000 },
         );
         assert.equal(r.timedOut, false, 'ffmpeg should stop by itself at the end of the stream (RTCP BYE)');
         assert.equal(r.code, 0, r.stderr.slice(-3000));
         const pts = [...r.stderr.matchAll(/pts_time:([\d.]+)/g)].map((m) => Number(m[1]));
         assert.deepEqual(decodeErrors(r.stderr), []);
-        assert.ok(Math.abs(pts.length - local.frames) <= local.frames * 0.02, `frames ${pts.length} vs ${local.frames} in the file`);
+        assert.ok(
+          Math.abs(pts.length - local.frames) <= local.frames * 0.02,
+          `frames ${pts.length} vs ${local.frames} in the file`,
+        );
         const span = Math.max(...pts) - Math.min(...pts);
         const fileSpan = local.duration - 1 / 25;
-        assert.ok(Math.abs(span - fileSpan) < 0.5, `received ${span.toFixed(2)} s of video, file has ${fileSpan.toFixed(2)} s`);
+        assert.ok(
+          Math.abs(span - fileSpan) < 0.5,
+          `received ${span.toFixed(2)} s of video, file has ${fileSpan.toFixed(2)} s`,
+        );
       });
     }
   }
@@ -73,13 +101,36 @@ describe('ffmpeg/ffprobe VOD', () => {
     it(`ffmpeg -ss 5 over ${transport} starts at or just before 5 s`, async () => {
       const r = await run(
         'ffmpeg',
-        ['-hide_banner', '-nostats', '-debug_ts', '-ss', '5', '-noaccurate_seek', '-rtsp_transport', transport, '-i', srv.url('h264-aac-faststart.mp4'), '-copyts', '-map', '0:v:0', '-c', 'copy', '-frames:v', '10', '-f', 'null', '-'],
+        [
+          '-hide_banner',
+          '-nostats',
+          '-debug_ts',
+          '-ss',
+          '5',
+          '-noaccurate_seek',
+          '-rtsp_transport',
+          transport,
+          '-i',
+          srv.url('h264-aac-faststart.mp4'),
+          '-copyts',
+          '-map',
+          '0:v:0',
+          '-c',
+          'copy',
+          '-frames:v',
+          '10',
+          '-f',
+          'null',
+          '-',
+        ],
         { timeoutMs: 30_000 },
       );
       assert.equal(r.code, 0, r.stderr.slice(-3000));
       // ffmpeg's RTP demuxer leaves the very first packet without a timestamp (it does so with
       // gst-rtsp-server too), so the first timestamped packet tells where the stream starts.
-      const first = Number(/^demuxer -> ist_index:0 type:video .*?pkt_pts_time:([\d.]+)/m.exec(r.stderr)?.[1]);
+      const first = Number(
+        /^demuxer -> ist_index:0 type:video .*?pkt_pts_time:([\d.]+)/m.exec(r.stderr)?.[1],
+      );
       // The fixture has a keyframe every 2 s, so the server starts on the one at 4 s.
       assert.ok(first >= 3.9 && first <= 5.05, `first frame at ${first} s`);
     });

@@ -21,7 +21,7 @@ interface Box {
 
 function boxes(f: Buffer, start: number, end: number): Box[] {
   const out: Box[] = [];
-  for (let p = start; p + 8 <= end; ) {
+  for (let p = start; p + 8 <= end;) {
     let size = f.readUInt32BE(p);
     let body = p + 8;
     if (size === 1) {
@@ -61,7 +61,11 @@ function readTrak(f: Buffer, trak: Box): Trak {
   const id = f.readUInt32BE(tkhd.body + (f[tkhd.body] === 1 ? 20 : 12));
   const mdhd = child(f, trak, 'mdia', 'mdhd')!;
   const timescale = f.readUInt32BE(mdhd.body + (f[mdhd.body] === 1 ? 20 : 12));
-  const handler = f.toString('latin1', child(f, trak, 'mdia', 'hdlr')!.body + 8, child(f, trak, 'mdia', 'hdlr')!.body + 12);
+  const handler = f.toString(
+    'latin1',
+    child(f, trak, 'mdia', 'hdlr')!.body + 8,
+    child(f, trak, 'mdia', 'hdlr')!.body + 12,
+  );
   const elst = child(f, trak, 'edts', 'elst');
   let editMediaTime = 0;
   if (elst) {
@@ -77,11 +81,15 @@ function readTrak(f: Buffer, trak: Box): Trak {
   const stsz = get('stsz')!;
   const constant = f.readUInt32BE(stsz.body + 4);
   const n = f.readUInt32BE(stsz.body + 8);
-  const size = Array.from({ length: n }, (_, i) => (constant ? constant : f.readUInt32BE(stsz.body + 12 + 4 * i)));
+  const size = Array.from({ length: n }, (_, i) =>
+    constant ? constant : f.readUInt32BE(stsz.body + 12 + 4 * i),
+  );
   const co = get('stco') ?? get('co64')!;
   const wide = co.type === 'co64';
   const chunkCount = f.readUInt32BE(co.body + 4);
-  const chunks = Array.from({ length: chunkCount }, (_, i) => (wide ? Number(f.readBigUInt64BE(co.body + 8 + 8 * i)) : f.readUInt32BE(co.body + 8 + 4 * i)));
+  const chunks = Array.from({ length: chunkCount }, (_, i) =>
+    wide ? Number(f.readBigUInt64BE(co.body + 8 + 8 * i)) : f.readUInt32BE(co.body + 8 + 4 * i),
+  );
   const stsc = get('stsc')!;
   const runs = Array.from({ length: f.readUInt32BE(stsc.body + 4) }, (_, i) => ({
     first: f.readUInt32BE(stsc.body + 8 + 12 * i),
@@ -109,7 +117,8 @@ function readTrak(f: Buffer, trak: Box): Trak {
     const stsd = get('stsd')!;
     const entry = boxes(f, stsd.body + 8, stsd.end)[0];
     // 'rtp ' entry body: 6 reserved, data reference index, versions (2+2), max packet size.
-    for (const b of boxes(f, entry.body + 16, entry.end)) if (b.type === 'tims') tims = f.readUInt32BE(b.body);
+    for (const b of boxes(f, entry.body + 16, entry.end))
+      if (b.type === 'tims') tims = f.readUInt32BE(b.body);
   }
   return { id, handler, timescale, editMediaTime, hintRefs, samples: { offset, size, dts }, tims };
 }
@@ -164,7 +173,8 @@ function predict(m: Movie, hint: Trak, end: number): Predicted[] {
       let rtpo = 0;
       if (flags & 4) {
         const len = d.readUInt32BE(p);
-        for (let q = p + 4; q + 8 <= p + len; q += d.readUInt32BE(q)) if (d.toString('latin1', q + 4, q + 8) === 'rtpo') rtpo = d.readInt32BE(q + 8);
+        for (let q = p + 4; q + 8 <= p + len; q += d.readUInt32BE(q))
+          if (d.toString('latin1', q + 4, q + 8) === 'rtpo') rtpo = d.readInt32BE(q + 8);
         p += len;
       }
       const parts: Buffer[] = [];
@@ -178,7 +188,8 @@ function predict(m: Movie, hint: Trak, end: number): Predicted[] {
           const off = d.readUInt32BE(p + 8);
           assert.equal(d.readUInt16BE(p + 12), 1, 'bytes per compression block');
           assert.equal(d.readUInt16BE(p + 14), 1, 'samples per compression block');
-          const src = ref === -1 ? (num === s + 1 ? d : sampleBytes(m, hint, num)) : sampleBytes(m, refs[ref], num);
+          const src =
+            ref === -1 ? (num === s + 1 ? d : sampleBytes(m, hint, num)) : sampleBytes(m, refs[ref], num);
           parts.push(src.subarray(off, off + len));
         } else assert.equal(kind, 0, `constructor type ${kind} does not occur in these files`);
       }
@@ -202,7 +213,7 @@ function h264Nals(payloads: Buffer[]): Buffer[] {
   for (const p of payloads) {
     const type = p[0] & 0x1f;
     if (type === 24) {
-      for (let o = 1; o + 2 <= p.length; ) {
+      for (let o = 1; o + 2 <= p.length;) {
         const n = p.readUInt16BE(o);
         out.push(p.subarray(o + 2, o + 2 + n));
         o += 2 + n;
@@ -219,7 +230,9 @@ function h264Nals(payloads: Buffer[]): Buffer[] {
 /** NAL units of AVC samples (4-byte length prefixes, as ffmpeg writes them). */
 function sampleNals(samples: Buffer[]): Buffer[] {
   const out: Buffer[] = [];
-  for (const s of samples) for (let o = 0; o + 4 <= s.length; o += 4 + s.readUInt32BE(o)) out.push(s.subarray(o + 4, o + 4 + s.readUInt32BE(o)));
+  for (const s of samples)
+    for (let o = 0; o + 4 <= s.length; o += 4 + s.readUInt32BE(o))
+      out.push(s.subarray(o + 4, o + 4 + s.readUInt32BE(o)));
   return out;
 }
 
@@ -291,13 +304,17 @@ describe('hint replay packet by packet (independent reader, TCP interleaved)', (
       }
       const play = await c.request('PLAY', url, { Session: session, Range: 'npt=0-' });
       assert.equal(play.status, 200);
-      const info = play.headers.get('rtp-info')!.split(',').map((s) => ({
-        url: /url=([^;]+)/.exec(s)![1],
-        seq: Number(/seq=(\d+)/.exec(s)![1]),
-        rtptime: Number(/rtptime=(\d+)/.exec(s)![1]),
-      }));
+      const info = play.headers
+        .get('rtp-info')!
+        .split(',')
+        .map((s) => ({
+          url: /url=([^;]+)/.exec(s)![1],
+          seq: Number(/seq=(\d+)/.exec(s)![1]),
+          rtptime: Number(/rtptime=(\d+)/.exec(s)![1]),
+        }));
       // BYE on both RTCP channels: the whole range has been sent.
-      const bye = (ch: number) => c.frames.some((f) => f.channel === ch && rtcpTypes(f.payload).includes(203));
+      const bye = (ch: number) =>
+        c.frames.some((f) => f.channel === ch && rtcpTypes(f.payload).includes(203));
       assert.ok(await until(() => hints.every((_, i) => bye(2 * i + 1)), 40_000), 'stream ended with BYE');
       await c.request('TEARDOWN', url, { Session: session });
       c.close();
@@ -305,7 +322,12 @@ describe('hint replay packet by packet (independent reader, TCP interleaved)', (
       for (const [i, h] of hints.entries()) {
         const got: Received[] = c.frames
           .filter((f) => f.channel === 2 * i)
-          .map((f) => ({ seq: f.payload.readUInt16BE(2), ts: f.payload.readUInt32BE(4), marker: (f.payload[1] & 0x80) !== 0, payload: f.payload.subarray(12) }));
+          .map((f) => ({
+            seq: f.payload.readUInt16BE(2),
+            ts: f.payload.readUInt32BE(4),
+            marker: (f.payload[1] & 0x80) !== 0,
+            payload: f.payload.subarray(12),
+          }));
         const want = predict(m, h, m.duration);
         const ri = info.find((x) => x.url.endsWith(`/trackID=${h.id}`))!;
         assert.ok(want.length > 10, `track ${h.id}: ${want.length} packets predicted`);
@@ -314,7 +336,10 @@ describe('hint replay packet by packet (independent reader, TCP interleaved)', (
           const g = got[k];
           const w = want[k];
           const where = `track ${h.id} packet ${k}`;
-          assert.ok(g.payload.equals(w.payload), `${where}: payload (${g.payload.length} vs ${w.payload.length} bytes)`);
+          assert.ok(
+            g.payload.equals(w.payload),
+            `${where}: payload (${g.payload.length} vs ${w.payload.length} bytes)`,
+          );
           assert.equal(g.marker, w.marker, `${where}: marker`);
           assert.equal(g.seq, (ri.seq + k) & 0xffff, `${where}: sequence`);
           assert.equal(g.ts, (ri.rtptime + w.rtpTime) >>> 0, `${where}: timestamp`);
@@ -333,7 +358,8 @@ describe('hint replay packet by packet (independent reader, TCP interleaved)', (
           assert.ok(sent.length >= samples.length * 0.95, `${sent.length} of ${samples.length} AAC frames`);
           sent.forEach((fr, k) => assert.ok(fr.equals(samples[k]), `AAC frame ${k}`));
         }
-        if (file.endsWith('.mp4')) assert.ok(got.length >= 250, `track ${h.id}: ${got.length} packets compared`);
+        if (file.endsWith('.mp4'))
+          assert.ok(got.length >= 250, `track ${h.id}: ${got.length} packets compared`);
         t.diagnostic(`track ${h.id} (${mediaTrack.handler}): ${got.length} packets compared`);
       }
     });

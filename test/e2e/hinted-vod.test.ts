@@ -22,12 +22,36 @@ interface Decoded {
 async function decode(target: string, extra: string[] = []): Promise<Decoded> {
   const r = await run(
     'ffmpeg',
-    ['-hide_banner', '-nostats', '-loglevel', 'info', ...extra, '-i', target, '-map', '0:v:0', '-map', '0:a:0?', '-vf', 'showinfo', '-af', 'ashowinfo', '-f', 'null', '-'],
+    [
+      '-hide_banner',
+      '-nostats',
+      '-loglevel',
+      'info',
+      ...extra,
+      '-i',
+      target,
+      '-map',
+      '0:v:0',
+      '-map',
+      '0:a:0?',
+      '-vf',
+      'showinfo',
+      '-af',
+      'ashowinfo',
+      '-f',
+      'null',
+      '-',
+    ],
     { timeoutMs: 90_000 },
   );
   assert.equal(r.timedOut, false, 'ffmpeg should stop by itself at the end of the stream (RTCP BYE)');
   assert.equal(r.code, 0, r.stderr.slice(-3000));
-  const times = (filter: string) => [...r.stderr.matchAll(new RegExp(`Parsed_${filter}_\\d+ @ [^\\]]+\\] n:\\s*\\d+ pts:\\s*-?\\d+ pts_time:(-?[\\d.]+)`, 'g'))].map((m) => Number(m[1]));
+  const times = (filter: string) =>
+    [
+      ...r.stderr.matchAll(
+        new RegExp(`Parsed_${filter}_\\d+ @ [^\\]]+\\] n:\\s*\\d+ pts:\\s*-?\\d+ pts_time:(-?[\\d.]+)`, 'g'),
+      ),
+    ].map((m) => Number(m[1]));
   return { video: times('showinfo'), audio: times('ashowinfo'), stderr: r.stderr };
 }
 
@@ -48,11 +72,23 @@ async function assertPlaysLike(local: string, url: string, transport: string): P
   const [want, got] = [await decode(local), await decode(url, ['-rtsp_transport', transport])];
   assert.ok(want.video.length > 10 && (want.audio.length > 10 || !la), 'the local decode is read');
   assert.deepEqual(decodeErrors(got.stderr), []);
-  assert.ok(Math.abs(got.video.length - want.video.length) <= want.video.length * 0.02, `video frames ${got.video.length} vs ${want.video.length}`);
-  assert.ok(Math.abs(span(got.video) - span(want.video)) < 0.5, `video ${span(got.video).toFixed(2)} s vs ${span(want.video).toFixed(2)} s`);
+  assert.ok(
+    Math.abs(got.video.length - want.video.length) <= want.video.length * 0.02,
+    `video frames ${got.video.length} vs ${want.video.length}`,
+  );
+  assert.ok(
+    Math.abs(span(got.video) - span(want.video)) < 0.5,
+    `video ${span(got.video).toFixed(2)} s vs ${span(want.video).toFixed(2)} s`,
+  );
   if (want.audio.length) {
-    assert.ok(got.audio.length >= want.audio.length * 0.95, `audio frames ${got.audio.length} vs ${want.audio.length}`);
-    assert.ok(Math.abs(span(got.audio) - span(want.audio)) < 0.5, `audio ${span(got.audio).toFixed(2)} s vs ${span(want.audio).toFixed(2)} s`);
+    assert.ok(
+      got.audio.length >= want.audio.length * 0.95,
+      `audio frames ${got.audio.length} vs ${want.audio.length}`,
+    );
+    assert.ok(
+      Math.abs(span(got.audio) - span(want.audio)) < 0.5,
+      `audio ${span(got.audio).toFixed(2)} s vs ${span(want.audio).toFixed(2)} s`,
+    );
   }
 }
 
@@ -98,7 +134,26 @@ describe('hinted movies through ffmpeg/ffprobe', () => {
   it('seeks in a hinted movie: ffmpeg -ss 3 starts at the keyframe at 2 s, without decode errors', async () => {
     const r = await run(
       'ffmpeg',
-      ['-hide_banner', '-nostats', '-debug_ts', '-ss', '3', '-noaccurate_seek', '-rtsp_transport', 'tcp', '-i', srv.url('hinted-h264-aac.mov'), '-copyts', '-map', '0:v:0', '-frames:v', '20', '-f', 'null', '-'],
+      [
+        '-hide_banner',
+        '-nostats',
+        '-debug_ts',
+        '-ss',
+        '3',
+        '-noaccurate_seek',
+        '-rtsp_transport',
+        'tcp',
+        '-i',
+        srv.url('hinted-h264-aac.mov'),
+        '-copyts',
+        '-map',
+        '0:v:0',
+        '-frames:v',
+        '20',
+        '-f',
+        'null',
+        '-',
+      ],
       { timeoutMs: 30_000 },
     );
     assert.equal(r.code, 0, r.stderr.slice(-3000));
@@ -141,7 +196,10 @@ describe('hinted movies with vod.preferHintTracks=false', () => {
     assert.deepEqual(await controls(srv.port, srv.url('hinted-mjpeg.mov')), ['trackID=2']);
   });
 
-  for (const [file, transport] of [['hinted-h264-aac.mov', 'udp'], ['hinted-h264-aac.3gp', 'tcp']]) {
+  for (const [file, transport] of [
+    ['hinted-h264-aac.mov', 'udp'],
+    ['hinted-h264-aac.3gp', 'tcp'],
+  ]) {
     it(`${file} over ${transport} plays natively`, async () => {
       await assertPlaysLike(join(media.dir, file), srv.url(file), transport);
     });

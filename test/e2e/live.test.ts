@@ -10,7 +10,7 @@ import { readRtpHeader } from '../../src/rtp/packet.js';
 import { parseRtcpCompound } from '../../src/rtcp/index.js';
 import { fixture } from '../helpers/fixtures.js';
 import { ffmpegPublish, spawnPublisher, type Publisher } from '../helpers/publish.js';
-import { decodeErrors, ffprobe, run } from '../helpers/run.js';
+import { decodeErrors, ffprobe, run, gstPlayedThrough } from '../helpers/run.js';
 import { RawRtspClient, sleep, udpReceiver, until, type Reply } from '../helpers/rtsp-client.js';
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 
@@ -18,7 +18,13 @@ const sid = (r: Reply) => r.headers.get('session')!.split(';')[0];
 
 /** Waits until the server reports the broadcast at `path` active. */
 async function waitActive(srv: TestServer, path: string, ms = 15_000): Promise<void> {
-  const ok = await until(() => srv.server.live?.get(path)?.state === 'active' && (srv.server.live.get(path)!.tracks[0].packetsIn ?? 0) > 10, ms, 50);
+  const ok = await until(
+    () =>
+      srv.server.live?.get(path)?.state === 'active' &&
+      (srv.server.live.get(path)!.tracks[0].packetsIn ?? 0) > 10,
+    ms,
+    50,
+  );
   assert.ok(ok, `broadcast ${path} did not start`);
 }
 
@@ -32,7 +38,7 @@ function firstFrameNalTypes(payloads: Buffer[]): number[] {
     const pl = p.subarray(h.payloadOffset);
     const t = pl[0] & 0x1f;
     if (t === 24) {
-      for (let o = 1; o + 2 < pl.length; ) {
+      for (let o = 1; o + 2 < pl.length;) {
         const n = pl.readUInt16BE(o);
         types.push(pl[o + 2] & 0x1f);
         o += 2 + n;
@@ -44,14 +50,20 @@ function firstFrameNalTypes(payloads: Buffer[]): number[] {
 }
 
 /** A scripted viewer over TCP: DESCRIBE, SETUP every track, PLAY. */
-async function rawViewer(srv: TestServer, path: string): Promise<{ c: RawRtspClient; session: string; play: Reply }> {
+async function rawViewer(
+  srv: TestServer,
+  path: string,
+): Promise<{ c: RawRtspClient; session: string; play: Reply }> {
   const c = await RawRtspClient.connect(srv.port);
   const d = await c.request('DESCRIBE', srv.url(path));
   assert.equal(d.status, 200, `DESCRIBE ${path}`);
   const n = (d.body.match(/^m=/gm) ?? []).length;
   let session = '';
   for (let i = 1; i <= n; i++) {
-    const s = await c.request('SETUP', `${srv.url(path)}/trackID=${i}`, { Transport: `RTP/AVP/TCP;unicast;interleaved=${2 * i - 2}-${2 * i - 1}`, ...(session ? { Session: session } : {}) });
+    const s = await c.request('SETUP', `${srv.url(path)}/trackID=${i}`, {
+      Transport: `RTP/AVP/TCP;unicast;interleaved=${2 * i - 2}-${2 * i - 1}`,
+      ...(session ? { Session: session } : {}),
+    });
     assert.equal(s.status, 200);
     session = sid(s);
   }
@@ -85,7 +97,25 @@ describe('live broadcasting', () => {
       const probe = await ffprobe(srv.url(path), ['-rtsp_transport', 'udp']);
       assert.deepEqual(probe.streams.map((s) => s.codec_name).sort(), ['aac', 'h264']);
       for (const rt of ['udp', 'tcp']) {
-        const r = await run('ffmpeg', ['-hide_banner', '-nostats', '-rtsp_transport', rt, '-i', srv.url(`${path}.sdp`), '-map', '0:v', '-frames:v', '100', '-f', 'null', '-'], { timeoutMs: 30_000 });
+        const r = await run(
+          'ffmpeg',
+          [
+            '-hide_banner',
+            '-nostats',
+            '-rtsp_transport',
+            rt,
+            '-i',
+            srv.url(`${path}.sdp`),
+            '-map',
+            '0:v',
+            '-frames:v',
+            '100',
+            '-f',
+            'null',
+            '-',
+          ],
+          { timeoutMs: 30_000 },
+        );
         assert.equal(r.code, 0, r.stderr.slice(-2000));
         const frames = Number([...r.stderr.matchAll(/frame=\s*(\d+)/g)].pop()?.[1]);
         assert.ok(frames >= 100, `decoded ${frames} frames over ${rt}`);
@@ -98,14 +128,46 @@ describe('live broadcasting', () => {
   it('GStreamer publishes with rtspclientsink and GStreamer reads with rtspsrc', async () => {
     const path = 'live/gst';
     const pub = spawnPublisher('gst-launch-1.0', [
-      'videotestsrc', 'is-live=true', '!', 'video/x-raw,width=320,height=240,framerate=25/1', '!', 'x264enc', 'tune=zerolatency', 'key-int-max=25', 'speed-preset=ultrafast', '!',
-      'video/x-h264,profile=baseline', '!', 'rtspclientsink', `location=${srv.url(path)}`, 'protocols=tcp',
+      'videotestsrc',
+      'is-live=true',
+      '!',
+      'video/x-raw,width=320,height=240,framerate=25/1',
+      '!',
+      'x264enc',
+      'tune=zerolatency',
+      'key-int-max=25',
+      'speed-preset=ultrafast',
+      '!',
+      'video/x-h264,profile=baseline',
+      '!',
+      'rtspclientsink',
+      `location=${srv.url(path)}`,
+      'protocols=tcp',
     ]);
     pubs.push(pub);
     await waitActive(srv, path);
     for (const protocols of ['tcp', 'udp']) {
-      const r = await run('gst-launch-1.0', ['rtspsrc', `location=${srv.url(path)}`, `protocols=${protocols}`, '!', 'rtph264depay', '!', 'h264parse', '!', 'avdec_h264', '!', 'fakesink', 'num-buffers=100', 'silent=false', '-v'], { timeoutMs: 40_000 });
-      assert.equal(r.code, 0, r.stderr.slice(-2000) + pub.log().slice(-2000));
+      const r = await run(
+        'gst-launch-1.0',
+        [
+          'rtspsrc',
+          `location=${srv.url(path)}`,
+          `protocols=${protocols}`,
+          '!',
+          'rtph264depay',
+          '!',
+          'h264parse',
+          '!',
+          'avdec_h264',
+          '!',
+          'fakesink',
+          'num-buffers=100',
+          'silent=false',
+          '-v',
+        ],
+        { timeoutMs: 40_000 },
+      );
+      assert.ok(gstPlayedThrough(r), r.stderr.slice(-2000) + pub.log().slice(-2000));
       const chains = r.stdout.match(/fakesink0: last-message = chain/g) ?? [];
       assert.ok(chains.length >= 100, `decoded ${chains.length} buffers over ${protocols}`);
     }
@@ -115,10 +177,52 @@ describe('live broadcasting', () => {
   it('plays an SDP-file stream fed by ffmpeg over RTP/UDP, and refuses a second one on the same port', async () => {
     const port = 30000 + 2 * Math.floor(Math.random() * 4000);
     const sdpFile = join(media.dir, 'feed.sdp');
-    const pub = spawnPublisher('ffmpeg', ['-hide_banner', '-loglevel', 'warning', '-re', '-stream_loop', '-1', '-i', clip, '-an', '-c', 'copy', '-f', 'rtp', '-sdp_file', sdpFile, `rtp://127.0.0.1:${port}`]);
+    const pub = spawnPublisher('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'warning',
+      '-re',
+      '-stream_loop',
+      '-1',
+      '-i',
+      clip,
+      '-an',
+      '-c',
+      'copy',
+      '-f',
+      'rtp',
+      '-sdp_file',
+      sdpFile,
+      `rtp://127.0.0.1:${port}`,
+    ]);
     pubs.push(pub);
-    assert.ok(await until(() => { try { return sdpText(sdpFile) !== false; } catch { return false; } }, 10_000), 'ffmpeg wrote the SDP');
-    const r = await run('ffmpeg', ['-hide_banner', '-nostats', '-rtsp_transport', 'tcp', '-i', srv.url('feed.sdp'), '-frames:v', '100', '-f', 'null', '-'], { timeoutMs: 30_000 });
+    assert.ok(
+      await until(() => {
+        try {
+          return sdpText(sdpFile) !== false;
+        } catch {
+          return false;
+        }
+      }, 10_000),
+      'ffmpeg wrote the SDP',
+    );
+    const r = await run(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-nostats',
+        '-rtsp_transport',
+        'tcp',
+        '-i',
+        srv.url('feed.sdp'),
+        '-frames:v',
+        '100',
+        '-f',
+        'null',
+        '-',
+      ],
+      { timeoutMs: 30_000 },
+    );
     assert.equal(r.code, 0, r.stderr.slice(-2000));
     assert.deepEqual(decodeErrors(r.stderr), []);
     // The same ports described by a second file: a clear error, and the first stream plays on.
@@ -126,7 +230,10 @@ describe('live broadcasting', () => {
     const c = await RawRtspClient.connect(srv.port);
     const clash = await c.request('DESCRIBE', srv.url('clash.sdp'));
     assert.equal(clash.status, 500);
-    assert.ok(srv.logs.some((l) => l.includes(`UDP port ${port} is already used by live stream 'feed'`)), 'the log names the port and the stream using it');
+    assert.ok(
+      srv.logs.some((l) => l.includes(`UDP port ${port} is already used by live stream 'feed'`)),
+      'the log names the port and the stream using it',
+    );
     assert.equal((await c.request('DESCRIBE', srv.url('feed'))).status, 200, 'name without .sdp works too');
     c.close();
     await pub.stop();
@@ -148,7 +255,10 @@ describe('live broadcasting', () => {
       const h = readRtpHeader(video[0])!;
       assert.equal(h.sequence, Number(info[1]));
       assert.equal(h.timestamp, Number(info[2]));
-      assert.ok(firstFrameNalTypes(video).includes(5), `first frame NAL types ${firstFrameNalTypes(video).join(',')}`);
+      assert.ok(
+        firstFrameNalTypes(video).includes(5),
+        `first frame NAL types ${firstFrameNalTypes(video).join(',')}`,
+      );
       v.c.close();
     }
     await pub.stop();
@@ -164,7 +274,9 @@ describe('live broadcasting', () => {
       Array.from({ length: 100 }, async () => {
         const rx = await udpReceiver();
         const c = await RawRtspClient.connect(srv.port);
-        const s = await c.request('SETUP', `${srv.url(path)}/trackID=1`, { Transport: `RTP/AVP;unicast;client_port=${rx.rtpPort}-${rx.rtpPort + 1}` });
+        const s = await c.request('SETUP', `${srv.url(path)}/trackID=1`, {
+          Transport: `RTP/AVP;unicast;client_port=${rx.rtpPort}-${rx.rtpPort + 1}`,
+        });
         const p = await c.request('PLAY', srv.url(path), { Session: sid(s) });
         assert.equal(p.status, 200);
         return { c, rx };
@@ -173,7 +285,8 @@ describe('live broadcasting', () => {
     await sleep(4000);
     const gaps = (pkts: Buffer[]) => {
       let lost = 0;
-      for (let i = 1; i < pkts.length; i++) lost += ((readRtpHeader(pkts[i])!.sequence - readRtpHeader(pkts[i - 1])!.sequence) & 0xffff) - 1;
+      for (let i = 1; i < pkts.length; i++)
+        lost += ((readRtpHeader(pkts[i])!.sequence - readRtpHeader(pkts[i - 1])!.sequence) & 0xffff) - 1;
       return lost;
     };
     for (const v of tcp) {
@@ -197,7 +310,25 @@ describe('live broadcasting', () => {
     pubs.push(pub);
     await waitActive(srv, path);
     // A real player in its own process keeps up; a scripted viewer stops reading altogether.
-    const fast = run('ffmpeg', ['-hide_banner', '-nostats', '-rtsp_transport', 'tcp', '-i', srv.url(path), '-t', '8', '-c', 'copy', '-f', 'null', '-'], { timeoutMs: 30_000 });
+    const fast = run(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-nostats',
+        '-rtsp_transport',
+        'tcp',
+        '-i',
+        srv.url(path),
+        '-t',
+        '8',
+        '-c',
+        'copy',
+        '-f',
+        'null',
+        '-',
+      ],
+      { timeoutMs: 30_000 },
+    );
     const slow = await rawViewer(srv, path);
     slow.c.socket.pause(); // the kernel buffers fill, then the server's queue for it
     await sleep(6000);
@@ -205,7 +336,10 @@ describe('live broadcasting', () => {
     const readers = [...track.readers] as unknown as { dropped: number }[];
     assert.ok(Math.max(...readers.map((r) => r.dropped)) > 0, 'the stalled viewer dropped frames');
     const conn = [...srv.server.connections].find((c) => c.socket.remotePort === slow.c.socket.localPort)!;
-    assert.ok(conn.writableLength < 1048576 + 4 * 1024 * 1024, `queued for the stalled viewer: ${conn.writableLength} bytes`);
+    assert.ok(
+      conn.writableLength < 1048576 + 4 * 1024 * 1024,
+      `queued for the stalled viewer: ${conn.writableLength} bytes`,
+    );
     const r = await fast;
     assert.equal(r.code, 0, r.stderr.slice(-2000));
     assert.doesNotMatch(r.stderr, /missed \d+ packets/, 'the player that keeps up loses nothing');
@@ -231,18 +365,32 @@ describe('live broadcasting', () => {
     const before = v.c.frames.filter((f) => f.channel === 0).length;
     pub = ffmpegPublish(clip, srv.url(path), 'tcp');
     pubs.push(pub);
-    assert.ok(await until(() => v.c.frames.filter((f) => f.channel === 0).length > before + 50, 15_000), 'video resumes without reconnecting');
-    const resumed = v.c.frames.filter((f) => f.channel === 0).slice(before).map((f) => f.payload);
+    assert.ok(
+      await until(() => v.c.frames.filter((f) => f.channel === 0).length > before + 50, 15_000),
+      'video resumes without reconnecting',
+    );
+    const resumed = v.c.frames
+      .filter((f) => f.channel === 0)
+      .slice(before)
+      .map((f) => f.payload);
     assert.ok(firstFrameNalTypes(resumed).includes(5), 'resumes on a keyframe');
     assert.equal((await v.c.request('GET_PARAMETER', srv.url(path), { Session: v.session })).status, 200);
 
     // Now the publisher stops sending without disconnecting: after live.publisherTimeout (2 s)
     // it is dropped, and after live.graceTime (4 s) viewers get BYE.
     pub.child.kill('SIGSTOP');
-    const bye = await until(() => v.c.frames.some((f) => f.channel === 1 && parseRtcpCompound(f.payload).some((p) => p.type === 'bye')), 15_000);
+    const bye = await until(
+      () =>
+        v.c.frames.some((f) => f.channel === 1 && parseRtcpCompound(f.payload).some((p) => p.type === 'bye')),
+      15_000,
+    );
     pub.child.kill('SIGCONT');
     assert.ok(bye, 'viewers get RTCP BYE when the broadcast ends');
-    assert.equal((await v.c.request('GET_PARAMETER', srv.url(path), { Session: v.session })).status, 454, 'the session ended');
+    assert.equal(
+      (await v.c.request('GET_PARAMETER', srv.url(path), { Session: v.session })).status,
+      454,
+      'the session ended',
+    );
     const c = await RawRtspClient.connect(srv.port);
     assert.equal((await c.request('DESCRIBE', srv.url(path))).status, 404, 'no broadcast is active any more');
     c.close();
@@ -255,12 +403,17 @@ describe('live broadcasting', () => {
     const pub = ffmpegPublish(clip, srv.url(path), 'tcp');
     pubs.push(pub);
     await waitActive(srv, path);
-    const sdp = 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:streamid=0\r\n';
+    const sdp =
+      'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:streamid=0\r\n';
     const c = await RawRtspClient.connect(srv.port);
     const second = await c.request('ANNOUNCE', srv.url(path), { 'Content-Type': 'application/sdp' }, sdp);
     assert.equal(second.status, 412);
     assert.equal((await c.request('DESCRIBE', srv.url('live/nobody'))).status, 404);
-    assert.equal((await c.request('DESCRIBE', srv.url(path))).status, 200, 'the first broadcast is untouched');
+    assert.equal(
+      (await c.request('DESCRIBE', srv.url(path))).status,
+      200,
+      'the first broadcast is untouched',
+    );
     c.close();
     await pub.stop();
 
@@ -271,14 +424,24 @@ describe('live broadcasting', () => {
       await new Promise<void>((r, j) => sock.once('connect', () => r()).once('error', j));
       let text = '';
       sock.on('data', (d) => (text += d.toString()));
-      sock.write(`ANNOUNCE ${strict.url('live/x')} RTSP/1.0\r\nCSeq: 1\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`);
+      sock.write(
+        `ANNOUNCE ${strict.url('live/x')} RTSP/1.0\r\nCSeq: 1\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`,
+      );
       assert.ok(await until(() => text.includes('\r\n\r\n')));
       assert.match(text, /^RTSP\/1\.0 401 /);
       assert.match(text, /\r\nWWW-Authenticate: Digest /, 'credentials could help: a challenge, not 403');
       sock.destroy();
-      assert.ok(strict.logs.some((l) => /publishing from 127\.0\.0\.2 is not allowed/.test(l)), 'the refusal is logged');
+      assert.ok(
+        strict.logs.some((l) => /publishing from 127\.0\.0\.2 is not allowed/.test(l)),
+        'the refusal is logged',
+      );
       const local = await RawRtspClient.connect(strict.port);
-      assert.equal((await local.request('ANNOUNCE', strict.url('live/x'), { 'Content-Type': 'application/sdp' }, sdp)).status, 200, '127.0.0.1 may');
+      assert.equal(
+        (await local.request('ANNOUNCE', strict.url('live/x'), { 'Content-Type': 'application/sdp' }, sdp))
+          .status,
+        200,
+        '127.0.0.1 may',
+      );
       local.close();
     } finally {
       await strict.close();

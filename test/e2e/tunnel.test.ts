@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { fixture } from '../helpers/fixtures.js';
 import { mediaDirWith } from '../helpers/media.js';
 import { ffmpegPublish, type Publisher } from '../helpers/publish.js';
-import { decodeErrors, run } from '../helpers/run.js';
+import { decodeErrors, run, gstPlayedThrough } from '../helpers/run.js';
 import { RawRtspClient, sleep, until, type Reply } from '../helpers/rtsp-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { openTunnel } from '../helpers/tunnel-client.js';
@@ -16,7 +16,25 @@ const sid = (r: Reply) => r.headers.get('session')!.split(';')[0];
 
 /** ffmpeg reads `frames` video frames over the tunnel; returns how many it decoded. */
 async function ffmpegFrames(url: string, frames: number): Promise<number> {
-  const r = await run('ffmpeg', ['-hide_banner', '-nostats', '-rtsp_transport', 'http', '-i', url, '-map', '0:v', '-frames:v', String(frames), '-f', 'null', '-'], { timeoutMs: 40_000 });
+  const r = await run(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-nostats',
+      '-rtsp_transport',
+      'http',
+      '-i',
+      url,
+      '-map',
+      '0:v',
+      '-frames:v',
+      String(frames),
+      '-f',
+      'null',
+      '-',
+    ],
+    { timeoutMs: 40_000 },
+  );
   assert.equal(r.code, 0, r.stderr.slice(-2000));
   assert.deepEqual(decodeErrors(r.stderr), []);
   return Number([...r.stderr.matchAll(/frame=\s*(\d+)/g)].pop()?.[1] ?? 0);
@@ -26,10 +44,25 @@ async function ffmpegFrames(url: string, frames: number): Promise<number> {
 async function gstBuffers(url: string, buffers: number): Promise<number> {
   const r = await run(
     'gst-launch-1.0',
-    ['rtspsrc', `location=${url}`, 'latency=200', '!', 'rtph264depay', '!', 'h264parse', '!', 'avdec_h264', '!', 'fakesink', `num-buffers=${buffers}`, 'silent=false', '-v'],
+    [
+      'rtspsrc',
+      `location=${url}`,
+      'latency=200',
+      '!',
+      'rtph264depay',
+      '!',
+      'h264parse',
+      '!',
+      'avdec_h264',
+      '!',
+      'fakesink',
+      `num-buffers=${buffers}`,
+      'silent=false',
+      '-v',
+    ],
     { timeoutMs: 40_000 },
   );
-  assert.equal(r.code, 0, r.stderr.slice(-2000) + r.stdout.slice(-2000));
+  assert.ok(gstPlayedThrough(r), r.stderr.slice(-2000) + r.stdout.slice(-2000));
   return (r.stdout.match(/fakesink0: last-message = chain/g) ?? []).length;
 }
 
@@ -51,10 +84,11 @@ describe('RTSP over HTTP tunnelling', () => {
     media.cleanup();
   });
 
-  const ports = () => [
-    ['RTSP port', srv.port],
-    ['rtsp.httpPorts port', httpPort],
-  ] as const;
+  const ports = () =>
+    [
+      ['RTSP port', srv.port],
+      ['rtsp.httpPorts port', httpPort],
+    ] as const;
 
   it('answers the GET as QuickTime expects and carries requests, responses and media', async () => {
     const t = await openTunnel(srv.port, { path: `/${FILE}` });
@@ -62,7 +96,12 @@ describe('RTSP over HTTP tunnelling', () => {
     const head = await t.head;
     const lines = head.split('\r\n');
     assert.equal(lines[0], 'HTTP/1.0 200 OK');
-    for (const h of ['Content-Type: application/x-rtsp-tunnelled', 'Cache-Control: no-store', 'Pragma: no-cache', 'Connection: close']) {
+    for (const h of [
+      'Content-Type: application/x-rtsp-tunnelled',
+      'Cache-Control: no-store',
+      'Pragma: no-cache',
+      'Connection: close',
+    ]) {
       assert.ok(lines.includes(h), `GET answer has '${h}':\n${head}`);
     }
     const url = srv.url(FILE);
@@ -70,10 +109,15 @@ describe('RTSP over HTTP tunnelling', () => {
     const d = await c.request('DESCRIBE', url);
     assert.equal(d.status, 200);
     assert.match(d.body, /m=video/);
-    const s = await c.request('SETUP', `${url}/trackID=1`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
+    const s = await c.request('SETUP', `${url}/trackID=1`, {
+      Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1',
+    });
     assert.equal(s.status, 200);
     assert.equal((await c.request('PLAY', url, { Session: sid(s) })).status, 200);
-    assert.ok(await until(() => c.frames.filter((f) => f.channel === 0).length > 50), 'RTP arrives on the GET connection');
+    assert.ok(
+      await until(() => c.frames.filter((f) => f.channel === 0).length > 50),
+      'RTP arrives on the GET connection',
+    );
     assert.equal((await c.request('TEARDOWN', url, { Session: sid(s) })).status, 200);
     c.close();
   });
@@ -101,13 +145,18 @@ describe('RTSP over HTTP tunnelling', () => {
     const t = await openTunnel(srv.port);
     const c = RawRtspClient.over(t.stream);
     const url = srv.url(FILE);
-    const s = await c.request('SETUP', `${url}/trackID=1`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
+    const s = await c.request('SETUP', `${url}/trackID=1`, {
+      Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1',
+    });
     await c.request('PLAY', url, { Session: sid(s) });
     assert.ok(await until(() => c.frames.length > 10));
     const closed = new Promise<void>((r) => t.get.once('close', () => r()));
     t.post.destroy();
     await closed;
-    assert.ok(await until(() => !srv.server.sessions.has(sid(s)) || srv.server.sessions.get(sid(s))!.closed, 3000), 'the session ended');
+    assert.ok(
+      await until(() => !srv.server.sessions.has(sid(s)) || srv.server.sessions.get(sid(s))!.closed, 3000),
+      'the session ended',
+    );
 
     const t2 = await openTunnel(srv.port);
     const c2 = RawRtspClient.over(t2.stream);
@@ -127,7 +176,10 @@ describe('RTSP over HTTP tunnelling', () => {
     const badClosed = new Promise<void>((r) => bad.get.once('close', () => r()));
     bad.post.write('T1BU!!!!\r\n');
     await badClosed;
-    assert.ok(srv.logs.some((l) => l.includes('not base64')), 'the log says why');
+    assert.ok(
+      srv.logs.some((l) => l.includes('not base64')),
+      'the log says why',
+    );
     const started = Date.now();
     const { connect } = await import('node:net');
     const get = connect({ port: srv.port, host: '127.0.0.1' });
@@ -138,7 +190,10 @@ describe('RTSP over HTTP tunnelling', () => {
     assert.ok(waited > 3000 && waited < 10_000, `dropped after ${waited} ms`);
   });
 
-  for (const [label, port] of [['RTSP port', 0], ['rtsp.httpPorts port', 1]] as const) {
+  for (const [label, port] of [
+    ['RTSP port', 0],
+    ['rtsp.httpPorts port', 1],
+  ] as const) {
     it(`ffmpeg -rtsp_transport http and GStreamer rtsph:// play VOD on the ${label}`, async () => {
       const p = ports()[port][1];
       assert.ok((await ffmpegFrames(`rtsp://127.0.0.1:${p}/${FILE}`, 100)) >= 100);
@@ -150,7 +205,10 @@ describe('RTSP over HTTP tunnelling', () => {
     const path = 'live/tunnelled';
     const pub = ffmpegPublish(await fixture(FILE), srv.url(path), 'tcp');
     pubs.push(pub);
-    assert.ok(await until(() => (srv.server.live?.get(path)?.tracks[0].packetsIn ?? 0) > 10, 15_000), 'broadcast started');
+    assert.ok(
+      await until(() => (srv.server.live?.get(path)?.tracks[0].packetsIn ?? 0) > 10, 15_000),
+      'broadcast started',
+    );
     for (const [, p] of ports()) {
       assert.ok((await ffmpegFrames(`rtsp://127.0.0.1:${p}/${path}`, 75)) >= 75);
       assert.ok((await gstBuffers(`rtsph://127.0.0.1:${p}/${path}`, 75)) >= 75);
@@ -170,12 +228,32 @@ describe('RTSP over HTTP tunnelling', () => {
       assert.match(head, /\r\nContent-Type: video\/quicktime(\r\n|$)/i);
       // Whatever port the GET came to, the movie points at the RTSP port.
       assert.equal(body, `rtsptext\r\nrtsp://127.0.0.1:${srv.port}/${FILE}\r\n`);
-      const missing = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${p}/missing.mp4`], { timeoutMs: 10_000 });
+      const missing = await run(
+        'curl',
+        ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${p}/missing.mp4`],
+        { timeoutMs: 10_000 },
+      );
       assert.equal(missing.stdout, '404');
     }
-    const named = await run('curl', ['-s', '-H', 'Host: media.example.org:8080', `http://127.0.0.1:${srv.port}/${FILE}`], { timeoutMs: 10_000 });
+    const named = await run(
+      'curl',
+      ['-s', '-H', 'Host: media.example.org:8080', `http://127.0.0.1:${srv.port}/${FILE}`],
+      { timeoutMs: 10_000 },
+    );
     assert.equal(named.stdout, `rtsptext\r\nrtsp://media.example.org:${srv.port}/${FILE}\r\n`);
-    const escape = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--path-as-is', `http://127.0.0.1:${srv.port}/../etc/passwd`], { timeoutMs: 10_000 });
+    const escape = await run(
+      'curl',
+      [
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '--path-as-is',
+        `http://127.0.0.1:${srv.port}/../etc/passwd`,
+      ],
+      { timeoutMs: 10_000 },
+    );
     assert.notEqual(escape.stdout, '200');
     // Plain RTSP still works on both kinds of port after all that.
     for (const [, p] of ports()) {

@@ -10,7 +10,11 @@ export interface RunResult {
   timedOut: boolean;
 }
 
-export function run(cmd: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
     let stdout = '';
@@ -39,7 +43,11 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number; env
 export function decodeErrors(stderr: string): string[] {
   return stderr
     .split('\n')
-    .filter((l) => /error while decoding|concealing|corrupt|Invalid NAL|non-existing PPS|decode_slice_header error|missing picture|Invalid data found|max delay reached|RTP: PT=.*bad cseq|RTP: missed/i.test(l));
+    .filter((l) =>
+      /error while decoding|concealing|corrupt|Invalid NAL|non-existing PPS|decode_slice_header error|missing picture|Invalid data found|max delay reached|RTP: PT=.*bad cseq|RTP: missed/i.test(
+        l,
+      ),
+    );
 }
 
 export interface ProbeStream {
@@ -53,20 +61,54 @@ export interface ProbeStream {
 }
 
 /** ffprobe's view of a URL or file. */
-export async function ffprobe(target: string, extra: string[] = []): Promise<{ streams: ProbeStream[]; format: { duration?: string } }> {
-  const r = await run('ffprobe', ['-v', 'error', ...extra, '-show_streams', '-show_format', '-of', 'json', target], { timeoutMs: 30_000 });
+export async function ffprobe(
+  target: string,
+  extra: string[] = [],
+): Promise<{ streams: ProbeStream[]; format: { duration?: string } }> {
+  const r = await run(
+    'ffprobe',
+    ['-v', 'error', ...extra, '-show_streams', '-show_format', '-of', 'json', target],
+    { timeoutMs: 30_000 },
+  );
   if (r.code !== 0) throw new Error(`ffprobe ${target} failed (${r.code}): ${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout) as { streams: ProbeStream[]; format: { duration?: string } };
 }
 
 /** Frame count and duration of a file's video as ffprobe decodes it. */
-export async function countFrames(target: string, extra: string[] = []): Promise<{ frames: number; duration: number }> {
+export async function countFrames(
+  target: string,
+  extra: string[] = [],
+): Promise<{ frames: number; duration: number }> {
   const r = await run(
     'ffprobe',
-    ['-v', 'error', ...extra, '-select_streams', 'v:0', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-show_entries', 'format=duration', '-of', 'json', target],
+    [
+      '-v',
+      'error',
+      ...extra,
+      '-select_streams',
+      'v:0',
+      '-count_frames',
+      '-show_entries',
+      'stream=nb_read_frames',
+      '-show_entries',
+      'format=duration',
+      '-of',
+      'json',
+      target,
+    ],
     { timeoutMs: 60_000 },
   );
   if (r.code !== 0) throw new Error(`ffprobe -count_frames failed: ${r.stderr.slice(-2000)}`);
   const j = JSON.parse(r.stdout) as { streams: { nb_read_frames: string }[]; format: { duration: string } };
   return { frames: Number(j.streams[0]?.nb_read_frames ?? 0), duration: Number(j.format.duration) };
+}
+
+/** gst-launch played the stream through: exit 0, or it reached EOS and the only errors are
+ * rtspsrc failing to write its PAUSE/TEARDOWN during shutdown (its keep-alive racing its own
+ * teardown, after every buffer was decoded). Any other error still counts. */
+export function gstPlayedThrough(r: RunResult): boolean {
+  if (r.code === 0) return true;
+  if (!/Got EOS from element "pipeline0"/.test(r.stdout)) return false;
+  const errors = (r.stdout + r.stderr).split('\n').filter((l) => /^ERROR: /.test(l));
+  return errors.length > 0 && errors.every((l) => /rtspsrc\d*: Could not write to resource/.test(l));
 }
