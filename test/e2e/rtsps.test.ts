@@ -9,7 +9,7 @@ import { RivuletServer, StartupError } from '../../src/server/index.js';
 import { fixture } from '../helpers/fixtures.js';
 import { mediaDirWith } from '../helpers/media.js';
 import { ffmpegPublish, type Publisher } from '../helpers/publish.js';
-import { decodeErrors, run, gstPlayedThrough } from '../helpers/run.js';
+import { decodeErrors, run, gstPlayedThrough, gstDecode, GST_H264 } from '../helpers/run.js';
 import { RawRtspClient, until } from '../helpers/rtsp-client.js';
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 import { selfSigned } from '../helpers/tls.js';
@@ -66,29 +66,12 @@ describe('RTSPS (RTSP over TLS)', () => {
   });
 
   it('GStreamer rtspsrc plays a file over rtsps://', async () => {
-    const r = await run(
-      'gst-launch-1.0',
-      [
-        'rtspsrc',
-        `location=rtsps://127.0.0.1:${tlsPort}/${FILE}`,
-        'tls-validation-flags=0',
-        'latency=200',
-        '!',
-        'rtph264depay',
-        '!',
-        'h264parse',
-        '!',
-        'avdec_h264',
-        '!',
-        'fakesink',
-        'num-buffers=100',
-        'silent=false',
-        '-v',
-      ],
-      { timeoutMs: 40_000 },
-    );
+    const { r, decoded } = await gstDecode(`rtsps://127.0.0.1:${tlsPort}/${FILE}`, GST_H264, 100, {
+      props: ['tls-validation-flags=0', 'latency=200'],
+      timeoutMs: 40_000,
+    });
     assert.ok(gstPlayedThrough(r), r.stderr.slice(-2000) + r.stdout.slice(-2000));
-    assert.ok((r.stdout.match(/fakesink0: last-message = chain/g) ?? []).length >= 100);
+    assert.ok(decoded >= 100);
   });
 
   it('ffmpeg and GStreamer watch a live stream over rtsps://', async () => {
@@ -118,28 +101,12 @@ describe('RTSPS (RTSP over TLS)', () => {
     );
     assert.equal(ff.code, 0, ff.stderr.slice(-2000));
     assert.deepEqual(decodeErrors(ff.stderr), []);
-    const gst = await run(
-      'gst-launch-1.0',
-      [
-        'rtspsrc',
-        `location=rtsps://127.0.0.1:${tlsPort}/${path}`,
-        'tls-validation-flags=0',
-        '!',
-        'rtph264depay',
-        '!',
-        'h264parse',
-        '!',
-        'avdec_h264',
-        '!',
-        'fakesink',
-        'num-buffers=75',
-        'silent=false',
-        '-v',
-      ],
-      { timeoutMs: 40_000 },
-    );
-    assert.ok(gstPlayedThrough(gst), gst.stderr.slice(-2000));
-    assert.ok((gst.stdout.match(/fakesink0: last-message = chain/g) ?? []).length >= 75);
+    const gst = await gstDecode(`rtsps://127.0.0.1:${tlsPort}/${path}`, GST_H264, 75, {
+      props: ['tls-validation-flags=0'],
+      timeoutMs: 40_000,
+    });
+    assert.ok(gstPlayedThrough(gst.r), gst.r.stderr.slice(-2000));
+    assert.ok(gst.decoded >= 75);
     await pub.stop();
   });
 

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { fixture } from '../helpers/fixtures.js';
 import { mediaDirWith } from '../helpers/media.js';
 import { ffmpegPublish, type Publisher } from '../helpers/publish.js';
-import { decodeErrors, run, gstPlayedThrough } from '../helpers/run.js';
+import { decodeErrors, run, gstPlayedThrough, gstDecode, GST_H264 } from '../helpers/run.js';
 import { RawRtspClient, sleep, until, type Reply } from '../helpers/rtsp-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { openTunnel } from '../helpers/tunnel-client.js';
@@ -42,28 +42,12 @@ async function ffmpegFrames(url: string, frames: number): Promise<number> {
 
 /** GStreamer rtspsrc on an rtsph:// URL decodes `buffers` video buffers; returns how many. */
 async function gstBuffers(url: string, buffers: number): Promise<number> {
-  const r = await run(
-    'gst-launch-1.0',
-    [
-      'rtspsrc',
-      `location=${url}`,
-      'latency=200',
-      '!',
-      'rtph264depay',
-      '!',
-      'h264parse',
-      '!',
-      'avdec_h264',
-      '!',
-      'fakesink',
-      `num-buffers=${buffers}`,
-      'silent=false',
-      '-v',
-    ],
-    { timeoutMs: 40_000 },
-  );
+  const { r, decoded } = await gstDecode(url, GST_H264, buffers, {
+    props: ['latency=200'],
+    timeoutMs: 40_000,
+  });
   assert.ok(gstPlayedThrough(r), r.stderr.slice(-2000) + r.stdout.slice(-2000));
-  return (r.stdout.match(/fakesink0: last-message = chain/g) ?? []).length;
+  return decoded;
 }
 
 describe('RTSP over HTTP tunnelling', () => {

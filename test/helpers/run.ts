@@ -112,3 +112,34 @@ export function gstPlayedThrough(r: RunResult): boolean {
   const errors = (r.stdout + r.stderr).split('\n').filter((l) => /^ERROR: /.test(l));
   return errors.length > 0 && errors.every((l) => /rtspsrc\d*: Could not write to resource/.test(l));
 }
+
+/** The depayload/parse/decode chain for H.264 over RTP. */
+export const GST_H264 = ['rtph264depay', 'h264parse', 'avdec_h264'];
+
+/** Plays `location` with GStreamer's rtspsrc (plus `props`, e.g. `protocols=tcp`) through the
+ * `decode` elements into a fakesink that stops after `buffers`; returns the run and how many
+ * buffers reached the sink. */
+export async function gstDecode(
+  location: string,
+  decode: string[],
+  buffers: number,
+  opts: { props?: string[]; timeoutMs?: number } = {},
+): Promise<{ r: RunResult; decoded: number }> {
+  const chain = decode.flatMap((e) => ['!', e]);
+  const r = await run(
+    'gst-launch-1.0',
+    [
+      'rtspsrc',
+      `location=${location}`,
+      ...(opts.props ?? []),
+      ...chain,
+      '!',
+      'fakesink',
+      `num-buffers=${buffers}`,
+      'silent=false',
+      '-v',
+    ],
+    { timeoutMs: opts.timeoutMs ?? 60_000, env: { ...process.env, GST_DEBUG: '0' } },
+  );
+  return { r, decoded: (r.stdout.match(/fakesink0: last-message = chain/g) ?? []).length };
+}
