@@ -74,6 +74,7 @@ export class RtspSession implements LiveViewer {
   owner: SessionOwner | undefined;
   /** Live viewer: playing, and its sender-report timer. */
   #livePlaying = false;
+  #everPlayed = false;
   #srTimer: NodeJS.Timeout | undefined;
   /** Publisher: RECORD received. */
   recording = false;
@@ -98,7 +99,6 @@ export class RtspSession implements LiveViewer {
     const s = this.player?.state;
     return s === 'playing' ? 'playing' : s === 'paused' ? 'paused' : 'ready';
   }
-  #everPlayed = false;
 
   get closed(): boolean {
     return this.#closed;
