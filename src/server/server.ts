@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../logging/index.js';
 import { LiveRegistry } from '../live/registry.js';
 import { RtspConnection, type ConnectionSocket } from '../rtsp/server/connection.js';
 import { RtspHandler } from '../rtsp/server/handler.js';
-import type { RtspSession } from '../rtsp/server/session.js';
+import { SessionMap, type RtspSession } from '../rtsp/server/session.js';
 import { serveHttpOpening, sniffOpening, TunnelBroker } from '../rtsp/tunnel/index.js';
 import { UdpPortAllocator } from '../transport/index.js';
 import { WriteBatcher } from '../transport/write-batcher.js';
@@ -32,7 +32,7 @@ export class StartupError extends Error {
 export class RivuletServer {
   readonly config: Config;
   readonly log: Logger;
-  readonly sessions = new Map<string, RtspSession>();
+  readonly sessions: Map<string, RtspSession> = new SessionMap();
   readonly connections = new Set<RtspConnection>();
   readonly #pacer: Pacer;
   readonly #batcher: WriteBatcher | undefined;

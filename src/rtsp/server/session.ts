@@ -199,3 +199,20 @@ export class RtspSession implements LiveViewer {
     this.log.info({ session: this.id, kind: this.kind, reason, tracks: stats }, 'session closed');
   }
 }
+
+/** Sessions by id. A session that has closed (TEARDOWN, broadcast ended, connection lost) is
+ * gone at once for every lookup, not only after the reaper's next sweep. */
+export class SessionMap extends Map<string, RtspSession> {
+  override get(id: string): RtspSession | undefined {
+    const s = super.get(id);
+    if (s?.closed) {
+      super.delete(id);
+      return undefined;
+    }
+    return s;
+  }
+
+  override has(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+}
