@@ -25,6 +25,8 @@ export type ConnectionSocket = Duplex & {
   readonly remotePort?: number;
   readonly localAddress?: string;
   readonly localPort?: number;
+  /** True on a TLS socket (node:tls sets it), and on a tunnel whose halves are both TLS. */
+  readonly encrypted?: boolean;
   setNoDelay(noDelay?: boolean): unknown;
 };
 
@@ -54,6 +56,8 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   readonly log: Logger;
   readonly remoteAddress: string;
   readonly localAddress: string;
+  /** The connection runs inside TLS (RTSPS): media must stay inside it (interleaved only). */
+  readonly secure: boolean;
   readonly #handler: RequestHandler;
   readonly #parser: RtspParser;
   readonly #channels = new Map<number, ChannelRoute>();
@@ -77,6 +81,7 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
     this.#batcher = opts.batcher;
     this.remoteAddress = opts.socket.remoteAddress ?? '';
     this.localAddress = opts.socket.localAddress ?? '';
+    this.secure = opts.socket.encrypted === true;
     this.log = opts.log.child({ conn: this.id, client: this.remoteAddress });
     const limits = opts.limits ?? {};
     this.#parser = new RtspParser({

@@ -11,6 +11,8 @@ export class TunnelSocket extends Duplex {
   readonly remotePort: number | undefined;
   readonly localAddress: string | undefined;
   readonly localPort: number | undefined;
+  /** Both halves arrived over TLS (RTSP-over-HTTPS on an RTSPS port). */
+  readonly encrypted: boolean;
   readonly #get: Socket;
   readonly #post: Socket;
   readonly #decoder = new Base64StreamDecoder();
@@ -23,6 +25,8 @@ export class TunnelSocket extends Duplex {
     this.remotePort = get.remotePort;
     this.localAddress = get.localAddress;
     this.localPort = get.localPort;
+    const tls = (x: Socket) => (x as Socket & { encrypted?: boolean }).encrypted === true;
+    this.encrypted = tls(get) && tls(post);
     const gone = () => this.destroy();
     get.on('close', gone);
     post.on('close', gone);
