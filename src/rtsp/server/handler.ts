@@ -1,5 +1,6 @@
 /** RTSP method handlers (RFC 2326 §10). Stored media is handled here; live paths (viewing and
  * publishing) go to LiveMethods. */
+import type { Authorizer } from '../../auth/index.js';
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../logging/index.js';
 import { openMedia } from '../../media/open-media.js';
@@ -59,6 +60,12 @@ export class RtspHandler implements RequestHandler {
     this.#d = deps;
     this.#live = new LiveMethods({ ...deps, log: deps.log.child({ component: 'live' }) });
     this.#access = new RtspAccessControl({ ...deps, log: deps.log.child({ component: 'auth' }) });
+  }
+
+  /** The one Authorizer of this server (its users, nonces and failure counts), shared with the
+   * plain-HTTP entry so a reference movie is authorized exactly as DESCRIBE is. */
+  get authorizer(): Authorizer {
+    return this.#access.authorizer;
   }
 
   decorate(res: RtspResponse, req: RtspRequest | undefined): void {
