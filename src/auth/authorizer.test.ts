@@ -385,17 +385,109 @@ describe('Authorizer', () => {
     });
   });
 
-  it('slows down repeated failures from one address', async () => {
-    const a = make(['auth.scheme=basic', 'auth.failuresBeforeDelay=2', 'auth.maxFailureDelay=2']);
-    const delays: number[] = [];
-    for (let i = 0; i < 5; i++) {
+  it('slows down repeated failures from one address, one after another, and a login resets it', async () => {
+    let now = 1_000_000;
+    const a = make(['auth.scheme=basic', 'auth.failuresBeforeDelay=2', 'auth.maxFailureDelay=2'], () => now);
+    const guess = async (i: number, address = '10.9.9.9') => {
       const d = await a.authorize(
-        req('members/a.mp4', { address: '10.9.9.9', authorization: basic('alice', `guess${i}`) }),
+        req('members/a.mp4', { address, authorization: basic('alice', `guess${i}`) }),
       );
-      delays.push(d.allowed ? -1 : d.delayMs);
+      return d.allowed ? -1 : d.delayMs;
+    };
+    const spaced: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      spaced.push(await guess(i));
+      now += 10_000;
     }
-    assert.deepEqual(delays, [0, 0, 250, 500, 1000]);
+    assert.deepEqual(spaced, [0, 0, 250, 500, 1000], 'answered before the next');
+    // Arriving together, each waits for the one before it (2 s cap per failure).
+    assert.deepEqual([await guess(5), await guess(6), await guess(7)], [2000, 4000, 6000]);
+    assert.equal(await guess(0, '10.9.9.8'), 0, 'another address is not slowed');
     const other = await a.authorize(req('members/a.mp4', { address: '10.9.9.8' }));
-    assert.equal(!other.allowed && other.delayMs, 0);
+    assert.equal(!other.allowed && other.delayMs, 0, 'a bare challenge is not held');
+    now += 10_000;
+    assert.equal(
+      status(
+        await a.authorize(
+          req('members/a.mp4', { address: '10.9.9.9', authorization: basic('alice', 'wonderland') }),
+        ),
+      ),
+      200,
+    );
+    assert.equal(await guess(8), 0, 'after a login, the next failure is not delayed');
+  });
+
+  it('refuses unchecked while too many failures from the address are held', async () => {
+    const a = make(['auth.scheme=basic', 'auth.failuresBeforeDelay=0', 'auth.maxFailureDelay=60'], () => 0);
+    for (let i = 0; i < 32; i++)
+      await a.authorize(
+        req('members/a.mp4', { address: '10.7.7.7', authorization: basic('alice', `g${i}`) }),
+      );
+    const d = await a.authorize(
+      req('members/a.mp4', { address: '10.7.7.7', authorization: basic('alice', 'wonderland') }),
+    );
+    assert.ok(!d.allowed && d.status === 401 && d.delayMs === 0, 'refused at once, even the right password');
+    assert.ok(logs.some((l) => /login refused unchecked/.test(l) && l.includes('client=10.7.7.7')));
+  });
+
+  it('refuses over-long credentials before hashing, and logs it', async () => {
+    const a = make(['auth.scheme=basic']);
+    const long = await a.authorize(
+      req('members/a.mp4', { address: '10.6.6.6', authorization: basic('alice', 'x'.repeat(300)) }),
+    );
+    assert.equal(status(long), 401);
+    assert.ok(logs.some((l) => /Basic password of 300 bytes is over the 256-byte limit/.test(l)));
+    const huge = await a.authorize(
+      req('members/a.mp4', { address: '10.6.6.6', authorization: basic('alice', 'x'.repeat(6000)) }),
+    );
+    assert.equal(status(huge), 401);
+    assert.ok(logs.some((l) => /Authorization: value of \d+ bytes is over the 4096-byte limit/.test(l)));
+    const d = make();
+    const first = await d.authorize(req('members/a.mp4'));
+    if (first.allowed) throw new Error('unreachable');
+    const auth = answerChallenge(first.challenges[1], {
+      user: 'a'.repeat(300),
+      password: 'x',
+      method: 'DESCRIBE',
+      uri: 'rtsp://127.0.0.1:8554/members/a.mp4',
+    });
+    assert.equal(status(await d.authorize(req('members/a.mp4', { authorization: auth }))), 401);
+    assert.ok(logs.some((l) => /Digest username of 300 bytes is over the 256-byte limit/.test(l)));
+  });
+
+  it('binds Digest nonces to the connection and address: a no-qop answer replayed elsewhere is refused', async () => {
+    const a = make();
+    const on = { address: '10.1.1.1', binding: 'rtsp:1' };
+    const first = await a.authorize(req('members/a.mp4', on));
+    if (first.allowed) throw new Error('unreachable');
+    const auth = answerChallenge(first.challenges[1], {
+      user: 'alice',
+      password: 'wonderland',
+      method: 'DESCRIBE',
+      uri: 'rtsp://127.0.0.1:8554/members/a.mp4',
+      qop: false,
+    });
+    assert.ok(!auth.includes('qop'));
+    assert.equal(status(await a.authorize(req('members/a.mp4', { ...on, authorization: auth }))), 200);
+    assert.equal(
+      status(await a.authorize(req('members/a.mp4', { ...on, authorization: auth }))),
+      200,
+      'RFC 2069 clients reuse the nonce on their connection',
+    );
+    for (const elsewhere of [
+      { address: '10.1.1.1', binding: 'rtsp:2' },
+      { address: '10.1.1.2', binding: 'rtsp:1' },
+      { address: '10.1.1.1' },
+    ]) {
+      const d = await a.authorize(req('members/a.mp4', { ...elsewhere, authorization: auth }));
+      assert.ok(!d.allowed && d.status === 401, JSON.stringify(elsewhere));
+      if (d.allowed) return;
+      assert.ok(d.challenges.every((c) => c.endsWith('stale=true')));
+    }
+    assert.ok(
+      logs.some(
+        (l) => /nonce issued to another connection or address/.test(l) && l.includes('client=10.1.1.2'),
+      ),
+    );
   });
 });

@@ -36,6 +36,10 @@ export interface AccessRequest {
   authorization?: string;
   /** Client address (IPv4, IPv6 or IPv4-mapped). */
   address: string;
+  /** What the request came over, unique for the process's life (e.g. `rtsp:<connection id>`):
+   * Digest nonces are bound to it and to `address`, so an answer captured on one connection is
+   * refused on another. Left out: nonces are bound to the address only. */
+  binding?: string;
 }
 
 export type AccessDecision =
@@ -47,7 +51,8 @@ export type AccessDecision =
       reason: string;
       /** WWW-Authenticate values (401 only), most preferred first. */
       challenges: string[];
-      /** Hold the answer this long (repeated failures from the address). */
+      /** Hold the answer this long: failed logins from one address are answered one after
+       * another, each later than the one before. */
       delayMs: number;
     };
 
@@ -61,7 +66,8 @@ export interface AuthorizerOptions {
   now?: () => number;
 }
 
-/** `ok`, `stale` (right password, old nonce), or why the credentials failed. */
+/** `ok`, `stale` (right password, old nonce), `foreign` (right answer for a nonce issued to
+ * another connection or address), or why the credentials failed. */
 type Verdict = string;
 
 const ANY: AccessRule[] = [{ kind: 'any-user', names: [] }];
@@ -126,12 +132,13 @@ export class Authorizer {
   async authorize(r: AccessRequest): Promise<AccessDecision> {
     const a = this.#o.auth;
     const client = r.address;
+    const binding = `${client}\n${r.binding ?? ''}`;
     const forbid = (reason: string): AccessDecision => ({
       allowed: false,
       status: 403,
       reason,
       challenges: [],
-      delayMs: this.#throttle.delayMs(client),
+      delayMs: 0,
     });
     if (r.segments.some((s) => s === a.accessFileName)) return forbid('access files are never served');
 
@@ -179,7 +186,7 @@ export class Authorizer {
     const digestRealm = users.realm ?? a.realm;
     const challenges = (stale: boolean): string[] => {
       if (scheme === 'basic') return [formatBasicChallenge(af?.authName ?? users.realm ?? a.realm)];
-      const nonce = this.#nonces.issue();
+      const nonce = this.#nonces.issue(binding);
       const out: string[] = [];
       // Preferred first (RFC 7616 §3.7); clients that know only MD5 (ffmpeg, GStreamer 1.22)
       // take the last Digest challenge they read, so MD5 goes last.
@@ -190,26 +197,44 @@ export class Authorizer {
       out.push(formatDigestChallenge({ realm: digestRealm, nonce, algorithm: 'MD5', qop: true, stale }));
       return out;
     };
-    const challenge = (reason: string, stale = false): AccessDecision => ({
+    const challenge = (reason: string, stale = false, delayMs = 0): AccessDecision => ({
       allowed: false,
       status: 401,
       reason,
       challenges: challenges(stale),
-      delayMs: this.#throttle.delayMs(client),
+      delayMs,
     });
     const failed = (user: string | undefined, reason: string): AccessDecision => {
-      const count = this.#throttle.fail(client);
+      const { count, delayMs } = this.#throttle.fail(client, user);
       this.#log.warn(
-        { client, user, method: r.method, uri: r.uri.slice(0, 200), failures: count },
+        {
+          client,
+          user: user?.slice(0, 64),
+          method: r.method,
+          uri: r.uri.slice(0, 200),
+          failures: count,
+          delayMs,
+        },
         `authentication failed: ${reason}`,
       );
-      return challenge(`authentication failed: ${reason}`);
+      return challenge(`authentication failed: ${reason}`, false, delayMs);
     };
 
     if (!r.authorization) {
       if (r.access === 'write')
         return challenge(`publishing from ${client} is not allowed (live.publishAllow) without a login`);
       return challenge(`${what} needs a login`);
+    }
+    if (this.#throttle.full(client)) {
+      // Checked before parsing or hashing: a flood of parallel guesses costs nothing and
+      // learns nothing while earlier failures from the address are still being held.
+      const n = this.#throttle.refuseUnchecked(client);
+      if ((n & (n - 1)) === 0)
+        this.#log.warn(
+          { client, method: r.method, uri: r.uri.slice(0, 200), refused: n },
+          'login refused unchecked: too many failed logins from the address are still being held back',
+        );
+      return challenge('too many failed logins from the address are being held back');
     }
     let creds;
     try {
@@ -223,10 +248,18 @@ export class Authorizer {
     const verdict =
       creds.scheme === 'basic'
         ? this.#checkBasic(creds, users)
-        : this.#checkDigest(creds, users, digestRealm, r);
+        : this.#checkDigest(creds, users, digestRealm, r, binding);
     if (verdict === 'stale') return challenge('nonce expired', true);
+    if (verdict === 'foreign') {
+      this.#log.info(
+        { client, user: creds.user.slice(0, 64), method: r.method, uri: r.uri.slice(0, 200) },
+        'Digest answer for a nonce issued to another connection or address (replayed, or reused by a reconnecting client): asked again',
+      );
+      return challenge('nonce issued to another connection or address', true);
+    }
     if (verdict !== 'ok') return failed(creds.user, verdict);
     const user = creds.user;
+    this.#throttle.succeed(client, user);
 
     const groups = rules.some((x) => x.kind === 'group') ? await this.#loadGroups(groupsPath) : EMPTY_GROUPS;
     const permitted = rules.some((x) => {
@@ -263,7 +296,13 @@ export class Authorizer {
     return ok ? 'ok' : 'wrong password';
   }
 
-  #checkDigest(c: DigestCredentials, users: UsersFile, realm: string, r: AccessRequest): Verdict {
+  #checkDigest(
+    c: DigestCredentials,
+    users: UsersFile,
+    realm: string,
+    r: AccessRequest,
+    binding: string,
+  ): Verdict {
     const alg = digestAlgorithm(c.algorithm);
     if (!alg) return `unsupported algorithm ${c.algorithm?.slice(0, 20)}`;
     if (c.userhash) return 'userhash is not supported';
@@ -286,7 +325,9 @@ export class Authorizer {
     });
     if (!sameDigest(expected, c.response)) return 'wrong password';
     // The response is right: only the nonce can still be out of date (or from before a restart).
-    if (this.#nonces.check(c.nonce) !== 'valid') return 'stale';
+    const state = this.#nonces.check(c.nonce, binding);
+    if (state === 'foreign') return 'foreign';
+    if (state !== 'valid') return 'stale';
     if (c.qop !== undefined && !this.#nonces.use(c.nonce, c.nc!, c.cnonce!)) return 'replayed nonce count';
     return 'ok';
   }

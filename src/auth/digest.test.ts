@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { digestAlgorithm, digestResponse, NonceStore, sameDigest } from './digest.js';
-import { FailureThrottle } from './throttle.js';
+import { FailureThrottle, type FailureThrottleOptions } from './throttle.js';
 import { ha1Md5, ha1Sha256 } from './users-file.js';
 
 describe('digest responses', () => {
@@ -94,6 +94,16 @@ describe('NonceStore', () => {
     assert.ok(s.use(n, '00000001', 'other'), 'another client counter');
   });
 
+  it('binds a nonce to what it was issued to: under another binding it is foreign', () => {
+    const s = new NonceStore({ lifetimeMs: 60_000 });
+    const n = s.issue('10.0.0.1\nrtsp:7');
+    assert.equal(s.check(n, '10.0.0.1\nrtsp:7'), 'valid');
+    assert.equal(s.check(n, '10.0.0.1\nrtsp:8'), 'foreign', 'another connection');
+    assert.equal(s.check(n, '10.0.0.2\nrtsp:7'), 'foreign', 'another address');
+    assert.equal(s.check(n), 'foreign', 'no binding');
+    assert.equal(s.check(n, '10.0.0.1\nrtsp:7'), 'valid', 'a foreign try does not spoil it');
+  });
+
   it('forgets the oldest nonces past its limit; those become stale', () => {
     const s = new NonceStore({ lifetimeMs: 60_000, maxTracked: 3 });
     const first = s.issue();
@@ -104,30 +114,75 @@ describe('NonceStore', () => {
 });
 
 describe('FailureThrottle', () => {
-  it('delays after the free failures, doubling up to the cap, and forgets after the window', () => {
-    let now = 0;
-    const t = new FailureThrottle({
+  const make = (now: () => number, extra: Partial<FailureThrottleOptions> = {}) =>
+    new FailureThrottle({
       freeFailures: 2,
       maxDelayMs: 1000,
       baseDelayMs: 100,
       windowMs: 10_000,
-      now: () => now,
+      now,
+      ...extra,
     });
-    assert.equal(t.delayMs('1.2.3.4'), 0);
-    t.fail('1.2.3.4');
-    t.fail('1.2.3.4');
-    assert.equal(t.delayMs('1.2.3.4'), 0);
-    const delays = [1, 2, 3, 4, 5].map(() => (t.fail('1.2.3.4'), t.delayMs('1.2.3.4')));
-    assert.deepEqual(delays, [100, 200, 400, 800, 1000]);
-    assert.equal(t.delayMs('5.6.7.8'), 0, 'other addresses are not affected');
+
+  it('delays after the free failures, doubling up to the cap, and forgets after the window', () => {
+    let now = 0;
+    const t = make(() => now);
+    const delays: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      delays.push(t.fail('1.2.3.4', 'alice').delayMs);
+      now += 5_000; // each answered before the next arrives
+    }
+    assert.deepEqual(delays, [0, 0, 100, 200, 400, 800, 1000]);
+    assert.equal(t.fail('5.6.7.8').delayMs, 0, 'other addresses are not affected');
     now += 10_001;
-    assert.equal(t.delayMs('1.2.3.4'), 0);
+    assert.equal(t.failures('1.2.3.4'), 0);
+    assert.equal(t.fail('1.2.3.4').delayMs, 0);
+  });
+
+  it('queues parallel failures from one address one after another', () => {
+    let now = 0;
+    const t = make(() => now, { freeFailures: 0, baseDelayMs: 300, maxDelayMs: 300 });
+    const delays = [1, 2, 3, 4].map(() => t.fail('1.2.3.4').delayMs);
+    assert.deepEqual(delays, [300, 600, 900, 1200], 'each waits for the one before');
+    assert.equal(t.waiting('1.2.3.4'), 4);
+    now = 650;
+    assert.equal(t.waiting('1.2.3.4'), 2, 'answered ones leave the queue');
+    assert.equal(t.fail('1.2.3.4').delayMs, 1500 - 650);
+  });
+
+  it('caps refusals held per address; the full queue refuses unchecked', () => {
+    const now = 0;
+    const t = make(() => now, { freeFailures: 0, maxWaiting: 3 });
+    for (let i = 0; i < 3; i++) {
+      assert.ok(!t.full('1.2.3.4'));
+      t.fail('1.2.3.4');
+    }
+    assert.ok(t.full('1.2.3.4'));
+    assert.equal(t.refuseUnchecked('1.2.3.4'), 1);
+    assert.equal(t.refuseUnchecked('1.2.3.4'), 2);
+    const last = t.fail('1.2.3.4').delayMs;
+    assert.equal(t.waiting('1.2.3.4'), 3, 'never grows past the cap');
+    assert.ok(last <= 3 * 1000);
+  });
+
+  it('a success clears failures for that user only', () => {
+    let now = 0;
+    const t = make(() => now, { freeFailures: 1 });
+    t.fail('1.2.3.4', 'alice');
+    t.fail('1.2.3.4', 'alice');
+    now += 5_000;
+    t.succeed('1.2.3.4', 'alice');
+    assert.equal(t.failures('1.2.3.4'), 0);
+    assert.equal(t.fail('1.2.3.4', 'alice').delayMs, 0, 'the next failure is free again');
+    t.fail('1.2.3.4', 'bob');
+    t.succeed('1.2.3.4', 'alice');
+    assert.equal(t.failures('1.2.3.4'), 2, 'guesses at bob are not wiped by logging in as alice');
   });
 
   it('stays bounded in memory', () => {
     const t = new FailureThrottle({ freeFailures: 0, maxDelayMs: 1000, maxTracked: 100 });
     for (let i = 0; i < 1000; i++) t.fail(`10.0.${i >> 8}.${i & 255}`);
-    assert.equal(t.delayMs('10.0.0.0'), 0, 'the oldest were forgotten');
-    assert.ok(t.delayMs('10.0.3.231') > 0);
+    assert.equal(t.failures('10.0.0.0'), 0, 'the oldest were forgotten');
+    assert.equal(t.failures('10.0.3.231'), 1);
   });
 });

@@ -50,11 +50,16 @@ export interface NonceStoreOptions {
   now?: () => number;
 }
 
-export type NonceState = 'valid' | 'stale' | 'invalid';
+/** `foreign`: a nonce this store issued, presented under another binding (a replay, or a
+ * client reusing a nonce on a new connection). */
+export type NonceState = 'valid' | 'stale' | 'invalid' | 'foreign';
 
 /** Issues nonces that carry their own issue time and a MAC (so a forged one is told apart from
  * an expired one without storage) and remembers, per live nonce, the (nc, cnonce) pairs already
- * used, so a captured request cannot be replayed. */
+ * used, so a captured request cannot be replayed. The MAC also covers a binding (what the nonce
+ * was issued to: client address and connection), so a nonce presented under another binding
+ * does not verify: an answer without qop (RFC 2069 style, which has no counter to check) cannot
+ * be replayed from another connection or address. */
 export class NonceStore {
   readonly #key = randomBytes(32);
   readonly #lifetimeMs: number;
@@ -70,15 +75,16 @@ export class NonceStore {
     this.#now = opts.now ?? Date.now;
   }
 
-  #mac(body: Buffer): Buffer {
-    return createHmac('sha256', this.#key).update(body).digest().subarray(0, 16);
+  #mac(body: Buffer, binding: string): Buffer {
+    return createHmac('sha256', this.#key).update(body).update(binding, 'utf8').digest().subarray(0, 16);
   }
 
-  issue(): string {
+  /** A new nonce, valid only when presented under the same `binding`. */
+  issue(binding = ''): string {
     const body = Buffer.alloc(16);
     body.writeDoubleBE(this.#now(), 0);
     randomBytes(8).copy(body, 8);
-    const nonce = Buffer.concat([body, this.#mac(body)]).toString('hex');
+    const nonce = Buffer.concat([body, this.#mac(body, binding)]).toString('hex');
     if (this.#used.size >= this.#maxTracked) {
       const oldest = this.#used.keys().next().value;
       if (oldest !== undefined) this.#used.delete(oldest);
@@ -87,11 +93,12 @@ export class NonceStore {
     return nonce;
   }
 
-  check(nonce: string): NonceState {
+  check(nonce: string, binding = ''): NonceState {
     if (!/^[0-9a-f]{64}$/.test(nonce)) return 'invalid';
     const raw = Buffer.from(nonce, 'hex');
     const body = raw.subarray(0, 16);
-    if (!timingSafeEqual(raw.subarray(16), this.#mac(body))) return 'invalid';
+    if (!timingSafeEqual(raw.subarray(16), this.#mac(body, binding)))
+      return this.#used.has(nonce) ? 'foreign' : 'invalid';
     const age = this.#now() - body.readDoubleBE(0);
     if (age > this.#lifetimeMs || age < -60_000 || !this.#used.has(nonce)) {
       this.#used.delete(nonce);

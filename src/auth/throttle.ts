@@ -1,11 +1,14 @@
-/** Slows down password guessing: after a few failed logins from one address, every refusal to
- * that address waits, twice as long per further failure up to a cap. Failures are forgotten
- * after a quiet window. Memory is bounded (oldest addresses forgotten first). */
+/** Slows down password guessing per address: after a few failed logins, each further refusal to
+ * that address is held back, and held refusals are queued one after another (parallel
+ * connections from one address wait in turn, not side by side). Each step doubles up to a cap.
+ * Failures are forgotten after a quiet window, or cleared by a login of the only user the
+ * address has failed as. Memory is bounded: addresses tracked (oldest forgotten first) and
+ * refusals held per address (beyond it, requests are refused unchecked). */
 
 export interface FailureThrottleOptions {
   /** Failures allowed before refusals are delayed. */
   freeFailures: number;
-  /** Longest delay, ms (0 turns throttling off). */
+  /** Longest delay one failure adds, ms (0 turns throttling off). */
   maxDelayMs: number;
   /** First delay, ms. Default 250. */
   baseDelayMs?: number;
@@ -13,12 +16,30 @@ export interface FailureThrottleOptions {
   windowMs?: number;
   /** Addresses remembered at once. Default 10000. */
   maxTracked?: number;
+  /** Refusals held back per address at once; further requests are refused without checking
+   * their credentials. Default 32. */
+  maxWaiting?: number;
+  /** User names remembered per address to decide whether a success may clear it. Default 8. */
+  maxUsers?: number;
   now?: () => number;
 }
 
 interface FailureRecord {
   count: number;
   last: number;
+  /** When each held refusal is due, ascending (only future ones are kept). */
+  due: number[];
+  /** Users the failures were for; undefined once there were too many to list. */
+  users: Set<string> | undefined;
+  /** Requests refused unchecked because the queue was full. */
+  refused: number;
+}
+
+export interface FailureOutcome {
+  /** Failures now on record for the address. */
+  count: number;
+  /** How long to hold this refusal, ms (it is answered after the ones queued before it). */
+  delayMs: number;
 }
 
 export class FailureThrottle {
@@ -26,23 +47,48 @@ export class FailureThrottle {
   readonly #byAddress = new Map<string, FailureRecord>();
 
   constructor(opts: FailureThrottleOptions) {
-    this.#o = { baseDelayMs: 250, windowMs: 600_000, maxTracked: 10_000, ...opts, now: opts.now ?? Date.now };
+    this.#o = {
+      baseDelayMs: 250,
+      windowMs: 600_000,
+      maxTracked: 10_000,
+      maxWaiting: 32,
+      maxUsers: 8,
+      ...opts,
+      now: opts.now ?? Date.now,
+    };
   }
 
   #get(address: string): FailureRecord | undefined {
     const r = this.#byAddress.get(address);
-    if (r && this.#o.now() - r.last > this.#o.windowMs) {
+    if (!r) return undefined;
+    const now = this.#o.now();
+    if (now - r.last > this.#o.windowMs) {
       this.#byAddress.delete(address);
       return undefined;
     }
+    let gone = 0;
+    while (gone < r.due.length && r.due[gone] <= now) gone++;
+    if (gone > 0) r.due.splice(0, gone);
     return r;
   }
 
-  /** Counts a failed login; returns the failures now on record for the address. */
-  fail(address: string): number {
-    const r = this.#get(address) ?? { count: 0, last: 0 };
+  #step(count: number): number {
+    if (count <= this.#o.freeFailures || this.#o.maxDelayMs <= 0) return 0;
+    const steps = Math.min(count - this.#o.freeFailures - 1, 30);
+    return Math.min(this.#o.baseDelayMs * 2 ** steps, this.#o.maxDelayMs);
+  }
+
+  /** Counts a failed login (as `user`, when one was named) and takes its place in the address's
+   * queue of held refusals. */
+  fail(address: string, user?: string): FailureOutcome {
+    const now = this.#o.now();
+    const r = this.#get(address) ?? { count: 0, last: 0, due: [], users: new Set<string>(), refused: 0 };
     r.count++;
-    r.last = this.#o.now();
+    r.last = now;
+    if (r.users) {
+      r.users.add(user ?? '');
+      if (r.users.size > this.#o.maxUsers) r.users = undefined;
+    }
     // Re-inserted so the map stays ordered by last failure and the oldest goes first.
     this.#byAddress.delete(address);
     if (this.#byAddress.size >= this.#o.maxTracked) {
@@ -50,19 +96,50 @@ export class FailureThrottle {
       if (oldest !== undefined) this.#byAddress.delete(oldest);
     }
     this.#byAddress.set(address, r);
-    return r.count;
+    const step = this.#step(r.count);
+    if (step === 0) return { count: r.count, delayMs: 0 };
+    const after = r.due.length > 0 ? r.due[r.due.length - 1] : now;
+    // Callers check `full` first; should one not, it waits with the last instead of growing the queue.
+    if (r.due.length >= this.#o.maxWaiting) return { count: r.count, delayMs: after - now };
+    const at = Math.max(after, now) + step;
+    r.due.push(at);
+    return { count: r.count, delayMs: at - now };
   }
 
-  /** A successful login clears the address's record. */
-  succeed(address: string): void {
-    this.#byAddress.delete(address);
-  }
-
-  /** How long to hold a refusal to this address, ms. */
-  delayMs(address: string): number {
+  /** True when the address already has as many refusals held as allowed: refuse at once,
+   * without checking (or hashing) its credentials. */
+  full(address: string): boolean {
     const r = this.#get(address);
-    if (!r || r.count <= this.#o.freeFailures || this.#o.maxDelayMs <= 0) return 0;
-    const steps = Math.min(r.count - this.#o.freeFailures - 1, 30);
-    return Math.min(this.#o.baseDelayMs * 2 ** steps, this.#o.maxDelayMs);
+    return r !== undefined && r.due.length >= this.#o.maxWaiting;
+  }
+
+  /** Counts a request refused because of `full`; returns how many were (for a log that does not
+   * flood: say so at 1, 2, 4, 8, ...). */
+  refuseUnchecked(address: string): number {
+    const r = this.#get(address);
+    if (!r) return 0;
+    r.refused++;
+    return r.refused;
+  }
+
+  /** A successful login as `user` clears the address's failures, unless they were for other
+   * users too (someone holding one account must not reset the count on guesses at others).
+   * Refusals already held keep their turn. */
+  succeed(address: string, user: string): void {
+    const r = this.#get(address);
+    if (!r || !r.users || [...r.users].some((u) => u !== user)) return;
+    r.count = 0;
+    r.users.clear();
+    if (r.due.length === 0) this.#byAddress.delete(address);
+  }
+
+  /** Failures on record for the address. */
+  failures(address: string): number {
+    return this.#get(address)?.count ?? 0;
+  }
+
+  /** Refusals now held back for the address. */
+  waiting(address: string): number {
+    return this.#get(address)?.due.length ?? 0;
   }
 }

@@ -69,6 +69,34 @@ describe('Authorization', () => {
     for (const v of bad) assert.throws(() => parseAuthorization(v), HeaderError, v);
   });
 
+  it('refuses over-long credentials: user names, passwords and Digest fields over 256 bytes, values over 4 KiB', () => {
+    const b64 = (t: string) => `Basic ${Buffer.from(t).toString('base64')}`;
+    assert.equal(
+      (parseAuthorization(b64(`u:${'é'.repeat(128)}`)) as { password: string }).password.length,
+      128,
+    );
+    const tooLong: [string, RegExp][] = [
+      [b64(`u:${'é'.repeat(129)}`), /Basic password of 258 bytes is over the 256-byte limit/],
+      [b64(`${'u'.repeat(257)}:p`), /Basic user name of 257 bytes/],
+      [b64(`u:${'x'.repeat(6000)}`), /value of 8010 bytes is over the 4096-byte limit/],
+      [
+        `Digest username="u", realm="r", nonce="${'n'.repeat(300)}", uri="/", response="x"`,
+        /Digest nonce of 300 bytes/,
+      ],
+      [
+        `Digest username*=UTF-8''${'%C3%A9'.repeat(200)}, realm=r, nonce=n, uri=/, response=x`,
+        /Digest username\*? of \d+ bytes/,
+      ],
+    ];
+    for (const [v, re] of tooLong)
+      assert.throws(
+        () => parseAuthorization(v),
+        (e: Error) => e instanceof HeaderError && re.test(e.message),
+      );
+    const longUri = `Digest username="u", realm="r", nonce="n", uri="/${'a'.repeat(1000)}", response="x"`;
+    assert.equal((parseAuthorization(longUri) as { uri: string }).uri.length, 1001, 'a long URI is fine');
+  });
+
   it('returns other schemes as such', () => {
     assert.deepEqual(parseAuthorization('Bearer abc.def'), { scheme: 'other', name: 'Bearer' });
   });

@@ -37,6 +37,19 @@ export interface OtherCredentials {
 export type Credentials = BasicCredentials | DigestCredentials | OtherCredentials;
 
 const H = 'Authorization';
+
+/** Longest Authorization value parsed, bytes: past it nothing is decoded or hashed. */
+export const MAX_AUTHORIZATION_BYTES = 4096;
+/** Longest user name, password or Digest parameter (other than `uri`) accepted, bytes. Checked
+ * before any hashing: MD5-crypt's cost grows with the password's length. */
+export const MAX_CREDENTIAL_BYTES = 256;
+
+function capped(what: string, v: string): string {
+  const n = Buffer.byteLength(v, 'utf8');
+  if (n > MAX_CREDENTIAL_BYTES)
+    throw new HeaderError(H, `${what} of ${n} bytes is over the ${MAX_CREDENTIAL_BYTES}-byte limit`);
+  return v;
+}
 const SCHEME_RE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)(?:[ \t]+(.*))?$/s;
 const PARAM_NAME_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+\*?$/;
 const QUOTED_RE = /^"(?:[^"\\]|\\.)*"$/s;
@@ -85,6 +98,9 @@ export function parseAuthParams(text: string, header = H): Map<string, string> {
 /** Parses an Authorization value. Throws HeaderError (400) on malformed Basic or Digest
  * credentials; an unknown scheme comes back as `other`. */
 export function parseAuthorization(value: string): Credentials {
+  const size = Buffer.byteLength(value, 'utf8');
+  if (size > MAX_AUTHORIZATION_BYTES)
+    throw new HeaderError(H, `value of ${size} bytes is over the ${MAX_AUTHORIZATION_BYTES}-byte limit`);
   const m = SCHEME_RE.exec(value.trim());
   if (!m) throw new HeaderError(H, 'no scheme');
   const scheme = m[1].toLowerCase();
@@ -95,10 +111,15 @@ export function parseAuthorization(value: string): Credentials {
     const text = Buffer.from(rest, 'base64').toString('utf8');
     const colon = text.indexOf(':');
     if (colon < 0) throw new HeaderError(H, 'Basic credentials without a colon');
-    return { scheme: 'basic', user: text.slice(0, colon), password: text.slice(colon + 1) };
+    return {
+      scheme: 'basic',
+      user: capped('Basic user name', text.slice(0, colon)),
+      password: capped('Basic password', text.slice(colon + 1)),
+    };
   }
   if (scheme === 'digest') {
     const p = parseAuthParams(rest);
+    for (const [k, v] of p) if (k !== 'uri') capped(`Digest ${k}`, v);
     let user = p.get('username');
     const star = p.get('username*');
     if (star !== undefined) {
@@ -111,6 +132,7 @@ export function parseAuthorization(value: string): Credentials {
       return v;
     };
     if (user === undefined) throw new HeaderError(H, 'Digest credentials without username');
+    capped('Digest username', user);
     const out: DigestCredentials = {
       scheme: 'digest',
       user,

@@ -74,6 +74,8 @@ export class RtspAccessControl {
       uri: req.uri,
       authorization: req.headers.get('authorization'),
       address: conn.remoteAddress,
+      // A Digest nonce is good only on the connection it was issued on (no replay elsewhere).
+      binding: `rtsp:${conn.id}`,
     });
     if (d.allowed) return undefined;
     const fields = {
