@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { describe, it } from 'node:test';
-import { FdBatch, nativeFanout, socketFd } from './native-fanout.js';
+import { skipUnlessCI } from '../../test/helpers/tools.js';
+import { FdBatch, nativeFanout, socketFd, type FdOwner } from './native-fanout.js';
 
 function bound(): Promise<Socket> {
   const s = createSocket('udp4');
@@ -12,13 +13,17 @@ function connected(port: number): Promise<Socket> {
   return new Promise((r) => s.connect(port, '127.0.0.1', () => r(s)));
 }
 const port = (s: Socket) => s.address().port;
+async function until(pred: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+}
 
 describe('native UDP fan-out', () => {
   it('is built on Linux (npm install runs node-gyp)', { skip: process.platform !== 'linux' }, () => {
     assert.ok(nativeFanout, 'build/Release/rivulet_fanout.node is missing: run `npm install`');
   });
 
-  it('sends every packet of a frame, in order, to every viewer socket, and survives a vanished viewer', { skip: !nativeFanout }, async () => {
+  it('sends every packet of a frame, in order, to every viewer socket, and survives a vanished viewer', { skip: skipUnlessCI(!nativeFanout, 'the native UDP fan-out is not built') }, async () => {
     const rx = await Promise.all([bound(), bound()]);
     const got: Buffer[][] = [[], []];
     rx.forEach((s, i) => s.on('message', (m) => got[i].push(m)));
@@ -38,6 +43,49 @@ describe('native UDP fan-out', () => {
       assert.equal(g.length, 9);
       assert.deepEqual(g.slice(0, 3), packets);
     }
+    for (const s of [...tx, ...rx]) s.close();
+  });
+
+  it('sends frames of more than 512 packets whole, and tells each viewer what it did not get', { skip: skipUnlessCI(!nativeFanout, 'the native UDP fan-out is not built') }, async () => {
+    const rx = await Promise.all([bound(), bound(), bound()]);
+    const got = rx.map(() => [] as Buffer[]);
+    rx.forEach((s, i) => {
+      // The whole frame is queued before Node reads any of it.
+      s.setRecvBufferSize(4 * 1024 * 1024);
+      s.on('message', (m) => got[i].push(m));
+    });
+    const gone = await bound();
+    const gonePort = port(gone);
+    gone.close();
+    const tx = [await connected(port(rx[0])), await connected(gonePort), await connected(port(rx[1])), await connected(port(rx[2]))];
+    tx.forEach((s) => s.on('error', () => undefined));
+    const packets = Array.from({ length: 1100 }, (_, i) => {
+      const p = Buffer.alloc(112, 0);
+      p.writeUInt32BE(i, 12);
+      return p;
+    });
+    const owners = tx.map(() => {
+      const o = { packets: 0, octets: 0, unsent(p: number, b: number) { o.packets += p; o.octets += b; } };
+      return o satisfies FdOwner;
+    });
+    const batch = new FdBatch();
+    let failed = 0;
+    for (let round = 0; round < 2; round++) {
+      tx.forEach((s, i) => batch.add(socketFd(s), owners[i]));
+      failed += batch.flush(packets);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await until(() => got.every((g) => g.length >= 2200), 2000);
+    for (const g of got) {
+      assert.equal(g.length, 2200, 'every packet of both frames arrived');
+      assert.deepEqual(g.map((m) => m.readUInt32BE(12)).slice(0, 1100), packets.map((_, i) => i), 'in order');
+    }
+    // The vanished viewer's port refuses (ICMP): those datagrams are failures, counted against
+    // that viewer only, with their payload octets.
+    assert.ok(owners[1].packets > 0, 'the vanished viewer was told what it did not get');
+    assert.equal(owners[1].octets, owners[1].packets * 100);
+    assert.equal(failed, owners[1].packets);
+    for (const i of [0, 2, 3]) assert.equal(owners[i].packets, 0, `viewer ${i} got everything`);
     for (const s of [...tx, ...rx]) s.close();
   });
 

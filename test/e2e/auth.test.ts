@@ -9,9 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import { answerChallenge } from '../../src/auth/digest-client.js';
 import { fixture, repoRoot } from '../helpers/fixtures.js';
 import { ffmpegPublish, type Publisher } from '../helpers/publish.js';
-import { run, gstDecode, GST_H264 } from '../helpers/run.js';
+import { decodeErrors, run, gstDecode, GST_H264 } from '../helpers/run.js';
 import { RawRtspClient, sleep, until, type Reply } from '../helpers/rtsp-client.js';
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
+import { missingTool } from '../helpers/tools.js';
 
 const MAIN = join(repoRoot, 'src/cli/main.ts');
 const CLIP = 'h264-aac-faststart.mp4';
@@ -44,6 +45,49 @@ async function probe(url: string): Promise<{ ok: boolean; stderr: string; codecs
           .sort()
       : [];
   return { ok: r.code === 0, stderr: r.stderr, codecs };
+}
+
+/** ffmpeg plays `url` until it has decoded `frames` video frames (or fails); returns how many it
+ * decoded and its log, where a refused login shows as "401 Unauthorized". */
+async function decode(
+  url: string,
+  frames = 25,
+  transport: 'tcp' | 'udp' = 'tcp',
+): Promise<{ frames: number; stderr: string; code: number | null }> {
+  const r = await run(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-nostats',
+      '-rtsp_transport',
+      transport,
+      '-i',
+      url,
+      '-map',
+      '0:v',
+      '-frames:v',
+      String(frames),
+      '-f',
+      'null',
+      '-',
+    ],
+    { timeoutMs: 60_000 },
+  );
+  const decoded = r.code === 0 ? Number([...r.stderr.matchAll(/frame=\s*(\d+)/g)].pop()?.[1] ?? 0) : 0;
+  if (decoded > 0) assert.deepEqual(decodeErrors(r.stderr), [], url);
+  return { frames: decoded, stderr: r.stderr, code: r.code };
+}
+
+/** Asserts that ffmpeg decoded every frame asked for. */
+function played(d: { frames: number; stderr: string }, frames = 25, why = ''): void {
+  assert.equal(d.frames, frames, `${why} ${d.stderr.slice(-2000)}`);
+}
+
+/** Asserts that ffmpeg was refused with a 401 and decoded nothing. */
+function refused401(d: { frames: number; stderr: string; code: number | null }, why = ''): void {
+  assert.notEqual(d.code, 0, why);
+  assert.equal(d.frames, 0, why);
+  assert.match(d.stderr, /401 Unauthorized/, `${why} ${d.stderr.slice(-2000)}`);
 }
 
 /** Logs in on a raw connection the way a client does: request, 401, request with credentials. */
@@ -119,15 +163,20 @@ describe('access control with real clients', () => {
     const r = await probe(withCreds(srv, `digest/${CLIP}`, 'alice', 'wonder land'));
     assert.ok(r.ok, r.stderr);
     assert.deepEqual(r.codecs, ['aac', 'h264']);
+    played(await decode(withCreds(srv, `digest/${CLIP}`, 'alice', 'wonder land')));
   });
 
   it('ffprobe gets 401 without a password or with a wrong one, and the failure is logged', async () => {
     const none = await probe(srv.url(`digest/${CLIP}`));
     assert.ok(!none.ok);
-    assert.match(none.stderr, /401/);
+    assert.match(none.stderr, /401 Unauthorized/);
     const wrong = await probe(withCreds(srv, `digest/${CLIP}`, 'alice', 'guess'));
     assert.ok(!wrong.ok);
-    assert.match(wrong.stderr, /401/);
+    assert.match(wrong.stderr, /401 Unauthorized/);
+    refused401(
+      await decode(withCreds(srv, `digest/${CLIP}`, 'alice', 'guess')),
+      'ffmpeg with a wrong password',
+    );
     assert.ok(
       srv.logs.some(
         (l) =>
@@ -139,25 +188,8 @@ describe('access control with real clients', () => {
   });
 
   it('ffmpeg decodes a protected movie over Basic, and only the named user may', async () => {
-    const r = await run(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-rtsp_transport',
-        'tcp',
-        '-i',
-        withCreds(srv, `basic/${CLIP}`, 'alice', 'wonder land'),
-        '-t',
-        '2',
-        '-f',
-        'null',
-        '-',
-      ],
-      { timeoutMs: 60_000 },
-    );
-    assert.equal(r.code, 0, r.stderr);
+    played(await decode(withCreds(srv, `basic/${CLIP}`, 'alice', 'wonder land'), 50), 50, 'Basic');
+    refused401(await decode(withCreds(srv, `basic/${CLIP}`, 'alice', 'wrong')), 'Basic, wrong password');
     const other = await probe(withCreds(srv, `basic/${CLIP}`, 'enc', 'oder'));
     assert.ok(!other.ok);
     assert.match(other.stderr, /403/, 'a valid user the qtaccess does not name: 403');
@@ -170,25 +202,11 @@ describe('access control with real clients', () => {
   });
 
   it('ffmpeg decodes a Digest-protected movie over UDP (every SETUP and PLAY authorized, nc increasing)', async () => {
-    const r = await run(
-      'ffmpeg',
-      [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-rtsp_transport',
-        'udp',
-        '-i',
-        withCreds(srv, `digest/${CLIP}`, 'alice', 'wonder land'),
-        '-t',
-        '3',
-        '-f',
-        'null',
-        '-',
-      ],
-      { timeoutMs: 60_000 },
+    played(
+      await decode(withCreds(srv, `digest/${CLIP}`, 'alice', 'wonder land'), 75, 'udp'),
+      75,
+      'Digest over UDP',
     );
-    assert.equal(r.code, 0, r.stderr);
   });
 
   it('GStreamer rtspsrc with user-id/user-pw plays over Digest and Basic', async () => {
@@ -213,6 +231,8 @@ describe('access control with real clients', () => {
       { timeoutMs: 30_000 },
     );
     assert.notEqual(bad.code, 0);
+    assert.equal(bad.timedOut, false);
+    assert.match(bad.stdout + bad.stderr, /Unauthorized/, bad.stdout.slice(-2000) + bad.stderr.slice(-2000));
   });
 
   it('Digest answers: SHA-256 offered first, stale nonces, refused replays', async () => {
@@ -265,6 +285,7 @@ describe('access control with real clients', () => {
         );
         const viewer = await probe(strict.url('live/cam'));
         assert.deepEqual(viewer.codecs, ['aac', 'h264'], 'and viewers can watch it');
+        played(await decode(strict.url('live/cam')), 25, 'a viewer of the broadcast');
         const alice = ffmpegPublish(file, withCreds(strict, 'live/alice', 'alice', 'wonder land'), 'tcp');
         pubs.push(alice);
         assert.ok(await until(() => alice.child.exitCode !== null, 20_000));
@@ -303,10 +324,10 @@ describe('access control with real clients', () => {
     const path = `digest/${CLIP}`;
     const f = ['-f', users, '-g', groups];
     assert.equal(passwdCli([...f, 'bob'], 'first pw\nfirst pw\n').code, 0);
-    assert.ok((await probe(withCreds(srv, path, 'bob', 'first pw'))).ok, 'a new user works at once');
+    played(await decode(withCreds(srv, path, 'bob', 'first pw')), 25, 'a new user works at once');
     assert.equal(passwdCli([...f, '-p', 'second pw', 'bob']).code, 0);
-    assert.ok(!(await probe(withCreds(srv, path, 'bob', 'first pw'))).ok, 'the old password no longer works');
-    assert.ok((await probe(withCreds(srv, path, 'bob', 'second pw'))).ok, 'the new one does');
+    refused401(await decode(withCreds(srv, path, 'bob', 'first pw')), 'the old password no longer works');
+    played(await decode(withCreds(srv, path, 'bob', 'second pw')), 25, 'the new one does');
 
     const c = await RawRtspClient.connect(srv.port, '127.0.0.1', '127.0.0.2');
     const hdr = { 'Content-Type': 'application/sdp' };
@@ -331,13 +352,13 @@ describe('access control with real clients', () => {
     assert.equal(passwdCli([...f, '-R', 'viewers', '-F']).code, 0);
     const del = passwdCli([...f, '-d', 'bob'], 'y\n');
     assert.equal(del.code, 0, del.err);
-    const gone = await probe(withCreds(srv, path, 'bob', 'second pw'));
-    assert.ok(!gone.ok);
-    assert.match(gone.stderr, /401/);
+    refused401(await decode(withCreds(srv, path, 'bob', 'second pw')), 'a deleted user');
   });
 
   it('rivulet passwd prompts twice without echo on a terminal', async (t) => {
-    if (spawnSync('script', ['--version']).status !== 0) return t.skip('no script(1) to make a terminal');
+    if (spawnSync('script', ['--version']).status !== 0) {
+      return missingTool(t, 'script(1) (util-linux)', 'it gives `rivulet passwd` a terminal');
+    }
     const cmd = `${process.execPath} --import tsx ${MAIN} passwd -f ${users} carol`;
     const r = spawnSync(
       'sh',
@@ -352,6 +373,10 @@ describe('access control with real clients', () => {
     assert.ok(!r.stdout.includes('tty secret'), 'the password is not echoed');
     assert.match(r.stdout, /Added user carol/);
     await sleep(10);
-    assert.ok((await probe(withCreds(srv, `digest/${CLIP}`, 'carol', 'tty secret'))).ok);
+    played(
+      await decode(withCreds(srv, `digest/${CLIP}`, 'carol', 'tty secret')),
+      25,
+      'the password typed on the terminal',
+    );
   });
 });

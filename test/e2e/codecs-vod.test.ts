@@ -12,6 +12,7 @@ import { readRtpHeader } from '../../src/rtp/packet.js';
 import { RawRtspClient, sleep, until } from '../helpers/rtsp-client.js';
 import { decodeErrors, ffprobe, run, gstPlayedThrough, gstDecode } from '../helpers/run.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { missingTool } from '../helpers/tools.js';
 
 interface Case {
   /** ffprobe codec names over RTSP, video first. */
@@ -195,7 +196,13 @@ describe('more codecs and audio files over RTSP', { concurrency: 4 }, () => {
 
   it('tests AMR-NB with speech frames encoded by GStreamer wherever its encoder is installed', async (t) => {
     const inspect = await run('gst-inspect-1.0', ['amrnbenc'], { timeoutMs: 20_000 });
-    if (inspect.code !== 0) return t.skip('GStreamer amrnbenc is not installed: AMR-NB was tested with made-up frames');
+    if (inspect.code !== 0) {
+      return missingTool(
+        t,
+        'GStreamer amrnbenc (gstreamer1.0-plugins-ugly)',
+        'AMR-NB was tested with made-up frames',
+      );
+    }
     assert.ok(realAmr, 'amrnbenc is installed, so the AMR-NB fixture must hold its real encoded frames');
   });
 

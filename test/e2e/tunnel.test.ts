@@ -225,20 +225,22 @@ describe('RTSP over HTTP tunnelling', () => {
       { timeoutMs: 10_000 },
     );
     assert.equal(named.stdout, `rtsptext\r\nrtsp://media.example.org:${srv.port}/${FILE}\r\n`);
-    const escape = await run(
-      'curl',
-      [
-        '-s',
-        '-o',
-        '/dev/null',
-        '-w',
-        '%{http_code}',
-        '--path-as-is',
-        `http://127.0.0.1:${srv.port}/../etc/passwd`,
-      ],
-      { timeoutMs: 10_000 },
-    );
-    assert.notEqual(escape.stdout, '200');
+    for (const path of ['/../etc/passwd', '/%2e%2e/etc/passwd', '/a/..%2f..%2fetc/passwd']) {
+      const escape = await run(
+        'curl',
+        [
+          '-s',
+          '-o',
+          '/dev/null',
+          '-w',
+          '%{http_code}',
+          '--path-as-is',
+          `http://127.0.0.1:${srv.port}${path}`,
+        ],
+        { timeoutMs: 10_000 },
+      );
+      assert.equal(escape.stdout, '403', `${path}: a path out of the media folder is refused as over RTSP`);
+    }
     // Plain RTSP still works on both kinds of port after all that.
     for (const [, p] of ports()) {
       const c = await RawRtspClient.connect(p);

@@ -10,7 +10,50 @@ import { box, fullBox, ftyp, moov, u32, u64, type SynthTrack } from './test-help
 import { probe } from './test-helpers/probe.js';
 import { Mp4Error, type Mp4Track } from './types.js';
 
-const CODEC: Record<string, string> = { h264: 'avc1', aac: 'mp4a', hevc: 'hvc1', mpeg4: 'mp4v', mjpeg: 'jpeg', unknown: 'rtp ' };
+/** ffprobe codec name → the sample entry four-cc the reader must report. */
+const CODEC: Record<string, string> = {
+  h264: 'avc1',
+  aac: 'mp4a',
+  hevc: 'hvc1',
+  mpeg4: 'mp4v',
+  h263: 's263',
+  mjpeg: 'jpeg',
+  mp3: 'mp4a',
+  opus: 'Opus',
+  adpcm_ima_qt: 'ima4',
+  pcm_s16be: 'twos',
+  pcm_s16le: 'sowt',
+  pcm_s24le: 'in24',
+  pcm_f32le: 'fl32',
+  pcm_u8: 'raw ',
+  pcm_mulaw: 'ulaw',
+  pcm_alaw: 'alaw',
+  unknown: 'rtp ',
+};
+/** Uncompressed audio: ffmpeg's reader regroups the one-frame samples into larger packets. */
+const REGROUPED = new Set(Object.keys(CODEC).filter((c) => c.startsWith('pcm_')));
+
+/** For regrouped audio: every ffmpeg packet starts on one of the track's samples at that
+ * sample's time, and packets and samples cover exactly the same bytes. */
+function assertRegrouped(t: Mp4Track, packets: { pos: number; size: number; dts: number }[]): void {
+  const byOffset = new Map<number, number>();
+  const ranges: [number, number][] = [];
+  for (let i = 0; i < t.sampleCount; i++) {
+    const x = t.sample(i);
+    byOffset.set(x.offset, x.dts - t.editMediaTime);
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === x.offset) last[1] += x.size;
+    else ranges.push([x.offset, x.offset + x.size]);
+  }
+  const covered: [number, number][] = [];
+  for (const p of packets) {
+    assert.equal(byOffset.get(p.pos), p.dts, `track ${t.id}: packet at ${p.pos} starts a sample at its dts`);
+    const last = covered[covered.length - 1];
+    if (last && last[1] === p.pos) last[1] += p.size;
+    else covered.push([p.pos, p.pos + p.size]);
+  }
+  assert.deepEqual(covered, ranges, `track ${t.id} bytes`);
+}
 
 function video(t: Mp4Track[]): Mp4Track {
   return t.find((x) => x.handler === 'vide')!;
@@ -31,13 +74,19 @@ describe('openMovie matches ffprobe on every fixture', () => {
       assert.deepEqual(movie.skippedTracks, []);
       assert.equal(movie.fragmented, false);
       assert.ok(Math.abs(movie.duration - ref.duration) < 0.05, `duration ${movie.duration} vs ${ref.duration}`);
-      // Sample-exact comparison for the codecs ffmpeg packetizes one sample per packet; PCM, for
-      // one, is regrouped into larger packets by ffmpeg's reader.
-      if (!ref.streams.every((s) => CODEC[s.codec] !== undefined)) return;
       for (const s of ref.streams) {
         const t = movie.tracks[s.index];
+        assert.ok(s.codec in CODEC, `${name}: add ffprobe codec '${s.codec}' (reader says '${t.codec}') to CODEC`);
         assert.equal(t.codec, CODEC[s.codec]);
         assert.equal(t.timescale, s.timeBase);
+        if (REGROUPED.has(s.codec)) {
+          assertRegrouped(
+            t,
+            ref.packets.filter((p) => p.stream === s.index),
+          );
+          continue;
+        }
+        // Sample-exact for everything ffmpeg packetizes one sample per packet.
         // ffmpeg flags every packet of a data stream (an RTP hint track) as a keyframe, whatever
         // its stss says, so sync flags are compared for media tracks only. ffmpeg's hinter also
         // ends an audio hint track with a zero-duration sample, which ffmpeg's reader drops when
