@@ -62,6 +62,11 @@ export class LiveStream {
     return this.#activeSince;
   }
 
+  /** Packets refused on this stream's publisher ports because a stranger sent them. */
+  get strangerPackets(): number {
+    return this.tracks.reduce((n, t) => n + t.strangerPackets, 0);
+  }
+
   description(): StreamDescription {
     return {
       name: this.path,

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildSenderReport, msToNtp, ntpToMs, parseRtcpCompound } from '../rtcp/index.js';
 import { readRtpHeader, writeRtpPacket } from '../rtp/packet.js';
+import type { Logger } from '../logging/index.js';
 import type { Format } from '../stream/types.js';
 import { LiveTrack, type FrameSink, type LiveFrame } from './live-track.js';
 
@@ -504,5 +505,56 @@ describe('LiveTrack bitrate', () => {
     for (let i = 2; i <= 125; i++) t.ingest(rtp(SLICE, { seq: i, ts: i * 3600 }));
     t.firstPacketAt = t.lastPacketAt - 2000;
     assert.equal(t.bitrateKbps, (125 * p.length * 8) / 2000);
+  });
+});
+
+describe('LiveTrack hostile input', () => {
+  function logSpy(): { lines: string[]; log: Logger } {
+    const lines: string[] = [];
+    const log = { warn: (_o: object, msg: string) => lines.push(msg) } as unknown as Logger;
+    return { lines, log };
+  }
+
+  it('cuts a frame past maxFrameBytes, sends every packet on, counts each cut and logs once per burst', () => {
+    const { lines, log } = logSpy();
+    const track = new LiveTrack({ id: 0, format: H264, maxFrameBytes: 65536, log });
+    const sink = new Collector();
+    track.readers.add(sink);
+    const chunk = Buffer.alloc(1000, 0x41);
+    let seq = 0;
+    for (let i = 0; i < 300; i++) track.ingest(rtp(chunk, { seq: seq++, ts: 100 }));
+    assert.equal(sink.packets.length, 300 - (300 % 65), 'whole pieces went out');
+    assert.ok(sink.frames.every((f) => f.bytes <= 65536 + 1012));
+    assert.equal(track.framesCut, 4);
+    assert.equal(lines.length, 1);
+    // A new timestamp starts a clean frame, handed over whole on its marker.
+    track.ingest(rtp(SLICE, { seq: seq++, ts: 200, marker: true }));
+    const last = sink.frames[sink.frames.length - 1];
+    assert.equal(last.packets.length, 1);
+    assert.equal(readRtpHeader(last.packets[0])!.marker, true);
+    // The rest of the endless frame went out with it (no packet lost), and a new burst logs again.
+    assert.equal(sink.packets.length, 301);
+    for (let i = 0; i < 70; i++) track.ingest(rtp(chunk, { seq: seq++, ts: 300 }));
+    assert.equal(track.framesCut, 5);
+    assert.equal(lines.length, 2);
+  });
+
+  it('also cuts on packet count (a 256th of maxFrameBytes), so tiny packets cannot pile up', () => {
+    const track = new LiveTrack({ id: 0, format: H264, maxFrameBytes: 65536 });
+    const sink = new Collector();
+    track.readers.add(sink);
+    for (let i = 0; i < 256; i++) track.ingest(rtp(Buffer.from([0x41]), { seq: i, ts: 100 }));
+    assert.equal(track.framesCut, 1);
+    assert.equal(sink.frames[0].packets.length, 256);
+  });
+
+  it('counts refused strangers and reports them at most once per 10 s', () => {
+    const { lines, log } = logSpy();
+    const track = new LiveTrack({ id: 0, format: H264, log });
+    for (let i = 0; i < 500; i++) track.refuseStranger('127.0.0.2', i % 2 === 0);
+    assert.equal(track.strangerPackets, 500);
+    assert.equal(lines.length, 1);
+    assert.equal(track.packetsIn, 0);
+    assert.equal(track.lastPacketAt, 0, 'a stranger is no sign of life from the publisher');
   });
 });

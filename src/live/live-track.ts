@@ -3,6 +3,7 @@
  * the stream's own continuous timeline, groups them into frames, keeps the frames since the last
  * keyframe for new viewers, and hands every frame to every reader. Nothing here is per reader
  * except the final send. */
+import type { Logger } from '../logging/index.js';
 import { compound, buildSdesCname, buildSenderReport, ntpToMs, parseRtcpCompound } from '../rtcp/index.js';
 import { randomUint16, randomUint32 } from '../rtp/seq.js';
 import type { Format } from '../stream/types.js';
@@ -63,7 +64,17 @@ export interface LiveTrackOptions {
   width?: number;
   height?: number;
   frameRate?: number;
+  /** Bytes a frame may gather before it is cut (live.maxFrameBytes; default 8 MiB). It is also
+   * cut at a 256th of that in packets, so tiny packets cannot pin memory in Buffer overheads. */
+  maxFrameBytes?: number;
+  /** Where cut frames and refused senders are reported (default: nowhere). */
+  log?: Logger;
 }
+
+/** live.maxFrameBytes when the creator does not say (tests, tools). */
+const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+/** At most one "packets from a stranger" line per this many ms per track. */
+const STRANGER_LOG_MS = 10_000;
 
 /** Frames kept for audio-only catch-up and cap on the keyframe cache (bounded memory even for a
  * stream that never sends a keyframe). */
@@ -82,6 +93,17 @@ export class LiveTrack {
   readonly #batch = nativeFanout ? new FdBatch() : undefined;
   /** Datagrams the native fan-out could not send (viewer gone, buffer full). */
   udpSendFailures = 0;
+  /** Times a frame over maxFrameBytes (or its packet cap) was cut. */
+  framesCut = 0;
+  /** Packets (RTP and RTCP) refused because they came from an address other than the source's. */
+  strangerPackets = 0;
+  readonly #maxFrameBytes: number;
+  readonly #maxFramePackets: number;
+  readonly #log: Logger | undefined;
+  /** Timestamp of the frame being cut, while its burst lasts (one log line per burst). */
+  #cutTs: number | undefined;
+  #strangerLoggedAt = 0;
+  #strangerUnlogged = 0;
   readonly #video: boolean;
   #cur: LiveFrame | undefined;
   #cache: LiveFrame[] = [];
@@ -113,6 +135,9 @@ export class LiveTrack {
     this.format = opts.format;
     this.#video = opts.format.media === 'video';
     this.#detector = keyframeDetector(opts.format.encodingName, opts.format.media);
+    this.#maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.#maxFramePackets = Math.max(16, Math.ceil(this.#maxFrameBytes / 256));
+    this.#log = opts.log;
   }
 
   get isVideo(): boolean {
@@ -183,7 +208,10 @@ export class LiveTrack {
       this.#flush();
       f = undefined;
     }
-    if (!f) f = this.#cur = new LiveFrame(ts, seq, this.#detector === undefined, now);
+    if (!f) {
+      if (this.#cutTs !== undefined && this.#cutTs !== ts) this.#cutTs = undefined;
+      f = this.#cur = new LiveFrame(ts, seq, this.#detector === undefined, now);
+    }
     // Any packet of the frame may carry the keyframe: encoders often lead with an access unit
     // delimiter or SEI before the parameter sets and the IDR slice.
     if (!f.key && this.#detector) {
@@ -194,6 +222,38 @@ export class LiveTrack {
     }
     f.add(out);
     if (marker || !this.#video) this.#flush();
+    else if (f.bytes >= this.#maxFrameBytes || f.packets.length >= this.#maxFramePackets) this.#cut(f);
+  }
+
+  /** A frame that never ends (no marker, same timestamp) would hold memory without bound. What
+   * it gathered goes out now as a frame of its own and later packets of the same timestamp form
+   * the next ones: viewers lose nothing (their decoder only sees RTP packets in order), the
+   * keyframe cache stays capped, and a new timestamp starts a clean frame as always. */
+  #cut(f: LiveFrame): void {
+    this.framesCut++;
+    if (this.#cutTs !== f.ts) {
+      this.#cutTs = f.ts;
+      this.#log?.warn(
+        { track: this.id, bytes: f.bytes, packets: f.packets.length, maxFrameBytes: this.#maxFrameBytes, framesCut: this.framesCut },
+        'live frame without an end marker grew past live.maxFrameBytes; sending it on in pieces',
+      );
+    }
+    this.#flush();
+  }
+
+  /** A packet for this track from an address that is not its source's: dropped, counted, and
+   * reported at most once per STRANGER_LOG_MS with how many came since the last report. */
+  refuseStranger(address: string, rtcp: boolean): void {
+    this.strangerPackets++;
+    this.#strangerUnlogged++;
+    const now = Date.now();
+    if (now - this.#strangerLoggedAt < STRANGER_LOG_MS) return;
+    this.#log?.warn(
+      { track: this.id, from: address, kind: rtcp ? 'rtcp' : 'rtp', packets: this.#strangerUnlogged, total: this.strangerPackets },
+      'dropped packets sent to a publisher port from an address other than the publisher',
+    );
+    this.#strangerLoggedAt = now;
+    this.#strangerUnlogged = 0;
   }
 
   #flush(): void {

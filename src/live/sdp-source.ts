@@ -3,7 +3,8 @@
  * listening when the first viewer asks and stops once no viewer has watched for a while. */
 import { createSocket, type Socket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
+import { parse as parseSdpText } from 'sdp-transform';
 import type { Logger } from '../logging/index.js';
 import { parseSdp, type ParsedSdp } from '../sdp/index.js';
 import { LiveTrack } from './live-track.js';
@@ -45,6 +46,34 @@ function bindUdp(port: number, address: string | undefined, group: string | unde
   });
 }
 
+const unmapped = (a: string) => (a.startsWith('::ffff:') ? a.slice(7) : a).toLowerCase();
+
+function isLoopbackOrAny(a: string): boolean {
+  return a === '0.0.0.0' || a === '::' || a === '::1' || a.startsWith('127.');
+}
+
+/** Who may send each m= port's packets, as the SDP says; undefined means anyone.
+ * `a=source-filter: incl` (RFC 4570, media level first, then session level) is what it is for.
+ * Failing that, the o= origin address, which is usually the encoder's own, unless it is
+ * unspecified (0.0.0.0: "any") or loopback: ffmpeg writes 127.0.0.1 there wherever it runs, so
+ * an SDP copied from an encoder on another host would otherwise refuse its own stream.
+ * Host names are not resolved, and `excl` lists are not honoured (a deny list stops nobody). */
+export function allowedSources(text: string): Map<number, Set<string> | undefined> {
+  type Filter = { filterMode?: string; srcList?: string | number };
+  const ips = (f: Filter | undefined) => {
+    if (f?.filterMode !== 'incl') return undefined;
+    const list = String(f.srcList ?? '').split(/\s+/).filter((a) => isIP(a) !== 0).map(unmapped);
+    return list.length ? new Set(list) : undefined;
+  };
+  const out = new Map<number, Set<string> | undefined>();
+  const sdp = parseSdpText(text);
+  const o = sdp.origin?.address !== undefined ? unmapped(String(sdp.origin.address)) : '';
+  const origin = isIP(o) !== 0 && !isLoopbackOrAny(o) && !isMulticast(o) ? new Set([o]) : undefined;
+  const session = ips(sdp.sourceFilter);
+  for (const m of sdp.media ?? []) out.set(m.port, ips(m.sourceFilter) ?? session ?? origin);
+  return out;
+}
+
 export interface SdpSourceOptions {
   key: string;
   file: string;
@@ -52,13 +81,18 @@ export interface SdpSourceOptions {
   log: Logger;
   /** Seconds to keep listening with no viewers. */
   idleTimeout: number;
+  /** live.maxFrameBytes for its tracks (LiveTrack's default when absent). */
+  maxFrameBytes?: number;
 }
 
 /** Reads the SDP file, binds its ports, and publishes the stream. */
 export async function startSdpSource(opts: SdpSourceOptions): Promise<LiveStream> {
   let sdp: ParsedSdp;
+  let sources: Map<number, Set<string> | undefined>;
   try {
-    sdp = parseSdp(await readFile(opts.file, 'utf8'));
+    const text = await readFile(opts.file, 'utf8');
+    sdp = parseSdp(text);
+    sources = allowedSources(text);
   } catch (e) {
     throw new SdpSourceError(`${opts.file}: ${(e as Error).message}`, 415);
   }
@@ -73,7 +107,17 @@ export async function startSdpSource(opts: SdpSourceOptions): Promise<LiveStream
     throw new SdpSourceError(`${opts.file}: ${(e as Error).message}`, 500);
   }
   const tracks = sdp.media.map(
-    (m, i) => new LiveTrack({ id: i + 1, format: m.format, bitrateKbps: m.bitrateKbps, width: m.width, height: m.height, frameRate: m.frameRate }),
+    (m, i) =>
+      new LiveTrack({
+        id: i + 1,
+        format: m.format,
+        bitrateKbps: m.bitrateKbps,
+        width: m.width,
+        height: m.height,
+        frameRate: m.frameRate,
+        maxFrameBytes: opts.maxFrameBytes,
+        log: opts.log.child({ path: opts.key }),
+      }),
   );
   const sockets: Socket[] = [];
   const timer: { idle?: NodeJS.Timeout } = {};
@@ -105,8 +149,15 @@ export async function startSdpSource(opts: SdpSourceOptions): Promise<LiveStream
         } else throw e;
       }
       const onErr = (e: Error) => opts.log.debug({ err: e.message }, 'sdp source socket error');
-      rtp.on('error', onErr).on('message', (p) => t.ingest(p));
-      rtcp.on('error', onErr).on('message', (p) => t.onSourceRtcp(p));
+      const from = sources.get(m.port);
+      rtp.on('error', onErr).on('message', (p, r) => {
+        if (!from || from.has(unmapped(r.address))) t.ingest(p);
+        else t.refuseStranger(r.address, false);
+      });
+      rtcp.on('error', onErr).on('message', (p, r) => {
+        if (!from || from.has(unmapped(r.address))) t.onSourceRtcp(p);
+        else t.refuseStranger(r.address, true);
+      });
     }
   } catch (e) {
     stop();
@@ -123,6 +174,7 @@ export async function startSdpSource(opts: SdpSourceOptions): Promise<LiveStream
   }, 1000);
   idle.unref();
   timer.idle = idle;
-  opts.log.info({ path: opts.key, file: opts.file, ports: ports.join(',') }, 'listening for an SDP-described stream');
+  const senders = [...new Set([...sources.values()].map((f) => (f ? [...f].join(' ') : 'any')))].join(', ');
+  opts.log.info({ path: opts.key, file: opts.file, ports: ports.join(','), from: senders }, 'listening for an SDP-described stream');
   return stream;
 }

@@ -2,7 +2,7 @@
  * whether to send (it waits for a keyframe, and skips to the next one when its TCP queue is over
  * the limit) and counts what it sent for its sender reports. */
 import type { FrameWriter } from '../transport/interleaved.js';
-import type { FdBatch } from '../transport/native-fanout.js';
+import type { FdBatch, FdOwner } from '../transport/native-fanout.js';
 import type { RtpSink } from '../transport/types.js';
 import type { FrameSink, LiveFrame, LiveTrack } from './live-track.js';
 
@@ -15,7 +15,7 @@ export interface TrackReaderOptions {
   queueLimit: number;
 }
 
-export class TrackReader implements FrameSink {
+export class TrackReader implements FrameSink, FdOwner {
   readonly track: LiveTrack;
   readonly sink: RtpSink;
   readonly #tcp: { writer: FrameWriter; channel: number } | undefined;
@@ -24,6 +24,7 @@ export class TrackReader implements FrameSink {
   readonly #fd: number;
   /** Waiting for a frame to start on (first frame, or after falling behind). */
   #waitingKey = true;
+  /** What this viewer was really sent (its sender reports carry these). */
   packets = 0;
   octets = 0;
   /** Frames skipped because the viewer could not keep up. */
@@ -73,11 +74,18 @@ export class TrackReader implements FrameSink {
       }
       w.writeRaw(f.framed(tcp.channel));
     } else if (batch && this.#fd >= 0) {
-      batch.add(this.#fd);
+      batch.add(this.#fd, this);
     } else {
       for (const p of f.packets) this.sink.sendRtp(p);
     }
     this.packets += f.packets.length;
     this.octets += f.bytes - 12 * f.packets.length;
+  }
+
+  /** The native fan-out could not send part of the last frame to this viewer: its sender reports
+   * must not claim it. */
+  unsent(packets: number, octets: number): void {
+    this.packets -= packets;
+    this.octets -= octets;
   }
 }

@@ -5,8 +5,9 @@ import type { Socket } from 'node:dgram';
 import { createRequire } from 'node:module';
 
 interface FanoutAddon {
-  /** Sends `packets` on every fd; returns how many datagrams could not be sent. */
-  sendFrame(fds: Int32Array, packets: Buffer[]): number;
+  /** Sends `packets` on every fd; returns how many datagrams could not be sent. `failed`, when
+   * given (2 entries per fd), receives per fd the datagrams not sent and their payload octets. */
+  sendFrame(fds: Int32Array, packets: Buffer[], failed?: Int32Array): number;
 }
 
 function load(): FanoutAddon | undefined {
@@ -30,25 +31,44 @@ export function socketFd(sock: Socket): number {
   return typeof fd === 'number' && fd >= 0 ? fd : -1;
 }
 
-/** Viewer fds collected while a frame is handed out, then sent in one native call. */
+/** Told, after a batch went out, what part of the frame never left for it. */
+export interface FdOwner {
+  unsent(packets: number, octets: number): void;
+}
+
+/** Viewer fds collected while a frame is handed out, then sent in one native call. Arrays are
+ * reused from frame to frame: nothing is allocated per packet or per viewer. */
 export class FdBatch {
   #fds = new Int32Array(256);
+  #failed = new Int32Array(512);
+  #owners: (FdOwner | undefined)[] = [];
   #n = 0;
 
-  add(fd: number): void {
+  add(fd: number, owner?: FdOwner): void {
     if (this.#n === this.#fds.length) {
       const bigger = new Int32Array(this.#fds.length * 2);
       bigger.set(this.#fds);
       this.#fds = bigger;
+      this.#failed = new Int32Array(bigger.length * 2);
     }
+    this.#owners[this.#n] = owner;
     this.#fds[this.#n++] = fd;
   }
 
-  /** Sends and resets; returns datagrams not sent. */
+  /** Sends and resets; tells each owner what did not go out to it; returns datagrams not sent. */
   flush(packets: Buffer[]): number {
-    if (this.#n === 0 || !nativeFanout) return 0;
-    const failed = nativeFanout.sendFrame(this.#fds.subarray(0, this.#n), packets);
+    const n = this.#n;
     this.#n = 0;
-    return failed;
+    if (n === 0 || !nativeFanout) return 0;
+    const failed = this.#failed;
+    const total = nativeFanout.sendFrame(this.#fds.subarray(0, n), packets, failed);
+    if (total > 0) {
+      for (let i = 0; i < n; i++) {
+        if (failed[2 * i] > 0) this.#owners[i]?.unsent(failed[2 * i], failed[2 * i + 1]);
+      }
+    }
+    // Owners are not kept past the frame (a stopped reader must not stay reachable from here).
+    this.#owners.fill(undefined, 0, n);
+    return total;
   }
 }
