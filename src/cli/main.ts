@@ -110,7 +110,7 @@ async function serve(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  // SIGHUP re-reads the config the same way; the admission limits apply at once, other changes
+  // SIGHUP re-reads the config the same way; every limits.* key applies at once, other changes
   // wait for a restart.
   process.on('SIGHUP', () => {
     if (stopping) return;
@@ -121,16 +121,19 @@ async function serve(argv: string[]): Promise<number> {
       log.error(`config reload failed, nothing changed: ${(e as Error).message.replace(/\n/g, '; ')}`);
       return;
     }
-    const live = new Set(['limits.maxConnections', 'limits.maxBandwidthKbps']);
-    const changed: string[] = [];
+    const later: string[] = [];
     for (const [group, values] of Object.entries(next) as [string, Record<string, unknown>][]) {
+      if (group === 'limits') continue;
       const running = server.config[group as keyof typeof next] as Record<string, unknown>;
       for (const [key, v] of Object.entries(values)) {
-        if (!live.has(`${group}.${key}`) && JSON.stringify(v) !== JSON.stringify(running[key])) changed.push(`${group}.${key}`);
+        if (JSON.stringify(v) !== JSON.stringify(running[key])) later.push(`${group}.${key}`);
       }
     }
-    server.setLimits(next.limits);
-    log.info({ changed: changed.join(', ') || 'none' }, changed.length ? 'config reloaded; changes outside limits apply after a restart' : 'config reloaded');
+    const applied = server.setLimits(next.limits);
+    log.info(
+      { applied: applied.join(', ') || 'none', later: later.join(', ') || 'none' },
+      later.length ? 'config reloaded; changes outside limits apply after a restart' : 'config reloaded',
+    );
   });
   return -1;
 }

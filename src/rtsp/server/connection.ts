@@ -9,7 +9,8 @@ import { encodeInterleavedHeader, serializeResponse } from '../message/serialize
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
 import { RtspError } from './errors.js';
 import type { Announcement } from './live-methods.js';
-import { RequestGuard, type ConnectionLimits } from './request-guard.js';
+import { readLimits, RequestGuard, type LimitsSource } from './request-guard.js';
+import { SendGuard } from './send-guard.js';
 import type { RtspSession, SessionOwner } from './session.js';
 
 export interface RequestHandler {
@@ -38,8 +39,9 @@ export interface ConnectionOptions {
   maxBodyBytes: number;
   /** Batches live frames to this connection (undefined: write each at once). */
   batcher?: WriteBatcher;
-  /** Line, header, pipelining and request-time limits (none when left out). */
-  limits?: ConnectionLimits;
+  /** Line, header, pipelining, request-time and unsent-bytes limits (none when left out). A
+   * getter is read at each use, so reloaded limits apply to connections already open. */
+  limits?: LimitsSource;
 }
 
 interface ChannelRoute {
@@ -71,6 +73,8 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   #closed = false;
   #corked = false;
   readonly #guard: RequestGuard;
+  readonly #send: SendGuard;
+  readonly #limits: LimitsSource | undefined;
   /** Set once the connection is being refused: further input is ignored. */
   #refusing = false;
   lastActivity = Date.now();
@@ -83,7 +87,8 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
     this.localAddress = opts.socket.localAddress ?? '';
     this.secure = opts.socket.encrypted === true;
     this.log = opts.log.child({ conn: this.id, client: this.remoteAddress });
-    const limits = opts.limits ?? {};
+    this.#limits = opts.limits;
+    const limits = readLimits(opts.limits);
     this.#parser = new RtspParser({
       maxHeaderBytes: opts.maxHeaderBytes,
       maxBodyBytes: opts.maxBodyBytes,
@@ -91,7 +96,21 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
       maxHeaderCount: limits.maxHeaderCount,
       frameChannel: (ch) => this.#channels.has(ch),
     });
-    this.#guard = new RequestGuard(limits, () => this.#refuse(408, 'request not completed in time (limits.requestTimeout)'));
+    this.#guard = new RequestGuard(opts.limits ?? {}, () => this.#refuse(408, 'request not completed in time (limits.requestTimeout)'));
+    this.#send = new SendGuard({
+      socket: this.socket,
+      unsent: () => this.writableLength,
+      bound: () => this.#unsentBound(),
+      stallMs: () => readLimits(this.#limits).sendStallTimeoutMs ?? 0,
+      onStall: (unsent, overMs) => {
+        this.log.warn(
+          { unsent, bound: this.#unsentBound(), seconds: Math.round(overMs / 100) / 10 },
+          'closing the connection: the client does not read what it asked for (limits.maxUnsentBytes, limits.sendStallTimeout)',
+        );
+        this.socket.destroy();
+        this.#onClose();
+      },
+    });
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     this.socket.on('error', (e) => this.log.debug({ err: e.message }, 'socket error'));
@@ -103,6 +122,23 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   }
   get writableLength(): number {
     return this.socket.writableLength + this.#pendingBytes;
+  }
+  /** Reading is paused until the answers already written drain. */
+  get throttled(): boolean {
+    return this.#send.throttled;
+  }
+
+  /** Unsent bytes allowed before reading stops; media interleaved here has its own queues. */
+  #unsentBound(): number {
+    const l = readLimits(this.#limits);
+    const max = l.maxUnsentBytes ?? Infinity;
+    return this.#sessions.size > 0 ? max + (l.mediaUnsentBytes ?? 0) : max;
+  }
+
+  /** Resolves when there is room to answer (at once, mostly). */
+  async #room(): Promise<void> {
+    const wait = this.#send.room();
+    if (wait) await wait;
   }
   /** Sessions with tracks interleaved on this connection. */
   get sessions(): ReadonlySet<RtspSession> {
@@ -123,6 +159,7 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
         }
         this.#chain = this.#chain.then(async () => {
           try {
+            await this.#room();
             await this.#process(req);
           } finally {
             this.#guard.done();
@@ -133,7 +170,9 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
       } else if (ev.type === 'error') {
         const { status, reason, fatal } = ev;
         const cseq = ev.cseq;
-        this.#chain = this.#chain.then(() => {
+        this.#chain = this.#chain.then(async () => {
+          await this.#room();
+          if (this.#closed) return;
           this.log.warn({ status, reason }, 'bad request');
           const res: RtspResponse = { status, headers: new Headers() };
           if (cseq !== undefined) res.headers.set('CSeq', cseq);
@@ -200,6 +239,7 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
     if (this.#closed) return;
     if (this.#pending.length) this.flushPending();
     this.socket.write(serializeResponse(res));
+    this.#send.check();
   }
 
   /** Writes one interleaved frame. Writes within one event-loop turn are corked together so a
@@ -280,6 +320,7 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
     if (this.#closed) return;
     this.#closed = true;
     this.#guard.stop();
+    this.#send.stop();
     this.#batcher?.forget(this);
     this.#pending = [];
     this.#pendingBytes = 0;

@@ -40,4 +40,15 @@ describe('RequestGuard', () => {
     await sleep(120);
     assert.equal(fired, 0);
   });
+
+  it('reads its limits at each use when given a getter (config reload)', () => {
+    let max = 1;
+    const g = new RequestGuard(() => ({ maxPendingRequests: max }), () => undefined);
+    assert.ok(g.admit());
+    assert.ok(!g.admit());
+    max = 3;
+    assert.ok(g.admit());
+    assert.ok(g.admit());
+    assert.ok(!g.admit());
+  });
 });

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 const REASONS: Record<number, string> = {
   200: 'OK',
   400: 'Bad Request',
+  401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
@@ -14,18 +15,29 @@ const REASONS: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function httpHead(status: number, headers: Record<string, string>, serverHeader: string): string {
+/** Header fields as a record, or as name/value pairs when a name repeats (WWW-Authenticate). */
+export type HttpHeaders = Record<string, string> | [string, string][];
+
+export function httpHead(status: number, headers: HttpHeaders, serverHeader: string): string {
   let head = `HTTP/1.0 ${status} ${REASONS[status] ?? 'Error'}\r\n`;
   if (serverHeader) head += `Server: ${serverHeader}\r\n`;
   head += `Date: ${new Date().toUTCString()}\r\nConnection: close\r\n`;
-  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+  for (const [k, v] of Array.isArray(headers) ? headers : Object.entries(headers)) head += `${k}: ${v}\r\n`;
   return `${head}\r\n`;
 }
 
 /** Writes a complete response and closes the connection once it is sent. */
-export function sendHttp(socket: Socket, status: number, serverHeader: string, body = '', type = 'text/plain'): void {
-  const headers: Record<string, string> = { 'Content-Length': String(Buffer.byteLength(body)) };
-  if (body) headers['Content-Type'] = type;
+export function sendHttp(
+  socket: Socket,
+  status: number,
+  serverHeader: string,
+  body = '',
+  type = 'text/plain',
+  extra: [string, string][] = [],
+): void {
+  const headers: [string, string][] = [['Content-Length', String(Buffer.byteLength(body))]];
+  if (body) headers.push(['Content-Type', type]);
+  headers.push(...extra);
   socket.end(httpHead(status, headers, serverHeader) + body);
   // A peer that never reads must not keep the socket forever.
   setTimeout(() => socket.destroy(), 5000).unref();

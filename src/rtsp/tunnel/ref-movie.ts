@@ -1,8 +1,15 @@
 /** A plain HTTP GET of a movie on an RTSP port answers with a QuickTime reference movie: a tiny
  * `rtsptext` file that makes QuickTime open the same path over RTSP (QTSSRefMovieModule), so old
- * web pages that link movies over HTTP keep working. */
+ * web pages that link movies over HTTP keep working. It is authorized exactly as DESCRIBE (the
+ * same Authorizer, so the same 401/403), and only what RTSP would stream gets one: access, users
+ * and groups files and anything else are 404, so HTTP tells nothing about what a folder holds. */
+import { basename } from 'node:path';
+import type { AccessRequest, Authorizer } from '../../auth/index.js';
+import type { Config } from '../../config/index.js';
 import type { LiveRegistry } from '../../live/registry.js';
 import { liveKey } from '../../live/registry.js';
+import { openMedia } from '../../media/open-media.js';
+import { Mp4Error } from '../../media/mp4/types.js';
 import { parseRequestUrl, resolveMediaFile } from '../../vod/resolve-path.js';
 import type { RtspRequest } from '../message/types.js';
 import { RtspError } from '../server/errors.js';
@@ -11,12 +18,31 @@ export interface RefMovieDeps {
   /** Real path of the media folder. */
   mediaRoot: string;
   registry: LiveRegistry | undefined;
+  /** The server's one Authorizer (its users, nonces and failure counts are DESCRIBE's). */
+  authorizer: Authorizer;
+  /** Names of the files that are never served. */
+  auth: Pick<Config['auth'], 'accessFileName' | 'usersFile' | 'groupsFile'>;
+}
+
+/** Who asked, and where the reference movie must send them. */
+export interface RefMovieClient {
+  /** Address the request reached us at (the URL's host when no Host header names one). */
+  localAddress: string;
+  remoteAddress: string;
+  /** `rtsps` when the GET came over TLS: media must stay inside TLS. */
+  scheme: 'rtsp' | 'rtsps';
+  /** Port the reference movie names. */
+  port: number;
 }
 
 export interface RefMovieAnswer {
   status: number;
   body: string;
   type?: string;
+  /** WWW-Authenticate values of a 401. */
+  challenges?: string[];
+  /** Hold the answer this long (repeated failed logins from the address). */
+  delayMs?: number;
   /** Why it failed, for the log. */
   reason?: string;
 }
@@ -29,34 +55,70 @@ function urlHost(hostHeader: string | undefined, local: string): string {
   return a.includes(':') ? `[${a}]` : a || '127.0.0.1';
 }
 
-async function exists(deps: RefMovieDeps, segments: string[]): Promise<boolean> {
-  const live = deps.registry?.get(liveKey(segments));
-  if (live && live.state !== 'ended') return true;
-  const last = segments[segments.length - 1] ?? '';
-  const candidates = last.toLowerCase().endsWith('.sdp') ? [segments] : [segments, [...segments.slice(0, -1), `${last}.sdp`]];
-  for (const c of candidates) {
-    try {
-      await resolveMediaFile(deps.mediaRoot, c);
-      return true;
-    } catch (e) {
-      if (!(e instanceof RtspError) || e.status !== 404) throw e;
-    }
-  }
-  return false;
+/** Files that configure access control: never served, never admitted to exist. */
+function isAuthFile(segments: string[], auth: RefMovieDeps['auth']): boolean {
+  if (segments.some((s) => s === auth.accessFileName)) return true;
+  const last = (segments[segments.length - 1] ?? '').toLowerCase();
+  if (/^qt(users|groups)/.test(last)) return true;
+  return last === basename(auth.usersFile).toLowerCase() || last === basename(auth.groupsFile).toLowerCase();
 }
 
-/** Answers `GET <path>` with the reference movie pointing at rtsp://<host>:<rtspPort><path>. */
-export async function referenceMovie(req: RtspRequest, localAddress: string, rtspPort: number, deps: RefMovieDeps): Promise<RefMovieAnswer> {
-  if (!req.uri.startsWith('/')) return { status: 400, body: '', reason: 'request target is not a path' };
-  let segments: string[];
+async function fileOr404(deps: RefMovieDeps, segments: string[]): Promise<string | undefined> {
   try {
-    ({ segments } = parseRequestUrl(req.uri));
-    if (segments.length === 0 || !(await exists(deps, segments))) return { status: 404, body: '', reason: 'no such movie or live stream' };
+    return await resolveMediaFile(deps.mediaRoot, segments);
   } catch (e) {
-    if (e instanceof RtspError) return { status: e.status === 403 ? 403 : 400, body: '', reason: e.message };
+    if (e instanceof RtspError && e.status === 404) return undefined;
+    throw e;
+  }
+}
+
+/** Whether RTSP would stream this path: an active live stream, an `.sdp` live description
+ * (named with or without its extension, as DESCRIBE takes it), or a file the VOD layer opens. */
+async function servable(deps: RefMovieDeps, segments: string[]): Promise<boolean> {
+  const live = deps.registry?.get(liveKey(segments));
+  if (live && live.state !== 'ended') return true;
+  const last = segments[segments.length - 1];
+  const sdp = last.toLowerCase().endsWith('.sdp') ? segments : [...segments.slice(0, -1), `${last}.sdp`];
+  if (await fileOr404(deps, sdp)) return true;
+  if (sdp === segments) return false;
+  const file = await fileOr404(deps, segments);
+  if (!file) return false;
+  try {
+    await openMedia(file);
+    return true;
+  } catch (e) {
+    if (e instanceof Mp4Error) return false;
+    throw e;
+  }
+}
+
+/** Answers `GET <path>` with the reference movie pointing at <scheme>://<host>:<port><path>. */
+export async function referenceMovie(req: RtspRequest, client: RefMovieClient, deps: RefMovieDeps): Promise<RefMovieAnswer> {
+  if (!req.uri.startsWith('/')) return { status: 400, body: '', reason: 'request target is not a path' };
+  try {
+    const { segments, trackId } = parseRequestUrl(req.uri);
+    if (segments.length === 0 || trackId !== undefined) return { status: 404, body: '', reason: 'not a movie or live stream' };
+    if (isAuthFile(segments, deps.auth)) return { status: 404, body: '', reason: 'access, users and groups files are never served' };
+    const request: AccessRequest = {
+      access: 'read',
+      segments,
+      method: 'GET',
+      uri: req.uri,
+      authorization: req.headers.get('authorization'),
+      address: client.remoteAddress,
+      // A reference-movie GET is one request per connection (the answer closes it), so a curl or
+      // browser answering the challenge comes back on a new connection: bind the nonce to the
+      // address and to HTTP only, so it is never accepted on an RTSP connection.
+      binding: 'http',
+    };
+    const d = await deps.authorizer.authorize(request);
+    if (!d.allowed) return { status: d.status, body: '', challenges: d.challenges, delayMs: d.delayMs, reason: d.reason };
+    if (!(await servable(deps, segments))) return { status: 404, body: '', reason: 'no such movie or live stream' };
+  } catch (e) {
+    if (e instanceof RtspError) return { status: e.status === 403 ? 403 : e.status === 404 ? 404 : 400, body: '', reason: e.message };
     throw e;
   }
   const path = req.uri.split(/[?#]/)[0];
-  const url = `rtsp://${urlHost(req.headers.get('host'), localAddress)}:${rtspPort}${path}`;
+  const url = `${client.scheme}://${urlHost(req.headers.get('host'), client.localAddress)}:${client.port}${path}`;
   return { status: 200, body: `rtsptext\r\n${url}\r\n`, type: 'video/quicktime' };
 }
