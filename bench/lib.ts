@@ -24,6 +24,8 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
+// Ctrl-C or a kill would skip 'exit' handlers; exiting through them takes the children along.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
 
 export function track(c: ChildProcess): ChildProcess {
   live.add(c);
@@ -49,6 +51,10 @@ function waitFor(child: ChildProcess, re: RegExp, ms: number): Promise<RegExpExe
       const m = re.exec(out);
       if (m) {
         clearTimeout(t);
+        // Stop keeping the log: a long run under load would grow it and rescan it per chunk.
+        child.stdout?.off('data', on);
+        child.stderr?.off('data', on);
+        out = '';
         res(m);
       }
     };
@@ -62,7 +68,7 @@ export async function startRivulet(mediaDir: string, sets: string[] = []): Promi
   const built = join(repoRoot, 'dist/cli/main.js');
   const args = existsSync(built) ? [built] : ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts')];
   const child = track(
-    spawn(process.execPath, [...args, 'serve', '--rtsp-port', '0', '--bind', '127.0.0.1', '--media-dir', mediaDir, '--set', 'log.level=info', '--set', 'limits.maxConnectionsPerIp=0', ...sets.flatMap((s) => ['--set', s])], {
+    spawn(process.execPath, [...args, 'serve', '--rtsp-port', '0', '--bind', '127.0.0.1', '--media-dir', mediaDir, '--set', 'log.level=info', '--set', 'limits.maxConnectionsPerIp=0', '--set', 'limits.maxSessionsPerIp=0', ...sets.flatMap((s) => ['--set', s])], {
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );

@@ -82,6 +82,11 @@ export const liveSchema = z
     tcpBatchMs: z.number().int().min(0).max(1000).default(100),
     /** Seconds a viewer's PLAY waits for the first keyframe, so RTP-Info names its packet. */
     keyframeWait: z.number().min(0).max(30).default(4),
+    /** Bytes one live video frame may gather before it is cut: what arrived so far goes out to
+     * viewers as a frame of its own and the rest follows as further frames (nothing is lost,
+     * memory stays bounded). Also caps the frame at maxFrameBytes/256 packets. 8 MiB holds real
+     * 4K keyframes. */
+    maxFrameBytes: z.number().int().min(65536).max(67108864).default(8388608),
   })
   .strict();
 
@@ -111,7 +116,8 @@ export const authSchema = z
     nonceLifetime: z.number().int().min(10).max(86400).default(300),
     /** Failed logins from one address before its refusals are slowed down. */
     failuresBeforeDelay: z.number().int().min(0).max(1000).default(3),
-    /** Longest time a refusal is held back after repeated failures, seconds (0: never). */
+    /** Longest delay one more failure adds, seconds (0: never delay). An address's delayed
+     * refusals are answered one after another, also across its parallel connections. */
     maxFailureDelay: z.number().min(0).max(60).default(5),
   })
   .strict();
@@ -146,6 +152,23 @@ export const limitsSchema = z
     /** Seconds a client may take to send a request it has begun (slowloris defence); then 408
      * and the connection closes. */
     requestTimeout: z.number().min(1).max(3600).default(10),
+    /** Bytes of answers a connection may have waiting to be sent (a client that pipelines and
+     * never reads); past it the server stops reading from the connection until they drain.
+     * Connections carrying interleaved media get live.viewerQueueBytes and the file players'
+     * backlog on top. */
+    maxUnsentBytes: z.number().int().min(16384).max(67108864).default(524288),
+    /** Seconds a connection may stay over limits.maxUnsentBytes before it is closed. */
+    sendStallTimeout: z.number().min(1).max(3600).default(30),
+    /** RTSP sessions one connection may set up and hold at once (each holds UDP ports); one more
+     * SETUP gets 453. */
+    maxSessionsPerConnection: z.number().int().min(1).max(10000).default(16),
+    /** RTSP sessions one client address may hold at once, over all its connections and those
+     * outliving them; one more SETUP gets 453. 0: no limit. */
+    maxSessionsPerIp: z.number().int().min(0).max(1000000).default(500),
+    /** Streams one connection may have announced (ANNOUNCE) at once; one more gets 453. */
+    maxAnnouncementsPerConnection: z.number().int().min(1).max(1000).default(8),
+    /** Most media (m=) sections in one announced SDP; an ANNOUNCE with more gets 453. */
+    maxTracksPerAnnounce: z.number().int().min(1).max(256).default(16),
   })
   .strict();
 

@@ -13,11 +13,15 @@ import { serveHttpOpening, sniffOpening, TunnelBroker } from '../rtsp/tunnel/ind
 import { UdpPortAllocator } from '../transport/index.js';
 import { WriteBatcher } from '../transport/write-batcher.js';
 import { Pacer } from '../vod/pacer.js';
-import { AdmissionGate, type AdmissionLimits } from './admission.js';
+import { AdmissionGate } from './admission.js';
 import { ConnectionsPerIp } from './ip-limit.js';
 import { listenAll, ListenError, type ListeningAddress, type ListenerKind } from './listeners.js';
 
 export type { ListeningAddress, ListenerKind };
+
+/** What a file player lets a TCP viewer's socket hold before it waits (FilePlayer's maxBacklog
+ * default); a connection carrying media may hold that beyond limits.maxUnsentBytes. */
+const VOD_BACKLOG_BYTES = 2 * 1024 * 1024;
 
 export interface RivuletServerOptions {
   config: Config;
@@ -134,9 +138,12 @@ export class RivuletServer {
       await listenAll('http', cfg.rtsp.httpPorts, cfg.rtsp.bind, plain, opened, this.log);
       if (tls) {
         const secure = () =>
-          createTlsServer({ ...tls, handshakeTimeout: 10_000 }, (socket) => this.#accept(socket)).on('tlsClientError', (e) =>
-            this.log.debug({ err: e.message }, 'TLS handshake failed'),
-          );
+          createTlsServer({ ...tls, handshakeTimeout: cfg.limits.requestTimeout * 1000 }, (socket) => this.#accept(socket)).on('tlsClientError', (e, socket) => {
+            // Node reports a handshake that timed out (or failed) here but leaves the socket open
+            // once a listener exists: a client stalling mid-handshake would hold it forever.
+            this.log.debug({ err: e.message }, 'TLS handshake failed');
+            socket.destroy();
+          });
         await listenAll('tls', cfg.tls.ports, cfg.rtsp.bind, secure, opened, this.log);
       }
     } catch (e) {
@@ -203,6 +210,8 @@ export class RivuletServer {
         serverHeader: cfg.rtsp.serverHeader,
         mediaRoot: this.#mediaRoot,
         registry: this.#registry,
+        authorizer: this.#handler!.authorizer,
+        auth: cfg.auth,
         rtspPortFor: (local) => (this.#ports('rtsp').includes(local) ? local : this.port),
       });
     });
@@ -221,11 +230,18 @@ export class RivuletServer {
       maxHeaderBytes: this.config.rtsp.maxHeaderBytes,
       maxBodyBytes: this.config.rtsp.maxBodyBytes,
       batcher: this.#batcher,
-      limits: {
-        maxLineBytes: this.config.rtsp.maxLineBytes,
-        maxHeaderCount: this.config.rtsp.maxHeaderCount,
-        maxPendingRequests: this.config.limits.maxPendingRequests,
-        requestTimeoutMs: this.config.limits.requestTimeout * 1000,
+      // Read at each use, so a SIGHUP reload reaches connections already open.
+      limits: () => {
+        const l = this.config.limits;
+        return {
+          maxLineBytes: this.config.rtsp.maxLineBytes,
+          maxHeaderCount: this.config.rtsp.maxHeaderCount,
+          maxPendingRequests: l.maxPendingRequests,
+          requestTimeoutMs: l.requestTimeout * 1000,
+          maxUnsentBytes: l.maxUnsentBytes,
+          mediaUnsentBytes: this.config.live.viewerQueueBytes + VOD_BACKLOG_BYTES,
+          sendStallTimeoutMs: l.sendStallTimeout * 1000,
+        };
       },
     });
     this.connections.add(conn);
@@ -236,8 +252,12 @@ export class RivuletServer {
     const now = Date.now();
     for (const [id, s] of this.sessions) {
       if (s.closed) this.sessions.delete(id);
-      else if (now - s.lastActivity > timeoutMs) {
+      else if (now - s.lastHeard > timeoutMs) {
         s.close('timeout');
+        this.sessions.delete(id);
+      } else if (!s.started && now - s.createdAt >= timeoutMs) {
+        // Keep-alives (requests, RTCP) must not let a client hoard sessions it never uses.
+        s.close('never played or recorded within rtsp.sessionTimeout of its SETUP');
         this.sessions.delete(id);
       }
     }
@@ -252,13 +272,19 @@ export class RivuletServer {
     return { connections: this.#gate?.connectionsInUse() ?? 0, bandwidthKbps: this.#gate?.bandwidthInUse() ?? 0 };
   }
 
-  /** Applies new admission limits at once (config reload); those already admitted carry on. */
-  setLimits(limits: AdmissionLimits): void {
-    const l = this.config.limits;
-    if (l.maxConnections === limits.maxConnections && l.maxBandwidthKbps === limits.maxBandwidthKbps) return;
-    l.maxConnections = limits.maxConnections;
-    l.maxBandwidthKbps = limits.maxBandwidthKbps;
-    this.log.info({ maxConnections: l.maxConnections, maxBandwidthKbps: l.maxBandwidthKbps }, 'admission limits changed');
+  /** Applies new limits at once (config reload): every `limits.*` key is copied into the running
+   * config, which everything reads at use time, so new connections and requests obey them while
+   * those already admitted carry on. Returns the keys that changed. */
+  setLimits(limits: Partial<Config['limits']>): string[] {
+    const running = this.config.limits as Record<string, unknown>;
+    const changes: string[] = [];
+    for (const [key, value] of Object.entries(limits)) {
+      if (value === undefined || JSON.stringify(running[key]) === JSON.stringify(value)) continue;
+      changes.push(`limits.${key} ${JSON.stringify(running[key])} → ${JSON.stringify(value)}`);
+      running[key] = value;
+    }
+    if (changes.length > 0) this.log.info({ changed: changes.join(', ') }, `admission limits changed: ${changes.join(', ')}`);
+    return changes.map((c) => c.split(' ')[0]);
   }
 
   /** Stops listening, sends RTCP BYE to every viewer, closes every socket. With `drainMs`, open

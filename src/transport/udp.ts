@@ -52,6 +52,15 @@ function connect(sock: Socket, port: number, address: string): Promise<void> {
   });
 }
 
+/** Closes a socket whatever state it is in (a bind that failed leaves it half set up). */
+function closeQuietly(sock: Socket): void {
+  try {
+    sock.close();
+  } catch {
+    // Already closed.
+  }
+}
+
 /** A bound RTP/RTCP socket pair on the server. */
 export interface UdpPair {
   rtp: Socket;
@@ -72,8 +81,8 @@ export async function bindUdpPair(alloc: UdpPortAllocator, localAddress: string)
       await bind(rtcp, port + 1, localAddress);
       return { rtp, rtcp, rtpPort: port, rtcpPort: port + 1 };
     } catch {
-      rtp.close();
-      rtcp.close();
+      closeQuietly(rtp);
+      closeQuietly(rtcp);
     }
   }
   throw new Error(`no free UDP port pair in ${alloc.range.min}-${alloc.range.max}`);
@@ -115,8 +124,14 @@ export class UdpSink implements RtpSink {
     const addr = opts.clientAddress.startsWith('::ffff:') && !isIPv6(opts.pair.rtp.address().address)
       ? opts.clientAddress.slice(7)
       : opts.clientAddress;
-    await connect(opts.pair.rtp, opts.clientRtpPort, addr);
-    await connect(opts.pair.rtcp, opts.clientRtcpPort, addr);
+    try {
+      await connect(opts.pair.rtp, opts.clientRtpPort, addr);
+      await connect(opts.pair.rtcp, opts.clientRtcpPort, addr);
+    } catch (e) {
+      // The pair is ours from here on: a refused SETUP must not leave it bound.
+      sink.close();
+      throw e;
+    }
     return sink;
   }
 
@@ -138,7 +153,7 @@ export class UdpSink implements RtpSink {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#pair.rtp.close();
-    this.#pair.rtcp.close();
+    closeQuietly(this.#pair.rtp);
+    closeQuietly(this.#pair.rtcp);
   }
 }

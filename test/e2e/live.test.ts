@@ -436,3 +436,28 @@ function sdpText(file: string): string | false {
   const t = readFileSync(file, 'utf8');
   return t.includes('m=video') ? t : false;
 }
+
+describe('live publishers that send no RTSP keep-alive', () => {
+  it('keep publishing over UDP and TCP past rtsp.sessionTimeout: their media keeps the session alive', async () => {
+    const clip = await fixture('h264-aac-faststart.mp4');
+    const media = tempDir('rivulet-live-keep-');
+    const srv = await startServer({ mediaDir: media.dir, sets: ['rtsp.sessionTimeout=5'] });
+    const pubs = (['udp', 'tcp'] as const).map((t) => ffmpegPublish(clip, srv.url(`keep/${t}`), t));
+    try {
+      for (const t of ['udp', 'tcp']) await waitActive(srv, `keep/${t}`);
+      const before = ['udp', 'tcp'].map((t) => srv.server.live!.get(`keep/${t}`)!.tracks[0].packetsIn);
+      // ffmpeg sends no RTSP request while it publishes: only its media and RTCP say it is there.
+      await sleep(9000);
+      for (const [i, t] of (['udp', 'tcp'] as const).entries()) {
+        const s = srv.server.live!.get(`keep/${t}`);
+        assert.equal(s?.state, 'active', `${t} publisher still on air after 9 s with a 5 s session timeout`);
+        assert.ok(s.tracks[0].packetsIn > before[i] + 100, `${t} packets still arriving`);
+      }
+      assert.ok(!srv.logs.some((l) => /session closed.*timeout/.test(l) && /record/.test(l)), 'no publisher session timed out');
+    } finally {
+      await Promise.all(pubs.map((p) => p.stop()));
+      await srv.close();
+      media.cleanup();
+    }
+  });
+});

@@ -31,7 +31,7 @@ describe('RTSPS (RTSP over TLS)', () => {
     files = await selfSigned(certs.dir);
     srv = await startServer({
       mediaDir: media.dir,
-      sets: [`tls.cert=${files.cert}`, `tls.key=${files.key}`, 'tls.ports=0'],
+      sets: [`tls.cert=${files.cert}`, `tls.key=${files.key}`, 'tls.ports=0', 'limits.requestTimeout=2'],
     });
     tlsPort = srv.server.tlsPorts[0];
     assert.ok(tlsPort > 0 && tlsPort !== srv.port);
@@ -143,6 +143,21 @@ describe('RTSPS (RTSP over TLS)', () => {
     const got = Buffer.concat(chunks).toString('latin1');
     assert.ok(!got.includes('RTSP/1.0'), `no RTSP answer in clear, got ${JSON.stringify(got)}`);
     assert.ok(inTime, `the server closes the connection within 5 s (still open after ${waited} ms)`);
+  });
+
+  it('hangs up on a client that stalls in the middle of the TLS handshake (limits.requestTimeout)', async () => {
+    const stall = netConnect({ port: tlsPort, host: '127.0.0.1' });
+    stall.on('error', () => undefined);
+    const closed = new Promise<void>((r) => stall.once('close', () => r()));
+    await new Promise<void>((r) => stall.once('connect', () => r()));
+    const sent = Date.now();
+    // The first bytes of a TLS record header (handshake, TLS 1.0), then nothing.
+    stall.write(Buffer.from([0x16, 0x03, 0x01]));
+    const inTime = await Promise.race([closed.then(() => true), sleep(8000).then(() => false)]);
+    const waited = Date.now() - sent;
+    stall.destroy();
+    assert.ok(inTime, `closed within limits.requestTimeout (2 s) plus slack (still open after ${waited} ms)`);
+    assert.ok(waited >= 1500, `not before the timeout (closed after ${waited} ms)`);
   });
 
   it('refuses to start with a clear error when the key does not match or a file is missing', async () => {

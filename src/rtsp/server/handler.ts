@@ -23,6 +23,7 @@ import { RtspError } from './errors.js';
 import { RtspAccessControl } from './access-control.js';
 import { LiveMethods } from './live-methods.js';
 import { RtspSession } from './session.js';
+import { SessionQuota, type SessionTicket } from './session-quota.js';
 import { pickTransport, stripMapped, viewerSink, wantsRecord } from './transport-setup.js';
 
 export const PUBLIC_METHODS = ['OPTIONS', 'DESCRIBE', 'ANNOUNCE', 'SETUP', 'PLAY', 'PAUSE', 'RECORD', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER'];
@@ -55,9 +56,11 @@ export class RtspHandler implements RequestHandler {
 
   readonly #live: LiveMethods;
   readonly #access: RtspAccessControl;
+  readonly #quota: SessionQuota;
 
   constructor(deps: HandlerDeps) {
     this.#d = deps;
+    this.#quota = new SessionQuota(() => deps.config.limits);
     this.#live = new LiveMethods({ ...deps, log: deps.log.child({ component: 'live' }) });
     this.#access = new RtspAccessControl({ ...deps, log: deps.log.child({ component: 'auth' }) });
   }
@@ -177,7 +180,7 @@ export class RtspHandler implements RequestHandler {
     }
     let starting = this.#sdpStarting.get(key);
     if (!starting) {
-      starting = startSdpSource({ key, file, registry: this.#d.registry, log: this.#d.log.child({ component: 'live' }), idleTimeout: this.#d.config.live.sdpIdleTimeout });
+      starting = startSdpSource({ key, file, registry: this.#d.registry, log: this.#d.log.child({ component: 'live' }), idleTimeout: this.#d.config.live.sdpIdleTimeout, maxFrameBytes: this.#d.config.live.maxFrameBytes });
       this.#sdpStarting.set(key, starting);
       starting.then(
         () => this.#sdpStarting.delete(key),
@@ -223,19 +226,32 @@ export class RtspHandler implements RequestHandler {
     const sid = req.headers.get('session')?.split(';')[0].trim();
     const session = sid ? this.#d.sessions.get(sid) : undefined;
     if (sid && !session) throw new RtspError(454, `session ${sid.slice(0, 40)} not found`);
-    if (session?.kind === 'record' || (!session && wantsRecord(req.headers.get('transport')))) {
-      const rawLast = req.uri.split(/[?#]/)[0].split('/').filter((x) => x).pop();
-      return this.#live.setupRecord(req, conn, url.trackId !== undefined ? [...url.segments, rawLast ?? ''] : url.segments, rawLast, session);
+    // A new session takes its place in the per-connection and per-address quota before anything
+    // is bound; a SETUP that fails gives it back.
+    const ticket = session ? undefined : this.#quota.reserve(conn);
+    try {
+      if (session?.kind === 'record' || (!session && wantsRecord(req.headers.get('transport')))) {
+        const rawLast = req.uri.split(/[?#]/)[0].split('/').filter((x) => x).pop();
+        return await this.#live.setupRecord(req, conn, url.trackId !== undefined ? [...url.segments, rawLast ?? ''] : url.segments, rawLast, session, ticket);
+      }
+      const live = session?.kind === 'live' ? { key: session.liveKey!, stream: session.live! } : session ? undefined : await this.#findLive(url.segments);
+      if (live) {
+        if (live.stream.state !== 'active' && !session) throw new RtspError(404, `broadcast '${live.key}' is not active`);
+        return await this.#live.setupView(req, conn, live.stream, url.trackId, url.baseUrl, live.key, session, ticket);
+      }
+      return await this.#setupVod(req, conn, url, session, ticket);
+    } finally {
+      ticket?.release();
     }
-    const live = session?.kind === 'live' ? { key: session.liveKey!, stream: session.live! } : session ? undefined : await this.#findLive(url.segments);
-    if (live) {
-      if (live.stream.state !== 'active' && !session) throw new RtspError(404, `broadcast '${live.key}' is not active`);
-      return this.#live.setupView(req, conn, live.stream, url.trackId, url.baseUrl, live.key, session);
-    }
-    return this.#setupVod(req, conn, url, session);
   }
 
-  async #setupVod(req: RtspRequest, conn: RtspConnection, url: ReturnType<typeof parseRequestUrl>, session: RtspSession | undefined): Promise<RtspResponse> {
+  async #setupVod(
+    req: RtspRequest,
+    conn: RtspConnection,
+    url: ReturnType<typeof parseRequestUrl>,
+    session: RtspSession | undefined,
+    ticket: SessionTicket | undefined,
+  ): Promise<RtspResponse> {
     const { path, pres } = session?.vod
       ? { path: session.vod.filePath, pres: session.vod.presentation }
       : await this.#presentation(url.segments);
@@ -260,7 +276,7 @@ export class RtspHandler implements RequestHandler {
       if (session.state !== 'ready') throw new RtspError(455, 'transport cannot change while playing');
       session.removeTrack(id);
     }
-    const { spec, tcp } = pickTransport(req.headers.get('transport'), false);
+    const { spec, tcp } = pickTransport(req.headers.get('transport'), false, conn.secure);
     const s =
       session ??
       new RtspSession({
@@ -283,6 +299,7 @@ export class RtspHandler implements RequestHandler {
     if (v.channels) conn.bindChannels(s, id, v.channels);
     if (!session) {
       this.#d.sessions.set(s.id, s);
+      ticket?.hold(s);
       s.log.info({ session: s.id, client: conn.remoteAddress, file: path }, 'session created');
     }
     s.touch();

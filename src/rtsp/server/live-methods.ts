@@ -1,7 +1,5 @@
 /** RTSP methods for live streams: publishing (ANNOUNCE, SETUP mode=record, RECORD) and viewing
  * (DESCRIBE, SETUP, PLAY, PAUSE of a live path). */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { Config } from '../../config/index.js';
 import type { LivePublisher, LiveStream } from '../../live/live-stream.js';
 import { LiveTrack } from '../../live/live-track.js';
@@ -13,7 +11,9 @@ import type { UdpPortAllocator } from '../../transport/index.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
 import type { RtspConnection } from './connection.js';
 import { RtspError } from './errors.js';
+import { writeInside } from './safe-write.js';
 import { RtspSession } from './session.js';
+import type { SessionTicket } from './session-quota.js';
 import { pickTransport, publisherUdp, stripMapped, viewerSink } from './transport-setup.js';
 
 export interface LiveDeps {
@@ -55,38 +55,56 @@ export class LiveMethods {
       if (e instanceof SdpError) throw new RtspError(415, `announced SDP refused: ${e.message}`);
       throw e;
     }
-    const existing = this.#d.registry.get(key);
-    if (existing && existing.state === 'active') {
-      if (!this.#d.config.live.takeover) {
-        throw new RtspError(412, `'${key}' is already being broadcast by ${existing.publisher?.label ?? 'another publisher'}`);
-      }
-      existing.publisher?.close('taken over by a new publisher');
+    const limits = this.#d.config.limits;
+    if (sdp.media.length > limits.maxTracksPerAnnounce) {
+      throw new RtspError(453, `announced SDP refused: ${sdp.media.length} media sections (limits.maxTracksPerAnnounce=${limits.maxTracksPerAnnounce})`);
     }
+    if (!conn.announcements.has(key) && conn.announcements.size >= limits.maxAnnouncementsPerConnection) {
+      throw new RtspError(453, `ANNOUNCE refused: this connection has announced ${conn.announcements.size} streams (limits.maxAnnouncementsPerConnection=${limits.maxAnnouncementsPerConnection})`);
+    }
+    const refuseBusy = (s: LiveStream | undefined) => {
+      if (s && s.state === 'active' && !this.#d.config.live.takeover) {
+        throw new RtspError(412, `'${key}' is already being broadcast by ${s.publisher?.label ?? 'another publisher'}`);
+      }
+    };
+    refuseBusy(this.#d.registry.get(key));
+    // Whatever can refuse the ANNOUNCE comes before anything changes: a refused one leaves no
+    // announcement behind and takes over nobody.
+    if (this.#d.config.live.writeSdp) await this.#writeSdp(key, req.body.toString('utf8'));
+    const existing = this.#d.registry.get(key);
+    refuseBusy(existing);
+    if (existing && existing.state === 'active') existing.publisher?.close('taken over by a new publisher');
     const reuse = existing && existing.state !== 'ended' && existing.compatible(sdp.media) ? existing.tracks : undefined;
     const tracks =
       reuse ??
       sdp.media.map(
         (m, i) =>
-          new LiveTrack({ id: i + 1, format: m.format, bitrateKbps: m.bitrateKbps, width: m.width, height: m.height, frameRate: m.frameRate }),
+          new LiveTrack({ id: i + 1, format: m.format, bitrateKbps: m.bitrateKbps, width: m.width, height: m.height, frameRate: m.frameRate, maxFrameBytes: this.#d.config.live.maxFrameBytes, log: this.#d.log.child({ path: key }) }),
       );
     conn.announcements.set(key, { key, sdp, tracks });
-    if (this.#d.config.live.writeSdp) await this.#writeSdp(key, req.body.toString('utf8'));
     this.#d.log.info({ path: key, publisher: conn.remoteAddress, tracks: sdp.media.map((m) => m.format.encodingName).join('+'), url }, 'broadcast announced');
     return { status: 200, headers: fmtHeaders({}) };
   }
 
   async #writeSdp(key: string, text: string): Promise<void> {
-    const file = join(this.#d.mediaRoot, `${key}.sdp`);
+    const segments = key.split('/');
+    segments[segments.length - 1] += '.sdp';
     try {
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, text);
+      await writeInside(this.#d.mediaRoot, segments, text);
     } catch (e) {
-      throw new RtspError(403, `cannot write ${file}: ${(e as Error).message}`);
+      throw new RtspError(403, `ANNOUNCE refused: cannot write ${key}.sdp in the media folder (live.writeSdp): ${(e as Error).message}`);
     }
   }
 
   /** SETUP mode=record: where the publisher's packets for one track arrive. */
-  async setupRecord(req: RtspRequest, conn: RtspConnection, segments: string[], rawLast: string | undefined, session: RtspSession | undefined): Promise<RtspResponse> {
+  async setupRecord(
+    req: RtspRequest,
+    conn: RtspConnection,
+    segments: string[],
+    rawLast: string | undefined,
+    session: RtspSession | undefined,
+    ticket?: SessionTicket,
+  ): Promise<RtspResponse> {
     // The track is named by the announced control attribute (streamid=0, trackID=1, stream=0...),
     // the last URL segment; what comes before names the stream.
     const candidates = [segments.join('/'), segments.slice(0, -1).join('/')];
@@ -106,7 +124,7 @@ export class LiveMethods {
     const index = idx >= 0 ? idx : ann.sdp.media.length === 1 ? 0 : -1;
     if (index < 0) throw new RtspError(404, `no announced track matches '${control ?? ''}'`);
     const track = ann.tracks[index];
-    const { spec, tcp } = pickTransport(req.headers.get('transport'), true);
+    const { spec, tcp } = pickTransport(req.headers.get('transport'), true, conn.secure);
     const s =
       session ??
       new RtspSession({ kind: 'record', baseUrl: '', clientAddress: conn.remoteAddress, log: this.#d.log, cname: this.#d.cname, liveKey: ann.key });
@@ -118,11 +136,14 @@ export class LiveMethods {
       s.tracks.set(track.id, { id: track.id, transport, channels, live: track });
       conn.bindChannels(s, track.id, channels);
     } else {
-      const udp = await publisherUdp(spec, conn, this.#d.ports, (p) => track.ingest(p), (p) => track.onSourceRtcp(p));
+      const udp = await publisherUdp(spec, conn, this.#d.ports, (p) => track.ingest(p), (p) => track.onSourceRtcp(p), (a, rtcp) => track.refuseStranger(a, rtcp));
       transport = udp.transport;
       s.tracks.set(track.id, { id: track.id, transport, live: track, ingest: udp });
     }
-    if (!session) this.#d.sessions.set(s.id, s);
+    if (!session) {
+      this.#d.sessions.set(s.id, s);
+      ticket?.hold(s);
+    }
     s.touch();
     return { status: 200, headers: fmtHeaders({ Session: `${s.id};timeout=${this.#d.config.rtsp.sessionTimeout}`, Transport: transport }) };
   }
@@ -153,12 +174,21 @@ export class LiveMethods {
     return { status: 200, headers: fmtHeaders({ 'Content-Type': 'application/sdp', 'Content-Base': `${baseUrl}/`, 'Cache-Control': 'no-cache' }), body: sdp };
   }
 
-  async setupView(req: RtspRequest, conn: RtspConnection, stream: LiveStream, trackId: number | undefined, baseUrl: string, key: string, session: RtspSession | undefined): Promise<RtspResponse> {
+  async setupView(
+    req: RtspRequest,
+    conn: RtspConnection,
+    stream: LiveStream,
+    trackId: number | undefined,
+    baseUrl: string,
+    key: string,
+    session: RtspSession | undefined,
+    ticket?: SessionTicket,
+  ): Promise<RtspResponse> {
     if (session && (session.kind !== 'live' || session.live !== stream)) throw new RtspError(459, 'a session can only hold tracks of one presentation');
     const track = trackId !== undefined ? stream.tracks.find((t) => t.id === trackId) : stream.tracks.length === 1 ? stream.tracks[0] : undefined;
     if (!track) throw new RtspError(404, trackId !== undefined ? `no track ${trackId} in this stream` : 'SETUP needs a track URL (trackID=N)');
     if (session && session.state === 'playing' && !session.tracks.has(track.id)) throw new RtspError(455, 'tracks cannot be added while playing');
-    const { spec, tcp } = pickTransport(req.headers.get('transport'), false);
+    const { spec, tcp } = pickTransport(req.headers.get('transport'), false, conn.secure);
     const s = session ?? new RtspSession({ kind: 'live', baseUrl, clientAddress: conn.remoteAddress, log: this.#d.log, cname: this.#d.cname, live: stream, liveKey: key });
     if (s.tracks.has(track.id)) s.removeTrack(track.id);
     const reception = s.newReception();
@@ -168,6 +198,7 @@ export class LiveMethods {
     if (v.channels) conn.bindChannels(s, track.id, v.channels);
     if (!session) {
       this.#d.sessions.set(s.id, s);
+      ticket?.hold(s);
       stream.viewers.add(s);
     }
     s.touch();

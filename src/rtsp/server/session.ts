@@ -80,6 +80,7 @@ export class RtspSession implements LiveViewer {
   recording = false;
   /** Called when the session closes (the handler detaches publishers, the server forgets it). */
   onClose: ((reason: string) => void) | undefined;
+  readonly #closeListeners: ((reason: string) => void)[] = [];
   #closed = false;
 
   constructor(init: SessionInit) {
@@ -106,6 +107,27 @@ export class RtspSession implements LiveViewer {
 
   touch(): void {
     this.lastActivity = Date.now();
+  }
+
+  /** Date.now() when the client was last heard from: a request or RTCP, and for a publisher also
+   * the media it sends (encoders such as ffmpeg send no RTSP keep-alive while they publish; the
+   * live track stamps each packet it accepts, so this costs nothing per packet here). */
+  get lastHeard(): number {
+    let t = this.lastActivity;
+    if (this.kind === 'record') for (const tr of this.tracks.values()) if (tr.live && tr.live.lastPacketAt > t) t = tr.live.lastPacketAt;
+    return t;
+  }
+
+  /** PLAY (viewers) or RECORD (publishers) has been accepted at least once. A session that never
+   * starts holds ports for nothing, so keep-alives do not save it from the reaper. */
+  get started(): boolean {
+    return this.player !== undefined || this.#everPlayed || this.recording;
+  }
+
+  /** Runs `fn` once when the session closes (at once if it already has): quotas are given back. */
+  whenClosed(fn: (reason: string) => void): void {
+    if (this.#closed) fn('closed');
+    else this.#closeListeners.push(fn);
   }
 
   /** RTCP from the client on a track: receiver reports from viewers, SRs from publishers. */
@@ -188,6 +210,13 @@ export class RtspSession implements LiveViewer {
     }
     this.owner?.sessionClosed(this);
     this.onClose?.(reason);
+    for (const fn of this.#closeListeners.splice(0)) {
+      try {
+        fn(reason);
+      } catch (e) {
+        this.log.error({ session: this.id, err: (e as Error).stack ?? String(e) }, 'session close listener failed');
+      }
+    }
     const stats = [...this.tracks.values()].map((t) => ({
       track: t.id,
       packets: t.sender?.packets ?? t.reader?.packets ?? t.live?.packetsIn ?? 0,

@@ -166,3 +166,40 @@ describe('stripMapped', () => {
     assert.equal(stripMapped('::1'), '::1');
   });
 });
+
+describe('pickTransport: client ports checked before anything is bound', () => {
+  it('answers 400 for a port outside 1-65535 (0-0, above 65535)', () => {
+    rtspError(() => pickTransport('RTP/AVP;unicast;client_port=0-0', false), 400, /outside 1-65535/);
+    rtspError(() => pickTransport('RTP/AVP;unicast;client_port=5000-0', false), 400, /outside/);
+    rtspError(() => pickTransport('RTP/AVP;unicast;client_port=0-0;mode=record', true), 400, /outside/);
+    rtspError(() => pickTransport('RTP/AVP;unicast;client_port=65536-65537', false), 400);
+  });
+
+  it('answers 461 for an odd RTP port or one port for both', () => {
+    const e = rtspError(() => pickTransport('RTP/AVP;unicast;client_port=5001-5002', false), 461, /even/);
+    assert.equal(e.headers.Unsupported, 'transport');
+    rtspError(() => pickTransport('RTP/AVP;unicast;client_port=5001', false), 461, /even/);
+    rtspError(() => pickTransport('RTP/AVP;unicast;client_port=5000-5000', false), 461, /two ports/);
+  });
+
+  it('still takes a later usable spec after a bad one', () => {
+    const r = pickTransport('RTP/AVP;unicast;client_port=0-0,RTP/AVP/TCP;interleaved=0-1', false);
+    assert.equal(r.tcp, true);
+    assert.deepEqual(pickTransport('RTP/AVP;unicast;client_port=5000-5003', false).spec.clientPort, [5000, 5003]);
+  });
+});
+
+describe('pickTransport on a TLS (RTSPS) connection', () => {
+  it('refuses UDP with 461 naming RTSPS, for viewers and publishers', () => {
+    const e = rtspError(() => pickTransport('RTP/AVP;unicast;client_port=5000-5001', false, true), 461, /RTSPS.*interleaved/);
+    assert.equal(e.headers.Unsupported, 'transport');
+    rtspError(() => pickTransport('RTP/AVP;unicast;client_port=5000-5001;mode=record', true, true), 461, /RTSPS/);
+    rtspError(() => pickTransport('RTP/AVP;unicast;client_port=0-0', false, true), 461, /RTSPS/);
+  });
+
+  it('takes interleaved TCP, also after an offered UDP spec', () => {
+    assert.equal(pickTransport('RTP/AVP/TCP;unicast;interleaved=0-1', false, true).tcp, true);
+    assert.equal(pickTransport('RTP/AVP;unicast;client_port=5000-5001,RTP/AVP/TCP;unicast;interleaved=0-1', false, true).tcp, true);
+    assert.equal(pickTransport('RTP/AVP/TCP;interleaved=0-1;mode=record', true, true).tcp, true);
+  });
+});

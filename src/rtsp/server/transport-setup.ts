@@ -10,9 +10,26 @@ export function stripMapped(a: string): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
+/** Why a UDP spec's client_port cannot be sent to, or undefined when it can. Checked before
+ * anything is bound, so a refused SETUP never holds server ports. */
+function clientPortProblem(ports: [number, number]): RtspError | undefined {
+  const [rtp, rtcp] = ports;
+  if (rtp < 1 || rtcp < 1 || rtp > 65535 || rtcp > 65535) {
+    return new RtspError(400, `client_port=${rtp}-${rtcp} is outside 1-65535`);
+  }
+  if (rtp % 2 !== 0) {
+    return new RtspError(461, `client_port=${rtp}-${rtcp}: the RTP port must be even (RTCP takes the odd one above)`, false, { Unsupported: 'transport' });
+  }
+  if (rtp === rtcp) {
+    return new RtspError(461, `client_port=${rtp}-${rtcp}: RTP and RTCP need two ports`, false, { Unsupported: 'transport' });
+  }
+  return undefined;
+}
+
 /** The first spec of the Transport header we can serve, and whether it is TCP interleaved.
- * `record` accepts mode=record/receive (publishers); otherwise only play. */
-export function pickTransport(header: string | undefined, record: boolean): { spec: TransportSpec; tcp: boolean } {
+ * `record` accepts mode=record/receive (publishers); otherwise only play. On a `secure` (TLS)
+ * connection only interleaved transport is offered: media must not leave the encryption. */
+export function pickTransport(header: string | undefined, record: boolean, secure = false): { spec: TransportSpec; tcp: boolean } {
   if (!header) throw new RtspError(461, 'SETUP without a Transport header');
   let specs: TransportSpec[];
   try {
@@ -23,6 +40,7 @@ export function pickTransport(header: string | undefined, record: boolean): { sp
   }
   let why = 'no supported transport offered (RTP/AVP unicast over UDP, or RTP/AVP/TCP interleaved)';
   let missingPort = false;
+  let badPort: RtspError | undefined;
   for (const spec of specs) {
     const proto = `${spec.protocol}/${spec.profile}`;
     if (proto !== 'RTP/AVP') {
@@ -36,6 +54,10 @@ export function pickTransport(header: string | undefined, record: boolean): { sp
     }
     if (spec.lowerTransport === 'TCP') return { spec, tcp: true };
     if (spec.lowerTransport === 'UDP') {
+      if (secure) {
+        why = 'RTSPS carries media only inside TLS: use RTP/AVP/TCP interleaved, not UDP';
+        continue;
+      }
       if (spec.delivery === 'multicast') {
         why = 'multicast delivery is not offered for this stream';
         continue;
@@ -45,9 +67,15 @@ export function pickTransport(header: string | undefined, record: boolean): { sp
         missingPort = true;
         continue;
       }
+      const problem = clientPortProblem(spec.clientPort);
+      if (problem) {
+        badPort ??= problem;
+        continue;
+      }
       return { spec, tcp: false };
     }
   }
+  if (badPort) throw badPort;
   if (missingPort) throw new RtspError(400, 'UDP transport without client_port');
   throw new RtspError(461, why, false, { Unsupported: 'transport' });
 }
@@ -92,7 +120,13 @@ export async function viewerSink(
   } catch (e) {
     throw new RtspError(453, (e as Error).message);
   }
-  const udp = await UdpSink.open({ pair, clientAddress: conn.remoteAddress, clientRtpPort: crtp, clientRtcpPort: crtcp, onRtcp, log: conn.log });
+  let udp: UdpSink;
+  try {
+    // Closes the pair itself when the client's ports cannot be connected to.
+    udp = await UdpSink.open({ pair, clientAddress: conn.remoteAddress, clientRtpPort: crtp, clientRtcpPort: crtcp, onRtcp, log: conn.log });
+  } catch (e) {
+    throw new RtspError(461, `cannot send to client_port=${crtp}-${crtcp}: ${(e as Error).message}`, false, { Unsupported: 'transport' });
+  }
   const [srtp, srtcp] = udp.serverPorts;
   return {
     sink: udp,
@@ -100,13 +134,16 @@ export async function viewerSink(
   };
 }
 
-/** Binds where a publisher's UDP packets arrive (unconnected: encoders may send from any port). */
+/** Binds where a publisher's UDP packets arrive (unconnected: encoders may send from any port,
+ * but only from the address of the RTSP connection that set them up; anything else goes to
+ * `onStranger`, so nobody can inject media or keep a dead publisher alive with stray RTCP). */
 export async function publisherUdp(
   spec: TransportSpec,
   conn: RtspConnection,
   ports: UdpPortAllocator,
   onRtp: (pkt: Buffer) => void,
   onRtcp: (pkt: Buffer) => void,
+  onStranger: (address: string, rtcp: boolean) => void,
 ): Promise<{ transport: string; close: () => void }> {
   let pair: UdpPair;
   try {
@@ -115,8 +152,15 @@ export async function publisherUdp(
     throw new RtspError(453, (e as Error).message);
   }
   const onErr = (e: Error) => conn.log.debug({ err: e.message }, 'publisher udp error');
-  pair.rtp.on('error', onErr).on('message', onRtp);
-  pair.rtcp.on('error', onErr).on('message', onRtcp);
+  const publisher = stripMapped(conn.remoteAddress);
+  pair.rtp.on('error', onErr).on('message', (p, from) => {
+    if (stripMapped(from.address) === publisher) onRtp(p);
+    else onStranger(from.address, false);
+  });
+  pair.rtcp.on('error', onErr).on('message', (p, from) => {
+    if (stripMapped(from.address) === publisher) onRtcp(p);
+    else onStranger(from.address, true);
+  });
   for (const s of [pair.rtp, pair.rtcp]) {
     try {
       s.setRecvBufferSize(4 * 1024 * 1024);
