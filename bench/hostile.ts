@@ -14,16 +14,15 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { answerChallenge } from '../src/auth/index.js';
 import { repoRoot } from '../test/helpers/fixtures.js';
-import { run } from '../test/helpers/run.js';
 import { RawRtspClient, type Reply } from '../test/helpers/rtsp-client.js';
-import { SHARED, printTable, rssMiB, sleep, startRivulet, stop, track, type ReaderResult } from './lib.js';
+import { SHARED, benchClip, printTable, rssMiB, sleep, startRivulet, stop, track, type ReaderResult } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -810,22 +809,6 @@ function fdCount(pid: number): number {
   }
 }
 
-/** The 90 s clip of bench/vod.ts (same recipe and cache file). */
-async function clip(): Promise<string> {
-  const dir = join(repoRoot, 'test/.cache/bench');
-  const file = join(dir, 'clip.mp4');
-  if (existsSync(file)) return file;
-  mkdirSync(dir, { recursive: true });
-  const r = await run(
-    'ffmpeg',
-    ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '90',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-b:v', '1M', '-maxrate', '1M', '-bufsize', '2M', '-g', '50', '-pix_fmt', 'yuv420p', '-profile:v', 'baseline',
-      '-c:a', 'aac', '-b:a', '128k', '-ac', '2', '-shortest', file],
-    { timeoutMs: 300_000 },
-  );
-  if (r.code !== 0) throw new Error(r.stderr);
-  return file;
-}
 
 /** A media folder with the clip, and a protected folder (qtaccess + users file) holding it too. */
 function mediaDir(file: string): string {
@@ -929,7 +912,7 @@ async function attackUntil(p: ReturnType<typeof plan>, until: number): Promise<v
 }
 
 async function main(): Promise<void> {
-  const file = await clip();
+  const file = await benchClip();
   const dir = mediaDir(file);
   const sets = [`rtsp.sessionTimeout=${SESSION_TIMEOUT_S}`, `limits.maxSessionsPerIp=${SESSION_CAP}`, `limits.requestTimeout=${REQUEST_TIMEOUT_S}`];
   const riv = await startRivulet(dir, sets);

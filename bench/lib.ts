@@ -1,9 +1,9 @@
 /** Shared plumbing for the benchmarks: start Rivulet and the gst-rtsp-server peer, run the
  * peer kit's many-session reader against either, and print a table. Everything on 127.0.0.1. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { repoRoot } from '../test/helpers/fixtures.js';
 import { run } from '../test/helpers/run.js';
 
@@ -64,11 +64,31 @@ function waitFor(child: ChildProcess, re: RegExp, ms: number): Promise<RegExpExe
 }
 
 /** Rivulet from the build (dist/) when present, else from source. */
-export async function startRivulet(mediaDir: string, sets: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+/** The server a benchmark runs: `RIVULET_BENCH_SERVER` (another build's dist/cli/main.js, to
+ * measure an older build against this one in the same session), else this build's dist/, else
+ * the source through tsx. */
+function serverCommand(): { args: string[]; root: string } {
+  const other = process.env.RIVULET_BENCH_SERVER;
+  if (other) return { args: [resolve(other)], root: resolve(dirname(other), '../..') };
   const built = join(repoRoot, 'dist/cli/main.js');
-  const args = existsSync(built) ? [built] : ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts')];
+  return { args: existsSync(built) ? [built] : ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts')], root: repoRoot };
+}
+
+/** Config keys a build knows (an older build refuses keys it has never heard of). */
+function knowsKey(root: string, key: string): boolean {
+  for (const f of ['dist/config/schema.js', 'src/config/schema.ts']) {
+    const p = join(root, f);
+    if (existsSync(p)) return readFileSync(p, 'utf8').includes(`${key}:`);
+  }
+  return false;
+}
+
+export async function startRivulet(mediaDir: string, sets: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const { args, root } = serverCommand();
+  // One reader process holds every session from 127.0.0.1: lift the per-address caps.
+  const lift = ['limits.maxConnectionsPerIp=0', ...(knowsKey(root, 'maxSessionsPerIp') ? ['limits.maxSessionsPerIp=0'] : [])];
   const child = track(
-    spawn(process.execPath, [...args, 'serve', '--rtsp-port', '0', '--bind', '127.0.0.1', '--media-dir', mediaDir, '--set', 'log.level=info', '--set', 'limits.maxConnectionsPerIp=0', '--set', 'limits.maxSessionsPerIp=0', ...sets.flatMap((s) => ['--set', s])], {
+    spawn(process.execPath, [...args, 'serve', '--rtsp-port', '0', '--bind', '127.0.0.1', '--media-dir', mediaDir, '--set', 'log.level=info', ...[...lift, ...sets].flatMap((s) => ['--set', s])], {
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
@@ -136,4 +156,23 @@ export function printTable(head: string[], rows: string[][]): void {
   const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
   console.log('\n' + line(head) + '\n|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
   for (const r of rows) console.log(line(r));
+}
+
+/** 90 s of the peer kit's clip recipe (640x360@25 H.264 baseline ~1 Mbit/s + AAC 48 kHz), long
+ * enough that no viewer reaches the end inside the measurement window. Made once, cached in
+ * test/.cache/bench. */
+export async function benchClip(): Promise<string> {
+  const dir = join(repoRoot, 'test/.cache/bench');
+  const file = join(dir, 'clip.mp4');
+  if (existsSync(file)) return file;
+  mkdirSync(dir, { recursive: true });
+  const r = await run(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '90',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-b:v', '1M', '-maxrate', '1M', '-bufsize', '2M', '-g', '50', '-pix_fmt', 'yuv420p', '-profile:v', 'baseline',
+      '-c:a', 'aac', '-b:a', '128k', '-ac', '2', '-shortest', file],
+    { timeoutMs: 300_000 },
+  );
+  if (r.code !== 0) throw new Error(r.stderr);
+  return file;
 }

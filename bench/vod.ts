@@ -4,12 +4,9 @@
  *   npm run bench:vod -- [--n 100,500] [--transport udp,tcp] [--window 15] [--no-peer]
  *
  * Prints one JSON line per measurement and a table. Everything runs on 127.0.0.1. */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { repoRoot } from '../test/helpers/fixtures.js';
-import { run } from '../test/helpers/run.js';
-import { cols, printTable, ratio, readers, rssMiB, sleep, startPeer, startRivulet, stop, type ReaderResult } from './lib.js';
+import { benchClip, cols, printTable, ratio, readers, rssMiB, sleep, startPeer, startRivulet, stop, type ReaderResult } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -20,22 +17,9 @@ const { values } = parseArgs({
   },
 });
 
-/** 90 s of the peer kit's clip recipe (640x360@25 H.264 baseline ~1 Mbit/s + AAC 48 kHz), long
- * enough that no viewer reaches the end inside the measurement window. */
+/** The folder holding the benchmark clip (bench/lib.ts benchClip). */
 async function media(): Promise<string> {
-  const dir = join(repoRoot, 'test/.cache/bench');
-  const file = join(dir, 'clip.mp4');
-  if (existsSync(file)) return dir;
-  mkdirSync(dir, { recursive: true });
-  const r = await run(
-    'ffmpeg',
-    ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '90',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-b:v', '1M', '-maxrate', '1M', '-bufsize', '2M', '-g', '50', '-pix_fmt', 'yuv420p', '-profile:v', 'baseline',
-      '-c:a', 'aac', '-b:a', '128k', '-ac', '2', '-shortest', file],
-    { timeoutMs: 300_000 },
-  );
-  if (r.code !== 0) throw new Error(r.stderr);
-  return dir;
+  return dirname(await benchClip());
 }
 
 async function main(): Promise<void> {

@@ -2,7 +2,7 @@
  * would go over with 453 while those already playing carry on; both change while running, in
  * process and through SIGHUP with the `rivulet serve` command. */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,7 +18,7 @@ import {
   type Reply,
   type UdpReceiver,
 } from '../helpers/rtsp-client.js';
-import { startServer, tempDir, type TestServer } from '../helpers/server.js';
+import { serveCli, startServer, tempDir, type TestServer } from '../helpers/server.js';
 
 const FILE = 'h264-aac-moovend.mp4';
 const sid = (r: Reply) => r.headers.get('session')!.split(';')[0];
@@ -259,17 +259,10 @@ describe('admission limits reloaded with SIGHUP (rivulet serve)', () => {
           `rtsp:\n  ports: [0]\n  bind: ["127.0.0.1"]\nmedia:\n  dir: ${join(repoRoot, 'media')}\nlimits:\n  maxConnections: ${n}\n`,
         );
       write(1);
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'serve', '--config', cfg],
-        { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+      const srv = serveCli(['--config', cfg]);
+      const child = srv.child;
       children.push(child);
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      assert.ok(await until(() => /listening for RTSP on port (\d+)/.test(out), 15_000), out);
-      const port = Number(/listening for RTSP on port (\d+)/.exec(out)![1]);
+      const port = await srv.port;
       const first = await RawRtspClient.connect(port);
       assert.equal((await first.request('OPTIONS', '*')).status, 200);
       const second = await RawRtspClient.connect(port);
@@ -277,7 +270,7 @@ describe('admission limits reloaded with SIGHUP (rivulet serve)', () => {
 
       write(2);
       child.kill('SIGHUP');
-      assert.ok(await until(() => /admission limits changed/.test(out), 5000), out);
+      assert.ok(await until(() => /admission limits changed/.test(srv.out()), 5000), srv.out());
       const third = await RawRtspClient.connect(port);
       assert.equal((await third.request('OPTIONS', '*')).status, 200);
       assert.equal((await first.request('OPTIONS', '*')).status, 200, 'the first connection is untouched');
@@ -285,7 +278,7 @@ describe('admission limits reloaded with SIGHUP (rivulet serve)', () => {
       // A broken file on reload is reported and changes nothing.
       writeFileSync(cfg, 'limits:\n  maxConnections: lots\n');
       child.kill('SIGHUP');
-      assert.ok(await until(() => /config reload failed.*limits\.maxConnections/.test(out), 5000), out);
+      assert.ok(await until(() => /config reload failed.*limits\.maxConnections/.test(srv.out()), 5000), srv.out());
       assert.equal(child.exitCode, null, 'still running');
       first.close();
       third.close();

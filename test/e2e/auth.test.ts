@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { answerChallenge } from '../../src/auth/digest-client.js';
 import { fixture, repoRoot } from '../helpers/fixtures.js';
 import { ffmpegPublish, type Publisher } from '../helpers/publish.js';
-import { decodeErrors, run, gstDecode, GST_H264 } from '../helpers/run.js';
+import { decodeErrors, ffmpegDecode, run, gstDecode, GST_H264 } from '../helpers/run.js';
 import { RawRtspClient, sleep, until, type Reply } from '../helpers/rtsp-client.js';
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 import { missingTool } from '../helpers/tools.js';
@@ -54,26 +54,7 @@ async function decode(
   frames = 25,
   transport: 'tcp' | 'udp' = 'tcp',
 ): Promise<{ frames: number; stderr: string; code: number | null }> {
-  const r = await run(
-    'ffmpeg',
-    [
-      '-hide_banner',
-      '-nostats',
-      '-rtsp_transport',
-      transport,
-      '-i',
-      url,
-      '-map',
-      '0:v',
-      '-frames:v',
-      String(frames),
-      '-f',
-      'null',
-      '-',
-    ],
-    { timeoutMs: 60_000 },
-  );
-  const decoded = r.code === 0 ? Number([...r.stderr.matchAll(/frame=\s*(\d+)/g)].pop()?.[1] ?? 0) : 0;
+  const { r, frames: decoded } = await ffmpegDecode(url, { frames, transport });
   if (decoded > 0) assert.deepEqual(decodeErrors(r.stderr), [], url);
   return { frames: decoded, stderr: r.stderr, code: r.code };
 }

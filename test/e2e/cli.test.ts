@@ -1,7 +1,7 @@
 /** The `rivulet serve` command as users and scripts run it: flags, config file, --set, the
  * listening line, the bundled sample, clean exit on SIGTERM with RTCP BYE to viewers. */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -10,31 +10,17 @@ import { parseRtcpCompound } from '../../src/rtcp/index.js';
 import { repoRoot } from '../helpers/fixtures.js';
 import { ffprobe, run } from '../helpers/run.js';
 import { RawRtspClient, udpReceiver, until } from '../helpers/rtsp-client.js';
-import { tempDir } from '../helpers/server.js';
+import { serveCli, tempDir } from '../helpers/server.js';
 import { selfSigned } from '../helpers/tls.js';
 import { openTunnel } from '../helpers/tunnel-client.js';
 
 const MAIN = join(repoRoot, 'src/cli/main.ts');
 const children: ChildProcess[] = [];
 
-function serve(args: string[]): { child: ChildProcess; out: () => string; port: Promise<number> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', ...args], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  const port = new Promise<number>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /listening for RTSP on port (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${out}`)));
-  });
-  return { child, out: () => out, port };
+function serve(args: string[]): ReturnType<typeof serveCli> {
+  const s = serveCli(args);
+  children.push(s.child);
+  return s;
 }
 
 function exited(child: ChildProcess): Promise<number | null> {

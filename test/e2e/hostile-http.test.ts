@@ -3,7 +3,7 @@
  * authorized as DESCRIBE and reveal no other files; a GET on the TLS port points at rtsps://;
  * SIGHUP reloads every limits.* key in the real `rivulet serve`. */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import type { RtspConnection } from '../../src/rtsp/server/connection.js';
 import { fixture, repoRoot } from '../helpers/fixtures.js';
 import { run } from '../helpers/run.js';
 import { RawRtspClient, sleep, until } from '../helpers/rtsp-client.js';
-import { startServer, tempDir, type TestServer } from '../helpers/server.js';
+import { serveCli, startServer, tempDir, type TestServer } from '../helpers/server.js';
 import { selfSigned } from '../helpers/tls.js';
 
 const MAIN = join(repoRoot, 'src/cli/main.ts');
@@ -285,16 +285,10 @@ describe('SIGHUP reloads every limits.* key (rivulet serve)', () => {
           `rtsp:\n  ports: [0]\n  bind: ["127.0.0.1"]\nmedia:\n  dir: ${join(repoRoot, 'media')}\nlimits:\n  maxPendingRequests: ${pending}\n  maxConnectionsPerIp: ${perIp}\n`,
         );
       write(32, 1000);
-      const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--config', cfg], {
-        cwd: repoRoot,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const srv = serveCli(['--config', cfg]);
+      const child = srv.child;
       children.push(child);
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      assert.ok(await until(() => /listening for RTSP on port (\d+)/.test(out), 15_000), out);
-      const port = Number(/listening for RTSP on port (\d+)/.exec(out)![1]);
+      const port = await srv.port;
 
       const before = await RawRtspClient.connect(port);
       assert.deepEqual(await pipeline(before, 8), Array(8).fill(200), 'eight pipelined requests are answered');
@@ -304,8 +298,8 @@ describe('SIGHUP reloads every limits.* key (rivulet serve)', () => {
       write(2, 2);
       child.kill('SIGHUP');
       assert.ok(
-        await until(() => /admission limits changed: .*limits\.maxPendingRequests 32 → 2.*limits\.maxConnectionsPerIp 1000 → 2/.test(out), 5000),
-        out,
+        await until(() => /admission limits changed: .*limits\.maxPendingRequests 32 → 2.*limits\.maxConnectionsPerIp 1000 → 2/.test(srv.out()), 5000),
+        srv.out(),
       );
       // Two connections are open from 127.0.0.1: a third is closed at once.
       const third = await open(port);
@@ -315,7 +309,7 @@ describe('SIGHUP reloads every limits.* key (rivulet serve)', () => {
       third.on('data', (d: Buffer) => (answered += d.toString()));
       await closed(third);
       assert.equal(answered, '', 'the third connection from the address got no answer');
-      assert.ok(await until(() => /too many from this address \(limits\.maxConnectionsPerIp\)/.test(out), 3000), out);
+      assert.ok(await until(() => /too many from this address \(limits\.maxConnectionsPerIp\)/.test(srv.out()), 3000), srv.out());
 
       // The open connection obeys the new pending limit too.
       const got = await pipeline(second, 8);

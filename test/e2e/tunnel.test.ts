@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { fixture } from '../helpers/fixtures.js';
 import { mediaDirWith } from '../helpers/media.js';
 import { ffmpegPublish, type Publisher } from '../helpers/publish.js';
-import { decodeErrors, run, gstPlayedThrough, gstDecode, GST_H264 } from '../helpers/run.js';
+import { decodeErrors, ffmpegDecode, run, gstPlayedThrough, gstDecode, GST_H264 } from '../helpers/run.js';
 import { RawRtspClient, sleep, until, type Reply } from '../helpers/rtsp-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { openTunnel } from '../helpers/tunnel-client.js';
@@ -16,28 +16,10 @@ const sid = (r: Reply) => r.headers.get('session')!.split(';')[0];
 
 /** ffmpeg reads `frames` video frames over the tunnel; returns how many it decoded. */
 async function ffmpegFrames(url: string, frames: number): Promise<number> {
-  const r = await run(
-    'ffmpeg',
-    [
-      '-hide_banner',
-      '-nostats',
-      '-rtsp_transport',
-      'http',
-      '-i',
-      url,
-      '-map',
-      '0:v',
-      '-frames:v',
-      String(frames),
-      '-f',
-      'null',
-      '-',
-    ],
-    { timeoutMs: 40_000 },
-  );
+  const { r, frames: decoded } = await ffmpegDecode(url, { frames, transport: 'http', timeoutMs: 40_000 });
   assert.equal(r.code, 0, r.stderr.slice(-2000));
   assert.deepEqual(decodeErrors(r.stderr), []);
-  return Number([...r.stderr.matchAll(/frame=\s*(\d+)/g)].pop()?.[1] ?? 0);
+  return decoded;
 }
 
 /** GStreamer rtspsrc on an rtsph:// URL decodes `buffers` video buffers; returns how many. */

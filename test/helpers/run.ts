@@ -39,6 +39,21 @@ export function run(
   });
 }
 
+/** ffmpeg plays `url` (over `transport`) until it has decoded `frames` video frames, or fails;
+ * returns the run and the frames it reported decoding (0 when it failed). */
+export async function ffmpegDecode(
+  url: string,
+  opts: { frames: number; transport: 'udp' | 'tcp' | 'http'; timeoutMs?: number },
+): Promise<{ r: RunResult; frames: number }> {
+  const r = await run(
+    'ffmpeg',
+    ['-hide_banner', '-nostats', '-rtsp_transport', opts.transport, '-i', url, '-map', '0:v', '-frames:v', String(opts.frames), '-f', 'null', '-'],
+    { timeoutMs: opts.timeoutMs ?? 60_000 },
+  );
+  const frames = r.code === 0 ? Number([...r.stderr.matchAll(/frame=\s*(\d+)/g)].pop()?.[1] ?? 0) : 0;
+  return { r, frames };
+}
+
 /** Lines of ffmpeg's log that mean the decoder saw damaged input. */
 export function decodeErrors(stderr: string): string[] {
   return stderr

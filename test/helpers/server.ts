@@ -1,10 +1,13 @@
-/** Starts a real Rivulet server in this process on 127.0.0.1 and a free port. */
+/** Starts a real Rivulet server in this process on 127.0.0.1 and a free port, or the real
+ * `rivulet serve` command as a child process. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger, type Logger } from '../../src/logging/index.js';
 import { RivuletServer } from '../../src/server/index.js';
+import { repoRoot } from './fixtures.js';
 
 export interface TestServer {
   server: RivuletServer;
@@ -43,4 +46,32 @@ export async function startServer(opts: { mediaDir: string; sets?: string[]; log
 export function tempDir(prefix = 'rivulet-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const cliChildren = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of cliChildren) c.kill('SIGKILL');
+});
+
+/** `rivulet serve ARGS` from source as a child process (killed when the test process exits);
+ * `port` resolves with the port it logs, or rejects if it exits first. */
+export function serveCli(args: string[]): { child: ChildProcess; out: () => string; port: Promise<number> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'serve', ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cliChildren.add(child);
+  child.once('exit', () => cliChildren.delete(child));
+  let out = '';
+  const port = new Promise<number>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /listening for RTSP on port (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${out}`)));
+  });
+  return { child, out: () => out, port };
 }
