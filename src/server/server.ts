@@ -261,9 +261,11 @@ export class RivuletServer {
         this.sessions.delete(id);
       }
     }
-    // Connections with no session that have been silent for three session timeouts are dropped.
+    // Connections holding no session that have been silent for three session timeouts are
+    // dropped. One that set up a UDP session still holds it: ffmpeg publishing over UDP sends
+    // nothing on its RTSP connection, and stops publishing when that connection closes.
     for (const c of this.connections) {
-      if (c.sessions.size === 0 && now - c.lastActivity > timeoutMs * 3) c.close();
+      if (c.sessions.size === 0 && now - c.lastActivity > timeoutMs * 3 && this.#handler?.sessionsSetUpOn(c) === 0) c.close();
     }
   }
 

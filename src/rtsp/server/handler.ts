@@ -71,6 +71,12 @@ export class RtspHandler implements RequestHandler {
     return this.#access.authorizer;
   }
 
+  /** Sessions set up on `conn` that are still open, UDP ones included: a connection that holds
+   * any is in use even when silent (an encoder publishing over UDP sends nothing on it). */
+  sessionsSetUpOn(conn: RtspConnection): number {
+    return this.#quota.heldOn(conn);
+  }
+
   decorate(res: RtspResponse, req: RtspRequest | undefined): void {
     const server = this.#d.config.rtsp.serverHeader;
     if (server && !res.headers.has('server')) res.headers.set('Server', server);

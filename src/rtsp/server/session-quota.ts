@@ -30,6 +30,11 @@ export class SessionQuota {
     this.#limits = limits;
   }
 
+  /** Sessions set up on this connection that are still open (UDP ones included). */
+  heldOn(conn: QuotaOwner): number {
+    return this.#byConn.get(conn) ?? 0;
+  }
+
   /** Sessions the address holds now. */
   heldBy(address: string): number {
     return this.#byIp.get(stripMapped(address)) ?? 0;
