@@ -3,6 +3,7 @@
  * one JS-to-C++ crossing per packet per viewer, which is where UDP fan-out spends its time. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <malloc.h>
 #include <node_api.h>
 #include <stdint.h>
 #include <string.h>
@@ -93,10 +94,23 @@ static napi_value send_frame(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* releaseFreeMemory(): gives memory that is free inside the C heap back to the system
+ * (malloc_trim). Buffers are allocated there; after a burst (an attack, a crowd leaving) glibc
+ * keeps the freed pages, so the process's resident size would stay at its peak. Returns whether
+ * anything was released. */
+static napi_value release_free_memory(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_get_boolean(env, malloc_trim(0) == 1, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "sendFrame", NAPI_AUTO_LENGTH, send_frame, NULL, &fn);
   napi_set_named_property(env, exports, "sendFrame", fn);
+  napi_create_function(env, "releaseFreeMemory", NAPI_AUTO_LENGTH, release_free_memory, NULL, &fn);
+  napi_set_named_property(env, exports, "releaseFreeMemory", fn);
   return exports;
 }
 

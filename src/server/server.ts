@@ -15,6 +15,7 @@ import { WriteBatcher } from '../transport/write-batcher.js';
 import { Pacer } from '../vod/pacer.js';
 import { AdmissionGate } from './admission.js';
 import { ConnectionsPerIp } from './ip-limit.js';
+import { MemoryRelease } from './memory-release.js';
 import { listenAll, ListenError, type ListeningAddress, type ListenerKind } from './listeners.js';
 
 export type { ListeningAddress, ListenerKind };
@@ -22,6 +23,8 @@ export type { ListeningAddress, ListenerKind };
 /** What a file player lets a TCP viewer's socket hold before it waits (FilePlayer's maxBacklog
  * default); a connection carrying media may hold that beyond limits.maxUnsentBytes. */
 const VOD_BACKLOG_BYTES = 2 * 1024 * 1024;
+/** How often memory the C heap holds free is given back (src/server/memory-release.ts). */
+const MEMORY_RELEASE_MS = 5000;
 
 export interface RivuletServerOptions {
   config: Config;
@@ -50,6 +53,7 @@ export class RivuletServer {
   readonly #perIp: ConnectionsPerIp;
   #registry: LiveRegistry | undefined;
   #reaper: NodeJS.Timeout | undefined;
+  #memory: MemoryRelease | undefined;
   #addresses: ListeningAddress[] = [];
   #stopping: Promise<void> | undefined;
   #mediaRoot = '';
@@ -154,6 +158,7 @@ export class RivuletServer {
     const timeoutMs = cfg.rtsp.sessionTimeout * 1000;
     this.#reaper = setInterval(() => this.#reap(timeoutMs), Math.min(1000, timeoutMs / 4));
     this.#reaper.unref();
+    this.#memory = new MemoryRelease({ intervalMs: MEMORY_RELEASE_MS, log: this.log });
     return this.#addresses;
   }
 
@@ -296,6 +301,7 @@ export class RivuletServer {
     this.#stopping ??= (async () => {
       if (this.#handler) this.#handler.refusing = true;
       if (this.#reaper) clearInterval(this.#reaper);
+      this.#memory?.stop();
       this.#broker?.close();
       for (const s of this.#sniffing) s.destroy();
       this.#sniffing.clear();

@@ -8,6 +8,8 @@ interface FanoutAddon {
   /** Sends `packets` on every fd; returns how many datagrams could not be sent. `failed`, when
    * given (2 entries per fd), receives per fd the datagrams not sent and their payload octets. */
   sendFrame(fds: Int32Array, packets: Buffer[], failed?: Int32Array): number;
+  /** malloc_trim: hands memory free inside the C heap back to the system; true if any was. */
+  releaseFreeMemory?(): boolean;
 }
 
 function load(): FanoutAddon | undefined {
@@ -21,6 +23,12 @@ function load(): FanoutAddon | undefined {
 }
 
 export const nativeFanout: FanoutAddon | undefined = load();
+
+/** Gives the system back what the C heap (where Buffers live) holds free; undefined when the
+ * native helper is not built. */
+export function releaseFreeMemory(): boolean | undefined {
+  return nativeFanout?.releaseFreeMemory?.();
+}
 
 /** The OS file descriptor behind a dgram socket, or -1 (closed, or not exposed). */
 export function socketFd(sock: Socket): number {
