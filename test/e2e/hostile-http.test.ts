@@ -99,11 +99,12 @@ describe('clients that never read their answers', () => {
     await sleep(500);
     const good = await RawRtspClient.connect(srv.port);
     for (let i = 0; i < 5; i++) {
-      const t0 = Date.now();
       assert.equal((await good.request('OPTIONS', '*')).status, 200);
-      assert.ok(Date.now() - t0 < 1000);
       await sleep(200);
     }
+    // Answered while the hostile connection was still held (paused, not yet closed): it delays
+    // nobody. No time bound here: a loaded machine may be slow, which is not what is tested.
+    assert.ok(find()?.throttled, 'the hostile connection is still held while the other is served');
     const w = await watching;
     assert.ok(w.seen, 'the connection was seen');
     assert.ok(w.throttled, 'reading from it was paused');
