@@ -4,16 +4,15 @@
  * decision into a response. */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Config } from '../config/index.js';
-import { addressAllowed } from '../live/allow.js';
 import type { Logger } from '../logging/index.js';
-import { HeaderError } from '../rtsp/headers/header-error.js';
+import { addressAllowed, HeaderError } from '../net/index.js';
 import {
   formatBasicChallenge,
   formatDigestChallenge,
   parseAuthorization,
   type BasicCredentials,
   type DigestCredentials,
-} from '../rtsp/headers/authorization.js';
+} from './authorization-header.js';
 import { governingFolder, nearestAccessFile } from './access-lookup.js';
 import { verifyCrypt } from './crypt.js';
 import { digestAlgorithm, digestResponse, NonceStore, sameDigest } from './digest.js';

@@ -1,7 +1,7 @@
 /** The client side of Basic/Digest: answers a server's WWW-Authenticate challenge (for pulling
  * from protected servers, and for tests that speak RTSP by hand). */
 import { randomBytes } from 'node:crypto';
-import { parseAuthParams, quote } from '../rtsp/headers/authorization.js';
+import { parseAuthParams, quote } from './authorization-header.js';
 import { digestAlgorithm, digestResponse } from './digest.js';
 import { ha1Md5, ha1Sha256 } from './users-file.js';
 

@@ -6,6 +6,15 @@ export {
   type AccessRequest,
   type AuthorizerOptions,
 } from './authorizer.js';
+export {
+  formatBasicChallenge,
+  formatDigestChallenge,
+  parseAuthorization,
+  type BasicCredentials,
+  type Credentials,
+  type DigestChallenge,
+  type DigestCredentials,
+} from './authorization-header.js';
 export { hashPassword, verifyCrypt } from './crypt.js';
 export { answerChallenge, type ChallengeAnswer } from './digest-client.js';
 export { GroupsFileDoc, parseGroupsFile, type GroupsFile } from './groups-file.js';

@@ -7,7 +7,8 @@ import { fixture } from '../../test/helpers/fixtures.js';
 import { tempDir } from '../../test/helpers/server.js';
 import { PcmBlockTrack } from '../media/audio/pcm-blocks.js';
 import { openMedia } from '../media/open-media.js';
-import { describeMovie, skippedSummary, type VodPresentation } from './movie-stream.js';
+import { describeMovie, skippedSummary } from './movie-stream.js';
+import type { VodPresentation } from './types.js';
 
 async function describeFixture(name: string): Promise<VodPresentation> {
   return describeMovie(await openMedia(await fixture(name)));

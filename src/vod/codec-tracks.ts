@@ -25,7 +25,7 @@ import {
 import { PcmBlockTrack } from '../media/audio/pcm-blocks.js';
 import type { Mp4Track } from '../media/mp4/types.js';
 import type { Track } from '../stream/types.js';
-import type { VodTrack } from './movie-stream.js';
+import type { VodTrack } from './types.js';
 
 type Base = Pick<Track, 'id' | 'control' | 'bitrateKbps'>;
 

@@ -10,7 +10,8 @@ import { readRtpHeader, type RtpHeader } from '../rtp/packet.js';
 import { seqAdd, tsDiff } from '../rtp/seq.js';
 import type { RtpSink } from '../transport/types.js';
 import { FilePlayer, InvalidRangeError, type FilePlayerOptions } from './file-player.js';
-import { describeMovie, type VodPresentation } from './movie-stream.js';
+import { describeMovie } from './movie-stream.js';
+import type { VodPresentation } from './types.js';
 import { Pacer } from './pacer.js';
 import { TrackSender } from './track-sender.js';
 

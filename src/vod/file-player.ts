@@ -9,7 +9,7 @@ import type { SampleInfo, SampleReader } from '../media/mp4/types.js';
 import type { Logger } from '../logging/index.js';
 import type { Pacer } from './pacer.js';
 import type { TrackSender } from './track-sender.js';
-import type { VodTrack } from './movie-stream.js';
+import type { VodTrack } from './types.js';
 
 export interface PlayerTrack {
   vod: VodTrack;

@@ -20,7 +20,7 @@ import {
 } from '../media/mp4/hint.js';
 import type { ChunkLayout, Mp4Movie, Mp4Track, SampleInfo, SampleReader } from '../media/mp4/types.js';
 import { parseSdp, SdpError } from '../sdp/index.js';
-import type { SkippedTrack, VodTrack } from './movie-stream.js';
+import type { SkippedTrack, VodTrack } from './types.js';
 
 export interface HintTracks {
   /** Usable hint tracks by the id of the media track they hint (the first tref/hint entry). */

@@ -12,9 +12,8 @@ import {
   parseAvcDecoderConfig,
   parseHevcDecoderConfig,
 } from '../codecs/index.js';
-import type { Packetizer, RtpPayload } from '../codecs/types.js';
-import type { Mp4Movie, Mp4Track, SampleInfo, SampleReader } from '../media/mp4/types.js';
-import type { StreamDescription, Track } from '../stream/types.js';
+import type { Mp4Movie, Mp4Track } from '../media/mp4/types.js';
+import type { StreamDescription } from '../stream/types.js';
 import { PCM_SAMPLE_ENTRIES } from '../codecs/pcm/index.js';
 import {
   describeAmr,
@@ -29,37 +28,12 @@ import {
   videoTrack,
 } from './codec-tracks.js';
 import { describeHintTracks } from './hint-track.js';
-
-export interface VodTrack {
-  description: Track;
-  mp4: Mp4Track;
-  kind: 'video' | 'audio';
-  /** RTP clock rate of the payload format. */
-  clockRate: number;
-  createPacketizer(maxPayloadSize: number): Packetizer;
-  /** Present on RTP hint tracks (`mp4` is then the hint track): the payloads one hint sample
-   * describes, with bytes of other samples read through `reader`. The player uses it instead of
-   * a packetizer. Throws HintError for a malformed hint sample. */
-  load?(info: SampleInfo, data: Buffer, reader: SampleReader): Promise<RtpPayload[]>;
-}
+import type { SkippedTrack, VodPresentation, VodTrack } from './types.js';
 
 export interface DescribeOptions {
   /** Stream a hinted track from its RTP hint track (default true, as QTSS did). When false it is
    * packetized natively, and its hint track is used only for a codec Rivulet cannot packetize. */
   preferHintTracks?: boolean;
-}
-
-export interface SkippedTrack {
-  id: number;
-  codec: string;
-  reason: string;
-}
-
-export interface VodPresentation {
-  movie: Mp4Movie;
-  stream: StreamDescription;
-  tracks: VodTrack[];
-  skipped: SkippedTrack[];
 }
 
 const AAC_OBJECT_TYPES = new Set([0x40, 0x66, 0x67, 0x68]);

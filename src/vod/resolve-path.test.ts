@@ -4,14 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { RtspError } from '../rtsp/server/errors.js';
+import { PathError, type PathErrorKind } from './path-error.js';
 import { parseRequestUrl, resolveMediaFile } from './resolve-path.js';
 
-/** Asserts that `fn` throws (or rejects with) an RtspError of the given status. */
-function isStatus(status: number) {
+/** Asserts that `fn` throws (or rejects with) a PathError of the given kind (RTSP answers
+ * not-found 404, forbidden 403, bad-request 400: see rtsp/server/errors.test.ts). */
+function isKind(kind: PathErrorKind) {
   return (e: unknown): boolean => {
-    assert.ok(e instanceof RtspError, `expected RtspError, got ${String(e)}`);
-    assert.equal(e.status, status, e.message);
+    assert.ok(e instanceof PathError, `expected PathError, got ${String(e)}`);
+    assert.equal(e.kind, kind, e.message);
     return true;
   };
 }
@@ -62,24 +63,24 @@ describe('parseRequestUrl', () => {
       'rtsp://h/%2E%2E',
       'rtsp://h/x/../a.mp4',
     ]) {
-      assert.throws(() => parseRequestUrl(u), isStatus(403), u);
+      assert.throws(() => parseRequestUrl(u), isKind('forbidden'), u);
     }
   });
 
   it('refuses encoded slashes and backslashes inside a segment with 403', () => {
-    assert.throws(() => parseRequestUrl('rtsp://h/..%2Fetc%2Fpasswd'), isStatus(403));
-    assert.throws(() => parseRequestUrl('rtsp://h/a%2Fb.mp4'), isStatus(403));
-    assert.throws(() => parseRequestUrl('rtsp://h/..%5Cwin.ini'), isStatus(403));
+    assert.throws(() => parseRequestUrl('rtsp://h/..%2Fetc%2Fpasswd'), isKind('forbidden'));
+    assert.throws(() => parseRequestUrl('rtsp://h/a%2Fb.mp4'), isKind('forbidden'));
+    assert.throws(() => parseRequestUrl('rtsp://h/..%5Cwin.ini'), isKind('forbidden'));
   });
 
   it('refuses a NUL byte with 400', () => {
-    assert.throws(() => parseRequestUrl('rtsp://h/a.mp4%00.txt'), isStatus(400));
+    assert.throws(() => parseRequestUrl('rtsp://h/a.mp4%00.txt'), isKind('bad-request'));
   });
 
   it('refuses malformed percent-encoding with 400', () => {
-    assert.throws(() => parseRequestUrl('rtsp://h/a%zz.mp4'), isStatus(400));
-    assert.throws(() => parseRequestUrl('rtsp://h/a%E0%A4%A.mp4'), isStatus(400));
-    assert.throws(() => parseRequestUrl('rtsp://h/100%.mp4'), isStatus(400));
+    assert.throws(() => parseRequestUrl('rtsp://h/a%zz.mp4'), isKind('bad-request'));
+    assert.throws(() => parseRequestUrl('rtsp://h/a%E0%A4%A.mp4'), isKind('bad-request'));
+    assert.throws(() => parseRequestUrl('rtsp://h/100%.mp4'), isKind('bad-request'));
   });
 
   it('accepts path-only URIs and refuses relative ones or *', () => {
@@ -88,8 +89,8 @@ describe('parseRequestUrl', () => {
       trackId: 1,
       baseUrl: '/films/a.mp4',
     });
-    assert.throws(() => parseRequestUrl('a.mp4'), isStatus(400));
-    assert.throws(() => parseRequestUrl('*'), isStatus(400));
+    assert.throws(() => parseRequestUrl('a.mp4'), isKind('bad-request'));
+    assert.throws(() => parseRequestUrl('*'), isKind('bad-request'));
   });
 
   it('strips query strings and fragments, also after a track suffix', () => {
@@ -148,22 +149,22 @@ describe('resolveMediaFile', () => {
   });
 
   it('answers 404 for a missing file or folder', async () => {
-    await assert.rejects(resolveMediaFile(root, ['nope.mp4']), isStatus(404));
-    await assert.rejects(resolveMediaFile(root, ['nope', 'a.mp4']), isStatus(404));
+    await assert.rejects(resolveMediaFile(root, ['nope.mp4']), isKind('not-found'));
+    await assert.rejects(resolveMediaFile(root, ['nope', 'a.mp4']), isKind('not-found'));
   });
 
   it('answers 404 for a directory and for no path at all', async () => {
-    await assert.rejects(resolveMediaFile(root, ['films']), isStatus(404));
-    await assert.rejects(resolveMediaFile(root, []), isStatus(404));
+    await assert.rejects(resolveMediaFile(root, ['films']), isKind('not-found'));
+    await assert.rejects(resolveMediaFile(root, []), isKind('not-found'));
   });
 
   it('answers 403 for a symlink leading outside the root', async () => {
-    await assert.rejects(resolveMediaFile(root, ['escape.mp4']), isStatus(403));
+    await assert.rejects(resolveMediaFile(root, ['escape.mp4']), isKind('forbidden'));
   });
 
   it('answers 403 for a folder whose name only starts like the root', async () => {
     // <top>/media2 shares the prefix "<top>/media" but is outside it.
-    await assert.rejects(resolveMediaFile(root, ['sibling', 'c.mp4']), isStatus(403));
+    await assert.rejects(resolveMediaFile(root, ['sibling', 'c.mp4']), isKind('forbidden'));
   });
 
   it('never returns a path outside the root, for any URL (property)', async () => {
@@ -179,7 +180,7 @@ describe('resolveMediaFile', () => {
         try {
           segments = parseRequestUrl(uri).segments;
         } catch (e) {
-          assert.ok(e instanceof RtspError && (e.status === 400 || e.status === 403), String(e));
+          assert.ok(e instanceof PathError && (e.kind === 'bad-request' || e.kind === 'forbidden'), String(e));
           return;
         }
         for (const seg of segments) {
@@ -190,7 +191,7 @@ describe('resolveMediaFile', () => {
           const file = await resolveMediaFile(root, segments);
           assert.ok(file.startsWith(root + '/'), file);
         } catch (e) {
-          assert.ok(e instanceof RtspError && (e.status === 403 || e.status === 404), String(e));
+          assert.ok(e instanceof PathError && (e.kind === 'forbidden' || e.kind === 'not-found'), String(e));
         }
       }),
       { numRuns: 1000 },

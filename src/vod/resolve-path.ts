@@ -1,8 +1,8 @@
 /** Maps a request URL onto a file inside the media folder, refusing anything that would leave it
- * (`..`, encoded `..`, NUL bytes, symlinks pointing outside). */
+ * (`..`, encoded `..`, NUL bytes, symlinks pointing outside). Failures throw PathError. */
 import { realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { RtspError } from '../rtsp/server/errors.js';
+import { PathError } from './path-error.js';
 
 export interface ParsedUrl {
   /** Decoded path segments of the presentation (track suffix removed). */
@@ -27,7 +27,7 @@ export function parseRequestUrl(uri: string): ParsedUrl {
     prefix = '';
     pathPart = uri;
   } else {
-    throw new RtspError(400, `request URI '${uri.slice(0, 100)}' is not an absolute rtsp:// URL`);
+    throw new PathError('bad-request', `request URI '${uri.slice(0, 100)}' is not an absolute rtsp:// URL`);
   }
   const q = pathPart.search(/[?#]/);
   if (q >= 0) pathPart = pathPart.slice(0, q);
@@ -43,10 +43,10 @@ export function parseRequestUrl(uri: string): ParsedUrl {
     try {
       d = decodeURIComponent(s);
     } catch {
-      throw new RtspError(400, `malformed percent-encoding in '${s.slice(0, 100)}'`);
+      throw new PathError('bad-request', `malformed percent-encoding in '${s.slice(0, 100)}'`);
     }
-    if (d.includes('\0')) throw new RtspError(400, 'NUL byte in request path');
-    if (d === '..' || d.includes('/') || d.includes('\\')) throw new RtspError(403, 'path leaves the media folder');
+    if (d.includes('\0')) throw new PathError('bad-request', 'NUL byte in request path');
+    if (d === '..' || d.includes('/') || d.includes('\\')) throw new PathError('forbidden', 'path leaves the media folder');
     return d;
   });
   const base = prefix + '/' + raw.join('/');
@@ -55,18 +55,18 @@ export function parseRequestUrl(uri: string): ParsedUrl {
 
 /** Absolute path of an existing regular file inside `mediaRoot` (itself a real path). */
 export async function resolveMediaFile(mediaRoot: string, segments: string[]): Promise<string> {
-  if (segments.length === 0) throw new RtspError(404, 'no file named in the URL');
+  if (segments.length === 0) throw new PathError('not-found', 'no file named in the URL');
   const candidate = join(mediaRoot, ...segments);
   let real: string;
   try {
     real = await realpath(candidate);
   } catch {
-    throw new RtspError(404, `not found: /${segments.join('/')}`);
+    throw new PathError('not-found', `not found: /${segments.join('/')}`);
   }
   if (real !== mediaRoot && !real.startsWith(mediaRoot.endsWith(sep) ? mediaRoot : mediaRoot + sep)) {
-    throw new RtspError(403, `/${segments.join('/')} leads outside the media folder`);
+    throw new PathError('forbidden', `/${segments.join('/')} leads outside the media folder`);
   }
   const st = await stat(real);
-  if (!st.isFile()) throw new RtspError(404, `not a file: /${segments.join('/')}`);
+  if (!st.isFile()) throw new PathError('not-found', `not a file: /${segments.join('/')}`);
   return real;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseCSeq } from './cseq.js';
-import { HeaderError } from './header-error.js';
+import { HeaderError } from '../../net/index.js';
 
 describe('CSeq', () => {
   it('parses sequence numbers', () => {

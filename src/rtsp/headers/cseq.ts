@@ -1,6 +1,6 @@
 /** The CSeq header (RFC 2326 §12.17): the request's sequence number, echoed in its response. */
 
-import { HeaderError } from './header-error.js';
+import { HeaderError } from '../../net/index.js';
 
 /** Parses a CSeq value (1*DIGIT, surrounding whitespace allowed). Values beyond 2^53 cannot be
  * represented exactly and are refused; echo the raw header string when exactness matters. */

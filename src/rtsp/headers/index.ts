@@ -1,6 +1,6 @@
 /** Typed parsers and formatters for the RTSP headers the server interprets. Parsers throw
  * HeaderError (carrying the status to answer with); formatters throw RangeError on bad input. */
-export { HeaderError } from './header-error.js';
+export { HeaderError } from '../../net/index.js';
 export {
   formatBasicChallenge,
   formatDigestChallenge,
@@ -9,7 +9,7 @@ export {
   type Credentials,
   type DigestChallenge,
   type DigestCredentials,
-} from './authorization.js';
+} from '../../auth/index.js';
 export { parseCSeq } from './cseq.js';
 export {
   formatNptRange,

@@ -2,7 +2,7 @@
  * time is interpreted; SMPTE and absolute clock ranges are recognised and reported as such so
  * the server can answer 501/457 instead of 400. */
 
-import { HeaderError } from './header-error.js';
+import { HeaderError } from '../../net/index.js';
 
 export interface NptRange {
   unit: 'npt';

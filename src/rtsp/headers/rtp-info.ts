@@ -2,8 +2,7 @@
  * and the sequence number and RTP timestamp of the first packet after the seek, e.g.
  * `url=rtsp://h/a.mp4/trackID=1;seq=45102;rtptime=2890844526,url=rtsp://h/a.mp4/trackID=2;seq=1`. */
 
-import { HeaderError } from './header-error.js';
-import { splitOutsideQuotes, unquote } from './params.js';
+import { HeaderError, splitOutsideQuotes, unquote } from '../../net/index.js';
 
 export interface RtpInfoEntry {
   url: string;

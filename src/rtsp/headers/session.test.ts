@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { HeaderError } from './header-error.js';
+import { HeaderError } from '../../net/index.js';
 import { formatSession, parseSession, type SessionHeader } from './session.js';
 
 describe('Session', () => {

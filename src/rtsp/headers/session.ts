@@ -1,6 +1,6 @@
 /** The Session header (RFC 2326 §12.37): `Session: <id>[;timeout=<seconds>]`. */
 
-import { HeaderError } from './header-error.js';
+import { HeaderError } from '../../net/index.js';
 
 export interface SessionHeader {
   id: string;

@@ -2,8 +2,7 @@
  * client's order of preference, e.g. `RTP/AVP;unicast;client_port=5000-5001, RTP/AVP/TCP;
  * unicast;interleaved=0-1`. The server picks one and echoes it, completed, in its reply. */
 
-import { HeaderError } from './header-error.js';
-import { splitOutsideQuotes, unquote } from './params.js';
+import { HeaderError, splitOutsideQuotes, unquote } from '../../net/index.js';
 
 export type TransportMode = 'play' | 'record' | 'receive';
 

@@ -1,3 +1,5 @@
+import type { PathError, PathErrorKind } from '../../vod/path-error.js';
+
 /** An error that becomes an RTSP response. Thrown anywhere below a request handler, turned into
  * a response in one place (the connection) and logged once there. */
 export class RtspError extends Error {
@@ -12,4 +14,15 @@ export class RtspError extends Error {
   ) {
     super(message);
   }
+}
+
+const PATH_STATUS: Readonly<Record<PathErrorKind, number>> = {
+  'not-found': 404,
+  forbidden: 403,
+  'bad-request': 400,
+};
+
+/** The RTSP answer to a path the file layer refused: the one place PathError becomes a status. */
+export function rtspErrorFromPath(e: PathError): RtspError {
+  return new RtspError(PATH_STATUS[e.kind], e.message);
 }

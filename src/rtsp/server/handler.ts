@@ -12,14 +12,16 @@ import { liveKey, type LiveRegistry } from '../../live/registry.js';
 import type { LiveStream } from '../../live/live-stream.js';
 import { SdpSourceError, startSdpSource } from '../../live/sdp-source.js';
 import { FilePlayer, InvalidRangeError } from '../../vod/file-player.js';
-import { describeMovie, skippedSummary, type VodPresentation } from '../../vod/movie-stream.js';
+import { describeMovie, skippedSummary } from '../../vod/movie-stream.js';
 import type { Pacer } from '../../vod/pacer.js';
+import { PathError } from '../../vod/path-error.js';
 import { parseRequestUrl, resolveMediaFile } from '../../vod/resolve-path.js';
 import { TrackSender } from '../../vod/track-sender.js';
+import type { VodPresentation } from '../../vod/types.js';
 import { HeaderError, parseRange } from '../headers/index.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
 import type { RequestHandler, RtspConnection } from './connection.js';
-import { RtspError } from './errors.js';
+import { RtspError, rtspErrorFromPath } from './errors.js';
 import { RtspAccessControl } from './access-control.js';
 import { LiveMethods } from './live-methods.js';
 import { RtspSession } from './session.js';
@@ -88,6 +90,17 @@ export class RtspHandler implements RequestHandler {
   }
 
   async handle(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse> {
+    try {
+      return await this.#dispatch(req, conn);
+    } catch (e) {
+      // The file layer's refusals (bad URL, outside the media folder, no such file) become
+      // statuses here, for every method and the access check alike.
+      if (e instanceof PathError) throw rtspErrorFromPath(e);
+      throw e;
+    }
+  }
+
+  async #dispatch(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse> {
     if (req.version.startsWith('HTTP/')) {
       // The parser hands over the rest of an HTTP connection raw (for tunnelling, not served yet).
       throw new RtspError(505, `HTTP ${req.method} is not served on the RTSP port`, true);
@@ -181,7 +194,7 @@ export class RtspHandler implements RequestHandler {
     try {
       file = await resolveMediaFile(this.#d.mediaRoot, sdpSegments);
     } catch (e) {
-      if (e instanceof RtspError && e.status === 404) return undefined;
+      if (e instanceof PathError && e.kind === 'not-found') return undefined;
       throw e;
     }
     let starting = this.#sdpStarting.get(key);
@@ -212,7 +225,7 @@ export class RtspHandler implements RequestHandler {
     try {
       ({ pres } = await this.#presentation(url.segments));
     } catch (e) {
-      if (e instanceof RtspError && e.status === 404) throw new RtspError(404, `${e.message} (no file, and no broadcast is active there)`);
+      if (e instanceof PathError && e.kind === 'not-found') throw new PathError('not-found', `${e.message} (no file, and no broadcast is active there)`);
       throw e;
     }
     const sdp = buildSdp(pres.stream, { serverAddress: stripMapped(conn.localAddress) || '0.0.0.0' });

@@ -9,6 +9,7 @@ import type { Logger } from '../../logging/index.js';
 import { buildSdp, parseSdp, SdpError, type ParsedSdp } from '../../sdp/index.js';
 import type { UdpPortAllocator } from '../../transport/index.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
+import type { Announcement } from './announcement.js';
 import type { RtspConnection } from './connection.js';
 import { RtspError } from './errors.js';
 import { writeInside } from './safe-write.js';
@@ -24,13 +25,6 @@ export interface LiveDeps {
   ports: UdpPortAllocator;
   log: Logger;
   cname: string;
-}
-
-/** What an ANNOUNCE set up on a connection, waiting for SETUP/RECORD. */
-export interface Announcement {
-  key: string;
-  sdp: ParsedSdp;
-  tracks: LiveTrack[];
 }
 
 const fmtHeaders = (h: Record<string, string>) => new Headers(h);

@@ -10,7 +10,7 @@ import type { Logger } from '../../logging/index.js';
 import { buildBye, compound, newReceptionStats, updateReception, type ReceptionStats } from '../../rtcp/index.js';
 import type { RtpSink } from '../../transport/types.js';
 import type { FilePlayer } from '../../vod/file-player.js';
-import type { VodPresentation, VodTrack } from '../../vod/movie-stream.js';
+import type { VodPresentation, VodTrack } from '../../vod/types.js';
 import type { TrackSender } from '../../vod/track-sender.js';
 
 export interface SessionTrack {

@@ -10,9 +10,9 @@ import type { LiveRegistry } from '../../live/registry.js';
 import { liveKey } from '../../live/registry.js';
 import { openMedia } from '../../media/open-media.js';
 import { Mp4Error } from '../../media/mp4/types.js';
+import { PathError, type PathErrorKind } from '../../vod/path-error.js';
 import { parseRequestUrl, resolveMediaFile } from '../../vod/resolve-path.js';
 import type { RtspRequest } from '../message/types.js';
-import { RtspError } from '../server/errors.js';
 
 export interface RefMovieDeps {
   /** Real path of the media folder. */
@@ -63,11 +63,18 @@ function isAuthFile(segments: string[], auth: RefMovieDeps['auth']): boolean {
   return last === basename(auth.usersFile).toLowerCase() || last === basename(auth.groupsFile).toLowerCase();
 }
 
+/** The HTTP answer to a path the file layer refused. */
+const HTTP_STATUS: Readonly<Record<PathErrorKind, number>> = {
+  'not-found': 404,
+  forbidden: 403,
+  'bad-request': 400,
+};
+
 async function fileOr404(deps: RefMovieDeps, segments: string[]): Promise<string | undefined> {
   try {
     return await resolveMediaFile(deps.mediaRoot, segments);
   } catch (e) {
-    if (e instanceof RtspError && e.status === 404) return undefined;
+    if (e instanceof PathError && e.kind === 'not-found') return undefined;
     throw e;
   }
 }
@@ -115,7 +122,7 @@ export async function referenceMovie(req: RtspRequest, client: RefMovieClient, d
     if (!d.allowed) return { status: d.status, body: '', challenges: d.challenges, delayMs: d.delayMs, reason: d.reason };
     if (!(await servable(deps, segments))) return { status: 404, body: '', reason: 'no such movie or live stream' };
   } catch (e) {
-    if (e instanceof RtspError) return { status: e.status === 403 ? 403 : e.status === 404 ? 404 : 400, body: '', reason: e.message };
+    if (e instanceof PathError) return { status: HTTP_STATUS[e.kind], body: '', reason: e.message };
     throw e;
   }
   const path = req.uri.split(/[?#]/)[0];

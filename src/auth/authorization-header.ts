@@ -1,8 +1,8 @@
 /** Authorization (RFC 2326 §12.5, RFC 7617 Basic, RFC 2617/7616 Digest) and the challenges of
- * WWW-Authenticate. */
+ * WWW-Authenticate. The same codec serves RTSP and HTTP (reference movies, later the admin), so
+ * it lives with auth; rtsp/headers re-exports it for RTSP callers. */
 
-import { HeaderError } from './header-error.js';
-import { splitOutsideQuotes, unquote } from './params.js';
+import { HeaderError, splitOutsideQuotes, unquote } from '../net/index.js';
 
 export interface BasicCredentials {
   scheme: 'basic';

@@ -1,4 +1,5 @@
-/** Splitting helpers shared by the header parsers. Internal to this folder. */
+/** Splitting helpers shared by the header parsers of RTSP (rtsp/headers) and of HTTP/RTSP
+ * authentication (auth/authorization-header.ts): both follow RFC 2616/7230 quoted-string rules. */
 
 /** Splits `value` on `sep` outside double-quoted strings (RFC 2616 §2.2 quoted-string, with
  * backslash escapes), so that a quoted `mode="PLAY,RECORD"` or URL stays in one piece. An

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addressAllowed } from './allow.js';
+import { addressAllowed } from './address-allow.js';
 
 describe('addressAllowed', () => {
   it('matches single IPv4 addresses exactly', () => {

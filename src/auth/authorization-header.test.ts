@@ -6,8 +6,8 @@ import {
   formatDigestChallenge,
   parseAuthParams,
   parseAuthorization,
-} from './authorization.js';
-import { HeaderError } from './header-error.js';
+} from './authorization-header.js';
+import { HeaderError } from '../net/index.js';
 
 describe('Authorization', () => {
   it('parses Basic credentials (password may hold colons)', () => {

@@ -1,0 +1,93 @@
+// Layering rules for Rivulet, checked in CI by `npm run lint:layers` (part of `npm run lint`).
+// ARCHITECTURE.md explains the layers; change both together.
+
+// The protocol adapters. A later protocol folder (e.g. src/protocols/http) is added here once,
+// and every rule below that keeps lower layers away from protocols picks it up.
+const PROTOCOL_FOLDERS = ['src/rtsp'];
+
+// Layers below the protocols: media, codecs, file player, live fan-out, stream types, wire
+// formats, transport, auth and the neutral network helpers (net). They must be usable by any
+// protocol, so they import none.
+const LOWER_LAYERS = [
+  'src/media',
+  'src/codecs',
+  'src/vod',
+  'src/live',
+  'src/stream',
+  'src/rtp',
+  'src/rtcp',
+  'src/sdp',
+  'src/transport',
+  'src/auth',
+  'src/net',
+];
+
+// Unit tests and benchmarks may reach across layers to build fixtures or compare outputs;
+// the rules are about what production code depends on.
+const TESTS_AND_BENCHES = '(\\.test\\.ts$|^test/|^bench/|/test-helpers/)';
+
+// dependency-cruiser 17 parses TypeScript < 7 only; with a newer one it finds no .ts module and
+// passes silently ("0 modules cruised"). Fail loudly instead.
+const tsMajor = Number(require('typescript/package.json').version.split('.')[0]);
+if (tsMajor >= 7) {
+  throw new Error(`dependency-cruiser 17 cannot parse TypeScript ${tsMajor}: upgrade it before TypeScript`);
+}
+
+const folders = (list) => `^(${list.map((f) => f.replace(/\//g, '\\/')).join('|')})/`;
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment:
+        'Import cycles make load order fragile (ES modules can see half-initialised bindings) and ' +
+        'mean two modules are one in disguise: move the shared types into their own small file. ' +
+        'Type-only imports count too (tsPreCompilationDeps), since they still tie the files together.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'lower-layers-import-no-protocol',
+      comment:
+        'Media, codecs, the file player, live fan-out, stream types, wire formats, transport, auth ' +
+        'and net are protocol-neutral so RTSP, the HTTP entry and later HLS/ICY can share them. A ' +
+        'lower layer reports failures with its own typed errors (e.g. PathError) and the protocol ' +
+        'adapter maps them to a status.',
+      severity: 'error',
+      from: { path: folders(LOWER_LAYERS), pathNot: TESTS_AND_BENCHES },
+      to: { path: folders(PROTOCOL_FOLDERS) },
+    },
+    {
+      name: 'auth-imports-no-live',
+      comment:
+        'Access control is consulted by every protocol and by live publishing; it must not depend ' +
+        'on the live fan-out it guards (shared helpers such as address matching live in src/net).',
+      severity: 'error',
+      from: { path: '^src/auth/', pathNot: TESTS_AND_BENCHES },
+      to: { path: '^src/live/' },
+    },
+    {
+      name: 'not-to-unresolvable',
+      comment: 'An import that does not resolve is a typo or a missing dependency.',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    // Keep type-only imports in the graph: a cycle through types is still a cycle.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.mjs', '.cjs', '.json', '.node'],
+    },
+    reporterOptions: {
+      text: { highlightFocused: true },
+    },
+  },
+};
