@@ -274,3 +274,19 @@ describe('LiveStream.description', () => {
     );
   });
 });
+
+describe('LiveStream ends keyframe waits', () => {
+  it('when the publisher leaves and when the stream ends', async () => {
+    const { stream, tracks } = makeStream();
+    stream.viewers.add(new FakeViewer());
+    const pub = new FakePublisher();
+    stream.attach(pub);
+    const first = tracks[0].whenKeyframe(10_000);
+    stream.detach(pub, 'gone');
+    assert.equal(await first, false);
+    stream.attach(new FakePublisher());
+    const second = tracks[0].whenKeyframe(10_000);
+    stream.end('shutdown');
+    assert.equal(await second, false);
+  });
+});

@@ -113,6 +113,8 @@ export class LiveStream {
     if (this.#publisher !== publisher || this.#state !== 'active') return;
     this.#publisher = undefined;
     this.#state = 'waiting';
+    // Viewers starting now play on without a keyframe rather than wait for a source that left.
+    for (const t of this.tracks) t.endKeyframeWaits();
     this.#opts.log.info({ path: this.path, reason, viewers: this.viewers.size, grace: this.#opts.graceTime }, 'broadcast interrupted');
     if (this.viewers.size === 0 || this.#opts.graceTime === 0) {
       this.end(reason);
@@ -131,7 +133,10 @@ export class LiveStream {
     p?.close(reason);
     for (const v of [...this.viewers]) v.close('broadcast ended');
     this.viewers.clear();
-    for (const t of this.tracks) t.readers.clear();
+    for (const t of this.tracks) {
+      t.readers.clear();
+      t.endKeyframeWaits();
+    }
     this.#opts.log.info({ path: this.path, reason }, 'broadcast ended');
     this.#opts.onEnded(this);
   }

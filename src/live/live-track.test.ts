@@ -5,7 +5,7 @@ import { buildSenderReport, msToNtp, ntpToMs, parseRtcpCompound } from '../rtcp/
 import { readRtpHeader, writeRtpPacket } from '../rtp/packet.js';
 import type { Logger } from '../logging/index.js';
 import type { Format } from '../stream/types.js';
-import { LiveTrack, type FrameSink, type LiveFrame } from './live-track.js';
+import { LiveTrack, type FrameForm, type FrameSink, type LiveFrame } from './live-track.js';
 
 const H264: Format = { media: 'video', payloadType: 96, encodingName: 'H264', clockRate: 90000, fmtp: {} };
 const AAC: Format = {
@@ -276,35 +276,93 @@ describe('LiveTrack frames', () => {
   });
 });
 
-describe('LiveFrame.framed', () => {
-  it('lays out each packet as $, channel, 16-bit length, packet', () => {
-    const { track, sink } = videoTrack();
-    feedFrame(track, [AUD, SPS, IDR], 1, 0);
-    const f = sink.frames[0];
-    const buf = f.framed(2);
-    assert.equal(buf.length, f.bytes + 4 * f.packets.length);
-    let o = 0;
-    for (const p of f.packets) {
-      assert.equal(buf[o], 0x24);
-      assert.equal(buf[o + 1], 2);
-      assert.equal(buf.readUInt16BE(o + 2), p.length);
-      assert.deepEqual(buf.subarray(o + 4, o + 4 + p.length), p);
-      o += 4 + p.length;
-    }
-    assert.equal(o, buf.length);
+describe('LiveTrack.whenKeyframe', () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+  it('resolves true at once when a keyframe is cached, and for audio', async () => {
+    const { track } = videoTrack();
+    feedFrame(track, [IDR], 1, 0);
+    assert.equal(await track.whenKeyframe(1000), true);
+    assert.equal(await new LiveTrack({ id: 1, format: AAC }).whenKeyframe(1000), true);
   });
 
-  it('is built once per channel', () => {
+  it('resolves true when a keyframe arrives (not before), leaving no timer behind', async () => {
+    const { track } = videoTrack();
+    const before = timers();
+    let got: boolean | undefined;
+    const waits = [track.whenKeyframe(10_000), track.whenKeyframe(10_000)];
+    void waits[0].then((v) => (got = v));
+    assert.equal(timers(), before + 2);
+    feedFrame(track, [SLICE], 1, 0);
+    await sleep(1);
+    assert.equal(got, undefined, 'a frame that is not a keyframe does not end the wait');
+    feedFrame(track, [AUD, IDR], 2, 3000);
+    assert.deepEqual(await Promise.all(waits), [true, true]);
+    assert.equal(timers(), before);
+  });
+
+  it('resolves false after its time, or at once for no time', async () => {
+    const { track } = videoTrack();
+    const t0 = performance.now();
+    assert.equal(await track.whenKeyframe(30), false);
+    assert.ok(performance.now() - t0 >= 25);
+    assert.equal(await track.whenKeyframe(0), false);
+  });
+
+  it('resolves false when the signal aborts (also if already aborted), clearing its timer', async () => {
+    const { track } = videoTrack();
+    const before = timers();
+    const stop = new AbortController();
+    const wait = track.whenKeyframe(10_000, stop.signal);
+    stop.abort();
+    assert.equal(await wait, false);
+    assert.equal(timers(), before);
+    assert.equal(await track.whenKeyframe(10_000, stop.signal), false);
+  });
+
+  it('endKeyframeWaits resolves every pending wait false; later waits are not affected', async () => {
+    const { track } = videoTrack();
+    const before = timers();
+    const waits = [track.whenKeyframe(10_000), track.whenKeyframe(10_000), track.whenKeyframe(10_000)];
+    track.endKeyframeWaits();
+    assert.deepEqual(await Promise.all(waits), [false, false, false]);
+    assert.equal(timers(), before);
+    const next = track.whenKeyframe(10_000);
+    feedFrame(track, [IDR], 1, 0);
+    assert.equal(await next, true);
+  });
+});
+
+describe('LiveFrame.form', () => {
+  it('builds each form once, on first use, and returns the same Buffer after', () => {
     const { track, sink } = videoTrack();
     feedFrame(track, [SPS, IDR], 1, 0);
     const f = sink.frames[0];
-    const a = f.framed(0);
-    assert.equal(f.framed(0), a, 'same Buffer on a second call');
-    const c = f.framed(4);
-    assert.notEqual(c, a);
-    assert.equal(c[1], 4);
-    assert.equal(a[1], 0, 'building channel 4 leaves channel 0 alone');
-    assert.equal(f.framed(4), c);
+    const calls: string[] = [];
+    const upper: FrameForm = (fr) => {
+      calls.push('upper');
+      return Buffer.concat(fr.packets);
+    };
+    const count: FrameForm = (fr) => {
+      calls.push('count');
+      return Buffer.from([fr.packets.length]);
+    };
+    const a = f.form(upper);
+    assert.deepEqual(a, Buffer.concat(f.packets));
+    assert.equal(f.form(upper), a, 'same Buffer on a second call');
+    const c = f.form(count);
+    assert.deepEqual(c, Buffer.from([2]));
+    assert.equal(f.form(count), c);
+    assert.equal(f.form(upper), a, 'building another form leaves the first alone');
+    assert.deepEqual(calls, ['upper', 'count']);
+  });
+
+  it('keeps forms per frame', () => {
+    const { track, sink } = videoTrack();
+    feedFrame(track, [IDR], 1, 0);
+    feedFrame(track, [SLICE], 2, 3000);
+    const len: FrameForm = (fr) => Buffer.from([fr.bytes]);
+    assert.notEqual(sink.frames[0].form(len), sink.frames[1].form(len));
   });
 });
 

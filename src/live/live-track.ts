@@ -10,12 +10,18 @@ import type { Format } from '../stream/types.js';
 import { FdBatch, nativeFanout } from '../transport/native-fanout.js';
 import { keyframeDetector, type KeyframeDetector } from './keyframe.js';
 
+/** Writes a frame in one protocol's form (RTSP interleaved bytes on one channel, later access
+ * units for HLS or ICY). `LiveFrame.form` memoizes the result by the function's identity: use
+ * one function per form (not a fresh closure per call), so every reader shares one build. */
+export type FrameForm = (frame: LiveFrame) => Buffer;
+
 /** A frame: the packets sharing one RTP timestamp, built once and shared by every reader. */
 export class LiveFrame {
   readonly packets: Buffer[] = [];
   /** Sum of packet lengths (headers included). */
   bytes = 0;
-  #framed: Map<number, Buffer> | undefined;
+  /** Forms built so far (usually one: the RTSP channel every TCP viewer of the track uses). */
+  #forms: Map<FrameForm, Buffer> | undefined;
 
   constructor(
     readonly ts: number,
@@ -31,21 +37,15 @@ export class LiveFrame {
     this.bytes += p.length;
   }
 
-  /** The frame as RTSP interleaved data on `channel` (`$`, channel, length, packet, ...), built
-   * once per channel in use, so a TCP reader sends a whole frame with one write. */
-  framed(channel: number): Buffer {
-    let b = this.#framed?.get(channel);
-    if (b) return b;
-    b = Buffer.allocUnsafe(this.bytes + 4 * this.packets.length);
-    let o = 0;
-    for (const p of this.packets) {
-      b[o] = 0x24;
-      b[o + 1] = channel;
-      b.writeUInt16BE(p.length, o + 2);
-      p.copy(b, o + 4);
-      o += 4 + p.length;
+  /** The frame in the form `build` writes, built on first use and then shared: the live layer
+   * knows no protocol, the protocol side knows no frame's lifetime. Only for frames whose
+   * packets are complete (delivered or cached). */
+  form(build: FrameForm): Buffer {
+    let b = this.#forms?.get(build);
+    if (b === undefined) {
+      b = build(this);
+      (this.#forms ??= new Map()).set(build, b);
     }
-    (this.#framed ??= new Map()).set(channel, b);
     return b;
   }
 }
@@ -81,6 +81,9 @@ const STRANGER_LOG_MS = 10_000;
 const MAX_GOP_FRAMES = 600;
 const MAX_GOP_BYTES = 16 * 1024 * 1024;
 const AUDIO_CACHE_MS = 3000;
+/** Pending `whenKeyframe` calls per track (each is a PLAY in progress, already bounded by the
+ * session limits; this only keeps a pathological caller from growing the set without end). */
+const MAX_KEYFRAME_WAITERS = 16384;
 
 export class LiveTrack {
   readonly id: number;
@@ -108,6 +111,8 @@ export class LiveTrack {
   #cur: LiveFrame | undefined;
   #cache: LiveFrame[] = [];
   #cacheBytes = 0;
+  /** Pending `whenKeyframe` calls, each settled (timer cleared) exactly once. */
+  readonly #keyWaiters = new Set<(got: boolean) => void>();
   // Timeline rewriting: output = input + offset, re-based whenever the source changes.
   #inSsrc: number | undefined;
   #seqOffset = 0;
@@ -285,6 +290,39 @@ export class LiveTrack {
     }
     this.#cache.push(f);
     this.#cacheBytes += f.bytes;
+    // A video cache is never empty without starting on a keyframe.
+    if (this.#video && this.#keyWaiters.size > 0) this.#settleWaiters(true);
+  }
+
+  /** Resolves true once a new video reader has a keyframe to start on (at once if it has, and
+   * for audio, which needs none); false after `ms`, when `signal` aborts, when the track's
+   * source goes away (`endKeyframeWaits`), or at once when too many calls are pending. Leaves
+   * no timer or listener behind once settled. */
+  whenKeyframe(ms: number, signal?: AbortSignal): Promise<boolean> {
+    if (!this.#video || this.#cache.length > 0) return Promise.resolve(true);
+    if (!(ms > 0) || signal?.aborted === true || this.#keyWaiters.size >= MAX_KEYFRAME_WAITERS) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const settle = (got: boolean): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#keyWaiters.delete(settle);
+        resolve(got);
+      };
+      const onAbort = (): void => settle(false);
+      const timer = setTimeout(settle, ms, false);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#keyWaiters.add(settle);
+    });
+  }
+
+  /** The source went away (publisher left, stream ended): pending `whenKeyframe` calls resolve
+   * false now instead of waiting out their time. */
+  endKeyframeWaits(): void {
+    this.#settleWaiters(false);
+  }
+
+  #settleWaiters(got: boolean): void {
+    for (const settle of [...this.#keyWaiters]) settle(got);
   }
 
   /** Frames a new reader starts with: video from the last keyframe; audio from `since`. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { writeRtpPacket } from '../rtp/packet.js';
 import type { Format } from '../stream/types.js';
-import type { FrameWriter } from '../transport/interleaved.js';
+import { interleavedForm, type FrameWriter } from '../transport/interleaved.js';
 import type { RtpSink } from '../transport/types.js';
 import { LiveTrack, type LiveFrame } from './live-track.js';
 import { TrackReader } from './track-reader.js';
@@ -147,15 +147,15 @@ describe('TrackReader over UDP', () => {
 });
 
 describe('TrackReader over TCP', () => {
-  it('writes each frame with one framed(channel) buffer', () => {
+  it('writes each frame with one interleaved buffer, shared through the frame', () => {
     const feed = new Feed();
     const { writer, sink } = tcpReader(feed, 1000, 4);
     feed.delta();
     const k = feed.key();
     const d = feed.delta();
     assert.equal(writer.raw.length, 2);
-    assert.equal(writer.raw[0], k.framed(4));
-    assert.equal(writer.raw[1], d.framed(4));
+    assert.equal(writer.raw[0], k.form(interleavedForm(4)));
+    assert.equal(writer.raw[1], d.form(interleavedForm(4)));
     assert.equal(writer.frames.length, 0);
     assert.equal(sink.rtp.length, 0);
   });
@@ -177,7 +177,7 @@ describe('TrackReader over TCP', () => {
     assert.equal(reader.dropped, 1, 'skipping while waiting is not counted again');
     const k = feed.key();
     assert.equal(writer.raw.length, 3);
-    assert.equal(writer.raw[2], k.framed(2));
+    assert.equal(writer.raw[2], k.form(interleavedForm(2)));
     feed.delta();
     assert.equal(writer.raw.length, 4);
   });
@@ -225,7 +225,7 @@ describe('TrackReader over TCP', () => {
     assert.equal(reader.dropped, 1);
     writer.writableLength = 0;
     const a3 = feed.frame(Buffer.from([0x00, 0x10, 0x03]));
-    assert.deepEqual(writer.raw, [a1.framed(2), a3.framed(2)]);
+    assert.deepEqual(writer.raw, [a1.form(interleavedForm(2)), a3.form(interleavedForm(2))]);
   });
 
   it('writes nothing to a closed connection', () => {
@@ -266,7 +266,7 @@ describe('TrackReader start and stop', () => {
       queueLimit: 1 << 20,
     });
     reader.start(feed.track.startFrames());
-    assert.deepEqual(writer.raw, [k.framed(0), d.framed(0)]);
+    assert.deepEqual(writer.raw, [k.form(interleavedForm(0)), d.form(interleavedForm(0))]);
   });
 
   it('stop() leaves the track: nothing more is sent', () => {

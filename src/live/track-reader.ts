@@ -1,10 +1,10 @@
 /** One viewer's subscription to one live track. The frames are shared; a reader only decides
  * whether to send (it waits for a keyframe, and skips to the next one when its TCP queue is over
  * the limit) and counts what it sent for its sender reports. */
-import type { FrameWriter } from '../transport/interleaved.js';
+import { interleavedForm, type FrameWriter } from '../transport/interleaved.js';
 import type { FdBatch, FdOwner } from '../transport/native-fanout.js';
 import type { RtpSink } from '../transport/types.js';
-import type { FrameSink, LiveFrame, LiveTrack } from './live-track.js';
+import type { FrameForm, FrameSink, LiveFrame, LiveTrack } from './live-track.js';
 
 export interface TrackReaderOptions {
   track: LiveTrack;
@@ -18,7 +18,7 @@ export interface TrackReaderOptions {
 export class TrackReader implements FrameSink, FdOwner {
   readonly track: LiveTrack;
   readonly sink: RtpSink;
-  readonly #tcp: { writer: FrameWriter; channel: number } | undefined;
+  readonly #tcp: { writer: FrameWriter; form: FrameForm } | undefined;
   readonly #limit: number;
   /** UDP socket fd for the native fan-out, or -1. */
   readonly #fd: number;
@@ -33,10 +33,10 @@ export class TrackReader implements FrameSink, FdOwner {
   constructor(opts: TrackReaderOptions) {
     this.track = opts.track;
     this.sink = opts.sink;
-    this.#tcp = opts.tcp;
+    // One builder per channel, shared by every reader, so each frame is framed once per channel.
+    this.#tcp = opts.tcp && { writer: opts.tcp.writer, form: interleavedForm(opts.tcp.channel) };
     this.#limit = opts.queueLimit;
-    const fd = (opts.sink as { nativeFd?: number }).nativeFd;
-    this.#fd = !opts.tcp && typeof fd === 'number' ? fd : -1;
+    this.#fd = opts.tcp ? -1 : (opts.sink.nativeFd ?? -1);
   }
 
   /** Sends the frames a newcomer starts with, then follows the live stream. */
@@ -72,7 +72,7 @@ export class TrackReader implements FrameSink, FdOwner {
         this.dropped++;
         return;
       }
-      w.writeRaw(f.framed(tcp.channel));
+      w.writeRaw(f.form(tcp.form));
     } else if (batch && this.#fd >= 0) {
       batch.add(this.#fd, this);
     } else {

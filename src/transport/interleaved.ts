@@ -32,3 +32,35 @@ export class InterleavedSink implements RtpSink {
     // The connection owns the socket; the session only stops using the channels.
   }
 }
+
+/** The packets of one frame, as the interleaved writer needs them (a live frame is one). */
+export interface FramePackets {
+  readonly packets: readonly Buffer[];
+  /** Sum of the packet lengths. */
+  readonly bytes: number;
+}
+
+/** A frame as RTSP interleaved data on `channel` (`$`, channel, 16-bit length, packet, ...), in
+ * one Buffer so a TCP reader sends a whole frame with one write. */
+export function interleavedFrame(frame: FramePackets, channel: number): Buffer {
+  const b = Buffer.allocUnsafe(frame.bytes + 4 * frame.packets.length);
+  let o = 0;
+  for (const p of frame.packets) {
+    b[o] = 0x24;
+    b[o + 1] = channel;
+    b.writeUInt16BE(p.length, o + 2);
+    p.copy(b, o + 4);
+    o += 4 + p.length;
+  }
+  return b;
+}
+
+const forms: ((frame: FramePackets) => Buffer)[] = [];
+
+/** `interleavedFrame` on one channel as the same function for every caller, so a frame that
+ * memoizes its forms by builder (`LiveFrame.form`) builds it once for all readers on that
+ * channel. Throws RangeError on a channel outside 0-255. */
+export function interleavedForm(channel: number): (frame: FramePackets) => Buffer {
+  if (!Number.isInteger(channel) || channel < 0 || channel > 255) throw new RangeError(`interleaved channel ${channel} is outside 0-255`);
+  return (forms[channel] ??= (f) => interleavedFrame(f, channel));
+}

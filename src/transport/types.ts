@@ -7,6 +7,9 @@ export interface RtpSink {
   sendRtcp(packet: Buffer): void;
   /** Bytes accepted but not yet handed to the kernel (TCP backpressure); 0 for UDP. */
   readonly backlog: number;
+  /** The RTP socket's descriptor for the native UDP fan-out, or -1 (or absent) when the sink
+   * has none: TCP, or the native helper is not built. */
+  readonly nativeFd?: number;
   close(): void;
 }
 

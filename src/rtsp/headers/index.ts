@@ -19,10 +19,11 @@ export {
   type ParsedRange,
   type UnsupportedRange,
 } from './range.js';
-export { formatRtpInfo, parseRtpInfo, type RtpInfoEntry } from './rtp-info.js';
+export { formatRtpInfo, parseRtpInfo, rtpInfoUrl, type RtpInfoEntry } from './rtp-info.js';
 export { formatSession, parseSession, type SessionHeader } from './session.js';
 export {
   formatTransport,
+  type FormatTransportOptions,
   parseTransport,
   type TransportMode,
   type TransportParam,

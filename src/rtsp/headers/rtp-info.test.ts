@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HeaderError } from '../../net/index.js';
-import { formatRtpInfo, parseRtpInfo, type RtpInfoEntry } from './rtp-info.js';
+import { formatRtpInfo, parseRtpInfo, rtpInfoUrl, type RtpInfoEntry } from './rtp-info.js';
 
 describe('RTP-Info', () => {
   it('formats a PLAY response value', () => {
@@ -83,5 +83,20 @@ describe('RTP-Info', () => {
       ),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('rtpInfoUrl', () => {
+  it('leaves a valid URL unchanged (the same string)', () => {
+    const u = 'rtsp://h:554/live/cam%201/trackID=1';
+    assert.equal(rtpInfoUrl(u), u);
+    assert.equal(rtpInfoUrl('rtsp://h/caf\u00e9.mp4'), 'rtsp://h/caf\u00e9.mp4');
+  });
+
+  it('percent-encodes what formatRtpInfo refuses, so the reply stays parseable', () => {
+    assert.equal(rtpInfoUrl('rtsp://"h/a"b.mp4/trackID=1'), 'rtsp://%22h/a%22b.mp4/trackID=1');
+    assert.equal(rtpInfoUrl('rtsp://h/a\u00a0b\x7f'), 'rtsp://h/a%C2%A0b%7F');
+    const url = rtpInfoUrl('rtsp://h/"x"/trackID=2');
+    assert.deepEqual(parseRtpInfo(formatRtpInfo([{ url, seq: 1, rtptime: 2 }])), [{ url, seq: 1, rtptime: 2 }]);
   });
 });

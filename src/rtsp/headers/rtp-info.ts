@@ -89,3 +89,13 @@ export function formatRtpInfo(entries: readonly RtpInfoEntry[]): string {
     })
     .join(',');
 }
+
+/** A request URL made fit for `formatRtpInfo`: what RFC 2326 §3.2 calls unsafe in a URL and the
+ * formatter refuses (whitespace, `"`, control characters) is percent-encoded as UTF-8; anything
+ * else, valid URLs included, is returned unchanged. A client's request URI may carry a raw `"`. */
+export function rtpInfoUrl(url: string): string {
+  if (!BAD_URL_RE.test(url)) return url;
+  return url.replace(new RegExp(BAD_URL_RE.source, 'g'), (c) =>
+    [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
+}

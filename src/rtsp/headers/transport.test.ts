@@ -145,6 +145,34 @@ describe('formatTransport', () => {
     );
   });
 
+  it('writes the replies the server sends, byte for byte', () => {
+    assert.equal(
+      formatTransport({ protocol: 'RTP', profile: 'AVP', lowerTransport: 'TCP', delivery: 'unicast', interleaved: [2, 3], ssrc: 0x1234abcd, mode: 'play' }),
+      'RTP/AVP/TCP;unicast;interleaved=2-3;ssrc=1234ABCD;mode="PLAY"',
+    );
+    assert.equal(
+      formatTransport(
+        { protocol: 'RTP', profile: 'AVP', lowerTransport: 'UDP', delivery: 'unicast', source: '10.0.0.1', clientPort: [5000, 5001], serverPort: [6970, 6971], ssrc: 7, mode: 'play' },
+      ),
+      'RTP/AVP;unicast;source=10.0.0.1;client_port=5000-5001;server_port=6970-6971;ssrc=00000007;mode="PLAY"',
+    );
+  });
+
+  it('writes a bare lower-case mode when asked', () => {
+    const tcp: TransportSpec = { protocol: 'RTP', profile: 'AVP', lowerTransport: 'TCP', delivery: 'unicast', interleaved: [0, 1], mode: 'record' };
+    assert.equal(formatTransport(tcp, { bareMode: true }), 'RTP/AVP/TCP;unicast;interleaved=0-1;mode=record');
+    assert.equal(formatTransport(tcp), 'RTP/AVP/TCP;unicast;interleaved=0-1;mode="RECORD"');
+    assert.equal(
+      formatTransport(
+        { protocol: 'RTP', profile: 'AVP', lowerTransport: 'UDP', delivery: 'unicast', clientPort: [5000, 5001], serverPort: [6000, 6001], mode: 'record' },
+        { bareMode: true },
+      ),
+      'RTP/AVP;unicast;client_port=5000-5001;server_port=6000-6001;mode=record',
+    );
+    assert.equal(formatTransport([tcp, tcp], { bareMode: true }), 'RTP/AVP/TCP;unicast;interleaved=0-1;mode=record,RTP/AVP/TCP;unicast;interleaved=0-1;mode=record');
+    assert.deepEqual(parseTransport(formatTransport(tcp, { bareMode: true })), [tcp]);
+  });
+
   it('refuses out-of-range numbers', () => {
     assert.throws(
       () =>

@@ -162,12 +162,18 @@ function checkInt(name: string, n: number, min: number, max: number): number {
   return n;
 }
 
+export interface FormatTransportOptions {
+  /** Write the mode as a bare lower-case token (`mode=record`) instead of the RFC's quoted
+   * upper-case form (`mode="RECORD"`). Default false. */
+  bareMode?: boolean;
+}
+
 /** Writes one spec (or a list, comma-separated) in a canonical order: lower transport only when
  * not UDP, port pairs always as `a-b`, SSRC as 8 upper-case hex digits, mode as `mode="PLAY"`
- * (the RFC's own form), unknown parameters last as they were parsed. Throws RangeError on
- * out-of-range numbers. */
-export function formatTransport(spec: TransportSpec | readonly TransportSpec[]): string {
-  if (Array.isArray(spec)) return (spec as readonly TransportSpec[]).map((s) => formatTransport(s)).join(',');
+ * (the RFC's own form; `mode=play` with `bareMode`), unknown parameters last as they were
+ * parsed. Throws RangeError on out-of-range numbers. */
+export function formatTransport(spec: TransportSpec | readonly TransportSpec[], options: FormatTransportOptions = {}): string {
+  if (Array.isArray(spec)) return (spec as readonly TransportSpec[]).map((s) => formatTransport(s, options)).join(',');
   const s = spec as TransportSpec;
   let out = `${s.protocol}/${s.profile}`;
   if (s.lowerTransport !== 'UDP') out += `/${s.lowerTransport}`;
@@ -184,7 +190,7 @@ export function formatTransport(spec: TransportSpec | readonly TransportSpec[]):
   if (s.serverPort !== undefined) out += `;server_port=${checkPair('server_port', s.serverPort, 65535)}`;
   if (s.ssrc !== undefined)
     out += `;ssrc=${checkInt('ssrc', s.ssrc, 0, 0xffffffff).toString(16).toUpperCase().padStart(8, '0')}`;
-  if (s.mode !== undefined) out += `;mode="${s.mode.toUpperCase()}"`;
+  if (s.mode !== undefined) out += options.bareMode === true ? `;mode=${s.mode}` : `;mode="${s.mode.toUpperCase()}"`;
   for (const p of s.extra ?? []) out += p.value === undefined ? `;${p.name}` : `;${p.name}=${p.value}`;
   return out;
 }

@@ -18,7 +18,7 @@ import { PathError } from '../../vod/path-error.js';
 import { parseRequestUrl, resolveMediaFile } from '../../vod/resolve-path.js';
 import { TrackSender } from '../../vod/track-sender.js';
 import type { VodPresentation } from '../../vod/types.js';
-import { HeaderError, parseRange } from '../headers/index.js';
+import { formatNptRange, formatRtpInfo, formatSession, HeaderError, parseRange, rtpInfoUrl } from '../headers/index.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
 import type { RequestHandler, RtspConnection } from './connection.js';
 import { RtspError, rtspErrorFromPath } from './errors.js';
@@ -26,7 +26,7 @@ import { RtspAccessControl } from './access-control.js';
 import { LiveMethods } from './live-methods.js';
 import { RtspSession } from './session.js';
 import { SessionQuota, type SessionTicket } from './session-quota.js';
-import { pickTransport, stripMapped, viewerSink, wantsRecord } from './transport-setup.js';
+import { pickTransport, stripMapped, viewerSink, viewerTransport, wantsRecord } from './transport-setup.js';
 
 export const PUBLIC_METHODS = ['OPTIONS', 'DESCRIBE', 'ANNOUNCE', 'SETUP', 'PLAY', 'PAUSE', 'RECORD', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER'];
 
@@ -47,8 +47,6 @@ export interface HandlerDeps {
 function ok(headers?: Record<string, string>, body?: string | Buffer): RtspResponse {
   return { status: 200, headers: new Headers(headers), body };
 }
-
-const fmt3 = (n: number) => n.toFixed(3);
 
 export class RtspHandler implements RequestHandler {
   readonly #d: HandlerDeps;
@@ -313,7 +311,7 @@ export class RtspHandler implements RequestHandler {
       clockRate: vodTrack.clockRate,
       cname: this.#d.cname,
     });
-    const transport = `${v.transport};ssrc=${sender.ssrc.toString(16).toUpperCase().padStart(8, '0')};mode="PLAY"`;
+    const transport = viewerTransport(v, sender.ssrc);
     s.tracks.set(id, { id, vod: vodTrack, sink: v.sink, sender, transport, channels: v.channels });
     if (v.channels) conn.bindChannels(s, id, v.channels);
     if (!session) {
@@ -323,7 +321,7 @@ export class RtspHandler implements RequestHandler {
     }
     s.touch();
     return ok({
-      Session: `${s.id};timeout=${this.#d.config.rtsp.sessionTimeout}`,
+      Session: formatSession({ id: s.id, timeout: this.#d.config.rtsp.sessionTimeout }),
       Transport: transport,
     });
   }
@@ -368,7 +366,7 @@ export class RtspHandler implements RequestHandler {
     const p = s.player;
     if (p.state === 'playing' && start === undefined && end === undefined) {
       // A PLAY while playing without a Range only keeps the session alive.
-      return ok({ Range: `npt=${fmt3(p.position())}-${fmt3(duration)}` });
+      return ok({ Range: formatNptRange(p.position(), duration) });
     }
     let result;
     try {
@@ -377,10 +375,8 @@ export class RtspHandler implements RequestHandler {
       if (e instanceof InvalidRangeError) throw new RtspError(457, e.message);
       throw e;
     }
-    const rtpInfo = result.rtpInfo
-      .map((r) => `url=${s.baseUrl}/trackID=${r.trackId};seq=${r.seq};rtptime=${r.rtptime}`)
-      .join(',');
-    return ok({ Range: `npt=${fmt3(result.start)}-${fmt3(result.end)}`, 'RTP-Info': rtpInfo });
+    const rtpInfo = formatRtpInfo(result.rtpInfo.map((r) => ({ url: rtpInfoUrl(`${s.baseUrl}/trackID=${r.trackId}`), seq: r.seq, rtptime: r.rtptime })));
+    return ok({ Range: formatNptRange(result.start, result.end), 'RTP-Info': rtpInfo });
   }
 
   #pause(req: RtspRequest): RtspResponse {
@@ -391,7 +387,7 @@ export class RtspHandler implements RequestHandler {
     // PLAY it is not valid in the Ready state.
     if (!s.player) throw new RtspError(455, 'PAUSE is only valid while playing');
     const at = s.player.pause();
-    return ok({ Range: `npt=${fmt3(at)}-${fmt3(s.vod!.presentation.movie.duration)}` });
+    return ok({ Range: formatNptRange(at, s.vod!.presentation.movie.duration) });
   }
 
   #teardown(req: RtspRequest): RtspResponse {

@@ -8,6 +8,7 @@ import { TrackReader } from '../../live/track-reader.js';
 import type { Logger } from '../../logging/index.js';
 import { buildSdp, parseSdp, SdpError, type ParsedSdp } from '../../sdp/index.js';
 import type { UdpPortAllocator } from '../../transport/index.js';
+import { formatNptRange, formatRtpInfo, formatSession, rtpInfoUrl } from '../headers/index.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
 import type { Announcement } from './announcement.js';
 import type { RtspConnection } from './connection.js';
@@ -15,7 +16,7 @@ import { RtspError } from './errors.js';
 import { writeInside } from './safe-write.js';
 import { RtspSession } from './session.js';
 import type { SessionTicket } from './session-quota.js';
-import { pickTransport, publisherUdp, stripMapped, viewerSink } from './transport-setup.js';
+import { pickTransport, publisherUdp, recordTcpTransport, stripMapped, viewerSink, viewerTransport } from './transport-setup.js';
 
 export interface LiveDeps {
   config: Config;
@@ -126,7 +127,7 @@ export class LiveMethods {
     let transport: string;
     if (tcp) {
       const channels = conn.allocateChannels(spec.interleaved);
-      transport = `RTP/AVP/TCP;unicast;interleaved=${channels[0]}-${channels[1]};mode=record`;
+      transport = recordTcpTransport(channels);
       s.tracks.set(track.id, { id: track.id, transport, channels, live: track });
       conn.bindChannels(s, track.id, channels);
     } else {
@@ -139,7 +140,7 @@ export class LiveMethods {
       ticket?.hold(s);
     }
     s.touch();
-    return { status: 200, headers: fmtHeaders({ Session: `${s.id};timeout=${this.#d.config.rtsp.sessionTimeout}`, Transport: transport }) };
+    return { status: 200, headers: fmtHeaders({ Session: this.#sessionHeader(s), Transport: transport }) };
   }
 
   record(s: RtspSession, conn: RtspConnection): RtspResponse {
@@ -187,7 +188,7 @@ export class LiveMethods {
     if (s.tracks.has(track.id)) s.removeTrack(track.id);
     const reception = s.newReception();
     const v = await viewerSink(spec, tcp, conn, this.#d.ports, (p) => s.onRtcp(track.id, p));
-    const transport = `${v.transport};ssrc=${track.ssrc.toString(16).toUpperCase().padStart(8, '0')};mode="PLAY"`;
+    const transport = viewerTransport(v, track.ssrc);
     s.tracks.set(track.id, { id: track.id, transport, channels: v.channels, sink: v.sink, live: track, reception });
     if (v.channels) conn.bindChannels(s, track.id, v.channels);
     if (!session) {
@@ -196,21 +197,18 @@ export class LiveMethods {
       stream.viewers.add(s);
     }
     s.touch();
-    return { status: 200, headers: fmtHeaders({ Session: `${s.id};timeout=${this.#d.config.rtsp.sessionTimeout}`, Transport: transport }) };
+    return { status: 200, headers: fmtHeaders({ Session: this.#sessionHeader(s), Transport: transport }) };
   }
 
   async play(s: RtspSession, conn: RtspConnection): Promise<RtspResponse> {
     const stream = s.live!;
-    if (s.state === 'playing') return { status: 200, headers: fmtHeaders({ Range: 'npt=now-' }) };
+    if (s.state === 'playing') return { status: 200, headers: fmtHeaders({ Range: formatNptRange('now') }) };
     if (stream.state !== 'active') throw new RtspError(404, `broadcast '${stream.path}' is not active`);
     const tracks = [...s.tracks.values()];
     // Wait (briefly) for a keyframe so the viewer starts on a clean picture and RTP-Info can name
     // the first packet it will get.
     const video = tracks.filter((t) => t.live!.isVideo);
-    const deadline = Date.now() + this.#d.config.live.keyframeWait * 1000;
-    while (video.some((t) => t.live!.keyframeArrival === undefined) && Date.now() < deadline && stream.state === 'active' && !s.closed) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await this.#keyframes(video.map((t) => t.live!), s);
     if (s.closed) throw new RtspError(454, 'session closed');
     const since = video.map((t) => t.live!.keyframeArrival).find((a) => a !== undefined);
     const starts = tracks.map((t) => {
@@ -226,8 +224,8 @@ export class LiveMethods {
       t.reader = reader;
       return { t, frames, pos, reader };
     });
-    const rtpInfo = starts.map(({ t, pos }) => `url=${s.baseUrl}/trackID=${t.id};seq=${pos.seq};rtptime=${pos.rtptime}`).join(',');
-    const res: RtspResponse = { status: 200, headers: fmtHeaders({ Range: 'npt=now-', 'RTP-Info': rtpInfo }) };
+    const rtpInfo = formatRtpInfo(starts.map(({ t, pos }) => ({ url: rtpInfoUrl(`${s.baseUrl}/trackID=${t.id}`), seq: pos.seq, rtptime: pos.rtptime })));
+    const res: RtspResponse = { status: 200, headers: fmtHeaders({ Range: formatNptRange('now'), 'RTP-Info': rtpInfo }) };
     // Media must follow the PLAY response on the wire: clients drop interleaved data that
     // arrives before it.
     res.after = () => {
@@ -240,6 +238,24 @@ export class LiveMethods {
       for (const { reader, frames } of starts) reader.start(frames);
     };
     return res;
+  }
+
+  /** Waits up to live.keyframeWait for every video track to hold a keyframe; stops early when
+   * the session closes or the source goes away (the stream ends its tracks' waits then). */
+  async #keyframes(video: LiveTrack[], s: RtspSession): Promise<void> {
+    if (video.every((t) => t.keyframeArrival !== undefined)) return;
+    const stop = new AbortController();
+    const forget = s.whenClosed(() => stop.abort());
+    try {
+      const ms = this.#d.config.live.keyframeWait * 1000;
+      await Promise.all(video.map((t) => t.whenKeyframe(ms, stop.signal)));
+    } finally {
+      forget();
+    }
+  }
+
+  #sessionHeader(s: RtspSession): string {
+    return formatSession({ id: s.id, timeout: this.#d.config.rtsp.sessionTimeout });
   }
 
   pause(s: RtspSession): RtspResponse {

@@ -124,10 +124,18 @@ export class RtspSession implements LiveViewer {
     return this.player !== undefined || this.#everPlayed || this.recording;
   }
 
-  /** Runs `fn` once when the session closes (at once if it already has): quotas are given back. */
-  whenClosed(fn: (reason: string) => void): void {
-    if (this.#closed) fn('closed');
-    else this.#closeListeners.push(fn);
+  /** Runs `fn` once when the session closes (at once if it already has): quotas are given back,
+   * a PLAY stops waiting. Returns a function that removes `fn` if it has not run yet. */
+  whenClosed(fn: (reason: string) => void): () => void {
+    if (this.#closed) {
+      fn('closed');
+      return () => {};
+    }
+    this.#closeListeners.push(fn);
+    return () => {
+      const i = this.#closeListeners.indexOf(fn);
+      if (i >= 0) this.#closeListeners.splice(i, 1);
+    };
   }
 
   /** RTCP from the client on a track: receiver reports from viewers, SRs from publishers. */

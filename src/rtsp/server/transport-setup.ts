@@ -2,7 +2,7 @@
  * Transport spec and create the sink (UDP pair or interleaved channels) it describes. */
 import { bindUdpPair, InterleavedSink, UdpSink, type UdpPair, type UdpPortAllocator } from '../../transport/index.js';
 import type { RtpSink } from '../../transport/types.js';
-import { HeaderError, parseTransport, type TransportSpec } from '../headers/index.js';
+import { formatTransport, HeaderError, parseTransport, type TransportSpec } from '../headers/index.js';
 import type { RtspConnection } from './connection.js';
 import { RtspError } from './errors.js';
 
@@ -92,9 +92,20 @@ export function wantsRecord(header: string | undefined): boolean {
 
 export interface ViewerSink {
   sink: RtpSink;
-  /** Transport response up to (not including) `;ssrc=`. */
-  transport: string;
+  /** The Transport reply without its SSRC and mode (`viewerTransport` adds them). */
+  reply: TransportSpec;
   channels?: [number, number];
+}
+
+/** The Transport header answering a viewer's SETUP: the sink's reply with the track's SSRC and
+ * `mode="PLAY"`. */
+export function viewerTransport(v: ViewerSink, ssrc: number): string {
+  return formatTransport({ ...v.reply, ssrc, mode: 'play' });
+}
+
+/** The Transport header answering a publisher's SETUP over TCP (`mode=record`, as always sent). */
+export function recordTcpTransport(channels: [number, number]): string {
+  return formatTransport({ protocol: 'RTP', profile: 'AVP', lowerTransport: 'TCP', delivery: 'unicast', interleaved: channels, mode: 'record' }, { bareMode: true });
 }
 
 /** Creates where a viewer's track goes: a connected UDP pair, or channels on the connection. */
@@ -109,7 +120,7 @@ export async function viewerSink(
     const channels = conn.allocateChannels(spec.interleaved);
     return {
       sink: new InterleavedSink(conn, channels[0], channels[1]),
-      transport: `RTP/AVP/TCP;unicast;interleaved=${channels[0]}-${channels[1]}`,
+      reply: { protocol: 'RTP', profile: 'AVP', lowerTransport: 'TCP', delivery: 'unicast', interleaved: channels },
       channels,
     };
   }
@@ -130,7 +141,7 @@ export async function viewerSink(
   const [srtp, srtcp] = udp.serverPorts;
   return {
     sink: udp,
-    transport: `RTP/AVP;unicast;source=${stripMapped(conn.localAddress)};client_port=${crtp}-${crtcp};server_port=${srtp}-${srtcp}`,
+    reply: { protocol: 'RTP', profile: 'AVP', lowerTransport: 'UDP', delivery: 'unicast', source: stripMapped(conn.localAddress), clientPort: [crtp, crtcp], serverPort: [srtp, srtcp] },
   };
 }
 
@@ -170,7 +181,10 @@ export async function publisherUdp(
   }
   const [crtp, crtcp] = spec.clientPort!;
   return {
-    transport: `RTP/AVP;unicast;client_port=${crtp}-${crtcp};server_port=${pair.rtpPort}-${pair.rtcpPort};mode=record`,
+    transport: formatTransport(
+      { protocol: 'RTP', profile: 'AVP', lowerTransport: 'UDP', delivery: 'unicast', clientPort: [crtp, crtcp], serverPort: [pair.rtpPort, pair.rtcpPort], mode: 'record' },
+      { bareMode: true },
+    ),
     close: () => {
       pair.rtp.close();
       pair.rtcp.close();
