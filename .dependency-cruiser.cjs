@@ -5,10 +5,11 @@
 // and every rule below that keeps lower layers away from protocols picks it up.
 const PROTOCOL_FOLDERS = ['src/rtsp'];
 
-// Layers below the protocols: media, codecs, file player, live fan-out, stream types, wire
-// formats, transport, auth and the neutral network helpers (net). They must be usable by any
-// protocol, so they import none.
+// Layers below the protocols: the core (paths and their settings), media, codecs, file player,
+// live fan-out, stream types, wire formats, transport, auth and the neutral network helpers
+// (net). They must be usable by any protocol, so they import none.
 const LOWER_LAYERS = [
+  'src/core',
   'src/media',
   'src/codecs',
   'src/vod',
@@ -51,7 +52,7 @@ module.exports = {
     {
       name: 'lower-layers-import-no-protocol',
       comment:
-        'Media, codecs, the file player, live fan-out, stream types, wire formats, transport, auth ' +
+        'The core, media, codecs, the file player, live fan-out, stream types, wire formats, transport, auth ' +
         'and net are protocol-neutral so RTSP, the HTTP entry and later HLS/ICY can share them. A ' +
         'lower layer reports failures with its own typed errors (e.g. PathError) and the protocol ' +
         'adapter maps them to a status.',
@@ -60,13 +61,14 @@ module.exports = {
       to: { path: folders(PROTOCOL_FOLDERS) },
     },
     {
-      name: 'auth-imports-no-live',
+      name: 'auth-imports-no-live-or-core',
       comment:
         'Access control is consulted by every protocol and by live publishing; it must not depend ' +
-        'on the live fan-out it guards (shared helpers such as address matching live in src/net).',
+        'on the live fan-out it guards (shared helpers such as address matching live in src/net), ' +
+        'nor on the core: per-path settings (a path\'s publishAllow) are handed to it by the caller.',
       severity: 'error',
       from: { path: '^src/auth/', pathNot: TESTS_AND_BENCHES },
-      to: { path: '^src/live/' },
+      to: { path: '^src/(live|core)/' },
     },
     {
       name: 'not-to-unresolvable',

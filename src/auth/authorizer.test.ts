@@ -101,7 +101,7 @@ describe('Authorizer', () => {
     const log = createLogger({ level: 'debug', write: (l) => logs.push(l) });
     return new Authorizer({
       auth: config.auth,
-      publishAllow: config.live.publishAllow,
+      publishAllow: () => ({ addresses: config.live.publishAllow, setting: 'live.publishAllow' }),
       mediaRoot: root,
       log,
       now,

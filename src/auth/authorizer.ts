@@ -55,10 +55,20 @@ export type AccessDecision =
       delayMs: number;
     };
 
+/** Who may publish to a path without a password, and the config key that says so. */
+export interface PublishAllow {
+  addresses: string[];
+  /** E.g. `live.publishAllow` or `paths.live/cam1.publishAllow`. */
+  setting: string;
+}
+
 export interface AuthorizerOptions {
   auth: Config['auth'];
-  /** Addresses that may broadcast without a password (live.publishAllow). */
-  publishAllow: string[];
+  /** Addresses that may broadcast to the stream these segments name without a password: the
+   * path's publishAllow (live.publishAllow unless a `paths:` entry overrides it). Asked at each
+   * write request, so the caller owns where per-path settings come from; `setting` names the
+   * config key the list came from, for the log. */
+  publishAllow: (segments: string[]) => PublishAllow;
   /** Real path of the media folder. */
   mediaRoot: string;
   log: Logger;
@@ -159,8 +169,9 @@ export class Authorizer {
     }
 
     let rules: AccessRule[];
-    if (r.access === 'write') {
-      if (addressAllowed(client, this.#o.publishAllow)) return { allowed: true };
+    const publishAllow = r.access === 'write' ? this.#o.publishAllow(r.segments) : undefined;
+    if (publishAllow) {
+      if (addressAllowed(client, publishAllow.addresses)) return { allowed: true };
       rules = [...(af?.write ?? []), { kind: 'group', names: [a.broadcasterGroup] }];
     } else rules = af ? af.read : a.allowGuestDefault ? ANY : VALID;
     if (rules.some((x) => x.kind === 'any-user')) return { allowed: true };
@@ -171,8 +182,8 @@ export class Authorizer {
     const scheme = af?.scheme ?? a.scheme;
     if (scheme === 'none') {
       const why =
-        r.access === 'write'
-          ? `publishing from ${client} is not allowed (live.publishAllow) and auth.scheme is none`
+        publishAllow
+          ? `publishing from ${client} is not allowed (${publishAllow.setting}) and auth.scheme is none`
           : `${what} needs a login and auth.scheme is none`;
       return forbid(why);
     }
@@ -220,8 +231,8 @@ export class Authorizer {
     };
 
     if (!r.authorization) {
-      if (r.access === 'write')
-        return challenge(`publishing from ${client} is not allowed (live.publishAllow) without a login`);
+      if (publishAllow)
+        return challenge(`publishing from ${client} is not allowed (${publishAllow.setting}) without a login`);
       return challenge(`${what} needs a login`);
     }
     if (this.#throttle.full(client)) {

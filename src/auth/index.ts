@@ -5,6 +5,7 @@ export {
   type AccessDecision,
   type AccessRequest,
   type AuthorizerOptions,
+  type PublishAllow,
 } from './authorizer.js';
 export {
   formatBasicChallenge,

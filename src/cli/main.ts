@@ -110,8 +110,8 @@ async function serve(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  // SIGHUP re-reads the config the same way; every limits.* key applies at once, other changes
-  // wait for a restart.
+  // SIGHUP re-reads the config the same way; every limits.* key and the paths section apply at
+  // once, other changes wait for a restart.
   process.on('SIGHUP', () => {
     if (stopping) return;
     let next;
@@ -123,16 +123,17 @@ async function serve(argv: string[]): Promise<number> {
     }
     const later: string[] = [];
     for (const [group, values] of Object.entries(next) as [string, Record<string, unknown>][]) {
-      if (group === 'limits') continue;
+      if (group === 'limits' || group === 'paths') continue;
       const running = server.config[group as keyof typeof next] as Record<string, unknown>;
       for (const [key, v] of Object.entries(values)) {
         if (JSON.stringify(v) !== JSON.stringify(running[key])) later.push(`${group}.${key}`);
       }
     }
     const applied = server.setLimits(next.limits);
+    if (server.setPaths(next.paths)) applied.push('paths');
     log.info(
       { applied: applied.join(', ') || 'none', later: later.join(', ') || 'none' },
-      later.length ? 'config reloaded; changes outside limits apply after a restart' : 'config reloaded',
+      later.length ? 'config reloaded; changes outside limits and paths apply after a restart' : 'config reloaded',
     );
   });
   return -1;

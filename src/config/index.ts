@@ -1,2 +1,2 @@
-export { configSchema, type Config, type ConfigInput } from './schema.js';
+export { configSchema, pathPattern, type Config, type ConfigInput } from './schema.js';
 export { loadConfig, ConfigError, type LoadOptions } from './load.js';

@@ -310,3 +310,34 @@ describe('loadConfig tls, httpPorts and limits', () => {
     assert.equal(d.limits.maxBandwidthKbps, 0);
   });
 });
+
+describe('loadConfig paths', () => {
+  it('is empty by default and keeps entries, in file order, from the YAML file', () => {
+    assert.deepEqual(loadConfig({ cwd: dir }).paths, {});
+    const file = yamlFile(
+      [
+        'paths:',
+        '  "~^live/strict/.*$":',
+        '    publishAllow: []',
+        '  live/open:',
+        '    takeover: true',
+        '    graceTime: 2.5',
+      ].join('\n'),
+    );
+    const paths = loadConfig({ configFile: file, cwd: dir }).paths;
+    assert.deepEqual(paths, { '~^live/strict/.*$': { publishAllow: [] }, 'live/open': { takeover: true, graceTime: 2.5 } });
+    assert.deepEqual(Object.keys(paths), ['~^live/strict/.*$', 'live/open']);
+  });
+
+  it('names the key of a bad value, an unknown setting, a bad regex and a leading slash', () => {
+    assertConfigError(() => loadConfig({ configFile: yamlFile('paths:\n  cam1:\n    graceTime: -1\n'), cwd: dir }), /paths\.cam1\.graceTime: Too small/);
+    assertConfigError(() => loadConfig({ configFile: yamlFile('paths:\n  cam1:\n    takeover: "yes"\n'), cwd: dir }), /paths\.cam1\.takeover/);
+    assertConfigError(() => loadConfig({ configFile: yamlFile('paths:\n  cam1:\n    writeSdp: true\n'), cwd: dir }), /paths\.cam1: unknown key 'writeSdp'/);
+    assertConfigError(
+      () => loadConfig({ configFile: yamlFile('paths:\n  "~^live/(.*$":\n    takeover: true\n'), cwd: dir }),
+      literal('paths.~^live/(.*$: Invalid regular expression'),
+    );
+    assertConfigError(() => loadConfig({ configFile: yamlFile('paths:\n  /live/a: {}\n'), cwd: dir }), literal('paths./live/a: a path name without the leading /'));
+    assertConfigError(() => loadConfig({ configFile: yamlFile('paths: [a]\n'), cwd: dir }), /paths/);
+  });
+});

@@ -4,6 +4,11 @@ import { z } from 'zod';
 
 const port = z.number().int().min(0).max(65535);
 
+/** The live keys a `paths:` entry may override, with the same types and limits in both places. */
+const publishAllow = z.array(z.string().min(1));
+const graceTime = z.number().min(0).max(3600);
+const takeover = z.boolean();
+
 export const rtspSchema = z
   .object({
     /** TCP ports the RTSP listener accepts on (0 = any free port). */
@@ -65,13 +70,13 @@ export const vodSchema = z
 export const liveSchema = z
   .object({
     /** Addresses/CIDRs allowed to publish without credentials; [] allows none. */
-    publishAllow: z.array(z.string().min(1)).default(['127.0.0.0/8', '::1']),
+    publishAllow: publishAllow.default(['127.0.0.0/8', '::1']),
     /** Seconds without packets after which a publisher is considered gone. */
     publisherTimeout: z.number().min(1).max(3600).default(20),
     /** Seconds viewers wait for a vanished publisher to return before they get BYE. */
-    graceTime: z.number().min(0).max(3600).default(10),
+    graceTime: graceTime.default(10),
     /** A second publisher on a path in use takes it over (else it gets 412). */
-    takeover: z.boolean().default(false),
+    takeover: takeover.default(false),
     /** Write each announced SDP as <name>.sdp in the media folder, as QTSS did. */
     writeSdp: z.boolean().default(false),
     /** Bytes a TCP viewer may have queued before it skips to the next keyframe. */
@@ -89,6 +94,43 @@ export const liveSchema = z
     maxFrameBytes: z.number().int().min(65536).max(67108864).default(8388608),
   })
   .strict();
+
+/** The regular expression a `paths:` key written `~regex` stands for, or undefined for an exact
+ * path name. Throws SyntaxError for a bad regex (the schema reports it naming the key). */
+export function pathPattern(key: string): RegExp | undefined {
+  return key.startsWith('~') ? new RegExp(key.slice(1)) : undefined;
+}
+
+/** Settings of one `paths:` entry: each overrides the `live:` key of the same name. */
+export const pathSettingsSchema = z
+  .object({
+    /** Addresses/CIDRs allowed to publish to the path without credentials (live.publishAllow). */
+    publishAllow: publishAllow.optional(),
+    /** Seconds the path's viewers wait for a vanished publisher (live.graceTime). */
+    graceTime: graceTime.optional(),
+    /** A second publisher on the path takes it over (live.takeover). */
+    takeover: takeover.optional(),
+  })
+  .strict();
+
+/** Per-path settings: keys are exact path names (`live/cam1`, no leading slash, no `.sdp`) or
+ * regular expressions written `~^live/.*$`. An exact name wins; else the first matching regex in
+ * file order. */
+export const pathsSchema = z.record(z.string(), pathSettingsSchema).superRefine((paths, ctx) => {
+  for (const key of Object.keys(paths)) {
+    let why: string | undefined;
+    if (key === '' || key === '~') why = 'a path name or ~regex, not empty';
+    else if (key.startsWith('/')) why = 'a path name without the leading /, e.g. live/cam1';
+    else {
+      try {
+        pathPattern(key);
+      } catch (e) {
+        why = (e as Error).message;
+      }
+    }
+    if (why) ctx.addIssue({ code: 'custom', path: [key], message: why });
+  }
+});
 
 export const authSchema = z
   .object({
@@ -188,6 +230,7 @@ export const configSchema = z
     media: mediaSchema.prefault({}),
     vod: vodSchema.prefault({}),
     live: liveSchema.prefault({}),
+    paths: pathsSchema.default({}),
     auth: authSchema.prefault({}),
     tls: tlsSchema.prefault({}),
     limits: limitsSchema.prefault({}),

@@ -27,7 +27,8 @@ export interface LiveStreamOptions {
   /** Registry key, e.g. `live/cam1`. */
   path: string;
   tracks: LiveTrack[];
-  /** Seconds viewers wait for a vanished publisher. */
+  /** Seconds viewers wait for a vanished publisher (its path's setting when first published;
+   * each publisher attaching brings its own). */
   graceTime: number;
   log: Logger;
   /** Called once when the stream ends for good. */
@@ -43,10 +44,12 @@ export class LiveStream {
   #publisher: LivePublisher | undefined;
   #grace: NodeJS.Timeout | undefined;
   #activeSince = 0;
+  #graceTime: number;
   readonly #opts: LiveStreamOptions;
 
   constructor(opts: LiveStreamOptions) {
     this.#opts = opts;
+    this.#graceTime = opts.graceTime;
     this.path = opts.path;
     this.tracks = opts.tracks;
   }
@@ -93,8 +96,11 @@ export class LiveStream {
     );
   }
 
-  attach(publisher: LivePublisher): void {
+  /** `graceTime`: the path's setting as this publisher found it (a reload may have changed it
+   * since the stream began); left out, the stream's keeps. */
+  attach(publisher: LivePublisher, graceTime = this.#graceTime): void {
     if (this.#state === 'ended') throw new Error('stream has ended');
+    this.#graceTime = graceTime;
     const returning = this.#activeSince > 0;
     if (this.#grace) clearTimeout(this.#grace);
     this.#grace = undefined;
@@ -115,12 +121,12 @@ export class LiveStream {
     this.#state = 'waiting';
     // Viewers starting now play on without a keyframe rather than wait for a source that left.
     for (const t of this.tracks) t.endKeyframeWaits();
-    this.#opts.log.info({ path: this.path, reason, viewers: this.viewers.size, grace: this.#opts.graceTime }, 'broadcast interrupted');
-    if (this.viewers.size === 0 || this.#opts.graceTime === 0) {
+    this.#opts.log.info({ path: this.path, reason, viewers: this.viewers.size, grace: this.#graceTime }, 'broadcast interrupted');
+    if (this.viewers.size === 0 || this.#graceTime === 0) {
       this.end(reason);
       return;
     }
-    this.#grace = setTimeout(() => this.end(`${reason}; publisher did not return`), this.#opts.graceTime * 1000);
+    this.#grace = setTimeout(() => this.end(`${reason}; publisher did not return`), this.#graceTime * 1000);
     this.#grace.unref();
   }
 

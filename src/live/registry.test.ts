@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger } from '../logging/index.js';
 import { writeRtpPacket } from '../rtp/packet.js';
 import type { Format } from '../stream/types.js';
-import type { LivePublisher, LiveViewer } from './live-stream.js';
+import type { LivePublisher, LiveStream, LiveViewer } from './live-stream.js';
 import { LiveTrack } from './live-track.js';
 import { LiveRegistry, liveKey } from './registry.js';
 
@@ -30,8 +30,19 @@ class FakeViewer implements LiveViewer {
 }
 
 const tracks = () => [new LiveTrack({ id: 0, format: H264 })];
-const registry = (graceTime = 0.2, publisherTimeout = 10) =>
-  new LiveRegistry({ graceTime, publisherTimeout, log: silentLogger() });
+/** A registry whose every path has `graceTime` (a PathManager's setting in the server). */
+class TestRegistry extends LiveRegistry {
+  constructor(
+    readonly grace: number,
+    publisherTimeout: number,
+  ) {
+    super({ publisherTimeout, log: silentLogger() });
+  }
+  override publish(key: string, t: LiveTrack[], pub: LivePublisher, graceTime = this.grace): LiveStream {
+    return super.publish(key, t, pub, graceTime);
+  }
+}
+const registry = (graceTime = 0.2, publisherTimeout = 10) => new TestRegistry(graceTime, publisherTimeout);
 
 describe('liveKey', () => {
   it('names the same stream with or without .sdp', () => {

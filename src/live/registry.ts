@@ -11,7 +11,6 @@ export function liveKey(segments: string[]): string {
 }
 
 export interface LiveRegistryOptions {
-  graceTime: number;
   publisherTimeout: number;
   log: Logger;
 }
@@ -32,8 +31,9 @@ export class LiveRegistry {
     return this.streams.get(key);
   }
 
-  /** Starts (or continues, within the grace period) the stream at `key` with these tracks. */
-  publish(key: string, tracks: LiveTrack[], publisher: LivePublisher): LiveStream {
+  /** Starts (or continues, within the grace period) the stream at `key` with these tracks.
+   * `graceTime` is the path's (seconds viewers wait if this publisher vanishes). */
+  publish(key: string, tracks: LiveTrack[], publisher: LivePublisher, graceTime: number): LiveStream {
     let s = this.streams.get(key);
     if (s && (s.state === 'ended' || s.tracks !== tracks)) {
       if (s.state !== 'ended') s.end('replaced by a new broadcast');
@@ -43,7 +43,7 @@ export class LiveRegistry {
       s = new LiveStream({
         path: key,
         tracks,
-        graceTime: this.#opts.graceTime,
+        graceTime,
         log: this.#opts.log,
         onEnded: (ended) => {
           if (this.streams.get(key) === ended) this.streams.delete(key);
@@ -51,7 +51,7 @@ export class LiveRegistry {
       });
       this.streams.set(key, s);
     }
-    s.attach(publisher);
+    s.attach(publisher, graceTime);
     return s;
   }
 

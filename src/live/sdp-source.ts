@@ -81,6 +81,8 @@ export interface SdpSourceOptions {
   log: Logger;
   /** Seconds to keep listening with no viewers. */
   idleTimeout: number;
+  /** The path's graceTime (seconds viewers wait for a publisher that went away). */
+  graceTime: number;
   /** live.maxFrameBytes for its tracks (LiveTrack's default when absent). */
   maxFrameBytes?: number;
 }
@@ -166,7 +168,7 @@ export async function startSdpSource(opts: SdpSourceOptions): Promise<LiveStream
     throw new SdpSourceError(`${opts.file}: cannot listen: ${why}`, 500);
   }
   const publisher: LivePublisher = { label: `sdp file ${opts.file}`, close: stop };
-  const stream = opts.registry.publish(opts.key, tracks, publisher);
+  const stream = opts.registry.publish(opts.key, tracks, publisher, opts.graceTime);
   let lastViewer = Date.now();
   const idle = setInterval(() => {
     if (stream.viewers.size > 0) lastViewer = Date.now();

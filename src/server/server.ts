@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { createSecureContext, createServer as createTlsServer } from 'node:tls';
 import type { Config } from '../config/index.js';
+import { PathManager } from '../core/index.js';
 import { silentLogger, type Logger } from '../logging/index.js';
 import { LiveRegistry } from '../live/registry.js';
 import { RtspConnection, type ConnectionSocket } from '../rtsp/server/connection.js';
@@ -41,6 +42,8 @@ export class RivuletServer {
   readonly log: Logger;
   readonly sessions: Map<string, RtspSession> = new SessionMap();
   readonly connections = new Set<RtspConnection>();
+  /** Per-path settings, read from the running config at each use (see setPaths). */
+  readonly paths: PathManager;
   readonly #pacer: Pacer;
   readonly #batcher: WriteBatcher | undefined;
   readonly #listeners: Server[] = [];
@@ -61,6 +64,7 @@ export class RivuletServer {
   constructor(opts: RivuletServerOptions) {
     this.config = opts.config;
     this.log = opts.log ?? silentLogger();
+    this.paths = new PathManager({ config: () => this.config });
     this.#batcher = opts.config.live.tcpBatchMs > 0 ? new WriteBatcher(opts.config.live.tcpBatchMs) : undefined;
     this.#pacer = new Pacer(20, (e) => this.log.error({ err: (e as Error).stack ?? String(e) }, 'player failed'));
     this.#perIp = new ConnectionsPerIp(() => this.config.limits.maxConnectionsPerIp, this.log.child({ component: 'rtsp' }));
@@ -106,12 +110,12 @@ export class RivuletServer {
     this.#mediaRoot = mediaRoot;
     const tls = cfg.tls.ports.length > 0 ? this.#readTlsFiles() : undefined;
     this.#registry = new LiveRegistry({
-      graceTime: cfg.live.graceTime,
       publisherTimeout: cfg.live.publisherTimeout,
       log: this.log.child({ component: 'live' }),
     });
     this.#handler = new RtspHandler({
       registry: this.#registry,
+      paths: this.paths,
       config: cfg,
       mediaRoot,
       sessions: this.sessions,
@@ -292,6 +296,16 @@ export class RivuletServer {
     }
     if (changes.length > 0) this.log.info({ changed: changes.join(', ') }, `admission limits changed: ${changes.join(', ')}`);
     return changes.map((c) => c.split(' ')[0]);
+  }
+
+  /** Applies a new `paths:` section at once (config reload): publishers arriving from now on get
+   * its settings; streams already live keep the grace time they were published with until their
+   * next publisher. Returns whether it changed. */
+  setPaths(paths: Config['paths']): boolean {
+    if (JSON.stringify(paths) === JSON.stringify(this.config.paths)) return false;
+    this.config.paths = paths;
+    this.log.info({ paths: Object.keys(paths).join(', ') || 'none' }, 'per-path settings changed');
+    return true;
   }
 
   /** Stops listening, sends RTCP BYE to every viewer, closes every socket. With `drainMs`, open

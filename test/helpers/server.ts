@@ -18,8 +18,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(opts: { mediaDir: string; sets?: string[]; log?: boolean }): Promise<TestServer> {
+/** `configFile`: a YAML config under the `sets` (for what `--set` cannot say, e.g. `paths:`). */
+export async function startServer(opts: { mediaDir: string; sets?: string[]; configFile?: string; log?: boolean }): Promise<TestServer> {
   const config = loadConfig({
+    configFile: opts.configFile,
     sets: ['rtsp.ports=0', 'rtsp.bind=127.0.0.1', `media.dir=${opts.mediaDir}`, ...(opts.sets ?? [])],
   });
   const logs: string[] = [];

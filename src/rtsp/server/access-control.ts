@@ -7,6 +7,8 @@ import { relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Authorizer, type Access } from '../../auth/index.js';
 import type { Config } from '../../config/index.js';
+import { settingName, type PathManager } from '../../core/index.js';
+import { liveKey } from '../../live/registry.js';
 import type { Logger } from '../../logging/index.js';
 import { parseRequestUrl } from '../../vod/resolve-path.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
@@ -19,7 +21,21 @@ export interface AccessControlDeps {
   /** Real path of the media folder. */
   mediaRoot: string;
   sessions: Map<string, RtspSession>;
+  /** Per-path settings: who may publish where without a login. */
+  paths: PathManager;
   log: Logger;
+}
+
+/** The stream a first SETUP for recording names: its URL is the announced stream's or one of
+ * its tracks' (`live/cam1/stream=0`; parseRequestUrl strips only trackID/streamid/track=N),
+ * found as LiveMethods.setupRecord finds it, so the stream's path settings and access file
+ * decide, as they do for its ANNOUNCE and RECORD. */
+function announced(segments: string[], conn: RtspConnection): string[] {
+  for (const candidate of [segments, segments.slice(0, -1)]) {
+    const key = liveKey(candidate);
+    if (key !== '' && conn.announcements.has(key)) return key.split('/');
+  }
+  return segments;
 }
 
 export class RtspAccessControl {
@@ -30,14 +46,17 @@ export class RtspAccessControl {
     this.#d = deps;
     this.authorizer = new Authorizer({
       auth: deps.config.auth,
-      publishAllow: deps.config.live.publishAllow,
+      publishAllow: (segments) => {
+        const s = deps.paths.settingsFor(liveKey(segments));
+        return { addresses: s.publishAllow, setting: settingName(s, 'publishAllow') };
+      },
       mediaRoot: deps.mediaRoot,
       log: deps.log,
     });
   }
 
   /** What the request needs, or undefined when it needs no authorization. */
-  #needs(req: RtspRequest): { access: Access; segments: string[] } | undefined {
+  #needs(req: RtspRequest, conn: RtspConnection): { access: Access; segments: string[] } | undefined {
     const sid = req.headers.get('session')?.split(';')[0].trim();
     const session = sid ? this.#d.sessions.get(sid) : undefined;
     const fromUrl = () => parseRequestUrl(req.uri).segments;
@@ -52,7 +71,8 @@ export class RtspAccessControl {
         return { access: 'write', segments: fromUrl() };
       case 'SETUP': {
         const record = session ? session.kind === 'record' : wantsRecord(req.headers.get('transport'));
-        return { access: record ? 'write' : 'read', segments: session ? fromSession(session) : fromUrl() };
+        const segments = session ? fromSession(session) : record ? announced(fromUrl(), conn) : fromUrl();
+        return { access: record ? 'write' : 'read', segments };
       }
       case 'PLAY':
         // Without a known session the handler answers 454 anyway.
@@ -66,7 +86,7 @@ export class RtspAccessControl {
 
   /** Undefined when the request may go ahead, else the response to send instead. */
   async check(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse | undefined> {
-    const need = this.#needs(req);
+    const need = this.#needs(req, conn);
     if (!need) return undefined;
     const d = await this.authorizer.authorize({
       ...need,

@@ -2,6 +2,7 @@
  * publishing) go to LiveMethods. */
 import type { Authorizer } from '../../auth/index.js';
 import type { Config } from '../../config/index.js';
+import type { PathManager } from '../../core/index.js';
 import type { Logger } from '../../logging/index.js';
 import { openMedia } from '../../media/open-media.js';
 import { Mp4Error, type Mp4Movie } from '../../media/mp4/types.js';
@@ -42,6 +43,8 @@ export interface HandlerDeps {
   cname: string;
   /** Live streams by path. */
   registry: LiveRegistry;
+  /** Per-path settings (the `paths:` config section over the global `live:` one). */
+  paths: PathManager;
 }
 
 function ok(headers?: Record<string, string>, body?: string | Buffer): RtspResponse {
@@ -197,7 +200,7 @@ export class RtspHandler implements RequestHandler {
     }
     let starting = this.#sdpStarting.get(key);
     if (!starting) {
-      starting = startSdpSource({ key, file, registry: this.#d.registry, log: this.#d.log.child({ component: 'live' }), idleTimeout: this.#d.config.live.sdpIdleTimeout, maxFrameBytes: this.#d.config.live.maxFrameBytes });
+      starting = startSdpSource({ key, file, registry: this.#d.registry, log: this.#d.log.child({ component: 'live' }), idleTimeout: this.#d.config.live.sdpIdleTimeout, graceTime: this.#d.paths.settingsFor(key).graceTime, maxFrameBytes: this.#d.config.live.maxFrameBytes });
       this.#sdpStarting.set(key, starting);
       starting.then(
         () => this.#sdpStarting.delete(key),

@@ -1,6 +1,7 @@
 /** RTSP methods for live streams: publishing (ANNOUNCE, SETUP mode=record, RECORD) and viewing
  * (DESCRIBE, SETUP, PLAY, PAUSE of a live path). */
 import type { Config } from '../../config/index.js';
+import { settingName, type PathManager } from '../../core/index.js';
 import type { LivePublisher, LiveStream } from '../../live/live-stream.js';
 import { LiveTrack } from '../../live/live-track.js';
 import type { LiveRegistry } from '../../live/registry.js';
@@ -22,6 +23,8 @@ export interface LiveDeps {
   config: Config;
   mediaRoot: string;
   registry: LiveRegistry;
+  /** Per-path settings: takeover on ANNOUNCE, the grace time on RECORD. */
+  paths: PathManager;
   sessions: Map<string, RtspSession>;
   ports: UdpPortAllocator;
   log: Logger;
@@ -38,7 +41,7 @@ export class LiveMethods {
   }
 
   async announce(req: RtspRequest, conn: RtspConnection, key: string, url: string): Promise<RtspResponse> {
-    // Who may publish (live.publishAllow, broadcaster group, <Limit WRITE>) was decided by the
+    // Who may publish (the path's publishAllow, broadcaster group, <Limit WRITE>) was decided by the
     // handler's authorization step.
     if (!key) throw new RtspError(400, 'ANNOUNCE needs a stream name in the URL');
     const type = req.headers.get('content-type')?.split(';')[0].trim().toLowerCase();
@@ -57,8 +60,9 @@ export class LiveMethods {
     if (!conn.announcements.has(key) && conn.announcements.size >= limits.maxAnnouncementsPerConnection) {
       throw new RtspError(453, `ANNOUNCE refused: this connection has announced ${conn.announcements.size} streams (limits.maxAnnouncementsPerConnection=${limits.maxAnnouncementsPerConnection})`);
     }
+    const settings = this.#d.paths.settingsFor(key);
     const refuseBusy = (s: LiveStream | undefined) => {
-      if (s && s.state === 'active' && !this.#d.config.live.takeover) {
+      if (s && s.state === 'active' && !settings.takeover) {
         throw new RtspError(412, `'${key}' is already being broadcast by ${s.publisher?.label ?? 'another publisher'}`);
       }
     };
@@ -68,7 +72,10 @@ export class LiveMethods {
     if (this.#d.config.live.writeSdp) await this.#writeSdp(key, req.body.toString('utf8'));
     const existing = this.#d.registry.get(key);
     refuseBusy(existing);
-    if (existing && existing.state === 'active') existing.publisher?.close('taken over by a new publisher');
+    if (existing && existing.state === 'active') {
+      this.#d.log.info({ path: key, publisher: existing.publisher?.label, by: conn.remoteAddress, setting: settingName(settings, 'takeover') }, 'broadcast taken over');
+      existing.publisher?.close('taken over by a new publisher');
+    }
     const reuse = existing && existing.state !== 'ended' && existing.compatible(sdp.media) ? existing.tracks : undefined;
     const tracks =
       reuse ??
@@ -156,7 +163,7 @@ export class LiveMethods {
           this.#d.sessions.delete(s.id);
         },
       };
-      const stream = this.#d.registry.publish(ann.key, ann.tracks, publisher);
+      const stream = this.#d.registry.publish(ann.key, ann.tracks, publisher, this.#d.paths.settingsFor(ann.key).graceTime);
       s.live = stream;
       s.recording = true;
       s.onClose = (reason) => stream.detach(publisher, reason);
