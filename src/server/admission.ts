@@ -28,9 +28,9 @@ export interface AdmissionOptions {
 /** kbit/s a session sends while playing: its tracks' bitrates (from the file, or for live
  * streams announced in SDP b=AS or else measured). Publishers send nothing. */
 export function sessionKbps(s: RtspSession): number {
-  if (s.kind === 'record') return 0;
   let kbps = 0;
-  for (const t of s.tracks.values()) kbps += t.vod?.description.bitrateKbps ?? t.live?.bitrateKbps ?? 0;
+  if (s.kind === 'vod') for (const t of s.tracks.values()) kbps += t.vod.description.bitrateKbps ?? 0;
+  else if (s.kind === 'live') for (const t of s.tracks.values()) kbps += t.live.bitrateKbps ?? 0;
   return kbps;
 }
 

@@ -61,8 +61,8 @@ export class RtspAccessControl {
     const session = sid ? this.#d.sessions.get(sid) : undefined;
     const fromUrl = () => parseRequestUrl(req.uri).segments;
     const fromSession = (s: RtspSession) => {
-      if (s.vod) return relative(this.#d.mediaRoot, s.vod.filePath).split(sep);
-      return (s.liveKey ?? '').split('/').filter((x) => x !== '');
+      if (s.kind === 'vod') return relative(this.#d.mediaRoot, s.vod.filePath).split(sep);
+      return s.liveKey.split('/').filter((x) => x !== '');
     };
     switch (req.method) {
       case 'DESCRIBE':

@@ -11,7 +11,8 @@ import type { Announcement } from './announcement.js';
 import { RtspError } from './errors.js';
 import { readLimits, RequestGuard, type LimitsSource } from './request-guard.js';
 import { SendGuard } from './send-guard.js';
-import type { RtspSession, SessionOwner } from './session.js';
+import type { RtspSession } from './session.js';
+import type { SessionOwner } from './session-base.js';
 
 export interface RequestHandler {
   handle(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse>;

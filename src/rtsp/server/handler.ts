@@ -25,7 +25,8 @@ import type { RequestHandler, RtspConnection } from './connection.js';
 import { RtspError, rtspErrorFromPath } from './errors.js';
 import { RtspAccessControl } from './access-control.js';
 import { LiveMethods } from './live-methods.js';
-import { RtspSession } from './session.js';
+import { FileViewerSession } from './file-viewer-session.js';
+import type { RtspSession } from './session.js';
 import { SessionQuota, type SessionTicket } from './session-quota.js';
 import { pickTransport, stripMapped, viewerSink, viewerTransport, wantsRecord } from './transport-setup.js';
 
@@ -254,10 +255,11 @@ export class RtspHandler implements RequestHandler {
         const rawLast = req.uri.split(/[?#]/)[0].split('/').filter((x) => x).pop();
         return await this.#live.setupRecord(req, conn, url.trackId !== undefined ? [...url.segments, rawLast ?? ''] : url.segments, rawLast, session, ticket);
       }
-      const live = session?.kind === 'live' ? { key: session.liveKey!, stream: session.live! } : session ? undefined : await this.#findLive(url.segments);
+      if (session?.kind === 'live') return await this.#live.setupView(req, conn, session.live, url.trackId, url.baseUrl, session.liveKey, session, ticket);
+      const live = session ? undefined : await this.#findLive(url.segments);
       if (live) {
-        if (live.stream.state !== 'active' && !session) throw new RtspError(404, `broadcast '${live.key}' is not active`);
-        return await this.#live.setupView(req, conn, live.stream, url.trackId, url.baseUrl, live.key, session, ticket);
+        if (live.stream.state !== 'active') throw new RtspError(404, `broadcast '${live.key}' is not active`);
+        return await this.#live.setupView(req, conn, live.stream, url.trackId, url.baseUrl, live.key, undefined, ticket);
       }
       return await this.#setupVod(req, conn, url, session, ticket);
     } finally {
@@ -269,10 +271,10 @@ export class RtspHandler implements RequestHandler {
     req: RtspRequest,
     conn: RtspConnection,
     url: ReturnType<typeof parseRequestUrl>,
-    session: RtspSession | undefined,
+    session: FileViewerSession | undefined,
     ticket: SessionTicket | undefined,
   ): Promise<RtspResponse> {
-    const { path, pres } = session?.vod
+    const { path, pres } = session
       ? { path: session.vod.filePath, pres: session.vod.presentation }
       : await this.#presentation(url.segments);
     if (session) {
@@ -299,8 +301,7 @@ export class RtspHandler implements RequestHandler {
     const { spec, tcp } = pickTransport(req.headers.get('transport'), false, conn.secure);
     const s =
       session ??
-      new RtspSession({
-        kind: 'vod',
+      new FileViewerSession({
         baseUrl: url.baseUrl,
         clientAddress: conn.remoteAddress,
         log: this.#d.log.child({ component: 'session' }),
@@ -349,10 +350,10 @@ export class RtspHandler implements RequestHandler {
       if (r.start !== 'now') start = r.start;
       end = r.end;
     }
-    const vod = s.vod!;
+    const vod = s.vod;
     const duration = vod.presentation.movie.duration;
     if (!s.player) {
-      const tracks = [...s.tracks.values()].map((t) => ({ vod: t.vod!, sender: t.sender! }));
+      const tracks = [...s.tracks.values()].map((t) => ({ vod: t.vod, sender: t.sender }));
       const cfg = this.#d.config;
       s.player = new FilePlayer({
         tracks,
@@ -390,14 +391,14 @@ export class RtspHandler implements RequestHandler {
     // PLAY it is not valid in the Ready state.
     if (!s.player) throw new RtspError(455, 'PAUSE is only valid while playing');
     const at = s.player.pause();
-    return ok({ Range: formatNptRange(at, s.vod!.presentation.movie.duration) });
+    return ok({ Range: formatNptRange(at, s.vod.presentation.movie.duration) });
   }
 
   #teardown(req: RtspRequest): RtspResponse {
     const s = this.#session(req);
     const url = parseRequestUrl(req.uri);
     if (s.kind === 'vod' && url.trackId !== undefined && s.tracks.size > 1 && s.tracks.has(url.trackId)) {
-      s.tracks.get(url.trackId)!.sender?.sendBye(s.player?.position() ?? 0, 'teardown');
+      s.tracks.get(url.trackId)!.sender.sendBye(s.player?.position() ?? 0, 'teardown');
       s.removeTrack(url.trackId);
       return ok();
     }

@@ -15,7 +15,9 @@ import type { Announcement } from './announcement.js';
 import type { RtspConnection } from './connection.js';
 import { RtspError } from './errors.js';
 import { writeInside } from './safe-write.js';
-import { RtspSession } from './session.js';
+import { LiveViewerSession } from './live-viewer-session.js';
+import { PublisherSession } from './publisher-session.js';
+import type { RtspSession } from './session.js';
 import type { SessionTicket } from './session-quota.js';
 import { pickTransport, publisherUdp, recordTcpTransport, stripMapped, viewerSink, viewerTransport } from './transport-setup.js';
 
@@ -104,7 +106,7 @@ export class LiveMethods {
     conn: RtspConnection,
     segments: string[],
     rawLast: string | undefined,
-    session: RtspSession | undefined,
+    session: PublisherSession | undefined,
     ticket?: SessionTicket,
   ): Promise<RtspResponse> {
     // The track is named by the announced control attribute (streamid=0, trackID=1, stream=0...),
@@ -121,7 +123,7 @@ export class LiveMethods {
       }
     }
     if (!ann) throw new RtspError(455, 'SETUP for recording needs an ANNOUNCE of this stream first');
-    if (session && (session.kind !== 'record' || session.liveKey !== ann.key)) throw new RtspError(459, 'the session belongs to another stream');
+    if (session && session.liveKey !== ann.key) throw new RtspError(459, 'the session belongs to another stream');
     const idx = ann.sdp.media.findIndex((m) => m.control !== undefined && control !== undefined && (m.control === control || m.control.endsWith(`/${control}`)));
     const index = idx >= 0 ? idx : ann.sdp.media.length === 1 ? 0 : -1;
     if (index < 0) throw new RtspError(404, `no announced track matches '${control ?? ''}'`);
@@ -129,7 +131,7 @@ export class LiveMethods {
     const { spec, tcp } = pickTransport(req.headers.get('transport'), true, conn.secure);
     const s =
       session ??
-      new RtspSession({ kind: 'record', baseUrl: '', clientAddress: conn.remoteAddress, log: this.#d.log, cname: this.#d.cname, liveKey: ann.key });
+      new PublisherSession({ baseUrl: '', clientAddress: conn.remoteAddress, log: this.#d.log, cname: this.#d.cname, liveKey: ann.key });
     if (s.tracks.has(track.id)) s.removeTrack(track.id);
     let transport: string;
     if (tcp) {
@@ -152,7 +154,7 @@ export class LiveMethods {
 
   record(s: RtspSession, conn: RtspConnection): RtspResponse {
     if (s.kind !== 'record') throw new RtspError(455, 'RECORD is only valid after SETUP with mode=record');
-    const ann = conn.announcements.get(s.liveKey!);
+    const ann = conn.announcements.get(s.liveKey);
     if (!ann) throw new RtspError(455, 'the announcement for this session is gone');
     if (s.tracks.size === 0) throw new RtspError(455, 'no track has been set up');
     if (!s.recording) {
@@ -164,9 +166,7 @@ export class LiveMethods {
         },
       };
       const stream = this.#d.registry.publish(ann.key, ann.tracks, publisher, this.#d.paths.settingsFor(ann.key).graceTime);
-      s.live = stream;
-      s.recording = true;
-      s.onClose = (reason) => stream.detach(publisher, reason);
+      s.startRecording(stream, publisher);
     }
     return { status: 200, headers: fmtHeaders({}) };
   }
@@ -183,15 +183,15 @@ export class LiveMethods {
     trackId: number | undefined,
     baseUrl: string,
     key: string,
-    session: RtspSession | undefined,
+    session: LiveViewerSession | undefined,
     ticket?: SessionTicket,
   ): Promise<RtspResponse> {
-    if (session && (session.kind !== 'live' || session.live !== stream)) throw new RtspError(459, 'a session can only hold tracks of one presentation');
+    if (session && session.live !== stream) throw new RtspError(459, 'a session can only hold tracks of one presentation');
     const track = trackId !== undefined ? stream.tracks.find((t) => t.id === trackId) : stream.tracks.length === 1 ? stream.tracks[0] : undefined;
     if (!track) throw new RtspError(404, trackId !== undefined ? `no track ${trackId} in this stream` : 'SETUP needs a track URL (trackID=N)');
     if (session && session.state === 'playing' && !session.tracks.has(track.id)) throw new RtspError(455, 'tracks cannot be added while playing');
     const { spec, tcp } = pickTransport(req.headers.get('transport'), false, conn.secure);
-    const s = session ?? new RtspSession({ kind: 'live', baseUrl, clientAddress: conn.remoteAddress, log: this.#d.log, cname: this.#d.cname, live: stream, liveKey: key });
+    const s = session ?? new LiveViewerSession({ baseUrl, clientAddress: conn.remoteAddress, log: this.#d.log, cname: this.#d.cname, live: stream, liveKey: key });
     if (s.tracks.has(track.id)) s.removeTrack(track.id);
     const reception = s.newReception();
     const v = await viewerSink(spec, tcp, conn, this.#d.ports, (p) => s.onRtcp(track.id, p));
@@ -207,24 +207,24 @@ export class LiveMethods {
     return { status: 200, headers: fmtHeaders({ Session: this.#sessionHeader(s), Transport: transport }) };
   }
 
-  async play(s: RtspSession, conn: RtspConnection): Promise<RtspResponse> {
-    const stream = s.live!;
+  async play(s: LiveViewerSession, conn: RtspConnection): Promise<RtspResponse> {
+    const stream = s.live;
     if (s.state === 'playing') return { status: 200, headers: fmtHeaders({ Range: formatNptRange('now') }) };
     if (stream.state !== 'active') throw new RtspError(404, `broadcast '${stream.path}' is not active`);
     const tracks = [...s.tracks.values()];
     // Wait (briefly) for a keyframe so the viewer starts on a clean picture and RTP-Info can name
     // the first packet it will get.
-    const video = tracks.filter((t) => t.live!.isVideo);
-    await this.#keyframes(video.map((t) => t.live!), s);
+    const video = tracks.filter((t) => t.live.isVideo);
+    await this.#keyframes(video.map((t) => t.live), s);
     if (s.closed) throw new RtspError(454, 'session closed');
-    const since = video.map((t) => t.live!.keyframeArrival).find((a) => a !== undefined);
+    const since = video.map((t) => t.live.keyframeArrival).find((a) => a !== undefined);
     const starts = tracks.map((t) => {
-      const frames = t.live!.startFrames(since);
+      const frames = t.live.startFrames(since);
       const first = frames[0];
-      const pos = first ? { seq: first.firstSeq, rtptime: first.ts } : t.live!.nextPosition();
+      const pos = first ? { seq: first.firstSeq, rtptime: first.ts } : t.live.nextPosition();
       const reader = new TrackReader({
-        track: t.live!,
-        sink: t.sink!,
+        track: t.live,
+        sink: t.sink,
         tcp: t.channels ? { writer: conn, channel: t.channels[0] } : undefined,
         queueLimit: this.#d.config.live.viewerQueueBytes,
       });
@@ -239,7 +239,7 @@ export class LiveMethods {
       if (s.closed) return;
       s.startLive(() => {
         for (const t of s.tracks.values()) {
-          if (t.live && t.sink) t.sink.sendRtcp(t.live.senderReport(t.reader?.packets ?? 0, t.reader?.octets ?? 0, this.#d.cname));
+          t.sink.sendRtcp(t.live.senderReport(t.reader?.packets ?? 0, t.reader?.octets ?? 0, this.#d.cname));
         }
       }, this.#d.config.rtp.rtcpInterval);
       for (const { reader, frames } of starts) reader.start(frames);
@@ -249,7 +249,7 @@ export class LiveMethods {
 
   /** Waits up to live.keyframeWait for every video track to hold a keyframe; stops early when
    * the session closes or the source goes away (the stream ends its tracks' waits then). */
-  async #keyframes(video: LiveTrack[], s: RtspSession): Promise<void> {
+  async #keyframes(video: LiveTrack[], s: LiveViewerSession): Promise<void> {
     if (video.every((t) => t.keyframeArrival !== undefined)) return;
     const stop = new AbortController();
     const forget = s.whenClosed(() => stop.abort());
@@ -265,7 +265,7 @@ export class LiveMethods {
     return formatSession({ id: s.id, timeout: this.#d.config.rtsp.sessionTimeout });
   }
 
-  pause(s: RtspSession): RtspResponse {
+  pause(s: LiveViewerSession): RtspResponse {
     if (s.state !== 'playing') throw new RtspError(455, 'PAUSE is only valid while playing');
     s.pauseLive();
     return { status: 200, headers: fmtHeaders({}) };

@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../../logging/index.js';
-import { RtspSession, SessionMap } from './session.js';
+import { LiveStream } from '../../live/live-stream.js';
+import { LiveViewerSession } from './live-viewer-session.js';
+import { SessionMap } from './session.js';
 
 describe('SessionMap', () => {
   it('forgets a session the moment it closes', () => {
     const m = new SessionMap();
-    const s = new RtspSession({
-      kind: 'live',
+    const s = new LiveViewerSession({
       baseUrl: 'rtsp://h/x',
       clientAddress: '127.0.0.1',
       log: silentLogger(),
       cname: 't',
+      live: new LiveStream({ path: 'x', tracks: [], graceTime: 0, log: silentLogger(), onEnded: () => {} }),
+      liveKey: 'x',
     });
     m.set(s.id, s);
     assert.equal(m.get(s.id), s);

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../../logging/index.js';
 import { RtspError } from './errors.js';
-import { RtspSession } from './session.js';
+import { PublisherSession } from './publisher-session.js';
 import { SessionQuota } from './session-quota.js';
 
-const session = () => new RtspSession({ kind: 'vod', baseUrl: '', clientAddress: '10.0.0.1', log: silentLogger(), cname: 'x' });
+const session = () => new PublisherSession({ baseUrl: '', clientAddress: '10.0.0.1', log: silentLogger(), cname: 'x', liveKey: 'x' });
 
 function refused(fn: () => unknown, key: RegExp): void {
   assert.throws(fn, (e) => e instanceof RtspError && e.status === 453 && key.test(e.message));
