@@ -12,21 +12,11 @@ import { fixture } from '../helpers/fixtures.js';
 import { ffmpegPublish, spawnPublisher, type Publisher } from '../helpers/publish.js';
 import { decodeErrors, ffprobe, run, gstPlayedThrough, gstDecode, GST_H264 } from '../helpers/run.js';
 import { RawRtspClient, sleep, udpReceiver, until, type Reply } from '../helpers/rtsp-client.js';
+import { rawViewer, waitActive } from '../helpers/live.js';
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 
 const sid = (r: Reply) => r.headers.get('session')!.split(';')[0];
 
-/** Waits until the server reports the broadcast at `path` active. */
-async function waitActive(srv: TestServer, path: string, ms = 15_000): Promise<void> {
-  const ok = await until(
-    () =>
-      srv.server.live?.get(path)?.state === 'active' &&
-      (srv.server.live.get(path)!.tracks[0].packetsIn ?? 0) > 10,
-    ms,
-    50,
-  );
-  assert.ok(ok, `broadcast ${path} did not start`);
-}
 
 /** Frames (packets grouped by timestamp) of the first video track a raw viewer received. */
 function firstFrameNalTypes(payloads: Buffer[]): number[] {
@@ -49,27 +39,6 @@ function firstFrameNalTypes(payloads: Buffer[]): number[] {
   return types;
 }
 
-/** A scripted viewer over TCP: DESCRIBE, SETUP every track, PLAY. */
-async function rawViewer(
-  srv: TestServer,
-  path: string,
-): Promise<{ c: RawRtspClient; session: string; play: Reply }> {
-  const c = await RawRtspClient.connect(srv.port);
-  const d = await c.request('DESCRIBE', srv.url(path));
-  assert.equal(d.status, 200, `DESCRIBE ${path}`);
-  const n = (d.body.match(/^m=/gm) ?? []).length;
-  let session = '';
-  for (let i = 1; i <= n; i++) {
-    const s = await c.request('SETUP', `${srv.url(path)}/trackID=${i}`, {
-      Transport: `RTP/AVP/TCP;unicast;interleaved=${2 * i - 2}-${2 * i - 1}`,
-      ...(session ? { Session: session } : {}),
-    });
-    assert.equal(s.status, 200);
-    session = sid(s);
-  }
-  const play = await c.request('PLAY', srv.url(path), { Session: session });
-  return { c, session, play };
-}
 
 describe('live broadcasting', () => {
   let srv: TestServer;

@@ -9,6 +9,7 @@ import { parseRtcpCompound } from '../../src/rtcp/index.js';
 import { fixture } from '../helpers/fixtures.js';
 import { ffmpegPublish, type Publisher } from '../helpers/publish.js';
 import { RawRtspClient, until, type Reply } from '../helpers/rtsp-client.js';
+import { rawViewer, waitActive } from '../helpers/live.js';
 import { serveCli, startServer, tempDir, type TestServer } from '../helpers/server.js';
 
 const sid = (r: Reply) => r.headers.get('session')!.split(';')[0];
@@ -16,34 +17,6 @@ const sid = (r: Reply) => r.headers.get('session')!.split(';')[0];
 const SDP =
   'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:streamid=0\r\n';
 
-/** Waits until the server reports the broadcast at `path` active and fed. */
-async function waitActive(srv: TestServer, path: string, ms = 15_000): Promise<void> {
-  const ok = await until(
-    () => srv.server.live?.get(path)?.state === 'active' && (srv.server.live.get(path)!.tracks[0].packetsIn ?? 0) > 10,
-    ms,
-    50,
-  );
-  assert.ok(ok, `broadcast ${path} did not start`);
-}
-
-/** A scripted viewer over TCP: DESCRIBE, SETUP every track, PLAY. */
-async function rawViewer(srv: TestServer, path: string): Promise<{ c: RawRtspClient; session: string }> {
-  const c = await RawRtspClient.connect(srv.port);
-  const d = await c.request('DESCRIBE', srv.url(path));
-  assert.equal(d.status, 200, `DESCRIBE ${path}`);
-  const n = (d.body.match(/^m=/gm) ?? []).length;
-  let session = '';
-  for (let i = 1; i <= n; i++) {
-    const s = await c.request('SETUP', `${srv.url(path)}/trackID=${i}`, {
-      Transport: `RTP/AVP/TCP;unicast;interleaved=${2 * i - 2}-${2 * i - 1}`,
-      ...(session ? { Session: session } : {}),
-    });
-    assert.equal(s.status, 200);
-    session = sid(s);
-  }
-  assert.equal((await c.request('PLAY', srv.url(path), { Session: session })).status, 200);
-  return { c, session };
-}
 
 const video = (c: RawRtspClient) => c.frames.filter((f) => f.channel === 0).length;
 const gotBye = (c: RawRtspClient) =>
@@ -90,6 +63,7 @@ describe('per-path settings (paths:)', () => {
     await waitActive(srv, 'live/open');
     const stream = srv.server.live!.get('live/open');
     const v = await rawViewer(srv, 'live/open');
+    assert.equal(v.play.status, 200, 'PLAY live/open');
     assert.ok(await until(() => video(v.c) > 20, 15_000), 'the viewer gets video from the first publisher');
     const firstPublisher = stream?.publisher;
     assert.ok(firstPublisher);
@@ -148,6 +122,7 @@ describe('per-path settings (paths:)', () => {
     const pub = publish('live/quick');
     await waitActive(srv, 'live/quick');
     const v = await rawViewer(srv, 'live/quick');
+    assert.equal(v.play.status, 200, 'PLAY live/quick');
     assert.ok(await until(() => video(v.c) > 10, 15_000));
     const killed = Date.now();
     await pub.stop(); // SIGKILL: the connection drops, the broadcast is interrupted
