@@ -339,8 +339,9 @@ async function pipeliners(port: number, a: Attack, clients: number, bytesEach: n
 
 const BAD_PORTS = ['0-0', '70000-70001', '5001-5002', '65535-65536'];
 
-/** SETUPs whose client_port is out of range or odd. */
-async function badPorts(port: number, trackUrl: string, a: Attack, workers: number): Promise<void> {
+/** Runs `step` on one connection per worker until the attack ends, dialing again whenever the
+ * connection is gone (`step` answers false) and pausing `pauseMs` after every step. */
+async function onConnections(port: number, a: Attack, workers: number, pauseMs: number, step: (c: RawRtspClient) => Promise<boolean>): Promise<void> {
   const worker = async () => {
     let c: RawRtspClient | undefined;
     while (a.more) {
@@ -349,20 +350,27 @@ async function badPorts(port: number, trackUrl: string, a: Attack, workers: numb
         await sleep(200);
         continue;
       }
-      const cp = BAD_PORTS[a.attempts % BAD_PORTS.length];
-      a.attempts++;
-      const r = await ask(c, 'SETUP', trackUrl, { Transport: `RTP/AVP;unicast;client_port=${cp}` });
-      a.count(key(r));
-      if (is2xx(r)) a.letThrough++;
-      if (typeof r === 'string') {
+      if (!(await step(c))) {
         c.close();
         c = undefined;
       }
-      await sleep(50);
+      await sleep(pauseMs);
     }
     c?.close();
   };
   await Promise.all(Array.from({ length: workers }, worker));
+}
+
+/** SETUPs whose client_port is out of range or odd. */
+async function badPorts(port: number, trackUrl: string, a: Attack, workers: number): Promise<void> {
+  await onConnections(port, a, workers, 50, async (c) => {
+    const cp = BAD_PORTS[a.attempts % BAD_PORTS.length];
+    a.attempts++;
+    const r = await ask(c, 'SETUP', trackUrl, { Transport: `RTP/AVP;unicast;client_port=${cp}` });
+    a.count(key(r));
+    if (is2xx(r)) a.letThrough++;
+    return typeof r !== 'string';
+  });
 }
 
 /** SETUPs without Session that never PLAY, on ever new connections (20 each). */
@@ -592,49 +600,32 @@ async function inject(ports: number[], a: Attack): Promise<void> {
 async function wrongPasswords(port: number, a: Attack, workers: number): Promise<number[]> {
   const url = `rtsp://127.0.0.1:${port}/protected/clip.mp4`;
   const waits: number[] = [];
-  const worker = async () => {
-    let c: RawRtspClient | undefined;
-    while (a.more) {
-      c ??= await dial(port);
-      if (!c) {
-        await sleep(200);
-        continue;
-      }
-      const ch = await ask(c, 'DESCRIBE', url, {}, '', 15_000);
-      if (typeof ch === 'string' || ch.status !== 401) {
-        a.count(`challenge: ${key(ch)}`);
-        if (is2xx(ch)) a.letThrough++;
-        c.close();
-        c = undefined;
-        await sleep(250);
-        continue;
-      }
-      const n = a.attempts++;
-      const challenges = ch.headers.getAll('www-authenticate');
-      const md5 = challenges.find((x) => /algorithm=MD5/i.test(x)) ?? challenges[0] ?? '';
-      const user = n % 3 === 0 ? `nobody${n}` : 'alice';
-      let auth = `Basic ${Buffer.from(`alice:${'x'.repeat(3000)}`).toString('base64')}`;
-      if (n % 5 !== 0) {
-        try {
-          auth = answerChallenge(md5, { user, password: `guess-${n}`, method: 'DESCRIBE', uri: url });
-        } catch {
-          // A challenge the helper cannot answer: the long Basic one goes instead.
-        }
-      }
-      const t0 = Date.now();
-      const r = await ask(c, 'DESCRIBE', url, { Authorization: auth }, '', 15_000);
-      if (waits.length < 20000) waits.push(Date.now() - t0);
-      a.count(key(r));
-      if (is2xx(r)) a.letThrough++;
-      if (typeof r === 'string') {
-        c.close();
-        c = undefined;
-      }
-      await sleep(250);
+  await onConnections(port, a, workers, 250, async (c) => {
+    const ch = await ask(c, 'DESCRIBE', url, {}, '', 15_000);
+    if (typeof ch === 'string' || ch.status !== 401) {
+      a.count(`challenge: ${key(ch)}`);
+      if (is2xx(ch)) a.letThrough++;
+      return false;
     }
-    c?.close();
-  };
-  await Promise.all(Array.from({ length: workers }, worker));
+    const n = a.attempts++;
+    const challenges = ch.headers.getAll('www-authenticate');
+    const md5 = challenges.find((x) => /algorithm=MD5/i.test(x)) ?? challenges[0] ?? '';
+    const user = n % 3 === 0 ? `nobody${n}` : 'alice';
+    let auth = `Basic ${Buffer.from(`alice:${'x'.repeat(3000)}`).toString('base64')}`;
+    if (n % 5 !== 0) {
+      try {
+        auth = answerChallenge(md5, { user, password: `guess-${n}`, method: 'DESCRIBE', uri: url });
+      } catch {
+        // A challenge the helper cannot answer: the long Basic one goes instead.
+      }
+    }
+    const t0 = Date.now();
+    const r = await ask(c, 'DESCRIBE', url, { Authorization: auth }, '', 15_000);
+    if (waits.length < 20000) waits.push(Date.now() - t0);
+    a.count(key(r));
+    if (is2xx(r)) a.letThrough++;
+    return typeof r !== 'string';
+  });
   return waits;
 }
 
