@@ -5,15 +5,17 @@
 // and every rule below that keeps lower layers away from protocols picks it up.
 const PROTOCOL_FOLDERS = ['src/rtsp'];
 
-// Layers below the protocols: the core (paths and their settings), media, codecs, file player,
-// live fan-out, stream types, wire formats, transport, auth and the neutral network helpers
-// (net). They must be usable by any protocol, so they import none.
+// Layers below the protocols: the core (paths, streams and their fan-out, Source and Reader),
+// protocol-neutral sources and readers, media, codecs, file player, stream types, wire formats,
+// transport, auth and the neutral network helpers (net). Any protocol may use them, so they
+// import none.
 const LOWER_LAYERS = [
   'src/core',
   'src/media',
   'src/codecs',
   'src/vod',
-  'src/live',
+  'src/sources',
+  'src/readers',
   'src/stream',
   'src/rtp',
   'src/rtcp',
@@ -52,7 +54,7 @@ module.exports = {
     {
       name: 'lower-layers-import-no-protocol',
       comment:
-        'The core, media, codecs, the file player, live fan-out, stream types, wire formats, transport, auth ' +
+        'The core, sources, readers, media, codecs, the file player, stream types, wire formats, transport, auth ' +
         'and net are protocol-neutral so RTSP, the HTTP entry and later HLS/ICY can share them. A ' +
         'lower layer reports failures with its own typed errors (e.g. PathError) and the protocol ' +
         'adapter maps them to a status.',
@@ -61,14 +63,15 @@ module.exports = {
       to: { path: folders(PROTOCOL_FOLDERS) },
     },
     {
-      name: 'auth-imports-no-live-or-core',
+      name: 'auth-imports-no-core',
       comment:
         'Access control is consulted by every protocol and by live publishing; it must not depend ' +
-        'on the live fan-out it guards (shared helpers such as address matching live in src/net), ' +
-        'nor on the core: per-path settings (a path\'s publishAllow) are handed to it by the caller.',
+        'on the core it guards (streams, their fan-out, sources and readers; shared helpers such as ' +
+        'address matching live in src/net): per-path settings (a path\'s publishAllow) are handed ' +
+        'to it by the caller.',
       severity: 'error',
       from: { path: '^src/auth/', pathNot: TESTS_AND_BENCHES },
-      to: { path: '^src/(live|core)/' },
+      to: { path: '^src/(core|sources|readers)/' },
     },
     {
       name: 'not-to-unresolvable',

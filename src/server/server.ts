@@ -4,9 +4,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { createSecureContext, createServer as createTlsServer } from 'node:tls';
 import type { Config } from '../config/index.js';
-import { PathManager } from '../core/index.js';
+import { CoreEvents, PathManager, StreamRegistry } from '../core/index.js';
 import { silentLogger, type Logger } from '../logging/index.js';
-import { LiveRegistry } from '../live/registry.js';
 import { RtspConnection, type ConnectionSocket } from '../rtsp/server/connection.js';
 import { RtspHandler } from '../rtsp/server/handler.js';
 import { SessionMap, type RtspSession } from '../rtsp/server/session.js';
@@ -44,6 +43,8 @@ export class RivuletServer {
   readonly connections = new Set<RtspConnection>();
   /** Per-path settings, read from the running config at each use (see setPaths). */
   readonly paths: PathManager;
+  /** The core's events (publishing, readers, refusals, auth failures) for logs, metrics and the admin. */
+  readonly events = new CoreEvents();
   readonly #pacer: Pacer;
   readonly #batcher: WriteBatcher | undefined;
   readonly #listeners: Server[] = [];
@@ -54,7 +55,7 @@ export class RivuletServer {
   /** Sockets whose first bytes have not yet told RTSP from HTTP. */
   readonly #sniffing = new Set<Socket>();
   readonly #perIp: ConnectionsPerIp;
-  #registry: LiveRegistry | undefined;
+  #registry: StreamRegistry | undefined;
   #reaper: NodeJS.Timeout | undefined;
   #memory: MemoryRelease | undefined;
   #addresses: ListeningAddress[] = [];
@@ -76,7 +77,7 @@ export class RivuletServer {
   }
 
   /** Live streams by path. */
-  get live(): LiveRegistry | undefined {
+  get live(): StreamRegistry | undefined {
     return this.#registry;
   }
 
@@ -109,9 +110,10 @@ export class RivuletServer {
     }
     this.#mediaRoot = mediaRoot;
     const tls = cfg.tls.ports.length > 0 ? this.#readTlsFiles() : undefined;
-    this.#registry = new LiveRegistry({
+    this.#registry = new StreamRegistry({
       publisherTimeout: cfg.live.publisherTimeout,
       log: this.log.child({ component: 'live' }),
+      events: this.events,
     });
     this.#handler = new RtspHandler({
       registry: this.#registry,

@@ -58,7 +58,7 @@ export function interleavedFrame(frame: FramePackets, channel: number): Buffer {
 const forms: ((frame: FramePackets) => Buffer)[] = [];
 
 /** `interleavedFrame` on one channel as the same function for every caller, so a frame that
- * memoizes its forms by builder (`LiveFrame.form`) builds it once for all readers on that
+ * memoizes its forms by builder (`Frame.form`) builds it once for all readers on that
  * channel. Throws RangeError on a channel outside 0-255. */
 export function interleavedForm(channel: number): (frame: FramePackets) => Buffer {
   if (!Number.isInteger(channel) || channel < 0 || channel > 255) throw new RangeError(`interleaved channel ${channel} is outside 0-255`);

@@ -65,12 +65,12 @@ describe('per-path settings (paths:)', () => {
     const v = await rawViewer(srv, 'live/open');
     assert.equal(v.play.status, 200, 'PLAY live/open');
     assert.ok(await until(() => video(v.c) > 20, 15_000), 'the viewer gets video from the first publisher');
-    const firstPublisher = stream?.publisher;
+    const firstPublisher = stream?.source;
     assert.ok(firstPublisher);
 
     publish('live/open');
     assert.ok(
-      await until(() => stream?.publisher !== undefined && stream.publisher !== firstPublisher, 15_000),
+      await until(() => stream?.source !== undefined && stream.source !== firstPublisher, 15_000),
       'the second publisher feeds the path',
     );
     // The first one's session is closed and its packets are dropped; ffmpeg itself does not notice

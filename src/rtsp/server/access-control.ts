@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Authorizer, type Access } from '../../auth/index.js';
 import type { Config } from '../../config/index.js';
 import { settingName, type PathManager } from '../../core/index.js';
-import { liveKey } from '../../live/registry.js';
+import { streamKey } from '../../core/stream-registry.js';
 import type { Logger } from '../../logging/index.js';
 import { parseRequestUrl } from '../../vod/resolve-path.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
@@ -32,7 +32,7 @@ export interface AccessControlDeps {
  * decide, as they do for its ANNOUNCE and RECORD. */
 function announced(segments: string[], conn: RtspConnection): string[] {
   for (const candidate of [segments, segments.slice(0, -1)]) {
-    const key = liveKey(candidate);
+    const key = streamKey(candidate);
     if (key !== '' && conn.announcements.has(key)) return key.split('/');
   }
   return segments;
@@ -47,7 +47,7 @@ export class RtspAccessControl {
     this.authorizer = new Authorizer({
       auth: deps.config.auth,
       publishAllow: (segments) => {
-        const s = deps.paths.settingsFor(liveKey(segments));
+        const s = deps.paths.settingsFor(streamKey(segments));
         return { addresses: s.publishAllow, setting: settingName(s, 'publishAllow') };
       },
       mediaRoot: deps.mediaRoot,

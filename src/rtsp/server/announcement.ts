@@ -1,10 +1,10 @@
 /** What an ANNOUNCE set up on a connection, waiting for SETUP/RECORD. The connection holds these
  * and the live methods fill them; kept in its own file so neither imports the other for it. */
-import type { LiveTrack } from '../../live/live-track.js';
+import type { StreamTrack } from '../../core/stream-track.js';
 import type { ParsedSdp } from '../../sdp/index.js';
 
 export interface Announcement {
   key: string;
   sdp: ParsedSdp;
-  tracks: LiveTrack[];
+  tracks: StreamTrack[];
 }

@@ -9,9 +9,9 @@ import { Mp4Error, type Mp4Movie } from '../../media/mp4/types.js';
 import { createSampleReader } from '../../media/mp4/sample-reader.js';
 import { buildSdp } from '../../sdp/index.js';
 import type { UdpPortAllocator } from '../../transport/index.js';
-import { liveKey, type LiveRegistry } from '../../live/registry.js';
-import type { LiveStream } from '../../live/live-stream.js';
-import { SdpSourceError, startSdpSource } from '../../live/sdp-source.js';
+import { streamKey, type StreamRegistry } from '../../core/stream-registry.js';
+import type { Stream } from '../../core/stream.js';
+import { SdpSourceError, startSdpSource } from '../../sources/sdp-file-source.js';
 import { FilePlayer, InvalidRangeError } from '../../vod/file-player.js';
 import { describeMovie, skippedSummary } from '../../vod/movie-stream.js';
 import type { Pacer } from '../../vod/pacer.js';
@@ -43,7 +43,7 @@ export interface HandlerDeps {
   /** RTCP SDES CNAME of this server. */
   cname: string;
   /** Live streams by path. */
-  registry: LiveRegistry;
+  registry: StreamRegistry;
   /** Per-path settings (the `paths:` config section over the global `live:` one). */
   paths: PathManager;
 }
@@ -121,7 +121,7 @@ export class RtspHandler implements RequestHandler {
         return this.#describe(req, conn);
       case 'ANNOUNCE': {
         const url = parseRequestUrl(req.uri);
-        return this.#live.announce(req, conn, liveKey(url.segments), url.baseUrl);
+        return this.#live.announce(req, conn, streamKey(url.segments), url.baseUrl);
       }
       case 'SETUP':
         return this.#setup(req, conn);
@@ -177,19 +177,19 @@ export class RtspHandler implements RequestHandler {
     return s;
   }
 
-  #liveStream(segments: string[]): { key: string; stream: LiveStream } | undefined {
-    const key = liveKey(segments);
+  #liveStream(segments: string[]): { key: string; stream: Stream } | undefined {
+    const key = streamKey(segments);
     const s = this.#d.registry.get(key);
     return s && s.state !== 'ended' ? { key, stream: s } : undefined;
   }
 
-  readonly #sdpStarting = new Map<string, Promise<LiveStream>>();
+  readonly #sdpStarting = new Map<string, Promise<Stream>>();
 
   /** A live stream at this path, starting an .sdp file's feed (`name.sdp` or `name`) if needed. */
-  async #findLive(segments: string[]): Promise<{ key: string; stream: LiveStream } | undefined> {
+  async #findLive(segments: string[]): Promise<{ key: string; stream: Stream } | undefined> {
     const found = this.#liveStream(segments);
     if (found || segments.length === 0) return found;
-    const key = liveKey(segments);
+    const key = streamKey(segments);
     const last = segments[segments.length - 1];
     const sdpSegments = last.toLowerCase().endsWith('.sdp') ? segments : [...segments.slice(0, -1), `${last}.sdp`];
     let file: string;

@@ -2,10 +2,10 @@
  * (DESCRIBE, SETUP, PLAY, PAUSE of a live path). */
 import type { Config } from '../../config/index.js';
 import { settingName, type PathManager } from '../../core/index.js';
-import type { LivePublisher, LiveStream } from '../../live/live-stream.js';
-import { LiveTrack } from '../../live/live-track.js';
-import type { LiveRegistry } from '../../live/registry.js';
-import { TrackReader } from '../../live/track-reader.js';
+import type { Source, Stream } from '../../core/stream.js';
+import { StreamTrack } from '../../core/stream-track.js';
+import type { StreamRegistry } from '../../core/stream-registry.js';
+import { RtpTrackReader } from '../../readers/rtp-track-reader.js';
 import type { Logger } from '../../logging/index.js';
 import { buildSdp, parseSdp, SdpError, type ParsedSdp } from '../../sdp/index.js';
 import type { UdpPortAllocator } from '../../transport/index.js';
@@ -24,7 +24,7 @@ import { pickTransport, publisherUdp, recordTcpTransport, stripMapped, viewerSin
 export interface LiveDeps {
   config: Config;
   mediaRoot: string;
-  registry: LiveRegistry;
+  registry: StreamRegistry;
   /** Per-path settings: takeover on ANNOUNCE, the grace time on RECORD. */
   paths: PathManager;
   sessions: Map<string, RtspSession>;
@@ -63,9 +63,9 @@ export class LiveMethods {
       throw new RtspError(453, `ANNOUNCE refused: this connection has announced ${conn.announcements.size} streams (limits.maxAnnouncementsPerConnection=${limits.maxAnnouncementsPerConnection})`);
     }
     const settings = this.#d.paths.settingsFor(key);
-    const refuseBusy = (s: LiveStream | undefined) => {
+    const refuseBusy = (s: Stream | undefined) => {
       if (s && s.state === 'active' && !settings.takeover) {
-        throw new RtspError(412, `'${key}' is already being broadcast by ${s.publisher?.label ?? 'another publisher'}`);
+        throw new RtspError(412, `'${key}' is already being broadcast by ${s.source?.label ?? 'another publisher'}`);
       }
     };
     refuseBusy(this.#d.registry.get(key));
@@ -75,15 +75,15 @@ export class LiveMethods {
     const existing = this.#d.registry.get(key);
     refuseBusy(existing);
     if (existing && existing.state === 'active') {
-      this.#d.log.info({ path: key, publisher: existing.publisher?.label, by: conn.remoteAddress, setting: settingName(settings, 'takeover') }, 'broadcast taken over');
-      existing.publisher?.close('taken over by a new publisher');
+      this.#d.log.info({ path: key, publisher: existing.source?.label, by: conn.remoteAddress, setting: settingName(settings, 'takeover') }, 'broadcast taken over');
+      existing.source?.close('taken over by a new publisher');
     }
     const reuse = existing && existing.state !== 'ended' && existing.compatible(sdp.media) ? existing.tracks : undefined;
     const tracks =
       reuse ??
       sdp.media.map(
         (m, i) =>
-          new LiveTrack({ id: i + 1, format: m.format, bitrateKbps: m.bitrateKbps, width: m.width, height: m.height, frameRate: m.frameRate, maxFrameBytes: this.#d.config.live.maxFrameBytes, log: this.#d.log.child({ path: key }) }),
+          new StreamTrack({ id: i + 1, format: m.format, bitrateKbps: m.bitrateKbps, width: m.width, height: m.height, frameRate: m.frameRate, maxFrameBytes: this.#d.config.live.maxFrameBytes, log: this.#d.log.child({ path: key }) }),
       );
     conn.announcements.set(key, { key, sdp, tracks });
     this.#d.log.info({ path: key, publisher: conn.remoteAddress, tracks: sdp.media.map((m) => m.format.encodingName).join('+'), url }, 'broadcast announced');
@@ -158,7 +158,8 @@ export class LiveMethods {
     if (!ann) throw new RtspError(455, 'the announcement for this session is gone');
     if (s.tracks.size === 0) throw new RtspError(455, 'no track has been set up');
     if (!s.recording) {
-      const publisher: LivePublisher = {
+      const publisher: Source = {
+        kind: 'rtsp-record',
         label: `rtsp ${stripMapped(conn.remoteAddress)}`,
         close: (reason) => {
           s.close(reason);
@@ -171,7 +172,7 @@ export class LiveMethods {
     return { status: 200, headers: fmtHeaders({}) };
   }
 
-  describe(stream: LiveStream, conn: RtspConnection, baseUrl: string): RtspResponse {
+  describe(stream: Stream, conn: RtspConnection, baseUrl: string): RtspResponse {
     const sdp = buildSdp(stream.description(), { serverAddress: stripMapped(conn.localAddress) || '0.0.0.0' });
     return { status: 200, headers: fmtHeaders({ 'Content-Type': 'application/sdp', 'Content-Base': `${baseUrl}/`, 'Cache-Control': 'no-cache' }), body: sdp };
   }
@@ -179,7 +180,7 @@ export class LiveMethods {
   async setupView(
     req: RtspRequest,
     conn: RtspConnection,
-    stream: LiveStream,
+    stream: Stream,
     trackId: number | undefined,
     baseUrl: string,
     key: string,
@@ -201,7 +202,7 @@ export class LiveMethods {
     if (!session) {
       this.#d.sessions.set(s.id, s);
       ticket?.hold(s);
-      stream.viewers.add(s);
+      stream.addReader(s);
     }
     s.touch();
     return { status: 200, headers: fmtHeaders({ Session: this.#sessionHeader(s), Transport: transport }) };
@@ -222,7 +223,7 @@ export class LiveMethods {
       const frames = t.live.startFrames(since);
       const first = frames[0];
       const pos = first ? { seq: first.firstSeq, rtptime: first.ts } : t.live.nextPosition();
-      const reader = new TrackReader({
+      const reader = new RtpTrackReader({
         track: t.live,
         sink: t.sink,
         tcp: t.channels ? { writer: conn, channel: t.channels[0] } : undefined,
@@ -249,7 +250,7 @@ export class LiveMethods {
 
   /** Waits up to live.keyframeWait for every video track to hold a keyframe; stops early when
    * the session closes or the source goes away (the stream ends its tracks' waits then). */
-  async #keyframes(video: LiveTrack[], s: LiveViewerSession): Promise<void> {
+  async #keyframes(video: StreamTrack[], s: LiveViewerSession): Promise<void> {
     if (video.every((t) => t.keyframeArrival !== undefined)) return;
     const stop = new AbortController();
     const forget = s.whenClosed(() => stop.abort());

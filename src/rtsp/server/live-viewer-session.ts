@@ -1,29 +1,31 @@
 /** A viewer of a live stream (`live`): per track a reader following the stream's track while
  * playing, its own sender reports, and what its receiver reports say. */
-import type { LiveStream, LiveViewer } from '../../live/live-stream.js';
-import type { LiveTrack } from '../../live/live-track.js';
-import type { TrackReader } from '../../live/track-reader.js';
+import type { ReaderStats } from '../../core/reader.js';
+import type { Stream, Reader } from '../../core/stream.js';
+import type { StreamTrack } from '../../core/stream-track.js';
+import type { RtpTrackReader } from '../../readers/rtp-track-reader.js';
 import { buildBye, compound, newReceptionStats, updateReception, type ReceptionStats } from '../../rtcp/index.js';
 import { RtspSessionBase, type SessionBaseInit, type SessionState, type TrackStats, type ViewerTrackBase } from './session-base.js';
 
 export interface LiveViewerTrack extends ViewerTrackBase {
   /** The stream track this viewer reads. */
-  live: LiveTrack;
+  live: StreamTrack;
   /** While playing. */
-  reader?: TrackReader;
+  reader?: RtpTrackReader;
   /** What the viewer's receiver reports say. */
   reception: ReceptionStats;
 }
 
 export interface LiveViewerInit extends SessionBaseInit {
   /** The live stream viewed, and its key. */
-  live: LiveStream;
+  live: Stream;
   liveKey: string;
 }
 
-export class LiveViewerSession extends RtspSessionBase<LiveViewerTrack> implements LiveViewer {
+export class LiveViewerSession extends RtspSessionBase<LiveViewerTrack> implements Reader {
   readonly kind = 'live';
-  readonly live: LiveStream;
+  readonly protocol = 'rtsp';
+  readonly live: Stream;
   readonly liveKey: string;
   #playing = false;
   #everPlayed = false;
@@ -33,6 +35,21 @@ export class LiveViewerSession extends RtspSessionBase<LiveViewerTrack> implemen
     super(init);
     this.live = init.live;
     this.liveKey = init.liveKey;
+  }
+
+  get label(): string {
+    return `rtsp ${this.clientAddress} session ${this.id}`;
+  }
+
+  /** What this viewer was sent, over all its tracks (the core's reader statistics). */
+  stats(): ReaderStats {
+    let bytes = 0;
+    let packets = 0;
+    for (const t of this.tracks.values()) {
+      bytes += t.reader?.octets ?? 0;
+      packets += t.reader?.packets ?? 0;
+    }
+    return { since: this.createdAt, bytes, packets };
   }
 
   get state(): SessionState {
@@ -88,7 +105,7 @@ export class LiveViewerSession extends RtspSessionBase<LiveViewerTrack> implemen
   /** A last sender report and BYE on every track. */
   protected endMedia(reason: string): void {
     if (this.#srTimer) clearInterval(this.#srTimer);
-    this.live.viewers.delete(this);
+    this.live.removeReader(this, reason);
     for (const t of this.tracks.values()) {
       t.reader?.stop();
       const sr = t.live.senderReport(t.reader?.packets ?? 0, t.reader?.octets ?? 0, this.cname);

@@ -1,12 +1,12 @@
 /** A publisher pushing a live stream with ANNOUNCE and RECORD (`record`): per track the stream
  * track it feeds, and over UDP the sockets packets arrive on. */
-import type { LivePublisher, LiveStream } from '../../live/live-stream.js';
-import type { LiveTrack } from '../../live/live-track.js';
+import type { Source, Stream } from '../../core/stream.js';
+import type { StreamTrack } from '../../core/stream-track.js';
 import { RtspSessionBase, type SessionBaseInit, type SessionState, type SessionTrackBase, type TrackStats } from './session-base.js';
 
 export interface PublisherTrack extends SessionTrackBase {
   /** The stream track this publisher feeds. */
-  live: LiveTrack;
+  live: StreamTrack;
   /** Over UDP: the sockets packets arrive on. */
   ingest?: { close(): void };
 }
@@ -20,9 +20,9 @@ export class PublisherSession extends RtspSessionBase<PublisherTrack> {
   readonly kind = 'record';
   readonly liveKey: string;
   /** The stream published, once RECORD is accepted. */
-  live: LiveStream | undefined;
+  live: Stream | undefined;
   #recording = false;
-  #publisher: LivePublisher | undefined;
+  #publisher: Source | undefined;
 
   constructor(init: PublisherInit) {
     super(init);
@@ -42,7 +42,7 @@ export class PublisherSession extends RtspSessionBase<PublisherTrack> {
   }
 
   /** RECORD accepted: `stream` is fed by this session as `publisher`, which leaves it on close. */
-  startRecording(stream: LiveStream, publisher: LivePublisher): void {
+  startRecording(stream: Stream, publisher: Source): void {
     this.live = stream;
     this.#recording = true;
     this.#publisher = publisher;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../../logging/index.js';
-import { LiveStream } from '../../live/live-stream.js';
+import { Stream } from '../../core/stream.js';
 import { LiveViewerSession } from './live-viewer-session.js';
 import { SessionMap } from './session.js';
 
@@ -13,7 +13,7 @@ describe('SessionMap', () => {
       clientAddress: '127.0.0.1',
       log: silentLogger(),
       cname: 't',
-      live: new LiveStream({ path: 'x', tracks: [], graceTime: 0, log: silentLogger(), onEnded: () => {} }),
+      live: new Stream({ path: 'x', tracks: [], graceTime: 0, log: silentLogger(), onEnded: () => {} }),
       liveKey: 'x',
     });
     m.set(s.id, s);

@@ -6,8 +6,8 @@
 import { basename } from 'node:path';
 import type { AccessRequest, Authorizer } from '../../auth/index.js';
 import type { Config } from '../../config/index.js';
-import type { LiveRegistry } from '../../live/registry.js';
-import { liveKey } from '../../live/registry.js';
+import type { StreamRegistry } from '../../core/stream-registry.js';
+import { streamKey } from '../../core/stream-registry.js';
 import { openMedia } from '../../media/open-media.js';
 import { Mp4Error } from '../../media/mp4/types.js';
 import { PathError, type PathErrorKind } from '../../vod/path-error.js';
@@ -17,7 +17,7 @@ import type { RtspRequest } from '../message/types.js';
 export interface RefMovieDeps {
   /** Real path of the media folder. */
   mediaRoot: string;
-  registry: LiveRegistry | undefined;
+  registry: StreamRegistry | undefined;
   /** The server's one Authorizer (its users, nonces and failure counts are DESCRIBE's). */
   authorizer: Authorizer;
   /** Names of the files that are never served. */
@@ -82,7 +82,7 @@ async function fileOr404(deps: RefMovieDeps, segments: string[]): Promise<string
 /** Whether RTSP would stream this path: an active live stream, an `.sdp` live description
  * (named with or without its extension, as DESCRIBE takes it), or a file the VOD layer opens. */
 async function servable(deps: RefMovieDeps, segments: string[]): Promise<boolean> {
-  const live = deps.registry?.get(liveKey(segments));
+  const live = deps.registry?.get(streamKey(segments));
   if (live && live.state !== 'ended') return true;
   const last = segments[segments.length - 1];
   const sdp = last.toLowerCase().endsWith('.sdp') ? segments : [...segments.slice(0, -1), `${last}.sdp`];

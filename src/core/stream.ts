@@ -3,62 +3,80 @@
  * continues the same stream (viewers resume on its first keyframe), otherwise viewers get BYE. */
 import type { Logger } from '../logging/index.js';
 import type { StreamDescription } from '../stream/types.js';
-import type { LiveTrack } from './live-track.js';
+import type { CoreEvents } from './events.js';
+import type { Reader } from './reader.js';
+import type { Source } from './source.js';
+import type { StreamTrack } from './stream-track.js';
 
-export type LiveState = 'active' | 'waiting' | 'ended';
+export type { Reader } from './reader.js';
+export type { Source } from './source.js';
 
-/** Whatever feeds the stream: an RTSP RECORD session, an SDP-described UDP feed, ... */
-export interface LivePublisher {
-  /** For logs and status pages, e.g. `rtsp 127.0.0.1` or `sdp file x.sdp`. */
-  readonly label: string;
-  /** Stop publishing (takeover, timeout, shutdown). */
-  close(reason: string): void;
-}
+export type StreamState = 'active' | 'waiting' | 'ended';
 
-/** A viewer session, as far as the stream is concerned. */
-export interface LiveViewer {
-  /** The publisher changed: wait for its first keyframe. */
-  resync(): void;
-  /** The stream is over: BYE and end the session. */
-  close(reason: string): void;
-}
-
-export interface LiveStreamOptions {
+export interface StreamOptions {
   /** Registry key, e.g. `live/cam1`. */
   path: string;
-  tracks: LiveTrack[];
+  tracks: StreamTrack[];
   /** Seconds viewers wait for a vanished publisher (its path's setting when first published;
    * each publisher attaching brings its own). */
   graceTime: number;
   log: Logger;
+  /** Where it reports publishing and readers coming and going (none in unit tests). */
+  events?: CoreEvents;
   /** Called once when the stream ends for good. */
-  onEnded: (s: LiveStream) => void;
+  onEnded: (s: Stream) => void;
 }
 
-export class LiveStream {
+export class Stream {
   readonly path: string;
-  readonly tracks: LiveTrack[];
-  readonly viewers = new Set<LiveViewer>();
+  readonly tracks: StreamTrack[];
+  readonly #readers = new Set<Reader>();
   readonly createdAt = Date.now();
-  #state: LiveState = 'waiting';
-  #publisher: LivePublisher | undefined;
+  #state: StreamState = 'waiting';
+  #publisher: Source | undefined;
   #grace: NodeJS.Timeout | undefined;
   #activeSince = 0;
   #graceTime: number;
-  readonly #opts: LiveStreamOptions;
+  readonly #opts: StreamOptions;
 
-  constructor(opts: LiveStreamOptions) {
+  constructor(opts: StreamOptions) {
     this.#opts = opts;
     this.#graceTime = opts.graceTime;
     this.path = opts.path;
     this.tracks = opts.tracks;
   }
 
-  get state(): LiveState {
+  get state(): StreamState {
     return this.#state;
   }
-  get publisher(): LivePublisher | undefined {
+  /** What feeds the stream now (none while it waits for one to return). */
+  get source(): Source | undefined {
     return this.#publisher;
+  }
+  /** Who reads the stream now (RTSP play sessions; later HLS, ICY, recorders). */
+  get readers(): ReadonlySet<Reader> {
+    return this.#readers;
+  }
+
+  /** A reader starts taking from the stream. */
+  addReader(r: Reader): void {
+    if (this.#readers.has(r)) return;
+    this.#readers.add(r);
+    this.#opts.events?.emit('reader.added', { path: this.path, reader: { kind: r.protocol, label: r.label } });
+  }
+
+  /** A reader stopped (closed, or the stream ended under it). */
+  removeReader(r: Reader, reason: string): void {
+    if (!this.#readers.delete(r)) return;
+    const st = r.stats();
+    this.#opts.events?.emit('reader.removed', {
+      path: this.path,
+      reader: { kind: r.protocol, label: r.label },
+      reason,
+      bytes: st.bytes,
+      packets: st.packets,
+      durationMs: Date.now() - st.since,
+    });
   }
   /** Date.now() when the current publisher started (publisher timeout baseline). */
   get activeSince(): number {
@@ -98,7 +116,7 @@ export class LiveStream {
 
   /** `graceTime`: the path's setting as this publisher found it (a reload may have changed it
    * since the stream began); left out, the stream's keeps. */
-  attach(publisher: LivePublisher, graceTime = this.#graceTime): void {
+  attach(publisher: Source, graceTime = this.#graceTime): void {
     if (this.#state === 'ended') throw new Error('stream has ended');
     this.#graceTime = graceTime;
     const returning = this.#activeSince > 0;
@@ -109,20 +127,26 @@ export class LiveStream {
     this.#activeSince = Date.now();
     if (returning) {
       for (const t of this.tracks) t.rebase();
-      for (const v of this.viewers) v.resync();
+      for (const v of this.#readers) v.resync();
     }
-    this.#opts.log.info({ path: this.path, publisher: publisher.label, viewers: this.viewers.size }, returning ? 'broadcast resumed' : 'broadcast started');
+    this.#opts.events?.emit('path.published', {
+      path: this.path,
+      source: { kind: publisher.kind, label: publisher.label },
+      tracks: this.tracks.map((t) => t.format.encodingName),
+      resumed: returning,
+    });
+    this.#opts.log.info({ path: this.path, publisher: publisher.label, viewers: this.#readers.size }, returning ? 'broadcast resumed' : 'broadcast started');
   }
 
   /** The publisher left; viewers wait `graceTime` for it (or another) to come back. */
-  detach(publisher: LivePublisher, reason: string): void {
+  detach(publisher: Source, reason: string): void {
     if (this.#publisher !== publisher || this.#state !== 'active') return;
     this.#publisher = undefined;
     this.#state = 'waiting';
     // Viewers starting now play on without a keyframe rather than wait for a source that left.
     for (const t of this.tracks) t.endKeyframeWaits();
-    this.#opts.log.info({ path: this.path, reason, viewers: this.viewers.size, grace: this.#graceTime }, 'broadcast interrupted');
-    if (this.viewers.size === 0 || this.#graceTime === 0) {
+    this.#opts.log.info({ path: this.path, reason, viewers: this.#readers.size, grace: this.#graceTime }, 'broadcast interrupted');
+    if (this.#readers.size === 0 || this.#graceTime === 0) {
       this.end(reason);
       return;
     }
@@ -137,13 +161,16 @@ export class LiveStream {
     const p = this.#publisher;
     this.#publisher = undefined;
     p?.close(reason);
-    for (const v of [...this.viewers]) v.close('broadcast ended');
-    this.viewers.clear();
+    for (const v of [...this.#readers]) {
+      v.close('broadcast ended');
+      this.removeReader(v, 'broadcast ended');
+    }
     for (const t of this.tracks) {
       t.readers.clear();
       t.endKeyframeWaits();
     }
     this.#opts.log.info({ path: this.path, reason }, 'broadcast ended');
+    this.#opts.events?.emit('path.unpublished', { path: this.path, reason, durationMs: Date.now() - this.createdAt });
     this.#opts.onEnded(this);
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allowedSources } from './sdp-source.js';
+import { allowedSources } from './sdp-file-source.js';
 
 const sdp = (origin: string, session = '', media = '') =>
   `v=0\r\no=- 0 0 IN IP4 ${origin}\r\ns=x\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n${session}` +

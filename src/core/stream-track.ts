@@ -8,55 +8,13 @@ import { compound, buildSdesCname, buildSenderReport, ntpToMs, parseRtcpCompound
 import { randomUint16, randomUint32 } from '../rtp/seq.js';
 import type { Format } from '../stream/types.js';
 import { FdBatch, nativeFanout } from '../transport/native-fanout.js';
+import { Frame } from './frame.js';
 import { keyframeDetector, type KeyframeDetector } from './keyframe.js';
+import type { TrackReader } from './reader.js';
 
-/** Writes a frame in one protocol's form (RTSP interleaved bytes on one channel, later access
- * units for HLS or ICY). `LiveFrame.form` memoizes the result by the function's identity: use
- * one function per form (not a fresh closure per call), so every reader shares one build. */
-export type FrameForm = (frame: LiveFrame) => Buffer;
+export { Frame, type FrameForm } from './frame.js';
 
-/** A frame: the packets sharing one RTP timestamp, built once and shared by every reader. */
-export class LiveFrame {
-  readonly packets: Buffer[] = [];
-  /** Sum of packet lengths (headers included). */
-  bytes = 0;
-  /** Forms built so far (usually one: the RTSP channel every TCP viewer of the track uses). */
-  #forms: Map<FrameForm, Buffer> | undefined;
-
-  constructor(
-    readonly ts: number,
-    readonly firstSeq: number,
-    /** A decoder can start on this frame (set while its packets arrive). */
-    public key: boolean,
-    /** performance.now() when its first packet arrived. */
-    readonly arrival: number,
-  ) {}
-
-  add(p: Buffer): void {
-    this.packets.push(p);
-    this.bytes += p.length;
-  }
-
-  /** The frame in the form `build` writes, built on first use and then shared: the live layer
-   * knows no protocol, the protocol side knows no frame's lifetime. Only for frames whose
-   * packets are complete (delivered or cached). */
-  form(build: FrameForm): Buffer {
-    let b = this.#forms?.get(build);
-    if (b === undefined) {
-      b = build(this);
-      (this.#forms ??= new Map()).set(build, b);
-    }
-    return b;
-  }
-}
-
-export interface FrameSink {
-  deliver(frame: LiveFrame, batch?: FdBatch): void;
-  /** The source changed: wait for its first keyframe. */
-  resync?(): void;
-}
-
-export interface LiveTrackOptions {
+export interface StreamTrackOptions {
   id: number;
   format: Format;
   /** Extra SDP detail kept for viewers (bitrate, frame size). */
@@ -85,13 +43,13 @@ const AUDIO_CACHE_MS = 3000;
  * session limits; this only keeps a pathological caller from growing the set without end). */
 const MAX_KEYFRAME_WAITERS = 16384;
 
-export class LiveTrack {
+export class StreamTrack {
   readonly id: number;
   readonly control: string;
   readonly format: Format;
-  readonly options: LiveTrackOptions;
+  readonly options: StreamTrackOptions;
   readonly ssrc = randomUint32();
-  readonly readers = new Set<FrameSink>();
+  readonly readers = new Set<TrackReader>();
   readonly #detector: KeyframeDetector | undefined;
   readonly #batch = nativeFanout ? new FdBatch() : undefined;
   /** Datagrams the native fan-out could not send (viewer gone, buffer full). */
@@ -108,8 +66,8 @@ export class LiveTrack {
   #strangerLoggedAt = 0;
   #strangerUnlogged = 0;
   readonly #video: boolean;
-  #cur: LiveFrame | undefined;
-  #cache: LiveFrame[] = [];
+  #cur: Frame | undefined;
+  #cache: Frame[] = [];
   #cacheBytes = 0;
   /** Pending `whenKeyframe` calls, each settled (timer cleared) exactly once. */
   readonly #keyWaiters = new Set<(got: boolean) => void>();
@@ -133,7 +91,7 @@ export class LiveTrack {
   /** Date.now() of the first packet ever received (for the measured bitrate). */
   firstPacketAt = 0;
 
-  constructor(opts: LiveTrackOptions) {
+  constructor(opts: StreamTrackOptions) {
     this.options = opts;
     this.id = opts.id;
     this.control = `trackID=${opts.id}`;
@@ -215,7 +173,7 @@ export class LiveTrack {
     }
     if (!f) {
       if (this.#cutTs !== undefined && this.#cutTs !== ts) this.#cutTs = undefined;
-      f = this.#cur = new LiveFrame(ts, seq, this.#detector === undefined, now);
+      f = this.#cur = new Frame(ts, seq, this.#detector === undefined, now);
     }
     // Any packet of the frame may carry the keyframe: encoders often lead with an access unit
     // delimiter or SEI before the parameter sets and the IDR slice.
@@ -234,7 +192,7 @@ export class LiveTrack {
    * it gathered goes out now as a frame of its own and later packets of the same timestamp form
    * the next ones: viewers lose nothing (their decoder only sees RTP packets in order), the
    * keyframe cache stays capped, and a new timestamp starts a clean frame as always. */
-  #cut(f: LiveFrame): void {
+  #cut(f: Frame): void {
     this.framesCut++;
     if (this.#cutTs !== f.ts) {
       this.#cutTs = f.ts;
@@ -271,7 +229,7 @@ export class LiveTrack {
     if (batch) this.udpSendFailures += batch.flush(f.packets);
   }
 
-  #remember(f: LiveFrame): void {
+  #remember(f: Frame): void {
     if (this.#video) {
       if (f.key) {
         this.#cache = [];
@@ -326,7 +284,7 @@ export class LiveTrack {
   }
 
   /** Frames a new reader starts with: video from the last keyframe; audio from `since`. */
-  startFrames(since?: number): LiveFrame[] {
+  startFrames(since?: number): Frame[] {
     if (this.#video) return this.#cache.slice();
     if (since === undefined) return [];
     return this.#cache.filter((f) => f.arrival >= since);

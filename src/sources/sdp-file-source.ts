@@ -7,9 +7,9 @@ import { isIP, isIPv6 } from 'node:net';
 import { parse as parseSdpText } from 'sdp-transform';
 import type { Logger } from '../logging/index.js';
 import { parseSdp, type ParsedSdp } from '../sdp/index.js';
-import { LiveTrack } from './live-track.js';
-import type { LivePublisher, LiveStream } from './live-stream.js';
-import type { LiveRegistry } from './registry.js';
+import { StreamTrack } from '../core/stream-track.js';
+import type { Source, Stream } from '../core/stream.js';
+import type { StreamRegistry } from '../core/stream-registry.js';
 
 export class SdpSourceError extends Error {
   override readonly name = 'SdpSourceError';
@@ -77,18 +77,18 @@ export function allowedSources(text: string): Map<number, Set<string> | undefine
 export interface SdpSourceOptions {
   key: string;
   file: string;
-  registry: LiveRegistry;
+  registry: StreamRegistry;
   log: Logger;
   /** Seconds to keep listening with no viewers. */
   idleTimeout: number;
   /** The path's graceTime (seconds viewers wait for a publisher that went away). */
   graceTime: number;
-  /** live.maxFrameBytes for its tracks (LiveTrack's default when absent). */
+  /** live.maxFrameBytes for its tracks (StreamTrack's default when absent). */
   maxFrameBytes?: number;
 }
 
 /** Reads the SDP file, binds its ports, and publishes the stream. */
-export async function startSdpSource(opts: SdpSourceOptions): Promise<LiveStream> {
+export async function startSdpSource(opts: SdpSourceOptions): Promise<Stream> {
   let sdp: ParsedSdp;
   let sources: Map<number, Set<string> | undefined>;
   try {
@@ -110,7 +110,7 @@ export async function startSdpSource(opts: SdpSourceOptions): Promise<LiveStream
   }
   const tracks = sdp.media.map(
     (m, i) =>
-      new LiveTrack({
+      new StreamTrack({
         id: i + 1,
         format: m.format,
         bitrateKbps: m.bitrateKbps,
@@ -167,11 +167,11 @@ export async function startSdpSource(opts: SdpSourceOptions): Promise<LiveStream
     const why = err.code === 'EADDRINUSE' ? 'a port it names is in use by another program' : err.message;
     throw new SdpSourceError(`${opts.file}: cannot listen: ${why}`, 500);
   }
-  const publisher: LivePublisher = { label: `sdp file ${opts.file}`, close: stop };
+  const publisher: Source = { kind: 'sdp-file', label: `sdp file ${opts.file}`, close: stop };
   const stream = opts.registry.publish(opts.key, tracks, publisher, opts.graceTime);
   let lastViewer = Date.now();
   const idle = setInterval(() => {
-    if (stream.viewers.size > 0) lastViewer = Date.now();
+    if (stream.readers.size > 0) lastViewer = Date.now();
     else if (Date.now() - lastViewer > opts.idleTimeout * 1000) stream.end('no viewers');
   }, 1000);
   idle.unref();

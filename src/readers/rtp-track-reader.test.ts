@@ -4,8 +4,8 @@ import { writeRtpPacket } from '../rtp/packet.js';
 import type { Format } from '../stream/types.js';
 import { interleavedForm, type FrameWriter } from '../transport/interleaved.js';
 import type { RtpSink } from '../transport/types.js';
-import { LiveTrack, type LiveFrame } from './live-track.js';
-import { TrackReader } from './track-reader.js';
+import { StreamTrack, type Frame } from '../core/stream-track.js';
+import { RtpTrackReader } from './rtp-track-reader.js';
 
 const H264: Format = { media: 'video', payloadType: 96, encodingName: 'H264', clockRate: 90000, fmtp: {} };
 const AAC: Format = {
@@ -47,16 +47,16 @@ class FakeWriter implements FrameWriter {
 
 /** A track fed by hand, with a log of every frame it produced. */
 class Feed {
-  readonly track: LiveTrack;
-  readonly frames: LiveFrame[] = [];
+  readonly track: StreamTrack;
+  readonly frames: Frame[] = [];
   #seq = 1;
   #ts = 0;
   constructor(format: Format = H264) {
-    this.track = new LiveTrack({ id: 0, format });
+    this.track = new StreamTrack({ id: 0, format });
     this.track.readers.add({ deliver: (f) => this.frames.push(f) });
   }
   /** One frame of the given payloads (marker on the last); returns it. */
-  frame(...payloads: Buffer[]): LiveFrame {
+  frame(...payloads: Buffer[]): Frame {
     payloads.forEach((p, i) =>
       this.track.ingest(
         writeRtpPacket(
@@ -73,17 +73,17 @@ class Feed {
     this.#ts += 3000;
     return this.frames[this.frames.length - 1];
   }
-  key(): LiveFrame {
+  key(): Frame {
     return this.frame(SPS, IDR);
   }
-  delta(): LiveFrame {
+  delta(): Frame {
     return this.frame(SLICE, SLICE);
   }
 }
 
-function udpReader(feed: Feed, queueLimit = 1000): { reader: TrackReader; sink: FakeUdpSink } {
+function udpReader(feed: Feed, queueLimit = 1000): { reader: RtpTrackReader; sink: FakeUdpSink } {
   const sink = new FakeUdpSink();
-  const reader = new TrackReader({ track: feed.track, sink, queueLimit });
+  const reader = new RtpTrackReader({ track: feed.track, sink, queueLimit });
   reader.start([]);
   return { reader, sink };
 }
@@ -92,16 +92,16 @@ function tcpReader(
   feed: Feed,
   queueLimit = 1000,
   channel = 2,
-): { reader: TrackReader; writer: FakeWriter; sink: FakeUdpSink } {
+): { reader: RtpTrackReader; writer: FakeWriter; sink: FakeUdpSink } {
   const writer = new FakeWriter();
   // The sink is not used for RTP on the TCP path: frames go out through the writer in one piece.
   const sink = new FakeUdpSink();
-  const reader = new TrackReader({ track: feed.track, sink, tcp: { writer, channel }, queueLimit });
+  const reader = new RtpTrackReader({ track: feed.track, sink, tcp: { writer, channel }, queueLimit });
   reader.start([]);
   return { reader, writer, sink };
 }
 
-describe('TrackReader over UDP', () => {
+describe('RtpTrackReader over UDP', () => {
   it('waits for a keyframe before sending anything', () => {
     const feed = new Feed();
     const { sink } = udpReader(feed);
@@ -146,7 +146,7 @@ describe('TrackReader over UDP', () => {
   });
 });
 
-describe('TrackReader over TCP', () => {
+describe('RtpTrackReader over TCP', () => {
   it('writes each frame with one interleaved buffer, shared through the frame', () => {
     const feed = new Feed();
     const { writer, sink } = tcpReader(feed, 1000, 4);
@@ -238,14 +238,14 @@ describe('TrackReader over TCP', () => {
   });
 });
 
-describe('TrackReader start and stop', () => {
+describe('RtpTrackReader start and stop', () => {
   it('start(frames) sends the cached frames, then follows the live track', () => {
     const feed = new Feed();
     feed.delta(); // before any keyframe: not in the cache
     const k = feed.key();
     const d1 = feed.delta();
     const sink = new FakeUdpSink();
-    const reader = new TrackReader({ track: feed.track, sink, queueLimit: 1000 });
+    const reader = new RtpTrackReader({ track: feed.track, sink, queueLimit: 1000 });
     assert.equal(feed.track.readers.has(reader), false);
     reader.start(feed.track.startFrames());
     assert.equal(feed.track.readers.has(reader), true);
@@ -259,7 +259,7 @@ describe('TrackReader start and stop', () => {
     const k = feed.key();
     const d = feed.delta();
     const writer = new FakeWriter();
-    const reader = new TrackReader({
+    const reader = new RtpTrackReader({
       track: feed.track,
       sink: new FakeUdpSink(),
       tcp: { writer, channel: 0 },

@@ -4,56 +4,38 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger } from '../logging/index.js';
 import { writeRtpPacket } from '../rtp/packet.js';
 import type { Format } from '../stream/types.js';
-import type { LivePublisher, LiveStream, LiveViewer } from './live-stream.js';
-import { LiveTrack } from './live-track.js';
-import { LiveRegistry, liveKey } from './registry.js';
+import type { Source, Stream } from './stream.js';
+import { FakePublisher, FakeViewer } from './test-helpers/fakes.js';
+import { StreamTrack } from './stream-track.js';
+import { StreamRegistry, streamKey } from './stream-registry.js';
 
 const H264: Format = { media: 'video', payloadType: 96, encodingName: 'H264', clockRate: 90000, fmtp: {} };
 
-class FakePublisher implements LivePublisher {
-  readonly closed: string[] = [];
-  constructor(readonly label = 'test publisher') {}
-  close(reason: string): void {
-    this.closed.push(reason);
-  }
-}
-
-class FakeViewer implements LiveViewer {
-  resyncs = 0;
-  readonly closed: string[] = [];
-  resync(): void {
-    this.resyncs++;
-  }
-  close(reason: string): void {
-    this.closed.push(reason);
-  }
-}
-
-const tracks = () => [new LiveTrack({ id: 0, format: H264 })];
+const tracks = () => [new StreamTrack({ id: 0, format: H264 })];
 /** A registry whose every path has `graceTime` (a PathManager's setting in the server). */
-class TestRegistry extends LiveRegistry {
+class TestRegistry extends StreamRegistry {
   constructor(
     readonly grace: number,
     publisherTimeout: number,
   ) {
     super({ publisherTimeout, log: silentLogger() });
   }
-  override publish(key: string, t: LiveTrack[], pub: LivePublisher, graceTime = this.grace): LiveStream {
+  override publish(key: string, t: StreamTrack[], pub: Source, graceTime = this.grace): Stream {
     return super.publish(key, t, pub, graceTime);
   }
 }
 const registry = (graceTime = 0.2, publisherTimeout = 10) => new TestRegistry(graceTime, publisherTimeout);
 
-describe('liveKey', () => {
+describe('streamKey', () => {
   it('names the same stream with or without .sdp', () => {
-    assert.equal(liveKey(['live', 'cam1']), 'live/cam1');
-    assert.equal(liveKey(['live', 'cam1.sdp']), 'live/cam1');
-    assert.equal(liveKey(['live', 'cam1.SDP']), 'live/cam1');
-    assert.equal(liveKey(['cam.sdp.d', 'x']), 'cam.sdp.d/x');
+    assert.equal(streamKey(['live', 'cam1']), 'live/cam1');
+    assert.equal(streamKey(['live', 'cam1.sdp']), 'live/cam1');
+    assert.equal(streamKey(['live', 'cam1.SDP']), 'live/cam1');
+    assert.equal(streamKey(['cam.sdp.d', 'x']), 'cam.sdp.d/x');
   });
 });
 
-describe('LiveRegistry.publish', () => {
+describe('StreamRegistry.publish', () => {
   it('creates an active stream under its key', () => {
     const reg = registry();
     const t = tracks();
@@ -63,7 +45,7 @@ describe('LiveRegistry.publish', () => {
     assert.equal(s.path, 'live/a');
     assert.equal(s.tracks, t);
     assert.equal(s.state, 'active');
-    assert.equal(s.publisher, pub);
+    assert.equal(s.source, pub);
     reg.close('test over');
   });
 
@@ -73,13 +55,13 @@ describe('LiveRegistry.publish', () => {
     const pub1 = new FakePublisher();
     const s = reg.publish('live/a', t, pub1);
     const v = new FakeViewer();
-    s.viewers.add(v);
+    s.addReader(v);
     s.detach(pub1, 'connection lost');
     assert.equal(s.state, 'waiting');
     const pub2 = new FakePublisher();
     assert.equal(reg.publish('live/a', t, pub2), s);
     assert.equal(s.state, 'active');
-    assert.equal(s.publisher, pub2);
+    assert.equal(s.source, pub2);
     assert.equal(v.resyncs, 1);
     assert.deepEqual(v.closed, []);
     reg.close('test over');
@@ -90,7 +72,7 @@ describe('LiveRegistry.publish', () => {
     const pub1 = new FakePublisher('old');
     const old = reg.publish('live/a', tracks(), pub1);
     const v = new FakeViewer();
-    old.viewers.add(v);
+    old.addReader(v);
     const pub2 = new FakePublisher('new');
     const s = reg.publish('live/a', tracks(), pub2);
     assert.notEqual(s, old);
@@ -121,7 +103,7 @@ describe('LiveRegistry.publish', () => {
     const pub = new FakePublisher();
     const s = reg.publish('live/a', tracks(), pub);
     const v = new FakeViewer();
-    s.viewers.add(v);
+    s.addReader(v);
     s.detach(pub, 'gone');
     assert.equal(reg.get('live/a'), s);
     await sleep(250);
@@ -141,7 +123,7 @@ describe('LiveRegistry.publish', () => {
   });
 });
 
-describe('LiveRegistry ports', () => {
+describe('StreamRegistry ports', () => {
   it('throws naming the owner for a port another stream holds; the same key may claim again', () => {
     const reg = registry();
     reg.claimPorts('live/a', [5004, 5005]);
@@ -172,7 +154,7 @@ describe('LiveRegistry ports', () => {
   });
 });
 
-describe('LiveRegistry publisher timeout and close', () => {
+describe('StreamRegistry publisher timeout and close', () => {
   it('drops a publisher whose tracks received nothing, keeps one that sends', async () => {
     const reg = registry(5, 1);
     const silentPub = new FakePublisher('silent');
@@ -180,7 +162,7 @@ describe('LiveRegistry publisher timeout and close', () => {
     const waitingPub = new FakePublisher('silent with viewers');
     const waiting = reg.publish('live/viewed', tracks(), waitingPub);
     const viewer = new FakeViewer();
-    waiting.viewers.add(viewer);
+    waiting.addReader(viewer);
     const busyPub = new FakePublisher('busy');
     const busyTracks = tracks();
     const busy = reg.publish('live/busy', busyTracks, busyPub);
@@ -218,10 +200,10 @@ describe('LiveRegistry publisher timeout and close', () => {
     const a = reg.publish('live/a', tracks(), p1);
     const b = reg.publish('live/b', tracks(), p2);
     const v = new FakeViewer();
-    b.viewers.add(v);
+    b.addReader(v);
     const waitingPub = new FakePublisher();
     const c = reg.publish('live/c', tracks(), waitingPub);
-    c.viewers.add(new FakeViewer());
+    c.addReader(new FakeViewer());
     c.detach(waitingPub, 'gone');
     reg.close('server shutting down');
     assert.equal(a.state, 'ended');

@@ -4,8 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger } from '../logging/index.js';
 import { writeRtpPacket } from '../rtp/packet.js';
 import type { Format } from '../stream/types.js';
-import { LiveStream, type LivePublisher, type LiveViewer } from './live-stream.js';
-import { LiveTrack } from './live-track.js';
+import { CoreEvents } from './events.js';
+import { Stream } from './stream.js';
+import { FakePublisher, FakeViewer } from './test-helpers/fakes.js';
+import { StreamTrack } from './stream-track.js';
 
 const H264: Format = { media: 'video', payloadType: 96, encodingName: 'H264', clockRate: 90000, fmtp: {} };
 const AAC: Format = {
@@ -18,43 +20,25 @@ const AAC: Format = {
 };
 const GRACE = 0.2;
 
-class FakePublisher implements LivePublisher {
-  readonly closed: string[] = [];
-  constructor(readonly label = 'test publisher') {}
-  close(reason: string): void {
-    this.closed.push(reason);
-  }
-}
-
-class FakeViewer implements LiveViewer {
-  resyncs = 0;
-  readonly closed: string[] = [];
-  resync(): void {
-    this.resyncs++;
-  }
-  close(reason: string): void {
-    this.closed.push(reason);
-  }
-}
-
-function makeStream(graceTime = GRACE) {
+function makeStream(graceTime = GRACE, events?: CoreEvents) {
   const tracks = [
-    new LiveTrack({ id: 0, format: H264, width: 640, height: 360 }),
-    new LiveTrack({ id: 1, format: AAC, bitrateKbps: 128 }),
+    new StreamTrack({ id: 0, format: H264, width: 640, height: 360 }),
+    new StreamTrack({ id: 1, format: AAC, bitrateKbps: 128 }),
   ];
-  const ended: LiveStream[] = [];
-  const stream = new LiveStream({
+  const ended: Stream[] = [];
+  const stream = new Stream({
     path: 'live/cam1',
     tracks,
     graceTime,
     log: silentLogger(),
+    events,
     onEnded: (s) => ended.push(s),
   });
   return { stream, tracks, ended };
 }
 
 /** Puts a keyframe into the video track's cache. */
-function feedKeyframe(track: LiveTrack): void {
+function feedKeyframe(track: StreamTrack): void {
   const idr = Buffer.from([0x65, 0x88, 0x84]);
   track.ingest(
     writeRtpPacket(
@@ -64,24 +48,24 @@ function feedKeyframe(track: LiveTrack): void {
   );
 }
 
-describe('LiveStream publisher lifecycle', () => {
+describe('Stream publisher lifecycle', () => {
   it('is waiting until a publisher attaches, then active', () => {
     const { stream } = makeStream();
     assert.equal(stream.state, 'waiting');
-    assert.equal(stream.publisher, undefined);
+    assert.equal(stream.source, undefined);
     assert.equal(stream.activeSince, 0);
     const pub = new FakePublisher();
     const before = Date.now();
     stream.attach(pub);
     assert.equal(stream.state, 'active');
-    assert.equal(stream.publisher, pub);
+    assert.equal(stream.source, pub);
     assert.ok(stream.activeSince >= before);
   });
 
   it('does not resync viewers or rebase tracks on the first attach', () => {
     const { stream, tracks } = makeStream();
     const v = new FakeViewer();
-    stream.viewers.add(v);
+    stream.addReader(v);
     feedKeyframe(tracks[0]);
     stream.attach(new FakePublisher());
     assert.equal(v.resyncs, 0);
@@ -93,11 +77,11 @@ describe('LiveStream publisher lifecycle', () => {
     const pub = new FakePublisher();
     const v = new FakeViewer();
     stream.attach(pub);
-    stream.viewers.add(v);
+    stream.addReader(v);
     stream.detach(pub, 'publisher left');
     assert.equal(stream.state, 'waiting');
-    assert.equal(stream.publisher, undefined);
-    assert.ok(stream.viewers.has(v));
+    assert.equal(stream.source, undefined);
+    assert.ok(stream.readers.has(v));
     assert.deepEqual(v.closed, []);
     assert.equal(ended.length, 0);
     stream.end('test over');
@@ -106,11 +90,11 @@ describe('LiveStream publisher lifecycle', () => {
   it('ignores detach from a publisher that is not the current one', () => {
     const { stream } = makeStream();
     const pub = new FakePublisher();
-    stream.viewers.add(new FakeViewer());
+    stream.addReader(new FakeViewer());
     stream.attach(pub);
     stream.detach(new FakePublisher('someone else'), 'stray');
     assert.equal(stream.state, 'active');
-    assert.equal(stream.publisher, pub);
+    assert.equal(stream.source, pub);
     stream.end('test over');
   });
 
@@ -120,15 +104,15 @@ describe('LiveStream publisher lifecycle', () => {
     const v1 = new FakeViewer();
     const v2 = new FakeViewer();
     stream.attach(pub1);
-    stream.viewers.add(v1);
-    stream.viewers.add(v2);
+    stream.addReader(v1);
+    stream.addReader(v2);
     feedKeyframe(tracks[0]);
     stream.detach(pub1, 'connection lost');
     await sleep(GRACE * 1000 * 0.4);
     const pub2 = new FakePublisher('second');
     stream.attach(pub2);
     assert.equal(stream.state, 'active');
-    assert.equal(stream.publisher, pub2);
+    assert.equal(stream.source, pub2);
     assert.equal(v1.resyncs, 1);
     assert.equal(v2.resyncs, 1);
     assert.deepEqual(tracks[0].startFrames(), [], 'the old keyframe cache is gone');
@@ -146,7 +130,7 @@ describe('LiveStream publisher lifecycle', () => {
     const pub = new FakePublisher();
     const v = new FakeViewer();
     stream.attach(pub);
-    stream.viewers.add(v);
+    stream.addReader(v);
     const reader = { deliver: () => {} };
     tracks[0].readers.add(reader);
     stream.detach(pub, 'connection lost');
@@ -156,7 +140,7 @@ describe('LiveStream publisher lifecycle', () => {
     await sleep(GRACE * 1000 + 100);
     assert.equal(stream.state, 'ended');
     assert.deepEqual(v.closed, ['broadcast ended']);
-    assert.equal(stream.viewers.size, 0);
+    assert.equal(stream.readers.size, 0);
     assert.equal(tracks[0].readers.size, 0);
     assert.deepEqual(ended, [stream]);
     assert.throws(() => stream.attach(new FakePublisher()), /ended/);
@@ -176,7 +160,7 @@ describe('LiveStream publisher lifecycle', () => {
     const pub = new FakePublisher();
     const v = new FakeViewer();
     stream.attach(pub);
-    stream.viewers.add(v);
+    stream.addReader(v);
     stream.detach(pub, 'publisher left');
     assert.equal(stream.state, 'ended');
     assert.deepEqual(v.closed, ['broadcast ended']);
@@ -189,15 +173,15 @@ describe('LiveStream publisher lifecycle', () => {
     const v1 = new FakeViewer();
     const v2 = new FakeViewer();
     stream.attach(pub);
-    stream.viewers.add(v1);
-    stream.viewers.add(v2);
+    stream.addReader(v1);
+    stream.addReader(v2);
     stream.end('server shutting down');
     stream.end('again');
     assert.equal(stream.state, 'ended');
     assert.deepEqual(pub.closed, ['server shutting down']);
     assert.deepEqual(v1.closed, ['broadcast ended']);
     assert.deepEqual(v2.closed, ['broadcast ended']);
-    assert.equal(stream.publisher, undefined);
+    assert.equal(stream.source, undefined);
     assert.equal(ended.length, 1);
   });
 
@@ -205,22 +189,25 @@ describe('LiveStream publisher lifecycle', () => {
     const { stream } = makeStream();
     stream.attach(new FakePublisher());
     const closed: string[] = [];
-    const a: LiveViewer = {
-      resync: () => {},
-      close: () => {
-        stream.viewers.delete(a);
+    const a = new (class extends FakeViewer {
+      override close(): void {
+        stream.removeReader(a, 'test');
         closed.push('a');
-      },
-    };
-    const b: LiveViewer = { resync: () => {}, close: () => closed.push('b') };
-    stream.viewers.add(a);
-    stream.viewers.add(b);
+      }
+    })();
+    const b = new (class extends FakeViewer {
+      override close(): void {
+        closed.push('b');
+      }
+    })();
+    stream.addReader(a);
+    stream.addReader(b);
     stream.end('bye');
     assert.deepEqual(closed, ['a', 'b']);
   });
 });
 
-describe('LiveStream.compatible', () => {
+describe('Stream.compatible', () => {
   const fmt = (media: string, encodingName: string, clockRate: number) => ({
     format: { media, encodingName, clockRate },
   });
@@ -259,7 +246,7 @@ describe('LiveStream.compatible', () => {
   });
 });
 
-describe('LiveStream.description', () => {
+describe('Stream.description', () => {
   it('describes each track with its control and extra details', () => {
     const { stream } = makeStream();
     const d = stream.description();
@@ -275,10 +262,10 @@ describe('LiveStream.description', () => {
   });
 });
 
-describe('LiveStream ends keyframe waits', () => {
+describe('Stream ends keyframe waits', () => {
   it('when the publisher leaves and when the stream ends', async () => {
     const { stream, tracks } = makeStream();
-    stream.viewers.add(new FakeViewer());
+    stream.addReader(new FakeViewer());
     const pub = new FakePublisher();
     stream.attach(pub);
     const first = tracks[0].whenKeyframe(10_000);
@@ -288,5 +275,33 @@ describe('LiveStream ends keyframe waits', () => {
     const second = tracks[0].whenKeyframe(10_000);
     stream.end('shutdown');
     assert.equal(await second, false);
+  });
+});
+
+describe('Stream events', () => {
+  it('reports publishing, readers with what they took, and the end, in order', () => {
+    const events = new CoreEvents();
+    const seen: string[] = [];
+    events.on('path.published', (e) => seen.push(`published ${e.path} by ${e.source.kind} ${e.tracks.join('+')}${e.resumed ? ' again' : ''}`));
+    events.on('reader.added', (e) => seen.push(`reader+ ${e.reader.kind}`));
+    events.on('reader.removed', (e) => seen.push(`reader- ${e.reader.kind} (${e.reason}) ${e.bytes} bytes`));
+    events.on('path.unpublished', (e) => seen.push(`unpublished ${e.path} (${e.reason})`));
+    const { stream } = makeStream(GRACE, events);
+    const pub = new FakePublisher();
+    stream.attach(pub);
+    const v = new FakeViewer();
+    stream.addReader(v);
+    stream.addReader(v); // a second add of the same reader is not a second reader
+    stream.detach(pub, 'gone');
+    stream.attach(new FakePublisher());
+    stream.end('shutdown');
+    assert.deepEqual(seen, [
+      'published live/cam1 by test H264+MPEG4-GENERIC',
+      'reader+ test',
+      'published live/cam1 by test H264+MPEG4-GENERIC again',
+      'reader- test (broadcast ended) 0 bytes',
+      'unpublished live/cam1 (shutdown)',
+    ]);
+    assert.equal(stream.readers.size, 0);
   });
 });

@@ -5,7 +5,9 @@ import { buildSenderReport, msToNtp, ntpToMs, parseRtcpCompound } from '../rtcp/
 import { readRtpHeader, writeRtpPacket } from '../rtp/packet.js';
 import type { Logger } from '../logging/index.js';
 import type { Format } from '../stream/types.js';
-import { LiveTrack, type FrameForm, type FrameSink, type LiveFrame } from './live-track.js';
+import type { Frame, FrameForm } from './frame.js';
+import type { TrackReader as FrameSink } from './reader.js';
+import { StreamTrack } from './stream-track.js';
 
 const H264: Format = { media: 'video', payloadType: 96, encodingName: 'H264', clockRate: 90000, fmtp: {} };
 const AAC: Format = {
@@ -42,8 +44,8 @@ function rtp(payload: Buffer, p: Pkt): Buffer {
 }
 
 class Collector implements FrameSink {
-  readonly frames: LiveFrame[] = [];
-  deliver(f: LiveFrame): void {
+  readonly frames: Frame[] = [];
+  deliver(f: Frame): void {
     this.frames.push(f);
   }
   get packets(): Buffer[] {
@@ -51,15 +53,15 @@ class Collector implements FrameSink {
   }
 }
 
-function videoTrack(): { track: LiveTrack; sink: Collector } {
-  const track = new LiveTrack({ id: 0, format: H264 });
+function videoTrack(): { track: StreamTrack; sink: Collector } {
+  const track = new StreamTrack({ id: 0, format: H264 });
   const sink = new Collector();
   track.readers.add(sink);
   return { track, sink };
 }
 
 /** Feeds one frame: the payloads at `ts`, marker on the last. Returns the next sequence number. */
-function feedFrame(track: LiveTrack, payloads: Buffer[], seq: number, ts: number, ssrc = 0x1234): number {
+function feedFrame(track: StreamTrack, payloads: Buffer[], seq: number, ts: number, ssrc = 0x1234): number {
   payloads.forEach((p, i) =>
     track.ingest(rtp(p, { seq: seq + i, ts, ssrc, marker: i === payloads.length - 1 })),
   );
@@ -71,7 +73,7 @@ const lastPacket = (s: Collector) => s.packets[s.packets.length - 1];
 /** Distance a - b between 32-bit RTP timestamps. */
 const tsDelta = (a: number, b: number) => ((a - b + 2 ** 31) >>> 0) - 2 ** 31;
 
-describe('LiveTrack header rewriting', () => {
+describe('StreamTrack header rewriting', () => {
   it('sends packets on its own SSRC with a continuous sequence, payload and marker intact', () => {
     const { track, sink } = videoTrack();
     // Input sequence wraps at 65535; the output must simply count up.
@@ -158,11 +160,11 @@ describe('LiveTrack header rewriting', () => {
   });
 
   it('uses the track id in its control attribute', () => {
-    assert.equal(new LiveTrack({ id: 3, format: H264 }).control, 'trackID=3');
+    assert.equal(new StreamTrack({ id: 3, format: H264 }).control, 'trackID=3');
   });
 });
 
-describe('LiveTrack frames', () => {
+describe('StreamTrack frames', () => {
   it('groups packets by timestamp and hands the frame over on the marker', () => {
     const { track, sink } = videoTrack();
     const pkts = [FU_IDR_START, FU_IDR_MID, FU_IDR_END].map((p, i) =>
@@ -276,14 +278,14 @@ describe('LiveTrack frames', () => {
   });
 });
 
-describe('LiveTrack.whenKeyframe', () => {
+describe('StreamTrack.whenKeyframe', () => {
   const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
   it('resolves true at once when a keyframe is cached, and for audio', async () => {
     const { track } = videoTrack();
     feedFrame(track, [IDR], 1, 0);
     assert.equal(await track.whenKeyframe(1000), true);
-    assert.equal(await new LiveTrack({ id: 1, format: AAC }).whenKeyframe(1000), true);
+    assert.equal(await new StreamTrack({ id: 1, format: AAC }).whenKeyframe(1000), true);
   });
 
   it('resolves true when a keyframe arrives (not before), leaving no timer behind', async () => {
@@ -333,7 +335,7 @@ describe('LiveTrack.whenKeyframe', () => {
   });
 });
 
-describe('LiveFrame.form', () => {
+describe('Frame.form', () => {
   it('builds each form once, on first use, and returns the same Buffer after', () => {
     const { track, sink } = videoTrack();
     feedFrame(track, [SPS, IDR], 1, 0);
@@ -366,7 +368,7 @@ describe('LiveFrame.form', () => {
   });
 });
 
-describe('LiveTrack source changes', () => {
+describe('StreamTrack source changes', () => {
   it('rebase(): a new source continues the output sequence and moves time forward by the wall time', async () => {
     const { track, sink } = videoTrack();
     feedFrame(track, [IDR], 100, 5000, 0xaaaa);
@@ -424,9 +426,9 @@ describe('LiveTrack source changes', () => {
   });
 });
 
-describe('LiveTrack audio', () => {
+describe('StreamTrack audio', () => {
   it('hands over every packet as its own frame, each a start point', () => {
-    const track = new LiveTrack({ id: 1, format: AAC });
+    const track = new StreamTrack({ id: 1, format: AAC });
     const sink = new Collector();
     track.readers.add(sink);
     assert.equal(track.isVideo, false);
@@ -437,7 +439,7 @@ describe('LiveTrack audio', () => {
   });
 
   it('startFrames(since) returns the frames that arrived at or after since', async () => {
-    const track = new LiveTrack({ id: 1, format: AAC });
+    const track = new StreamTrack({ id: 1, format: AAC });
     const sink = new Collector();
     track.readers.add(sink);
     track.ingest(rtp(Buffer.from([1]), { seq: 1, ts: 0, pt: 97 }));
@@ -453,7 +455,7 @@ describe('LiveTrack audio', () => {
   });
 });
 
-describe('LiveTrack clocks', () => {
+describe('StreamTrack clocks', () => {
   it('without sender reports, uses the local clock and extrapolates from the last packet', () => {
     const { track, sink } = videoTrack();
     const now = performance.now();
@@ -551,10 +553,10 @@ describe('LiveTrack clocks', () => {
   });
 });
 
-describe('LiveTrack bitrate', () => {
+describe('StreamTrack bitrate', () => {
   it('is the announced b=AS figure when there is one, else measured once a second has passed', () => {
-    assert.equal(new LiveTrack({ id: 1, format: H264, bitrateKbps: 800 }).bitrateKbps, 800);
-    const t = new LiveTrack({ id: 1, format: H264 });
+    assert.equal(new StreamTrack({ id: 1, format: H264, bitrateKbps: 800 }).bitrateKbps, 800);
+    const t = new StreamTrack({ id: 1, format: H264 });
     assert.equal(t.bitrateKbps, undefined);
     const p = rtp(SLICE, { seq: 1, ts: 0 });
     t.ingest(p);
@@ -566,7 +568,7 @@ describe('LiveTrack bitrate', () => {
   });
 });
 
-describe('LiveTrack hostile input', () => {
+describe('StreamTrack hostile input', () => {
   function logSpy(): { lines: string[]; log: Logger } {
     const lines: string[] = [];
     const log = { warn: (_o: object, msg: string) => lines.push(msg) } as unknown as Logger;
@@ -575,7 +577,7 @@ describe('LiveTrack hostile input', () => {
 
   it('cuts a frame past maxFrameBytes, sends every packet on, counts each cut and logs once per burst', () => {
     const { lines, log } = logSpy();
-    const track = new LiveTrack({ id: 0, format: H264, maxFrameBytes: 65536, log });
+    const track = new StreamTrack({ id: 0, format: H264, maxFrameBytes: 65536, log });
     const sink = new Collector();
     track.readers.add(sink);
     const chunk = Buffer.alloc(1000, 0x41);
@@ -598,7 +600,7 @@ describe('LiveTrack hostile input', () => {
   });
 
   it('also cuts on packet count (a 256th of maxFrameBytes), so tiny packets cannot pile up', () => {
-    const track = new LiveTrack({ id: 0, format: H264, maxFrameBytes: 65536 });
+    const track = new StreamTrack({ id: 0, format: H264, maxFrameBytes: 65536 });
     const sink = new Collector();
     track.readers.add(sink);
     for (let i = 0; i < 256; i++) track.ingest(rtp(Buffer.from([0x41]), { seq: i, ts: 100 }));
@@ -608,7 +610,7 @@ describe('LiveTrack hostile input', () => {
 
   it('counts refused strangers and reports them at most once per 10 s', () => {
     const { lines, log } = logSpy();
-    const track = new LiveTrack({ id: 0, format: H264, log });
+    const track = new StreamTrack({ id: 0, format: H264, log });
     for (let i = 0; i < 500; i++) track.refuseStranger('127.0.0.2', i % 2 === 0);
     assert.equal(track.strangerPackets, 500);
     assert.equal(lines.length, 1);

@@ -4,10 +4,12 @@
 import { interleavedForm, type FrameWriter } from '../transport/interleaved.js';
 import type { FdBatch, FdOwner } from '../transport/native-fanout.js';
 import type { RtpSink } from '../transport/types.js';
-import type { FrameForm, FrameSink, LiveFrame, LiveTrack } from './live-track.js';
+import type { Frame, FrameForm } from '../core/frame.js';
+import type { TrackReader } from '../core/reader.js';
+import type { StreamTrack } from '../core/stream-track.js';
 
-export interface TrackReaderOptions {
-  track: LiveTrack;
+export interface RtpTrackReaderOptions {
+  track: StreamTrack;
   sink: RtpSink;
   /** For TCP viewers: the connection and the RTP channel, so a frame goes out in one write. */
   tcp?: { writer: FrameWriter; channel: number };
@@ -15,8 +17,8 @@ export interface TrackReaderOptions {
   queueLimit: number;
 }
 
-export class TrackReader implements FrameSink, FdOwner {
-  readonly track: LiveTrack;
+export class RtpTrackReader implements TrackReader, FdOwner {
+  readonly track: StreamTrack;
   readonly sink: RtpSink;
   readonly #tcp: { writer: FrameWriter; form: FrameForm } | undefined;
   readonly #limit: number;
@@ -30,7 +32,7 @@ export class TrackReader implements FrameSink, FdOwner {
   /** Frames skipped because the viewer could not keep up. */
   dropped = 0;
 
-  constructor(opts: TrackReaderOptions) {
+  constructor(opts: RtpTrackReaderOptions) {
     this.track = opts.track;
     this.sink = opts.sink;
     // One builder per channel, shared by every reader, so each frame is framed once per channel.
@@ -40,7 +42,7 @@ export class TrackReader implements FrameSink, FdOwner {
   }
 
   /** Sends the frames a newcomer starts with, then follows the live stream. */
-  start(frames: LiveFrame[]): void {
+  start(frames: Frame[]): void {
     for (const f of frames) this.deliver(f);
     this.track.readers.add(this);
   }
@@ -56,7 +58,7 @@ export class TrackReader implements FrameSink, FdOwner {
 
   /** Sends a frame; UDP viewers with a native fd are only added to `batch`, which the track
    * sends for all of them at once. */
-  deliver(f: LiveFrame, batch?: FdBatch): void {
+  deliver(f: Frame, batch?: FdBatch): void {
     if (this.#waitingKey) {
       if (!f.key) return;
       this.#waitingKey = false;

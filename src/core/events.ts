@@ -1,0 +1,29 @@
+/** The core's typed events: what logs, metrics and the REST API subscribe to, whatever protocol
+ * the source or reader speaks. One `CoreEvents` per server, created by the composition root and
+ * handed to the registry, the path manager and the protocol adapters. Listeners must not throw:
+ * an emitter calls them synchronously on the hot path of whoever emits. */
+import { EventEmitter } from 'node:events';
+
+/** Who a source or reader is, as events carry it (never the object itself, so a listener keeps
+ * nothing alive). */
+export interface PartyInfo {
+  kind: string;
+  label: string;
+}
+
+export interface CoreEventMap {
+  /** A source started feeding a path (first time, or back within the grace time). */
+  'path.published': [{ path: string; source: PartyInfo; tracks: string[]; resumed: boolean }];
+  /** A stream ended for good: its source left and did not return, or it was replaced. */
+  'path.unpublished': [{ path: string; reason: string; durationMs: number }];
+  /** A reader began taking from a path (a file or a stream). */
+  'reader.added': [{ path: string; reader: PartyInfo }];
+  /** A reader stopped, with what it took. */
+  'reader.removed': [{ path: string; reader: PartyInfo; reason: string; bytes: number; packets: number; durationMs: number }];
+  /** A session or request refused by a limit or a rule, with the reason the client was given. */
+  'session.refused': [{ protocol: string; client: string; path?: string; status: number; reason: string }];
+  /** A wrong or missing password for a protected path. */
+  'auth.failed': [{ protocol: string; client: string; path: string; user?: string; reason: string }];
+}
+
+export class CoreEvents extends EventEmitter<CoreEventMap> {}

@@ -1,0 +1,13 @@
+/** What feeds a Stream. A source writes RTP packets (and its RTCP) into the stream's tracks with
+ * `StreamTrack.ingest` / `onSourceRtcp`; the stream knows it by this interface only, so an RTSP
+ * RECORD session, an SDP-described UDP feed and, later, a playlist or a relay pull all attach the
+ * same way (`StreamRegistry.publish`). */
+export interface Source {
+  /** What kind of source this is, for logs, metrics and the admin: `rtsp-record`, `sdp-file`,
+   * later `playlist`, `relay-pull`. */
+  readonly kind: string;
+  /** Who or what, for logs and status pages, e.g. `rtsp 127.0.0.1` or `sdp file cam.sdp`. */
+  readonly label: string;
+  /** Stop feeding the stream (takeover, timeout, the stream ended, shutdown). Idempotent. */
+  close(reason: string): void;
+}

@@ -1,0 +1,29 @@
+/** A source and a reader that only record what the stream does to them, for unit tests. */
+import type { Reader, ReaderStats } from '../reader.js';
+import type { Source } from '../source.js';
+
+export class FakePublisher implements Source {
+  readonly kind = 'test';
+  readonly closed: string[] = [];
+  constructor(readonly label = 'test publisher') {}
+  close(reason: string): void {
+    this.closed.push(reason);
+  }
+}
+
+export class FakeViewer implements Reader {
+  readonly protocol = 'test';
+  readonly label = 'test viewer';
+  resyncs = 0;
+  readonly closed: string[] = [];
+  readonly #since = Date.now();
+  resync(): void {
+    this.resyncs++;
+  }
+  close(reason: string): void {
+    this.closed.push(reason);
+  }
+  stats(): ReaderStats {
+    return { since: this.#since, bytes: 0, packets: 0 };
+  }
+}
