@@ -77,14 +77,16 @@ async function receive(
   if (opts.rawAudioTo) args.push('-map', '0:a:0', '-c:a', 'pcm_s32le', '-f', 's32le', '-y', opts.rawAudioTo);
   const r = await run('ffmpeg', args, { timeoutMs: 60_000 });
   const out: Received = { code: r.code, timedOut: r.timedOut, stderr: r.stderr };
-  const v = [...r.stderr.matchAll(/Parsed_showinfo_\d+ @ \S+\] n:\s*\d+ pts:\s*\d+ pts_time:([\d.]+)/g)].map(
+  // pts_time is printed with %g: a frame a few ticks after 0 reads `6.66667e-05`, so the
+  // exponent belongs to the number.
+  const v = [...r.stderr.matchAll(/Parsed_showinfo_\d+ @ \S+\] n:\s*\d+ pts:\s*\d+ pts_time:([\d.]+(?:e[-+]?\d+)?)/g)].map(
     (m) => Number(m[1]),
   );
   if (v.length)
     out.video = { first: Math.min(...v), span: Math.max(...v) - Math.min(...v), frames: v.length };
   const a = [
     ...r.stderr.matchAll(
-      /Parsed_ashowinfo_\d+ @ \S+\] n:\d+ pts:-?\d+ pts_time:(-?[\d.]+) .*? rate:(\d+) nb_samples:(\d+)/g,
+      /Parsed_ashowinfo_\d+ @ \S+\] n:\d+ pts:-?\d+ pts_time:(-?[\d.]+(?:e[-+]?\d+)?) .*? rate:(\d+) nb_samples:(\d+)/g,
     ),
   ].map((m) => ({
     t: Number(m[1]),

@@ -81,7 +81,7 @@ describe('ffmpeg/ffprobe VOD', () => {
         );
         assert.equal(r.timedOut, false, 'ffmpeg should stop by itself at the end of the stream (RTCP BYE)');
         assert.equal(r.code, 0, r.stderr.slice(-3000));
-        const pts = [...r.stderr.matchAll(/pts_time:([\d.]+)/g)].map((m) => Number(m[1]));
+        const pts = [...r.stderr.matchAll(/pts_time:([\d.]+(?:e[-+]?\d+)?)/g)].map((m) => Number(m[1]));
         assert.deepEqual(decodeErrors(r.stderr), []);
         assert.ok(
           Math.abs(pts.length - local.frames) <= local.frames * 0.02,
@@ -129,7 +129,7 @@ describe('ffmpeg/ffprobe VOD', () => {
       // ffmpeg's RTP demuxer leaves the very first packet without a timestamp (it does so with
       // gst-rtsp-server too), so the first timestamped packet tells where the stream starts.
       const first = Number(
-        /^demuxer -> ist_index:0 type:video .*?pkt_pts_time:([\d.]+)/m.exec(r.stderr)?.[1],
+        /^demuxer -> ist_index:0 type:video .*?pkt_pts_time:([\d.]+(?:e[-+]?\d+)?)/m.exec(r.stderr)?.[1],
       );
       // The fixture has a keyframe every 2 s, so the server starts on the one at 4 s.
       assert.ok(first >= 3.9 && first <= 5.05, `first frame at ${first} s`);

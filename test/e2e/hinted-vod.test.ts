@@ -49,7 +49,7 @@ async function decode(target: string, extra: string[] = []): Promise<Decoded> {
   const times = (filter: string) =>
     [
       ...r.stderr.matchAll(
-        new RegExp(`Parsed_${filter}_\\d+ @ [^\\]]+\\] n:\\s*\\d+ pts:\\s*-?\\d+ pts_time:(-?[\\d.]+)`, 'g'),
+        new RegExp(`Parsed_${filter}_\\d+ @ [^\\]]+\\] n:\\s*\\d+ pts:\\s*-?\\d+ pts_time:(-?[\\d.]+(?:e[-+]?\\d+)?)`, 'g'),
       ),
     ].map((m) => Number(m[1]));
   return { video: times('showinfo'), audio: times('ashowinfo'), stderr: r.stderr };
@@ -160,7 +160,7 @@ describe('hinted movies through ffmpeg/ffprobe', () => {
     assert.deepEqual(decodeErrors(r.stderr), []);
     // ffmpeg's RTP demuxer leaves the very first packet without a timestamp; the first
     // timestamped one tells where the stream starts (keyframes every 2 s in this fixture).
-    const first = Number(/^demuxer -> ist_index:0 type:video .*?pkt_pts_time:([\d.]+)/m.exec(r.stderr)?.[1]);
+    const first = Number(/^demuxer -> ist_index:0 type:video .*?pkt_pts_time:([\d.]+(?:e[-+]?\d+)?)/m.exec(r.stderr)?.[1]);
     assert.ok(first >= 1.9 && first <= 3.05, `first frame at ${first} s`);
   });
 
