@@ -1,9 +1,9 @@
 // Layering rules for Rivulet, checked in CI by `npm run lint:layers` (part of `npm run lint`).
 // ARCHITECTURE.md explains the layers; change both together.
 
-// The protocol adapters. A later protocol folder (e.g. src/protocols/http) is added here once,
-// and every rule below that keeps lower layers away from protocols picks it up.
-const PROTOCOL_FOLDERS = ['src/rtsp'];
+// The protocol adapters. A new protocol folder is added here once, and every rule below that
+// keeps lower layers away from protocols picks it up.
+const PROTOCOL_FOLDERS = ['src/rtsp', 'src/http'];
 
 // Layers below the protocols: the core (paths, streams and their fan-out, Source and Reader),
 // protocol-neutral sources and readers, media, codecs, file player, stream types, wire formats,
@@ -72,6 +72,16 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/auth/', pathNot: TESTS_AND_BENCHES },
       to: { path: '^src/(core|sources|readers)/' },
+    },
+    {
+      name: 'http-imports-no-rtsp',
+      comment:
+        'The HTTP router serves the shared ports for every protocol (the RTSP tunnel and reference ' +
+        'movies today, ICY, HLS and the admin API later): RTSP adds its routes to it from its own ' +
+        'side or from the composition root, so the router never depends on RTSP.',
+      severity: 'error',
+      from: { path: '^src/http/', pathNot: TESTS_AND_BENCHES },
+      to: { path: '^src/rtsp/' },
     },
     {
       name: 'not-to-unresolvable',

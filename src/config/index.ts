@@ -1,2 +1,2 @@
-export { configSchema, pathPattern, type Config, type ConfigInput } from './schema.js';
+export { configSchema, parseSource, pathPattern, SOURCE_FORMS, type Config, type ConfigInput, type SourceScheme, type SourceSpec } from './schema.js';
 export { loadConfig, ConfigError, type LoadOptions } from './load.js';

@@ -340,4 +340,21 @@ describe('loadConfig paths', () => {
     assertConfigError(() => loadConfig({ configFile: yamlFile('paths:\n  /live/a: {}\n'), cwd: dir }), literal('paths./live/a: a path name without the leading /'));
     assertConfigError(() => loadConfig({ configFile: yamlFile('paths: [a]\n'), cwd: dir }), /paths/);
   });
+
+  it('keeps a configured source as written: publisher, or sdp:<file> with sourceOnDemand', () => {
+    const file = yamlFile(['paths:', '  cam/lobby:', '    source: sdp:lobby.sdp', '    sourceOnDemand: false', '  live/a:', '    source: publisher'].join('\n'));
+    assert.deepEqual(loadConfig({ configFile: file, cwd: dir }).paths, {
+      'cam/lobby': { source: 'sdp:lobby.sdp', sourceOnDemand: false },
+      'live/a': { source: 'publisher' },
+    });
+  });
+
+  it('names the key of a bad source, a source on a regex and a sourceOnDemand without a source', () => {
+    const load = (yaml: string) => () => loadConfig({ configFile: yamlFile(`paths:\n${yaml}`), cwd: dir });
+    assertConfigError(load('  cam/lobby:\n    source: rtmp://cam\n'), literal("paths.cam/lobby.source: expected publisher or sdp:<file>, got 'rtmp://cam'"));
+    assertConfigError(load('  cam/lobby:\n    source: "sdp:"\n'), literal("paths.cam/lobby.source: expected publisher or sdp:<file>, got 'sdp:'"));
+    assertConfigError(load('  cam/lobby:\n    source: 7\n'), /paths\.cam\/lobby\.source: Invalid input: expected string/);
+    assertConfigError(load('  "~^cam/.*$":\n    source: sdp:a.sdp\n'), literal('paths.~^cam/.*$.source: only an exact path name may have a source, not a ~regex'));
+    assertConfigError(load('  cam1:\n    sourceOnDemand: false\n'), literal('paths.cam1.sourceOnDemand: applies to a configured source only (source: sdp:<file>)'));
+  });
 });

@@ -101,7 +101,39 @@ export function pathPattern(key: string): RegExp | undefined {
   return key.startsWith('~') ? new RegExp(key.slice(1)) : undefined;
 }
 
-/** Settings of one `paths:` entry: each overrides the `live:` key of the same name. */
+/** The kinds of source a `paths:` entry may name, `<scheme>:<target>`, each with the form its
+ * errors show. Each kind has a starter in src/sources/kinds.ts, whose type holds it to this list:
+ * a new kind (relay pull `rtsp://…`, `playlist:`) is one entry here and one there. */
+export const SOURCE_FORMS = {
+  /** An SDP file describing an RTP/UDP feed; relative to media.dir. */
+  sdp: 'sdp:<file>',
+} as const;
+
+export type SourceScheme = keyof typeof SOURCE_FORMS;
+
+/** A configured source, `<scheme>:<target>` split; `publisher` (encoders push, the default) is
+ * undefined. */
+export interface SourceSpec {
+  scheme: SourceScheme;
+  target: string;
+}
+
+/** Reads a `paths.<name>.source` value: a SourceSpec, undefined for `publisher`, or a string
+ * saying what is wrong with it. */
+export function parseSource(text: string): SourceSpec | undefined | string {
+  if (text === 'publisher') return undefined;
+  const colon = text.indexOf(':');
+  const scheme = colon > 0 ? text.slice(0, colon) : '';
+  const target = text.slice(colon + 1);
+  const known = Object.keys(SOURCE_FORMS);
+  if (!known.includes(scheme) || target.trim() === '') {
+    return `expected publisher or ${Object.values(SOURCE_FORMS).join(' or ')}, got '${text.slice(0, 200)}'`;
+  }
+  return { scheme: scheme as SourceScheme, target };
+}
+
+/** Settings of one `paths:` entry: each overrides the `live:` key of the same name, except
+ * `source` and `sourceOnDemand`, which are the path's own. */
 export const pathSettingsSchema = z
   .object({
     /** Addresses/CIDRs allowed to publish to the path without credentials (live.publishAllow). */
@@ -110,6 +142,20 @@ export const pathSettingsSchema = z
     graceTime: graceTime.optional(),
     /** A second publisher on the path takes it over (live.takeover). */
     takeover: takeover.optional(),
+    /** What feeds the path: `publisher` (default: encoders push with ANNOUNCE/RECORD) or a
+     * configured source, `sdp:<file>` (an SDP file describing an RTP/UDP feed, relative to
+     * media.dir); a path with a configured source refuses publishers. Exact path names only. */
+    source: z
+      .string()
+      .superRefine((text, ctx) => {
+        const parsed = parseSource(text);
+        if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+      })
+      .optional(),
+    /** Default true: the configured source starts when the first viewer asks and stops after
+     * live.sdpIdleTimeout seconds without viewers; false: it starts with the server and is
+     * restarted whenever it ends. */
+    sourceOnDemand: z.boolean().optional(),
   })
   .strict();
 
@@ -129,6 +175,15 @@ export const pathsSchema = z.record(z.string(), pathSettingsSchema).superRefine(
       }
     }
     if (why) ctx.addIssue({ code: 'custom', path: [key], message: why });
+    const { source, sourceOnDemand } = paths[key];
+    const configured = source !== undefined && source !== 'publisher';
+    // A source feeds one stream: a regex names many paths, and which of them would it feed?
+    if (configured && key.startsWith('~')) {
+      ctx.addIssue({ code: 'custom', path: [key, 'source'], message: 'only an exact path name may have a source, not a ~regex' });
+    }
+    if (sourceOnDemand !== undefined && !configured) {
+      ctx.addIssue({ code: 'custom', path: [key, 'sourceOnDemand'], message: `applies to a configured source only (source: ${Object.values(SOURCE_FORMS).join(' or ')})` });
+    }
   }
 });
 

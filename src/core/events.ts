@@ -3,6 +3,7 @@
  * handed to the registry, the path manager and the protocol adapters. Listeners must not throw:
  * an emitter calls them synchronously on the hot path of whoever emits. */
 import { EventEmitter } from 'node:events';
+import type { Reader } from './reader.js';
 
 /** Who a source or reader is, as events carry it (never the object itself, so a listener keeps
  * nothing alive). */
@@ -27,3 +28,14 @@ export interface CoreEventMap {
 }
 
 export class CoreEvents extends EventEmitter<CoreEventMap> {}
+
+/** 'reader.added': `r` began reading `path`. */
+export function readerAdded(path: string, r: Reader): CoreEventMap['reader.added'][0] {
+  return { path, reader: { kind: r.protocol, label: r.label } };
+}
+
+/** 'reader.removed': `r` stopped reading `path`, with what it took. */
+export function readerRemoved(path: string, r: Reader, reason: string): CoreEventMap['reader.removed'][0] {
+  const st = r.stats();
+  return { path, reader: { kind: r.protocol, label: r.label }, reason, bytes: st.bytes, packets: st.packets, durationMs: Date.now() - st.since };
+}

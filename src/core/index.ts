@@ -1,9 +1,19 @@
 /** The protocol-neutral core: paths and what lives there, streams with their tracks and frames,
  * the Source and Reader interfaces, and the events logs, metrics and the admin subscribe to. */
-export { PathManager, settingName, type PathManagerOptions, type PathSettings } from './path-manager.js';
-export { CoreEvents, type CoreEventMap, type PartyInfo } from './events.js';
+export { Admission, type AdmissionAnswer, type AdmissionClient, type AdmissionLimits, type AdmissionOptions } from './admission.js';
+export {
+  PathManager,
+  settingName,
+  type PathManagerOptions,
+  type PathSettings,
+  type PathTarget,
+  type SourceStart,
+  type SourceStarter,
+  type SourceStarters,
+} from './path-manager.js';
+export { CoreEvents, readerAdded, readerRemoved, type CoreEventMap, type PartyInfo } from './events.js';
 export { Frame, type FrameForm } from './frame.js';
-export type { Reader, ReaderStats, TrackReader } from './reader.js';
+export type { CountedReader, Reader, ReaderStats, TrackReader } from './reader.js';
 export type { Source } from './source.js';
 export { Stream, type StreamState } from './stream.js';
 export { StreamRegistry, streamKey } from './stream-registry.js';

@@ -1,8 +1,27 @@
-/** What applies at a path: the `paths:` config section (exact names or `~regex` keys) laid over
- * the global `live:` settings. Protocol-neutral: a path is the stream key (`live/cam1`, no
- * leading slash, no `.sdp`), whoever asks. Later issues resolve a path's presentation and its
- * configured source (playlist, relay) here too. */
-import { pathPattern, type Config } from '../config/index.js';
+/** What lives at a path, and what applies there. Protocol-neutral: a path is the stream key
+ * (`live/cam1`, no leading slash, no `.sdp`), whoever asks.
+ *
+ * `resolve` answers a request path with a file presentation (each viewer gets its own player), a
+ * live Stream (published by an encoder, or started from a source: an `.sdp` file beside the media,
+ * or the source a `paths:` entry configures), or nothing with the reason. Failures are the lower
+ * layers' typed errors, never a protocol's: `PathError` (no such thing, outside the media folder,
+ * not streamable) and `SourceError` (a source that cannot start, with its status); each protocol
+ * maps them once.
+ *
+ * `settingsFor` merges the `paths:` config section (exact names or `~regex` keys) over the global
+ * `live:` settings. Configured sources are started through the starters table it is handed
+ * (src/sources/kinds.ts), so a new kind of source touches neither this file nor any protocol. */
+import { parseSource, pathPattern, type Config, type SourceScheme, type SourceSpec } from '../config/index.js';
+import type { Logger } from '../logging/index.js';
+import { openMedia } from '../media/open-media.js';
+import { Mp4Error, type Mp4Movie } from '../media/mp4/types.js';
+import { describeMovie, skippedSummary } from '../vod/movie-stream.js';
+import { PathError } from '../vod/path-error.js';
+import { resolveMediaFile } from '../vod/resolve-path.js';
+import type { VodPresentation } from '../vod/types.js';
+import type { CoreEvents } from './events.js';
+import type { Stream } from './stream.js';
+import { streamKey, type StreamRegistry } from './stream-registry.js';
 
 /** The live settings that apply at one path. */
 export interface PathSettings {
@@ -22,10 +41,54 @@ export function settingName(s: PathSettings, name: 'publishAllow' | 'graceTime' 
   return s.entry === undefined ? `live.${name}` : `paths.${s.entry}.${name}`;
 }
 
+/** What lives at a request path. */
+export type PathTarget =
+  /** A stored file: each viewer gets its own player over it. */
+  | { kind: 'file'; key: string; file: string; presentation: VodPresentation }
+  /** A live stream, active (a waiting one is refused with PathError not-found). */
+  | { kind: 'live'; key: string; stream: Stream }
+  /** Nothing: no stream, no source, no file; `reason` is the file layer's not-found. */
+  | { kind: 'none'; key: string; reason: PathError };
+
+/** What a source starter is given. */
+export interface SourceStart {
+  /** The path it feeds (stream key). */
+  key: string;
+  /** What follows `<scheme>:` in `paths.<key>.source` (for `sdp`, the file); an `.sdp` file
+   * beside the media is started as `sdp` with its absolute path. */
+  target: string;
+  /** Real path of the media folder, which relative targets are read from. */
+  mediaRoot: string;
+  registry: StreamRegistry;
+  log: Logger;
+  /** Seconds without viewers before it stops itself; undefined: it runs until closed. */
+  idleTimeout: number | undefined;
+  /** The path's graceTime. */
+  graceTime: number;
+  /** live.maxFrameBytes for its tracks. */
+  maxFrameBytes: number;
+}
+
+/** Starts one kind of source: binds what it needs and publishes its stream in the registry, or
+ * throws SourceError. */
+export type SourceStarter = (opts: SourceStart) => Promise<Stream>;
+
+/** One starter per kind a `paths:` entry may name (config's SOURCE_FORMS). */
+export type SourceStarters = Readonly<Record<SourceScheme, SourceStarter>>;
+
 export interface PathManagerOptions {
   /** The running config, read at each use so a reload that replaces `paths` reaches new
    * publishers at once. */
-  config: () => Pick<Config, 'live' | 'paths'>;
+  config: () => Pick<Config, 'live' | 'paths' | 'vod'>;
+  /** Real path of the media folder. */
+  mediaRoot: string;
+  /** Live streams by path. */
+  registry: StreamRegistry;
+  /** Where ended streams are reported: an always-on configured source restarts from there. */
+  events: CoreEvents;
+  log: Logger;
+  /** How each kind of configured source starts (the sources layer's SOURCE_STARTERS). */
+  starters: SourceStarters;
 }
 
 type Entry = Config['paths'][string];
@@ -36,19 +99,45 @@ interface Compiled {
   patterns: { key: string; re: RegExp; entry: Entry }[];
 }
 
+/** A configured source as last applied (`applySources`). */
+interface Configured {
+  /** The `source` value as written, for logs and to notice a change. */
+  text: string;
+  spec: SourceSpec;
+  onDemand: boolean;
+  /** The stream it last started. */
+  stream?: Stream;
+  /** Pending restart of an always-on source. */
+  timer?: NodeJS.Timeout;
+  /** Next restart delay of an always-on source: doubles while it fails to start. */
+  delayMs: number;
+}
+
+/** First and longest wait before an always-on source is started again. */
+const RESTART_MS = 1000;
+const MAX_RESTART_MS = 30_000;
+
 export class PathManager {
-  readonly #config: PathManagerOptions['config'];
+  readonly #d: PathManagerOptions;
   /** The regexes of the `paths` object last seen, compiled once per config (not per request). */
   #compiled: Compiled | undefined;
+  /** Presentations by parsed movie, so a file is described (and its skipped tracks logged) once. */
+  readonly #presentations = new WeakMap<Mp4Movie, VodPresentation>();
+  /** Sources being started, by path: viewers asking at once share one start. */
+  readonly #starting = new Map<string, Promise<Stream>>();
+  /** Configured sources by exact path name. */
+  readonly #sources = new Map<string, Configured>();
+  #closed = false;
 
   constructor(opts: PathManagerOptions) {
-    this.#config = opts.config;
+    this.#d = opts;
+    opts.events.on('path.unpublished', ({ path }) => this.#ended(path));
   }
 
   /** The settings for `path`: an exact `paths:` key wins, else the first `~regex` key (in file
    * order) that matches, else none; its keys override the global `live:` ones. */
   settingsFor(path: string): PathSettings {
-    const { live, paths } = this.#config();
+    const { live, paths } = this.#d.config();
     const found = this.#match(paths, path);
     const e = found?.entry;
     return {
@@ -57,6 +146,205 @@ export class PathManager {
       takeover: e?.takeover ?? live.takeover,
       entry: found?.key,
     };
+  }
+
+  /** What lives at the path of these URL segments, starting its source if one is configured or an
+   * `.sdp` file describes it. A live stream wins over a file of the same name. */
+  async resolve(segments: string[]): Promise<PathTarget> {
+    const key = streamKey(segments);
+    const stream = await this.#live(segments, key);
+    if (stream) {
+      if (stream.state !== 'active') throw new PathError('not-found', `broadcast '${key}' is not active`);
+      return { kind: 'live', key, stream };
+    }
+    try {
+      return { kind: 'file', key, ...(await this.#file(segments)) };
+    } catch (e) {
+      if (e instanceof PathError && e.kind === 'not-found') return { kind: 'none', key, reason: e };
+      throw e;
+    }
+  }
+
+  /** Whether `resolve` would find something to stream here, starting nothing: a live stream, a
+   * configured source, an `.sdp` file, or a file with a playable track. */
+  async has(segments: string[]): Promise<boolean> {
+    if (segments.length === 0) return false;
+    const key = streamKey(segments);
+    const running = this.#d.registry.get(key);
+    if ((running && running.state !== 'ended') || this.#sources.has(key)) return true;
+    if ((await this.#sdpFile(segments)) !== undefined) return true;
+    if (isSdpName(segments)) return false;
+    try {
+      await this.#file(segments);
+      return true;
+    } catch (e) {
+      if (e instanceof PathError && (e.kind === 'not-found' || e.kind === 'unsupported')) return false;
+      throw e;
+    }
+  }
+
+  /** The file these segments name inside the media folder (PathError otherwise). */
+  filePath(segments: string[]): Promise<string> {
+    return resolveMediaFile(this.#d.mediaRoot, segments);
+  }
+
+  /** Throws PathError (forbidden) when nobody may publish at `key`: its configured source feeds
+   * it. Protocols ask before accepting a publisher. */
+  checkPublisher(key: string): void {
+    const c = this.#sources.get(key);
+    if (c) throw new PathError('forbidden', `'${key}' is fed by its configured source (paths.${key}.source: ${c.text}) and takes no publisher`);
+  }
+
+  /** Brings the running configured sources in line with the config's `paths:` (at start and
+   * after a reload): a path whose source was removed or changed (its value or sourceOnDemand)
+   * is stopped, its viewers get BYE; a new always-on one starts now, a new on-demand one when
+   * its first viewer asks. Untouched paths keep running. */
+  applySources(): void {
+    if (this.#closed) return;
+    const wanted = new Map<string, { text: string; spec: SourceSpec; onDemand: boolean }>();
+    for (const [key, e] of Object.entries(this.#d.config().paths)) {
+      const spec = e.source === undefined || pathPattern(key) ? undefined : parseSource(e.source);
+      // The schema has refused bad values already; a string here would be a value it let pass.
+      if (spec !== undefined && typeof spec !== 'string') wanted.set(key, { text: e.source!, spec, onDemand: e.sourceOnDemand ?? true });
+    }
+    for (const [key, c] of this.#sources) {
+      const w = wanted.get(key);
+      if (w && w.text === c.text && w.onDemand === c.onDemand) {
+        wanted.delete(key);
+        continue;
+      }
+      this.#sources.delete(key);
+      if (c.timer) clearTimeout(c.timer);
+      if (c.stream?.state !== 'ended') c.stream?.end(w ? 'its configured source changed' : 'its configured source was removed');
+      this.#d.log.info({ path: key, source: c.text }, w ? 'configured source changed' : 'configured source removed');
+    }
+    for (const [key, w] of wanted) {
+      const c: Configured = { ...w, delayMs: RESTART_MS };
+      this.#sources.set(key, c);
+      this.#d.log.info({ path: key, source: w.text, onDemand: w.onDemand }, 'configured source');
+      if (!w.onDemand) this.#keepRunning(key, c);
+    }
+  }
+
+  /** Stops restarting always-on sources (shutdown; the registry ends the streams). */
+  close(): void {
+    this.#closed = true;
+    for (const c of this.#sources.values()) if (c.timer) clearTimeout(c.timer);
+  }
+
+  /** A live stream at this path: one already there, else one started from its configured source
+   * or from an `.sdp` file (`name.sdp` or `name`). */
+  async #live(segments: string[], key: string): Promise<Stream | undefined> {
+    const running = this.#d.registry.get(key);
+    if (running && running.state !== 'ended') return running;
+    if (segments.length === 0) return undefined;
+    const configured = this.#sources.get(key);
+    if (configured) return this.#startConfigured(key, configured);
+    const file = await this.#sdpFile(segments);
+    return file === undefined ? undefined : this.#start(key, { scheme: 'sdp', target: file }, this.#d.config().live.sdpIdleTimeout);
+  }
+
+  /** The `.sdp` file describing the path's feed, if there is one in the media folder. */
+  async #sdpFile(segments: string[]): Promise<string | undefined> {
+    const last = segments[segments.length - 1];
+    try {
+      return await this.filePath(isSdpName(segments) ? segments : [...segments.slice(0, -1), `${last}.sdp`]);
+    } catch (e) {
+      if (e instanceof PathError && e.kind === 'not-found') return undefined;
+      throw e;
+    }
+  }
+
+  /** The movie a URL names and what of it can be streamed (PathError otherwise). */
+  async #file(segments: string[]): Promise<{ file: string; presentation: VodPresentation }> {
+    const file = await this.filePath(segments);
+    let movie: Mp4Movie;
+    try {
+      movie = await openMedia(file);
+    } catch (e) {
+      if (e instanceof Mp4Error) throw new PathError('unsupported', `/${segments.join('/')} is not a streamable movie: ${e.message}`);
+      throw e;
+    }
+    let pres = this.#presentations.get(movie);
+    if (!pres) {
+      pres = describeMovie(movie, segments[segments.length - 1], { preferHintTracks: this.#d.config().vod.preferHintTracks });
+      this.#presentations.set(movie, pres);
+      for (const s of pres.skipped) {
+        this.#d.log.info({ file, track: s.id, codec: s.codec }, `track left out of the stream: ${s.reason}`);
+      }
+    }
+    if (pres.tracks.length === 0) {
+      const why = skippedSummary(pres.skipped);
+      throw new PathError('unsupported', `/${segments.join('/')} has no playable track${why ? `: ${why}` : ''}`);
+    }
+    return { file, presentation: pres };
+  }
+
+  /** Starts a source at `key`, once however many viewers ask meanwhile. */
+  #start(key: string, spec: SourceSpec, idleTimeout: number | undefined): Promise<Stream> {
+    // Keyed by the source too: a reload that changes it mid-start must not get the old one's stream.
+    const id = `${key}\n${spec.scheme}:${spec.target}`;
+    let starting = this.#starting.get(id);
+    if (!starting) {
+      const live = this.#d.config().live;
+      starting = this.#d.starters[spec.scheme]({
+        key,
+        target: spec.target,
+        mediaRoot: this.#d.mediaRoot,
+        registry: this.#d.registry,
+        log: this.#d.log,
+        idleTimeout,
+        graceTime: this.settingsFor(key).graceTime,
+        maxFrameBytes: live.maxFrameBytes,
+      });
+      this.#starting.set(id, starting);
+      const done = () => this.#starting.delete(id);
+      starting.then(done, done);
+    }
+    return starting;
+  }
+
+  async #startConfigured(key: string, c: Configured): Promise<Stream> {
+    const stream = await this.#start(key, c.spec, c.onDemand ? this.#d.config().live.sdpIdleTimeout : undefined);
+    if (this.#sources.get(key) !== c) {
+      // A reload removed or changed the source while it was starting.
+      stream.end('its configured source changed');
+      throw new PathError('not-found', `broadcast '${key}' is not active`);
+    }
+    c.stream = stream;
+    return stream;
+  }
+
+  /** Starts an always-on source, and again after a delay when that fails. */
+  #keepRunning(key: string, c: Configured): void {
+    c.timer = undefined;
+    if (this.#closed || this.#sources.get(key) !== c) return;
+    this.#startConfigured(key, c).then(
+      () => undefined,
+      (e: unknown) => {
+        this.#d.log.warn({ path: key, source: c.text, err: (e as Error).message, retryInSeconds: c.delayMs / 1000 }, 'configured source failed to start');
+        this.#restartLater(key, c, false);
+      },
+    );
+  }
+
+  /** A stream ended: an always-on configured source there starts again. */
+  #ended(path: string): void {
+    const c = this.#sources.get(path);
+    if (!c || c.onDemand || c.timer || this.#closed || c.stream?.state !== 'ended') return;
+    this.#restartLater(path, c, true);
+  }
+
+  /** `ran`: the last run started and listened until it ended (its feed stopped or never came),
+   * so the next starts soon: its ports are deaf only for that moment when an encoder comes back.
+   * A source that fails to start (port taken, unreadable SDP) waits longer each time, to keep
+   * the log readable. */
+  #restartLater(key: string, c: Configured, ran: boolean): void {
+    if (this.#closed || this.#sources.get(key) !== c) return;
+    const delay = ran ? RESTART_MS : c.delayMs;
+    c.delayMs = ran ? RESTART_MS : Math.min(MAX_RESTART_MS, c.delayMs * 2);
+    c.timer = setTimeout(() => this.#keepRunning(key, c), delay);
+    c.timer.unref();
   }
 
   #match(paths: Config['paths'], path: string): { key: string; entry: Entry } | undefined {
@@ -81,4 +369,9 @@ export class PathManager {
     this.#compiled = { source: paths, exact, patterns };
     return this.#compiled;
   }
+}
+
+/** `live/cam1.sdp` names the SDP file itself. */
+function isSdpName(segments: string[]): boolean {
+  return segments[segments.length - 1].toLowerCase().endsWith('.sdp');
 }

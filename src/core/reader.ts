@@ -26,6 +26,21 @@ export interface Reader {
   stats(): ReaderStats;
 }
 
+/** A reader as admission control (limits.maxConnections, limits.maxBandwidthKbps), logs and
+ * status pages count it, whatever protocol it speaks. */
+export interface CountedReader extends Reader {
+  /** The path it reads: a stream's key or a file's path below the media folder. */
+  readonly path: string;
+  /** Sending now (a closed reader is not). */
+  readonly playing: boolean;
+  readonly closed: boolean;
+  /** Whether a client connection that admission counts still carries it: one that outlives its
+   * connection (an RTSP viewer over UDP) counts as a client of its own while it plays. */
+  readonly carried: boolean;
+  /** kbit/s it sends while playing: the file's or the stream's bitrate (0 when unknown). */
+  kbps(): number;
+}
+
 /** One reader's subscription to one track: the track hands it every frame it builds. */
 export interface TrackReader {
   /** A frame; readers sending through the native UDP fan-out only add themselves to `batch`,

@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildSenderReport, msToNtp, ntpToMs, parseRtcpCompound } from '../rtcp/index.js';
+import { buildSenderReport, msToNtp } from '../rtcp/index.js';
 import { readRtpHeader, writeRtpPacket } from '../rtp/packet.js';
 import type { Logger } from '../logging/index.js';
-import type { Format } from '../stream/types.js';
 import type { Frame, FrameForm } from './frame.js';
 import type { TrackReader as FrameSink } from './reader.js';
 import { StreamTrack } from './stream-track.js';
+import { AAC, H264 } from './test-helpers/fakes.js';
 
-const H264: Format = { media: 'video', payloadType: 96, encodingName: 'H264', clockRate: 90000, fmtp: {} };
-const AAC: Format = {
-  media: 'audio',
-  payloadType: 97,
-  encodingName: 'MPEG4-GENERIC',
-  clockRate: 44100,
-  channels: 2,
-  fmtp: {},
-};
 
 // H.264 payloads.
 const IDR = Buffer.from([0x65, 0x88, 0x84, 0x00, 0x33]);
@@ -525,31 +516,6 @@ describe('StreamTrack clocks', () => {
     assert.ok(track.lastPacketAt > 0);
     const now = performance.now();
     assert.ok(Math.abs(track.ntpMsAt(now) - (performance.timeOrigin + now)) < 1);
-  });
-
-  it('senderReport() is an SR for the track SSRC with the given counts, plus a CNAME', () => {
-    const { track } = videoTrack();
-    feedFrame(track, [IDR], 1, 0);
-    const before = performance.now();
-    const rtcp = track.senderReport(1234, 567890, 'rivulet@test');
-    const pkts = parseRtcpCompound(rtcp);
-    assert.equal(pkts.length, 2);
-    const sr = pkts[0];
-    assert.equal(sr.type, 'sr');
-    if (sr.type !== 'sr') return;
-    assert.equal(sr.ssrc, track.ssrc);
-    assert.equal(sr.packetCount, 1234);
-    assert.equal(sr.octetCount, 567890);
-    assert.ok(Math.abs(tsDelta(sr.rtpTimestamp, track.rtpTimeAt(before))) <= 900, 'RTP time of now');
-    assert.ok(Math.abs(ntpToMs(sr.ntpTime) - track.ntpMsAt(before)) < 10, 'wall clock of now');
-    const sdes = pkts[1];
-    assert.equal(sdes.type, 'sdes');
-    if (sdes.type !== 'sdes') return;
-    assert.equal(sdes.chunks[0].ssrc, track.ssrc);
-    assert.deepEqual(
-      sdes.chunks[0].items.map((i) => [i.type, i.value]),
-      [[1, 'rivulet@test']],
-    );
   });
 });
 

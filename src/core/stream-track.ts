@@ -4,7 +4,7 @@
  * keyframe for new viewers, and hands every frame to every reader. Nothing here is per reader
  * except the final send. */
 import type { Logger } from '../logging/index.js';
-import { compound, buildSdesCname, buildSenderReport, ntpToMs, parseRtcpCompound } from '../rtcp/index.js';
+import { ntpToMs, parseRtcpCompound } from '../rtcp/index.js';
 import { randomUint16, randomUint32 } from '../rtp/seq.js';
 import type { Format } from '../stream/types.js';
 import { FdBatch, nativeFanout } from '../transport/native-fanout.js';
@@ -326,14 +326,5 @@ export class StreamTrack {
       this.#srRtp = (p.rtpTimestamp + this.#tsOffset) >>> 0;
       this.#srAt = performance.now();
     }
-  }
-
-  /** A sender report for one reader, with that reader's own counts. */
-  senderReport(packets: number, octets: number, cname: string): Buffer {
-    const now = performance.now();
-    return compound(
-      buildSenderReport({ ssrc: this.ssrc, wallclockMs: this.ntpMsAt(now), rtpTimestamp: this.rtpTimeAt(now), packetCount: packets, octetCount: octets }),
-      buildSdesCname(this.ssrc, cname),
-    );
   }
 }

@@ -3,21 +3,11 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger } from '../logging/index.js';
 import { writeRtpPacket } from '../rtp/packet.js';
-import type { Format } from '../stream/types.js';
 import { CoreEvents } from './events.js';
 import { Stream } from './stream.js';
-import { FakePublisher, FakeViewer } from './test-helpers/fakes.js';
+import { AAC, H264, FakePublisher, FakeViewer } from './test-helpers/fakes.js';
 import { StreamTrack } from './stream-track.js';
 
-const H264: Format = { media: 'video', payloadType: 96, encodingName: 'H264', clockRate: 90000, fmtp: {} };
-const AAC: Format = {
-  media: 'audio',
-  payloadType: 97,
-  encodingName: 'MPEG4-GENERIC',
-  clockRate: 44100,
-  channels: 2,
-  fmtp: {},
-};
 const GRACE = 0.2;
 
 function makeStream(graceTime = GRACE, events?: CoreEvents) {

@@ -3,7 +3,7 @@
  * continues the same stream (viewers resume on its first keyframe), otherwise viewers get BYE. */
 import type { Logger } from '../logging/index.js';
 import type { StreamDescription } from '../stream/types.js';
-import type { CoreEvents } from './events.js';
+import { readerAdded, readerRemoved, type CoreEvents } from './events.js';
 import type { Reader } from './reader.js';
 import type { Source } from './source.js';
 import type { StreamTrack } from './stream-track.js';
@@ -62,22 +62,15 @@ export class Stream {
   addReader(r: Reader): void {
     if (this.#readers.has(r)) return;
     this.#readers.add(r);
-    this.#opts.events?.emit('reader.added', { path: this.path, reader: { kind: r.protocol, label: r.label } });
+    this.#opts.events?.emit('reader.added', readerAdded(this.path, r));
   }
 
   /** A reader stopped (closed, or the stream ended under it). */
   removeReader(r: Reader, reason: string): void {
     if (!this.#readers.delete(r)) return;
-    const st = r.stats();
-    this.#opts.events?.emit('reader.removed', {
-      path: this.path,
-      reader: { kind: r.protocol, label: r.label },
-      reason,
-      bytes: st.bytes,
-      packets: st.packets,
-      durationMs: Date.now() - st.since,
-    });
+    this.#opts.events?.emit('reader.removed', readerRemoved(this.path, r, reason));
   }
+
   /** Date.now() when the current publisher started (publisher timeout baseline). */
   get activeSince(): number {
     return this.#activeSince;

@@ -3,34 +3,15 @@ import { describe, it } from 'node:test';
 import { writeRtpPacket } from '../rtp/packet.js';
 import type { Format } from '../stream/types.js';
 import { interleavedForm, type FrameWriter } from '../transport/interleaved.js';
-import type { RtpSink } from '../transport/types.js';
 import { StreamTrack, type Frame } from '../core/stream-track.js';
-import { RtpTrackReader } from './rtp-track-reader.js';
+import { liveOutput, RtpTrackReader } from './rtp-track-reader.js';
+import { AAC, H264 } from '../core/test-helpers/fakes.js';
+import { MemorySink } from '../transport/test-helpers/memory-sink.js';
 
-const H264: Format = { media: 'video', payloadType: 96, encodingName: 'H264', clockRate: 90000, fmtp: {} };
-const AAC: Format = {
-  media: 'audio',
-  payloadType: 97,
-  encodingName: 'MPEG4-GENERIC',
-  clockRate: 44100,
-  channels: 2,
-  fmtp: {},
-};
 
 const IDR = Buffer.from([0x65, 0x88, 0x84, 0x00, 0x33, 0x44]);
 const SPS = Buffer.from([0x67, 0x42, 0xc0, 0x1e]);
 const SLICE = Buffer.from([0x41, 0x9a, 0x00]);
-
-class FakeUdpSink implements RtpSink {
-  readonly kind = 'udp' as const;
-  readonly backlog = 0;
-  readonly rtp: Buffer[] = [];
-  sendRtp(p: Buffer): void {
-    this.rtp.push(p);
-  }
-  sendRtcp(): void {}
-  close(): void {}
-}
 
 class FakeWriter implements FrameWriter {
   writableLength = 0;
@@ -81,9 +62,13 @@ class Feed {
   }
 }
 
-function udpReader(feed: Feed, queueLimit = 1000): { reader: RtpTrackReader; sink: FakeUdpSink } {
-  const sink = new FakeUdpSink();
-  const reader = new RtpTrackReader({ track: feed.track, sink, queueLimit });
+function udpReader(feed: Feed, queueLimit = 1000): { reader: RtpTrackReader; sink: MemorySink } {
+  const sink = new MemorySink();
+  const reader = new RtpTrackReader({
+    track: feed.track,
+    output: liveOutput(feed.track, sink, 'test'),
+    queueLimit,
+  });
   reader.start([]);
   return { reader, sink };
 }
@@ -92,11 +77,16 @@ function tcpReader(
   feed: Feed,
   queueLimit = 1000,
   channel = 2,
-): { reader: RtpTrackReader; writer: FakeWriter; sink: FakeUdpSink } {
+): { reader: RtpTrackReader; writer: FakeWriter; sink: MemorySink } {
   const writer = new FakeWriter();
   // The sink is not used for RTP on the TCP path: frames go out through the writer in one piece.
-  const sink = new FakeUdpSink();
-  const reader = new RtpTrackReader({ track: feed.track, sink, tcp: { writer, channel }, queueLimit });
+  const sink = new MemorySink();
+  const reader = new RtpTrackReader({
+    track: feed.track,
+    output: liveOutput(feed.track, sink, 'test'),
+    tcp: { writer, channel },
+    queueLimit,
+  });
   reader.start([]);
   return { reader, writer, sink };
 }
@@ -129,8 +119,8 @@ describe('RtpTrackReader over UDP', () => {
     feed.delta(); // not sent, not counted
     feed.key();
     feed.delta();
-    assert.equal(reader.packets, 4);
-    assert.equal(reader.octets, SPS.length + IDR.length + 2 * SLICE.length);
+    assert.equal(reader.output.packets, 4);
+    assert.equal(reader.output.octets, SPS.length + IDR.length + 2 * SLICE.length);
     assert.equal(reader.dropped, 0);
   });
 
@@ -212,8 +202,8 @@ describe('RtpTrackReader over TCP', () => {
     feed.key();
     writer.writableLength = 2000;
     feed.delta();
-    assert.equal(reader.packets, 2);
-    assert.equal(reader.octets, SPS.length + IDR.length);
+    assert.equal(reader.output.packets, 2);
+    assert.equal(reader.output.octets, SPS.length + IDR.length);
   });
 
   it('audio resumes on the very next frame after a drop', () => {
@@ -234,7 +224,7 @@ describe('RtpTrackReader over TCP', () => {
     writer.closed = true;
     feed.key();
     assert.equal(writer.raw.length, 0);
-    assert.equal(reader.packets, 0);
+    assert.equal(reader.output.packets, 0);
   });
 });
 
@@ -244,8 +234,12 @@ describe('RtpTrackReader start and stop', () => {
     feed.delta(); // before any keyframe: not in the cache
     const k = feed.key();
     const d1 = feed.delta();
-    const sink = new FakeUdpSink();
-    const reader = new RtpTrackReader({ track: feed.track, sink, queueLimit: 1000 });
+    const sink = new MemorySink();
+    const reader = new RtpTrackReader({
+      track: feed.track,
+      output: liveOutput(feed.track, sink, 'test'),
+      queueLimit: 1000,
+    });
     assert.equal(feed.track.readers.has(reader), false);
     reader.start(feed.track.startFrames());
     assert.equal(feed.track.readers.has(reader), true);
@@ -261,7 +255,7 @@ describe('RtpTrackReader start and stop', () => {
     const writer = new FakeWriter();
     const reader = new RtpTrackReader({
       track: feed.track,
-      sink: new FakeUdpSink(),
+      output: liveOutput(feed.track, new MemorySink(), 'test'),
       tcp: { writer, channel: 0 },
       queueLimit: 1 << 20,
     });

@@ -1,8 +1,10 @@
 /** One viewer's subscription to one live track. The frames are shared; a reader only decides
  * whether to send (it waits for a keyframe, and skips to the next one when its TCP queue is over
- * the limit) and counts what it sent for its sender reports. */
+ * the limit) and counts what it sent into the viewer's RTP output, which outlives it (PAUSE ends
+ * a reader, not the output) and sends the sender reports. */
+import { RtpOutput } from '../rtp/output.js';
 import { interleavedForm, type FrameWriter } from '../transport/interleaved.js';
-import type { FdBatch, FdOwner } from '../transport/native-fanout.js';
+import type { FdBatch } from '../transport/native-fanout.js';
 import type { RtpSink } from '../transport/types.js';
 import type { Frame, FrameForm } from '../core/frame.js';
 import type { TrackReader } from '../core/reader.js';
@@ -10,35 +12,47 @@ import type { StreamTrack } from '../core/stream-track.js';
 
 export interface RtpTrackReaderOptions {
   track: StreamTrack;
-  sink: RtpSink;
+  /** The viewer's output for this track (its sink, its counts); it carries the track's SSRC. */
+  output: RtpOutput;
   /** For TCP viewers: the connection and the RTP channel, so a frame goes out in one write. */
   tcp?: { writer: FrameWriter; channel: number };
   /** Bytes a TCP viewer may have queued before it skips to the next keyframe. */
   queueLimit: number;
 }
 
-export class RtpTrackReader implements TrackReader, FdOwner {
+/** A live viewer's output for one track, made at SETUP: the track's SSRC (every viewer gets the
+ * packets the track rewrote once onto its timeline) and the track's clock for sender reports. */
+export function liveOutput(track: StreamTrack, sink: RtpSink, cname: string): RtpOutput {
+  return new RtpOutput({
+    sink,
+    payloadType: track.format.payloadType,
+    clock: track,
+    cname,
+    ssrc: track.ssrc,
+  });
+}
+
+export class RtpTrackReader implements TrackReader {
   readonly track: StreamTrack;
-  readonly sink: RtpSink;
+  readonly output: RtpOutput;
+  readonly #sink: RtpSink;
   readonly #tcp: { writer: FrameWriter; form: FrameForm } | undefined;
   readonly #limit: number;
   /** UDP socket fd for the native fan-out, or -1. */
   readonly #fd: number;
   /** Waiting for a frame to start on (first frame, or after falling behind). */
   #waitingKey = true;
-  /** What this viewer was really sent (its sender reports carry these). */
-  packets = 0;
-  octets = 0;
   /** Frames skipped because the viewer could not keep up. */
   dropped = 0;
 
   constructor(opts: RtpTrackReaderOptions) {
     this.track = opts.track;
-    this.sink = opts.sink;
+    this.output = opts.output;
+    this.#sink = opts.output.sink;
     // One builder per channel, shared by every reader, so each frame is framed once per channel.
     this.#tcp = opts.tcp && { writer: opts.tcp.writer, form: interleavedForm(opts.tcp.channel) };
     this.#limit = opts.queueLimit;
-    this.#fd = opts.tcp ? -1 : (opts.sink.nativeFd ?? -1);
+    this.#fd = opts.tcp ? -1 : (this.#sink.nativeFd ?? -1);
   }
 
   /** Sends the frames a newcomer starts with, then follows the live stream. */
@@ -76,18 +90,11 @@ export class RtpTrackReader implements TrackReader, FdOwner {
       }
       w.writeRaw(f.form(tcp.form));
     } else if (batch && this.#fd >= 0) {
-      batch.add(this.#fd, this);
+      // The output hears of packets the native send could not deliver (`unsent`).
+      batch.add(this.#fd, this.output);
     } else {
-      for (const p of f.packets) this.sink.sendRtp(p);
+      for (const p of f.packets) this.#sink.sendRtp(p);
     }
-    this.packets += f.packets.length;
-    this.octets += f.bytes - 12 * f.packets.length;
-  }
-
-  /** The native fan-out could not send part of the last frame to this viewer: its sender reports
-   * must not claim it. */
-  unsent(packets: number, octets: number): void {
-    this.packets -= packets;
-    this.octets -= octets;
+    this.output.sent(f.packets.length, f.bytes - 12 * f.packets.length);
   }
 }

@@ -8,3 +8,5 @@ export {
 } from './packet.js';
 export type { RtpHeader, RtpHeaderFields, RtpHeaderRewrite } from './packet.js';
 export { randomUint16, randomUint32, seqAdd, seqDiff, seqNewer, tsAdd, tsDiff } from './seq.js';
+export { MediaClock, type MediaPosition } from './media-clock.js';
+export { RtpOutput, type ReceptionStats, type RtpClock, type RtpOutputOptions } from './output.js';

@@ -4,16 +4,19 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { createSecureContext, createServer as createTlsServer } from 'node:tls';
 import type { Config } from '../config/index.js';
-import { CoreEvents, PathManager, StreamRegistry } from '../core/index.js';
+import { Admission, CoreEvents, PathManager, StreamRegistry } from '../core/index.js';
+import { HttpRouter } from '../http/index.js';
 import { silentLogger, type Logger } from '../logging/index.js';
+import { SOURCE_STARTERS } from '../sources/index.js';
+import type { RtspRequest } from '../rtsp/message/types.js';
+import { AdmissionGate, rtspReaders } from '../rtsp/server/admission-gate.js';
 import { RtspConnection, type ConnectionSocket } from '../rtsp/server/connection.js';
 import { RtspHandler } from '../rtsp/server/handler.js';
 import { SessionMap, type RtspSession } from '../rtsp/server/session.js';
-import { serveHttpOpening, sniffOpening, TunnelBroker } from '../rtsp/tunnel/index.js';
+import { rtspHttpRoutes, sniffOpening, TunnelBroker } from '../rtsp/tunnel/index.js';
 import { UdpPortAllocator } from '../transport/index.js';
 import { WriteBatcher } from '../transport/write-batcher.js';
 import { Pacer } from '../vod/pacer.js';
-import { AdmissionGate } from './admission.js';
 import { ConnectionsPerIp } from './ip-limit.js';
 import { MemoryRelease } from './memory-release.js';
 import { listenAll, ListenError, type ListeningAddress, type ListenerKind } from './listeners.js';
@@ -41,10 +44,16 @@ export class RivuletServer {
   readonly log: Logger;
   readonly sessions: Map<string, RtspSession> = new SessionMap();
   readonly connections = new Set<RtspConnection>();
-  /** Per-path settings, read from the running config at each use (see setPaths). */
-  readonly paths: PathManager;
+  /** What lives at each path and the settings there, read from the running config at each use
+   * (see setPaths); made by start(), which knows the media folder and the registry. */
+  #paths: PathManager | undefined;
   /** The core's events (publishing, readers, refusals, auth failures) for logs, metrics and the admin. */
   readonly events = new CoreEvents();
+  /** limits.maxConnections and limits.maxBandwidthKbps over every protocol's clients and readers. */
+  readonly #admission = new Admission({
+    limits: () => this.config.limits,
+    readers: () => rtspReaders(this.sessions),
+  });
   readonly #pacer: Pacer;
   readonly #batcher: WriteBatcher | undefined;
   readonly #listeners: Server[] = [];
@@ -52,6 +61,8 @@ export class RivuletServer {
   /** The handler behind admission control: what connections talk to. */
   #gate: AdmissionGate | undefined;
   #broker: TunnelBroker | undefined;
+  /** Plain HTTP requests on the shared ports (RTSP tunnel halves, reference movies). */
+  #http: HttpRouter<RtspRequest> | undefined;
   /** Sockets whose first bytes have not yet told RTSP from HTTP. */
   readonly #sniffing = new Set<Socket>();
   readonly #perIp: ConnectionsPerIp;
@@ -60,12 +71,10 @@ export class RivuletServer {
   #memory: MemoryRelease | undefined;
   #addresses: ListeningAddress[] = [];
   #stopping: Promise<void> | undefined;
-  #mediaRoot = '';
 
   constructor(opts: RivuletServerOptions) {
     this.config = opts.config;
     this.log = opts.log ?? silentLogger();
-    this.paths = new PathManager({ config: () => this.config });
     this.#batcher = opts.config.live.tcpBatchMs > 0 ? new WriteBatcher(opts.config.live.tcpBatchMs) : undefined;
     this.#pacer = new Pacer(20, (e) => this.log.error({ err: (e as Error).stack ?? String(e) }, 'player failed'));
     this.#perIp = new ConnectionsPerIp(() => this.config.limits.maxConnectionsPerIp, this.log.child({ component: 'rtsp' }));
@@ -74,6 +83,11 @@ export class RivuletServer {
   /** Addresses actually listened on (ports resolved when 0 was asked). */
   get addresses(): ListeningAddress[] {
     return this.#addresses;
+  }
+
+  /** What lives at each path (after start()). */
+  get paths(): PathManager | undefined {
+    return this.#paths;
   }
 
   /** Live streams by path. */
@@ -108,16 +122,23 @@ export class RivuletServer {
     } catch {
       throw new StartupError(`media folder ${cfg.media.dir} does not exist`);
     }
-    this.#mediaRoot = mediaRoot;
     const tls = cfg.tls.ports.length > 0 ? this.#readTlsFiles() : undefined;
     this.#registry = new StreamRegistry({
       publisherTimeout: cfg.live.publisherTimeout,
       log: this.log.child({ component: 'live' }),
       events: this.events,
     });
+    this.#paths = new PathManager({
+      config: () => this.config,
+      mediaRoot,
+      registry: this.#registry,
+      events: this.events,
+      log: this.log.child({ component: 'live' }),
+      starters: SOURCE_STARTERS,
+    });
     this.#handler = new RtspHandler({
       registry: this.#registry,
-      paths: this.paths,
+      paths: this.#paths,
       config: cfg,
       mediaRoot,
       sessions: this.sessions,
@@ -125,19 +146,25 @@ export class RivuletServer {
       ports: new UdpPortAllocator({ min: cfg.rtp.portMin, max: cfg.rtp.portMax }),
       log: this.log.child({ component: 'rtsp' }),
       cname: `rivulet@${hostname()}`,
+      events: this.events,
     });
-    this.#gate = new AdmissionGate({
-      inner: this.#handler,
-      sessions: this.sessions,
-      connections: this.connections,
-      limits: () => this.config.limits,
-    });
+    this.#gate = new AdmissionGate({ inner: this.#handler, admission: this.#admission, sessions: this.sessions, events: this.events });
     const tunnelLog = this.log.child({ component: 'http' });
     this.#broker = new TunnelBroker({
       connect: (tunnel) => this.#connect(tunnel),
       log: tunnelLog,
       serverHeader: cfg.rtsp.serverHeader,
     });
+    this.#http = new HttpRouter<RtspRequest>({ log: tunnelLog, serverHeader: cfg.rtsp.serverHeader }).add(
+      ...rtspHttpRoutes({
+        broker: this.#broker,
+        paths: this.#paths,
+        authorizer: this.#handler.authorizer,
+        auth: cfg.auth,
+        events: this.events,
+        rtspPortFor: (local) => (this.#ports('rtsp').includes(local) ? local : this.port),
+      }),
+    );
     const opened = (server: Server, addr: ListeningAddress) => {
       this.#listeners.push(server);
       this.#addresses.push(addr);
@@ -165,6 +192,8 @@ export class RivuletServer {
     this.#reaper = setInterval(() => this.#reap(timeoutMs), Math.min(1000, timeoutMs / 4));
     this.#reaper.unref();
     this.#memory = new MemoryRelease({ intervalMs: MEMORY_RELEASE_MS, log: this.log });
+    // Always-on configured sources start once the server is up.
+    this.#paths.applySources();
     return this.#addresses;
   }
 
@@ -187,8 +216,8 @@ export class RivuletServer {
     return files;
   }
 
-  /** A new TCP (or TLS) connection: RTSP, or HTTP (a tunnel half or a reference movie request),
-   * as its first bytes tell. */
+  /** A new TCP (or TLS) connection: RTSP, or HTTP for the router (a tunnel half, a reference
+   * movie), as its first bytes tell. */
   #accept(socket: Socket): void {
     if (!this.#handler || this.#stopping) {
       socket.destroy();
@@ -215,16 +244,7 @@ export class RivuletServer {
         socket.resume();
         return;
       }
-      serveHttpOpening(socket, o.request, o.rest, {
-        broker: this.#broker!,
-        log: this.log.child({ component: 'http' }),
-        serverHeader: cfg.rtsp.serverHeader,
-        mediaRoot: this.#mediaRoot,
-        registry: this.#registry,
-        authorizer: this.#handler!.authorizer,
-        auth: cfg.auth,
-        rtspPortFor: (local) => (this.#ports('rtsp').includes(local) ? local : this.port),
-      });
+      this.#http!.serve(socket, o.request, o.rest);
     });
   }
 
@@ -256,7 +276,10 @@ export class RivuletServer {
       },
     });
     this.connections.add(conn);
-    conn.onClosed = () => this.connections.delete(conn);
+    conn.onClosed = () => {
+      this.connections.delete(conn);
+      this.#admission.leave(conn);
+    };
   }
 
   #reap(timeoutMs: number): void {
@@ -282,7 +305,7 @@ export class RivuletServer {
 
   /** Admission figures now: what counts against limits.maxConnections and maxBandwidthKbps. */
   get load(): { connections: number; bandwidthKbps: number } {
-    return { connections: this.#gate?.connectionsInUse() ?? 0, bandwidthKbps: this.#gate?.bandwidthInUse() ?? 0 };
+    return { connections: this.#admission.clientsInUse(), bandwidthKbps: this.#admission.bandwidthInUse() };
   }
 
   /** Applies new limits at once (config reload): every `limits.*` key is copied into the running
@@ -302,11 +325,14 @@ export class RivuletServer {
 
   /** Applies a new `paths:` section at once (config reload): publishers arriving from now on get
    * its settings; streams already live keep the grace time they were published with until their
-   * next publisher. Returns whether it changed. */
+   * next publisher. Configured sources follow it: one removed or changed is stopped (its viewers
+   * get BYE), a new always-on one starts now, a new on-demand one at its first viewer. Returns
+   * whether it changed. */
   setPaths(paths: Config['paths']): boolean {
     if (JSON.stringify(paths) === JSON.stringify(this.config.paths)) return false;
     this.config.paths = paths;
     this.log.info({ paths: Object.keys(paths).join(', ') || 'none' }, 'per-path settings changed');
+    this.#paths?.applySources();
     return true;
   }
 
@@ -322,6 +348,8 @@ export class RivuletServer {
       for (const s of this.#sniffing) s.destroy();
       this.#sniffing.clear();
       const closing = this.#listeners.map((l) => new Promise<void>((r) => l.close(() => r())));
+      // Before the registry ends their streams, so always-on sources are not started again.
+      this.#paths?.close();
       this.#registry?.close('server shutting down');
       for (const s of this.sessions.values()) s.close('server shutting down');
       this.sessions.clear();

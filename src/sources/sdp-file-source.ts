@@ -1,6 +1,8 @@
-/** A live stream fed by plain RTP over UDP and described by an .sdp file in the media folder
- * (an encoder sending to this server, or to a multicast group the server joins). It starts
- * listening when the first viewer asks and stops once no viewer has watched for a while. */
+/** A live stream fed by plain RTP over UDP and described by an .sdp file (an encoder sending to
+ * this server, or to a multicast group the server joins): one in the media folder, or one a
+ * `paths:` entry names as its `source: sdp:<file>`. It starts listening when the first viewer
+ * asks and stops once no viewer has watched for a while, or, configured with
+ * `sourceOnDemand: false`, listens from the server's start. */
 import { createSocket, type Socket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { isIP, isIPv6 } from 'node:net';
@@ -10,16 +12,10 @@ import { parseSdp, type ParsedSdp } from '../sdp/index.js';
 import { StreamTrack } from '../core/stream-track.js';
 import type { Source, Stream } from '../core/stream.js';
 import type { StreamRegistry } from '../core/stream-registry.js';
+import { SourceError } from './source-error.js';
 
-export class SdpSourceError extends Error {
-  override readonly name = 'SdpSourceError';
-  constructor(
-    message: string,
-    /** RTSP status for the viewer that asked. */
-    readonly status: number,
-  ) {
-    super(message);
-  }
+export class SdpSourceError extends SourceError {
+  override readonly name: string = 'SdpSourceError';
 }
 
 function isMulticast(a: string): boolean {
@@ -79,8 +75,9 @@ export interface SdpSourceOptions {
   file: string;
   registry: StreamRegistry;
   log: Logger;
-  /** Seconds to keep listening with no viewers. */
-  idleTimeout: number;
+  /** Seconds to keep listening with no viewers; absent, it listens until closed (a configured
+   * source with `sourceOnDemand: false`). */
+  idleTimeout?: number;
   /** The path's graceTime (seconds viewers wait for a publisher that went away). */
   graceTime: number;
   /** live.maxFrameBytes for its tracks (StreamTrack's default when absent). */
@@ -169,13 +166,16 @@ export async function startSdpSource(opts: SdpSourceOptions): Promise<Stream> {
   }
   const publisher: Source = { kind: 'sdp-file', label: `sdp file ${opts.file}`, close: stop };
   const stream = opts.registry.publish(opts.key, tracks, publisher, opts.graceTime);
-  let lastViewer = Date.now();
-  const idle = setInterval(() => {
-    if (stream.readers.size > 0) lastViewer = Date.now();
-    else if (Date.now() - lastViewer > opts.idleTimeout * 1000) stream.end('no viewers');
-  }, 1000);
-  idle.unref();
-  timer.idle = idle;
+  const idleTimeout = opts.idleTimeout;
+  if (idleTimeout !== undefined) {
+    let lastViewer = Date.now();
+    const idle = setInterval(() => {
+      if (stream.readers.size > 0) lastViewer = Date.now();
+      else if (Date.now() - lastViewer > idleTimeout * 1000) stream.end('no viewers');
+    }, 1000);
+    idle.unref();
+    timer.idle = idle;
+  }
   const senders = [...new Set([...sources.values()].map((f) => (f ? [...f].join(' ') : 'any')))].join(', ');
   opts.log.info({ path: opts.key, file: opts.file, ports: ports.join(','), from: senders }, 'listening for an SDP-described stream');
   return stream;

@@ -9,11 +9,16 @@ import { parseRtcpCompound, type RtcpBye, type RtcpSenderReport } from '../rtcp/
 import { readRtpHeader, type RtpHeader } from '../rtp/packet.js';
 import { seqAdd, tsDiff } from '../rtp/seq.js';
 import type { RtpSink } from '../transport/types.js';
-import { FilePlayer, InvalidRangeError, type FilePlayerOptions } from './file-player.js';
+import {
+  fileOutput,
+  FilePlayer,
+  InvalidRangeError,
+  type FilePlayerOptions,
+  type PlayerTrack,
+} from './file-player.js';
 import { describeMovie } from './movie-stream.js';
 import type { VodPresentation } from './types.js';
 import { Pacer } from './pacer.js';
-import { TrackSender } from './track-sender.js';
 
 const AAC_FRAME = 1024;
 const SEND_AHEAD = 0.25;
@@ -62,8 +67,8 @@ interface Rig {
   player: FilePlayer;
   pacer: Pacer;
   reader: SpyReader;
-  video: { sink: RecordingSink; sender: TrackSender };
-  audio: { sink: RecordingSink; sender: TrackSender };
+  video: { sink: RecordingSink; output: PlayerTrack['output'] };
+  audio: { sink: RecordingSink; output: PlayerTrack['output'] };
 }
 
 let movie: Mp4Movie;
@@ -75,16 +80,10 @@ function rig(opts: Partial<FilePlayerOptions> = {}): Rig {
   const reader = new SpyReader(createSampleReader(movie.path));
   const lanes = pres.tracks.map((vod) => {
     const sink = new RecordingSink();
-    const sender = new TrackSender({
-      sink,
-      payloadType: vod.description.format.payloadType,
-      clockRate: vod.clockRate,
-      cname: 'test@rivulet',
-    });
-    return { vod, sink, sender };
+    return { vod, sink, output: fileOutput(vod, sink, 'test@rivulet') };
   });
   const player = new FilePlayer({
-    tracks: lanes.map(({ vod, sender }) => ({ vod, sender })),
+    tracks: lanes.map(({ vod, output }) => ({ vod, output })),
     duration: movie.duration,
     reader,
     pacer,
@@ -147,14 +146,14 @@ after(() => {
 describe('FilePlayer', () => {
   it('starts at the keyframe at or before the requested time, and RTP-Info matches the first packets', async () => {
     const { player, video, audio } = rig();
-    const seqBefore = [video.sender.nextSeq, audio.sender.nextSeq];
+    const seqBefore = [video.output.nextSeq, audio.output.nextSeq];
     const r = player.play({ start: 5 });
     assert.equal(r.start, 4, 'keyframes are at 0, 2, 4, ... s');
     assert.equal(r.end, 10);
     assert.equal(player.state, 'playing');
     assert.deepEqual(r.rtpInfo, [
-      { trackId: 1, seq: seqBefore[0], rtptime: video.sender.rtpTimeAt(4) },
-      { trackId: 2, seq: seqBefore[1], rtptime: audio.sender.rtpTimeAt(4) },
+      { trackId: 1, seq: seqBefore[0], rtptime: video.output.clock.rtpTimeOf(4) },
+      { trackId: 2, seq: seqBefore[1], rtptime: audio.output.clock.rtpTimeOf(4) },
     ]);
     await until(() => video.sink.rtp.length > 0 && audio.sink.rtp.length > 0);
     player.close();
@@ -163,7 +162,7 @@ describe('FilePlayer', () => {
     assert.equal(v.sequence, r.rtpInfo[0].seq);
     assert.equal(v.timestamp, r.rtpInfo[0].rtptime);
     assert.equal(v.payloadType, 96);
-    assert.equal(v.ssrc, video.sender.ssrc);
+    assert.equal(v.ssrc, video.output.ssrc);
     // The first access unit (up to the marker) contains an IDR slice.
     const firstAu = video.sink.rtp.slice(0, video.sink.rtp.findIndex((p) => p.header.marker) + 1);
     assert.ok(firstAu.length > 0, 'the first access unit was completed');
@@ -187,8 +186,8 @@ describe('FilePlayer', () => {
     for (const t of [video, audio]) {
       const sr = parseRtcpCompound(t.sink.rtcp[0])[0] as RtcpSenderReport;
       assert.equal(sr.type, 'sr');
-      assert.equal(sr.ssrc, t.sender.ssrc);
-      assert.equal(sr.rtpTimestamp, t.sender.rtpTimeAt(4));
+      assert.equal(sr.ssrc, t.output.ssrc);
+      assert.equal(sr.rtpTimestamp, t.output.clock.rtpTimeOf(4));
     }
   });
 
@@ -211,22 +210,22 @@ describe('FilePlayer', () => {
     const frames = [...new Set(video.sink.rtp.map((p) => p.header.timestamp))];
     assert.deepEqual(
       frames,
-      Array.from({ length: 25 }, (_, i) => video.sender.rtpTimeAt(2 + i * 0.04)),
+      Array.from({ length: 25 }, (_, i) => video.output.clock.rtpTimeOf(2 + i * 0.04)),
     );
     assert.ok(video.sink.rtp[video.sink.rtp.length - 1].header.marker, 'the last frame is complete');
     // Audio covers the same second: from the frame playing at 2 s to the last starting before 3 s.
     const aTs = audio.sink.rtp.map((p) => p.header.timestamp);
-    const aStart = audio.sender.rtpTimeAt(2);
+    const aStart = audio.output.clock.rtpTimeOf(2);
     assert.ok(tsDiff(aStart, aTs[0]) >= 0 && tsDiff(aStart, aTs[0]) < AAC_FRAME);
-    assert.ok(tsDiff(audio.sender.rtpTimeAt(3), aTs[aTs.length - 1]) > 0);
-    assert.ok(tsDiff(audio.sender.rtpTimeAt(3), aTs[aTs.length - 1]) <= AAC_FRAME);
+    assert.ok(tsDiff(audio.output.clock.rtpTimeOf(3), aTs[aTs.length - 1]) > 0);
+    assert.ok(tsDiff(audio.output.clock.rtpTimeOf(3), aTs[aTs.length - 1]) <= AAC_FRAME);
     for (let i = 1; i < aTs.length; i++) assert.equal(tsDiff(aTs[i], aTs[i - 1]), AAC_FRAME, 'no audio gap');
 
     for (const t of [video, audio]) {
       const packets = parseRtcpCompound(t.sink.rtcp[t.sink.rtcp.length - 1]);
       const bye = packets.find((p): p is RtcpBye => p.type === 'bye');
       assert.ok(bye, 'the last RTCP packet carries a BYE');
-      assert.deepEqual(bye.ssrcs, [t.sender.ssrc]);
+      assert.deepEqual(bye.ssrcs, [t.output.ssrc]);
       assert.equal(bye.reason, 'end of stream');
     }
     const counts = [video.sink.rtp.length, audio.sink.rtp.length, video.sink.rtcp.length];
@@ -259,8 +258,8 @@ describe('FilePlayer', () => {
     assert.equal(player.state, 'playing');
     assert.equal(r.start, pausedAt);
     assert.deepEqual(r.rtpInfo, [
-      { trackId: 1, seq: seqAdd(lastVideo.sequence, 1), rtptime: video.sender.rtpTimeAt(pausedAt) },
-      { trackId: 2, seq: seqAdd(lastAudio.sequence, 1), rtptime: audio.sender.rtpTimeAt(pausedAt) },
+      { trackId: 1, seq: seqAdd(lastVideo.sequence, 1), rtptime: video.output.clock.rtpTimeOf(pausedAt) },
+      { trackId: 2, seq: seqAdd(lastAudio.sequence, 1), rtptime: audio.output.clock.rtpTimeOf(pausedAt) },
     ]);
     await until(() => video.sink.rtp.length > counts[0] && audio.sink.rtp.length > counts[1]);
     player.close();
@@ -270,7 +269,7 @@ describe('FilePlayer', () => {
     assert.equal(tsDiff(v.timestamp, lastVideo.timestamp), 3600, 'the next frame, 40 ms on');
     // What was sent ahead before the pause is not repeated, so the next frame lies within the
     // send-ahead window after the pause instant.
-    const vAhead = tsDiff(v.timestamp, video.sender.rtpTimeAt(pausedAt)) / 90000;
+    const vAhead = tsDiff(v.timestamp, video.output.clock.rtpTimeOf(pausedAt)) / 90000;
     assert.ok(
       vAhead > 0 && vAhead <= SEND_AHEAD + 0.05,
       `next video frame ${vAhead.toFixed(3)} s after the pause`,
@@ -279,7 +278,7 @@ describe('FilePlayer', () => {
     const a = audio.sink.rtp[counts[1]].header;
     assert.equal(a.sequence, seqAdd(lastAudio.sequence, 1), 'audio sequence numbers continue');
     assert.equal(tsDiff(a.timestamp, lastAudio.timestamp), AAC_FRAME, 'the next AAC frame');
-    const aAhead = tsDiff(a.timestamp, audio.sender.rtpTimeAt(pausedAt)) / 44100;
+    const aAhead = tsDiff(a.timestamp, audio.output.clock.rtpTimeOf(pausedAt)) / 44100;
     assert.ok(
       aAhead > -AAC_FRAME / 44100 && aAhead <= SEND_AHEAD + 0.05,
       `next audio ${aAhead.toFixed(3)} s after the pause`,

@@ -7,13 +7,22 @@ import type { Packetizer, RtpPayload } from '../codecs/types.js';
 import { HintError } from '../media/mp4/hint.js';
 import type { SampleInfo, SampleReader } from '../media/mp4/types.js';
 import type { Logger } from '../logging/index.js';
+import { MediaClock } from '../rtp/media-clock.js';
+import { RtpOutput } from '../rtp/output.js';
+import type { RtpSink } from '../transport/types.js';
 import type { Pacer } from './pacer.js';
-import type { TrackSender } from './track-sender.js';
 import type { VodTrack } from './types.js';
 
 export interface PlayerTrack {
   vod: VodTrack;
-  sender: TrackSender;
+  /** The viewer's output for this track; the player makes its clock follow playback. */
+  output: RtpOutput<MediaClock>;
+}
+
+/** A file track's output for one viewer: its own SSRC and sequence numbers, on the track's media
+ * timeline from a random origin. Made at SETUP, before any player exists. */
+export function fileOutput(vod: VodTrack, sink: RtpSink, cname: string): RtpOutput<MediaClock> {
+  return new RtpOutput({ sink, payloadType: vod.description.format.payloadType, clock: new MediaClock(vod.clockRate), cname });
 }
 
 export interface FilePlayerOptions {
@@ -122,6 +131,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       exhausted: false,
       hintErrors: 0,
     }));
+    for (const t of opts.tracks) t.output.clock.follow(this);
   }
 
   get state(): State {
@@ -147,8 +157,8 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     const start = this.#nptStart;
     const rtpInfo = this.#lanes.map((l) => ({
       trackId: l.t.vod.description.id,
-      seq: l.t.sender.nextSeq,
-      rtptime: l.t.sender.rtpTimeAt(start),
+      seq: l.t.output.nextSeq,
+      rtptime: l.t.output.clock.rtpTimeOf(start),
     }));
     this.#report(this.#wallStart);
     this.#pacer.add(this);
@@ -182,8 +192,8 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
   }
 
   #bye(reason?: string): void {
-    const npt = this.position();
-    for (const l of this.#lanes) l.t.sender.sendBye(npt, reason);
+    const now = performance.now();
+    for (const l of this.#lanes) l.t.output.sendBye(reason, now);
   }
 
   #npt(l: Lane, t: number): number {
@@ -302,20 +312,19 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
 
   #report(nowMs: number): void {
     this.#lastReport = nowMs;
-    const npt = this.position(nowMs);
-    for (const l of this.#lanes) l.t.sender.sendReport(npt);
+    for (const l of this.#lanes) l.t.output.sendReport(nowMs);
   }
 
   pump(nowMs: number): void {
     if (this.#state !== 'playing') return;
-    for (const l of this.#lanes) if (l.t.sender.sink.backlog > this.#opts.maxBacklog) return;
+    for (const l of this.#lanes) if (l.t.output.sink.backlog > this.#opts.maxBacklog) return;
     const horizon = this.position(nowMs) + this.#opts.sendAhead;
     const q = this.#queue;
     while (this.#head < q.length && q[this.#head].due <= horizon) {
       const item = q[this.#head++];
       const { lane } = item;
-      const ts = lane.t.sender.rtpTimeAt(this.#npt(lane, item.info.cts));
-      for (const p of item.payloads ?? lane.packetizer.packetize(item.data)) lane.t.sender.send(p, p.timestampOffset ? (ts + p.timestampOffset) >>> 0 : ts);
+      const ts = lane.t.output.clock.rtpTimeOf(this.#npt(lane, item.info.cts));
+      for (const p of item.payloads ?? lane.packetizer.packetize(item.data)) lane.t.output.send(p, p.timestampOffset ? (ts + p.timestampOffset) >>> 0 : ts);
     }
     if (this.#head > 64 && this.#head * 2 > q.length) {
       this.#queue = q.slice(this.#head);

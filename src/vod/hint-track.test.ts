@@ -12,12 +12,11 @@ import { createSampleReader, openMovie } from '../media/mp4/index.js';
 import type { ChunkLayout, Mp4Movie, Mp4Track, SampleInfo, SampleReader } from '../media/mp4/types.js';
 import { readRtpHeader } from '../rtp/packet.js';
 import { buildSdp } from '../sdp/index.js';
-import type { RtpSink } from '../transport/types.js';
-import { FilePlayer } from './file-player.js';
+import { fileOutput, FilePlayer } from './file-player.js';
 import { HintReplayer } from './hint-track.js';
 import { describeMovie } from './movie-stream.js';
 import { Pacer } from './pacer.js';
-import { TrackSender } from './track-sender.js';
+import { MemorySink } from '../transport/test-helpers/memory-sink.js';
 
 // ---- synthetic tracks over an in-memory "file" ---------------------------------------------
 
@@ -342,17 +341,6 @@ describe('describeMovie with hint tracks', () => {
 
 // ---- the player with hint tracks -------------------------------------------------------------
 
-class Sink implements RtpSink {
-  readonly kind = 'udp' as const;
-  readonly backlog = 0;
-  readonly rtp: Buffer[] = [];
-  sendRtp(p: Buffer): void {
-    this.rtp.push(p);
-  }
-  sendRtcp(): void {}
-  close(): void {}
-}
-
 describe('FilePlayer replaying hint tracks', () => {
   it('skips the packets of malformed hint samples with one log line and plays the rest', async () => {
     const src = await fixture('hinted-h264-aac.3gp');
@@ -367,9 +355,9 @@ describe('FilePlayer replaying hint tracks', () => {
     const pres = describeMovie(movie);
     const logs: string[] = [];
     const pacer = new Pacer(5);
-    const sinks = pres.tracks.map(() => new Sink());
+    const sinks = pres.tracks.map(() => new MemorySink());
     const player = new FilePlayer({
-      tracks: pres.tracks.map((vod, i) => ({ vod, sender: new TrackSender({ sink: sinks[i], payloadType: vod.description.format.payloadType, clockRate: vod.clockRate, cname: 't' }) })),
+      tracks: pres.tracks.map((vod, i) => ({ vod, output: fileOutput(vod, sinks[i], 't') })),
       duration: movie.duration,
       reader: createSampleReader(copy),
       pacer,

@@ -214,6 +214,10 @@ describe('HTTP reference movies are authorized as DESCRIBE', () => {
     const ok = await curl(['--digest', '-u', 'alice:wonder land', url(`protected/${CLIP}`)]);
     assert.equal(ok.status, 200, ok.head);
     assert.equal(ok.body, `rtsptext\r\nrtsp://127.0.0.1:${srv.port}/protected/${CLIP}\r\n`);
+    // HEAD logs in as GET does: Digest signs the method the client used.
+    const head = await curl(['-I', '--digest', '-u', 'alice:wonder land', url(`protected/${CLIP}`)]);
+    assert.equal(head.status, 200, head.head);
+    assert.equal(head.body, '');
     const wrong = await curl(['--digest', '-u', 'alice:guess', url(`protected/${CLIP}`)]);
     assert.equal(wrong.status, 401);
     assert.ok(srv.logs.some((l) => /authentication failed: wrong password/.test(l) && /user=alice/.test(l)));

@@ -1,6 +1,7 @@
 /** A source and a reader that only record what the stream does to them, for unit tests. */
 import type { Reader, ReaderStats } from '../reader.js';
 import type { Source } from '../source.js';
+import type { Format } from '../../stream/types.js';
 
 export class FakePublisher implements Source {
   readonly kind = 'test';
@@ -27,3 +28,14 @@ export class FakeViewer implements Reader {
     return { since: this.#since, bytes: 0, packets: 0 };
   }
 }
+
+/** Formats of the tracks the stream tests build: H.264 video and AAC audio. */
+export const H264: Format = { media: 'video', payloadType: 96, encodingName: 'H264', clockRate: 90000, fmtp: {} };
+export const AAC: Format = {
+  media: 'audio',
+  payloadType: 97,
+  encodingName: 'MPEG4-GENERIC',
+  clockRate: 44100,
+  channels: 2,
+  fmtp: {},
+};

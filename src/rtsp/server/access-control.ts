@@ -5,9 +5,9 @@
  * session was authorized when it was set up, and its id is unguessable. */
 import { relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Authorizer, type Access } from '../../auth/index.js';
+import { Authorizer, parseAuthorization, type Access, type AccessRequest } from '../../auth/index.js';
 import type { Config } from '../../config/index.js';
-import { settingName, type PathManager } from '../../core/index.js';
+import { settingName, type CoreEventMap, type CoreEvents, type PathManager } from '../../core/index.js';
 import { streamKey } from '../../core/stream-registry.js';
 import type { Logger } from '../../logging/index.js';
 import { parseRequestUrl } from '../../vod/resolve-path.js';
@@ -24,6 +24,21 @@ export interface AccessControlDeps {
   /** Per-path settings: who may publish where without a login. */
   paths: PathManager;
   log: Logger;
+  /** Where refusals are reported as 'auth.failed' (none in unit tests). */
+  events?: CoreEvents;
+}
+
+/** The 'auth.failed' event for a request the Authorizer refused (401 or 403), naming the user the
+ * client's credentials claim when they can be read. */
+export function authFailedEvent(protocol: string, r: AccessRequest, reason: string): CoreEventMap['auth.failed'][0] {
+  let user: string | undefined;
+  try {
+    const c = r.authorization ? parseAuthorization(r.authorization) : undefined;
+    if (c && c.scheme !== 'other') user = c.user.slice(0, 64);
+  } catch {
+    // Malformed credentials name nobody; the reason says what was wrong with them.
+  }
+  return { protocol, client: r.address, path: r.segments.join('/'), user, reason };
 }
 
 /** The stream a first SETUP for recording names: its URL is the announced stream's or one of
@@ -88,7 +103,7 @@ export class RtspAccessControl {
   async check(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse | undefined> {
     const need = this.#needs(req, conn);
     if (!need) return undefined;
-    const d = await this.authorizer.authorize({
+    const request: AccessRequest = {
       ...need,
       method: req.method,
       uri: req.uri,
@@ -96,8 +111,10 @@ export class RtspAccessControl {
       address: conn.remoteAddress,
       // A Digest nonce is good only on the connection it was issued on (no replay elsewhere).
       binding: `rtsp:${conn.id}`,
-    });
+    };
+    const d = await this.authorizer.authorize(request);
     if (d.allowed) return undefined;
+    this.#d.events?.emit('auth.failed', authFailedEvent('rtsp', request, d.reason));
     const fields = {
       method: req.method,
       uri: req.uri.slice(0, 200),

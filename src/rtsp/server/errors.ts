@@ -1,3 +1,4 @@
+import { SourceError } from '../../sources/source-error.js';
 import type { PathError, PathErrorKind } from '../../vod/path-error.js';
 
 /** An error that becomes an RTSP response. Thrown anywhere below a request handler, turned into
@@ -20,9 +21,12 @@ const PATH_STATUS: Readonly<Record<PathErrorKind, number>> = {
   'not-found': 404,
   forbidden: 403,
   'bad-request': 400,
+  unsupported: 415,
 };
 
-/** The RTSP answer to a path the file layer refused: the one place PathError becomes a status. */
-export function rtspErrorFromPath(e: PathError): RtspError {
-  return new RtspError(PATH_STATUS[e.kind], e.message);
+/** The RTSP answer to a path the lower layers refused: the one place a PathError (file layer,
+ * PathManager) or a SourceError (a source that could not start, whatever its kind) becomes a
+ * status. */
+export function rtspErrorFromPath(e: PathError | SourceError): RtspError {
+  return new RtspError(e instanceof SourceError ? e.status : PATH_STATUS[e.kind], e.message);
 }

@@ -2,23 +2,17 @@
  * publishing) go to LiveMethods. */
 import type { Authorizer } from '../../auth/index.js';
 import type { Config } from '../../config/index.js';
-import type { PathManager } from '../../core/index.js';
+import type { CoreEvents, PathManager, PathTarget } from '../../core/index.js';
 import type { Logger } from '../../logging/index.js';
-import { openMedia } from '../../media/open-media.js';
-import { Mp4Error, type Mp4Movie } from '../../media/mp4/types.js';
 import { createSampleReader } from '../../media/mp4/sample-reader.js';
 import { buildSdp } from '../../sdp/index.js';
 import type { UdpPortAllocator } from '../../transport/index.js';
 import { streamKey, type StreamRegistry } from '../../core/stream-registry.js';
-import type { Stream } from '../../core/stream.js';
-import { SdpSourceError, startSdpSource } from '../../sources/sdp-file-source.js';
-import { FilePlayer, InvalidRangeError } from '../../vod/file-player.js';
-import { describeMovie, skippedSummary } from '../../vod/movie-stream.js';
+import { SourceError } from '../../sources/source-error.js';
+import { fileOutput, FilePlayer, InvalidRangeError } from '../../vod/file-player.js';
 import type { Pacer } from '../../vod/pacer.js';
 import { PathError } from '../../vod/path-error.js';
-import { parseRequestUrl, resolveMediaFile } from '../../vod/resolve-path.js';
-import { TrackSender } from '../../vod/track-sender.js';
-import type { VodPresentation } from '../../vod/types.js';
+import { parseRequestUrl } from '../../vod/resolve-path.js';
 import { formatNptRange, formatRtpInfo, formatSession, HeaderError, parseRange, rtpInfoUrl } from '../headers/index.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
 import type { RequestHandler, RtspConnection } from './connection.js';
@@ -46,6 +40,8 @@ export interface HandlerDeps {
   registry: StreamRegistry;
   /** Per-path settings (the `paths:` config section over the global `live:` one). */
   paths: PathManager;
+  /** Where readers coming and going and failed logins are reported (none in unit tests). */
+  events?: CoreEvents;
 }
 
 function ok(headers?: Record<string, string>, body?: string | Buffer): RtspResponse {
@@ -54,7 +50,6 @@ function ok(headers?: Record<string, string>, body?: string | Buffer): RtspRespo
 
 export class RtspHandler implements RequestHandler {
   readonly #d: HandlerDeps;
-  readonly #presentations = new WeakMap<Mp4Movie, VodPresentation>();
   /** Set while shutting down: new requests get 503. */
   refusing = false;
 
@@ -144,29 +139,15 @@ export class RtspHandler implements RequestHandler {
     }
   }
 
-  /** Finds the movie a URL names and what of it can be streamed (403/404/415 otherwise). */
-  async #presentation(segments: string[]): Promise<{ path: string; pres: VodPresentation }> {
-    const path = await resolveMediaFile(this.#d.mediaRoot, segments);
-    let movie: Mp4Movie;
+  /** What lives at the path: the PathManager decides; a source that cannot start is answered
+   * with its status here (PathErrors are mapped for every method in `handle`). */
+  async #resolve(segments: string[]): Promise<PathTarget> {
     try {
-      movie = await openMedia(path);
+      return await this.#d.paths.resolve(segments);
     } catch (e) {
-      if (e instanceof Mp4Error) throw new RtspError(415, `/${segments.join('/')} is not a streamable movie: ${e.message}`);
+      if (e instanceof SourceError) throw rtspErrorFromPath(e);
       throw e;
     }
-    let pres = this.#presentations.get(movie);
-    if (!pres) {
-      pres = describeMovie(movie, segments[segments.length - 1], { preferHintTracks: this.#d.config.vod.preferHintTracks });
-      this.#presentations.set(movie, pres);
-      for (const s of pres.skipped) {
-        this.#d.log.info({ file: path, track: s.id, codec: s.codec }, `track left out of the stream: ${s.reason}`);
-      }
-    }
-    if (pres.tracks.length === 0) {
-      const why = skippedSummary(pres.skipped);
-      throw new RtspError(415, `/${segments.join('/')} has no playable track${why ? `: ${why}` : ''}`);
-    }
-    return { path, pres };
   }
 
   #session(req: RtspRequest): RtspSession {
@@ -177,59 +158,12 @@ export class RtspHandler implements RequestHandler {
     return s;
   }
 
-  #liveStream(segments: string[]): { key: string; stream: Stream } | undefined {
-    const key = streamKey(segments);
-    const s = this.#d.registry.get(key);
-    return s && s.state !== 'ended' ? { key, stream: s } : undefined;
-  }
-
-  readonly #sdpStarting = new Map<string, Promise<Stream>>();
-
-  /** A live stream at this path, starting an .sdp file's feed (`name.sdp` or `name`) if needed. */
-  async #findLive(segments: string[]): Promise<{ key: string; stream: Stream } | undefined> {
-    const found = this.#liveStream(segments);
-    if (found || segments.length === 0) return found;
-    const key = streamKey(segments);
-    const last = segments[segments.length - 1];
-    const sdpSegments = last.toLowerCase().endsWith('.sdp') ? segments : [...segments.slice(0, -1), `${last}.sdp`];
-    let file: string;
-    try {
-      file = await resolveMediaFile(this.#d.mediaRoot, sdpSegments);
-    } catch (e) {
-      if (e instanceof PathError && e.kind === 'not-found') return undefined;
-      throw e;
-    }
-    let starting = this.#sdpStarting.get(key);
-    if (!starting) {
-      starting = startSdpSource({ key, file, registry: this.#d.registry, log: this.#d.log.child({ component: 'live' }), idleTimeout: this.#d.config.live.sdpIdleTimeout, graceTime: this.#d.paths.settingsFor(key).graceTime, maxFrameBytes: this.#d.config.live.maxFrameBytes });
-      this.#sdpStarting.set(key, starting);
-      starting.then(
-        () => this.#sdpStarting.delete(key),
-        () => this.#sdpStarting.delete(key),
-      );
-    }
-    try {
-      return { key, stream: await starting };
-    } catch (e) {
-      if (e instanceof SdpSourceError) throw new RtspError(e.status, e.message);
-      throw e;
-    }
-  }
-
   async #describe(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse> {
     const url = parseRequestUrl(req.uri);
-    const live = await this.#findLive(url.segments);
-    if (live) {
-      if (live.stream.state !== 'active') throw new RtspError(404, `broadcast '${live.key}' is not active`);
-      return this.#live.describe(live.stream, conn, url.baseUrl);
-    }
-    let pres: VodPresentation;
-    try {
-      ({ pres } = await this.#presentation(url.segments));
-    } catch (e) {
-      if (e instanceof PathError && e.kind === 'not-found') throw new PathError('not-found', `${e.message} (no file, and no broadcast is active there)`);
-      throw e;
-    }
+    const at = await this.#resolve(url.segments);
+    if (at.kind === 'live') return this.#live.describe(at.stream, conn, url.baseUrl);
+    if (at.kind === 'none') throw new PathError('not-found', `${at.reason.message} (no file, and no broadcast is active there)`);
+    const pres = at.presentation;
     const sdp = buildSdp(pres.stream, { serverAddress: stripMapped(conn.localAddress) || '0.0.0.0' });
     return ok(
       {
@@ -256,12 +190,10 @@ export class RtspHandler implements RequestHandler {
         return await this.#live.setupRecord(req, conn, url.trackId !== undefined ? [...url.segments, rawLast ?? ''] : url.segments, rawLast, session, ticket);
       }
       if (session?.kind === 'live') return await this.#live.setupView(req, conn, session.live, url.trackId, url.baseUrl, session.liveKey, session, ticket);
-      const live = session ? undefined : await this.#findLive(url.segments);
-      if (live) {
-        if (live.stream.state !== 'active') throw new RtspError(404, `broadcast '${live.key}' is not active`);
-        return await this.#live.setupView(req, conn, live.stream, url.trackId, url.baseUrl, live.key, undefined, ticket);
-      }
-      return await this.#setupVod(req, conn, url, session, ticket);
+      const at = session ? undefined : await this.#resolve(url.segments);
+      if (at?.kind === 'live') return await this.#live.setupView(req, conn, at.stream, url.trackId, url.baseUrl, at.key, undefined, ticket);
+      if (at?.kind === 'none') throw at.reason;
+      return await this.#setupVod(req, conn, url, session, ticket, at);
     } finally {
       ticket?.release();
     }
@@ -273,12 +205,14 @@ export class RtspHandler implements RequestHandler {
     url: ReturnType<typeof parseRequestUrl>,
     session: FileViewerSession | undefined,
     ticket: SessionTicket | undefined,
+    /** What the PathManager found for a new session. */
+    file: Extract<PathTarget, { kind: 'file' }> | undefined,
   ): Promise<RtspResponse> {
     const { path, pres } = session
       ? { path: session.vod.filePath, pres: session.vod.presentation }
-      : await this.#presentation(url.segments);
+      : { path: file!.file, pres: file!.presentation };
     if (session) {
-      const resolved = await resolveMediaFile(this.#d.mediaRoot, url.segments);
+      const resolved = await this.#d.paths.filePath(url.segments);
       if (resolved !== path) throw new RtspError(459, 'a session can only hold tracks of one presentation');
     }
     const vodTrack =
@@ -309,19 +243,15 @@ export class RtspHandler implements RequestHandler {
         vod: { presentation: pres, filePath: path },
       });
     const v = await viewerSink(spec, tcp, conn, this.#d.ports, (pkt) => s.onRtcp(id, pkt));
-    const sender = new TrackSender({
-      sink: v.sink,
-      payloadType: vodTrack.description.format.payloadType,
-      clockRate: vodTrack.clockRate,
-      cname: this.#d.cname,
-    });
-    const transport = viewerTransport(v, sender.ssrc);
-    s.tracks.set(id, { id, vod: vodTrack, sink: v.sink, sender, transport, channels: v.channels });
+    const output = fileOutput(vodTrack, v.sink, this.#d.cname);
+    const transport = viewerTransport(v, output.ssrc);
+    s.tracks.set(id, { id, vod: vodTrack, output, transport, channels: v.channels });
     if (v.channels) conn.bindChannels(s, id, v.channels);
     if (!session) {
       this.#d.sessions.set(s.id, s);
       ticket?.hold(s);
       s.log.info({ session: s.id, client: conn.remoteAddress, file: path }, 'session created');
+      s.readerAdded(this.#d.events);
     }
     s.touch();
     return ok({
@@ -353,7 +283,7 @@ export class RtspHandler implements RequestHandler {
     const vod = s.vod;
     const duration = vod.presentation.movie.duration;
     if (!s.player) {
-      const tracks = [...s.tracks.values()].map((t) => ({ vod: t.vod, sender: t.sender }));
+      const tracks = [...s.tracks.values()].map((t) => ({ vod: t.vod, output: t.output }));
       const cfg = this.#d.config;
       s.player = new FilePlayer({
         tracks,
@@ -398,7 +328,7 @@ export class RtspHandler implements RequestHandler {
     const s = this.#session(req);
     const url = parseRequestUrl(req.uri);
     if (s.kind === 'vod' && url.trackId !== undefined && s.tracks.size > 1 && s.tracks.has(url.trackId)) {
-      s.tracks.get(url.trackId)!.sender.sendBye(s.player?.position() ?? 0, 'teardown');
+      s.tracks.get(url.trackId)!.output.sendBye('teardown');
       s.removeTrack(url.trackId);
       return ok();
     }

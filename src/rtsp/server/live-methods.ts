@@ -2,10 +2,10 @@
  * (DESCRIBE, SETUP, PLAY, PAUSE of a live path). */
 import type { Config } from '../../config/index.js';
 import { settingName, type PathManager } from '../../core/index.js';
-import type { Source, Stream } from '../../core/stream.js';
+import type { Stream } from '../../core/stream.js';
 import { StreamTrack } from '../../core/stream-track.js';
 import type { StreamRegistry } from '../../core/stream-registry.js';
-import { RtpTrackReader } from '../../readers/rtp-track-reader.js';
+import { liveOutput, RtpTrackReader } from '../../readers/rtp-track-reader.js';
 import type { Logger } from '../../logging/index.js';
 import { buildSdp, parseSdp, SdpError, type ParsedSdp } from '../../sdp/index.js';
 import type { UdpPortAllocator } from '../../transport/index.js';
@@ -17,6 +17,7 @@ import { RtspError } from './errors.js';
 import { writeInside } from './safe-write.js';
 import { LiveViewerSession } from './live-viewer-session.js';
 import { PublisherSession } from './publisher-session.js';
+import { RtspRecordSource } from './record-source.js';
 import type { RtspSession } from './session.js';
 import type { SessionTicket } from './session-quota.js';
 import { pickTransport, publisherUdp, recordTcpTransport, stripMapped, viewerSink, viewerTransport } from './transport-setup.js';
@@ -46,6 +47,8 @@ export class LiveMethods {
     // Who may publish (the path's publishAllow, broadcaster group, <Limit WRITE>) was decided by the
     // handler's authorization step.
     if (!key) throw new RtspError(400, 'ANNOUNCE needs a stream name in the URL');
+    // A path fed by its configured source takes no publisher (PathError forbidden: 403).
+    this.#d.paths.checkPublisher(key);
     const type = req.headers.get('content-type')?.split(';')[0].trim().toLowerCase();
     if (type && type !== 'application/sdp') throw new RtspError(415, `ANNOUNCE body must be application/sdp, not ${type}`);
     let sdp: ParsedSdp;
@@ -158,14 +161,7 @@ export class LiveMethods {
     if (!ann) throw new RtspError(455, 'the announcement for this session is gone');
     if (s.tracks.size === 0) throw new RtspError(455, 'no track has been set up');
     if (!s.recording) {
-      const publisher: Source = {
-        kind: 'rtsp-record',
-        label: `rtsp ${stripMapped(conn.remoteAddress)}`,
-        close: (reason) => {
-          s.close(reason);
-          this.#d.sessions.delete(s.id);
-        },
-      };
+      const publisher = new RtspRecordSource(s, conn.remoteAddress, (closed) => this.#d.sessions.delete(closed.id));
       const stream = this.#d.registry.publish(ann.key, ann.tracks, publisher, this.#d.paths.settingsFor(ann.key).graceTime);
       s.startRecording(stream, publisher);
     }
@@ -194,10 +190,11 @@ export class LiveMethods {
     const { spec, tcp } = pickTransport(req.headers.get('transport'), false, conn.secure);
     const s = session ?? new LiveViewerSession({ baseUrl, clientAddress: conn.remoteAddress, log: this.#d.log, cname: this.#d.cname, live: stream, liveKey: key });
     if (s.tracks.has(track.id)) s.removeTrack(track.id);
-    const reception = s.newReception();
     const v = await viewerSink(spec, tcp, conn, this.#d.ports, (p) => s.onRtcp(track.id, p));
-    const transport = viewerTransport(v, track.ssrc);
-    s.tracks.set(track.id, { id: track.id, transport, channels: v.channels, sink: v.sink, live: track, reception });
+    // Made here, not at PLAY, so counts and reports run on across PAUSE and PLAY.
+    const output = liveOutput(track, v.sink, this.#d.cname);
+    const transport = viewerTransport(v, output.ssrc);
+    s.tracks.set(track.id, { id: track.id, transport, channels: v.channels, output, live: track });
     if (v.channels) conn.bindChannels(s, track.id, v.channels);
     if (!session) {
       this.#d.sessions.set(s.id, s);
@@ -225,7 +222,7 @@ export class LiveMethods {
       const pos = first ? { seq: first.firstSeq, rtptime: first.ts } : t.live.nextPosition();
       const reader = new RtpTrackReader({
         track: t.live,
-        sink: t.sink,
+        output: t.output,
         tcp: t.channels ? { writer: conn, channel: t.channels[0] } : undefined,
         queueLimit: this.#d.config.live.viewerQueueBytes,
       });
@@ -238,11 +235,7 @@ export class LiveMethods {
     // arrives before it.
     res.after = () => {
       if (s.closed) return;
-      s.startLive(() => {
-        for (const t of s.tracks.values()) {
-          t.sink.sendRtcp(t.live.senderReport(t.reader?.packets ?? 0, t.reader?.octets ?? 0, this.#d.cname));
-        }
-      }, this.#d.config.rtp.rtcpInterval);
+      s.startLive(this.#d.config.rtp.rtcpInterval);
       for (const { reader, frames } of starts) reader.start(frames);
     };
     return res;

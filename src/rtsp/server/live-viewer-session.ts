@@ -1,19 +1,17 @@
-/** A viewer of a live stream (`live`): per track a reader following the stream's track while
- * playing, its own sender reports, and what its receiver reports say. */
-import type { ReaderStats } from '../../core/reader.js';
+/** A viewer of a live stream (`live`): per track an RTP output made at SETUP (the track's SSRC,
+ * counts, sender reports, what its receiver reports say) and, while playing, a reader following
+ * the stream's track into it. */
 import type { Stream, Reader } from '../../core/stream.js';
 import type { StreamTrack } from '../../core/stream-track.js';
 import type { RtpTrackReader } from '../../readers/rtp-track-reader.js';
-import { buildBye, compound, newReceptionStats, updateReception, type ReceptionStats } from '../../rtcp/index.js';
-import { RtspSessionBase, type SessionBaseInit, type SessionState, type TrackStats, type ViewerTrackBase } from './session-base.js';
+import { outputStats, type SessionBaseInit, type SessionState, type TrackStats, type ViewerTrackBase } from './session-base.js';
+import { ViewerSession } from './viewer-session.js';
 
 export interface LiveViewerTrack extends ViewerTrackBase {
   /** The stream track this viewer reads. */
   live: StreamTrack;
   /** While playing. */
   reader?: RtpTrackReader;
-  /** What the viewer's receiver reports say. */
-  reception: ReceptionStats;
 }
 
 export interface LiveViewerInit extends SessionBaseInit {
@@ -22,9 +20,8 @@ export interface LiveViewerInit extends SessionBaseInit {
   liveKey: string;
 }
 
-export class LiveViewerSession extends RtspSessionBase<LiveViewerTrack> implements Reader {
+export class LiveViewerSession extends ViewerSession<LiveViewerTrack> implements Reader {
   readonly kind = 'live';
-  readonly protocol = 'rtsp';
   readonly live: Stream;
   readonly liveKey: string;
   #playing = false;
@@ -37,19 +34,15 @@ export class LiveViewerSession extends RtspSessionBase<LiveViewerTrack> implemen
     this.liveKey = init.liveKey;
   }
 
-  get label(): string {
-    return `rtsp ${this.clientAddress} session ${this.id}`;
+  get path(): string {
+    return this.liveKey;
   }
 
-  /** What this viewer was sent, over all its tracks (the core's reader statistics). */
-  stats(): ReaderStats {
-    let bytes = 0;
-    let packets = 0;
-    for (const t of this.tracks.values()) {
-      bytes += t.reader?.octets ?? 0;
-      packets += t.reader?.packets ?? 0;
-    }
-    return { since: this.createdAt, bytes, packets };
+  /** The stream's bitrate: announced in SDP b=AS, or else measured. */
+  kbps(): number {
+    let kbps = 0;
+    for (const t of this.tracks.values()) kbps += t.live.bitrateKbps ?? 0;
+    return kbps;
   }
 
   get state(): SessionState {
@@ -60,14 +53,18 @@ export class LiveViewerSession extends RtspSessionBase<LiveViewerTrack> implemen
     return this.#everPlayed;
   }
 
-  /** Starts the readers' sender reports; the readers were created by the handler with their
-   * first frames. */
-  startLive(sendReports: () => void, intervalS: number): void {
+  /** Starts the tracks' sender reports, every `intervalS` seconds; the readers were created by
+   * the handler with their first frames. */
+  startLive(intervalS: number): void {
     this.#playing = true;
     this.#everPlayed = true;
-    sendReports();
-    this.#srTimer = setInterval(sendReports, intervalS * 1000);
+    this.#sendReports();
+    this.#srTimer = setInterval(() => this.#sendReports(), intervalS * 1000);
     this.#srTimer.unref();
+  }
+
+  #sendReports(): void {
+    for (const t of this.tracks.values()) t.output.sendReport();
   }
 
   pauseLive(): void {
@@ -85,21 +82,17 @@ export class LiveViewerSession extends RtspSessionBase<LiveViewerTrack> implemen
     for (const t of this.tracks.values()) t.reader?.resync();
   }
 
-  newReception(): ReceptionStats {
-    return newReceptionStats();
-  }
-
   onRtp(): void {
     this.touch();
   }
 
   protected rtcp(t: LiveViewerTrack, packet: Buffer): void {
-    updateReception(t.reception, packet, t.live.ssrc);
+    t.output.onRtcp(packet);
   }
 
   protected releaseTrack(t: LiveViewerTrack): void {
     t.reader?.stop();
-    t.sink.close();
+    t.output.sink.close();
   }
 
   /** A last sender report and BYE on every track. */
@@ -108,19 +101,11 @@ export class LiveViewerSession extends RtspSessionBase<LiveViewerTrack> implemen
     this.live.removeReader(this, reason);
     for (const t of this.tracks.values()) {
       t.reader?.stop();
-      const sr = t.live.senderReport(t.reader?.packets ?? 0, t.reader?.octets ?? 0, this.cname);
-      t.sink.sendRtcp(compound(sr, buildBye(t.live.ssrc, reason)));
+      t.output.sendBye(reason);
     }
   }
 
   protected trackStats(t: LiveViewerTrack): TrackStats {
-    return {
-      track: t.id,
-      packets: t.reader?.packets ?? t.live.packetsIn,
-      bytes: t.reader?.octets ?? t.live.bytesIn,
-      lost: t.reception.cumulativeLost,
-      jitter: t.reception.jitter,
-      dropped: t.reader?.dropped,
-    };
+    return { ...outputStats(t), dropped: t.reader?.dropped };
   }
 }

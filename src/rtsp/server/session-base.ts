@@ -5,7 +5,7 @@
  * session outlives the RTSP connection that made it; a TCP-interleaved one dies with it. */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../logging/index.js';
-import type { RtpSink } from '../../transport/types.js';
+import type { RtpOutput } from '../../rtp/output.js';
 
 /** What every kind of session keeps per track. */
 export interface SessionTrackBase {
@@ -16,9 +16,10 @@ export interface SessionTrackBase {
   channels?: [number, number];
 }
 
-/** A viewer's track: where its media goes. */
+/** A viewer's track: its RTP output (sink, SSRC, counts, RTCP), made at SETUP and kept until the
+ * track goes, so counts and reports run on across PAUSE and PLAY. */
 export interface ViewerTrackBase extends SessionTrackBase {
-  sink: RtpSink;
+  output: RtpOutput;
 }
 
 export type SessionKind = 'vod' | 'live' | 'record';
@@ -46,6 +47,12 @@ export interface TrackStats {
   lost: number;
   jitter: number;
   dropped?: number;
+}
+
+/** A viewer track's counts for the close log line, from its output. */
+export function outputStats(t: ViewerTrackBase): TrackStats {
+  const o = t.output;
+  return { track: t.id, packets: o.packets, bytes: o.octets, lost: o.reception.cumulativeLost, jitter: o.reception.jitter };
 }
 
 export abstract class RtspSessionBase<T extends SessionTrackBase> {

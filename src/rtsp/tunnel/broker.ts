@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../logging/index.js';
 import type { RtspRequest } from '../message/types.js';
 import { Base64Error } from './base64-stream.js';
-import { httpHead, sendHttp } from './http-reply.js';
+import { httpHead, sendHttp } from '../../http/reply.js';
 import { TunnelSocket } from './tunnel-socket.js';
 
 export interface TunnelBrokerOptions {

@@ -6,22 +6,22 @@
 import { basename } from 'node:path';
 import type { AccessRequest, Authorizer } from '../../auth/index.js';
 import type { Config } from '../../config/index.js';
-import type { StreamRegistry } from '../../core/stream-registry.js';
-import { streamKey } from '../../core/stream-registry.js';
-import { openMedia } from '../../media/open-media.js';
-import { Mp4Error } from '../../media/mp4/types.js';
+import type { CoreEvents } from '../../core/events.js';
+import type { PathManager } from '../../core/path-manager.js';
 import { PathError, type PathErrorKind } from '../../vod/path-error.js';
-import { parseRequestUrl, resolveMediaFile } from '../../vod/resolve-path.js';
+import { parseRequestUrl } from '../../vod/resolve-path.js';
 import type { RtspRequest } from '../message/types.js';
+import { authFailedEvent } from '../server/access-control.js';
 
 export interface RefMovieDeps {
-  /** Real path of the media folder. */
-  mediaRoot: string;
-  registry: StreamRegistry | undefined;
+  /** What lives at a path: a reference movie is given for whatever RTSP would stream. */
+  paths: PathManager;
   /** The server's one Authorizer (its users, nonces and failure counts are DESCRIBE's). */
   authorizer: Authorizer;
   /** Names of the files that are never served. */
   auth: Pick<Config['auth'], 'accessFileName' | 'usersFile' | 'groupsFile'>;
+  /** Where refused logins are reported as 'auth.failed', as over RTSP. */
+  events?: CoreEvents;
 }
 
 /** Who asked, and where the reference movie must send them. */
@@ -68,36 +68,8 @@ const HTTP_STATUS: Readonly<Record<PathErrorKind, number>> = {
   'not-found': 404,
   forbidden: 403,
   'bad-request': 400,
+  unsupported: 415,
 };
-
-async function fileOr404(deps: RefMovieDeps, segments: string[]): Promise<string | undefined> {
-  try {
-    return await resolveMediaFile(deps.mediaRoot, segments);
-  } catch (e) {
-    if (e instanceof PathError && e.kind === 'not-found') return undefined;
-    throw e;
-  }
-}
-
-/** Whether RTSP would stream this path: an active live stream, an `.sdp` live description
- * (named with or without its extension, as DESCRIBE takes it), or a file the VOD layer opens. */
-async function servable(deps: RefMovieDeps, segments: string[]): Promise<boolean> {
-  const live = deps.registry?.get(streamKey(segments));
-  if (live && live.state !== 'ended') return true;
-  const last = segments[segments.length - 1];
-  const sdp = last.toLowerCase().endsWith('.sdp') ? segments : [...segments.slice(0, -1), `${last}.sdp`];
-  if (await fileOr404(deps, sdp)) return true;
-  if (sdp === segments) return false;
-  const file = await fileOr404(deps, segments);
-  if (!file) return false;
-  try {
-    await openMedia(file);
-    return true;
-  } catch (e) {
-    if (e instanceof Mp4Error) return false;
-    throw e;
-  }
-}
 
 /** Answers `GET <path>` with the reference movie pointing at <scheme>://<host>:<port><path>. */
 export async function referenceMovie(req: RtspRequest, client: RefMovieClient, deps: RefMovieDeps): Promise<RefMovieAnswer> {
@@ -109,7 +81,7 @@ export async function referenceMovie(req: RtspRequest, client: RefMovieClient, d
     const request: AccessRequest = {
       access: 'read',
       segments,
-      method: 'GET',
+      method: req.method, // HEAD as well as GET: Digest signs the method the client used
       uri: req.uri,
       authorization: req.headers.get('authorization'),
       address: client.remoteAddress,
@@ -119,8 +91,13 @@ export async function referenceMovie(req: RtspRequest, client: RefMovieClient, d
       binding: 'http',
     };
     const d = await deps.authorizer.authorize(request);
-    if (!d.allowed) return { status: d.status, body: '', challenges: d.challenges, delayMs: d.delayMs, reason: d.reason };
-    if (!(await servable(deps, segments))) return { status: 404, body: '', reason: 'no such movie or live stream' };
+    if (!d.allowed) {
+      deps.events?.emit('auth.failed', authFailedEvent('http', request, d.reason));
+      return { status: d.status, body: '', challenges: d.challenges, delayMs: d.delayMs, reason: d.reason };
+    }
+    // An active live stream, a configured source or an `.sdp` description (with or without its
+    // extension, as DESCRIBE takes it), or a file with a playable track; nothing is started.
+    if (!(await deps.paths.has(segments))) return { status: 404, body: '', reason: 'no such movie or live stream' };
   } catch (e) {
     if (e instanceof PathError) return { status: HTTP_STATUS[e.kind], body: '', reason: e.message };
     throw e;

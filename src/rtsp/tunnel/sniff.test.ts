@@ -79,6 +79,36 @@ describe('sniffOpening', () => {
     next = undefined;
   });
 
+  it('hands over an HTTP opening of any method under its own name, with its body in rest', async () => {
+    for (const method of ['HEAD', 'PUT', 'DELETE', 'PATCH']) {
+      const head = `${method} /a.mp4 HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\n`;
+      const seen = await send([head.slice(0, 3), head.slice(3, 14), head.slice(14) + 'body'], 50);
+      assert.equal(seen.opening.kind, 'http', method);
+      if (seen.opening.kind !== 'http') return;
+      assert.equal(seen.opening.request.method, method);
+      assert.equal(seen.opening.request.uri, '/a.mp4');
+      assert.equal(seen.opening.request.headers.get('host'), 'h');
+      assert.equal(seen.bytes(), 'body');
+    }
+  });
+
+  it('hands an RTSP opening to RTSP as soon as its first bytes rule HTTP out, before its line ends', async () => {
+    // OPTIONS too, though HTTP has it: RTSP clients open with it, and its request timeout is RTSP's.
+    for (const first of ['O', 'PL', 'DES', 'GET_', 'TEARD', '\x00\x01']) {
+      const seen = await send([first], 50);
+      assert.equal(seen.opening.kind, 'rtsp', first);
+      assert.equal(seen.bytes(), first);
+    }
+  });
+
+  it('replays an HTTP-looking opening whose first line is RTSP or too long to RTSP', async () => {
+    for (const first of ['PUT rtsp://h/a RTSP/1.0\r\nCSeq: 1\r\n\r\n', `GET /${'a'.repeat(9000)}`]) {
+      const seen = await send([first.slice(0, 2), first.slice(2)], 50);
+      assert.equal(seen.opening.kind, 'rtsp');
+      assert.equal(seen.bytes(), first);
+    }
+  });
+
   it('treats GET with an RTSP version as RTSP (the handler answers it)', async () => {
     const req = 'GET /a RTSP/1.0\r\nCSeq: 1\r\n\r\n';
     const seen = await send([req]);

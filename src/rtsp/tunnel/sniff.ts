@@ -1,7 +1,9 @@
 /** Tells an RTSP connection from an HTTP one by its first bytes, so both are served on the same
- * port: an opening `GET`/`POST` with `HTTP/1.x` is HTTP (tunnelling or a reference movie),
- * anything else is RTSP. The RTSP parser makes the call, so a request split across reads and an
- * RTSP method that merely starts with G or P are judged exactly. */
+ * port: an opening request line with an HTTP method and `HTTP/1.x` is HTTP (a tunnel half, a
+ * reference movie, whatever the HTTP router serves, or a method it answers 405), anything else is
+ * RTSP. An opening goes to RTSP as soon as its first word rules HTTP out; otherwise the whole first
+ * line decides, so a request split across reads and an RTSP method that begins like an HTTP one
+ * (`GET_PARAMETER`, `PLAY`) are judged exactly. The RTSP parser then reads the HTTP head. */
 import type { Socket } from 'node:net';
 import { RtspParser } from '../message/parser.js';
 import type { RtspRequest } from '../message/types.js';
@@ -10,14 +12,15 @@ export type Opening =
   /** RTSP: every byte read so far has been put back on the socket, which is left paused; the
    * caller attaches its reader and resumes it. */
   | { kind: 'rtsp' }
-  /** HTTP: the request head, and the bytes that followed it (a tunnelled POST's base64 body).
-   * The socket is paused with no reader attached. */
+  /** HTTP: the request head (any method), and the bytes that followed it (a tunnelled POST's
+   * base64 body, any body). The socket is paused with no reader attached. */
   | { kind: 'http'; request: RtspRequest; rest: Buffer[] };
 
 export interface SniffOptions {
   /** Largest HTTP/RTSP head waited for, bytes. */
   maxHeaderBytes: number;
-  /** Largest RTSP body waited for before deciding, bytes. */
+  /** Largest Content-Length the head parser accepts, bytes (no body is waited for: the first
+   * line decides, and an HTTP body is handed over in `rest`). */
   maxBodyBytes: number;
   /** Milliseconds a connection may stay silent before it is dropped. */
   timeoutMs: number;
@@ -26,14 +29,35 @@ export interface SniffOptions {
   requestTimeoutMs?: number;
 }
 
-const G = 0x47;
-const P = 0x50;
+const LF = 0x0a;
+/** The HTTP methods told from RTSP here. OPTIONS is not one: RTSP clients open with it, and their
+ * openings must reach the RTSP connection at once (its request timeout and 408 apply from the
+ * first byte), so an HTTP OPTIONS is answered as RTSP, as it always was. */
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'TRACE', 'CONNECT'];
+/** Bytes that settle whether an opening starts with one of HTTP_METHODS and a blank. */
+const METHOD_BYTES = 8;
+
+/** Whether an opening starting with `start` may still be an HTTP request: its first word is, or
+ * so far begins, one of HTTP_METHODS. */
+function mayBeHttp(start: string): boolean {
+  const blank = start.search(/[ \t]/);
+  if (blank >= 0) return HTTP_METHODS.includes(start.slice(0, blank));
+  return HTTP_METHODS.some((m) => m.startsWith(start));
+}
+/** An HTTP/1.x request line: any method, one target, the version (blanks as the parser takes them). */
+const HTTP_REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)[ \t]+[^ \t]+[ \t]+HTTP\/1\.[01][ \t]*\r?$/;
+/** The parser takes an HTTP opening only with the tunnel's methods; another method's head is
+ * parsed under this one's name and given its own back. */
+const PARSED_AS = Buffer.from('GET');
 
 /** Watches the first bytes of `socket` and calls `decided` once (never if the socket closes or
  * times out first; it is then destroyed). */
 export function sniffOpening(socket: Socket, opts: SniffOptions, decided: (o: Opening) => void): void {
   const parser = new RtspParser({ maxHeaderBytes: opts.maxHeaderBytes, maxBodyBytes: opts.maxBodyBytes, mode: 'server' });
   const seen: Buffer[] = [];
+  let seenBytes = 0;
+  /** The HTTP method, once the first line has shown one. */
+  let method: string | undefined;
   let timer = setTimeout(() => socket.destroy(), opts.timeoutMs);
   timer.unref();
   const stop = () => {
@@ -42,36 +66,71 @@ export function sniffOpening(socket: Socket, opts: SniffOptions, decided: (o: Op
     socket.off('data', onData);
     socket.off('close', onClose);
   };
-  const asRtsp = (chunk: Buffer | undefined) => {
+  const asRtsp = () => {
     stop();
-    if (chunk) seen.push(chunk);
     socket.unshift(seen.length === 1 ? seen[0] : Buffer.concat(seen));
     decided({ kind: 'rtsp' });
   };
-  const onData = (chunk: Buffer) => {
-    if (seen.length === 0 && chunk[0] !== G && chunk[0] !== P) {
-      asRtsp(chunk);
-      return;
+  /** Undecided after this chunk: a client that has begun its first message must finish it soon. */
+  const waiting = () => {
+    if (seen.length === 1 && opts.requestTimeoutMs !== undefined) {
+      clearTimeout(timer);
+      timer = setTimeout(() => socket.destroy(), opts.requestTimeoutMs);
+      timer.unref();
     }
-    const events = parser.push(chunk);
-    if (events.length === 0) {
-      if (seen.length === 0 && opts.requestTimeoutMs !== undefined) {
-        clearTimeout(timer);
-        timer = setTimeout(() => socket.destroy(), opts.requestTimeoutMs);
-        timer.unref();
+  };
+  /** The bytes to parse once the first line is complete, or undefined when it is not HTTP. */
+  const firstLine = (chunk: Buffer, lf: number): Buffer | undefined => {
+    const head = seen.length === 1 ? chunk : Buffer.concat(seen);
+    const m = HTTP_REQUEST_LINE.exec(head.toString('latin1', 0, seenBytes - chunk.length + lf));
+    if (!m) return undefined;
+    method = m[1];
+    return method === 'GET' || method === 'POST' ? head : Buffer.concat([PARSED_AS, head.subarray(method.length)]);
+  };
+  const onData = (chunk: Buffer) => {
+    seen.push(chunk);
+    seenBytes += chunk.length;
+    let toParse = chunk;
+    if (method === undefined) {
+      // RTSP methods, binary openings (interleaved data, TLS on a plain port, junk) go to RTSP as
+      // soon as their first bytes rule HTTP out.
+      if (seenBytes - chunk.length < METHOD_BYTES) {
+        const start = seen.length === 1 ? chunk : Buffer.concat(seen);
+        if (!mayBeHttp(start.toString('latin1', 0, METHOD_BYTES))) {
+          asRtsp();
+          return;
+        }
       }
-      seen.push(chunk);
+      const lf = chunk.indexOf(LF);
+      if (lf < 0) {
+        // Over-long first lines are the RTSP parser's to refuse (414).
+        if (seenBytes > opts.maxHeaderBytes) asRtsp();
+        else waiting();
+        return;
+      }
+      const http = firstLine(chunk, lf);
+      if (!http) {
+        asRtsp();
+        return;
+      }
+      toParse = http;
+    }
+    const events = parser.push(toParse);
+    if (events.length === 0) {
+      waiting();
       return;
     }
     const first = events[0];
     if (first.type === 'request' && parser.raw) {
       stop();
+      first.request.method = method!;
       const rest: Buffer[] = [];
       for (const ev of events) if (ev.type === 'data') rest.push(ev.data);
       decided({ kind: 'http', request: first.request, rest });
       return;
     }
-    asRtsp(chunk);
+    // A head the parser refused: the RTSP connection answers it.
+    asRtsp();
   };
   const onClose = () => clearTimeout(timer);
   socket.on('data', onData);

@@ -1,0 +1,23 @@
+/** How each kind of configured source starts: `paths.<name>.source: <scheme>:<target>` looks its
+ * scheme up here. The composition root hands this table to the PathManager, so a new kind (relay
+ * pull `rtsp://…`, `playlist:`) is one entry here and its form in config's SOURCE_FORMS (the type
+ * below refuses one without the other), and no protocol code changes. */
+import { resolve } from 'node:path';
+import type { SourceStart, SourceStarters } from '../core/path-manager.js';
+import { startSdpSource } from './sdp-file-source.js';
+
+/** `sdp:<file>`: an SDP file describing an RTP/UDP feed; a relative file is read from the media
+ * folder. */
+function startSdp(o: SourceStart) {
+  return startSdpSource({
+    key: o.key,
+    file: resolve(o.mediaRoot, o.target),
+    registry: o.registry,
+    log: o.log,
+    idleTimeout: o.idleTimeout,
+    graceTime: o.graceTime,
+    maxFrameBytes: o.maxFrameBytes,
+  });
+}
+
+export const SOURCE_STARTERS: SourceStarters = { sdp: startSdp };
