@@ -7,8 +7,8 @@ const PROTOCOL_FOLDERS = ['src/rtsp', 'src/http'];
 
 // Layers below the protocols: the core (paths, streams and their fan-out, Source and Reader),
 // protocol-neutral sources and readers, media, codecs, file player, stream types, wire formats,
-// transport, auth and the neutral network helpers (net). Any protocol may use them, so they
-// import none.
+// transport, auth, the neutral network helpers (net) and playlists. Any protocol may use them, so
+// they import none.
 const LOWER_LAYERS = [
   'src/core',
   'src/media',
@@ -23,6 +23,7 @@ const LOWER_LAYERS = [
   'src/transport',
   'src/auth',
   'src/net',
+  'src/playlists',
 ];
 
 // Unit tests and benchmarks may reach across layers to build fixtures or compare outputs;

@@ -9,6 +9,7 @@ import { createLogger } from '../logging/index.js';
 import { RivuletServer, StartupError } from '../server/index.js';
 import { inspect } from './inspect.js';
 import { passwd } from './passwd.js';
+import { playlist } from './playlist.js';
 
 const USAGE = `Usage: rivulet <command> [options]
 
@@ -18,6 +19,8 @@ Commands:
            (rivulet inspect [--json] PATH...; see rivulet inspect --help)
   passwd   add users, change passwords and manage groups for protected folders
            (qtpasswd-compatible; see rivulet passwd --help)
+  playlist check a DSS playlist before broadcasting it: what plays, what would be skipped
+           and why (rivulet playlist check FILE; see rivulet playlist --help)
 
 Options for serve:
   --config FILE        YAML config file (see rivulet.example.yaml)
@@ -152,6 +155,8 @@ async function main(argv: string[]): Promise<number> {
       return inspect(rest);
     case 'passwd':
       return passwd(rest);
+    case 'playlist':
+      return playlist(rest);
     case '-v':
     case '--version':
       process.stdout.write(`${version()}\n`);

@@ -1,0 +1,255 @@
+/** `rivulet playlist check FILE`: DSS's `PlaylistBroadcaster -p` preflight. Reads a `.playlist`
+ * (or its `.config`, which names it) and the `.config` of the same base name beside it, opens
+ * every entry as the file player does (`openMedia` + `describeMovie`), and prints a table: each
+ * entry, whether it would play, its codecs and duration, and why not — missing or unreadable, no
+ * playable track, or codecs other than the reference's (the config's `sdp_reference_movie`, else
+ * the first entry that plays). H.264/H.265 entries whose parameters differ (another frame size
+ * or profile) play: the broadcaster sends their parameter sets in band at the switch, so the
+ * difference is only noted. Exit status 1 when nothing would play (or the config or the
+ * no-repeat window stops the broadcast from starting), 2 for a usage error. */
+import { existsSync } from 'node:fs';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openMedia } from '../media/open-media.js';
+import { Mp4Error } from '../media/mp4/types.js';
+import {
+  formatIssue,
+  PlaylistError,
+  PlaylistPicker,
+  readPlaylist,
+  readPlaylistConfig,
+  type PlaylistConfig,
+  type PlaylistEntry,
+  type PlaylistIssue,
+} from '../playlists/index.js';
+import { describeMovie, skippedSummary } from '../vod/movie-stream.js';
+import type { VodTrack } from '../vod/types.js';
+
+export const PLAYLIST_USAGE = `Usage: rivulet playlist check FILE
+
+Checks a DSS playlist before it is broadcast (as PlaylistBroadcaster -p did): FILE is a
+.playlist file, or the .config that names one; the .config with the playlist's base name
+beside it is read too. Prints each entry, whether it plays, its codecs and duration, what does
+not match the reference movie (sdp_reference_movie, else the first entry that plays) and why,
+and the total duration of what plays.
+Exit status: 0 when something can play, 1 when nothing can, 2 for a usage error.
+
+Options:
+  -h, --help  show this help
+`;
+
+interface Probe {
+  /** Undefined when the file cannot be opened or has nothing playable; `reason` says why. */
+  tracks?: VodTrack[];
+  duration?: number;
+  reason?: string;
+}
+
+interface Row {
+  entry: PlaylistEntry;
+  probe: Probe;
+  plays: boolean;
+  note: string;
+}
+
+/** Opens `file` as the file player would; never throws. */
+async function probe(file: string): Promise<Probe> {
+  try {
+    const movie = await openMedia(file);
+    const pres = describeMovie(movie);
+    if (pres.tracks.length === 0) {
+      const why = skippedSummary(pres.skipped);
+      return { duration: movie.duration, reason: `no playable track${why ? `: ${why}` : ''}` };
+    }
+    return { tracks: pres.tracks, duration: movie.duration };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') return { reason: 'missing (no such file)' };
+    return { reason: e instanceof Mp4Error ? `not a streamable movie: ${e.message}` : `cannot read it: ${err.message}` };
+  }
+}
+
+const rtpmap = (t: VodTrack) => {
+  const f = t.description.format;
+  return `${f.encodingName}/${f.clockRate}${f.channels ? `/${f.channels}` : ''}`;
+};
+const size = (t: VodTrack) => (t.description.width && t.description.height ? `${t.description.width}x${t.description.height}` : '');
+const codecs = (tracks: VodTrack[]) => tracks.map((t) => [rtpmap(t), size(t)].filter(Boolean).join(' ')).join(', ');
+const fmtp = (t: VodTrack) =>
+  Object.entries(t.description.format.fmtp)
+    .map(([k, v]) => `${k}=${v}`)
+    .sort()
+    .join(';');
+/** Codecs whose parameter sets can change mid-stream: sent in band at the switch. */
+const IN_BAND = new Set(['H264', 'H265']);
+
+/** Why `tracks` cannot follow `ref` on one timeline (undefined: they can), or, for `plays`, what
+ * differs that players pick up in band. */
+function compare(tracks: VodTrack[], ref: VodTrack[]): { skip?: string; note?: string } {
+  const notes: string[] = [];
+  for (const kind of ['video', 'audio'] as const) {
+    const mine = tracks.filter((t) => t.kind === kind);
+    const theirs = ref.filter((t) => t.kind === kind);
+    if (mine.length !== theirs.length) {
+      return { skip: `${mine.length} ${kind} track${mine.length === 1 ? '' : 's'} where the reference has ${theirs.length}${theirs.length ? ` (${codecs(theirs)})` : ''}` };
+    }
+    for (let i = 0; i < mine.length; i++) {
+      const [a, b] = [mine[i], theirs[i]];
+      if (rtpmap(a) !== rtpmap(b)) return { skip: `another codec: ${kind} ${rtpmap(a)} where the reference has ${rtpmap(b)}` };
+      const sizes = size(a) !== size(b);
+      if (!sizes && fmtp(a) === fmtp(b)) continue;
+      const enc = a.description.format.encodingName;
+      const what = sizes ? `frame size ${size(a)} where the reference has ${size(b)}` : `other ${enc} parameters than the reference`;
+      if (!IN_BAND.has(enc)) return { skip: `other ${kind} parameters: ${what}` };
+      notes.push(`${what}: plays, its parameter sets sent in band at the switch`);
+    }
+  }
+  return { note: notes.join('; ') };
+}
+
+const seconds = (s: number | undefined) => (s === undefined ? '-' : `${s.toFixed(3)} s`);
+
+/** A plain-text table: columns padded to their widest cell, numbers right-aligned. */
+function table(head: string[], rows: string[][], right: Set<number>): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(head), ...rows.map(line)].map((l) => `  ${l}`).join('\n');
+}
+
+/** The playlist and config FILE names: a `.config` names its playlist (`playlist_file`, else the
+ * `.playlist` of its base name); a playlist has the `.config` of its base name, if there is one. */
+function locate(file: string): { playlist?: string; config?: string } {
+  const abs = resolve(file);
+  const base = join(dirname(abs), basename(abs, extname(abs)));
+  if (extname(abs) === '.config') return { config: abs };
+  return { playlist: abs, config: existsSync(`${base}.config`) ? `${base}.config` : undefined };
+}
+
+function writeStdout(s: string): void {
+  process.stdout.write(s);
+}
+
+/** Runs the command; returns the exit status. */
+export async function playlist(argv: string[], write: (s: string) => void = writeStdout): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    write(PLAYLIST_USAGE);
+    return 0;
+  }
+  if (positionals[0] !== 'check' || positionals.length !== 2) {
+    write(PLAYLIST_USAGE);
+    return 2;
+  }
+  return check(positionals[1], write);
+}
+
+async function check(file: string, write: (s: string) => void): Promise<number> {
+  const issue = (level: string, i: PlaylistIssue) => write(`${level}: ${formatIssue(i)}\n`);
+  const where = locate(file);
+  let config: PlaylistConfig | undefined;
+  let configErrors = 0;
+  if (where.config) {
+    try {
+      const parsed = await readPlaylistConfig(where.config);
+      config = parsed.config;
+      configErrors = parsed.errors.length;
+      where.playlist ??= config.playlistFile ?? where.config.replace(/\.config$/, '.playlist');
+      write(`Config:   ${where.config} (play_mode ${config.playMode}${config.playMode === 'weighted_random' ? `, recent_movies_list_size ${config.recent}` : ''})\n`);
+      for (const e of parsed.errors) issue('error', e);
+      for (const w of parsed.warnings) issue('warning', w);
+    } catch (e) {
+      if (!(e instanceof PlaylistError)) throw e;
+      write(`error: ${e.message}\n`);
+      return 1;
+    }
+  }
+  const playlistFile = where.playlist!;
+  write(`Playlist: ${playlistFile}\n`);
+  let list;
+  try {
+    list = await readPlaylist(playlistFile);
+  } catch (e) {
+    if (!(e instanceof PlaylistError)) throw e;
+    write(`error: ${e.message}\nnothing can play\n`);
+    return 1;
+  }
+  for (const w of list.issues) issue('warning', w);
+
+  const probes = new Map<string, Promise<Probe>>();
+  const probeOnce = (f: string) => {
+    let p = probes.get(f);
+    if (!p) probes.set(f, (p = probe(f)));
+    return p;
+  };
+  let ref: { file: string; tracks: VodTrack[] } | undefined;
+  if (config?.sdpReferenceMovie) {
+    const r = await probeOnce(config.sdpReferenceMovie);
+    if (r.tracks) ref = { file: config.sdpReferenceMovie, tracks: r.tracks };
+    else write(`warning: sdp_reference_movie ${config.sdpReferenceMovie} cannot play (${r.reason}); the first entry that plays is the reference instead\n`);
+  }
+  const rows: Row[] = [];
+  for (const entry of list.entries) {
+    const p = await probeOnce(entry.file);
+    if (!p.tracks) {
+      rows.push({ entry, probe: p, plays: false, note: `would be skipped: ${p.reason}` });
+      continue;
+    }
+    if (!ref) {
+      ref = { file: entry.file, tracks: p.tracks };
+      rows.push({ entry, probe: p, plays: true, note: 'the reference: the others must match its codecs' });
+      continue;
+    }
+    const c = compare(p.tracks, ref.tracks);
+    rows.push({ entry, probe: p, plays: !c.skip, note: c.skip ? `would be skipped: ${c.skip}` : (c.note ?? '') });
+  }
+
+  const home = dirname(playlistFile);
+  const shown = (f: string) => (f.startsWith(`${home}/`) ? relative(home, f) : f);
+  if (ref && !rows.some((r) => r.entry.file === ref.file)) write(`Reference: ${ref.file} (${codecs(ref.tracks)})\n`);
+  write('\n');
+  if (rows.length) {
+    write(
+      `${table(
+        ['#', 'entry', 'weight', 'plays', 'duration', 'codecs', 'notes'],
+        rows.map((r, i) => [
+          String(i + 1),
+          shown(r.entry.file),
+          String(r.entry.weight),
+          r.plays ? 'yes' : 'no',
+          seconds(r.probe.duration),
+          r.probe.tracks ? codecs(r.probe.tracks) : '-',
+          r.note,
+        ]),
+        new Set([0, 2, 4]),
+      )}\n\n`,
+    );
+  }
+  const playing = rows.filter((r) => r.plays);
+  const total = playing.reduce((s, r) => s + (r.probe.duration ?? 0), 0);
+  write(`${playing.length} of ${rows.length} entr${rows.length === 1 ? 'y plays' : 'ies play'}: ${seconds(total)} in one pass through the list\n`);
+  if (playing.length === 0) {
+    write('nothing can play\n');
+    return 1;
+  }
+  if (configErrors) {
+    write(`the broadcast would not start: fix the error${configErrors === 1 ? '' : 's'} in ${where.config} first\n`);
+    return 1;
+  }
+  try {
+    new PlaylistPicker({ items: playing.map((r) => r.entry), mode: config?.playMode ?? 'sequential_looped', recent: config?.recent });
+  } catch (e) {
+    if (!(e instanceof PlaylistError)) throw e;
+    write(`the broadcast would not start: ${e.message}\n`);
+    return 1;
+  }
+  return 0;
+}
