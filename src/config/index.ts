@@ -1,2 +1,2 @@
-export { configSchema, parseSource, pathPattern, SOURCE_FORMS, type Config, type ConfigInput, type SourceScheme, type SourceSpec } from './schema.js';
+export { configSchema, configuredSource, parseSource, pathPattern, SOURCE_FORMS, type Config, type ConfigInput, type PathPlaylist, type SourceScheme, type SourceSpec } from './schema.js';
 export { loadConfig, ConfigError, type LoadOptions } from './load.js';

@@ -357,4 +357,30 @@ describe('loadConfig paths', () => {
     assertConfigError(load('  "~^cam/.*$":\n    source: sdp:a.sdp\n'), literal('paths.~^cam/.*$.source: only an exact path name may have a source, not a ~regex'));
     assertConfigError(load('  cam1:\n    sourceOnDemand: false\n'), literal('paths.cam1.sourceOnDemand: applies to a configured source only (source: sdp:<file>)'));
   });
+
+  it('reads a playlist: a .playlist file, or the list with its defaults', () => {
+    const file = yamlFile(['paths:', '  radio:', '    playlist: radio.playlist', '  tv:', '    playlist:', '      items: [a.mp4, { file: b.mp4, weight: 3 }]', '      mode: weighted_random', '      recent: 1'].join('\n'));
+    assert.deepEqual(loadConfig({ configFile: file, cwd: dir }).paths, {
+      radio: { playlist: 'radio.playlist' },
+      tv: { playlist: { items: ['a.mp4', { file: 'b.mp4', weight: 3 }], mode: 'weighted_random', recent: 1, autostart: true } },
+    });
+    const minimal = yamlFile('paths:\n  tv:\n    playlist: { items: [a.mp4] }\n');
+    assert.deepEqual(loadConfig({ configFile: minimal, cwd: dir }).paths.tv.playlist, { items: ['a.mp4'], mode: 'sequential_looped', recent: 0, autostart: true });
+  });
+
+  it('names the key of a bad playlist', () => {
+    const load = (yaml: string) => () => loadConfig({ configFile: yamlFile(`paths:\n${yaml}`), cwd: dir });
+    assertConfigError(load('  tv:\n    playlist: { items: [a.mp4], mode: shuffle }\n'), /paths\.tv\.playlist\.mode: Invalid option/);
+    assertConfigError(load('  tv:\n    playlist: { items: [] }\n'), /paths\.tv\.playlist\.items: Too small/);
+    assertConfigError(load('  tv:\n    playlist: { items: [a.mp4], start: 10 }\n'), literal("paths.tv.playlist: unknown key 'start'"));
+    assertConfigError(load('  tv:\n    playlist: { items: [a.mp4, { file: b.mp4, weight: 0 }] }\n'), /paths\.tv\.playlist\.items\.1\.weight: Too small/);
+    assertConfigError(load('  tv:\n    playlist: 7\n'), literal('paths.tv.playlist: expected the path of a .playlist file or { items, mode, recent, autostart }'));
+    assertConfigError(
+      load('  tv:\n    playlist: { items: [a.mp4, b.mp4], mode: weighted_random, recent: 2 }\n'),
+      literal('paths.tv.playlist.recent: is 2 but the playlist has 2 different items: it must be smaller than that'),
+    );
+    assertConfigError(load('  tv:\n    playlist: a.playlist\n    source: sdp:a.sdp\n'), literal('paths.tv.playlist: a path is fed by its playlist or by its source, not both (source: sdp:a.sdp)'));
+    assertConfigError(load('  "~^tv/.*$":\n    playlist: a.playlist\n'), literal('paths.~^tv/.*$.playlist: only an exact path name may have a playlist, not a ~regex'));
+    assertConfigError(load('  tv:\n    playlist: a.playlist\n    sourceOnDemand: true\n'), literal('paths.tv.sourceOnDemand: does not apply to a playlist: paths.tv.playlist.autostart says when it starts'));
+  });
 });

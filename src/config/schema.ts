@@ -109,13 +109,36 @@ export const SOURCE_FORMS = {
   sdp: 'sdp:<file>',
 } as const;
 
-export type SourceScheme = keyof typeof SOURCE_FORMS;
+/** Every kind of configured source: the `source:` forms, and `playlist`, which has a key of its
+ * own (`paths.<name>.playlist`) since its settings do not fit in one string. */
+export type SourceScheme = keyof typeof SOURCE_FORMS | 'playlist';
 
 /** A configured source, `<scheme>:<target>` split; `publisher` (encoders push, the default) is
  * undefined. */
 export interface SourceSpec {
   scheme: SourceScheme;
+  /** For `playlist`, the `.playlist` file as written, or the list as JSON (it names the source
+   * in logs and tells a changed one on reload). */
   target: string;
+  /** `playlist` only: the setting as the schema read it. */
+  playlist?: PathPlaylist;
+}
+
+/** The source configured at one exact path, if any: `source:` or `playlist:`, with the key it
+ * came from (for messages) and whether it starts on the first viewer. */
+export function configuredSource(
+  e: z.infer<typeof pathSettingsSchema>,
+): { setting: 'source' | 'playlist'; spec: SourceSpec; onDemand: boolean } | undefined {
+  if (e.playlist !== undefined) {
+    const p = e.playlist;
+    const target = typeof p === 'string' ? p : JSON.stringify(p);
+    // A DSS playlist broadcasts from the server's start, as PlaylistBroadcaster did.
+    return { setting: 'playlist', spec: { scheme: 'playlist', target, playlist: p }, onDemand: typeof p === 'string' ? false : !p.autostart };
+  }
+  const spec = e.source === undefined ? undefined : parseSource(e.source);
+  // The schema has refused bad values already; a string here would be a value it let pass.
+  if (spec === undefined || typeof spec === 'string') return undefined;
+  return { setting: 'source', spec, onDemand: e.sourceOnDemand ?? true };
 }
 
 /** Reads a `paths.<name>.source` value: a SourceSpec, undefined for `publisher`, or a string
@@ -131,6 +154,49 @@ export function parseSource(text: string): SourceSpec | undefined | string {
   }
   return { scheme: scheme as SourceScheme, target };
 }
+
+/** One item of a native playlist: a media file (relative to media.dir), or one with its weight
+ * for weighted_random (default 10, as in DSS). */
+const playlistItem = z.union([z.string().min(1), z.object({ file: z.string().min(1), weight: z.number().positive().max(1e6) }).strict()]);
+
+/** `paths.<name>.playlist`: the path is a live channel broadcasting files one after another.
+ * Either the path of a DSS `.playlist` file (relative to media.dir; the `.config` of the same
+ * base name beside it is read too), or the list itself. Schedules (`start`/`end`) are not
+ * supported yet and refused as unknown keys rather than ignored. */
+const playlistList = z
+  .object({
+    /** Media files (relative to media.dir) or `{ file, weight }`. */
+    items: z.array(playlistItem).min(1),
+    /** sequential (once, then the broadcast ends), sequential_looped, weighted_random. */
+    mode: z.enum(['sequential', 'sequential_looped', 'weighted_random']).default('sequential_looped'),
+    /** weighted_random: how many of the latest picks may not play again. */
+    recent: z.number().int().min(0).default(0),
+    /** Default true: broadcast from the server's start (restarted if it fails); false: from
+     * the first viewer until live.sdpIdleTimeout seconds without viewers. */
+    autostart: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    const files = new Set(p.items.map((i) => (typeof i === 'string' ? i : i.file))).size;
+    if (p.mode === 'weighted_random' && p.recent >= files) {
+      ctx.addIssue({ code: 'custom', path: ['recent'], message: `is ${p.recent} but the playlist has ${files} different item${files === 1 ? '' : 's'}: it must be smaller than that, or nothing is left to play` });
+    }
+  });
+
+export type PathPlaylist = string | z.infer<typeof playlistList>;
+
+/** A string or the list, told apart by type first, so a mistake in the list is reported at its
+ * key (`paths.x.playlist.mode: …`) rather than as a union neither side of which matched. */
+export const pathPlaylistSchema = z.unknown().transform((v, ctx): PathPlaylist => {
+  const r = typeof v === 'string' ? z.string().min(1).safeParse(v) : playlistList.safeParse(v);
+  if (r.success) return r.data;
+  for (const i of r.error.issues) {
+    const unknown = i.code === 'unrecognized_keys' ? `unknown key ${i.keys.map((k) => `'${k}'`).join(', ')}` : undefined;
+    const message = typeof v === 'object' && v !== null ? (unknown ?? i.message) : 'expected the path of a .playlist file or { items, mode, recent, autostart }';
+    ctx.addIssue({ code: 'custom', path: i.path, message });
+  }
+  return z.NEVER;
+});
 
 /** Settings of one `paths:` entry: each overrides the `live:` key of the same name, except
  * `source` and `sourceOnDemand`, which are the path's own. */
@@ -156,6 +222,9 @@ export const pathSettingsSchema = z
      * live.sdpIdleTimeout seconds without viewers; false: it starts with the server and is
      * restarted whenever it ends. */
     sourceOnDemand: z.boolean().optional(),
+    /** A playlist broadcast as a live channel at this path (`pathPlaylistSchema`); exclusive
+     * with `source`. */
+    playlist: pathPlaylistSchema.optional(),
   })
   .strict();
 
@@ -175,13 +244,21 @@ export const pathsSchema = z.record(z.string(), pathSettingsSchema).superRefine(
       }
     }
     if (why) ctx.addIssue({ code: 'custom', path: [key], message: why });
-    const { source, sourceOnDemand } = paths[key];
+    const { source, sourceOnDemand, playlist } = paths[key];
     const configured = source !== undefined && source !== 'publisher';
+    if (playlist !== undefined && key.startsWith('~')) {
+      ctx.addIssue({ code: 'custom', path: [key, 'playlist'], message: 'only an exact path name may have a playlist, not a ~regex' });
+    }
+    if (playlist !== undefined && source !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [key, 'playlist'], message: `a path is fed by its playlist or by its source, not both (source: ${source})` });
+    }
     // A source feeds one stream: a regex names many paths, and which of them would it feed?
     if (configured && key.startsWith('~')) {
       ctx.addIssue({ code: 'custom', path: [key, 'source'], message: 'only an exact path name may have a source, not a ~regex' });
     }
-    if (sourceOnDemand !== undefined && !configured) {
+    if (sourceOnDemand !== undefined && playlist !== undefined) {
+      ctx.addIssue({ code: 'custom', path: [key, 'sourceOnDemand'], message: `does not apply to a playlist: paths.${key}.playlist.autostart says when it starts` });
+    } else if (sourceOnDemand !== undefined && !configured) {
       ctx.addIssue({ code: 'custom', path: [key, 'sourceOnDemand'], message: `applies to a configured source only (source: ${Object.values(SOURCE_FORMS).join(' or ')})` });
     }
   }

@@ -37,7 +37,7 @@ function manager(entries: Config['paths'], live: Partial<Config['live']> = {}, f
     const track = new StreamTrack({ id: 1, format: { media: 'video', payloadType: 96, encodingName: 'H264', clockRate: 90000, fmtp: {} } });
     return o.registry.publish(o.key, [track], new FakePublisher(`source ${o.target}`), o.graceTime);
   };
-  const paths = new PathManager({ config: () => config, mediaRoot, registry, events, log: silentLogger(), starters: { sdp } });
+  const paths = new PathManager({ config: () => config, mediaRoot, registry, events, log: silentLogger(), starters: { sdp, playlist: sdp } });
   return { config, paths, registry, started };
 }
 
@@ -181,6 +181,27 @@ describe('PathManager configured sources', () => {
     assert.equal(await paths.has(['cam', 'door']), false);
     await sleep(1300);
     assert.equal(started.length, 2, 'and is not restarted');
+  });
+
+  it('starts a playlist with the server (or on its first viewer), refuses publishers there, and does not restart one that ended', async () => {
+    const list = { items: ['a.mp4'], mode: 'sequential' as const, recent: 0, autostart: true };
+    const { config, paths, started, registry } = manager({ tv: { playlist: list }, radio: { playlist: { ...list, autostart: false } } });
+    paths.applySources();
+    assert.equal(started.length, 1, 'the autostart one started without a viewer');
+    assert.deepEqual(started[0].playlist, list);
+    assert.equal(started[0].idleTimeout, undefined);
+    assert.throws(() => paths.checkPublisher('tv'), /paths\.tv\.playlist: /);
+    await sleep(20);
+    const tv = registry.get('tv');
+    tv?.end('playlist played through');
+    await sleep(1300);
+    assert.equal(started.length, 1, 'a playlist that ended is not restarted');
+    const radio = await paths.resolve(['radio']);
+    assert.equal(radio.kind, 'live');
+    assert.equal(started.length, 2, 'the other started on its first viewer');
+    assert.equal(started[1].idleTimeout, config.live.sdpIdleTimeout);
+    paths.close();
+    registry.close('test over');
   });
 
   it('restarts a source whose value changed on reload, and leaves unchanged ones running', async () => {

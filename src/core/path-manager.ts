@@ -11,7 +11,7 @@
  * `settingsFor` merges the `paths:` config section (exact names or `~regex` keys) over the global
  * `live:` settings. Configured sources are started through the starters table it is handed
  * (src/sources/kinds.ts), so a new kind of source touches neither this file nor any protocol. */
-import { parseSource, pathPattern, type Config, type SourceScheme, type SourceSpec } from '../config/index.js';
+import { configuredSource, pathPattern, type Config, type PathPlaylist, type SourceScheme, type SourceSpec } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
 import { openMedia } from '../media/open-media.js';
 import { Mp4Error, type Mp4Movie } from '../media/mp4/types.js';
@@ -67,6 +67,8 @@ export interface SourceStart {
   graceTime: number;
   /** live.maxFrameBytes for its tracks. */
   maxFrameBytes: number;
+  /** `playlist` only: `paths.<key>.playlist` as the schema read it. */
+  playlist?: PathPlaylist;
 }
 
 /** Starts one kind of source: binds what it needs and publishes its stream in the registry, or
@@ -101,7 +103,9 @@ interface Compiled {
 
 /** A configured source as last applied (`applySources`). */
 interface Configured {
-  /** The `source` value as written, for logs and to notice a change. */
+  /** The key it is configured with (`source` or `playlist`), for messages. */
+  setting: 'source' | 'playlist';
+  /** The value as written, for logs and to notice a change. */
   text: string;
   spec: SourceSpec;
   onDemand: boolean;
@@ -192,7 +196,7 @@ export class PathManager {
    * it. Protocols ask before accepting a publisher. */
   checkPublisher(key: string): void {
     const c = this.#sources.get(key);
-    if (c) throw new PathError('forbidden', `'${key}' is fed by its configured source (paths.${key}.source: ${c.text}) and takes no publisher`);
+    if (c) throw new PathError('forbidden', `'${key}' is fed by its configured source (paths.${key}.${c.setting}: ${c.text}) and takes no publisher`);
   }
 
   /** Brings the running configured sources in line with the config's `paths:` (at start and
@@ -201,11 +205,10 @@ export class PathManager {
    * its first viewer asks. Untouched paths keep running. */
   applySources(): void {
     if (this.#closed) return;
-    const wanted = new Map<string, { text: string; spec: SourceSpec; onDemand: boolean }>();
+    const wanted = new Map<string, Omit<Configured, 'delayMs'>>();
     for (const [key, e] of Object.entries(this.#d.config().paths)) {
-      const spec = e.source === undefined || pathPattern(key) ? undefined : parseSource(e.source);
-      // The schema has refused bad values already; a string here would be a value it let pass.
-      if (spec !== undefined && typeof spec !== 'string') wanted.set(key, { text: e.source!, spec, onDemand: e.sourceOnDemand ?? true });
+      const c = pathPattern(key) ? undefined : configuredSource(e);
+      if (c) wanted.set(key, { ...c, text: c.setting === 'source' ? e.source! : c.spec.target });
     }
     for (const [key, c] of this.#sources) {
       const w = wanted.get(key);
@@ -296,6 +299,7 @@ export class PathManager {
         idleTimeout,
         graceTime: this.settingsFor(key).graceTime,
         maxFrameBytes: live.maxFrameBytes,
+        playlist: spec.playlist,
       });
       this.#starting.set(id, starting);
       const done = () => this.#starting.delete(id);
@@ -332,6 +336,9 @@ export class PathManager {
   #ended(path: string): void {
     const c = this.#sources.get(path);
     if (!c || c.onDemand || c.timer || this.#closed || c.stream?.state !== 'ended') return;
+    // A playlist ends when it has played through (sequential) or has nothing left that plays:
+    // starting it again would replay or busy-loop; a viewer asking starts it anew.
+    if (c.spec.scheme === 'playlist') return;
     this.#restartLater(path, c, true);
   }
 

@@ -12,13 +12,15 @@ export interface MediaPosition {
 }
 
 export class MediaClock implements RtpClock {
-  /** RTP time of media instant 0, random as RFC 3550 asks. */
-  readonly base = randomUint32();
+  /** RTP time of media instant 0, random as RFC 3550 asks unless given: a playlist's next item
+   * continues the timeline where the previous one ended. */
+  readonly base: number;
   readonly clockRate: number;
   #playback: MediaPosition | undefined;
 
-  constructor(clockRate: number) {
+  constructor(clockRate: number, base = randomUint32()) {
     this.clockRate = clockRate;
+    this.base = base >>> 0;
   }
 
   /** From now on sender reports and BYE name `playback`'s position. */

@@ -53,6 +53,9 @@ export interface RtpOutputOptions<C extends RtpClock> {
   /** SSRC the packets carry (default: a random one of the output's own). A live output gives its
    * stream track's, since the shared packets already carry it. */
   ssrc?: number;
+  /** Sequence number of the first packet `send` writes (default random). A playlist's next item
+   * continues where the previous item's output stopped (its `nextSeq`). */
+  seq?: number;
 }
 
 export class RtpOutput<C extends RtpClock = RtpClock> {
@@ -63,12 +66,13 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
   /** What the viewer's receiver reports about this SSRC say. */
   readonly reception: ReceptionStats = newReceptionStats();
   readonly #cname: string;
-  #seq = randomUint16();
+  #seq: number;
   #packets = 0;
   #octets = 0;
 
   constructor(opts: RtpOutputOptions<C>) {
     this.ssrc = opts.ssrc ?? randomUint32();
+    this.#seq = (opts.seq ?? randomUint16()) & 0xffff;
     this.sink = opts.sink;
     this.payloadType = opts.payloadType;
     this.clock = opts.clock;

@@ -4,6 +4,7 @@
  * below refuses one without the other), and no protocol code changes. */
 import { resolve } from 'node:path';
 import type { SourceStart, SourceStarters } from '../core/path-manager.js';
+import { startPlaylistSource } from './playlist-source.js';
 import { startSdpSource } from './sdp-file-source.js';
 
 /** `sdp:<file>`: an SDP file describing an RTP/UDP feed; a relative file is read from the media
@@ -20,4 +21,19 @@ function startSdp(o: SourceStart) {
   });
 }
 
-export const SOURCE_STARTERS: SourceStarters = { sdp: startSdp };
+/** `paths.<name>.playlist`: files broadcast one after another as a live channel. */
+function startPlaylist(o: SourceStart) {
+  if (o.playlist === undefined) throw new Error(`no playlist configured at '${o.key}'`);
+  return startPlaylistSource({
+    key: o.key,
+    playlist: o.playlist,
+    mediaRoot: o.mediaRoot,
+    registry: o.registry,
+    log: o.log,
+    idleTimeout: o.idleTimeout,
+    graceTime: o.graceTime,
+    maxFrameBytes: o.maxFrameBytes,
+  });
+}
+
+export const SOURCE_STARTERS: SourceStarters = { sdp: startSdp, playlist: startPlaylist };

@@ -144,7 +144,10 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     return this.#pausedAt;
   }
 
-  play(range: PlayRange): PlayResult {
+  /** `startAt` (performance.now() ms, default now) is the local instant the start of the range
+   * is due: a playlist anchors each item at the end of the previous one, so the broadcast keeps
+   * to the wall clock however late a switch is noticed. */
+  play(range: PlayRange, startAt = performance.now()): PlayResult {
     const resuming = range.start === undefined && this.#state === 'paused';
     if (resuming) {
       this.#nptStart = this.#pausedAt;
@@ -152,7 +155,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     } else {
       this.#seek(range.start ?? 0, range.end);
     }
-    this.#wallStart = performance.now();
+    this.#wallStart = startAt;
     this.#state = 'playing';
     const start = this.#nptStart;
     const rtpInfo = this.#lanes.map((l) => ({
@@ -160,7 +163,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       seq: l.t.output.nextSeq,
       rtptime: l.t.output.clock.rtpTimeOf(start),
     }));
-    this.#report(this.#wallStart);
+    this.#report(Math.min(startAt, performance.now()));
     this.#pacer.add(this);
     this.#fill();
     return { start, end: this.#end, rtpInfo };
