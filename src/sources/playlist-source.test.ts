@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { CoreEvents } from '../core/events.js';
 import type { Stream } from '../core/stream.js';
 import { StreamRegistry } from '../core/stream-registry.js';
@@ -38,11 +40,22 @@ const A = wav('a.wav', 8000, 0.4);
 const B = wav('b.wav', 8000, 0.3);
 const OTHER_RATE = wav('c.wav', 16000, 0.3);
 
+/** A short H.264 clip (MP4: the parameter sets live in avcC only). */
+async function h264(name: string, size: string): Promise<string> {
+  await promisify(execFile)('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=${size}:rate=25:duration=0.4`,
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '25', join(dir, name),
+  ]);
+  return name;
+}
+
 interface Seen {
   ssrc: number;
   seq: number;
   ts: number;
   at: number;
+  /** First payload byte (the NAL unit header for H.264). */
+  head: number;
 }
 
 /** Starts a playlist and records every packet its track is fed, until the stream ends. */
@@ -65,7 +78,7 @@ async function broadcast(items: string[], mode: 'sequential' | 'sequential_loope
   const track = stream.tracks[0];
   const ingest = track.ingest.bind(track);
   track.ingest = (p: Buffer) => {
-    seen.push({ ssrc: p.readUInt32BE(8), seq: p.readUInt16BE(2), ts: p.readUInt32BE(4), at: performance.now() });
+    seen.push({ ssrc: p.readUInt32BE(8), seq: p.readUInt16BE(2), ts: p.readUInt32BE(4), at: performance.now(), head: p[12] });
     ingest(p);
   };
   return { stream, seen, ended, lines, registry };
@@ -102,6 +115,26 @@ describe('startPlaylistSource', () => {
     assert.match(skipped[0], /L16\/16000/);
     const span = (seen[seen.length - 1].ts - seen[0].ts) >>> 0;
     assert.ok(span > 8000 * 0.6, `both playable items played: ${span}`);
+  });
+
+  it('starts every H.264 item with its SPS and PPS in band, on its first frame\'s timestamp', async () => {
+    const [small, large] = await Promise.all([h264('small.mp4', '160x120'), h264('large.mp4', '320x240')]);
+    const { seen, ended, stream } = await broadcast([small, large]);
+    await ended;
+    const nal = (s: Seen) => s.head & 0x1f;
+    for (let i = 1; i < seen.length; i++) assert.equal(seen[i].seq, (seen[i - 1].seq + 1) & 0xffff, `sequence continues at packet ${i}`);
+    const starts = seen.flatMap((s, i) => (nal(s) === 7 ? [i] : []));
+    assert.equal(starts.length, 2, `one SPS per item: ${seen.map(nal).join(' ')}`);
+    assert.equal(starts[0], 0, 'the broadcast starts with the first item\'s SPS');
+    for (const i of starts) {
+      assert.equal(nal(seen[i + 1]), 8, `a PPS follows the SPS at packet ${i}`);
+      // The item's first frame: its IDR slice (directly or as the first FU-A fragment).
+      const frame = seen.slice(i + 2).filter((s) => s.ts === seen[i].ts);
+      assert.ok(frame.length > 0, `the first frame shares the parameter sets' timestamp at packet ${i}`);
+      assert.ok(i === 0 || seen[i - 1].ts !== seen[i].ts, `the parameter sets start a new timestamp at packet ${i}`);
+    }
+    assert.ok(seen[starts[1]].ts - seen[0].ts > 90000 * 0.35, 'the second item\'s parameter sets come at its start');
+    assert.equal(stream.tracks[0].format.encodingName, 'H264');
   });
 
   it('refuses to start when nothing in the list plays, and ends a loop that finds nothing more', async () => {

@@ -11,7 +11,10 @@
  * comes a send-ahead early), so the broadcast keeps to the wall clock without drift.
  *
  * Items whose tracks do not match the first one's codecs (kind, encoding, clock rate, channels,
- * in the same order), or that cannot be read, are skipped with one log line. */
+ * in the same order), or that cannot be read, are skipped with one log line. Other parameters
+ * may differ (an H.264/H.265 item of another frame size or profile): MP4 files keep their
+ * parameter sets in `avcC`/`hvcC`, not in band, so each item sends its own in band just before
+ * its first frame, and players reconfigure at the switch. */
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { PathPlaylist } from '../config/index.js';
@@ -29,8 +32,9 @@ import {
   type PickerItem,
   type PlayMode,
 } from '../playlists/index.js';
+import type { RtpPayload } from '../codecs/types.js';
 import { MediaClock } from '../rtp/media-clock.js';
-import { RtpOutput } from '../rtp/output.js';
+import { RtpOutput, type RtpOutputOptions } from '../rtp/output.js';
 import { randomUint16, randomUint32 } from '../rtp/seq.js';
 import type { RtpSink } from '../transport/types.js';
 import { FilePlayer } from '../vod/file-player.js';
@@ -103,14 +107,59 @@ const describeCodec = (t: VodTrack) => {
   return `${t.kind} ${f.encodingName}/${f.clockRate}${f.channels ? `/${f.channels}` : ''}`;
 };
 
-/** Why `tracks` cannot continue the timeline of `ref`, or undefined when they can. Other H.264
- * parameters (frame size) pass for now; MP4 files keep their parameter sets in `avcC`, not in
- * band, so players decode such an item with the first item's until the switch sends the new
- * ones (a later slice). */
+/** Why `tracks` cannot continue the timeline of `ref`, or undefined when they can. Other H.264/
+ * H.265 parameters (frame size, profile) pass: each item sends its parameter sets in band
+ * (`ItemOutput`). */
 export function mismatch(tracks: readonly VodTrack[], ref: readonly VodTrack[]): string | undefined {
   const mine = tracks.map(describeCodec).join(', ');
   const theirs = ref.map(describeCodec).join(', ');
   return mine === theirs ? undefined : `its tracks (${mine}) do not match the channel's (${theirs})`;
+}
+
+/** fmtp keys holding a video format's parameter sets (base64, comma-separated), in the order a
+ * decoder needs them: H.264 SPS and PPS (RFC 6184 §8.1), H.265 VPS, SPS, PPS (RFC 7798 §7.1). */
+const PARAMETER_SET_KEYS: Record<string, readonly string[]> = {
+  H264: ['sprop-parameter-sets'],
+  H265: ['sprop-vps', 'sprop-sps', 'sprop-pps'],
+};
+
+/** A track's parameter sets as single NAL unit packet payloads (RFC 6184 §5.6, RFC 7798 §4.4.1),
+ * none for other codecs. Taken from the description the item's SDP would carry, so hinted and
+ * unhinted files alike send what their `avcC`/`hvcC` hold. */
+export function parameterSetPayloads(t: VodTrack): RtpPayload[] {
+  const f = t.description.format;
+  const out: RtpPayload[] = [];
+  for (const key of PARAMETER_SET_KEYS[f.encodingName] ?? []) {
+    for (const b64 of f.fmtp[key]?.split(',') ?? []) {
+      const nal = Buffer.from(b64, 'base64');
+      if (nal.length > 0) out.push({ parts: [nal], length: nal.length, marker: false });
+    }
+  }
+  return out;
+}
+
+/** An item's output into its lane. Its first packet is preceded by the item's parameter sets,
+ * with that packet's timestamp and no marker, so they join the item's first (IDR) frame: the
+ * stream track sees that frame start with an SPS and keeps it as the keyframe new viewers start
+ * on, and players already watching reconfigure at the switch. Sent at every item start, even
+ * when they did not change: a few small packets per item, and viewers joining on the cached
+ * GOP get them in band too. Only the first `send` checks more than one field. */
+class ItemOutput extends RtpOutput<MediaClock> {
+  #sets: RtpPayload[] | undefined;
+
+  constructor(opts: RtpOutputOptions<MediaClock>, sets: RtpPayload[]) {
+    super(opts);
+    this.#sets = sets.length > 0 ? sets : undefined;
+  }
+
+  override send(payload: RtpPayload, timestamp: number): void {
+    const sets = this.#sets;
+    if (sets) {
+      this.#sets = undefined;
+      for (const s of sets) super.send(s, timestamp);
+    }
+    super.send(payload, timestamp);
+  }
 }
 
 /** Opens a playlist item as the file player would; a string says why it cannot play. */
@@ -280,7 +329,7 @@ class Broadcast {
       const l = this.#lanes[i];
       const f = l.track.format;
       const clock = new MediaClock(f.clockRate, l.base + Math.round(elapsed * f.clockRate));
-      return new RtpOutput({ sink: l.sink, payloadType: f.payloadType, clock, cname: 'rivulet', ssrc: l.ssrc, seq: l.seq });
+      return new ItemOutput({ sink: l.sink, payloadType: f.payloadType, clock, cname: 'rivulet', ssrc: l.ssrc, seq: l.seq }, parameterSetPayloads(vod));
     });
     const player = new FilePlayer({
       tracks: item.tracks.map((vod, i) => ({ vod, output: outputs[i] })),

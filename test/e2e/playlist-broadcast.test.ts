@@ -2,8 +2,8 @@
  * grey of its own, broadcast one after another at a path. ffmpeg watches over TCP and UDP
  * across several item changes: every frame decodes, timestamps only go forward, the frame count
  * matches the time watched, and a viewer who joins later sees the same item as the first at the
- * same moment. An item with another codec is skipped with its log line; a DSS `.playlist` file
- * plays too. */
+ * same moment. An item with another codec is skipped with its log line; one of another frame
+ * size decodes at its own size; a DSS `.playlist` file plays too. */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -24,10 +24,10 @@ const CLIPS = [
 const SECONDS = 2;
 const FPS = 25;
 
-async function clip(dir: string, name: string, video: string, hz: number, vcodec: string[]): Promise<void> {
+async function clip(dir: string, name: string, video: string, hz: number, vcodec: string[], size = '320x240'): Promise<void> {
   await exec('ffmpeg', [
     '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `${video}${video.includes('=') ? ':' : '='}size=320x240:rate=${FPS}:duration=${SECONDS}`,
+    '-f', 'lavfi', '-i', `${video}${video.includes('=') ? ':' : '='}size=${size}:rate=${FPS}:duration=${SECONDS}`,
     '-f', 'lavfi', '-i', `sine=frequency=${hz}:sample_rate=44100:duration=${SECONDS}`,
     ...vcodec, '-c:a', 'aac', '-b:a', '64k', '-ac', '2', '-movflags', '+faststart', join(dir, name),
   ]);
@@ -110,6 +110,7 @@ describe('playlist broadcast (paths.<name>.playlist)', () => {
     await Promise.all([
       ...CLIPS.map((c) => clip(media.dir, c.name, `color=c=${c.color}`, c.hz, x264)),
       clip(media.dir, 'other-codec.mp4', 'testsrc', 550, ['-c:v', 'mpeg4', '-g', String(FPS)]),
+      clip(media.dir, 'large.mp4', 'color=c=0x808080', 660, x264, '640x360'),
     ]);
     for (const c of CLIPS) {
       const r = await exec('ffmpeg', ['-hide_banner', '-i', join(media.dir, c.name), '-vf', 'showinfo', '-frames:v', '1', '-f', 'null', '-']);
@@ -128,6 +129,10 @@ describe('playlist broadcast (paths.<name>.playlist)', () => {
         '      mode: sequential_looped',
         '  radio:',
         '    playlist: radio.playlist',
+        '  sizes:',
+        '    playlist:',
+        '      items: [dark.mp4, large.mp4]',
+        '      mode: sequential_looped',
       ].join('\n'),
     );
     srv = await startServer({ mediaDir: media.dir, configFile: config });
@@ -160,6 +165,19 @@ describe('playlist broadcast (paths.<name>.playlist)', () => {
     }
     const skipped = srv.logs.filter((l) => l.includes('playlist item skipped') && l.includes('other-codec.mp4'));
     assert.equal(skipped.length, 1, `one log line for the skipped item: ${skipped.join('')}`);
+  });
+
+  it('plays items of another frame size: each decodes at its own size', async () => {
+    // 2 s items: 5 s watched crosses at least two switches (320x240 → 640x360 → 320x240).
+    const v = await watch(srv.url('sizes'), 'tcp', 5 * FPS);
+    assert.equal(v.code, 0, `ffmpeg succeeded: ${v.stderr.slice(-1500)}`);
+    assert.deepEqual(decodeErrors(v.stderr), [], 'no decode errors');
+    const sizes = [...v.stderr.matchAll(/pts_time:.*? s:(\d+x\d+)/g)].map((m) => m[1]);
+    // showinfo restarts with the filter graph at each size change, so a frame or so more may show.
+    assert.ok(sizes.length >= 5 * FPS, `every frame reported (${sizes.length}): ${v.stderr.slice(-1500)}`);
+    const switches = sizes.filter((s, i) => i > 0 && s !== sizes[i - 1]).length;
+    assert.ok(switches >= 2, `at least two size changes: ${switches}`);
+    assert.deepEqual([...new Set(sizes)].sort(), ['320x240', '640x360'], 'frames at both sizes');
   });
 
   it('plays a DSS .playlist file', async () => {
