@@ -1,15 +1,6 @@
 /** Typed parsers and formatters for the RTSP headers the server interprets. Parsers throw
  * HeaderError (carrying the status to answer with); formatters throw RangeError on bad input. */
 export { HeaderError } from '../../net/index.js';
-export {
-  formatBasicChallenge,
-  formatDigestChallenge,
-  parseAuthorization,
-  type BasicCredentials,
-  type Credentials,
-  type DigestChallenge,
-  type DigestCredentials,
-} from '../../auth/index.js';
 export { parseCSeq } from './cseq.js';
 export {
   formatNptRange,
