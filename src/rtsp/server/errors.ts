@@ -17,7 +17,8 @@ export class RtspError extends Error {
   }
 }
 
-const PATH_STATUS: Readonly<Record<PathErrorKind, number>> = {
+/** The status for each kind of path refusal: RTSP and the HTTP reference movie answer alike. */
+export const PATH_STATUS: Readonly<Record<PathErrorKind, number>> = {
   'not-found': 404,
   forbidden: 403,
   'bad-request': 400,

@@ -8,10 +8,11 @@ import type { AccessRequest, Authorizer } from '../../auth/index.js';
 import type { Config } from '../../config/index.js';
 import type { CoreEvents } from '../../core/events.js';
 import type { PathManager } from '../../core/path-manager.js';
-import { PathError, type PathErrorKind } from '../../vod/path-error.js';
+import { PathError } from '../../vod/path-error.js';
 import { parseRequestUrl } from '../../vod/resolve-path.js';
 import type { RtspRequest } from '../message/types.js';
 import { authFailedEvent } from '../server/access-control.js';
+import { PATH_STATUS } from '../server/errors.js';
 
 export interface RefMovieDeps {
   /** What lives at a path: a reference movie is given for whatever RTSP would stream. */
@@ -63,14 +64,6 @@ function isAuthFile(segments: string[], auth: RefMovieDeps['auth']): boolean {
   return last === basename(auth.usersFile).toLowerCase() || last === basename(auth.groupsFile).toLowerCase();
 }
 
-/** The HTTP answer to a path the file layer refused. */
-const HTTP_STATUS: Readonly<Record<PathErrorKind, number>> = {
-  'not-found': 404,
-  forbidden: 403,
-  'bad-request': 400,
-  unsupported: 415,
-};
-
 /** Answers `GET <path>` with the reference movie pointing at <scheme>://<host>:<port><path>. */
 export async function referenceMovie(req: RtspRequest, client: RefMovieClient, deps: RefMovieDeps): Promise<RefMovieAnswer> {
   if (!req.uri.startsWith('/')) return { status: 400, body: '', reason: 'request target is not a path' };
@@ -99,7 +92,7 @@ export async function referenceMovie(req: RtspRequest, client: RefMovieClient, d
     // extension, as DESCRIBE takes it), or a file with a playable track; nothing is started.
     if (!(await deps.paths.has(segments))) return { status: 404, body: '', reason: 'no such movie or live stream' };
   } catch (e) {
-    if (e instanceof PathError) return { status: HTTP_STATUS[e.kind], body: '', reason: e.message };
+    if (e instanceof PathError) return { status: PATH_STATUS[e.kind], body: '', reason: e.message };
     throw e;
   }
   const path = req.uri.split(/[?#]/)[0];
