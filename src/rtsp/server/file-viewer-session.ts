@@ -62,14 +62,6 @@ export class FileViewerSession extends ViewerSession<FileTrackState> {
     events?.emit('reader.added', readerAdded(this.path, this));
   }
 
-  onRtp(): void {
-    this.touch();
-  }
-
-  protected rtcp(t: FileTrackState, packet: Buffer): void {
-    t.output.onRtcp(packet);
-  }
-
   protected releaseTrack(t: FileTrackState): void {
     t.output.sink.close();
   }

@@ -4,7 +4,7 @@ import type { Config } from '../../config/index.js';
 import { settingName, type PathManager } from '../../core/index.js';
 import type { Stream } from '../../core/stream.js';
 import { StreamTrack } from '../../core/stream-track.js';
-import type { StreamRegistry } from '../../core/stream-registry.js';
+import { streamKey, type StreamRegistry } from '../../core/stream-registry.js';
 import { liveOutput, RtpTrackReader } from '../../readers/rtp-track-reader.js';
 import type { Logger } from '../../logging/index.js';
 import { buildSdp, parseSdp, SdpError, type ParsedSdp } from '../../sdp/index.js';
@@ -118,8 +118,7 @@ export class LiveMethods {
     let ann: Announcement | undefined;
     let control: string | undefined;
     for (const [i, c] of candidates.entries()) {
-      const key = c.toLowerCase().endsWith('.sdp') ? c.slice(0, -4) : c;
-      ann = conn.announcements.get(key);
+      ann = conn.announcements.get(streamKey([c]));
       if (ann) {
         control = i === 0 ? rawLast : segments[segments.length - 1];
         break;

@@ -1,7 +1,7 @@
 /** A viewer of a live stream (`live`): per track an RTP output made at SETUP (the track's SSRC,
  * counts, sender reports, what its receiver reports say) and, while playing, a reader following
  * the stream's track into it. */
-import type { Stream, Reader } from '../../core/stream.js';
+import type { Stream } from '../../core/stream.js';
 import type { StreamTrack } from '../../core/stream-track.js';
 import type { RtpTrackReader } from '../../readers/rtp-track-reader.js';
 import { outputStats, type SessionBaseInit, type SessionState, type TrackStats, type ViewerTrackBase } from './session-base.js';
@@ -20,7 +20,7 @@ export interface LiveViewerInit extends SessionBaseInit {
   liveKey: string;
 }
 
-export class LiveViewerSession extends ViewerSession<LiveViewerTrack> implements Reader {
+export class LiveViewerSession extends ViewerSession<LiveViewerTrack> {
   readonly kind = 'live';
   readonly live: Stream;
   readonly liveKey: string;
@@ -80,14 +80,6 @@ export class LiveViewerSession extends ViewerSession<LiveViewerTrack> implements
   /** The live stream's publisher changed: viewers restart on its first keyframe. */
   resync(): void {
     for (const t of this.tracks.values()) t.reader?.resync();
-  }
-
-  onRtp(): void {
-    this.touch();
-  }
-
-  protected rtcp(t: LiveViewerTrack, packet: Buffer): void {
-    t.output.onRtcp(packet);
   }
 
   protected releaseTrack(t: LiveViewerTrack): void {

@@ -14,6 +14,16 @@ export abstract class ViewerSession<T extends ViewerTrackBase> extends RtspSessi
   abstract kbps(): number;
   abstract resync(): void;
 
+  /** RTP from a viewer is only a sign of life (NAT keep-alives). */
+  onRtp(): void {
+    this.touch();
+  }
+
+  /** Receiver reports about a track: its output keeps the statistics. */
+  protected rtcp(t: T, packet: Buffer): void {
+    t.output.onRtcp(packet);
+  }
+
   get label(): string {
     return `rtsp ${this.clientAddress} session ${this.id}`;
   }
