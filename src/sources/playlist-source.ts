@@ -45,6 +45,7 @@ import { StreamTrack } from '../core/stream-track.js';
 import type { Source, Stream } from '../core/stream.js';
 import type { StreamRegistry } from '../core/stream-registry.js';
 import { SourceError } from './source-error.js';
+import { endWhenUnwatched } from './idle.js';
 
 export class PlaylistSourceError extends SourceError {
   override readonly name: string = 'PlaylistSourceError';
@@ -63,8 +64,6 @@ export interface PlaylistSourceOptions {
   maxFrameBytes?: number;
   /** Seconds each item's packets are sent ahead of their time (default 0.25, as files). */
   sendAhead?: number;
-  /** For tests: the weighted_random draw. */
-  random?: () => number;
 }
 
 /** A file track's packets into a live stream track: what `RtpOutput.send` writes is ingested as
@@ -93,7 +92,7 @@ interface Opened {
 
 /** One stream track and where its timeline stands. */
 interface Lane {
-  track: StreamTrack;
+  /** Into its stream track (`sink.track`). */
   sink: IngestSink;
   ssrc: number;
   /** RTP time of the broadcast's media instant 0. */
@@ -110,7 +109,7 @@ const describeCodec = (t: VodTrack) => {
 /** Why `tracks` cannot continue the timeline of `ref`, or undefined when they can. Other H.264/
  * H.265 parameters (frame size, profile) pass: each item sends its parameter sets in band
  * (`ItemOutput`). */
-export function mismatch(tracks: readonly VodTrack[], ref: readonly VodTrack[]): string | undefined {
+function mismatch(tracks: readonly VodTrack[], ref: readonly VodTrack[]): string | undefined {
   const mine = tracks.map(describeCodec).join(', ');
   const theirs = ref.map(describeCodec).join(', ');
   return mine === theirs ? undefined : `its tracks (${mine}) do not match the channel's (${theirs})`;
@@ -126,7 +125,7 @@ const PARAMETER_SET_KEYS: Record<string, readonly string[]> = {
 /** A track's parameter sets as single NAL unit packet payloads (RFC 6184 §5.6, RFC 7798 §4.4.1),
  * none for other codecs. Taken from the description the item's SDP would carry, so hinted and
  * unhinted files alike send what their `avcC`/`hvcC` hold. */
-export function parameterSetPayloads(t: VodTrack): RtpPayload[] {
+function parameterSetPayloads(t: VodTrack): RtpPayload[] {
   const f = t.description.format;
   const out: RtpPayload[] = [];
   for (const key of PARAMETER_SET_KEYS[f.encodingName] ?? []) {
@@ -215,7 +214,7 @@ export async function startPlaylistSource(opts: PlaylistSourceOptions): Promise<
   let list: Awaited<ReturnType<typeof loadList>>;
   try {
     list = await loadList(opts);
-    picker = new PlaylistPicker({ items: list.items, mode: list.mode, recent: list.recent, random: opts.random });
+    picker = new PlaylistPicker({ items: list.items, mode: list.mode, recent: list.recent });
   } catch (e) {
     const status = e instanceof PlaylistError ? 415 : 500;
     throw new PlaylistSourceError(`playlist of '${opts.key}': ${(e as Error).message}`, status);
@@ -305,7 +304,7 @@ class Broadcast {
           log: this.#log,
         }),
     );
-    this.#lanes = tracks.map((track) => ({ track, sink: new IngestSink(track), ssrc: randomUint32(), base: randomUint32(), seq: randomUint16() }));
+    this.#lanes = tracks.map((track) => ({ sink: new IngestSink(track), ssrc: randomUint32(), base: randomUint32(), seq: randomUint16() }));
     const source: Source = { kind: 'playlist', label: `playlist ${o.key}`, close: (reason) => this.#close(reason) };
     const stream = o.registry.publish(o.key, tracks, source, o.graceTime);
     this.#stream = stream;
@@ -327,7 +326,7 @@ class Broadcast {
     const elapsed = this.#elapsed;
     const outputs = item.tracks.map((vod, i) => {
       const l = this.#lanes[i];
-      const f = l.track.format;
+      const f = l.sink.track.format;
       const clock = new MediaClock(f.clockRate, l.base + Math.round(elapsed * f.clockRate));
       return new ItemOutput({ sink: l.sink, payloadType: f.payloadType, clock, cname: 'rivulet', ssrc: l.ssrc, seq: l.seq }, parameterSetPayloads(vod));
     });
@@ -361,14 +360,7 @@ class Broadcast {
   }
 
   #watchIdle(stream: Stream): void {
-    const idleTimeout = this.#o.idleTimeout;
-    if (idleTimeout === undefined) return;
-    let lastViewer = Date.now();
-    this.#idle = setInterval(() => {
-      if (stream.readers.size > 0) lastViewer = Date.now();
-      else if (Date.now() - lastViewer > idleTimeout * 1000) stream.end('no viewers');
-    }, 1000);
-    this.#idle.unref();
+    this.#idle = endWhenUnwatched(stream, this.#o.idleTimeout);
   }
 
   #close(reason: string): void {

@@ -13,6 +13,7 @@ import { StreamTrack } from '../core/stream-track.js';
 import type { Source, Stream } from '../core/stream.js';
 import type { StreamRegistry } from '../core/stream-registry.js';
 import { SourceError } from './source-error.js';
+import { endWhenUnwatched } from './idle.js';
 
 export class SdpSourceError extends SourceError {
   override readonly name: string = 'SdpSourceError';
@@ -166,16 +167,7 @@ export async function startSdpSource(opts: SdpSourceOptions): Promise<Stream> {
   }
   const publisher: Source = { kind: 'sdp-file', label: `sdp file ${opts.file}`, close: stop };
   const stream = opts.registry.publish(opts.key, tracks, publisher, opts.graceTime);
-  const idleTimeout = opts.idleTimeout;
-  if (idleTimeout !== undefined) {
-    let lastViewer = Date.now();
-    const idle = setInterval(() => {
-      if (stream.readers.size > 0) lastViewer = Date.now();
-      else if (Date.now() - lastViewer > idleTimeout * 1000) stream.end('no viewers');
-    }, 1000);
-    idle.unref();
-    timer.idle = idle;
-  }
+  timer.idle = endWhenUnwatched(stream, opts.idleTimeout);
   const senders = [...new Set([...sources.values()].map((f) => (f ? [...f].join(' ') : 'any')))].join(', ');
   opts.log.info({ path: opts.key, file: opts.file, ports: ports.join(','), from: senders }, 'listening for an SDP-described stream');
   return stream;
