@@ -219,7 +219,7 @@ export async function startPlaylistSource(opts: PlaylistSourceOptions): Promise<
     const status = e instanceof PlaylistError ? 415 : 500;
     throw new PlaylistSourceError(`playlist of '${opts.key}': ${(e as Error).message}`, status);
   }
-  const b = new Broadcast(opts, log, picker, list.items.length);
+  const b = new Broadcast(opts, log, picker, new Set(list.items.map((i) => i.file)).size);
   const first = await b.nextItem(undefined);
   if (!first) throw new PlaylistSourceError(`playlist of '${opts.key}': nothing in it plays (broadcast not active)`, 404);
   return b.start(first, list.name);
@@ -236,6 +236,7 @@ class Broadcast {
   readonly #o: PlaylistSourceOptions;
   readonly #log: Logger;
   readonly #picker: PlaylistPicker;
+  /** Different files in the list: a pass that failed this many has tried every one. */
   readonly #files: number;
   readonly #pacer: Pacer;
   /** Skip reasons already logged, by file: one line per file and reason, not one per pass. */
