@@ -274,11 +274,14 @@ describe('RtpOutput.onRtcp (receiver reports)', () => {
     assert.deepEqual(s.reception, { fractionLost: 0.75, cumulativeLost: 5, jitter: 6, reports: 1 });
   });
 
-  it('ignores malformed RTCP without throwing', () => {
+  it('ignores malformed RTCP without throwing, and reads the next good report as usual', () => {
     const s = fileOut();
+    const before = { ...s.reception };
     s.onRtcp(Buffer.from([0xff, 0xff, 0xff]));
     s.onRtcp(Buffer.alloc(0));
-    assert.equal(s.reception.reports, 0);
+    assert.deepEqual(s.reception, before);
+    s.onRtcp(buildReceiverReport(VIEWER, [block(s.ssrc, { fractionLost: 0.25, cumulativeLost: 2, jitter: 3 })]));
+    assert.deepEqual(s.reception, { fractionLost: 0.25, cumulativeLost: 2, jitter: 3, reports: 1 });
   });
 });
 

@@ -109,13 +109,17 @@ describe('core events from the running server', () => {
       heard['auth.failed'].some((e) => e.protocol === 'rtsp' && e.user === 'alice' && e.path === path && e.client === '127.0.0.1' && /wrong password/.test(e.reason)),
       JSON.stringify(heard['auth.failed']),
     );
+    const heardBefore = heard['auth.failed'].length;
     const c = await RawRtspClient.connect(srv.port);
     try {
       assert.equal((await c.request('DESCRIBE', srv.url(path))).status, 401);
     } finally {
       c.close();
     }
-    const bare = heard['auth.failed'].at(-1)!;
+    assert.equal(heard['auth.failed'].length, heardBefore + 1, 'the DESCRIBE without a login is one failed login');
+    const bare = heard['auth.failed'][heardBefore];
+    assert.equal(bare.protocol, 'rtsp');
+    assert.equal(bare.path, path);
     assert.equal(bare.user, undefined);
     assert.match(bare.reason, /needs a login/);
 

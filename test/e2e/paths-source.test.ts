@@ -60,7 +60,8 @@ describe('configured sources (paths.<name>.source: sdp:<file>)', () => {
   });
 
   it('ffprobe sees H.264 at the configured path and ffmpeg decodes it: no encoder pushed anything', async () => {
-    assert.equal(srv.server.live?.get('cam/lobby'), undefined, 'an on-demand source waits for its first viewer');
+    assert.ok(srv.server.live, 'the server has its stream registry');
+    assert.equal(srv.server.live.get('cam/lobby'), undefined, 'an on-demand source waits for its first viewer');
     const probe = await ffprobe(srv.url('cam/lobby'), ['-rtsp_transport', 'tcp']);
     assert.deepEqual(
       probe.streams.map((s) => [s.codec_type, s.codec_name, s.width, s.height]),
@@ -126,7 +127,7 @@ it('rivulet serve refuses to start with a bad source, naming the key', async () 
         writeFileSync(file, yaml);
         const cli = serveCli(['--config', file, '--rtsp-port', '0', '--bind', '127.0.0.1', '--media-dir', dir.dir]);
         await assert.rejects(cli.port, expected);
-        assert.notEqual(cli.child.exitCode, 0);
+        assert.equal(cli.child.exitCode, 2, 'a config error exits with status 2');
       }),
     );
   } finally {
