@@ -5,15 +5,13 @@
  * same moment. An item with another codec is skipped with its log line; one of another frame
  * size decodes at its own size; a DSS `.playlist` file plays too. */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { decodeErrors, ffmpegDecode } from '../helpers/run.js';
+import { decodeErrors, ffmpegDecode, run } from '../helpers/run.js';
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 
-const exec = promisify(execFile);
 
 /** Each clip is a grey of its own, told apart by the mean luma showinfo reports. */
 const CLIPS = [
@@ -25,12 +23,13 @@ const SECONDS = 2;
 const FPS = 25;
 
 async function clip(dir: string, name: string, video: string, hz: number, vcodec: string[], size = '320x240'): Promise<void> {
-  await exec('ffmpeg', [
+  const r = await run('ffmpeg', [
     '-hide_banner', '-loglevel', 'error', '-y',
     '-f', 'lavfi', '-i', `${video}${video.includes('=') ? ':' : '='}size=${size}:rate=${FPS}:duration=${SECONDS}`,
     '-f', 'lavfi', '-i', `sine=frequency=${hz}:sample_rate=44100:duration=${SECONDS}`,
     ...vcodec, '-c:a', 'aac', '-b:a', '64k', '-ac', '2', '-movflags', '+faststart', join(dir, name),
   ]);
+  assert.equal(r.code, 0, r.stderr);
 }
 
 /** A decoded frame: when the test saw its line, its pts, and its mean luma. */
@@ -58,7 +57,7 @@ function watch(url: string, transport: 'tcp' | 'udp', frames: number): Promise<{
       const lines = (partial + d).split('\n');
       partial = lines.pop() ?? '';
       for (const l of lines) {
-        const m = /pts_time:\s*([\d.-]+).*mean:\[(\d+)/.exec(l);
+        const m = /pts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?).*mean:\[(\d+)/.exec(l);
         if (m) seen.push({ wallMs: now, pts: Number(m[1]), y: Number(m[2]) });
       }
     });
@@ -113,7 +112,8 @@ describe('playlist broadcast (paths.<name>.playlist)', () => {
       clip(media.dir, 'large.mp4', 'color=c=0x808080', 660, x264, '640x360'),
     ]);
     for (const c of CLIPS) {
-      const r = await exec('ffmpeg', ['-hide_banner', '-i', join(media.dir, c.name), '-vf', 'showinfo', '-frames:v', '1', '-f', 'null', '-']);
+      const r = await run('ffmpeg', ['-hide_banner', '-i', join(media.dir, c.name), '-vf', 'showinfo', '-frames:v', '1', '-f', 'null', '-']);
+      assert.equal(r.code, 0, r.stderr);
       lumas.push(Number(/mean:\[(\d+)/.exec(r.stderr)![1]));
     }
     assert.equal(new Set(lumas).size, 3, `the clips look different: ${lumas.join(', ')}`);
