@@ -11,7 +11,7 @@ export {
   type UnsupportedRange,
 } from './range.js';
 export { formatRtpInfo, parseRtpInfo, rtpInfoUrl, type RtpInfoEntry } from './rtp-info.js';
-export { formatSession, parseSession, type SessionHeader } from './session.js';
+export { formatSession, parseSession, sessionIdOf, type SessionHeader } from './session.js';
 export {
   formatTransport,
   type FormatTransportOptions,

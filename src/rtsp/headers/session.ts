@@ -42,3 +42,9 @@ export function formatSession(session: SessionHeader): string {
   if (!Number.isInteger(t) || t < 0 || t > 999_999_999) throw new RangeError(`${H}: invalid timeout`);
   return `${session.id};timeout=${t}`;
 }
+
+/** The session id a request or response names (the `Session` value before any `;timeout=`),
+ * unchecked: a lookup in the session map decides whether it is one of ours. */
+export function sessionIdOf(headers: { get(name: string): string | undefined }): string | undefined {
+  return headers.get('session')?.split(';')[0].trim();
+}

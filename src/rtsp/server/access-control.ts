@@ -15,6 +15,7 @@ import { Headers, type RtspRequest, type RtspResponse } from '../message/types.j
 import type { RtspConnection } from './connection.js';
 import type { RtspSession } from './session.js';
 import { wantsRecord } from './transport-setup.js';
+import { sessionIdOf } from '../headers/index.js';
 
 export interface AccessControlDeps {
   config: Config;
@@ -72,7 +73,7 @@ export class RtspAccessControl {
 
   /** What the request needs, or undefined when it needs no authorization. */
   #needs(req: RtspRequest, conn: RtspConnection): { access: Access; segments: string[] } | undefined {
-    const sid = req.headers.get('session')?.split(';')[0].trim();
+    const sid = sessionIdOf(req.headers);
     const session = sid ? this.#d.sessions.get(sid) : undefined;
     const fromUrl = () => parseRequestUrl(req.uri).segments;
     const fromSession = (s: RtspSession) => {

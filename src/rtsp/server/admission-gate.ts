@@ -10,6 +10,7 @@ import type { RtspRequest, RtspResponse } from '../message/types.js';
 import type { RequestHandler, RtspConnection } from './connection.js';
 import { RtspError } from './errors.js';
 import type { RtspSession } from './session.js';
+import { sessionIdOf } from '../headers/index.js';
 
 /** Statuses that refuse a client by a limit or a rule, rather than a mistake in its request. */
 const REFUSALS: ReadonlySet<number> = new Set([412, 453]);
@@ -29,7 +30,7 @@ export function* rtspReaders(sessions: ReadonlyMap<string, RtspSession>): Genera
 
 /** The session a request or response names. */
 function sessionOf(m: RtspRequest | RtspResponse, sessions: ReadonlyMap<string, RtspSession>): RtspSession | undefined {
-  const sid = m.headers.get('session')?.split(';')[0].trim();
+  const sid = sessionIdOf(m.headers);
   return sid ? sessions.get(sid) : undefined;
 }
 

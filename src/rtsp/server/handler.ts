@@ -13,7 +13,7 @@ import { fileOutput, FilePlayer, InvalidRangeError } from '../../vod/file-player
 import type { Pacer } from '../../vod/pacer.js';
 import { PathError } from '../../vod/path-error.js';
 import { parseRequestUrl } from '../../vod/resolve-path.js';
-import { formatNptRange, formatRtpInfo, formatSession, HeaderError, parseRange, rtpInfoUrl } from '../headers/index.js';
+import { formatNptRange, formatRtpInfo, formatSession, HeaderError, parseRange, rtpInfoUrl, sessionIdOf } from '../headers/index.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
 import type { RequestHandler, RtspConnection } from './connection.js';
 import { RtspError, rtspErrorFromPath } from './errors.js';
@@ -105,7 +105,7 @@ export class RtspHandler implements RequestHandler {
     if (!req.headers.has('cseq')) throw new RtspError(400, 'request has no CSeq header');
     if (req.version !== 'RTSP/1.0') throw new RtspError(505, `protocol ${req.version} is not supported`);
     if (this.refusing) throw new RtspError(503, 'server is shutting down');
-    const sid = req.headers.get('session')?.split(';')[0].trim();
+    const sid = sessionIdOf(req.headers);
     if (sid) this.#d.sessions.get(sid)?.touch();
     const refused = await this.#access.check(req, conn);
     if (refused) return refused;
@@ -151,7 +151,7 @@ export class RtspHandler implements RequestHandler {
   }
 
   #session(req: RtspRequest): RtspSession {
-    const sid = req.headers.get('session')?.split(';')[0].trim();
+    const sid = sessionIdOf(req.headers);
     if (!sid) throw new RtspError(454, `${req.method} without a Session header`);
     const s = this.#d.sessions.get(sid);
     if (!s) throw new RtspError(454, `session ${sid.slice(0, 40)} not found`);
@@ -178,7 +178,7 @@ export class RtspHandler implements RequestHandler {
 
   async #setup(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse> {
     const url = parseRequestUrl(req.uri);
-    const sid = req.headers.get('session')?.split(';')[0].trim();
+    const sid = sessionIdOf(req.headers);
     const session = sid ? this.#d.sessions.get(sid) : undefined;
     if (sid && !session) throw new RtspError(454, `session ${sid.slice(0, 40)} not found`);
     // A new session takes its place in the per-connection and per-address quota before anything
