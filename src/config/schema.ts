@@ -155,14 +155,21 @@ export function parseSource(text: string): SourceSpec | undefined | string {
   return { scheme: scheme as SourceScheme, target };
 }
 
+/** A playlist's scheduled start or end: an ISO 8601 date and time with its zone
+ * (`2026-12-24T20:00:00Z`, `2026-12-24T20:00:00+01:00`), or `*N`, N seconds after the server
+ * started the playlist (as DSS's `broadcast_start_time *N`). */
+export const broadcastTime = z.string().refine(
+  (t) => /^\*\d{1,9}$/.test(t) || (/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(t) && !Number.isNaN(Date.parse(t))),
+  'expected an ISO 8601 date and time with its zone (2026-12-24T20:00:00Z) or *N (N seconds after the start)',
+);
+
 /** One item of a native playlist: a media file (relative to media.dir), or one with its weight
  * for weighted_random (default 10, as in DSS). */
 const playlistItem = z.union([z.string().min(1), z.object({ file: z.string().min(1), weight: z.number().positive().max(1e6) }).strict()]);
 
 /** `paths.<name>.playlist`: the path is a live channel broadcasting files one after another.
  * Either the path of a DSS `.playlist` file (relative to media.dir; the `.config` of the same
- * base name beside it is read too), or the list itself. Schedules (`start`/`end`) are not
- * supported yet and refused as unknown keys rather than ignored. */
+ * base name beside it is read too), or the list itself. */
 const playlistList = z
   .object({
     /** Media files (relative to media.dir) or `{ file, weight }`. */
@@ -174,6 +181,10 @@ const playlistList = z
     /** Default true: broadcast from the server's start (restarted if it fails); false: from
      * the first viewer until live.sdpIdleTimeout seconds without viewers. */
     autostart: z.boolean().default(true),
+    /** When the broadcast starts (`broadcastTime`); absent: at once. */
+    start: broadcastTime.optional(),
+    /** When it ends; absent: never. */
+    end: broadcastTime.optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -192,7 +203,7 @@ export const pathPlaylistSchema = z.unknown().transform((v, ctx): PathPlaylist =
   if (r.success) return r.data;
   for (const i of r.error.issues) {
     const unknown = i.code === 'unrecognized_keys' ? `unknown key ${i.keys.map((k) => `'${k}'`).join(', ')}` : undefined;
-    const message = typeof v === 'object' && v !== null ? (unknown ?? i.message) : 'expected the path of a .playlist file or { items, mode, recent, autostart }';
+    const message = typeof v === 'object' && v !== null ? (unknown ?? i.message) : 'expected the path of a .playlist file or { items, mode, recent, start, end, autostart }';
     ctx.addIssue({ code: 'custom', path: i.path, message });
   }
   return z.NEVER;
@@ -355,6 +366,39 @@ export const logSchema = z
   })
   .strict();
 
+export const logsSchema = z
+  .object({
+    /** Folder of the server's log files (each playlist's log of what played). Relative to the
+     * config file (the working folder without one). Made when first needed. */
+    folder: z.string().min(1).default('./logs'),
+  })
+  .strict();
+
+export const stateSchema = z
+  .object({
+    /** Folder of what must survive a restart (where each playlist was) and of the control
+     * socket. Relative to the config file (the working folder without one). Made when needed. */
+    folder: z.string().min(1).default('./state'),
+  })
+  .strict();
+
+export const playlistsSchema = z
+  .object({
+    /** A folder of DSS playlists: each `NAME.playlist` in it, or `NAME/NAME.playlist` (DSS's
+     * layout), is broadcast at path NAME (or its .config's destination_sdp_file without .sdp).
+     * Relative to the config file. "" = none. Rescanned on SIGHUP. */
+    folder: z.string().default(''),
+  })
+  .strict();
+
+export const controlSchema = z
+  .object({
+    /** Unix socket through which `rivulet playlist start|stop|status` reach the running server;
+     * relative to state.folder. "" turns it off. Only users who may open the file may use it. */
+    socket: z.string().default('control.sock'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     rtsp: rtspSchema.prefault({}),
@@ -367,6 +411,10 @@ export const configSchema = z
     tls: tlsSchema.prefault({}),
     limits: limitsSchema.prefault({}),
     log: logSchema.prefault({}),
+    logs: logsSchema.prefault({}),
+    state: stateSchema.prefault({}),
+    playlists: playlistsSchema.prefault({}),
+    control: controlSchema.prefault({}),
   })
   .strict();
 

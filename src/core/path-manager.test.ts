@@ -25,7 +25,7 @@ after(() => rmSync(mediaRoot, { recursive: true, force: true }));
 
 /** `fail`: the starter throws this instead of publishing. */
 function manager(entries: Config['paths'], live: Partial<Config['live']> = {}, fail?: SourceError) {
-  const config = { live: { ...base.live, ...live }, paths: entries, vod: base.vod };
+  const config = { live: { ...base.live, ...live }, paths: entries, vod: base.vod, state: base.state, logs: base.logs };
   const events = new CoreEvents();
   const registry = new StreamRegistry({ publisherTimeout: 60, log: silentLogger(), events });
   const started: SourceStart[] = [];

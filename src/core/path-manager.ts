@@ -69,6 +69,10 @@ export interface SourceStart {
   maxFrameBytes: number;
   /** `playlist` only: `paths.<key>.playlist` as the schema read it. */
   playlist?: PathPlaylist;
+  /** state.folder (absolute): where a source keeps what must survive a restart. */
+  stateFolder: string;
+  /** logs.folder (absolute): where a source writes a log of its own (a playlist's). */
+  logFolder: string;
 }
 
 /** Starts one kind of source: binds what it needs and publishes its stream in the registry, or
@@ -81,7 +85,7 @@ export type SourceStarters = Readonly<Record<SourceScheme, SourceStarter>>;
 export interface PathManagerOptions {
   /** The running config, read at each use so a reload that replaces `paths` reaches new
    * publishers at once. */
-  config: () => Pick<Config, 'live' | 'paths' | 'vod'>;
+  config: () => Pick<Config, 'live' | 'paths' | 'vod' | 'state' | 'logs'>;
   /** Real path of the media folder. */
   mediaRoot: string;
   /** Live streams by path. */
@@ -289,7 +293,7 @@ export class PathManager {
     const id = `${key}\n${spec.scheme}:${spec.target}`;
     let starting = this.#starting.get(id);
     if (!starting) {
-      const live = this.#d.config().live;
+      const { live, state, logs } = this.#d.config();
       starting = this.#d.starters[spec.scheme]({
         key,
         target: spec.target,
@@ -300,6 +304,8 @@ export class PathManager {
         graceTime: this.settingsFor(key).graceTime,
         maxFrameBytes: live.maxFrameBytes,
         playlist: spec.playlist,
+        stateFolder: state.folder,
+        logFolder: logs.folder,
       });
       this.#starting.set(id, starting);
       const done = () => this.#starting.delete(id);

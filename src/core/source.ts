@@ -1,3 +1,5 @@
+import type { SourceSpec } from '../config/index.js';
+
 /** What feeds a Stream. A source writes RTP packets (and its RTCP) into the stream's tracks with
  * `StreamTrack.ingest` / `onSourceRtcp`; the stream knows it by this interface only, so an RTSP
  * RECORD session, an SDP-described UDP feed and, later, a playlist or a relay pull all attach the
@@ -10,4 +12,9 @@ export interface Source {
   readonly label: string;
   /** Stop feeding the stream (takeover, timeout, the stream ended, shutdown). Idempotent. */
   close(reason: string): void;
+  /** Takes on a changed configuration without ending the stream (a playlist whose list, mode or
+   * schedule changed on SIGHUP plays the new list from its next item). Returns false when the
+   * change needs a new source: the PathManager then ends this one and starts another. Absent:
+   * always false. */
+  reload?(spec: SourceSpec): boolean;
 }

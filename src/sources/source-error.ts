@@ -8,6 +8,9 @@ export class SourceError extends Error {
     /** The status the viewer who asked gets; RTSP and HTTP share these numbers (404: nothing is
      * being sent there, 415: the source's description cannot be used, 500: it cannot listen). */
     readonly status: number,
+    /** Unix ms when it is worth trying again (a playlist scheduled to start then); an always-on
+     * source is started again at that moment rather than after the usual back-off. */
+    readonly retryAt?: number,
   ) {
     super(message);
   }

@@ -20,9 +20,12 @@ export interface TestServer {
 
 /** `configFile`: a YAML config under the `sets` (for what `--set` cannot say, e.g. `paths:`). */
 export async function startServer(opts: { mediaDir: string; sets?: string[]; configFile?: string; log?: boolean }): Promise<TestServer> {
+  // Playlist state, logs and the control socket go to a scratch folder of this server's, unless
+  // the test names its own.
+  const scratch = tempDir('rivulet-state-');
   const config = loadConfig({
     configFile: opts.configFile,
-    sets: ['rtsp.ports=0', 'rtsp.bind=127.0.0.1', `media.dir=${opts.mediaDir}`, ...(opts.sets ?? [])],
+    sets: ['rtsp.ports=0', 'rtsp.bind=127.0.0.1', `media.dir=${opts.mediaDir}`, `state.folder=${scratch.dir}/state`, `logs.folder=${scratch.dir}/logs`, ...(opts.sets ?? [])],
   });
   const logs: string[] = [];
   const log: Logger = createLogger({
@@ -40,7 +43,10 @@ export async function startServer(opts: { mediaDir: string; sets?: string[]; con
     port,
     logs,
     url: (p) => `rtsp://127.0.0.1:${port}/${p.replace(/^\//, '')}`,
-    close: () => server.stop(),
+    close: async () => {
+      await server.stop();
+      scratch.cleanup();
+    },
   };
 }
 
