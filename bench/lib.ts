@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { repoRoot } from '../test/helpers/fixtures.js';
 import { run } from '../test/helpers/run.js';
+import { RawRtspClient } from '../test/helpers/rtsp-client.js';
 
 export const SHARED = resolve(repoRoot, '../shared/bench');
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -83,12 +84,19 @@ function knowsKey(root: string, key: string): boolean {
   return false;
 }
 
-export async function startRivulet(mediaDir: string, sets: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+/** Whether the server a benchmark runs (see serverCommand) knows a config key, so a benchmark
+ * needing a newer feature can say so instead of timing out on a refused config. */
+export function serverKnows(key: string): boolean {
+  return knowsKey(serverCommand().root, key);
+}
+
+/** `configFile`: a YAML file for `--config` (for settings `--set` cannot write, such as lists). */
+export async function startRivulet(mediaDir: string, sets: string[] = [], configFile?: string): Promise<{ child: ChildProcess; port: number }> {
   const { args, root } = serverCommand();
   // One reader process holds every session from 127.0.0.1: lift the per-address caps.
   const lift = ['limits.maxConnectionsPerIp=0', ...(knowsKey(root, 'maxSessionsPerIp') ? ['limits.maxSessionsPerIp=0'] : [])];
   const child = track(
-    spawn(process.execPath, [...args, 'serve', '--rtsp-port', '0', '--bind', '127.0.0.1', '--media-dir', mediaDir, '--set', 'log.level=info', ...[...lift, ...sets].flatMap((s) => ['--set', s])], {
+    spawn(process.execPath, [...args, 'serve', ...(configFile ? ['--config', configFile] : []), '--rtsp-port', '0', '--bind', '127.0.0.1', '--media-dir', mediaDir, '--set', 'log.level=info', ...[...lift, ...sets].flatMap((s) => ['--set', s])], {
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
@@ -175,4 +183,52 @@ export async function benchClip(): Promise<string> {
   );
   if (r.code !== 0) throw new Error(r.stderr);
   return file;
+}
+
+/** Waits until `path` answers DESCRIBE with 200: a publisher's push or a configured source is live. */
+export async function waitLive(port: number, path: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const c = await RawRtspClient.connect(port);
+    const r = await c.request('DESCRIBE', `rtsp://127.0.0.1:${port}/${path}`).catch(() => undefined);
+    c.close();
+    if (r?.status === 200) return;
+    await sleep(200);
+  }
+  throw new Error(`rtsp://127.0.0.1:${port}/${path} never became active`);
+}
+
+/** ffmpeg publishing `file` looped forever at its own pace, as is (`-c copy`), to `path` over
+ * RTSP/TCP (ANNOUNCE/RECORD). The file must be an MP4: ffmpeg cannot loop a raw `.h264`. */
+export function pushLoop(file: string, port: number, path: string): ChildProcess {
+  return track(
+    spawn('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', file, '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', `rtsp://127.0.0.1:${port}/${path}`], {
+      stdio: 'ignore',
+    }),
+  );
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const CLK_TCK = 100;
+
+/** utime + stime of a process and all its threads, in clock ticks. */
+function cpuTicks(pid: number): number {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+/** The share of one core (%) a process used over the next `seconds`, from /proc like the peer
+ * kit's reader measures it. */
+export async function cpuPct(pid: number, seconds: number): Promise<number> {
+  const t0 = performance.now();
+  const c0 = cpuTicks(pid);
+  await sleep(seconds * 1000);
+  const c1 = cpuTicks(pid);
+  return (100 * (c1 - c0)) / CLK_TCK / ((performance.now() - t0) / 1000);
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }

@@ -74,6 +74,22 @@ describe('loadConfig defaults', () => {
 });
 
 describe('loadConfig YAML file', () => {
+  it('puts the folders the server writes beside the config file, also by default, and --set ones under the working folder', () => {
+    const file = yamlFile('state:\n  folder: run\nplaylists:\n  folder: /srv/playlists\n');
+    const cfg = loadConfig({ configFile: file, cwd: '/elsewhere' });
+    const beside = dirname(file);
+    assert.equal(cfg.state.folder, join(beside, 'run'));
+    assert.equal(cfg.logs.folder, join(beside, 'logs'), 'a default is relative to the config file too');
+    assert.equal(cfg.playlists.folder, '/srv/playlists');
+    assert.equal(cfg.control.socket, join(beside, 'run', 'control.sock'), 'the socket lives in the state folder');
+    const set = loadConfig({ configFile: file, cwd: '/elsewhere', sets: ['logs.folder=l', 'control.socket='] });
+    assert.equal(set.logs.folder, '/elsewhere/l');
+    assert.equal(set.control.socket, '', 'an empty socket turns the control surface off');
+    const none = loadConfig({ cwd: '/elsewhere' });
+    assert.equal(none.state.folder, '/elsewhere/state');
+    assert.equal(none.playlists.folder, '', 'no playlists folder unless one is named');
+  });
+
   it('takes values from the file and keeps defaults for the keys it leaves out', () => {
     const file = yamlFile(
       [
@@ -372,9 +388,12 @@ describe('loadConfig paths', () => {
     const load = (yaml: string) => () => loadConfig({ configFile: yamlFile(`paths:\n${yaml}`), cwd: dir });
     assertConfigError(load('  tv:\n    playlist: { items: [a.mp4], mode: shuffle }\n'), /paths\.tv\.playlist\.mode: Invalid option/);
     assertConfigError(load('  tv:\n    playlist: { items: [] }\n'), /paths\.tv\.playlist\.items: Too small/);
-    assertConfigError(load('  tv:\n    playlist: { items: [a.mp4], start: 10 }\n'), literal("paths.tv.playlist: unknown key 'start'"));
+    assertConfigError(load('  tv:\n    playlist: { items: [a.mp4], begin: x }\n'), literal("paths.tv.playlist: unknown key 'begin'"));
+    assertConfigError(load('  tv:\n    playlist: { items: [a.mp4], start: "20:00" }\n'), literal('paths.tv.playlist.start: expected an ISO 8601 date and time with its zone'));
+    assertConfigError(load('  tv:\n    playlist: { items: [a.mp4], end: "2026-13-45T20:00:00Z" }\n'), literal('paths.tv.playlist.end: expected an ISO 8601'));
+    assert.equal(loadConfig({ configFile: yamlFile('paths:\n  tv:\n    playlist: { items: [a.mp4], start: "*30", end: "2026-12-24T20:00:00+01:00" }\n'), cwd: dir }).paths.tv.playlist && 'ok', 'ok');
     assertConfigError(load('  tv:\n    playlist: { items: [a.mp4, { file: b.mp4, weight: 0 }] }\n'), /paths\.tv\.playlist\.items\.1\.weight: Too small/);
-    assertConfigError(load('  tv:\n    playlist: 7\n'), literal('paths.tv.playlist: expected the path of a .playlist file or { items, mode, recent, autostart }'));
+    assertConfigError(load('  tv:\n    playlist: 7\n'), literal('paths.tv.playlist: expected the path of a .playlist file or { items, mode, recent, start, end, autostart }'));
     assertConfigError(
       load('  tv:\n    playlist: { items: [a.mp4, b.mp4], mode: weighted_random, recent: 2 }\n'),
       literal('paths.tv.playlist.recent: is 2 but the playlist has 2 different items: it must be smaller than that'),
