@@ -69,6 +69,9 @@ export interface SourceStart {
   maxFrameBytes: number;
   /** `playlist` only: `paths.<key>.playlist` as the schema read it. */
   playlist?: PathPlaylist;
+  /** Unix ms when this source was configured (server start, or the reload that added or changed
+   * it): what a schedule of `*N` (N seconds after the start) counts from. */
+  configuredAt: number;
   /** state.folder (absolute): where a source keeps what must survive a restart. */
   stateFolder: string;
   /** logs.folder (absolute): where a source writes a log of its own (a playlist's). */
@@ -304,6 +307,7 @@ export class PathManager {
         graceTime: this.settingsFor(key).graceTime,
         maxFrameBytes: live.maxFrameBytes,
         playlist: spec.playlist,
+        configuredAt: Date.now(),
         stateFolder: state.folder,
         logFolder: logs.folder,
       });

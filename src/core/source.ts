@@ -17,4 +17,7 @@ export interface Source {
    * change needs a new source: the PathManager then ends this one and starts another. Absent:
    * always false. */
   reload?(spec: SourceSpec): boolean;
+  /** What it is doing now, for status commands and the admin (a playlist: its current and
+   * upcoming items), as plain JSON. */
+  status?(): Record<string, unknown>;
 }
