@@ -6,14 +6,12 @@
  *
  * A run `N:transport` measures both servers; `N:transport:solo` only Rivulet. Prints one JSON
  * line per measurement and a table with CPU, RSS, memory per viewer, loss and the CPU ratio. */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../test/helpers/fixtures.js';
 import { run } from '../test/helpers/run.js';
-import { RawRtspClient } from '../test/helpers/rtsp-client.js';
-import { cols, printTable, ratio, readers, rssMiB, sleep, startPeer, startRivulet, stop, track, type ReaderResult } from './lib.js';
+import { cols, printTable, pushLoop, ratio, readers, rssMiB, sleep, startPeer, startRivulet, stop, waitLive, type ReaderResult } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,17 +42,6 @@ async function media(): Promise<string> {
   return dir;
 }
 
-async function waitLive(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const c = await RawRtspClient.connect(port);
-    const r = await c.request('DESCRIBE', `rtsp://127.0.0.1:${port}/loop`).catch(() => undefined);
-    c.close();
-    if (r?.status === 200) return;
-    await sleep(200);
-  }
-  throw new Error('the published loop never became active');
-}
-
 async function main(): Promise<void> {
   const dir = await media();
   const window = Number(values.window);
@@ -63,12 +50,8 @@ async function main(): Promise<void> {
     const [ns, transport, solo] = spec.split(':');
     const n = Number(ns);
     const riv = await startRivulet(dir);
-    const pub = track(
-      spawn('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', join(dir, 'loop.mp4'), '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', `rtsp://127.0.0.1:${riv.port}/loop`], {
-        stdio: 'ignore',
-      }),
-    );
-    await waitLive(riv.port);
+    const pub = pushLoop(join(dir, 'loop.mp4'), riv.port, 'loop');
+    await waitLive(riv.port, 'loop');
     await sleep(3000);
     const idle = rssMiB(riv.child.pid!);
     const mine = await readers(`rtsp://127.0.0.1:${riv.port}/loop`, n, transport, riv.child.pid!, window);
