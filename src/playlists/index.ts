@@ -3,7 +3,43 @@
 export { broadcastTimeMs, NTP_UNIX_OFFSET, parsePlaylistConfig, readPlaylistConfig } from './config-file.js';
 export type { BroadcastTime, ParsedPlaylistConfig, PlaylistConfig } from './config-file.js';
 export { MAX_FILE_BYTES } from './dss-text.js';
-export { PlaylistPicker, type PickerItem, type PickerOptions, type PickerState } from './picker.js';
+export { isPickerState, PlaylistPicker, type PickerItem, type PickerOptions, type PickerState } from './picker.js';
+export { LatestFileWriter, writeFileAtomic, writeFileAtomicSync } from './atomic-file.js';
+export {
+  CONTROL_KINDS,
+  controlPaths,
+  describeTaken,
+  formatCurrent,
+  formatUpcoming,
+  quotePlaylistPath,
+  takeControlFiles,
+  type ControlKind,
+  type ControlPaths,
+  type RefusedControl,
+  type TakenControl,
+} from './control-files.js';
+export { Lineup, listSignature, MAX_UPCOMING, type LineupList, type LineupOptions, type LineupPick, type LineupState } from './lineup.js';
+export { formatInfoLine, formatLogDate, formatPlayLine, PlayLog } from './play-log.js';
+export {
+  notActiveMessage,
+  resolveSchedule,
+  sameScheduleTime,
+  scheduleState,
+  scheduleTimeMs,
+  type Schedule,
+  type ScheduleState,
+  type ScheduleTime,
+} from './schedule.js';
+export {
+  channelFileBase,
+  channelStateFile,
+  channelStateFolder,
+  formatChannelState,
+  parseChannelState,
+  readChannelState,
+  STATE_VERSION,
+  type ChannelState,
+} from './state-file.js';
 export {
   DEFAULT_WEIGHT,
   MAX_ENTRIES,

@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PlaylistPicker, type PickerItem } from './picker.js';
+import { seeded } from './test-helpers/seeded.js';
 import { PlaylistError } from './types.js';
-
-/** mulberry32: a small seeded generator, so the random tests give the same picks every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const items = (weights: number[]): PickerItem[] => weights.map((weight, i) => ({ file: `/m/${String.fromCharCode(97 + i)}.mp4`, weight }));
 const names = (picks: (PickerItem | undefined)[]) => picks.map((p) => p?.file.slice(3, 4) ?? '-').join('');
@@ -144,5 +133,18 @@ describe('PlaylistPicker', () => {
     const q = new PlaylistPicker({ items: edited, mode: 'sequential', state: p.exportState() });
     assert.equal(names(pickN(q, 4)), 'cdx-');
     assert.throws(() => new PlaylistPicker({ items: before, mode: 'sequential', state: { next: 'x' } as never }), PlaylistError);
+  });
+
+  it('records a known file as the next pick (a restored queue), and refuses one not in the list', () => {
+    const list = items([10, 10, 10, 10]);
+    const s = new PlaylistPicker({ items: list, mode: 'sequential_looped' });
+    assert.equal(s.pickFile('/m/c.mp4')?.file, '/m/c.mp4');
+    assert.equal(names(pickN(s, 2)), 'da');
+    assert.equal(s.pickFile('/m/zz.mp4'), undefined);
+    assert.equal(s.exportState().picks, 3);
+    const r = new PlaylistPicker({ items: list, mode: 'weighted_random', recent: 3, random: seeded(1) });
+    for (const f of ['/m/a.mp4', '/m/b.mp4', '/m/c.mp4']) r.pickFile(f);
+    assert.deepEqual(r.exportState().recent, ['/m/a.mp4', '/m/b.mp4', '/m/c.mp4']);
+    assert.equal(names([r.pick()]), 'd', 'the window holds the files recorded');
   });
 });

@@ -88,14 +88,31 @@ export class PlaylistPicker {
   /** The next item to play; undefined once a sequential list has played through. */
   pick(): PickerItem | undefined {
     const item = this.#mode === 'weighted_random' ? this.#pickWeighted() : this.#pickSequential();
-    if (!item) return undefined;
+    if (item) this.#record(item);
+    return item;
+  }
+
+  /** Records `file` as the next pick, as if it had been drawn: a broadcast restoring the picks
+   * it had drawn ahead (its upcoming queue) from a state file. In the sequential modes the place
+   * moves to just after that file (its next occurrence, else its first). Undefined when the list
+   * does not hold the file. */
+  pickFile(file: string): PickerItem | undefined {
+    const items = this.#items;
+    let at = items.findIndex((i, n) => n >= this.#next && i.file === file);
+    if (at < 0) at = items.findIndex((i) => i.file === file);
+    if (at < 0) return undefined;
+    if (this.#mode !== 'weighted_random') this.#next = at + 1;
+    this.#record(items[at]);
+    return items[at];
+  }
+
+  #record(item: PickerItem): void {
     this.#picks++;
     this.#last = item.file;
     if (this.#window > 0) {
       this.#recent.push(item.file);
       if (this.#recent.length > this.#window) this.#recent.shift();
     }
-    return item;
   }
 
   /** True once a `sequential` list has played through (never in the other modes). */
@@ -156,7 +173,8 @@ export class PlaylistPicker {
   }
 }
 
-function isPickerState(s: unknown): s is PickerState {
+/** Whether `s` has the shape of an exported PickerState (a state file is outside input). */
+export function isPickerState(s: unknown): s is PickerState {
   if (typeof s !== 'object' || s === null) return false;
   const o = s as Record<string, unknown>;
   return (

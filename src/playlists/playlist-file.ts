@@ -132,11 +132,10 @@ class Reader {
 
   /** Reads one playlist file; `chain` holds the real paths of the playlists and folders being
    * read above it, for loop detection. */
-  async playlist(file: string, chain: string[]): Promise<void> {
+  async playlist(file: string, chain: string[], here = dirname(file)): Promise<void> {
     const text = await readDssFile(file);
     const { lines, issues } = parsePlaylistText(text, file);
     this.issues.push(...issues);
-    const here = dirname(file);
     for (const l of lines) {
       if (this.#full) return;
       const target = isAbsolute(l.path) ? l.path : join(here, l.path);
@@ -210,10 +209,12 @@ function entryWhere(e: PlaylistEntry): { file: string; line: number } {
 }
 
 /** Reads the playlist at `file` with its includes and folders. Throws PlaylistError when the
- * file itself cannot be read or is not a playlist; everything else is an issue in the result. */
-export async function readPlaylist(file: string): Promise<Playlist> {
+ * file itself cannot be read or is not a playlist; everything else is an issue in the result.
+ * `root`: the folder its relative entries are read from (default its own; a native channel's
+ * control files name media files relative to the media folder). */
+export async function readPlaylist(file: string, root?: string): Promise<Playlist> {
   const abs = resolve(file);
   const r = new Reader();
-  await r.playlist(abs, [await realOrResolved(abs)]);
+  await r.playlist(abs, [await realOrResolved(abs)], root === undefined ? undefined : resolve(root));
   return { file: abs, entries: r.entries, issues: r.issues };
 }

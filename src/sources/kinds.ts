@@ -4,7 +4,7 @@
  * below refuses one without the other), and no protocol code changes. */
 import { resolve } from 'node:path';
 import type { SourceStart, SourceStarters } from '../core/path-manager.js';
-import { startPlaylistSource } from './playlist-source.js';
+import { startPlaylistSource } from './playlist/index.js';
 import { startSdpSource } from './sdp-file-source.js';
 
 /** `sdp:<file>`: an SDP file describing an RTP/UDP feed; a relative file is read from the media
@@ -33,6 +33,9 @@ function startPlaylist(o: SourceStart) {
     idleTimeout: o.idleTimeout,
     graceTime: o.graceTime,
     maxFrameBytes: o.maxFrameBytes,
+    configuredAt: o.configuredAt,
+    stateFolder: o.stateFolder,
+    logFolder: o.logFolder,
   });
 }
 

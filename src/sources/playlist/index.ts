@@ -1,0 +1,4 @@
+/** The playlist source: a playlist broadcast as a live channel (`source.ts` starts one,
+ * `channel.ts` runs it, `timeline.ts` keeps its items on one timeline, `item.ts` says which
+ * items can play, `setup.ts` reads its configuration). */
+export { PlaylistSourceError, startPlaylistSource, type PlaylistSourceOptions } from './source.js';
