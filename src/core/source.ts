@@ -20,4 +20,7 @@ export interface Source {
   /** What it is doing now, for status commands and the admin (a playlist: its current and
    * upcoming items), as plain JSON. */
   status?(): Record<string, unknown>;
+  /** The stream's readers changed to `count`: a source that works ahead of its viewers (a
+   * playlist channel) may do less while nobody watches. */
+  readersChanged?(count: number): void;
 }

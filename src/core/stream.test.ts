@@ -52,6 +52,19 @@ describe('Stream publisher lifecycle', () => {
     assert.ok(stream.activeSince >= before);
   });
 
+  it('tells its source how many read it as readers come and go', () => {
+    const { stream } = makeStream();
+    const counts: number[] = [];
+    const pub = Object.assign(new FakePublisher(), { readersChanged: (n: number) => counts.push(n) });
+    stream.attach(pub);
+    const a = new FakeViewer();
+    stream.addReader(a);
+    stream.addReader(new FakeViewer());
+    stream.addReader(a);
+    stream.removeReader(a, 'teardown');
+    assert.deepEqual(counts, [1, 2, 1]);
+  });
+
   it('does not resync viewers or rebase tracks on the first attach', () => {
     const { stream, tracks } = makeStream();
     const v = new FakeViewer();

@@ -62,12 +62,14 @@ export class Stream {
   addReader(r: Reader): void {
     if (this.#readers.has(r)) return;
     this.#readers.add(r);
+    this.#publisher?.readersChanged?.(this.#readers.size);
     this.#opts.events?.emit('reader.added', readerAdded(this.path, r));
   }
 
   /** A reader stopped (closed, or the stream ended under it). */
   removeReader(r: Reader, reason: string): void {
     if (!this.#readers.delete(r)) return;
+    this.#publisher?.readersChanged?.(this.#readers.size);
     this.#opts.events?.emit('reader.removed', readerRemoved(this.path, r, reason));
   }
 

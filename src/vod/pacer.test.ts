@@ -25,6 +25,19 @@ async function until(cond: () => boolean, ms = 2000): Promise<void> {
 }
 
 describe('Pacer', () => {
+  it('changes its tick while running, keeping one timer', async () => {
+    const pacer = new Pacer(200);
+    const p = new Player();
+    pacer.add(p);
+    const timers = activeTimeouts();
+    pacer.intervalMs = 5;
+    assert.equal(pacer.intervalMs, 5);
+    assert.equal(activeTimeouts(), timers, 'the old timer is gone');
+    await until(() => p.calls.length >= 3, 150);
+    pacer.stop();
+    assert.equal(activeTimeouts(), timers - 1);
+  });
+
   it('pumps every registered player on each tick with performance.now()', async () => {
     const pacer = new Pacer(5);
     const a = new Player();

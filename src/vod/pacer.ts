@@ -9,18 +9,36 @@ export class Pacer {
   readonly #players = new Set<Pumpable>();
   #timer: NodeJS.Timeout | undefined;
   readonly #onError: (e: unknown) => void;
+  #intervalMs: number;
 
   constructor(
     /** Tick period in ms (default 20). */
-    readonly intervalMs = 20,
+    intervalMs = 20,
     onError: (e: unknown) => void = () => undefined,
   ) {
+    this.#intervalMs = intervalMs;
     this.#onError = onError;
+  }
+
+  /** Tick period in ms. */
+  get intervalMs(): number {
+    return this.#intervalMs;
+  }
+
+  /** Changes the tick period from now on. A pacer whose packets nobody receives yet (a playlist
+   * channel without viewers) ticks seldom: each wakeup costs more than the sending it does. */
+  set intervalMs(ms: number) {
+    if (ms === this.#intervalMs) return;
+    this.#intervalMs = ms;
+    if (this.#timer) {
+      clearInterval(this.#timer);
+      this.#timer = setInterval(() => this.#tick(), ms);
+    }
   }
 
   add(p: Pumpable): void {
     this.#players.add(p);
-    if (!this.#timer) this.#timer = setInterval(() => this.#tick(), this.intervalMs);
+    if (!this.#timer) this.#timer = setInterval(() => this.#tick(), this.#intervalMs);
   }
 
   delete(p: Pumpable): void {
