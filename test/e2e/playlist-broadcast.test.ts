@@ -1,138 +1,118 @@
-/** Playlists as live channels (`paths.<name>.playlist`): three short H.264+AAC clips, each a plain
- * grey of its own, broadcast one after another at a path. ffmpeg watches over TCP and UDP
- * across several item changes: every frame decodes, timestamps only go forward, the frame count
- * matches the time watched, and a viewer who joins later sees the same item as the first at the
- * same moment. An item with another codec is skipped with its log line; one of another frame
- * size decodes at its own size; a DSS `.playlist` file plays too. */
+/** What a playlist channel (`paths.<name>.playlist`) broadcasts, as real clients and the server's
+ * log show it: items of another codec (MPEG-4 Part 2, H.265) and a missing file are skipped with
+ * one log line each while the channel goes on; an item of another frame size plays at its own
+ * size; weighted_random never repeats an item inside its window and favours the heavy items;
+ * DSS `.playlist` and `.config` files written as the QTSS admin wrote them play unchanged.
+ * ffmpeg decodes each channel and every picture is checked against the clips' own. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { decodeErrors, ffmpegDecode, run } from '../helpers/run.js';
+import {
+  assertInOrder,
+  assertWatched,
+  clipSet,
+  FrameCatalog,
+  makeClip,
+  watchChannel,
+  type ClipSpec,
+} from '../helpers/media.js';
+import { until } from '../helpers/rtsp-client.js';
+import { ffprobe } from '../helpers/run.js';
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 
-
-/** Each clip is a grey of its own, told apart by the mean luma showinfo reports. */
-const CLIPS = [
-  { name: 'dark.mp4', color: '0x202020', hz: 440 },
-  { name: 'mid.mp4', color: '0x808080', hz: 660 },
-  { name: 'light.mp4', color: '0xe0e0e0', hz: 880 },
+/** The station's playable items, 2 s each, and what it skips. */
+const STATION = clipSet('item', 3, 2);
+const OTHER_CODECS: ClipSpec[] = [
+  { name: 'mpeg4.mp4', video: 'testsrc', hz: 550, seconds: 2, codec: 'mpeg4' },
+  { name: 'hevc.mp4', video: 'testsrc', hz: 550, seconds: 2, codec: 'h265' },
 ];
-const SECONDS = 2;
-const FPS = 25;
+const LARGE: ClipSpec = { name: 'large.mp4', video: 'testsrc2', hz: 660, seconds: 2, size: '640x360' };
+/** Four 1 s items for weighted_random, two of them heavy: with `recent: 2` each pick is one of
+ * the two items not in the last two picks, so a light one comes whenever both heavy ones just
+ * played, and the heavy ones take about two picks in three. */
+const RANDOM = clipSet('pick', 4, 1, 'negate');
+const WEIGHTS = [100, 100, 1, 1];
+const RECENT = 2;
 
-async function clip(dir: string, name: string, video: string, hz: number, vcodec: string[], size = '320x240'): Promise<void> {
-  const r = await run('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `${video}${video.includes('=') ? ':' : '='}size=${size}:rate=${FPS}:duration=${SECONDS}`,
-    '-f', 'lavfi', '-i', `sine=frequency=${hz}:sample_rate=44100:duration=${SECONDS}`,
-    ...vcodec, '-c:a', 'aac', '-b:a', '64k', '-ac', '2', '-movflags', '+faststart', join(dir, name),
-  ]);
-  assert.equal(r.code, 0, r.stderr);
+/** Base names of the files the server logged playing at `path`, in order. */
+function played(srv: TestServer, path: string): string[] {
+  return logged(srv, 'playlist item playing', path).map((f) => basename(f.file ?? ''));
 }
 
-/** A decoded frame: when the test saw its line, its pts, and its mean luma. */
-interface Seen {
-  wallMs: number;
-  pts: number;
-  y: number;
-}
-
-/** ffmpeg watching `url` for `frames` video frames through showinfo; each frame's line is
- * stamped with the wall clock as it arrives. */
-function watch(url: string, transport: 'tcp' | 'udp', frames: number): Promise<{ seen: Seen[]; stderr: string; code: number | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', [
-      '-hide_banner', '-nostats', '-rtsp_transport', transport, '-i', url,
-      '-map', '0:v', '-vf', 'showinfo', '-frames:v', String(frames), '-f', 'null', '-',
-    ]);
-    const seen: Seen[] = [];
-    let stderr = '';
-    let partial = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      const now = Date.now();
-      stderr += d;
-      const lines = (partial + d).split('\n');
-      partial = lines.pop() ?? '';
-      for (const l of lines) {
-        const m = /pts_time:\s*(-?[\d.]+(?:e[-+]?\d+)?).*mean:\[(\d+)/.exec(l);
-        if (m) seen.push({ wallMs: now, pts: Number(m[1]), y: Number(m[2]) });
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ seen, stderr, code });
-    });
-  });
-}
-
-/** Which clip a mean luma belongs to (the nearest of the three). */
-function itemOf(y: number, lumas: number[]): number {
-  let best = 0;
-  for (let i = 1; i < lumas.length; i++) if (Math.abs(lumas[i] - y) < Math.abs(lumas[best] - y)) best = i;
-  return best;
-}
-
-/** Item changes a viewer saw: wall time, and the items before and after. */
-function changes(seen: Seen[], lumas: number[]): { wallMs: number; from: number; to: number }[] {
-  const out = [];
-  for (let i = 1; i < seen.length; i++) {
-    const [a, b] = [itemOf(seen[i - 1].y, lumas), itemOf(seen[i].y, lumas)];
-    if (a !== b) out.push({ wallMs: seen[i].wallMs, from: a, to: b });
-  }
-  return out;
-}
-
-function assertSmooth(seen: Seen[], what: string): void {
-  for (let i = 1; i < seen.length; i++) {
-    const d = seen[i].pts - seen[i - 1].pts;
-    assert.ok(d > 0, `${what}: pts goes forward at frame ${i} (${seen[i - 1].pts} → ${seen[i].pts})`);
-    assert.ok(d < 2.5 / FPS, `${what}: no gap beyond a frame at frame ${i} (${seen[i - 1].pts} → ${seen[i].pts})`);
-  }
-  const span = seen[seen.length - 1].pts - seen[0].pts;
-  const expected = span * FPS + 1;
-  assert.ok(Math.abs(seen.length - expected) <= expected * 0.03, `${what}: ${seen.length} frames for ${span.toFixed(2)} s (${expected.toFixed(0)} expected)`);
+/** The fields of the log lines with message `msg` at `path` (`key=value`, or `key="json"`). */
+function logged(srv: TestServer, msg: string, path: string): Record<string, string>[] {
+  return srv.logs
+    .filter((l) => l.includes(` ${msg} `))
+    .map((l) => Object.fromEntries([...l.matchAll(/ (\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)].map(([, k, v]) => [k, v.startsWith('"') ? (JSON.parse(v) as string) : v])))
+    .filter((f) => f.path === path);
 }
 
 describe('playlist broadcast (paths.<name>.playlist)', () => {
   let srv: TestServer;
   let media: { dir: string; cleanup: () => void };
-  /** Mean luma of each clip, as ffmpeg decodes it from the file. */
-  const lumas: number[] = [];
+  let catalog: FrameCatalog;
+  /** DSS's layout: a folder of its own per playlist, named with a space as the admin allowed. */
+  let dss: string;
 
   before(async () => {
     media = tempDir('rivulet-playlist-');
-    const x264 = ['-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', String(FPS)];
-    await Promise.all([
-      ...CLIPS.map((c) => clip(media.dir, c.name, `color=c=${c.color}`, c.hz, x264)),
-      clip(media.dir, 'other-codec.mp4', 'testsrc', 550, ['-c:v', 'mpeg4', '-g', String(FPS)]),
-      clip(media.dir, 'large.mp4', 'color=c=0x808080', 660, x264, '640x360'),
-    ]);
-    for (const c of CLIPS) {
-      const r = await run('ffmpeg', ['-hide_banner', '-i', join(media.dir, c.name), '-vf', 'showinfo', '-frames:v', '1', '-f', 'null', '-']);
-      assert.equal(r.code, 0, r.stderr);
-      lumas.push(Number(/mean:\[(\d+)/.exec(r.stderr)![1]));
-    }
-    assert.equal(new Set(lumas).size, 3, `the clips look different: ${lumas.join(', ')}`);
-    writeFileSync(join(media.dir, 'radio.playlist'), ['*PLAY-LIST*', '# as the DSS admin wrote it', '"light.mp4"', 'dark.mp4 5', ''].join('\n'));
+    await Promise.all([...STATION, ...OTHER_CODECS, LARGE, ...RANDOM].map((c) => makeClip(media.dir, c)));
+    catalog = await FrameCatalog.of('ffmpeg', Object.fromEntries([...STATION, LARGE, ...RANDOM].map((c) => [c.name, join(media.dir, c.name)])));
+    dss = join(media.dir, 'Late Night');
+    mkdirSync(join(dss, 'extras'), { recursive: true });
+    copyFileSync(join(media.dir, 'pick1.mp4'), join(dss, 'clip one.mp4'));
+    copyFileSync(join(media.dir, 'pick2.mp4'), join(dss, 'extras', 'pick2.mp4'));
+    copyFileSync(join(media.dir, 'pick3.mp4'), join(dss, 'extras', 'pick3.mp4'));
+    copyFileSync(join(media.dir, 'pick4.mp4'), join(dss, 'four four.mp4'));
+    // As the QTSS admin wrote them: its header, an absolute quoted path, weights; then by hand a
+    // folder entry and an include, which itself names a file with a space.
+    writeFileSync(
+      join(dss, 'Late Night.playlist'),
+      ['*PLAY-LIST*', '#', '# Created by QTSS Admin CGI Server', '#', `"${join(dss, 'clip one.mp4')}" 10`, 'extras 5', '+ more.playlist', ''].join('\n'),
+    );
+    writeFileSync(join(dss, 'more.playlist'), ['*PLAY-LIST*', '"four four.mp4" 3', ''].join('\n'));
+    // With four files a window of three leaves one choice: every four picks play all four.
+    writeFileSync(
+      join(dss, 'Late Night.config'),
+      [
+        '# Created by QTSS Admin CGI Server',
+        `playlist_file "${join(dss, 'Late Night.playlist')}"`,
+        'play_mode weighted_random',
+        'recent_movies_list_size 3',
+        `sdp_file "${join(dss, 'Late Night.sdp')}"`,
+        'destination_sdp_file "late_night.sdp"',
+        'destination_ip_address 127.0.0.1',
+        'destination_base_port 5004',
+        'max_upcoming_list_size 7',
+        'logging enabled',
+        `log_file "${join(dss, 'Late Night.log')}"`,
+        '#broadcast_name "Late Night"',
+        'broadcast_SDP_is_dynamic enabled',
+        '',
+      ].join('\n'),
+    );
     const config = join(media.dir, 'rivulet.yaml');
+    const names = (c: ClipSpec[]) => c.map((i) => i.name);
+    const [one, two, three] = names(STATION);
     writeFileSync(
       config,
       [
         'paths:',
         '  station:',
         '    playlist:',
-        '      items: [dark.mp4, other-codec.mp4, mid.mp4, { file: light.mp4, weight: 10 }]',
+        `      items: [${one}, ${OTHER_CODECS[0].name}, ${two}, gone.mp4, ${OTHER_CODECS[1].name}, { file: ${three}, weight: 10 }]`,
         '      mode: sequential_looped',
-        '  radio:',
-        '    playlist: radio.playlist',
         '  sizes:',
         '    playlist:',
-        '      items: [dark.mp4, large.mp4]',
-        '      mode: sequential_looped',
+        `      items: [${one}, ${LARGE.name}]`,
+        '  random:',
+        '    playlist:',
+        `      items: [${RANDOM.map((c, i) => `{ file: ${c.name}, weight: ${WEIGHTS[i]} }`).join(', ')}]`,
+        '      mode: weighted_random',
+        `      recent: ${RECENT}`,
+        '  late-night:',
+        '    playlist: Late Night/Late Night.playlist',
       ].join('\n'),
     );
     srv = await startServer({ mediaDir: media.dir, configFile: config });
@@ -142,47 +122,65 @@ describe('playlist broadcast (paths.<name>.playlist)', () => {
     media?.cleanup();
   });
 
-  it('plays across item changes over TCP and UDP, and a late viewer sees the same moment', async () => {
-    const first = watch(srv.url('station'), 'tcp', 9 * FPS);
-    await new Promise((r) => setTimeout(r, 3000));
-    const late = watch(srv.url('station'), 'udp', 5 * FPS);
-    const [a, b] = await Promise.all([first, late]);
-    for (const [v, what] of [[a, 'tcp viewer'], [b, 'udp viewer']] as const) {
-      assert.equal(v.code, 0, `${what}: ffmpeg succeeded: ${v.stderr.slice(-1500)}`);
-      assert.deepEqual(decodeErrors(v.stderr), [], `${what}: no decode errors`);
-      assertSmooth(v.seen, what);
-    }
-    const ca = changes(a.seen, lumas);
-
-    const cb = changes(b.seen, lumas);
-    assert.ok(ca.length >= 3, `the first viewer crossed at least three item changes: ${JSON.stringify(ca)}`);
-    // The mpeg4 item is skipped: dark → mid → light → dark.
-    for (const c of ca) assert.equal(c.to, (c.from + 1) % 3, `items in list order: ${JSON.stringify(ca)}`);
-    assert.ok(cb.length >= 1, `the late viewer crossed an item change: ${JSON.stringify(cb)}`);
-    for (const c of cb) {
-      const same = ca.find((x) => x.from === c.from && x.to === c.to && Math.abs(x.wallMs - c.wallMs) < 800);
-      assert.ok(same, `both viewers saw the change ${c.from} → ${c.to} at the same moment: ${JSON.stringify({ ca, cb })}`);
-    }
-    const skipped = srv.logs.filter((l) => l.includes('playlist item skipped') && l.includes('other-codec.mp4'));
-    assert.equal(skipped.length, 1, `one log line for the skipped item: ${skipped.join('')}`);
+  it('skips items of another codec and a missing file, one log line each, and goes on', async () => {
+    const w = await watchChannel(srv.url('station'), 'ffmpeg', 'tcp', 8);
+    assertInOrder(assertWatched(w, catalog, 'station', 3), STATION.map((c) => c.name), 'station');
+    // Once the list has gone round twice, each bad item was tried twice and reported once.
+    const last = STATION[2].name;
+    assert.ok(await until(() => played(srv, 'station').filter((f) => f === last).length >= 2, 15_000), `the list went round: ${played(srv, 'station').join(', ')}`);
+    const skipped = logged(srv, 'playlist item skipped', 'station');
+    const reason = (file: string) => skipped.filter((f) => basename(f.file ?? '') === file).map((f) => f.reason);
+    assert.equal(reason(OTHER_CODECS[0].name).length, 1, JSON.stringify(skipped));
+    assert.match(reason(OTHER_CODECS[0].name)[0], /video MP4V-ES\/90000.* do not match the channel's \(video H264\/90000/);
+    assert.equal(reason(OTHER_CODECS[1].name).length, 1, JSON.stringify(skipped));
+    assert.match(reason(OTHER_CODECS[1].name)[0], /video H265\/90000.* do not match the channel's \(video H264\/90000/);
+    assert.deepEqual(reason('gone.mp4'), ['missing (no such file)']);
+    assert.equal(skipped.length, 3, JSON.stringify(skipped));
   });
 
-  it('plays items of another frame size: each decodes at its own size', async () => {
-    // 2 s items: 5 s watched crosses at least two switches (320x240 → 640x360 → 320x240).
-    const v = await watch(srv.url('sizes'), 'tcp', 5 * FPS);
-    assert.equal(v.code, 0, `ffmpeg succeeded: ${v.stderr.slice(-1500)}`);
-    assert.deepEqual(decodeErrors(v.stderr), [], 'no decode errors');
-    const sizes = [...v.stderr.matchAll(/pts_time:.*? s:(\d+x\d+)/g)].map((m) => m[1]);
-    // showinfo restarts with the filter graph at each size change, so a frame or so more may show.
-    assert.ok(sizes.length >= 5 * FPS, `every frame reported (${sizes.length}): ${v.stderr.slice(-1500)}`);
-    const switches = sizes.filter((s, i) => i > 0 && s !== sizes[i - 1]).length;
-    assert.ok(switches >= 2, `at least two size changes: ${switches}`);
-    assert.deepEqual([...new Set(sizes)].sort(), ['320x240', '640x360'], 'frames at both sizes');
+  it('plays an item of another frame size, decoded at its own size', async () => {
+    // 2 s items: 5 s watched crosses at least two changes (320x240 → 640x360 → 320x240). Each
+    // picture equals the file's own, so the large item is decoded whole at 640x360.
+    const w = await watchChannel(srv.url('sizes'), 'ffmpeg', 'tcp', 5);
+    assertInOrder(assertWatched(w, catalog, 'sizes', 2), [STATION[0].name, LARGE.name], 'sizes');
+    const size = (item: string) => new Set(catalog.locate(w.video).located.filter((f) => f.item === item).map((f) => f.size));
+    assert.deepEqual([...size(STATION[0].name)], ['320x240']);
+    assert.deepEqual([...size(LARGE.name)], ['640x360']);
   });
 
-  it('plays a DSS .playlist file', async () => {
-    const { r, frames } = await ffmpegDecode(srv.url('radio'), { frames: 3 * FPS, transport: 'tcp' });
-    assert.equal(frames, 3 * FPS, r.stderr.slice(-1500));
-    assert.deepEqual(decodeErrors(r.stderr), []);
+  it('weighted_random: never repeats within the window, favours heavy items, and viewers see what the log says', async () => {
+    // 13 s of 1 s items: at least twelve changes.
+    const w = await watchChannel(srv.url('random'), 'ffmpeg', 'tcp', 13);
+    const seen = assertWatched(w, catalog, 'random', 12).map((r) => r.item);
+    assert.ok(await until(() => played(srv, 'random').length >= 16, 20_000), 'sixteen picks logged');
+    const picks = played(srv, 'random');
+    for (const [i, p] of picks.entries()) {
+      assert.ok(!picks.slice(Math.max(0, i - RECENT), i).includes(p), `pick ${i} (${p}) repeats within the last ${RECENT}: ${picks.join(', ')}`);
+    }
+    const at = picks.findIndex((_, k) => seen.every((s, i) => picks[k + i] === s));
+    assert.ok(at >= 0, `the viewer saw the items in the order logged: saw ${seen.join(', ')}; logged ${picks.join(', ')}`);
+    // Loosely: the expected share is about 2/3; uniform picks would give 1/2.
+    const heavy = picks.filter((p) => p === RANDOM[0].name || p === RANDOM[1].name).length;
+    assert.ok(heavy > picks.length / 2, `heavy items played ${heavy} of ${picks.length} times: ${picks.join(', ')}`);
+  });
+
+  it('plays DSS .playlist and .config files as written, naming the keys it does not use once', async () => {
+    const probe = await ffprobe(srv.url('late-night'), ['-rtsp_transport', 'tcp']);
+    assert.deepEqual(
+      probe.streams.map((s) => [s.codec_name, s.width ?? s.sample_rate]),
+      [['h264', 320], ['aac', '44100']],
+    );
+    assert.ok(await until(() => played(srv, 'late-night').length >= 8, 20_000), 'eight picks logged');
+    const picks = played(srv, 'late-night');
+    // The quoted path with spaces, the folder's two files and the included list's file.
+    assert.deepEqual(new Set(picks.slice(-4)), new Set(['clip one.mp4', 'pick2.mp4', 'pick3.mp4', 'four four.mp4']), picks.join(', '));
+    for (const [i, p] of picks.entries()) assert.ok(!picks.slice(Math.max(0, i - 3), i).includes(p), `pick ${i} (${p}) repeats within the last 3`);
+    const unused = srv.logs.filter((l) => l.includes('DSS keywords Rivulet has no use for'));
+    assert.equal(unused.length, 1, unused.join(''));
+    assert.match(unused[0], /sdp_file \(line 5\), destination_ip_address \(line 7\), destination_base_port \(line 8\), broadcast_SDP_is_dynamic \(line 13\)/);
+    // A busy machine may make the channel fall behind; that says nothing about the files.
+    const complaints = srv.logs.filter((l) => / (WARN|ERROR) /.test(l) && l.includes('path=late-night') && !l.includes('playlist fell behind'));
+    assert.deepEqual(complaints, [], 'every line of the DSS files understood, every entry played');
+    assert.deepEqual(srv.logs.filter((l) => l.includes('unknown keyword')), [], 'every keyword known');
   });
 });
