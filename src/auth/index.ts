@@ -11,6 +11,7 @@ export {
   formatBasicChallenge,
   formatDigestChallenge,
   parseAuthorization,
+  parseAuthParams,
   type BasicCredentials,
   type Credentials,
   type DigestChallenge,
