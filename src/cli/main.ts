@@ -20,7 +20,9 @@ Commands:
   passwd   add users, change passwords and manage groups for protected folders
            (qtpasswd-compatible; see rivulet passwd --help)
   playlist check a DSS playlist before broadcasting it: what plays, what would be skipped
-           and why (rivulet playlist check FILE; see rivulet playlist --help)
+           and why (rivulet playlist check FILE|NAME); start, stop and show the playlists
+           of a running server (rivulet playlist start|stop|status NAME; see
+           rivulet playlist --help)
 
 Options for serve:
   --config FILE        YAML config file (see rivulet.example.yaml)
@@ -113,8 +115,8 @@ async function serve(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  // SIGHUP re-reads the config the same way; every limits.* key and the paths section apply at
-  // once, other changes wait for a restart.
+  // SIGHUP re-reads the config the same way; every limits.* key, the paths section and
+  // playlists.folder (scanned again) apply at once, other changes wait for a restart.
   process.on('SIGHUP', () => {
     if (stopping) return;
     let next;
@@ -126,17 +128,22 @@ async function serve(argv: string[]): Promise<number> {
     }
     const later: string[] = [];
     for (const [group, values] of Object.entries(next) as [string, Record<string, unknown>][]) {
-      if (group === 'limits' || group === 'paths') continue;
+      if (group === 'limits' || group === 'paths' || group === 'playlists') continue;
       const running = server.config[group as keyof typeof next] as Record<string, unknown>;
       for (const [key, v] of Object.entries(values)) {
         if (JSON.stringify(v) !== JSON.stringify(running[key])) later.push(`${group}.${key}`);
       }
     }
     const applied = server.setLimits(next.limits);
-    if (server.setPaths(next.paths)) applied.push('paths');
-    log.info(
-      { applied: applied.join(', ') || 'none', later: later.join(', ') || 'none' },
-      later.length ? 'config reloaded; changes outside limits and paths apply after a restart' : 'config reloaded',
+    void server.reloadSources(next).then(
+      (changed) => {
+        applied.push(...changed);
+        log.info(
+          { applied: applied.join(', ') || 'none', later: later.join(', ') || 'none' },
+          later.length ? 'config reloaded; changes outside limits, paths and playlists.folder apply after a restart' : 'config reloaded',
+        );
+      },
+      (e: unknown) => log.error({ err: (e as Error).stack ?? String(e) }, 'config reload failed while applying paths'),
     );
   });
   return -1;

@@ -1,18 +1,26 @@
-/** `rivulet playlist check FILE`: DSS's `PlaylistBroadcaster -p` preflight. Reads a `.playlist`
- * (or its `.config`, which names it) and the `.config` of the same base name beside it, opens
- * every entry as the file player does (`openMedia` + `describeMovie`), and prints a table: each
- * entry, whether it would play, its codecs and duration, and why not — missing or unreadable, no
- * playable track, or codecs other than the reference's (the config's `sdp_reference_movie`, else
- * the first entry that plays). H.264/H.265 entries whose parameters differ (another frame size
- * or profile) play: the broadcaster sends their parameter sets in band at the switch, so the
+/** `rivulet playlist`: DSS's `PlaylistBroadcaster -p` preflight (`check`), and the control of a
+ * running server's playlists (`start`, `stop`, `status`, through its control socket:
+ * playlist-control.ts).
+ *
+ * `check FILE|NAME` reads a `.playlist` (or its `.config`, which names it) and the `.config` of
+ * the same base name beside it, or the playlist a config names NAME (`paths.NAME.playlist`, a
+ * file or a list, or the playlist of playlists.folder broadcast at NAME); opens every entry as
+ * the file player does (`openMedia` + `describeMovie`), and prints a table: each entry, whether
+ * it would play, its codecs and duration, and why not — missing or unreadable, no playable
+ * track, or codecs other than the reference's (the config's `sdp_reference_movie`, else the
+ * first entry that plays). H.264/H.265 entries whose parameters differ (another frame size or
+ * profile) play: the broadcaster sends their parameter sets in band at the switch, so the
  * difference is only noted. Exit status 1 when nothing would play (or the config or the
  * no-repeat window stops the broadcast from starting), 2 for a usage error. */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadConfig, type Config } from '../config/index.js';
 import { openMedia } from '../media/open-media.js';
 import { Mp4Error } from '../media/mp4/types.js';
+import { scanPlaylistFolder } from '../playlists/index.js';
 import {
+  DEFAULT_WEIGHT,
   formatIssue,
   PlaylistError,
   PlaylistPicker,
@@ -21,21 +29,40 @@ import {
   type PlaylistConfig,
   type PlaylistEntry,
   type PlaylistIssue,
+  type PlayMode,
 } from '../playlists/index.js';
 import { describeMovie, skippedSummary } from '../vod/movie-stream.js';
 import type { VodTrack } from '../vod/types.js';
+import { controlCommand, type CliIo } from './playlist-control.js';
 
-export const PLAYLIST_USAGE = `Usage: rivulet playlist check FILE
+export const PLAYLIST_USAGE = `Usage: rivulet playlist check FILE|NAME [--config FILE] [--set KEY=VALUE]...
+       rivulet playlist start NAME [--config FILE] [--set KEY=VALUE]...
+       rivulet playlist stop NAME [--config FILE] [--set KEY=VALUE]...
+       rivulet playlist status [NAME] [--json] [--config FILE] [--set KEY=VALUE]...
 
-Checks a DSS playlist before it is broadcast (as PlaylistBroadcaster -p did): FILE is a
-.playlist file, or the .config that names one; the .config with the playlist's base name
-beside it is read too. Prints each entry, whether it plays, its codecs and duration, what does
-not match the reference movie (sdp_reference_movie, else the first entry that plays) and why,
-and the total duration of what plays.
-Exit status: 0 when something can play, 1 when nothing can, 2 for a usage error.
+check   Checks a playlist before it is broadcast (as PlaylistBroadcaster -p did): FILE is a
+        DSS .playlist file, or the .config that names one; the .config with the playlist's
+        base name beside it is read too. NAME is a playlist of the config: paths.NAME.playlist
+        (a .playlist file or a list of items), or the playlist of playlists.folder broadcast
+        at NAME. Prints each entry, whether it plays, its codecs and duration, what does not
+        match the reference movie (sdp_reference_movie, else the first entry that plays) and
+        why, and the total duration of what plays.
+        Exit status: 0 when something can play, 1 when nothing can, 2 for a usage error.
+start   Starts the playlist broadcast at NAME on the running server now (one the operator
+        stopped, or one waiting for a retry or its schedule).
+stop    Stops it: its viewers get BYE, and it stays stopped (no restart, no schedule, viewers
+        get 404) until started again or the server restarts.
+status  Shows each playlist (or NAME): running (viewers, current and upcoming items),
+        stopped, waiting (for its schedule or a retry) or idle.
+        start, stop and status ask the server through its control socket (control.socket of
+        the config it runs with). Exit status: 0 done, 1 refused (the server's reason is
+        printed) or no server answers, 2 for a usage error.
 
 Options:
-  -h, --help  show this help
+  --config FILE    the config file the server runs with (as for rivulet serve)
+  --set KEY=VALUE  set a config key as rivulet serve --set does (repeatable)
+  --json           start, stop, status: print the server's answer as JSON
+  -h, --help       show this help
 `;
 
 interface Probe {
@@ -129,30 +156,62 @@ function locate(file: string): { playlist?: string; config?: string } {
   return { playlist: abs, config: existsSync(`${base}.config`) ? `${base}.config` : undefined };
 }
 
-function writeStdout(s: string): void {
-  process.stdout.write(s);
-}
+const stdio: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
 /** Runs the command; returns the exit status. */
-export async function playlist(argv: string[], write: (s: string) => void = writeStdout): Promise<number> {
+export async function playlist(argv: string[], io: CliIo = stdio): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
     allowPositionals: true,
     strict: true,
   });
   if (values.help) {
-    write(PLAYLIST_USAGE);
+    io.out(PLAYLIST_USAGE);
     return 0;
   }
-  if (positionals[0] !== 'check' || positionals.length !== 2) {
-    write(PLAYLIST_USAGE);
+  const [verb, name, ...extra] = positionals;
+  const usage = () => {
+    io.out(PLAYLIST_USAGE);
     return 2;
+  };
+  if (extra.length > 0) return usage();
+  const config = () => loadConfig({ configFile: values.config, sets: values.set });
+  switch (verb) {
+    case 'check':
+      if (name === undefined) return usage();
+      return check(name, config, io.out);
+    case 'start':
+    case 'stop':
+      if (name === undefined) return usage();
+      return controlCommand(verb, name, config().control.socket, values.json ?? false, io);
+    case 'status':
+      return controlCommand(verb, name, config().control.socket, values.json ?? false, io);
+    default:
+      return usage();
   }
-  return check(positionals[1], write);
 }
 
-async function check(file: string, write: (s: string) => void): Promise<number> {
+/** What a check reads: the entries, how they are picked, and what the config said. */
+interface Checked {
+  entries: PlaylistEntry[];
+  mode: PlayMode;
+  recent?: number;
+  sdpReferenceMovie?: string;
+  /** Entries are shown relative to this folder. */
+  home: string;
+  /** The .config with errors that would stop the broadcast, and how many. */
+  brokenConfig?: { file: string; errors: number };
+}
+
+/** Reads a DSS playlist FILE (or its .config) and the .config beside it, printing the header
+ * and the issues; undefined (after saying why) when it cannot be read. */
+async function readDss(file: string, write: (s: string) => void): Promise<Checked | undefined> {
   const issue = (level: string, i: PlaylistIssue) => write(`${level}: ${formatIssue(i)}\n`);
   const where = locate(file);
   let config: PlaylistConfig | undefined;
@@ -169,7 +228,7 @@ async function check(file: string, write: (s: string) => void): Promise<number> 
     } catch (e) {
       if (!(e instanceof PlaylistError)) throw e;
       write(`error: ${e.message}\n`);
-      return 1;
+      return undefined;
     }
   }
   const playlistFile = where.playlist!;
@@ -180,10 +239,61 @@ async function check(file: string, write: (s: string) => void): Promise<number> 
   } catch (e) {
     if (!(e instanceof PlaylistError)) throw e;
     write(`error: ${e.message}\nnothing can play\n`);
-    return 1;
+    return undefined;
   }
   for (const w of list.issues) issue('warning', w);
+  return {
+    entries: list.entries,
+    mode: config?.playMode ?? 'sequential_looped',
+    recent: config?.recent,
+    sdpReferenceMovie: config?.sdpReferenceMovie,
+    home: dirname(playlistFile),
+    brokenConfig: configErrors && where.config ? { file: where.config, errors: configErrors } : undefined,
+  };
+}
 
+/** The playlist file or list a config names NAME, or undefined. */
+async function named(name: string, cfg: Config): Promise<{ file: string } | { list: Exclude<Config['paths'][string]['playlist'], string | undefined> } | undefined> {
+  const p = Object.hasOwn(cfg.paths, name) ? cfg.paths[name].playlist : undefined;
+  if (typeof p === 'string') return { file: resolve(cfg.media.dir, p) };
+  if (p !== undefined) return { list: p };
+  if (cfg.playlists.folder === '') return undefined;
+  let mediaRoot: string | undefined;
+  try {
+    mediaRoot = realpathSync(cfg.media.dir);
+  } catch {
+    mediaRoot = undefined;
+  }
+  const found = (await scanPlaylistFolder(cfg.playlists.folder, { mediaRoot })).playlists.find((f) => f.key === name);
+  return found && { file: found.playlistFile };
+}
+
+/** FILE, or NAME of the config (loaded only when FILE is no file). */
+async function check(arg: string, config: () => Config, write: (s: string) => void): Promise<number> {
+  let checked: Checked | undefined;
+  const isFile = existsSync(arg) && statSync(arg).isFile();
+  const cfg = isFile ? undefined : config();
+  const target = cfg ? await named(arg, cfg) : { file: arg };
+  if (!target) {
+    const folder = cfg!.playlists.folder;
+    write(`error: '${arg}' is no file, and the config has no playlist at that path (no paths.${arg}.playlist${folder ? `, none in playlists.folder ${folder}` : ', no playlists.folder'})\nnothing can play\n`);
+    return 1;
+  }
+  if ('file' in target) checked = await readDss(target.file, write);
+  else {
+    const l = target.list;
+    write(`Playlist: paths.${arg}.playlist (mode ${l.mode}${l.mode === 'weighted_random' ? `, recent ${l.recent}` : ''})\n`);
+    const entries = l.items.map((item, i): PlaylistEntry => {
+      const [file, weight] = typeof item === 'string' ? [item, DEFAULT_WEIGHT] : [item.file, item.weight];
+      return { file: resolve(cfg!.media.dir, file), weight, from: { playlist: `paths.${arg}.playlist`, line: i + 1 } };
+    });
+    checked = { entries, mode: l.mode, recent: l.recent, home: cfg!.media.dir };
+  }
+  return checked ? report(checked, write) : 1;
+}
+
+/** Probes each entry and prints the table and the verdict; returns the exit status. */
+async function report(c: Checked, write: (s: string) => void): Promise<number> {
   const probes = new Map<string, Promise<Probe>>();
   const probeOnce = (f: string) => {
     let p = probes.get(f);
@@ -191,13 +301,13 @@ async function check(file: string, write: (s: string) => void): Promise<number> 
     return p;
   };
   let ref: { file: string; tracks: VodTrack[] } | undefined;
-  if (config?.sdpReferenceMovie) {
-    const r = await probeOnce(config.sdpReferenceMovie);
-    if (r.tracks) ref = { file: config.sdpReferenceMovie, tracks: r.tracks };
-    else write(`warning: sdp_reference_movie ${config.sdpReferenceMovie} cannot play (${r.reason}); the first entry that plays is the reference instead\n`);
+  if (c.sdpReferenceMovie) {
+    const r = await probeOnce(c.sdpReferenceMovie);
+    if (r.tracks) ref = { file: c.sdpReferenceMovie, tracks: r.tracks };
+    else write(`warning: sdp_reference_movie ${c.sdpReferenceMovie} cannot play (${r.reason}); the first entry that plays is the reference instead\n`);
   }
   const rows: Row[] = [];
-  for (const entry of list.entries) {
+  for (const entry of c.entries) {
     const p = await probeOnce(entry.file);
     if (!p.tracks) {
       rows.push({ entry, probe: p, plays: false, note: `would be skipped: ${p.reason}` });
@@ -208,12 +318,11 @@ async function check(file: string, write: (s: string) => void): Promise<number> 
       rows.push({ entry, probe: p, plays: true, note: 'the reference: the others must match its codecs' });
       continue;
     }
-    const c = compare(p.tracks, ref.tracks);
-    rows.push({ entry, probe: p, plays: !c.skip, note: c.skip ? `would be skipped: ${c.skip}` : (c.note ?? '') });
+    const cmp = compare(p.tracks, ref.tracks);
+    rows.push({ entry, probe: p, plays: !cmp.skip, note: cmp.skip ? `would be skipped: ${cmp.skip}` : (cmp.note ?? '') });
   }
 
-  const home = dirname(playlistFile);
-  const shown = (f: string) => (f.startsWith(`${home}/`) ? relative(home, f) : f);
+  const shown = (f: string) => (f.startsWith(`${c.home}/`) ? relative(c.home, f) : f);
   if (ref && !rows.some((r) => r.entry.file === ref.file)) write(`Reference: ${ref.file} (${codecs(ref.tracks)})\n`);
   write('\n');
   if (rows.length) {
@@ -240,12 +349,13 @@ async function check(file: string, write: (s: string) => void): Promise<number> 
     write('nothing can play\n');
     return 1;
   }
-  if (configErrors) {
-    write(`the broadcast would not start: fix the error${configErrors === 1 ? '' : 's'} in ${where.config} first\n`);
+  if (c.brokenConfig) {
+    const n = c.brokenConfig.errors;
+    write(`the broadcast would not start: fix the error${n === 1 ? '' : 's'} in ${c.brokenConfig.file} first\n`);
     return 1;
   }
   try {
-    new PlaylistPicker({ items: playing.map((r) => r.entry), mode: config?.playMode ?? 'sequential_looped', recent: config?.recent });
+    new PlaylistPicker({ items: playing.map((r) => r.entry), mode: c.mode, recent: c.recent });
   } catch (e) {
     if (!(e instanceof PlaylistError)) throw e;
     write(`the broadcast would not start: ${e.message}\n`);

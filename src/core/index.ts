@@ -15,6 +15,7 @@ export { CoreEvents, readerAdded, readerRemoved, type CoreEventMap, type PartyIn
 export { Frame, type FrameForm } from './frame.js';
 export type { CountedReader, Reader, ReaderStats, TrackReader } from './reader.js';
 export type { Source } from './source.js';
+export { SourceControlError, type SourceInfo, type SourceState } from './source-control.js';
 export { Stream, type StreamState } from './stream.js';
 export { StreamRegistry, streamKey } from './stream-registry.js';
 export { StreamTrack, type StreamTrackOptions } from './stream-track.js';

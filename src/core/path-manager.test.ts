@@ -2,17 +2,19 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, mock } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig, type Config } from '../config/index.js';
-import { silentLogger } from '../logging/index.js';
+import { loadConfig, type Config, type SourceSpec } from '../config/index.js';
+import { createLogger, silentLogger } from '../logging/index.js';
 import { SourceError } from '../sources/source-error.js';
 import { PathError } from '../vod/path-error.js';
 import { CoreEvents } from './events.js';
 import { PathManager, type SourceStart } from './path-manager.js';
+import type { Source } from './source.js';
+import { SourceControlError } from './source-control.js';
 import { StreamRegistry } from './stream-registry.js';
 import { StreamTrack } from './stream-track.js';
-import { FakePublisher } from './test-helpers/fakes.js';
+import { FakePublisher, FakeViewer } from './test-helpers/fakes.js';
 
 const base = loadConfig({});
 
@@ -23,22 +25,56 @@ writeFileSync(join(mediaRoot, 'notes.txt'), 'not a movie\n');
 writeFileSync(join(mediaRoot, 'cam.sdp'), 'v=0\n');
 after(() => rmSync(mediaRoot, { recursive: true, force: true }));
 
+/** How the fake starters behave beyond the default (publish a FakePublisher after 5 ms). */
+interface Fakes {
+  /** Decides, per start, an error to throw instead of publishing. */
+  fail?: (o: SourceStart) => Error | undefined;
+  /** The Source a started stream gets. */
+  source?: (o: SourceStart) => Source;
+  /** Milliseconds a start takes (default 5); 0 starts without waiting on a timer. */
+  delayMs?: number;
+}
+
 /** `fail`: the starter throws this instead of publishing. */
-function manager(entries: Config['paths'], live: Partial<Config['live']> = {}, fail?: SourceError) {
+function manager(entries: Config['paths'], live: Partial<Config['live']> = {}, fail?: SourceError, fakes: Fakes = {}) {
   const config = { live: { ...base.live, ...live }, paths: entries, vod: base.vod, state: base.state, logs: base.logs };
   const events = new CoreEvents();
   const registry = new StreamRegistry({ publisherTimeout: 60, log: silentLogger(), events });
   const started: SourceStart[] = [];
+  const logs: string[] = [];
+  const ended: { path: string; reason: string }[] = [];
+  events.on('path.unpublished', ({ path, reason }) => ended.push({ path, reason }));
   // A source that publishes one H.264 track and sends nothing.
   const sdp = async (o: SourceStart) => {
     started.push(o);
-    await sleep(5);
-    if (fail) throw fail;
+    if (fakes.delayMs !== 0) await sleep(fakes.delayMs ?? 5);
+    const err = fail ?? fakes.fail?.(o);
+    if (err) throw err;
     const track = new StreamTrack({ id: 1, format: { media: 'video', payloadType: 96, encodingName: 'H264', clockRate: 90000, fmtp: {} } });
-    return o.registry.publish(o.key, [track], new FakePublisher(`source ${o.target}`), o.graceTime);
+    return o.registry.publish(o.key, [track], fakes.source?.(o) ?? new FakePublisher(`source ${o.target}`), o.graceTime);
   };
-  const paths = new PathManager({ config: () => config, mediaRoot, registry, events, log: silentLogger(), starters: { sdp, playlist: sdp } });
-  return { config, paths, registry, started };
+  const log = createLogger({ level: 'debug', write: (l) => logs.push(l) });
+  const paths = new PathManager({ config: () => config, mediaRoot, registry, events, log, starters: { sdp, playlist: sdp } });
+  return { config, paths, registry, started, logs, ended };
+}
+
+/** A playlist source that records the settings it is offered on reload and takes them when
+ * `takes` says so. */
+class FakePlaylist extends FakePublisher {
+  readonly offered: SourceSpec[] = [];
+  constructor(
+    public takes: boolean,
+    readonly now: Record<string, unknown> = { current: { file: 'a.mp4' }, upcoming: ['b.mp4'] },
+  ) {
+    super('fake playlist');
+  }
+  reload(spec: SourceSpec): boolean {
+    this.offered.push(spec);
+    return this.takes;
+  }
+  status(): Record<string, unknown> {
+    return this.now;
+  }
 }
 
 describe('PathManager.settingsFor', () => {
@@ -219,5 +255,324 @@ describe('PathManager configured sources', () => {
     registry.close('test over');
     await sleep(1300);
     assert.equal(started.length, 3, 'nothing restarts after close()');
+  });
+});
+
+describe('PathManager start times (SourceError.retryAt)', () => {
+  it('starts an always-on source again at the moment its failure names, not after the back-off, with the time it was configured', async () => {
+    let at = 0;
+    const { paths, started, registry, logs, ended } = manager({ cam: { source: 'sdp:cam.sdp', sourceOnDemand: false } }, {}, undefined, {
+      fail: () => (started.length === 1 ? new SourceError("broadcast 'cam' is not active (starts later)", 404, (at = Date.now() + 300)) : undefined),
+    });
+    paths.applySources();
+    await sleep(40);
+    const waiting = paths.sources()[0];
+    assert.deepEqual([waiting.state, waiting.waiting, waiting.nextStart], ['waiting', 'schedule', new Date(at).toISOString()]);
+    await sleep(600);
+    assert.equal(started.length, 2, 'started again at its start time (the back-off would wait a second)');
+    assert.equal(registry.get('cam')?.state, 'active', logs.join('') + JSON.stringify(ended));
+    assert.equal(paths.sources()[0].state, 'running');
+    assert.equal(started[1].configuredAt, started[0].configuredAt, 'configuredAt is when it was configured, not when it started');
+    assert.ok(started[0].configuredAt <= at - 300);
+    paths.close();
+    registry.close('test over');
+  });
+
+  it('re-arms the timer for a start beyond what setTimeout can wait', async () => {
+    const days = 40 * 86_400_000;
+    mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+    try {
+      const { paths, started } = manager({ cam: { source: 'sdp:cam.sdp', sourceOnDemand: false } }, {}, undefined, {
+        delayMs: 0,
+        fail: () => new SourceError('starts in 40 days', 404, 1_000_000 + days),
+      });
+      paths.applySources();
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      assert.equal(started.length, 1);
+      assert.equal(paths.sources()[0].nextStart, new Date(1_000_000 + days).toISOString());
+      mock.timers.tick(2 ** 31 - 1);
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      assert.equal(started.length, 1, 'not started when the first (capped) timer fires');
+      mock.timers.tick(days - (2 ** 31 - 1) - 1);
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      assert.equal(started.length, 1, 'nor a millisecond early');
+      mock.timers.tick(1);
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      assert.equal(started.length, 2, 'started at its time');
+      paths.close();
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('tries a waiting playlist again at once on reload (its files may say another time now)', async () => {
+    let at = Date.now() + 60_000;
+    const { paths, started } = manager({ tv: { playlist: 'tv.playlist' } }, {}, undefined, { fail: () => new SourceError('not yet', 404, at) });
+    paths.applySources();
+    await sleep(20);
+    assert.equal(paths.sources()[0].nextStart, new Date(at).toISOString());
+    at += 60_000;
+    paths.applySources();
+    await sleep(20);
+    assert.equal(started.length, 2, 'tried again');
+    assert.equal(paths.sources()[0].nextStart, new Date(at).toISOString(), 'and waits for the new time');
+    assert.equal(started[1].configuredAt, started[0].configuredAt, 'unchanged: still configured when it was');
+    paths.close();
+  });
+
+  it('uses the back-off when the time named has passed', async () => {
+    const { paths, started, logs } = manager({ cam: { source: 'sdp:cam.sdp', sourceOnDemand: false } }, {}, new SourceError('late', 404, Date.now() - 1000));
+    paths.applySources();
+    await sleep(40);
+    assert.equal(paths.sources()[0].waiting, 'retry');
+    assert.equal(started.length, 1, 'no busy loop on a time already gone');
+    assert.ok(logs.some((l) => l.includes('configured source failed to start')));
+    paths.close();
+  });
+});
+
+describe('PathManager reload of a running playlist', () => {
+  const list = (...items: string[]) => ({ items, mode: 'sequential_looped' as const, recent: 0, autostart: true });
+
+  it('offers a running playlist its changed or unchanged setting; one it takes keeps its stream and viewers', async () => {
+    const sources: FakePlaylist[] = [];
+    const { config, paths, started, registry } = manager({ tv: { playlist: list('a.mp4') } }, {}, undefined, {
+      source: () => {
+        sources.push(new FakePlaylist(true));
+        return sources[sources.length - 1];
+      },
+    });
+    paths.applySources();
+    await sleep(20);
+    const stream = registry.get('tv')!;
+    const viewer = new FakeViewer();
+    stream.addReader(viewer);
+
+    paths.applySources();
+    assert.equal(sources[0].offered.length, 1, 'unchanged: offered anyway (its files may have changed)');
+
+    config.paths = { tv: { playlist: list('b.mp4', 'c.mp4') } };
+    paths.applySources();
+    assert.equal(sources[0].offered.length, 2);
+    assert.deepEqual(sources[0].offered[1].playlist, list('b.mp4', 'c.mp4'));
+    assert.equal(registry.get('tv'), stream, 'the same stream');
+    assert.equal(stream.state, 'active');
+    assert.deepEqual(viewer.closed, [], 'its viewer was not dropped');
+    assert.equal(started.length, 1, 'nothing started anew');
+    assert.equal(paths.sources()[0].text, JSON.stringify(list('b.mp4', 'c.mp4')), 'the new setting is what it remembers');
+
+    // It remembers the new setting: applied again, it is unchanged, and a restart uses it.
+    sources[0].takes = false;
+    paths.applySources();
+    assert.equal(stream.state, 'active', 'unchanged and not taken: runs on');
+    paths.stopSource('tv');
+    await paths.startSource('tv');
+    assert.deepEqual(started[1].playlist, list('b.mp4', 'c.mp4'));
+    assert.ok(started[1].configuredAt > started[0].configuredAt, 'configured at the reload that changed it');
+    paths.close();
+    registry.close('test over');
+  });
+
+  it('replaces a playlist that does not take the change: its viewers get BYE and a new one starts', async () => {
+    const { config, paths, started, registry, ended } = manager({ tv: { playlist: list('a.mp4') } }, {}, undefined, { source: () => new FakePlaylist(false) });
+    paths.applySources();
+    await sleep(20);
+    const first = registry.get('tv')!;
+    config.paths = { tv: { playlist: list('b.mp4') } };
+    paths.applySources();
+    assert.equal(first.state, 'ended');
+    assert.deepEqual(ended, [{ path: 'tv', reason: 'its configured source changed' }]);
+    await sleep(20);
+    assert.equal(started.length, 2);
+    assert.deepEqual(started[1].playlist, list('b.mp4'));
+    assert.notEqual(registry.get('tv'), first);
+    paths.close();
+    registry.close('test over');
+  });
+
+  it('replaces a playlist whose autostart changed, and never offers a source: setting', async () => {
+    const offered: SourceSpec[] = [];
+    const { config, paths, registry } = manager({ tv: { playlist: list('a.mp4') }, cam: { source: 'sdp:cam.sdp', sourceOnDemand: false } }, {}, undefined, {
+      source: (o) => {
+        const s = new FakePlaylist(true);
+        if (o.key === 'cam') s.reload = (spec) => (offered.push(spec), true);
+        return s;
+      },
+    });
+    paths.applySources();
+    await sleep(20);
+    const [tv, cam] = [registry.get('tv')!, registry.get('cam')!];
+    config.paths = { tv: { playlist: { ...list('a.mp4'), autostart: false } }, cam: { source: 'sdp:cam2.sdp', sourceOnDemand: false } };
+    paths.applySources();
+    assert.equal(tv.state, 'ended', 'on demand now: started anew');
+    assert.equal(cam.state, 'ended');
+    assert.deepEqual(offered, []);
+    paths.close();
+    registry.close('test over');
+  });
+});
+
+describe('PathManager operator control', () => {
+  it('stops a source and holds it: no restart, viewers refused, until started again', async () => {
+    const { config, paths, started, registry, ended } = manager({ cam: { source: 'sdp:cam.sdp', sourceOnDemand: false } });
+    paths.applySources();
+    await sleep(20);
+    const first = registry.get('cam')!;
+    const viewer = new FakeViewer();
+    first.addReader(viewer);
+    const info = paths.stopSource('cam');
+    assert.equal(info.state, 'stopped');
+    assert.equal(first.state, 'ended');
+    assert.deepEqual(ended, [{ path: 'cam', reason: 'stopped by the operator' }]);
+    assert.throws(() => paths.stopSource('cam'), (e: unknown) => e instanceof SourceControlError && e.kind === 'conflict' && e.message === "'cam' is already stopped");
+    await assert.rejects(paths.resolve(['cam']), (e: unknown) => e instanceof PathError && e.kind === 'not-found' && e.message === "broadcast 'cam' is not active (stopped)");
+    await sleep(1300);
+    assert.equal(started.length, 1, 'an always-on source the operator stopped is not restarted');
+
+    // A reload that changes it keeps it stopped.
+    config.paths = { cam: { source: 'sdp:cam2.sdp', sourceOnDemand: false } };
+    paths.applySources();
+    await sleep(20);
+    assert.equal(started.length, 1);
+    assert.equal(paths.sources()[0].state, 'stopped');
+
+    const back = await paths.startSource('cam');
+    assert.equal(back.state, 'running');
+    assert.equal(started.length, 2);
+    assert.equal(started[1].target, 'cam2.sdp');
+    await assert.rejects(paths.startSource('cam'), (e: unknown) => e instanceof SourceControlError && e.kind === 'conflict' && e.message === "'cam' is already running");
+    assert.throws(() => paths.stopSource('nope'), (e: unknown) => e instanceof SourceControlError && e.kind === 'unknown');
+    await assert.rejects(paths.startSource('nope'), (e: unknown) => e instanceof SourceControlError && e.kind === 'unknown' && e.message === "nothing is configured to feed 'nope'");
+    paths.close();
+    registry.close('test over');
+  });
+
+  it("lets a start's failure through, and retries an always-on source as after any failure", async () => {
+    let failing = false;
+    const { paths, registry } = manager({ cam: { source: 'sdp:cam.sdp', sourceOnDemand: false } }, {}, undefined, {
+      fail: () => (failing ? new SourceError('cam.sdp: cannot listen', 500) : undefined),
+    });
+    paths.applySources();
+    await sleep(20);
+    paths.stopSource('cam');
+    failing = true;
+    await assert.rejects(paths.startSource('cam'), (e: unknown) => e instanceof SourceError && e.status === 500);
+    const info = paths.sources()[0];
+    assert.deepEqual([info.state, info.waiting], ['waiting', 'retry'], 'no longer held: retried');
+    failing = false;
+    await sleep(1200);
+    assert.equal(registry.get('cam')?.state, 'active');
+    paths.close();
+    registry.close('test over');
+  });
+
+  it('stops an on-demand source before any viewer, and starts it at once on request', async () => {
+    const { paths, started, registry } = manager({ radio: { source: 'sdp:radio.sdp' } });
+    paths.applySources();
+    assert.equal(paths.sources()[0].state, 'idle');
+    paths.stopSource('radio');
+    await assert.rejects(paths.resolve(['radio']), /not active \(stopped\)/);
+    assert.equal(started.length, 0);
+    await paths.startSource('radio');
+    assert.equal(started.length, 1);
+    assert.equal(started[0].idleTimeout, base.live.sdpIdleTimeout, 'still on demand: it stops when unwatched');
+    paths.close();
+    registry.close('test over');
+  });
+
+  it('ends a start that was in flight when the operator stopped it', async () => {
+    const { paths, registry, ended } = manager({ cam: { source: 'sdp:cam.sdp', sourceOnDemand: false } }, {}, undefined, { delayMs: 50 });
+    paths.applySources();
+    assert.equal(paths.sources()[0].waiting, 'start');
+    paths.stopSource('cam');
+    await sleep(100);
+    assert.deepEqual(ended, [{ path: 'cam', reason: 'stopped by the operator' }]);
+    assert.equal(registry.get('cam'), undefined);
+    assert.equal(paths.sources()[0].state, 'stopped');
+    paths.close();
+  });
+
+  it('lists every configured source with its state, viewers and what it says it is doing', async () => {
+    const { paths, registry } = manager(
+      {
+        tv: { playlist: { items: ['a.mp4'], mode: 'sequential_looped', recent: 0, autostart: true } },
+        radio: { source: 'sdp:radio.sdp' },
+        cam: { source: 'sdp:cam.sdp', sourceOnDemand: false },
+        'live/x': { graceTime: 3 },
+        '~^live/': { takeover: true },
+      },
+      {},
+      undefined,
+      { source: (o) => (o.key === 'tv' ? new FakePlaylist(true) : new FakePublisher()) },
+    );
+    paths.applySources();
+    await sleep(20);
+    registry.get('tv')!.addReader(new FakeViewer());
+    registry.get('tv')!.addReader(new FakeViewer());
+    paths.stopSource('cam');
+    const list = paths.sources();
+    assert.deepEqual(
+      list.map((s) => [s.path, s.setting, s.origin, s.state, s.readers, s.onDemand]),
+      [
+        ['cam', 'source', 'paths.cam.source', 'stopped', 0, false],
+        ['radio', 'source', 'paths.radio.source', 'idle', 0, true],
+        ['tv', 'playlist', 'paths.tv.playlist', 'running', 2, false],
+      ],
+    );
+    const tv = list[2];
+    assert.deepEqual(tv.status, { current: { file: 'a.mp4' }, upcoming: ['b.mp4'] });
+    assert.ok(tv.since && Date.parse(tv.since) <= Date.now());
+    assert.equal(list[1].text, 'sdp:radio.sdp');
+    paths.close();
+    registry.close('test over');
+  });
+});
+
+describe('PathManager playlists.folder', () => {
+  it('broadcasts the folder playlists from the start, an explicit paths entry winning with a warning, and follows a rescan', async () => {
+    const { config, paths, started, registry, logs } = manager({
+      news: { playlist: { items: ['n.mp4'], mode: 'sequential_looped', recent: 0, autostart: false } },
+      'live/y': { graceTime: 2 },
+    });
+    const folder = [
+      { key: 'news', playlistFile: '/pl/news.playlist' },
+      { key: 'music', playlistFile: '/pl/music/music.playlist', configFile: '/pl/music/music.config' },
+      { key: 'live/y', playlistFile: '/pl/y.playlist' },
+    ];
+    paths.applySources(folder);
+    assert.deepEqual(
+      started.map((s) => [s.key, s.target, s.playlist, s.idleTimeout]),
+      [
+        ['music', '/pl/music/music.playlist', '/pl/music/music.playlist', undefined],
+        ['live/y', '/pl/y.playlist', '/pl/y.playlist', undefined],
+      ],
+      'autostart; the paths: playlist (on demand) is not started',
+    );
+    const warned = logs.filter((l) => l.includes('/pl/news.playlist is not broadcast'));
+    assert.equal(warned.length, 1, logs.join(''));
+    assert.match(warned[0], /WARN .*playlists\.folder: \/pl\/news\.playlist is not broadcast: paths\.news\.playlist says what feeds 'news'/);
+    assert.throws(() => paths.checkPublisher('music'), (e: unknown) => e instanceof PathError && e.message === "'music' is fed by its configured source (playlists.folder: /pl/music/music.playlist) and takes no publisher");
+    assert.equal(paths.settingsFor('live/y').graceTime, 2, 'paths: settings without a source still apply to a folder playlist');
+    assert.deepEqual(
+      paths.sources().map((s) => [s.path, s.origin]),
+      [
+        ['live/y', 'playlists.folder'],
+        ['music', 'playlists.folder'],
+        ['news', 'paths.news.playlist'],
+      ],
+    );
+    await sleep(20);
+    const music = registry.get('music')!;
+
+    // A rescan without it removes it; a paths: entry alone (no folder) is untouched.
+    paths.applySources([{ key: 'live/y', playlistFile: '/pl/y.playlist' }]);
+    assert.equal(music.state, 'ended');
+    assert.equal(started.length, 2);
+    // applySources without a scan keeps the last one.
+    config.paths = { ...config.paths };
+    paths.applySources();
+    assert.equal(registry.get('live/y')?.state, 'active');
+    paths.close();
+    registry.close('test over');
   });
 });

@@ -9,8 +9,10 @@
  * maps them once.
  *
  * `settingsFor` merges the `paths:` config section (exact names or `~regex` keys) over the global
- * `live:` settings. Configured sources are started through the starters table it is handed
- * (src/sources/kinds.ts), so a new kind of source touches neither this file nor any protocol. */
+ * `live:` settings. Configured sources (`paths:` and the playlists of `playlists.folder`) are
+ * started through the starters table it is handed (src/sources/kinds.ts), so a new kind of source
+ * touches neither this file nor any protocol; an operator lists, stops and starts them with
+ * `sources`, `stopSource` and `startSource` (the control socket, later the admin). */
 import { configuredSource, pathPattern, type Config, type PathPlaylist, type SourceScheme, type SourceSpec } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
 import { openMedia } from '../media/open-media.js';
@@ -19,7 +21,9 @@ import { describeMovie, skippedSummary } from '../vod/movie-stream.js';
 import { PathError } from '../vod/path-error.js';
 import { resolveMediaFile } from '../vod/resolve-path.js';
 import type { VodPresentation } from '../vod/types.js';
+import type { FolderPlaylist } from '../playlists/index.js';
 import type { CoreEvents } from './events.js';
+import { SourceControlError, type SourceInfo } from './source-control.js';
 import type { Stream } from './stream.js';
 import { streamKey, type StreamRegistry } from './stream-registry.js';
 
@@ -108,25 +112,49 @@ interface Compiled {
   patterns: { key: string; re: RegExp; entry: Entry }[];
 }
 
-/** A configured source as last applied (`applySources`). */
-interface Configured {
+/** What a configured source is, as the config says it (`paths:` or `playlists.folder`). */
+interface Wanted {
   /** The key it is configured with (`source` or `playlist`), for messages. */
   setting: 'source' | 'playlist';
+  /** The config key it comes from, for messages: `paths.<key>.<setting>` or `playlists.folder`. */
+  origin: string;
   /** The value as written, for logs and to notice a change. */
   text: string;
   spec: SourceSpec;
   onDemand: boolean;
+}
+
+/** A configured source as last applied (`applySources`). */
+interface Configured extends Wanted {
+  /** Unix ms of the start or reload that configured it as it is (SourceStart.configuredAt). */
+  configuredAt: number;
   /** The stream it last started. */
   stream?: Stream;
-  /** Pending restart of an always-on source. */
+  /** Pending start of an always-on source (a retry, or its scheduled start). */
   timer?: NodeJS.Timeout;
+  /** Unix ms the pending start is due, and whether it is the source's own schedule. */
+  due?: { at: number; scheduled: boolean };
   /** Next restart delay of an always-on source: doubles while it fails to start. */
   delayMs: number;
+  /** Stopped by the operator: nothing starts it until `startSource` (not kept across restarts). */
+  held: boolean;
 }
 
 /** First and longest wait before an always-on source is started again. */
 const RESTART_MS = 1000;
 const MAX_RESTART_MS = 30_000;
+/** Longest single timer: setTimeout takes a signed 32-bit delay (about 24.8 days) and fires at
+ * once beyond it, so a start further away is re-armed in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** When a source's failure says to try again (SourceError.retryAt, Unix ms), read by its shape so
+ * the core need not import the sources layer; undefined when it says nothing usable. */
+function retryAtOf(e: unknown): number | undefined {
+  const at = typeof e === 'object' && e !== null ? (e as { retryAt?: unknown }).retryAt : undefined;
+  return typeof at === 'number' && Number.isFinite(at) ? at : undefined;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 export class PathManager {
   readonly #d: PathManagerOptions;
@@ -138,6 +166,8 @@ export class PathManager {
   readonly #starting = new Map<string, Promise<Stream>>();
   /** Configured sources by exact path name. */
   readonly #sources = new Map<string, Configured>();
+  /** The playlists of playlists.folder as last scanned (applySources). */
+  #folder: readonly FolderPlaylist[] = [];
   #closed = false;
 
   constructor(opts: PathManagerOptions) {
@@ -203,37 +233,92 @@ export class PathManager {
    * it. Protocols ask before accepting a publisher. */
   checkPublisher(key: string): void {
     const c = this.#sources.get(key);
-    if (c) throw new PathError('forbidden', `'${key}' is fed by its configured source (paths.${key}.${c.setting}: ${c.text}) and takes no publisher`);
+    if (c) throw new PathError('forbidden', `'${key}' is fed by its configured source (${c.origin}: ${c.text}) and takes no publisher`);
   }
 
-  /** Brings the running configured sources in line with the config's `paths:` (at start and
-   * after a reload): a path whose source was removed or changed (its value or sourceOnDemand)
-   * is stopped, its viewers get BYE; a new always-on one starts now, a new on-demand one when
-   * its first viewer asks. Untouched paths keep running. */
-  applySources(): void {
+  /** Brings the configured sources in line with the config's `paths:` and the playlists of
+   * `playlists.folder` (`folder`: a new scan of it; left out, the last one), at start and after
+   * a reload. A path whose source was removed is stopped, its viewers get BYE. A running
+   * playlist, changed or not (its DSS files may have been edited), is offered the setting
+   * (`Source.reload`): when it takes it, its viewers carry on and it plays the change from its
+   * next item. Otherwise a changed source (its value or whether it is on demand) is stopped and a
+   * new always-on one starts now, a new on-demand one when its first viewer asks; unchanged ones
+   * run on (a playlist waiting for its start time or a retry is tried again at once). A source
+   * the operator stopped stays stopped while its path is configured. */
+  applySources(folder?: readonly FolderPlaylist[]): void {
     if (this.#closed) return;
-    const wanted = new Map<string, Omit<Configured, 'delayMs'>>();
-    for (const [key, e] of Object.entries(this.#d.config().paths)) {
-      const c = pathPattern(key) ? undefined : configuredSource(e);
-      if (c) wanted.set(key, { ...c, text: c.setting === 'source' ? e.source! : c.spec.target });
-    }
+    if (folder) this.#folder = folder;
+    const wanted = this.#wanted();
+    const held = new Set<string>();
     for (const [key, c] of this.#sources) {
       const w = wanted.get(key);
-      if (w && w.text === c.text && w.onDemand === c.onDemand) {
+      const same = w !== undefined && w.text === c.text && w.onDemand === c.onDemand && w.origin === c.origin;
+      if (w && (this.#reloaded(key, c, w, same) || same)) {
         wanted.delete(key);
+        // A playlist waiting for its start or a retry is tried again now: its DSS files (their
+        // schedule, a broken entry) may have been edited since.
+        if (same && c.timer && c.spec.scheme === 'playlist') {
+          clearTimeout(c.timer);
+          c.delayMs = RESTART_MS;
+          this.#keepRunning(key, c);
+        }
         continue;
       }
       this.#sources.delete(key);
       if (c.timer) clearTimeout(c.timer);
+      if (w && c.held) held.add(key);
       if (c.stream?.state !== 'ended') c.stream?.end(w ? 'its configured source changed' : 'its configured source was removed');
       this.#d.log.info({ path: key, source: c.text }, w ? 'configured source changed' : 'configured source removed');
     }
+    const now = Date.now();
     for (const [key, w] of wanted) {
-      const c: Configured = { ...w, delayMs: RESTART_MS };
+      const c: Configured = { ...w, configuredAt: now, delayMs: RESTART_MS, held: held.has(key) };
       this.#sources.set(key, c);
-      this.#d.log.info({ path: key, source: w.text, onDemand: w.onDemand }, 'configured source');
-      if (!w.onDemand) this.#keepRunning(key, c);
+      this.#d.log.info({ path: key, source: w.text, onDemand: w.onDemand, from: w.origin }, 'configured source');
+      if (!w.onDemand && !c.held) this.#keepRunning(key, c);
     }
+  }
+
+  /** Every configured source with what it is doing, in path order. */
+  sources(): SourceInfo[] {
+    return [...this.#sources.keys()].sort().map((key) => this.#info(key, this.#sources.get(key)!));
+  }
+
+  /** The operator stops the source at `key`: its stream ends ('stopped by the operator'), its
+   * viewers get BYE, and nothing starts it again (no restart, no schedule, no viewer: they get
+   * not-found) until `startSource`. Throws SourceControlError (unknown path, already stopped). */
+  stopSource(key: string): SourceInfo {
+    const c = this.#configured(key);
+    if (c.held) throw new SourceControlError('conflict', `'${key}' is already stopped`);
+    c.held = true;
+    if (c.timer) clearTimeout(c.timer);
+    c.timer = c.due = undefined;
+    const running = this.#running(key);
+    running?.end('stopped by the operator');
+    this.#d.log.info({ path: key, source: c.text }, 'configured source stopped by the operator');
+    return this.#info(key, c);
+  }
+
+  /** The operator starts the source at `key` now: a hold is lifted, a pending retry or schedule
+   * is not waited for. Throws SourceControlError (unknown path, already running), or the
+   * source's own failure (SourceError); an always-on source that fails is then retried as at
+   * any failure. */
+  async startSource(key: string): Promise<SourceInfo> {
+    const c = this.#configured(key);
+    if (this.#running(key)) throw new SourceControlError('conflict', `'${key}' is already running`);
+    c.held = false;
+    if (c.timer) clearTimeout(c.timer);
+    c.timer = c.due = undefined;
+    c.delayMs = RESTART_MS;
+    this.#d.log.info({ path: key, source: c.text }, 'configured source started by the operator');
+    try {
+      await this.#startConfigured(key, c);
+    } catch (e) {
+      if (!c.onDemand) this.#failed(key, c, e);
+      if (e instanceof PathError) throw new SourceControlError('conflict', `'${key}' changed while it started: ${e.message}`);
+      throw e;
+    }
+    return this.#info(key, c);
   }
 
   /** Stops restarting always-on sources (shutdown; the registry ends the streams). */
@@ -242,11 +327,84 @@ export class PathManager {
     for (const c of this.#sources.values()) if (c.timer) clearTimeout(c.timer);
   }
 
+  /** The configured sources the config asks for now: `paths:` entries, then the folder's
+   * playlists where no `paths:` entry says what feeds the path. */
+  #wanted(): Map<string, Wanted> {
+    const paths = this.#d.config().paths;
+    const wanted = new Map<string, Wanted>();
+    for (const [key, e] of Object.entries(paths)) {
+      const c = pathPattern(key) ? undefined : configuredSource(e);
+      if (c) wanted.set(key, { ...c, origin: `paths.${key}.${c.setting}`, text: c.setting === 'source' ? e.source! : c.spec.target });
+    }
+    for (const p of this.#folder) {
+      const e = Object.hasOwn(paths, p.key) ? paths[p.key] : undefined;
+      if (e?.source !== undefined || e?.playlist !== undefined) {
+        const what = e.playlist !== undefined ? 'playlist' : 'source';
+        this.#d.log.warn({ path: p.key, playlist: p.playlistFile }, `playlists.folder: ${p.playlistFile} is not broadcast: paths.${p.key}.${what} says what feeds '${p.key}'`);
+        continue;
+      }
+      const spec: SourceSpec = { scheme: 'playlist', target: p.playlistFile, playlist: p.playlistFile };
+      // A DSS playlist broadcasts from the server's start, as PlaylistBroadcaster did.
+      wanted.set(p.key, { setting: 'playlist', origin: 'playlists.folder', text: p.playlistFile, spec, onDemand: false });
+    }
+    return wanted;
+  }
+
+  /** Offers a running playlist its setting (`w`) on reload; true when it took it and runs on. */
+  #reloaded(key: string, c: Configured, w: Wanted, same: boolean): boolean {
+    const stream = this.#running(key);
+    const source = stream?.source;
+    if (c.spec.scheme !== 'playlist' || w.spec.scheme !== 'playlist' || w.onDemand !== c.onDemand || !source?.reload) return false;
+    let took: boolean;
+    try {
+      took = source.reload(w.spec);
+    } catch (e) {
+      this.#d.log.error({ path: key, err: (e as Error).stack ?? String(e) }, 'playlist reload failed; it is started anew');
+      took = false;
+    }
+    if (!took) return false;
+    if (!same) {
+      Object.assign(c, { setting: w.setting, origin: w.origin, text: w.text, spec: w.spec, configuredAt: Date.now() });
+      this.#d.log.info({ path: key, source: w.text }, 'configured playlist changed; it plays the change from its next item');
+    }
+    return true;
+  }
+
+  #configured(key: string): Configured {
+    const c = this.#sources.get(key);
+    if (!c) throw new SourceControlError('unknown', `nothing is configured to feed '${key}'`);
+    return c;
+  }
+
+  /** The live stream at `key`, if one is there. */
+  #running(key: string): Stream | undefined {
+    const s = this.#d.registry.get(key);
+    return s && s.state !== 'ended' ? s : undefined;
+  }
+
+  #info(key: string, c: Configured): SourceInfo {
+    const stream = this.#running(key);
+    const base = { path: key, setting: c.setting, origin: c.origin, text: c.text, onDemand: c.onDemand, readers: stream?.readers.size ?? 0 };
+    if (stream) {
+      let status: Record<string, unknown> | undefined;
+      try {
+        status = stream.source?.status?.();
+      } catch (e) {
+        status = { error: (e as Error).message };
+      }
+      return { ...base, state: 'running', since: iso(stream.activeSince || stream.createdAt), ...(status && { status }) };
+    }
+    if (c.held) return { ...base, state: 'stopped' };
+    if (c.due) return { ...base, state: 'waiting', waiting: c.due.scheduled ? 'schedule' : 'retry', nextStart: iso(c.due.at) };
+    if (this.#starting.has(startId(key, c.spec))) return { ...base, state: 'waiting', waiting: 'start' };
+    return { ...base, state: 'idle' };
+  }
+
   /** A live stream at this path: one already there, else one started from its configured source
    * or from an `.sdp` file (`name.sdp` or `name`). */
   async #live(segments: string[], key: string): Promise<Stream | undefined> {
-    const running = this.#d.registry.get(key);
-    if (running && running.state !== 'ended') return running;
+    const running = this.#running(key);
+    if (running) return running;
     if (segments.length === 0) return undefined;
     const configured = this.#sources.get(key);
     if (configured) return this.#startConfigured(key, configured);
@@ -290,10 +448,10 @@ export class PathManager {
     return { file, presentation: pres };
   }
 
-  /** Starts a source at `key`, once however many viewers ask meanwhile. */
-  #start(key: string, spec: SourceSpec, idleTimeout: number | undefined): Promise<Stream> {
-    // Keyed by the source too: a reload that changes it mid-start must not get the old one's stream.
-    const id = `${key}\n${spec.scheme}:${spec.target}`;
+  /** Starts a source at `key`, once however many viewers ask meanwhile. `configuredAt`: when
+   * its configuration took effect (now for an `.sdp` file beside the media). */
+  #start(key: string, spec: SourceSpec, idleTimeout: number | undefined, configuredAt = Date.now()): Promise<Stream> {
+    const id = startId(key, spec);
     let starting = this.#starting.get(id);
     if (!starting) {
       const { live, state, logs } = this.#d.config();
@@ -307,7 +465,7 @@ export class PathManager {
         graceTime: this.settingsFor(key).graceTime,
         maxFrameBytes: live.maxFrameBytes,
         playlist: spec.playlist,
-        configuredAt: Date.now(),
+        configuredAt,
         stateFolder: state.folder,
         logFolder: logs.folder,
       });
@@ -319,9 +477,16 @@ export class PathManager {
   }
 
   async #startConfigured(key: string, c: Configured): Promise<Stream> {
-    const stream = await this.#start(key, c.spec, c.onDemand ? this.#d.config().live.sdpIdleTimeout : undefined);
-    if (this.#sources.get(key) !== c) {
-      // A reload removed or changed the source while it was starting.
+    if (c.held) throw new PathError('not-found', `broadcast '${key}' is not active (stopped)`);
+    const spec = c.spec;
+    const stream = await this.#start(key, spec, c.onDemand ? this.#d.config().live.sdpIdleTimeout : undefined, c.configuredAt);
+    if (this.#sources.get(key) !== c || c.held) {
+      // A reload removed or changed the source, or the operator stopped it, while it was starting.
+      stream.end(c.held ? 'stopped by the operator' : 'its configured source changed');
+      throw new PathError('not-found', `broadcast '${key}' is not active${c.held ? ' (stopped)' : ''}`);
+    }
+    if (c.spec !== spec && !stream.source?.reload?.(c.spec)) {
+      // A reload changed the playlist while it was starting, and it cannot take the change.
       stream.end('its configured source changed');
       throw new PathError('not-found', `broadcast '${key}' is not active`);
     }
@@ -329,23 +494,46 @@ export class PathManager {
     return stream;
   }
 
-  /** Starts an always-on source, and again after a delay when that fails. */
+  /** Starts an always-on source, and again later when that fails. */
   #keepRunning(key: string, c: Configured): void {
-    c.timer = undefined;
-    if (this.#closed || this.#sources.get(key) !== c) return;
+    c.timer = c.due = undefined;
+    if (this.#closed || this.#sources.get(key) !== c || c.held) return;
     this.#startConfigured(key, c).then(
       () => undefined,
-      (e: unknown) => {
-        this.#d.log.warn({ path: key, source: c.text, err: (e as Error).message, retryInSeconds: c.delayMs / 1000 }, 'configured source failed to start');
-        this.#restartLater(key, c, false);
-      },
+      (e: unknown) => this.#failed(key, c, e),
     );
+  }
+
+  /** An always-on source failed to start: it is started again at the moment it asked for
+   * (SourceError.retryAt: a playlist scheduled to start then), else after the back-off. */
+  #failed(key: string, c: Configured, e: unknown): void {
+    if (this.#closed || this.#sources.get(key) !== c || c.held || c.timer) return;
+    const at = retryAtOf(e);
+    if (at !== undefined && at > Date.now()) {
+      this.#d.log.info({ path: key, source: c.text, reason: (e as Error).message, startsAt: iso(at) }, 'configured source waits for its start time');
+      this.#startAt(key, c, at, true);
+      return;
+    }
+    this.#d.log.warn({ path: key, source: c.text, err: (e as Error).message, retryInSeconds: c.delayMs / 1000 }, 'configured source failed to start');
+    this.#restartLater(key, c, false);
+  }
+
+  /** Starts an always-on source at Unix ms `at`, re-arming the timer while `at` is beyond the
+   * longest one setTimeout takes. */
+  #startAt(key: string, c: Configured, at: number, scheduled: boolean): void {
+    c.due = { at, scheduled };
+    const wait = Math.max(0, at - Date.now());
+    c.timer = setTimeout(() => {
+      if (wait > MAX_TIMER_MS && Date.now() < at) this.#startAt(key, c, at, scheduled);
+      else this.#keepRunning(key, c);
+    }, Math.min(wait, MAX_TIMER_MS));
+    c.timer.unref();
   }
 
   /** A stream ended: an always-on configured source there starts again. */
   #ended(path: string): void {
     const c = this.#sources.get(path);
-    if (!c || c.onDemand || c.timer || this.#closed || c.stream?.state !== 'ended') return;
+    if (!c || c.onDemand || c.held || c.timer || this.#closed || c.stream?.state !== 'ended') return;
     // A playlist ends when it has played through (sequential) or has nothing left that plays:
     // starting it again would replay or busy-loop; a viewer asking starts it anew.
     if (c.spec.scheme === 'playlist') return;
@@ -360,8 +548,7 @@ export class PathManager {
     if (this.#closed || this.#sources.get(key) !== c) return;
     const delay = ran ? RESTART_MS : c.delayMs;
     c.delayMs = ran ? RESTART_MS : Math.min(MAX_RESTART_MS, c.delayMs * 2);
-    c.timer = setTimeout(() => this.#keepRunning(key, c), delay);
-    c.timer.unref();
+    this.#startAt(key, c, Date.now() + delay, false);
   }
 
   #match(paths: Config['paths'], path: string): { key: string; entry: Entry } | undefined {
@@ -386,6 +573,12 @@ export class PathManager {
     this.#compiled = { source: paths, exact, patterns };
     return this.#compiled;
   }
+}
+
+/** Starts in progress are keyed by the source too: a reload that changes it mid-start must not
+ * get the old one's stream. */
+function startId(key: string, spec: SourceSpec): string {
+  return `${key}\n${spec.scheme}:${spec.target}`;
 }
 
 /** `live/cam1.sdp` names the SDP file itself. */

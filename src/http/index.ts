@@ -1,3 +1,5 @@
+export { answerApi, API_PREFIX, ApiError, apiErrorAnswer, apiHandler, type ApiAnswer, type ApiHandlerOptions, type ApiRequest, type ApiRoute } from './api.js';
+export { playlistApiRoutes, type PlaylistControl } from './playlist-api.js';
 export { httpHead, sendHttp, type HttpHeaders } from './reply.js';
 export {
   HttpRouter,

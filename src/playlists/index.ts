@@ -53,3 +53,4 @@ export {
   type PlaylistLine,
 } from './playlist-file.js';
 export { formatIssue, PLAY_MODES, PlaylistError, type PlaylistIssue, type PlayMode } from './types.js';
+export { scanPlaylistFolder, type FolderPlaylist, type FolderScan } from './folder.js';

@@ -5,8 +5,10 @@ import { hostname } from 'node:os';
 import { createSecureContext, createServer as createTlsServer } from 'node:tls';
 import type { Config } from '../config/index.js';
 import { Admission, CoreEvents, PathManager, StreamRegistry } from '../core/index.js';
-import { HttpRouter } from '../http/index.js';
+import { HttpRouter, playlistApiRoutes } from '../http/index.js';
 import { silentLogger, type Logger } from '../logging/index.js';
+import { scanPlaylistFolder, type FolderPlaylist } from '../playlists/index.js';
+import { formatIssue } from '../playlists/index.js';
 import { SOURCE_STARTERS } from '../sources/index.js';
 import type { RtspRequest } from '../rtsp/message/types.js';
 import { AdmissionGate, rtspReaders } from '../rtsp/server/admission-gate.js';
@@ -17,6 +19,7 @@ import { rtspHttpRoutes, sniffOpening, TunnelBroker } from '../rtsp/tunnel/index
 import { UdpPortAllocator } from '../transport/index.js';
 import { WriteBatcher } from '../transport/write-batcher.js';
 import { Pacer } from '../vod/pacer.js';
+import { ControlSocket } from './control-socket.js';
 import { ConnectionsPerIp } from './ip-limit.js';
 import { MemoryRelease } from './memory-release.js';
 import { listenAll, ListenError, type ListeningAddress, type ListenerKind } from './listeners.js';
@@ -67,10 +70,17 @@ export class RivuletServer {
   readonly #sniffing = new Set<Socket>();
   readonly #perIp: ConnectionsPerIp;
   #registry: StreamRegistry | undefined;
+  /** Real path of media.dir, known after start(). */
+  #mediaRoot = '';
   #reaper: NodeJS.Timeout | undefined;
   #memory: MemoryRelease | undefined;
   #addresses: ListeningAddress[] = [];
   #stopping: Promise<void> | undefined;
+  /** The control socket (`rivulet playlist start|stop|status`), when control.socket names one
+   * and it could be opened. */
+  #control: ControlSocket | undefined;
+  /** Reloads of the configured sources, one after another (each scans playlists.folder). */
+  #reloading: Promise<unknown> = Promise.resolve();
 
   constructor(opts: RivuletServerOptions) {
     this.config = opts.config;
@@ -122,6 +132,7 @@ export class RivuletServer {
     } catch {
       throw new StartupError(`media folder ${cfg.media.dir} does not exist`);
     }
+    this.#mediaRoot = mediaRoot;
     const tls = cfg.tls.ports.length > 0 ? this.#readTlsFiles() : undefined;
     this.#registry = new StreamRegistry({
       publisherTimeout: cfg.live.publisherTimeout,
@@ -192,9 +203,24 @@ export class RivuletServer {
     this.#reaper = setInterval(() => this.#reap(timeoutMs), Math.min(1000, timeoutMs / 4));
     this.#reaper.unref();
     this.#memory = new MemoryRelease({ intervalMs: MEMORY_RELEASE_MS, log: this.log });
+    if (cfg.control.socket !== '') {
+      const control = await ControlSocket.open(cfg.control.socket, playlistApiRoutes(this.#paths), this.log.child({ component: 'control' }));
+      // stop() may have run meanwhile: it could not close what was not there yet.
+      if (this.#stopping) await control?.close();
+      else this.#control = control;
+    }
     // Always-on configured sources start once the server is up.
-    this.#paths.applySources();
+    this.#paths.applySources(await this.#scanPlaylists(mediaRoot));
     return this.#addresses;
+  }
+
+  /** The playlists of playlists.folder (none when it is ""), its problems logged. */
+  async #scanPlaylists(mediaRoot: string): Promise<FolderPlaylist[]> {
+    const folder = this.config.playlists.folder;
+    if (folder === '') return [];
+    const scan = await scanPlaylistFolder(folder, { mediaRoot });
+    for (const p of scan.problems) this.log.warn({ folder }, `playlists.folder: ${formatIssue(p)}`);
+    return scan.playlists;
   }
 
   #readTlsFiles(): { cert: Buffer; key: Buffer } {
@@ -329,11 +355,38 @@ export class RivuletServer {
    * get BYE), a new always-on one starts now, a new on-demand one at its first viewer. Returns
    * whether it changed. */
   setPaths(paths: Config['paths']): boolean {
+    if (!this.#takePaths(paths)) return false;
+    this.#paths?.applySources();
+    return true;
+  }
+
+  /** Puts `paths` in the running config; false when it is what runs already. */
+  #takePaths(paths: Config['paths']): boolean {
     if (JSON.stringify(paths) === JSON.stringify(this.config.paths)) return false;
     this.config.paths = paths;
     this.log.info({ paths: Object.keys(paths).join(', ') || 'none' }, 'per-path settings changed');
-    this.#paths?.applySources();
     return true;
+  }
+
+  /** Applies a reloaded config's `paths:` and `playlists.folder` (SIGHUP): the folder is scanned
+   * again and every configured source brought in line, also when nothing in the config changed,
+   * since a playlist's files may have (a running playlist takes the change at its next item).
+   * Reloads run one after another. Returns the keys that changed. */
+  reloadSources(next: Pick<Config, 'paths' | 'playlists'>): Promise<string[]> {
+    const run = async (): Promise<string[]> => {
+      const changed = this.#takePaths(next.paths) ? ['paths'] : [];
+      if (next.playlists.folder !== this.config.playlists.folder) {
+        this.config.playlists.folder = next.playlists.folder;
+        changed.push('playlists.folder');
+      }
+      const paths = this.#paths;
+      if (!paths || this.#stopping) return changed;
+      paths.applySources(await this.#scanPlaylists(this.#mediaRoot));
+      return changed;
+    };
+    const done = this.#reloading.then(run, run);
+    this.#reloading = done.catch(() => undefined);
+    return done;
   }
 
   /** Stops listening, sends RTCP BYE to every viewer, closes every socket. With `drainMs`, open
@@ -345,6 +398,7 @@ export class RivuletServer {
       if (this.#reaper) clearInterval(this.#reaper);
       this.#memory?.stop();
       this.#broker?.close();
+      const control = this.#control?.close();
       for (const s of this.#sniffing) s.destroy();
       this.#sniffing.clear();
       const closing = this.#listeners.map((l) => new Promise<void>((r) => l.close(() => r())));
@@ -357,7 +411,7 @@ export class RivuletServer {
       this.#batcher?.stop();
       if (opts.drainMs && this.connections.size > 0) await new Promise((r) => setTimeout(r, opts.drainMs));
       for (const c of this.connections) c.close();
-      await Promise.all(closing);
+      await Promise.all([...closing, control]);
     })();
     return this.#stopping;
   }
