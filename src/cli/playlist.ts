@@ -16,8 +16,6 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config/index.js';
-import { openMedia } from '../media/open-media.js';
-import { Mp4Error } from '../media/mp4/types.js';
 import { scanPlaylistFolder } from '../playlists/index.js';
 import {
   DEFAULT_WEIGHT,
@@ -31,8 +29,8 @@ import {
   type PlaylistIssue,
   type PlayMode,
 } from '../playlists/index.js';
-import { describeMovie, skippedSummary } from '../vod/movie-stream.js';
 import type { VodTrack } from '../vod/types.js';
+import { mismatch, openItem } from '../sources/index.js';
 import { controlCommand, type CliIo } from './playlist-control.js';
 
 export const PLAYLIST_USAGE = `Usage: rivulet playlist check FILE|NAME [--config FILE] [--set KEY=VALUE]...
@@ -79,21 +77,10 @@ interface Row {
   note: string;
 }
 
-/** Opens `file` as the file player would; never throws. */
+/** Opens `file` as the broadcaster does; never throws. */
 async function probe(file: string): Promise<Probe> {
-  try {
-    const movie = await openMedia(file);
-    const pres = describeMovie(movie);
-    if (pres.tracks.length === 0) {
-      const why = skippedSummary(pres.skipped);
-      return { duration: movie.duration, reason: `no playable track${why ? `: ${why}` : ''}` };
-    }
-    return { tracks: pres.tracks, duration: movie.duration };
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') return { reason: 'missing (no such file)' };
-    return { reason: e instanceof Mp4Error ? `not a streamable movie: ${e.message}` : `cannot read it: ${err.message}` };
-  }
+  const r = await openItem(file);
+  return typeof r === 'string' ? { reason: r } : { tracks: r.tracks, duration: r.duration };
 }
 
 const rtpmap = (t: VodTrack) => {
@@ -107,29 +94,20 @@ const fmtp = (t: VodTrack) =>
     .map(([k, v]) => `${k}=${v}`)
     .sort()
     .join(';');
-/** Codecs whose parameter sets can change mid-stream: sent in band at the switch. */
-const IN_BAND = new Set(['H264', 'H265']);
 
-/** Why `tracks` cannot follow `ref` on one timeline (undefined: they can), or, for `plays`, what
- * differs that players pick up in band. */
+/** Why `tracks` cannot follow `ref` on one timeline (undefined: they can), by the broadcaster's
+ * own rule (`mismatch`), or, for those that play, what differs that players pick up in band. */
 function compare(tracks: VodTrack[], ref: VodTrack[]): { skip?: string; note?: string } {
+  const skip = mismatch(tracks, ref);
+  if (skip) return { skip };
   const notes: string[] = [];
-  for (const kind of ['video', 'audio'] as const) {
-    const mine = tracks.filter((t) => t.kind === kind);
-    const theirs = ref.filter((t) => t.kind === kind);
-    if (mine.length !== theirs.length) {
-      return { skip: `${mine.length} ${kind} track${mine.length === 1 ? '' : 's'} where the reference has ${theirs.length}${theirs.length ? ` (${codecs(theirs)})` : ''}` };
-    }
-    for (let i = 0; i < mine.length; i++) {
-      const [a, b] = [mine[i], theirs[i]];
-      if (rtpmap(a) !== rtpmap(b)) return { skip: `another codec: ${kind} ${rtpmap(a)} where the reference has ${rtpmap(b)}` };
-      const sizes = size(a) !== size(b);
-      if (!sizes && fmtp(a) === fmtp(b)) continue;
-      const enc = a.description.format.encodingName;
-      const what = sizes ? `frame size ${size(a)} where the reference has ${size(b)}` : `other ${enc} parameters than the reference`;
-      if (!IN_BAND.has(enc)) return { skip: `other ${kind} parameters: ${what}` };
-      notes.push(`${what}: plays, its parameter sets sent in band at the switch`);
-    }
+  for (const [i, a] of tracks.entries()) {
+    const b = ref[i];
+    const sizes = size(a) !== size(b);
+    if (!sizes && fmtp(a) === fmtp(b)) continue;
+    const what = sizes ? `frame size ${size(a)} where the reference has ${size(b)}` : `other ${a.description.format.encodingName} parameters than the reference`;
+    const inBand = ['H264', 'H265'].includes(a.description.format.encodingName);
+    notes.push(inBand ? `${what}: plays, its parameter sets sent in band at the switch` : `${what}: plays`);
   }
   return { note: notes.join('; ') };
 }

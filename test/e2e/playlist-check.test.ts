@@ -75,7 +75,7 @@ describe('rivulet playlist check (command line)', () => {
     assert.match(row(1), /h264-aac-faststart\.mp4 +10 {2}yes +10\.000 s {2}H264\/90000 320x240, MPEG4-GENERIC\/44100\/2 +the reference/);
     assert.match(row(2), /h264-aac-moovend\.mp4 +5 {2}yes +10\.000 s {2}H264\/90000 320x240, MPEG4-GENERIC\/44100\/2$/);
     assert.match(row(3), /small clip\.mp4 +10 {2}yes +2\.0\d\d s {2}H264\/90000 176x144, .*frame size 176x144 where the reference has 320x240: plays, its parameter sets sent in band at the switch/);
-    assert.match(row(4), /mp4v-aac\.mp4 +3 {2}no +6\.000 s {2}MP4V-ES\/90000 320x240, .*would be skipped: another codec: video MP4V-ES\/90000 where the reference has H264\/90000/);
+    assert.match(row(4), /mp4v-aac\.mp4 +3 {2}no +6\.000 s {2}MP4V-ES\/90000 320x240, .*would be skipped: its tracks \(video MP4V-ES\/90000, audio MPEG4-GENERIC\/44100\/2\) do not match the channel's \(video H264\/90000, audio MPEG4-GENERIC\/44100\/2\)/);
     assert.match(row(5), /gone\.mp4 +10 {2}no +- {2}- +would be skipped: missing \(no such file\)/);
     assert.equal(row(6), '');
     assert.match(out, /3 of 5 entries play: 22\.0\d\d s in one pass through the list\n$/);
