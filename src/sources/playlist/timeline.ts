@@ -13,6 +13,7 @@
 import type { RtpPayload } from '../../codecs/types.js';
 import type { Logger } from '../../logging/index.js';
 import { createSampleReader } from '../../media/mp4/sample-reader.js';
+import { buildSenderReport } from '../../rtcp/index.js';
 import { MediaClock } from '../../rtp/media-clock.js';
 import { RtpOutput, type RtpOutputOptions } from '../../rtp/output.js';
 import { randomUint16, randomUint32 } from '../../rtp/seq.js';
@@ -24,15 +25,31 @@ import type { StreamTrack } from '../../core/stream-track.js';
 import type { Opened } from './item.js';
 
 /** A file track's packets into a live stream track: what `RtpOutput.send` writes is ingested as
- * an encoder's packet would be; RTCP (sender reports, BYE at each item's end) goes nowhere, the
- * stream track makes its own for viewers. */
+ * an encoder's packet would be; the items' RTCP (sender reports, BYE at each item's end) goes
+ * nowhere. Instead the channel tells the track, as an encoder's sender report would, which RTP
+ * time is due at which instant (`syncAt`): packets arrive a send-ahead early and, while nobody
+ * watches, in bursts, so the track could not guess that from their arrival, and RTP-Info and
+ * the sender reports viewers get would wander by as much. */
 export class IngestSink implements RtpSink {
   readonly kind = 'udp';
   readonly backlog = 0;
+  #sync: { ssrc: number; rtp: number; at: number } | undefined;
   constructor(readonly track: StreamTrack) {}
+
+  /** RTP time `rtp` is due at performance.now() `at`; told to the track with the next packet (a
+   * track takes a sender report only once it has a packet to place it on). */
+  syncAt(ssrc: number, rtp: number, at: number): void {
+    this.#sync = { ssrc, rtp, at };
+  }
 
   sendRtp(packet: Buffer): void {
     this.track.ingest(packet);
+    const sync = this.#sync;
+    if (!sync) return;
+    this.#sync = undefined;
+    const now = performance.now();
+    const rtpTimestamp = (sync.rtp + Math.round(((now - sync.at) / 1000) * this.track.format.clockRate)) >>> 0;
+    this.track.onSourceRtcp(buildSenderReport({ ssrc: sync.ssrc, wallclockMs: Date.now(), rtpTimestamp, packetCount: 0, octetCount: 0 }));
   }
 
   sendRtcp(): void {}
@@ -170,6 +187,7 @@ export class Timeline {
       startAt = now;
     }
     const elapsed = this.#elapsed;
+    for (const l of this.#lanes) l.sink.syncAt(l.ssrc, l.base + Math.round(elapsed * l.sink.track.format.clockRate), startAt);
     const clocks: ItemClock[] = [];
     const outputs = item.tracks.map((vod, i) => {
       const l = this.#lanes[i];
