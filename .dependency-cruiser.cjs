@@ -85,6 +85,17 @@ module.exports = {
       to: { path: '^src/rtsp/' },
     },
     {
+      name: 'relays-only-from-the-top',
+      comment:
+        'Relays (src/relays: pull sources, push and forward destinations, DSS relayconfig.xml) join ' +
+        'the core and the RTSP client, so they sit above both: only the composition root (server), ' +
+        'the command line and the relays themselves import them. The core takes their starters ' +
+        'from the table it is handed, and RTSP serves a relayed path as any other live stream.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/(server|cli|relays)/', TESTS_AND_BENCHES] },
+      to: { path: '^src/relays/' },
+    },
+    {
       name: 'not-to-unresolvable',
       comment: 'An import that does not resolve is a typo or a missing dependency.',
       severity: 'error',
