@@ -1,2 +1,24 @@
-export { configSchema, configuredSource, parseSource, pathPattern, SOURCE_FORMS, type Config, type ConfigInput, type PathPlaylist, type SourceScheme, type SourceSpec } from './schema.js';
+export {
+  configSchema,
+  configuredSource,
+  onDemandByDefault,
+  parseSource,
+  pathPattern,
+  pathSettingsSchema,
+  pathsSchema,
+  sourceTimings,
+  SCHEMES_WITHOUT_STARTER,
+  SOURCE_FORMS,
+  type Config,
+  type ConfigInput,
+  type ParsedSource,
+  type PathPlaylist,
+  type PathSettings,
+  type SourceFormScheme,
+  type SourceScheme,
+  type SourceSpec,
+  type SourceTimings,
+} from './schema.js';
+export { MAX_DESTINATIONS, MAX_INLINE_SDP, RELAY_DEFAULTS, sdpSetting, type PushDestination, type Retry, type SdpSetting } from './relay-schema.js';
+export { DEFAULT_RTSP_PORTS, parseRtspUrl, parseUdpForward, parseUdpSource, redactUrl, type RtspUrl, type UdpForward, type UdpSourceAddress } from './relay-urls.js';
 export { loadConfig, ConfigError, type LoadOptions } from './load.js';

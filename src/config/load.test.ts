@@ -5,6 +5,11 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from './load.js';
+import { sdpSetting } from './relay-schema.js';
+import { configuredSource, sourceTimings } from './schema.js';
+
+/** The source forms as messages list them. */
+const FORMS = 'sdp:<file>, rtsp://[user:password@]host[:port]/path, rtsps://[user:password@]host[:port]/path or udp://[group|address]:port';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -367,11 +372,11 @@ describe('loadConfig paths', () => {
 
   it('names the key of a bad source, a source on a regex and a sourceOnDemand without a source', () => {
     const load = (yaml: string) => () => loadConfig({ configFile: yamlFile(`paths:\n${yaml}`), cwd: dir });
-    assertConfigError(load('  cam/lobby:\n    source: rtmp://cam\n'), literal("paths.cam/lobby.source: expected publisher or sdp:<file>, got 'rtmp://cam'"));
-    assertConfigError(load('  cam/lobby:\n    source: "sdp:"\n'), literal("paths.cam/lobby.source: expected publisher or sdp:<file>, got 'sdp:'"));
+    assertConfigError(load('  cam/lobby:\n    source: rtmp://cam\n'), literal(`paths.cam/lobby.source: expected publisher, ${FORMS}, got 'rtmp://cam'`));
+    assertConfigError(load('  cam/lobby:\n    source: "sdp:"\n'), literal(`paths.cam/lobby.source: expected publisher, ${FORMS}, got 'sdp:'`));
     assertConfigError(load('  cam/lobby:\n    source: 7\n'), /paths\.cam\/lobby\.source: Invalid input: expected string/);
     assertConfigError(load('  "~^cam/.*$":\n    source: sdp:a.sdp\n'), literal('paths.~^cam/.*$.source: only an exact path name may have a source, not a ~regex'));
-    assertConfigError(load('  cam1:\n    sourceOnDemand: false\n'), literal('paths.cam1.sourceOnDemand: applies to a configured source only (source: sdp:<file>)'));
+    assertConfigError(load('  cam1:\n    sourceOnDemand: false\n'), literal(`paths.cam1.sourceOnDemand: applies to a configured source only (source: ${FORMS})`));
   });
 
   it('reads a playlist: a .playlist file, or the list with its defaults', () => {
@@ -401,5 +406,226 @@ describe('loadConfig paths', () => {
     assertConfigError(load('  tv:\n    playlist: a.playlist\n    source: sdp:a.sdp\n'), literal('paths.tv.playlist: a path is fed by its playlist or by its source, not both (source: sdp:a.sdp)'));
     assertConfigError(load('  "~^tv/.*$":\n    playlist: a.playlist\n'), literal('paths.~^tv/.*$.playlist: only an exact path name may have a playlist, not a ~regex'));
     assertConfigError(load('  tv:\n    playlist: a.playlist\n    sourceOnDemand: true\n'), literal('paths.tv.sourceOnDemand: does not apply to a playlist: paths.tv.playlist.autostart says when it starts'));
+  });
+});
+
+describe('loadConfig relays', () => {
+  /** Loads `yaml` under `paths:`. */
+  const load = (yaml: string) => () => loadConfig({ configFile: yamlFile(`paths:\n${yaml}`), cwd: dir });
+  /** Asserts loading `yaml` under `paths:` fails with exactly `message` among its lines. */
+  const refuses = (yaml: string, message: string) => assertConfigError(load(yaml), new RegExp(`: ${literal(message).source}$`, 'm'));
+
+  it('reads relay sources, their settings and destinations, destinations in one shape', () => {
+    const file = yamlFile(
+      [
+        'paths:',
+        '  cam/door:',
+        '    source: rtsp://viewer:p%40ss@10.0.0.7:554/Streaming/Channels/101?transportmode=unicast',
+        '    sourceTransport: udp',
+        '    sourceOnDemand: true',
+        '    sourceDescribeTimeout: 5',
+        '    sourceIdleTimeout: 30',
+        '    sourceRetry: { min: 2, max: 120 }',
+        '  edge/lobby:',
+        '    source: rtsps://origin.example.com/live/lobby',
+        '    push:',
+        '      - rtsp://edge1.example.com/live/lobby',
+        '      - { url: "rtsps://u:pw@edge2.example.com:8322/live/lobby", transport: udp, retry: { max: 60 } }',
+        '    forward:',
+        '      - udp://239.1.1.1:5000?ttl=4&iface=10.0.0.1',
+        '      - { host: 10.0.0.9, port: 6000 }',
+        '  mc/in:',
+        '    source: udp://239.1.2.3:5000?source=10.0.0.5',
+        '    sdp: mc.sdp',
+        '  live/show:',
+        '    push: [rtsp://edge/live/show]',
+      ].join('\n'),
+    );
+    const paths = loadConfig({ configFile: file, cwd: dir }).paths;
+    const retry = { min: 1, max: 30 };
+    assert.deepEqual(paths, {
+      'cam/door': {
+        source: 'rtsp://viewer:p%40ss@10.0.0.7:554/Streaming/Channels/101?transportmode=unicast',
+        sourceTransport: 'udp',
+        sourceOnDemand: true,
+        sourceDescribeTimeout: 5,
+        sourceIdleTimeout: 30,
+        sourceRetry: { min: 2, max: 120 },
+      },
+      'edge/lobby': {
+        source: 'rtsps://origin.example.com/live/lobby',
+        push: [
+          { url: 'rtsp://edge1.example.com/live/lobby', transport: 'tcp', retry },
+          { url: 'rtsps://u:pw@edge2.example.com:8322/live/lobby', transport: 'udp', retry: { min: 1, max: 60 } },
+        ],
+        forward: [
+          { host: '239.1.1.1', port: 5000, ttl: 4, iface: '10.0.0.1' },
+          { host: '10.0.0.9', port: 6000 },
+        ],
+      },
+      'mc/in': { source: 'udp://239.1.2.3:5000?source=10.0.0.5', sdp: 'mc.sdp' },
+      'live/show': { push: [{ url: 'rtsp://edge/live/show', transport: 'tcp', retry }] },
+    });
+  });
+
+  it('applies the defaults: relays always on, sdp: files on demand, a path with destinations always on', () => {
+    const file = yamlFile(
+      [
+        'live:',
+        '  sdpIdleTimeout: 45',
+        'paths:',
+        '  pull: { source: "rtsp://origin/live/a" }',
+        '  pullOnDemand: { source: "rtsp://origin/live/a", sourceOnDemand: true, sourceIdleTimeout: 9 }',
+        '  mc: { source: "udp://:5000", sdp: mc.sdp }',
+        '  file: { source: "sdp:a.sdp" }',
+        '  fileForwarded: { source: "sdp:a.sdp", forward: ["udp://10.0.0.2:7000"] }',
+        '  show: { push: ["rtsp://edge/show"] }',
+      ].join('\n'),
+    );
+    const { paths, live } = loadConfig({ configFile: file, cwd: dir });
+    const retry = { min: 1, max: 30 };
+    assert.deepEqual(sourceTimings(paths.pull, live), { onDemand: false, describeTimeout: 10, idleTimeout: 45, retry });
+    assert.deepEqual(sourceTimings(paths.pullOnDemand, live), { onDemand: true, describeTimeout: 10, idleTimeout: 9, retry });
+    assert.equal(sourceTimings(paths.mc, live)?.onDemand, false);
+    assert.equal(sourceTimings(paths.file, live)?.onDemand, true);
+    assert.equal(sourceTimings(paths.fileForwarded, live)?.onDemand, false);
+    assert.equal(configuredSource(paths.fileForwarded)?.onDemand, false);
+    assert.equal(sourceTimings(paths.show, live), undefined);
+  });
+
+  it('leaves relay sources to the relay runtime: the server starts no source for them yet', () => {
+    const paths = loadConfig({ configFile: yamlFile('paths:\n  pull: { source: "rtsp://origin/live/a" }\n'), cwd: dir }).paths;
+    assert.equal(configuredSource(paths.pull), undefined);
+  });
+
+  it('takes inline SDP as a block, and an SDP file by name', () => {
+    const sdp = ['v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=cam', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=video 5000 RTP/AVP 96', 'a=rtpmap:96 H264/90000', 'm=audio 0 RTP/AVP 97', 'a=rtpmap:97 MPEG4-GENERIC/48000/2'];
+    const file = yamlFile(['paths:', '  mc:', '    source: udp://:5000', '    sdp: |', ...sdp.map((l) => `      ${l}`)].join('\n'));
+    const got = loadConfig({ configFile: file, cwd: dir }).paths.mc.sdp!;
+    assert.deepEqual(sdpSetting(got), { text: `${sdp.join('\n')}\n` });
+    assert.deepEqual(sdpSetting('cams/door.sdp'), { file: 'cams/door.sdp' });
+  });
+
+  it('names the key of a bad rtsp:// source and never shows its password', () => {
+    refuses('  cam:\n    source: rtsp://cam:99999/x\n', "paths.cam.source: port '99999' is not a number from 1 to 65535 (got 'rtsp://cam:99999/x')");
+    refuses('  cam:\n    source: rtsp://cam:/x\n', "paths.cam.source: has a : with no port after it (got 'rtsp://cam:/x')");
+    refuses('  cam:\n    source: rtsp:///x\n', "paths.cam.source: has no host (got 'rtsp:///x')");
+    refuses('  cam:\n    source: "rtsp://cam/a b"\n', "paths.cam.source: has a space or line break: write a space as %20 (got 'rtsp://cam/a b')");
+    refuses('  cam:\n    source: rtsp://cam/x#y\n', "paths.cam.source: has a #fragment, which is never sent to a server: write # in the path as %23 (got 'rtsp://cam/x#y')");
+    refuses('  cam:\n    source: rtsp://300.1.2.3/x\n', "paths.cam.source: '300.1.2.3' is not an IPv4 address (got 'rtsp://300.1.2.3/x')");
+    refuses('  cam:\n    source: rtsp://fe80::1/x\n', "paths.cam.source: has an IPv6 address without [ ]: write it as [address] (got 'rtsp://fe80::1/x')");
+    refuses('  cam:\n    source: rtsp://cam/caf\u00e9\n', "paths.cam.source: has '\u00e9' in its path: percent-encode it as %C3%A9 (got 'rtsp://cam/caf\u00e9')");
+    refuses('  cam:\n    source: rtsp://:pw@cam/x\n', "paths.cam.source: has a password but no user name (rtsp://user:password@host/…) (got 'rtsp://:***@cam/x')");
+    const leaks = [
+      '  cam:\n    source: rtsp://admin:Secret1@cam:0/x\n',
+      '  cam:\n    source: rtsp://admin:Sec/ret1@cam/x\n',
+      '  cam:\n    source: rtsp://admin:Sec@ret1@cam/x\n',
+      '  cam:\n    source: rtsp://admin:Sec%zzret1@cam/x\n',
+    ];
+    for (const yaml of leaks) {
+      assert.throws(load(yaml), (e: Error) => e instanceof ConfigError && /paths\.cam\.source: /.test(e.message) && !/Secret1|ret1/.test(e.message));
+    }
+    refuses('  cam:\n    source: rtsp://admin:Sec/ret1@cam/x\n', "paths.cam.source: has an @ in the first part of its path: in a user name or password, write / ? # @ as %2F %3F %23 %40 (got 'rtsp://admin:***@cam/x')");
+  });
+
+  it('names the key of a bad udp:// source and of its sdp', () => {
+    refuses('  mc:\n    source: udp://239.1.2.3:5001\n    sdp: a.sdp\n', "paths.mc.source: port 5001 is odd: RTP takes an even port and RTCP the odd one above it (got 'udp://239.1.2.3:5001')");
+    refuses('  mc:\n    source: udp://239.1.2.3\n    sdp: a.sdp\n', "paths.mc.source: needs a port: udp://239.1.2.3:5000, or udp://:5000 for every local address (got 'udp://239.1.2.3')");
+    refuses('  mc:\n    source: udp://group.example:5000\n    sdp: a.sdp\n', "paths.mc.source: 'group.example' must be an IP address (a multicast group to join or a local address to listen on), not a host name (got 'udp://group.example:5000')");
+    refuses('  mc:\n    source: udp://:5000?ttl=3\n    sdp: a.sdp\n', "paths.mc.source: has unknown parameter 'ttl' (it takes source) (got 'udp://:5000?ttl=3')");
+    refuses('  mc:\n    source: udp://:5000?source=cam\n    sdp: a.sdp\n', "paths.mc.source: source 'cam' is not an IP address (got 'udp://:5000?source=cam')");
+    refuses('  mc:\n    source: udp://:5000/x\n    sdp: a.sdp\n', "paths.mc.source: takes no path: udp://address:port (got 'udp://:5000/x')");
+    refuses('  mc:\n    source: udp://:5000\n', 'paths.mc.sdp: is missing: a udp:// source needs an SDP file (relative to media.dir) or inline SDP saying what its RTP carries');
+    refuses('  cam:\n    source: rtsp://cam/x\n    sdp: a.sdp\n', 'paths.cam.sdp: applies to a udp:// source only');
+    refuses('  cam:\n    source: sdp:cam.sdp\n    sdp: a.sdp\n', 'paths.cam.sdp: applies to a udp:// source only (sdp:<file> names its own SDP file)');
+    refuses('  mc:\n    source: udp://:5000\n    sdp: "v=0\\ns=x\\n"\n', 'paths.mc.sdp: inline SDP needs an m= line for each track');
+    refuses('  mc:\n    source: udp://:5000\n    sdp: ""\n', 'paths.mc.sdp: expected an SDP file (relative to media.dir) or inline SDP starting with v=0');
+    refuses(
+      '  mc:\n    source: udp://:5000\n    sdp: "v=0\\nm=video 5000 RTP/AVP 96\\nm=audio 5004 RTP/AVP 97\\n"\n',
+      'paths.mc.sdp: m= line 2 gives port 5004 but udp://:5000 receives track 2 at port 5002: give 0 or 5002 there',
+    );
+  });
+
+  it('names the key of a source setting that does not go with the source', () => {
+    refuses('  cam:\n    source: sdp:cam.sdp\n    sourceTransport: udp\n', 'paths.cam.sourceTransport: applies to an rtsp:// or rtsps:// source only');
+    assertConfigError(load('  cam:\n    source: rtsp://cam/x\n    sourceTransport: http\n'), /paths\.cam\.sourceTransport: Invalid option/);
+    refuses('  mc:\n    source: udp://:5000\n    sdp: a.sdp\n    sourceOnDemand: true\n    sourceDescribeTimeout: 5\n', 'paths.mc.sourceDescribeTimeout: applies to an rtsp:// or rtsps:// source only');
+    refuses('  cam:\n    source: rtsp://cam/x\n    sourceDescribeTimeout: 5\n', 'paths.cam.sourceDescribeTimeout: applies to an on-demand source only (sourceOnDemand: true)');
+    assertConfigError(load('  cam:\n    source: rtsp://cam/x\n    sourceOnDemand: true\n    sourceDescribeTimeout: 0\n'), /paths\.cam\.sourceDescribeTimeout: Too small/);
+    assertConfigError(load('  cam:\n    source: rtsp://cam/x\n    sourceOnDemand: true\n    sourceDescribeTimeout: 500\n'), /paths\.cam\.sourceDescribeTimeout: Too big/);
+    refuses('  live/a:\n    sourceIdleTimeout: 5\n', `paths.live/a.sourceIdleTimeout: applies to a configured source only (source: ${FORMS})`);
+    refuses('  tv:\n    playlist: a.playlist\n    sourceIdleTimeout: 5\n', 'paths.tv.sourceIdleTimeout: does not apply to a playlist');
+    refuses('  cam:\n    source: rtsp://cam/x\n    sourceIdleTimeout: 5\n', 'paths.cam.sourceIdleTimeout: applies to an on-demand source only (sourceOnDemand: true)');
+    refuses('  live/a:\n    source: publisher\n    sourceRetry: { min: 1 }\n', `paths.live/a.sourceRetry: applies to a configured source only (source: ${FORMS})`);
+    refuses('  cam:\n    source: rtsp://cam/x\n    sourceRetry: { min: 5, max: 2 }\n', 'paths.cam.sourceRetry.max: max must not be below min');
+    assertConfigError(load('  cam:\n    source: rtsp://cam/x\n    sourceRetry: { min: 0 }\n'), /paths\.cam\.sourceRetry\.min: Too small/);
+    assertConfigError(load('  cam:\n    source: rtsp://cam/x\n    sourceRetry: { max: 7200 }\n'), /paths\.cam\.sourceRetry\.max: Too big/);
+    refuses('  cam:\n    source: rtsp://cam/x\n    sourceRetry: { mn: 1 }\n', "paths.cam.sourceRetry: unknown key 'mn'");
+    refuses('  cam:\n    source: rtsp://cam/x\n    sourceOnDemand: true\n    push: [rtsp://edge/x]\n', 'paths.cam.sourceOnDemand: cannot be true here: push/forward destinations need the stream running whoever watches');
+    refuses('  tv:\n    playlist: { items: [a.mp4], autostart: false }\n    forward: ["udp://10.0.0.2:7000"]\n', 'paths.tv.playlist: autostart cannot be false here: push/forward destinations need the stream running whoever watches');
+  });
+
+  it('names the key of a bad push destination', () => {
+    refuses('  cam:\n    push: [rtsp://edge/]\n', "paths.cam.push.0: needs a path naming the stream, e.g. rtsp://host/live/cam (got 'rtsp://edge/')");
+    refuses('  cam:\n    push: [rtsp://edge]\n', "paths.cam.push.0: needs a path naming the stream, e.g. rtsp://host/live/cam (got 'rtsp://edge')");
+    refuses('  cam:\n    push: [http://edge/x]\n', "paths.cam.push.0: expected rtsp://[user:password@]host[:port]/path or rtsps://… (got 'http://edge/x')");
+    refuses('  cam:\n    push: [7]\n', 'paths.cam.push.0: expected rtsp://[user:password@]host[:port]/path or { url, transport, retry }');
+    refuses('  cam:\n    push: [{ url: "rtsp://u:Secret1@edge:0/x" }]\n', "paths.cam.push.0.url: port '0' is not a number from 1 to 65535 (got 'rtsp://u:***@edge:0/x')");
+    assertConfigError(load('  cam:\n    push: [{ transport: tcp }]\n'), /paths\.cam\.push\.0\.url: Invalid input: expected string/);
+    assertConfigError(load('  cam:\n    push: [{ url: "rtsp://edge/x", transport: http }]\n'), /paths\.cam\.push\.0\.transport: Invalid option/);
+    refuses('  cam:\n    push: [{ url: "rtsp://edge/x", user: a }]\n', "paths.cam.push.0: unknown key 'user'");
+    refuses('  cam:\n    push: [{ url: "rtsp://edge/x", retry: { min: 9, max: 3 } }]\n', 'paths.cam.push.0.retry.max: max must not be below min');
+    refuses('  cam:\n    push: [rtsp://edge/x, rtsp://b/y, rtsp://edge/x]\n', "paths.cam.push.2: pushes to 'rtsp://edge/x' a second time");
+    const many = Array.from({ length: 33 }, (_, i) => `rtsp://edge/x${i}`).join(', ');
+    assertConfigError(load(`  cam:\n    push: [${many}]\n`), /paths\.cam\.push: Too big/);
+    assertConfigError(load('  cam:\n    push: rtsp://edge/x\n'), /paths\.cam\.push: Invalid input: expected array/);
+  });
+
+  it('names the key of a bad forward destination', () => {
+    refuses('  cam:\n    forward: ["udp://10.0.0.2:7001"]\n', "paths.cam.forward.0: port 7001 is odd: RTP takes an even port and RTCP the odd one above it (got 'udp://10.0.0.2:7001')");
+    refuses('  cam:\n    forward: ["udp://10.0.0.2"]\n', "paths.cam.forward.0: needs a port: udp://239.1.2.3:5000 (got 'udp://10.0.0.2')");
+    refuses('  cam:\n    forward: ["udp://:7000"]\n', "paths.cam.forward.0: needs a host: the address to send to (got 'udp://:7000')");
+    refuses('  cam:\n    forward: ["udp://10.0.0.2:7000?ttl=0"]\n', "paths.cam.forward.0: ttl 0 is not a whole number from 1 to 255 (got 'udp://10.0.0.2:7000?ttl=0')");
+    refuses('  cam:\n    forward: ["udp://10.0.0.2:7000?ttl=x"]\n', "paths.cam.forward.0: ttl 'x' is not a whole number from 1 to 255 (got 'udp://10.0.0.2:7000?ttl=x')");
+    refuses('  cam:\n    forward: ["udp://10.0.0.2:7000?iface=eth0"]\n', "paths.cam.forward.0: iface 'eth0' is not an IP address (the local address to send from) (got 'udp://10.0.0.2:7000?iface=eth0')");
+    refuses('  cam:\n    forward: ["udp://10.0.0.2:7000?tll=3"]\n', "paths.cam.forward.0: has unknown parameter 'tll' (it takes ttl and iface) (got 'udp://10.0.0.2:7000?tll=3')");
+    refuses('  cam:\n    forward: ["udp://10.0.0.2:7000?ttl=3&ttl=4"]\n', "paths.cam.forward.0: gives 'ttl' twice (got 'udp://10.0.0.2:7000?ttl=3&ttl=4')");
+    refuses('  cam:\n    forward: ["rtsp://10.0.0.2/x"]\n', "paths.cam.forward.0: expected udp://address:port (got 'rtsp://10.0.0.2/x')");
+    refuses('  cam:\n    forward: [{ host: "", port: 7000 }]\n', 'paths.cam.forward.0.host: needs a host: the address to send to');
+    refuses('  cam:\n    forward: [{ host: "-x-", port: 7000 }]\n', "paths.cam.forward.0.host: '-x-' is not a valid host name or IP address");
+    refuses('  cam:\n    forward: [{ host: 10.0.0.2, port: 7001 }]\n', 'paths.cam.forward.0.port: port 7001 is odd: RTP takes an even port and RTCP the odd one above it');
+    refuses('  cam:\n    forward: [{ host: 10.0.0.2, port: 7000, ttl: 256 }]\n', 'paths.cam.forward.0.ttl: ttl 256 is not a whole number from 1 to 255');
+    refuses('  cam:\n    forward: [{ host: 10.0.0.2, port: 7000, interface: eth0 }]\n', "paths.cam.forward.0: unknown key 'interface'");
+    assertConfigError(load('  cam:\n    forward: [{ host: 10.0.0.2 }]\n'), /paths\.cam\.forward\.0\.port: Invalid input: expected number/);
+    refuses('  cam:\n    forward: [true]\n', 'paths.cam.forward.0: expected udp://host:port[?ttl=N&iface=ADDR] or { host, port, ttl, iface }');
+    refuses('  cam:\n    forward: ["udp://10.0.0.2:7000", { host: 10.0.0.2, port: 7000, ttl: 3 }]\n', 'paths.cam.forward.1: forwards to 10.0.0.2 port 7000 a second time');
+  });
+
+  it('refuses each relay key on a ~regex entry, which keeps its live settings', () => {
+    const keys: Record<string, string> = {
+      sdp: 'a.sdp',
+      sourceTransport: 'udp',
+      sourceDescribeTimeout: '5',
+      sourceIdleTimeout: '5',
+      sourceRetry: '{ min: 1 }',
+      push: '[rtsp://edge/x]',
+      forward: '["udp://10.0.0.2:7000"]',
+    };
+    for (const [key, value] of Object.entries(keys)) {
+      refuses(`  "~^live/.*$":\n    ${key}: ${value}\n`, `paths.~^live/.*$.${key}: only an exact path name may have ${key}, not a ~regex`);
+    }
+    assert.deepEqual(loadConfig({ configFile: yamlFile('paths:\n  "~^live/.*$":\n    graceTime: 3\n'), cwd: dir }).paths, { '~^live/.*$': { graceTime: 3 } });
+  });
+
+  it('reads relays: dssConfig relative to the config file (--set: to the working folder) and serverId', () => {
+    const cfg = loadConfig({ cwd: dir });
+    assert.deepEqual(cfg.relays, { dssConfig: '', serverId: '' });
+    const file = yamlFile('relays:\n  dssConfig: etc/relayconfig.xml\n  serverId: edge-1.paris\n', 'relays');
+    const fromFile = loadConfig({ configFile: file, cwd: dir }).relays;
+    assert.deepEqual(fromFile, { dssConfig: join(dir, 'relays', 'etc', 'relayconfig.xml'), serverId: 'edge-1.paris' });
+    assert.equal(loadConfig({ configFile: file, cwd: dir, sets: ['relays.dssConfig=other.xml'] }).relays.dssConfig, join(dir, 'other.xml'));
+    assert.equal(loadConfig({ configFile: yamlFile('relays:\n  dssConfig: /etc/streaming/relayconfig.xml\n'), cwd: dir }).relays.dssConfig, '/etc/streaming/relayconfig.xml');
+    assertConfigError(() => loadConfig({ configFile: yamlFile('relays:\n  serverId: "edge 1"\n'), cwd: dir }), literal('relays.serverId: up to 64 letters, digits, dots, dashes or underscores'));
+    assertConfigError(() => loadConfig({ configFile: yamlFile('relays:\n  hops: 3\n'), cwd: dir }), literal("relays: unknown key 'hops'"));
   });
 });

@@ -156,17 +156,18 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (cfg.tls.key) cfg.tls.key = resolve(cwd, cfg.tls.key);
   cfg.auth.usersFile = resolve(cwd, cfg.auth.usersFile);
   cfg.auth.groupsFile = resolve(cwd, cfg.auth.groupsFile);
-  // Folders the server reads and writes are relative to the config file (a service's working
-  // folder is often /), also when left at their defaults; a --set value, like media.dir's, to
-  // the working folder; no config file: the working folder.
+  // Folders and files the server reads and writes are relative to the config file (a service's
+  // working folder is often /), also when left at their defaults; a --set value, like
+  // media.dir's, to the working folder; no config file: the working folder.
   const base = opts.configFile ? dirname(resolve(cwd, opts.configFile)) : cwd;
-  const folder = (group: 'logs' | 'state' | 'playlists', value: string): string => {
+  const fromBase = (group: 'logs' | 'state' | 'playlists' | 'relays', key: string, value: string): string => {
     const set = fromSets[group];
-    return value === '' ? '' : resolve(isTree(set) && 'folder' in set ? cwd : base, value);
+    return value === '' ? '' : resolve(isTree(set) && key in set ? cwd : base, value);
   };
-  cfg.logs.folder = folder('logs', cfg.logs.folder);
-  cfg.state.folder = folder('state', cfg.state.folder);
-  cfg.playlists.folder = folder('playlists', cfg.playlists.folder);
+  cfg.logs.folder = fromBase('logs', 'folder', cfg.logs.folder);
+  cfg.state.folder = fromBase('state', 'folder', cfg.state.folder);
+  cfg.playlists.folder = fromBase('playlists', 'folder', cfg.playlists.folder);
+  cfg.relays.dssConfig = fromBase('relays', 'dssConfig', cfg.relays.dssConfig);
   if (cfg.control.socket !== '') cfg.control.socket = resolve(cfg.state.folder, cfg.control.socket);
   return cfg;
 }

@@ -1,6 +1,8 @@
 /** The configuration model: every key, its type, its default and its limits, in one place.
  * The example config (rivulet.example.yaml) documents the same keys for users. */
 import { z } from 'zod';
+import { forwardSchema, pushSchema, RELAY_DEFAULTS, relaysSchema, retrySchema, sdpMediaPorts, sdpSchema, sdpSetting } from './relay-schema.js';
+import { parseRtspUrl, parseUdpSource, redactUrl } from './relay-urls.js';
 
 const port = z.number().int().min(0).max(65535);
 
@@ -103,56 +105,135 @@ export function pathPattern(key: string): RegExp | undefined {
 
 /** The kinds of source a `paths:` entry may name, `<scheme>:<target>`, each with the form its
  * errors show. Each kind has a starter in src/sources/kinds.ts, whose type holds it to this list:
- * a new kind (relay pull `rtsp://…`, `playlist:`) is one entry here and one there. */
+ * a new kind is one entry here and one there. */
 export const SOURCE_FORMS = {
   /** An SDP file describing an RTP/UDP feed; relative to media.dir. */
   sdp: 'sdp:<file>',
+  /** A relay pull: DESCRIBE/SETUP/PLAY from another server (`relay-urls.ts` reads it). */
+  rtsp: 'rtsp://[user:password@]host[:port]/path',
+  /** The same over TLS. */
+  rtsps: 'rtsps://[user:password@]host[:port]/path',
+  /** RTP arriving at a port, unicast or from a multicast group it joins; `paths.<name>.sdp` says
+   * what it carries. */
+  udp: 'udp://[group|address]:port',
 } as const;
 
-/** Every kind of configured source: the `source:` forms, and `playlist`, which has a key of its
- * own (`paths.<name>.playlist`) since its settings do not fit in one string. */
-export type SourceScheme = keyof typeof SOURCE_FORMS | 'playlist';
+/** Every scheme `source:` accepts. */
+export type SourceFormScheme = keyof typeof SOURCE_FORMS;
+
+/** Schemes the config reads and checks whose starters are not in src/sources/kinds.ts yet: the
+ * relay runtime adds them there and empties this list (which makes them `SourceScheme`s). Until
+ * then `configuredSource` leaves such a path to publishers, so the server runs as before. */
+export const SCHEMES_WITHOUT_STARTER = ['rtsp', 'rtsps', 'udp'] as const;
+
+/** Every kind of configured source the server starts: the `source:` forms, and `playlist`, which
+ * has a key of its own (`paths.<name>.playlist`) since its settings do not fit in one string. */
+export type SourceScheme = Exclude<SourceFormScheme, (typeof SCHEMES_WITHOUT_STARTER)[number]> | 'playlist';
+
+/** The relay sources: pulled from another server or received on a UDP port. */
+const RELAY_SCHEMES: readonly SourceFormScheme[] = ['rtsp', 'rtsps', 'udp'];
 
 /** A configured source, `<scheme>:<target>` split; `publisher` (encoders push, the default) is
  * undefined. */
 export interface SourceSpec {
   scheme: SourceScheme;
-  /** For `playlist`, the `.playlist` file as written, or the list as JSON (it names the source
-   * in logs and tells a changed one on reload). */
+  /** For `sdp`, the file; for a URL form, the URL as written; for `playlist`, the `.playlist`
+   * file as written, or the list as JSON (it names the source in logs and tells a changed one on
+   * reload). */
   target: string;
   /** `playlist` only: the setting as the schema read it. */
   playlist?: PathPlaylist;
 }
 
+/** A `source:` value read: its form's scheme and target. */
+export interface ParsedSource {
+  scheme: SourceFormScheme;
+  target: string;
+}
+
+function hasStarter(scheme: SourceFormScheme): scheme is Exclude<SourceScheme, 'playlist'> {
+  return !(SCHEMES_WITHOUT_STARTER as readonly string[]).includes(scheme);
+}
+
+/** Whether a configured source starts with its first viewer when the entry does not say: `sdp:`
+ * files do, as DSS reflected SDP files on demand; relays are always on, as DSS relays were (an
+ * edge of a tier has the stream ready, a camera is read once); a path with destinations always
+ * is, since they need the stream running. */
+export function onDemandByDefault(scheme: SourceFormScheme, e: Pick<PathSettings, 'push' | 'forward'>): boolean {
+  return !hasDestinations(e) && !RELAY_SCHEMES.includes(scheme);
+}
+
+function hasDestinations(e: Pick<PathSettings, 'push' | 'forward'>): boolean {
+  return (e.push?.length ?? 0) + (e.forward?.length ?? 0) > 0;
+}
+
 /** The source configured at one exact path, if any: `source:` or `playlist:`, with the key it
- * came from (for messages) and whether it starts on the first viewer. */
-export function configuredSource(
-  e: z.infer<typeof pathSettingsSchema>,
-): { setting: 'source' | 'playlist'; spec: SourceSpec; onDemand: boolean } | undefined {
+ * came from (for messages) and whether it starts on the first viewer. A source whose starter is
+ * not written yet (SCHEMES_WITHOUT_STARTER) is left out. */
+export function configuredSource(e: PathSettings): { setting: 'source' | 'playlist'; spec: SourceSpec; onDemand: boolean } | undefined {
   if (e.playlist !== undefined) {
     const p = e.playlist;
     const target = typeof p === 'string' ? p : JSON.stringify(p);
     // A DSS playlist broadcasts from the server's start, as PlaylistBroadcaster did.
     return { setting: 'playlist', spec: { scheme: 'playlist', target, playlist: p }, onDemand: typeof p === 'string' ? false : !p.autostart };
   }
-  const spec = e.source === undefined ? undefined : parseSource(e.source);
+  const parsed = e.source === undefined ? undefined : parseSource(e.source);
   // The schema has refused bad values already; a string here would be a value it let pass.
-  if (spec === undefined || typeof spec === 'string') return undefined;
-  return { setting: 'source', spec, onDemand: e.sourceOnDemand ?? true };
+  if (parsed === undefined || typeof parsed === 'string') return undefined;
+  const { scheme, target } = parsed;
+  if (!hasStarter(scheme)) return undefined;
+  return { setting: 'source', spec: { scheme, target }, onDemand: e.sourceOnDemand ?? onDemandByDefault(scheme, e) };
 }
 
-/** Reads a `paths.<name>.source` value: a SourceSpec, undefined for `publisher`, or a string
- * saying what is wrong with it. */
-export function parseSource(text: string): SourceSpec | undefined | string {
+/** How a path's configured `source:` starts, stops and retries, defaults applied. */
+export interface SourceTimings {
+  /** Starts with its first viewer (else with the server, restarted whenever it ends). */
+  onDemand: boolean;
+  /** Seconds a first viewer's DESCRIBE waits for an on-demand rtsp(s):// source's description. */
+  describeTimeout: number;
+  /** Seconds an on-demand source runs on after its last viewer left. */
+  idleTimeout: number;
+  /** Backoff between attempts to start it again, seconds. */
+  retry: { min: number; max: number };
+}
+
+/** The timings of the `source:` configured on `e` (undefined when it has none): its keys, or the
+ * defaults (`RELAY_DEFAULTS`, `live.sdpIdleTimeout`). */
+export function sourceTimings(e: PathSettings, live: Pick<Config['live'], 'sdpIdleTimeout'>): SourceTimings | undefined {
+  const parsed = e.source === undefined ? undefined : parseSource(e.source);
+  if (parsed === undefined || typeof parsed === 'string') return undefined;
+  return {
+    onDemand: e.sourceOnDemand ?? onDemandByDefault(parsed.scheme, e),
+    describeTimeout: e.sourceDescribeTimeout ?? RELAY_DEFAULTS.describeTimeout,
+    idleTimeout: e.sourceIdleTimeout ?? live.sdpIdleTimeout,
+    retry: e.sourceRetry ?? { ...RELAY_DEFAULTS.retry },
+  };
+}
+
+/** The `source:` forms for messages: `a, b or c`. */
+function formsList(): string {
+  const forms = Object.values(SOURCE_FORMS);
+  return `${forms.slice(0, -1).join(', ')} or ${forms[forms.length - 1]}`;
+}
+
+/** Reads a `paths.<name>.source` value: the form it has, undefined for `publisher`, or a string
+ * saying what is wrong with it. A URL form (`rtsp://…`, `udp://…`) is read strictly, and its
+ * target is the whole URL. */
+export function parseSource(text: string): ParsedSource | undefined | string {
   if (text === 'publisher') return undefined;
   const colon = text.indexOf(':');
-  const scheme = colon > 0 ? text.slice(0, colon) : '';
+  const scheme = colon > 0 ? text.slice(0, colon).toLowerCase() : '';
   const target = text.slice(colon + 1);
   const known = Object.keys(SOURCE_FORMS);
   if (!known.includes(scheme) || target.trim() === '') {
-    return `expected publisher or ${Object.values(SOURCE_FORMS).join(' or ')}, got '${text.slice(0, 200)}'`;
+    return `expected publisher, ${formsList()}, got '${redactUrl(text)}'`;
   }
-  return { scheme: scheme as SourceScheme, target };
+  if (scheme === 'rtsp' || scheme === 'rtsps' || scheme === 'udp') {
+    const url = scheme === 'udp' ? parseUdpSource(text) : parseRtspUrl(text);
+    if (typeof url === 'string') return `${url} (got '${redactUrl(text)}')`;
+    return { scheme, target: text };
+  }
+  return { scheme: scheme as SourceFormScheme, target };
 }
 
 /** A playlist's scheduled start or end: an ISO 8601 date and time with its zone
@@ -210,7 +291,7 @@ export const pathPlaylistSchema = z.unknown().transform((v, ctx): PathPlaylist =
 });
 
 /** Settings of one `paths:` entry: each overrides the `live:` key of the same name, except
- * `source` and `sourceOnDemand`, which are the path's own. */
+ * `source` and what follows it, which are the path's own. */
 export const pathSettingsSchema = z
   .object({
     /** Addresses/CIDRs allowed to publish to the path without credentials (live.publishAllow). */
@@ -220,8 +301,11 @@ export const pathSettingsSchema = z
     /** A second publisher on the path takes it over (live.takeover). */
     takeover: takeover.optional(),
     /** What feeds the path: `publisher` (default: encoders push with ANNOUNCE/RECORD) or a
-     * configured source, `sdp:<file>` (an SDP file describing an RTP/UDP feed, relative to
-     * media.dir); a path with a configured source refuses publishers. Exact path names only. */
+     * configured source (SOURCE_FORMS): `sdp:<file>` (an SDP file describing an RTP/UDP feed,
+     * relative to media.dir), `rtsp://[user:password@]host[:port]/path` or `rtsps://…` (pulled
+     * from another server; user and password percent-encoded), `udp://[group|address]:port`
+     * (RTP arriving there; needs `sdp`). A path with a configured source refuses publishers.
+     * Exact path names only. */
     source: z
       .string()
       .superRefine((text, ctx) => {
@@ -229,15 +313,104 @@ export const pathSettingsSchema = z
         if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
       })
       .optional(),
-    /** Default true: the configured source starts when the first viewer asks and stops after
-     * live.sdpIdleTimeout seconds without viewers; false: it starts with the server and is
-     * restarted whenever it ends. */
+    /** Whether the configured source starts when the first viewer asks and stops
+     * `sourceIdleTimeout` seconds after the last one left (true), or starts with the server and
+     * is restarted whenever it ends (false). Default (`onDemandByDefault`): true for `sdp:`,
+     * false for relays and for a path with push or forward destinations. */
     sourceOnDemand: z.boolean().optional(),
+    /** `udp://` sources: what the RTP carries, an SDP file (relative to media.dir) or inline SDP
+     * starting with `v=0`. Track N of it arrives at the URL's port + 2N. */
+    sdp: sdpSchema.optional(),
+    /** `rtsp://`/`rtsps://` sources: RTP interleaved on the RTSP connection (`tcp`, default) or
+     * on UDP ports (`udp`). */
+    sourceTransport: z.enum(['tcp', 'udp']).optional(),
+    /** On-demand `rtsp://`/`rtsps://` sources: seconds a first viewer's DESCRIBE waits for the
+     * source's description before it is answered 504 (default 10). */
+    sourceDescribeTimeout: z.number().min(1).max(120).optional(),
+    /** On-demand sources: seconds the source runs on after its last viewer left (default
+     * live.sdpIdleTimeout). */
+    sourceIdleTimeout: z.number().min(1).max(86400).optional(),
+    /** `{ min, max }`: seconds between attempts to (re)start the source, doubling from min to
+     * max while it fails (default 1 and 30). */
+    sourceRetry: retrySchema.optional(),
+    /** Servers the path's stream is announced to while it is live (`pushSchema`). */
+    push: pushSchema.optional(),
+    /** UDP destinations the path's RTP is sent to while it is live (`forwardSchema`). */
+    forward: forwardSchema.optional(),
     /** A playlist broadcast as a live channel at this path (`pathPlaylistSchema`); exclusive
      * with `source`. */
     playlist: pathPlaylistSchema.optional(),
   })
   .strict();
+
+export type PathSettings = z.infer<typeof pathSettingsSchema>;
+
+/** Keys only an exact path name may have: each concerns one stream, and a regex names many. */
+const EXACT_ONLY = ['playlist', 'sdp', 'sourceTransport', 'sourceDescribeTimeout', 'sourceIdleTimeout', 'sourceRetry', 'push', 'forward'] as const;
+
+/** What is wrong with the keys of one path entry taken together, each with the key it concerns:
+ * a key that does not go with the entry's source, a `udp://` source without its SDP… */
+function entryIssues(key: string, e: PathSettings): { at: keyof PathSettings; message: string }[] {
+  const out: { at: keyof PathSettings; message: string }[] = [];
+  const regex = key.startsWith('~');
+  const parsed = e.source === undefined ? undefined : parseSource(e.source);
+  const scheme = parsed === undefined || typeof parsed === 'string' ? undefined : parsed.scheme;
+  if (regex) {
+    // A source feeds one stream: a regex names many paths, and which of them would it feed?
+    if (scheme) out.push({ at: 'source', message: 'only an exact path name may have a source, not a ~regex' });
+    for (const k of EXACT_ONLY) if (e[k] !== undefined) out.push({ at: k, message: `only an exact path name may have ${k === 'playlist' ? 'a playlist' : k}, not a ~regex` });
+    if (out.length > 0) return out;
+  }
+  if (e.playlist !== undefined && e.source !== undefined) {
+    out.push({ at: 'playlist', message: `a path is fed by its playlist or by its source, not both (source: ${redactUrl(e.source)})` });
+  }
+  const destinations = hasDestinations(e) ? 'push/forward destinations need the stream running whoever watches' : undefined;
+  if (e.sourceOnDemand !== undefined && e.playlist !== undefined) {
+    out.push({ at: 'sourceOnDemand', message: `does not apply to a playlist: paths.${key}.playlist.autostart says when it starts` });
+  } else if (e.sourceOnDemand !== undefined && !scheme) {
+    out.push({ at: 'sourceOnDemand', message: `applies to a configured source only (source: ${formsList()})` });
+  } else if (e.sourceOnDemand === true && destinations) {
+    out.push({ at: 'sourceOnDemand', message: `cannot be true here: ${destinations}` });
+  }
+  if (destinations && typeof e.playlist === 'object' && !e.playlist.autostart) {
+    out.push({ at: 'playlist', message: `autostart cannot be false here: ${destinations}` });
+  }
+  const rtsp = scheme === 'rtsp' || scheme === 'rtsps';
+  if (scheme === 'udp' && e.sdp === undefined) {
+    out.push({ at: 'sdp', message: 'is missing: a udp:// source needs an SDP file (relative to media.dir) or inline SDP saying what its RTP carries' });
+  } else if (e.sdp !== undefined && scheme !== 'udp') {
+    out.push({ at: 'sdp', message: `applies to a udp:// source only${scheme === 'sdp' ? ' (sdp:<file> names its own SDP file)' : ''}` });
+  } else if (scheme === 'udp' && e.sdp !== undefined && e.source !== undefined) {
+    const why = inlinePortsMismatch(e.source, e.sdp);
+    if (why) out.push({ at: 'sdp', message: why });
+  }
+  if (e.sourceTransport !== undefined && !rtsp) out.push({ at: 'sourceTransport', message: 'applies to an rtsp:// or rtsps:// source only' });
+  const onDemand = scheme && (e.sourceOnDemand ?? onDemandByDefault(scheme, e));
+  if (e.sourceDescribeTimeout !== undefined) {
+    if (!rtsp) out.push({ at: 'sourceDescribeTimeout', message: 'applies to an rtsp:// or rtsps:// source only' });
+    else if (!onDemand) out.push({ at: 'sourceDescribeTimeout', message: 'applies to an on-demand source only (sourceOnDemand: true)' });
+  }
+  const noSource = e.playlist !== undefined ? 'does not apply to a playlist' : `applies to a configured source only (source: ${formsList()})`;
+  if (e.sourceIdleTimeout !== undefined) {
+    if (!scheme) out.push({ at: 'sourceIdleTimeout', message: noSource });
+    else if (!onDemand) out.push({ at: 'sourceIdleTimeout', message: 'applies to an on-demand source only (sourceOnDemand: true)' });
+  }
+  if (e.sourceRetry !== undefined && !scheme) out.push({ at: 'sourceRetry', message: noSource });
+  return out;
+}
+
+/** Inline SDP whose m= lines give ports other than where a `udp://…:port` source receives its
+ * tracks (port + 2N), said in a sentence; undefined when they agree or give 0. */
+function inlinePortsMismatch(source: string, sdp: string): string | undefined {
+  const s = sdpSetting(sdp);
+  const url = parseUdpSource(source);
+  if (!('text' in s) || typeof url === 'string') return undefined;
+  const ports = sdpMediaPorts(s.text);
+  const i = ports.findIndex((p, n) => p !== 0 && p !== url.port + 2 * n);
+  if (i < 0) return undefined;
+  const want = url.port + 2 * i;
+  return `m= line ${i + 1} gives port ${ports[i]} but ${redactUrl(source)} receives track ${i + 1} at port ${want}: give 0 or ${want} there`;
+}
 
 /** Per-path settings: keys are exact path names (`live/cam1`, no leading slash, no `.sdp`) or
  * regular expressions written `~^live/.*$`. An exact name wins; else the first matching regex in
@@ -255,23 +428,7 @@ export const pathsSchema = z.record(z.string(), pathSettingsSchema).superRefine(
       }
     }
     if (why) ctx.addIssue({ code: 'custom', path: [key], message: why });
-    const { source, sourceOnDemand, playlist } = paths[key];
-    const configured = source !== undefined && source !== 'publisher';
-    if (playlist !== undefined && key.startsWith('~')) {
-      ctx.addIssue({ code: 'custom', path: [key, 'playlist'], message: 'only an exact path name may have a playlist, not a ~regex' });
-    }
-    if (playlist !== undefined && source !== undefined) {
-      ctx.addIssue({ code: 'custom', path: [key, 'playlist'], message: `a path is fed by its playlist or by its source, not both (source: ${source})` });
-    }
-    // A source feeds one stream: a regex names many paths, and which of them would it feed?
-    if (configured && key.startsWith('~')) {
-      ctx.addIssue({ code: 'custom', path: [key, 'source'], message: 'only an exact path name may have a source, not a ~regex' });
-    }
-    if (sourceOnDemand !== undefined && playlist !== undefined) {
-      ctx.addIssue({ code: 'custom', path: [key, 'sourceOnDemand'], message: `does not apply to a playlist: paths.${key}.playlist.autostart says when it starts` });
-    } else if (sourceOnDemand !== undefined && !configured) {
-      ctx.addIssue({ code: 'custom', path: [key, 'sourceOnDemand'], message: `applies to a configured source only (source: ${Object.values(SOURCE_FORMS).join(' or ')})` });
-    }
+    for (const i of entryIssues(key, paths[key])) ctx.addIssue({ code: 'custom', path: [key, i.at], message: i.message });
   }
 });
 
@@ -415,6 +572,7 @@ export const configSchema = z
     state: stateSchema.prefault({}),
     playlists: playlistsSchema.prefault({}),
     control: controlSchema.prefault({}),
+    relays: relaysSchema.prefault({}),
   })
   .strict();
 

@@ -118,7 +118,7 @@ it('rivulet serve refuses to start with a bad source, naming the key', async () 
   const dir = tempDir('rivulet-source-cfg-');
   try {
     const cases = [
-      ['paths:\n  cam/lobby:\n    source: rtmp://cam\n', /paths\.cam\/lobby\.source: expected publisher or sdp:<file>, got 'rtmp:\/\/cam'/],
+      ['paths:\n  cam/lobby:\n    source: rtmp://cam\n', /paths\.cam\/lobby\.source: expected publisher, sdp:<file>, rtsp:.* or udp:.*, got 'rtmp:\/\/cam'/],
       ['paths:\n  "~^cam/":\n    source: sdp:a.sdp\n', /paths\.~\^cam\/\.source: only an exact path name may have a source/],
     ] as const;
     await Promise.all(
