@@ -12,6 +12,30 @@ export interface PartyInfo {
   label: string;
 }
 
+/** Where a relay leg stands. */
+export type RelayState = 'connecting' | 'playing' | 'retrying' | 'stopped';
+
+/** One leg of a relay: a pulled source, or a push or forward destination of a path. */
+export interface RelayStatus {
+  path: string;
+  /** `source` (pulled into the path), `push` or `forward` (sent on from it). */
+  role: 'source' | 'push' | 'forward';
+  /** The far end, never with a password (`rtsp://origin/live/cam`, `udp://239.1.1.1:5000`). */
+  target: string;
+  state: RelayState;
+  /** Unix ms of the next attempt while retrying. */
+  nextAttemptAt?: number;
+  /** Attempts that failed or dropped since the leg was configured. */
+  reconnects: number;
+  lastError?: string;
+  bytesIn: number;
+  bytesOut: number;
+  /** RTP packets missing by sequence number (pulled) or reported lost by the far end. */
+  packetsLost: number;
+  /** Measured over the last few seconds. */
+  bitrateKbps: number;
+}
+
 export interface CoreEventMap {
   /** A source started feeding a path (first time, or back within the grace time). */
   'path.published': [{ path: string; source: PartyInfo; tracks: string[]; resumed: boolean }];
@@ -25,6 +49,8 @@ export interface CoreEventMap {
   'session.refused': [{ protocol: string; client: string; path?: string; status: number; reason: string }];
   /** A wrong or missing password for a protected path. */
   'auth.failed': [{ protocol: string; client: string; path: string; user?: string; reason: string }];
+  /** A relay leg changed state (connecting, playing, retrying, stopped), with its figures. */
+  'relay.state': [RelayStatus];
 }
 
 export class CoreEvents extends EventEmitter<CoreEventMap> {}

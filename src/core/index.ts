@@ -11,7 +11,7 @@ export {
   type SourceStarter,
   type SourceStarters,
 } from './path-manager.js';
-export { CoreEvents, readerAdded, readerRemoved, type CoreEventMap, type PartyInfo } from './events.js';
+export { CoreEvents, readerAdded, readerRemoved, type CoreEventMap, type PartyInfo, type RelayState, type RelayStatus } from './events.js';
 export { Frame, type FrameForm } from './frame.js';
 export type { CountedReader, Reader, ReaderStats, TrackReader } from './reader.js';
 export type { Source } from './source.js';
