@@ -146,6 +146,18 @@ describe('rivulet playlist check NAME', () => {
     assert.match(r.out, /1 of 1 entry plays/);
   });
 
+  it('exits 1 as the server refuses it when its sdp_reference_movie cannot play', async () => {
+    const dss = join(root, 'dss');
+    mkdirSync(dss, { recursive: true });
+    writeFileSync(join(dss, 'ref.playlist'), `*PLAY-LIST*\n${join(media, 'sample.mp4')}\n`);
+    writeFileSync(join(dss, 'ref.config'), 'play_mode sequential\nsdp_reference_movie gone.mov\n');
+    const r = await cli('check', join(dss, 'ref.playlist'));
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /1 of 1 entry plays: 12\.0\d\d s in one pass through the list\n/);
+    assert.ok(r.out.endsWith(`the broadcast would not start: sdp_reference_movie ${join(dss, 'gone.mov')} cannot play (missing (no such file))\n`), r.out);
+    assert.doesNotMatch(r.out, /the reference/, 'no entry stands in for it');
+  });
+
   it('exits 1 naming what it looked for when the config has no such playlist', async () => {
     const r = await cli('check', 'nope', '--config', config);
     assert.equal(r.code, 1);

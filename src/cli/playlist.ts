@@ -10,8 +10,9 @@
  * track, or codecs other than the reference's (the config's `sdp_reference_movie`, else the
  * first entry that plays). H.264/H.265 entries whose parameters differ (another frame size or
  * profile) play: the broadcaster sends their parameter sets in band at the switch, so the
- * difference is only noted. Exit status 1 when nothing would play (or the config or the
- * no-repeat window stops the broadcast from starting), 2 for a usage error. */
+ * difference is only noted. Exit status 1 when nothing would play (or the config, an
+ * sdp_reference_movie that cannot play or the no-repeat window stops the broadcast from
+ * starting, as the server would refuse it), 2 for a usage error. */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +32,7 @@ import {
 } from '../playlists/index.js';
 import type { VodTrack } from '../vod/types.js';
 import { mismatch, openItem } from '../sources/index.js';
+import { fmtpText, IN_BAND } from '../sources/playlist/index.js';
 import { controlCommand, type CliIo } from './playlist-control.js';
 
 export const PLAYLIST_USAGE = `Usage: rivulet playlist check FILE|NAME [--config FILE] [--set KEY=VALUE]...
@@ -45,9 +47,13 @@ check   Checks a playlist before it is broadcast (as PlaylistBroadcaster -p did)
         at NAME. Prints each entry, whether it plays, its codecs and duration, what does not
         match the reference movie (sdp_reference_movie, else the first entry that plays) and
         why, and the total duration of what plays.
-        Exit status: 0 when something can play, 1 when nothing can, 2 for a usage error.
-start   Starts the playlist broadcast at NAME on the running server now (one the operator
-        stopped, or one waiting for a retry or its schedule).
+        Exit status: 0 when something can play, 1 when nothing can or the broadcast would
+        not start (its config, its sdp_reference_movie, its no-repeat window), 2 for a usage
+        error.
+start   Starts the playlist broadcast at NAME on the running server now: one the operator
+        stopped, one that ended (a .stoplist, a sequential list played through), or one
+        waiting for a retry. Before its start time it is refused (404, with the start time:
+        startsAt), as a viewer is.
 stop    Stops it: its viewers get BYE, and it stays stopped (no restart, no schedule, viewers
         get 404) until started again or the server restarts.
 status  Shows each playlist (or NAME): running (viewers, current and upcoming items),
@@ -89,11 +95,6 @@ const rtpmap = (t: VodTrack) => {
 };
 const size = (t: VodTrack) => (t.description.width && t.description.height ? `${t.description.width}x${t.description.height}` : '');
 const codecs = (tracks: VodTrack[]) => tracks.map((t) => [rtpmap(t), size(t)].filter(Boolean).join(' ')).join(', ');
-const fmtp = (t: VodTrack) =>
-  Object.entries(t.description.format.fmtp)
-    .map(([k, v]) => `${k}=${v}`)
-    .sort()
-    .join(';');
 
 /** Why `tracks` cannot follow `ref` on one timeline (undefined: they can), by the broadcaster's
  * own rule (`mismatch`), or, for those that play, what differs that players pick up in band. */
@@ -104,9 +105,9 @@ function compare(tracks: VodTrack[], ref: VodTrack[]): { skip?: string; note?: s
   for (const [i, a] of tracks.entries()) {
     const b = ref[i];
     const sizes = size(a) !== size(b);
-    if (!sizes && fmtp(a) === fmtp(b)) continue;
+    if (!sizes && fmtpText(a) === fmtpText(b)) continue;
     const what = sizes ? `frame size ${size(a)} where the reference has ${size(b)}` : `other ${a.description.format.encodingName} parameters than the reference`;
-    const inBand = ['H264', 'H265'].includes(a.description.format.encodingName);
+    const inBand = IN_BAND.has(a.description.format.encodingName);
     notes.push(inBand ? `${what}: plays, its parameter sets sent in band at the switch` : `${what}: plays`);
   }
   return { note: notes.join('; ') };
@@ -279,16 +280,23 @@ async function report(c: Checked, write: (s: string) => void): Promise<number> {
     return p;
   };
   let ref: { file: string; tracks: VodTrack[] } | undefined;
+  /** Why the broadcast would not start whatever its entries: the server refuses it too (415). */
+  let noStart: string | undefined;
   if (c.sdpReferenceMovie) {
     const r = await probeOnce(c.sdpReferenceMovie);
     if (r.tracks) ref = { file: c.sdpReferenceMovie, tracks: r.tracks };
-    else write(`warning: sdp_reference_movie ${c.sdpReferenceMovie} cannot play (${r.reason}); the first entry that plays is the reference instead\n`);
+    else noStart = `sdp_reference_movie ${c.sdpReferenceMovie} cannot play (${r.reason})`;
   }
   const rows: Row[] = [];
   for (const entry of c.entries) {
     const p = await probeOnce(entry.file);
     if (!p.tracks) {
       rows.push({ entry, probe: p, plays: false, note: `would be skipped: ${p.reason}` });
+      continue;
+    }
+    if (noStart) {
+      // Without its reference the channel has no tracks to match: nothing to compare with.
+      rows.push({ entry, probe: p, plays: true, note: '' });
       continue;
     }
     if (!ref) {
@@ -325,6 +333,10 @@ async function report(c: Checked, write: (s: string) => void): Promise<number> {
   write(`${playing.length} of ${rows.length} entr${rows.length === 1 ? 'y plays' : 'ies play'}: ${seconds(total)} in one pass through the list\n`);
   if (playing.length === 0) {
     write('nothing can play\n');
+    return 1;
+  }
+  if (noStart) {
+    write(`the broadcast would not start: ${noStart}\n`);
     return 1;
   }
   if (c.brokenConfig) {

@@ -148,10 +148,17 @@ export function apiHandler(routes: readonly ApiRoute[], opts: ApiHandlerOptions)
           return;
         }
       }
-      void answerApi(routes, req.method ?? 'GET', req.url ?? '/', body, opts.log).then((a) => {
-        if (a.status >= 400) opts.log.info({ method: req.method, uri: req.url?.slice(0, 200), status: a.status }, `API request refused: ${(a.body as { error?: string }).error ?? ''}`);
-        send(res, a);
-      });
+      answerApi(routes, req.method ?? 'GET', req.url ?? '/', body, opts.log)
+        .then((a) => {
+          if (a.status >= 400) opts.log.info({ method: req.method, uri: req.url?.slice(0, 200), status: a.status }, `API request refused: ${(a.body as { error?: string }).error ?? ''}`);
+          send(res, a);
+        })
+        // An answer that cannot be sent (a body that is not JSON, the headers already gone): the
+        // client sees the connection close rather than wait.
+        .catch((e: unknown) => {
+          opts.log.error({ method: req.method, uri: req.url?.slice(0, 200), err: (e as Error)?.stack ?? String(e) }, 'API answer could not be sent');
+          res.destroy();
+        });
     });
   };
 }

@@ -29,7 +29,6 @@ describe('DSS playlist .config', () => {
       playMode: 'weighted_random',
       recent: 3,
       logging: true,
-      logFile: '/srv/playlists/jazz/jazz.log',
       maxUpcoming: 7,
       sdpReferenceMovie: '/srv/movies/My Jazz.mov',
       destinationSdpFile: 'jazz.sdp',

@@ -10,7 +10,7 @@
  * that Rivulet has no use for (addresses and ports of its UDP push, its RTSP ANNOUNCE login, its
  * pid file ...) are accepted and reported once, in one issue; unknown keywords are reported and
  * ignored. A `<config>.def` defaults file is not read. */
-import { dirname, isAbsolute, join, parse, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { readDssFile, splitLines, splitWords } from './dss-text.js';
 import { PLAY_MODES, type PlayMode, type PlaylistIssue } from './types.js';
 
@@ -43,8 +43,9 @@ export interface PlaylistConfig {
   end?: BroadcastTime;
   /** `logging` enabled | disabled; default enabled. */
   logging: boolean;
-  /** `log_file`, absolute; default `<config base name>.log` beside the config, as in DSS. */
-  logFile: string;
+  /** `log_file`, absolute; undefined when not given (DSS wrote `<config base name>.log` beside
+   * the config; Rivulet names the log after the channel's path). */
+  logFile?: string;
   /** `sdp_reference_movie`, absolute: the movie whose tracks the others must match. */
   sdpReferenceMovie?: string;
   /** `broadcast_name`: the title (SDP session name). */
@@ -100,13 +101,11 @@ function parseTime(v: string, key: string): BroadcastTime | undefined | string {
 export function parsePlaylistConfig(text: string, file: string): ParsedPlaylistConfig {
   const here = dirname(file);
   const path = (p: string) => (isAbsolute(p) ? p : join(here, p));
-  const base = parse(file);
   const config: PlaylistConfig = {
     file,
     playMode: 'sequential_looped',
     recent: 0,
     logging: true,
-    logFile: join(base.dir, `${base.name}.log`),
     maxUpcoming: 7,
     unused: {},
   };

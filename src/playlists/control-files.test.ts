@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -62,5 +63,22 @@ describe('playlist control files', () => {
     assert.equal(taken.length, 1);
     assert.equal(taken[0].kind, 'stoplist');
     assert.match(describeTaken(taken[0]), /the broadcast stops after the current item \(.*its content is not a playlist, so only the stop is taken/);
+  });
+
+  it('refuses a FIFO named as a control file, without waiting for a writer', async () => {
+    const p = controlPaths(folder(), 'jazz');
+    assert.equal(spawnSync('mkfifo', [p.insertlist, p.stoplist]).status, 0);
+    const timeout = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 3000).unref());
+    const r = await Promise.race([takeControlFiles(p), timeout]);
+    if (r === 'hung') {
+      // Release the reads blocked on them, so the test ends (and fails).
+      for (const f of [p.insertlist, p.stoplist]) if (existsSync(f)) closeSync(openSync(f, constants.O_WRONLY | constants.O_NONBLOCK));
+      assert.fail('takeControlFiles waited on a FIFO');
+    }
+    assert.equal(r.refused.length, 1);
+    assert.match(r.refused[0].error, new RegExp(`^it is not a regular file; renamed ${p.insertlist}\\.bad$`));
+    assert.ok(lstatSync(`${p.insertlist}.bad`).isFIFO());
+    assert.deepEqual(r.taken.map((t) => [t.kind, t.entries.length]), [['stoplist', 0]], 'a stop needs no list');
+    assert.equal(existsSync(p.stoplist), false);
   });
 });

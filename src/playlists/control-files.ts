@@ -67,17 +67,21 @@ export interface RefusedControl {
 
 /** Reads, in this order, the `.replacelist`, `.insertlist` and `.stoplist` present, and deletes
  * each one taken. `root`: the folder relative entries are read from (default the control
- * files' own). Never throws. */
-export async function takeControlFiles(paths: ControlPaths, root?: string): Promise<{ taken: TakenControl[]; refused: RefusedControl[] }> {
+ * files' own). `stop`: once it says true (the channel closed), nothing more is taken or
+ * deleted; what was read is left for the next start. Never throws. */
+export async function takeControlFiles(paths: ControlPaths, root?: string, stop: () => boolean = () => false): Promise<{ taken: TakenControl[]; refused: RefusedControl[] }> {
   const taken: TakenControl[] = [];
   const refused: RefusedControl[] = [];
   for (const kind of CONTROL_KINDS) {
+    if (stop()) break;
     const file = paths[kind];
     const st = await stat(file).catch((e: NodeJS.ErrnoException) => e);
     if (st instanceof Error && st.code === 'ENOENT') continue;
     let read: { entries: PlaylistEntry[]; issues: PlaylistIssue[] };
     try {
       if (st instanceof Error) throw st;
+      // A FIFO or a device would never end (or block the read); a folder cannot be read.
+      if (!st.isFile()) throw new Error('it is not a regular file');
       read = await readPlaylist(file, root);
     } catch (e) {
       const why = (e as Error).message;
@@ -95,6 +99,7 @@ export async function takeControlFiles(paths: ControlPaths, root?: string): Prom
         continue;
       }
     }
+    if (stop()) break;
     try {
       await rm(file, { force: true });
     } catch (e) {

@@ -4,6 +4,7 @@
  * hold spaces; the word after a closing quote starts right after it. DSS let an unterminated
  * quote run to the end of the line (newline included, so the name never matched a file); here it
  * is reported instead. */
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { PlaylistError } from './types.js';
 
@@ -15,7 +16,9 @@ export const MAX_FILE_BYTES = 2 * 1024 * 1024;
 export async function readDssFile(file: string): Promise<string> {
   let fh;
   try {
-    fh = await open(file, 'r');
+    // Non-blocking: opening a FIFO for reading would wait for a writer, forever, before the
+    // regular-file check below could refuse it.
+    fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw new PlaylistError(`cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);

@@ -35,6 +35,7 @@ export {
   channelStateFile,
   channelStateFolder,
   formatChannelState,
+  keepAllowedFiles,
   parseChannelState,
   readChannelState,
   STATE_VERSION,

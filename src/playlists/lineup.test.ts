@@ -59,6 +59,18 @@ describe('Lineup', () => {
     assert.equal(short(l.upcoming()), 'cdx', 'a list that cannot be used changes nothing');
   });
 
+  it('a smaller queue on reload keeps its first picks and draws the rest again: nothing is skipped', () => {
+    for (const mode of ['sequential', 'sequential_looped'] as const) {
+      const l = new Lineup({ list: listOf('abcdefgh', mode), size: 5 });
+      assert.equal(take(l, 1), 'a');
+      assert.equal(short(l.upcoming()), 'bcdef');
+      l.reconfigure(listOf('abcdefgh', mode), 2);
+      assert.equal(short(l.upcoming()), 'bc');
+      assert.equal(take(l, 4), 'bcde', mode);
+      assert.equal(short(l.exportState().upcoming), 'fg', 'the state saved agrees');
+    }
+  });
+
   it('a sequential list is done once everything queued has played', () => {
     const l = new Lineup({ list: listOf('ab', 'sequential'), size: 7 });
     assert.equal(short(l.upcoming()), 'ab');

@@ -113,7 +113,7 @@ export class Lineup {
   }
 
   /** Files to play next, before the list resumes (after any inserted earlier). Returns how many
-   * were taken: the waiting list stops at MAX_ENTRIES. */
+   * were taken: the waiting list stops at MAX_ENTRIES (the caller says what was dropped). */
   insert(files: readonly string[]): number {
     const room = Math.max(0, MAX_ENTRIES - this.#inserted.length);
     this.#inserted.push(...files.slice(0, room));
@@ -138,7 +138,12 @@ export class Lineup {
   reconfigure(list: LineupList, size: number): void {
     this.#size = clampSize(size);
     if (list.signature === this.#list.signature) {
-      this.#queue.splice(this.#size);
+      // A smaller queue keeps its first picks, and the picker goes back to the state after the
+      // last one kept: the picks cut are drawn again, not skipped.
+      if (this.#queue.length > this.#size) {
+        this.#queue.splice(this.#size);
+        this.#picker = this.#makePicker(this.#queue.at(-1)?.state ?? this.#base);
+      }
       this.#fill();
       return;
     }

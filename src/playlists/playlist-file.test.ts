@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -191,5 +192,17 @@ describe('readPlaylist', () => {
     const dir = folder({ 'text.playlist': 'hello\n' });
     await assert.rejects(readPlaylist(join(dir, 'none.playlist')), /cannot read .*none\.playlist: no such file/);
     await assert.rejects(readPlaylist(join(dir, 'text.playlist')), (e: Error) => e instanceof PlaylistError && /is not a playlist/.test(e.message));
+  });
+
+  it('refuses a FIFO at once rather than wait for something to write to it', async () => {
+    const fifo = join(folder({}), 'pipe.playlist');
+    mkdirSync(join(fifo, '..'), { recursive: true });
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const hung = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 3000).unref());
+    const r = await Promise.race([readPlaylist(fifo).then(() => 'read', (e: Error) => e), hung]);
+    // Release a read blocked on it, so the test ends (and fails).
+    if (r === 'hung') closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+    assert.ok(r instanceof PlaylistError, String(r));
+    assert.match(r.message, /pipe\.playlist is not a regular file/);
   });
 });

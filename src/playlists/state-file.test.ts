@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { LatestFileWriter, writeFileAtomic } from './atomic-file.js';
 import { Lineup, listSignature } from './lineup.js';
-import { channelFileBase, channelStateFile, formatChannelState, readChannelState, type ChannelState } from './state-file.js';
+import { channelFileBase, channelStateFile, formatChannelState, keepAllowedFiles, readChannelState, type ChannelState } from './state-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rivulet-state-file-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,5 +79,24 @@ describe('atomic writes', () => {
     const blocked = new LatestFileWriter(join(dir, 'sub'), (e) => errors.push(e.message));
     await blocked.write('x');
     assert.equal(errors.length, 1, errors.join('\n'));
+  });
+
+  it('keeps only the files it would play that are allowed, and names the others', () => {
+    const lineup = new Lineup({ list, size: 2, random: () => 0.5 }).exportState();
+    const state: ChannelState = {
+      version: 1,
+      key: 'tv',
+      savedAt: '',
+      current: { file: '/etc/x.mp4', inserted: true, position: 1 },
+      lineup: { ...lineup, inserted: ['/m/ok.mp4', '/etc/y.mp4'], replaced: { of: 'sig', items: [{ file: '/etc/z.mp4', weight: 10 }] } },
+    };
+    const { state: kept, dropped } = keepAllowedFiles(state, (f) => f.startsWith('/m/'));
+    assert.deepEqual(dropped, ['/etc/x.mp4', '/etc/y.mp4', '/etc/z.mp4']);
+    assert.equal(kept.current, null);
+    assert.deepEqual(kept.lineup.inserted, ['/m/ok.mp4']);
+    assert.equal(kept.lineup.replaced, null, 'a replacement with nothing left goes');
+    assert.deepEqual(kept.lineup.picker, lineup.picker);
+    const listed = { ...state, current: { file: '/elsewhere/a.mp4', inserted: false, position: 1 } };
+    assert.equal(keepAllowedFiles(listed, () => false).state.current, listed.current, 'an item of the list is checked as it resumes');
   });
 });

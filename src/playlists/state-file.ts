@@ -96,3 +96,26 @@ export async function readChannelState(file: string, key: string): Promise<Chann
     return (e as Error).message;
   }
 }
+
+/** `s` without the files it would play that `allowed` refuses, and those files: the item playing
+ * when it was inserted (one of the list is checked against the list as it resumes), the inserted
+ * files waiting, and the items of a replacement list (none left: the replacement goes). A state
+ * file is outside input, trusted no more than the list: anything in it that names a file
+ * elsewhere is dropped. Parts not of the expected shape are left for the Lineup to refuse. */
+export function keepAllowedFiles(s: ChannelState, allowed: (file: string) => boolean): { state: ChannelState; dropped: string[] } {
+  const dropped: string[] = [];
+  const ok = (f: unknown) => {
+    if (typeof f !== 'string' || allowed(f)) return true;
+    dropped.push(f);
+    return false;
+  };
+  const current = s.current && (!s.current.inserted || ok(s.current.file)) ? s.current : null;
+  const lineup = { ...s.lineup };
+  if (Array.isArray(lineup.inserted)) lineup.inserted = lineup.inserted.filter(ok);
+  const r = lineup.replaced;
+  if (r && Array.isArray(r.items)) {
+    const items = r.items.filter((i: unknown) => typeof i !== 'object' || i === null || ok((i as { file?: unknown }).file));
+    lineup.replaced = items.length > 0 ? { ...r, items } : null;
+  }
+  return { state: { ...s, current, lineup }, dropped };
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,5 +81,29 @@ describe('ControlSocket', () => {
     assert.equal(await ControlSocket.open(path, [echo], log), undefined);
     assert.ok(lines.some((l) => /WARN .*a Unix socket path may have at most 107 \(set control.socket to a shorter one\)/.test(l)), lines.join(''));
     assert.equal(existsSync(join(root, 'x'.repeat(MAX_SOCKET_PATH_BYTES))), false, 'nothing made');
+  });
+
+  it('leaves a file there that is no socket alone, and runs without a control surface', async () => {
+    const path = join(root, 'not-a-socket');
+    writeFileSync(path, 'precious\n');
+    const { log, lines } = logger();
+    assert.equal(await ControlSocket.open(path, [echo], log), undefined);
+    assert.equal(readFileSync(path, 'utf8'), 'precious\n', 'the file is still there');
+    assert.ok(lines.some((l) => l.includes(`no control surface (rivulet playlist start|stop|status will not reach this server): ${path} exists and is not a socket`)), lines.join(''));
+  });
+
+  it('closes the connection, with a log line, when an answer cannot be sent', async () => {
+    const path = join(root, 'unsendable.sock');
+    const { log, lines } = logger();
+    const unsendable: ApiRoute = { ...echo, name: 'unsendable', match: (s) => (s[0] === 'unsendable' ? {} : undefined), handle: () => ({ status: 200, body: { n: 1n } }) };
+    const ctl = await ControlSocket.open(path, [unsendable], log);
+    assert.ok(ctl);
+    try {
+      const r = await post(path, '/api/v1/unsendable', '').catch((e: NodeJS.ErrnoException) => e);
+      assert.ok(r instanceof Error && r.message === 'socket hang up', `the client sees the connection close: ${JSON.stringify(r)}`);
+      assert.ok(lines.some((l) => l.includes('API answer could not be sent') && l.includes('BigInt')), lines.join(''));
+    } finally {
+      await ctl.close();
+    }
   });
 });

@@ -5,8 +5,9 @@
  * Opening never fails the server: a socket file left by a server that died (nothing answers on
  * it) is removed and listened on again; one a live server answers on (another Rivulet with the
  * same state folder) leaves this server without a control surface, with one warning; any other
- * failure (a path too long for a socket, a folder that cannot be made) likewise. */
-import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+ * failure (a file there that is no socket, a path too long for a socket, a folder that cannot
+ * be made) likewise. */
+import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
@@ -72,7 +73,12 @@ export class ControlSocket {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
         if (await answers(path)) return off(`another server answers on ${path}`);
-        // Left by a server that is gone: nothing answers, so it is ours to take.
+        // Only a socket is ours to take (left by a server that is gone: nothing answers on it);
+        // any other file there is someone's, and stays.
+        if (!lstatSync(path).isSocket()) {
+          server.close();
+          return off(`${path} exists and is not a socket`);
+        }
         unlinkSync(path);
         log.info({ socket: path }, 'removed a stale control socket');
         await listen(server, path);

@@ -17,7 +17,7 @@ import {
   formatCurrent,
   formatUpcoming,
   LatestFileWriter,
-  notActiveMessage,
+  MAX_ENTRIES,
   PlayLog,
   resolveSchedule,
   sameScheduleTime,
@@ -30,10 +30,11 @@ import {
 } from '../../playlists/index.js';
 import { Pacer } from '../../vod/pacer.js';
 import type { VodTrack } from '../../vod/types.js';
-import { StreamTrack } from '../../core/stream-track.js';
+import { streamTracksFrom } from '../../core/stream-tracks.js';
 import type { Source, Stream } from '../../core/stream.js';
 import { endWhenUnwatched } from '../idle.js';
 import { describeCodec, mismatch, openItem, type Opened } from './item.js';
+import { OncePerConfiguration } from './once.js';
 import type { PlaylistSourceOptions } from './options.js';
 import type { ChannelSetup } from './setup.js';
 import { Timeline, type Playing } from './timeline.js';
@@ -46,10 +47,14 @@ export const SAVE_MS = 10_000;
 /** Consecutive skipped picks after which a broadcast gives up even if some file was never
  * drawn (weighted_random with bad luck). */
 const MAX_SKIPS = 1000;
-/** A resumed item starts from its beginning when the position saved is this close to its end. */
+/** A saved position this close to its item's end is not resumed: the next item plays. */
 const NEAR_END_S = 1;
-/** Skip reasons remembered (one log line per file and reason); forgotten all at once past this. */
-const MAX_REPORTED = 10_000;
+/** Items skipped, told once per file and reason (log and play log) for each path and
+ * configuration, across the tries of a channel that cannot start. */
+const skipsTold = new OncePerConfiguration();
+/** `finished` of a sequential list that played through: its state file goes, so a start plays
+ * it from its top. */
+const PLAYED_THROUGH = 'played through';
 /** The channel's tick while someone watches: as file viewers are paced. */
 const WATCHED_TICK_MS = 20;
 /** Its tick while nobody does. A wakeup costs more than the little it sends (an idle channel at
@@ -58,6 +63,14 @@ const WATCHED_TICK_MS = 20;
 const UNWATCHED_TICK_MS = 100;
 /** setTimeout's longest delay. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Seconds to the millisecond, never below 0 (a position before an item's first packet is due). */
+const seconds3 = (s: number) => Math.round(Math.max(0, s) * 1000) / 1000;
+
+/** The channel's play log at `file` (none: logging disabled); a write that fails is logged once. */
+export function openPlayLog(file: string | undefined, log: Logger): PlayLog | undefined {
+  return file === undefined ? undefined : new PlayLog(file, (e) => log.warn({ file, err: e.message }, 'cannot write the playlist log'));
+}
 
 export interface ChannelOptions
   extends Pick<PlaylistSourceOptions, 'key' | 'playlist' | 'registry' | 'idleTimeout' | 'graceTime' | 'maxFrameBytes' | 'sendAhead' | 'configuredAt'> {
@@ -72,8 +85,13 @@ export interface ChannelOptions
   readSetup: (playlist: PathPlaylist) => Promise<ChannelSetup>;
 }
 
-/** The next thing a channel does: play an item (from a media second), or end. */
-export type Step = { item: Opened; from: number; inserted: boolean } | { end: string; playedThrough?: boolean };
+/** The next thing a channel does: play an item (from a media second), or end (`finished`: for
+ * good, Source.finished). */
+export type Step = { item: Opened; from: number; inserted: boolean } | { end: string; finished?: string };
+
+/** The end at the scheduled time: for good, as the schedule stays where it is until the config
+ * changes. */
+export const SCHEDULED_END = { end: 'broadcast ended at its scheduled time', finished: 'ended at its scheduled time' } as const;
 
 export class Channel {
   readonly #o: ChannelOptions;
@@ -85,8 +103,6 @@ export class Channel {
   readonly #upcoming: LatestFileWriter;
   /** Files whose write failure was logged. */
   readonly #writeFailed = new Set<string>();
-  /** Skip reasons already logged, by file. */
-  readonly #reported = new Map<string, string>();
   #setup: ChannelSetup;
   #playlist: PathPlaylist;
   #configuredAt: number;
@@ -101,12 +117,15 @@ export class Channel {
   /** What plays after the item playing, as `.upcoming` last said. */
   #upcomingShown: string[] = [];
   #next: Promise<Step> | undefined;
-  /** A setup read by `reload`, applied at the next item. */
-  #pending: ChannelSetup | undefined;
+  /** A setup read by `reload` (at Unix ms `at`), applied at the next item. */
+  #pending: { setup: ChannelSetup; at: number } | undefined;
   #reloads = 0;
   /** The `.stoplist` taken: the broadcast ends once what it inserted has played. */
   #stopBy: string | undefined;
-  #playedThrough = false;
+  /** Source.finished. */
+  #finished: string | undefined;
+  /** The position as the channel closed, for a state saved after that. */
+  #closedPosition: number | undefined;
   /** The play log's line for a resumed item, written after the start line. */
   #resumed: string | undefined;
   #prepareTimer: NodeJS.Timeout | undefined;
@@ -129,7 +148,7 @@ export class Channel {
     this.#state = writer(opts.stateFile);
     this.#current = writer(opts.setup.control.current);
     this.#upcoming = writer(opts.setup.control.upcoming);
-    this.#playLog = this.#makePlayLog(opts.setup.logFile);
+    this.#playLog = openPlayLog(opts.setup.logFile, this.#log);
     // Unwatched until a reader comes: see readersChanged.
     this.#pacer = new Pacer(UNWATCHED_TICK_MS, (e) => {
       this.#log.error({ err: (e as Error).stack ?? String(e) }, 'playlist player failed');
@@ -151,23 +170,18 @@ export class Channel {
   start(first: Extract<Step, { item: Opened }>): Stream {
     const o = this.#o;
     const ref = (this.#ref ??= first.item.tracks);
-    const tracks = ref.map(
-      (t, i) =>
-        new StreamTrack({
-          id: i + 1,
-          format: t.description.format,
-          bitrateKbps: t.description.bitrateKbps,
-          width: t.description.width,
-          height: t.description.height,
-          frameRate: t.description.frameRate,
-          maxFrameBytes: o.maxFrameBytes,
-          log: this.#log,
-        }),
+    const tracks = streamTracksFrom(
+      ref.map((t) => t.description),
+      { maxFrameBytes: o.maxFrameBytes, log: this.#log },
     );
     this.#timeline = new Timeline({ tracks, pacer: this.#pacer, log: this.#log, sendAhead: o.sendAhead });
+    const finished = () => this.#finished;
     const source: Source = {
       kind: 'playlist',
       label: `playlist ${o.key}`,
+      get finished() {
+        return finished();
+      },
       close: (reason) => this.#close(reason),
       reload: (spec) => this.reload(spec),
       status: () => this.status(),
@@ -201,10 +215,12 @@ export class Channel {
     if (typeof next === 'string' ? next !== now : typeof now !== 'string' && next.autostart !== now.autostart) return false;
     this.#playlist = next;
     const id = ++this.#reloads;
+    // What a moved `*N` counts from: this reload, as for the PathManager.
+    const at = Date.now();
     this.#o.readSetup(next).then(
       (setup) => {
         if (this.#closed || id !== this.#reloads) return;
-        this.#pending = setup;
+        this.#pending = { setup, at };
         this.#log.debug({ playlist: setup.name }, 'playlist read again; it applies from the next item');
       },
       (e: unknown) => this.#log.warn({ err: (e as Error).message }, 'playlist reload failed; the channel goes on with what it had'),
@@ -218,7 +234,7 @@ export class Channel {
     const position = this.#timeline?.position();
     return {
       current: item?.step.item.file ?? null,
-      position: position === undefined ? null : Math.round(Math.max(0, position) * 1000) / 1000,
+      position: position === undefined ? null : seconds3(position),
       itemStartedAt: item ? new Date(Date.now() - (performance.now() - item.playing.startAt)).toISOString() : null,
       upcoming: this.#upcomingShown,
       mode: this.#lineup.mode,
@@ -239,8 +255,12 @@ export class Channel {
       return undefined;
     }
     const p = saved.position;
-    const from = p !== null && p < opened.duration - NEAR_END_S ? p : 0;
-    this.#log.info({ file, position: Math.round(from * 1000) / 1000 }, 'playlist resumed at the item it was playing');
+    if (p !== null && p >= opened.duration - NEAR_END_S) {
+      this.#log.info({ file, position: seconds3(p) }, 'the item playing before the restart had nearly ended; the next one plays');
+      return undefined;
+    }
+    const from = p ?? 0;
+    this.#log.info({ file, position: seconds3(from) }, 'playlist resumed at the item it was playing');
     this.#resumed = `resumed at ${file} from ${from.toFixed(3)} s`;
     return { item: opened, from, inserted: saved.inserted };
   }
@@ -250,11 +270,11 @@ export class Channel {
     const failed = new Set<string>();
     for (let skips = 0; skips < MAX_SKIPS && failed.size < this.#lineup.files; skips++) {
       if (this.#closed) return { end: 'closed' };
-      if (this.#stopBy !== undefined && this.#lineup.inserted === 0) return { end: `stopped by ${this.#stopBy}` };
+      if (this.#stopBy !== undefined && this.#lineup.inserted === 0) return { end: `stopped by ${this.#stopBy}`, finished: `stopped by ${this.#stopBy}` };
       const pick = this.#lineup.next();
       if (!pick) {
         this.#log.info('playlist played through');
-        return { end: 'playlist played through', playedThrough: true };
+        return { end: 'playlist played through', finished: PLAYED_THROUGH };
       }
       const opened = await openItem(pick.file);
       const why = typeof opened === 'string' ? opened : this.#ref ? mismatch(opened.tracks, this.#ref) : undefined;
@@ -267,10 +287,8 @@ export class Channel {
   }
 
   #skipped(file: string, why: string): void {
+    if (!skipsTold.first(this.#o.key, this.#o.configuredAt, `${file}\0${why}`)) return;
     this.#playLog?.skipped(file, why);
-    if (this.#reported.get(file) === why) return;
-    if (this.#reported.size >= MAX_REPORTED) this.#reported.clear();
-    this.#reported.set(file, why);
     this.#log.warn({ file, reason: why }, 'playlist item skipped');
   }
 
@@ -284,7 +302,7 @@ export class Channel {
     });
     this.#item = { step, playing };
     this.#snapshot = this.#lineup.exportState();
-    this.#log.info({ file: item.file, duration: item.duration, from: Math.round(playing.start * 1000) / 1000, inserted: step.inserted }, 'playlist item playing');
+    this.#log.info({ file: item.file, duration: item.duration, from: seconds3(playing.start), inserted: step.inserted }, 'playlist item playing');
     this.#playLog?.played(item.file);
     void this.#current.write(formatCurrent(item.file));
     this.#showUpcoming();
@@ -305,14 +323,23 @@ export class Channel {
   }
 
   async #prepareNext(): Promise<Step> {
-    this.#applyPending();
-    const when = scheduleState(this.#schedule, Date.now());
-    // Only a reload moves the schedule under a running channel (the end timer keeps the end).
-    if (when.state !== 'on') return { end: when.state === 'after' ? 'broadcast ended at its scheduled time' : notActiveMessage(when) };
-    if (await this.#takeControlFiles()) {
-      // What a restart from here resumes, and what plays next, as the files just changed them.
+    if (this.#closed) return { end: 'closed' };
+    const reloaded = this.#applyPending();
+    // Only a reload moves the schedule under a running channel (the end timer keeps the end). A
+    // start moved later does not end it: a reload cannot un-start a broadcast on the air.
+    if (scheduleState(this.#schedule, Date.now()).state === 'after') return SCHEDULED_END;
+    const taken = await this.#takeControlFiles();
+    if (taken || reloaded) {
+      // What a restart from here resumes, and what plays next, as the files or the reload just
+      // changed them; saved now, as the files taken are gone.
       this.#snapshot = this.#lineup.exportState();
+      if (this.#closed) {
+        // Closed while the files were read: its state was saved without them.
+        if (taken) this.#state.writeNow(this.#stateText());
+        return { end: 'closed' };
+      }
       this.#showUpcoming();
+      if (taken) this.#save();
     }
     return this.#pick();
   }
@@ -321,19 +348,24 @@ export class Channel {
     const next = await this.#prepare();
     this.#next = undefined;
     if (this.#closed) return;
-    if ('item' in next) this.#play(next);
-    else this.#finish(next.end, next.playedThrough);
+    try {
+      if ('item' in next) this.#play(next);
+      else this.#finish(next.end, next.finished);
+    } catch (e) {
+      this.#log.error({ err: (e as Error).stack ?? String(e) }, 'the playlist item change failed; the broadcast ends');
+      this.#finish('playlist failed');
+    }
   }
 
-  #finish(reason: string, playedThrough = false): void {
+  #finish(reason: string, finished?: string): void {
     if (this.#closed) return;
-    this.#playedThrough = playedThrough;
+    this.#finished = finished;
     this.#stream?.end(reason);
   }
 
-  /** Takes the control files present; returns how many. */
+  /** Takes the control files present (none once the channel closes); returns how many. */
   async #takeControlFiles(): Promise<number> {
-    const { taken, refused } = await takeControlFiles(this.#setup.control, this.#setup.controlRoot);
+    const { taken, refused } = await takeControlFiles(this.#setup.control, this.#setup.controlRoot, () => this.#closed);
     for (const r of refused) this.#log.warn({ file: r.file, err: r.error }, `playlist ${r.kind} not taken`);
     for (const t of taken) {
       const files = t.entries.map((e) => e.file);
@@ -344,11 +376,14 @@ export class Channel {
         }
         const { recent } = this.#lineup.replace(t.entries);
         if (recent < this.#setup.list.recent) this.#log.info({ recent }, 'the no-repeat window is smaller for the replacement list');
-      } else if (t.kind === 'insertlist') {
-        this.#lineup.insert(files);
       } else {
-        this.#lineup.insert(files);
-        this.#stopBy = t.file;
+        const n = this.#lineup.insert(files);
+        if (n < files.length) {
+          const lost = `${files.length - n} of its items not inserted: at most ${MAX_ENTRIES} inserted items wait`;
+          this.#log.warn({ file: t.file }, `playlist ${t.kind}: ${lost}`);
+          this.#playLog?.info(`${t.file}: ${lost}`);
+        }
+        if (t.kind === 'stoplist') this.#stopBy = t.file;
       }
       const line = describeTaken(t);
       this.#log.info({ file: t.file }, `playlist ${line}`);
@@ -358,16 +393,17 @@ export class Channel {
   }
 
   /** A setup read by `reload`: its list (and mode, window, upcoming size), schedule and log
-   * take over now; the channel's tracks stay those it started with. */
-  #applyPending(): void {
-    const s = this.#pending;
-    if (!s) return;
+   * take over now; the channel's tracks stay those it started with. True when one was applied. */
+  #applyPending(): boolean {
+    const pending = this.#pending;
+    if (!pending) return false;
+    const s = pending.setup;
     this.#pending = undefined;
     try {
       this.#lineup.reconfigure(s.list, s.maxUpcoming);
     } catch (e) {
       this.#log.warn({ err: (e as Error).message }, 'the reloaded playlist cannot be used; the channel goes on with what it had');
-      return;
+      return false;
     }
     const before = this.#setup;
     const changed = s.list.signature !== before.list.signature || s.maxUpcoming !== before.maxUpcoming;
@@ -376,13 +412,14 @@ export class Channel {
     }
     const moved = !sameScheduleTime(s.times.start, before.times.start) || !sameScheduleTime(s.times.end, before.times.end);
     if (moved) {
-      this.#configuredAt = Date.now();
+      this.#configuredAt = pending.at;
       this.#schedule = resolveSchedule(s.times, this.#configuredAt);
       this.#armEndTimer();
     }
-    if (s.logFile !== before.logFile) this.#playLog = this.#makePlayLog(s.logFile);
+    if (s.logFile !== before.logFile) this.#playLog = openPlayLog(s.logFile, this.#log);
     this.#setup = s;
     if (changed || moved) this.#log.info({ playlist: s.name, items: s.list.items.length, mode: s.list.mode }, 'playlist reloaded: the change plays from the next item');
+    return true;
   }
 
   #armEndTimer(): void {
@@ -393,32 +430,30 @@ export class Channel {
     const wait = end - Date.now();
     // Past already: a reload moved it; the next item change ends the broadcast.
     if (wait <= 0) return;
-    this.#endTimer = setTimeout(() => (wait > MAX_TIMER_MS ? this.#armEndTimer() : this.#finish('broadcast ended at its scheduled time')), Math.min(wait, MAX_TIMER_MS));
+    this.#endTimer = setTimeout(() => (wait > MAX_TIMER_MS ? this.#armEndTimer() : this.#finish(SCHEDULED_END.end, SCHEDULED_END.finished)), Math.min(wait, MAX_TIMER_MS));
     this.#endTimer.unref();
-  }
-
-  #makePlayLog(file: string | undefined): PlayLog | undefined {
-    return file === undefined ? undefined : new PlayLog(file, (e) => this.#log.warn({ file, err: e.message }, 'cannot write the playlist log'));
   }
 
   #stateText(): string {
     const item = this.#item;
-    const position = this.#timeline?.position();
+    const position = this.#closed ? this.#closedPosition : this.#timeline?.position();
     const state: ChannelState = {
       version: 1,
       key: this.#o.key,
       savedAt: new Date().toISOString(),
       // Before its first packet is due an item's position is below its start (it was started a
       // send-ahead early).
-      current: item ? { file: item.step.item.file, inserted: item.step.inserted, position: position === undefined ? null : Math.round(Math.max(0, position) * 1000) / 1000 } : null,
+      current: item ? { file: item.step.item.file, inserted: item.step.inserted, position: position === undefined ? null : seconds3(position) } : null,
       lineup: this.#snapshot,
     };
     return formatChannelState(state);
   }
 
-  /** Writes `.upcoming`: what the lineup holds before the next pick is drawn from it. */
+  /** Writes `.upcoming`: what the lineup holds before the next pick is drawn from it; after a
+   * `.stoplist`, only what plays before the stop. */
   #showUpcoming(): void {
-    this.#upcomingShown = this.#lineup.upcoming();
+    const next = this.#lineup.upcoming();
+    this.#upcomingShown = this.#stopBy === undefined ? next : next.slice(0, this.#lineup.inserted);
     void this.#upcoming.write(formatUpcoming(this.#upcomingShown));
   }
 
@@ -438,11 +473,12 @@ export class Channel {
     for (const t of [this.#prepareTimer, this.#endTimer]) if (t) clearTimeout(t);
     for (const t of [this.#saveTimer, this.#idle]) if (t) clearInterval(t);
     // Taken before the player stops, so the position saved is where it was.
+    this.#closedPosition = this.#timeline?.position();
     const text = this.#stateText();
     this.#timeline?.close(reason);
     this.#pacer.stop();
     // Blocking, so they land even when the process exits right after (shutdown).
-    if (this.#playedThrough) this.#state.removeNow();
+    if (this.#finished === PLAYED_THROUGH) this.#state.removeNow();
     else this.#state.writeNow(text);
     this.#current.removeNow();
     this.#upcoming.removeNow();

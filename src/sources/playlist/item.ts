@@ -19,9 +19,10 @@ export const describeCodec = (t: VodTrack): string => {
 };
 
 /** Codecs whose parameter sets travel in band (`timeline.ts`), so an item may change them. */
-const IN_BAND = new Set(['H264', 'H265']);
+export const IN_BAND: ReadonlySet<string> = new Set(['H264', 'H265']);
 
-const fmtpText = (t: VodTrack) =>
+/** A track's fmtp as one text, its keys sorted: equal texts, equal parameters. */
+export const fmtpText = (t: VodTrack): string =>
   Object.entries(t.description.format.fmtp)
     .map(([k, v]) => `${k}=${v}`)
     .sort()

@@ -76,13 +76,15 @@ export async function readSetup(input: SetupInput): Promise<ChannelSetup> {
   const file = resolve(input.mediaRoot, p);
   const base = basename(file, extname(file));
   const configFile = join(dirname(file), `${base}.config`);
+  // Named after the path, not the file: two folders may each hold a news.playlist.
+  const logFile = join(input.logFolder, `${channelFileBase(input.key)}.log`);
   const setup: ChannelSetup = {
     name: file,
     list: { items: [], mode: 'sequential_looped', recent: 0, signature: '' },
     maxUpcoming: NATIVE_UPCOMING,
     times: {},
     control: controlPaths(dirname(file), base),
-    logFile: join(input.logFolder, `${base}.log`),
+    logFile,
   };
   let mode: PlayMode = 'sequential_looped';
   let recent = 0;
@@ -96,8 +98,8 @@ export async function readSetup(input: SetupInput): Promise<ChannelSetup> {
     setup.maxUpcoming = c.maxUpcoming;
     setup.times = { start: c.start, end: c.end };
     // DSS wrote the log where log_file said; here every log is in the server's log folder, under
-    // that file's name.
-    setup.logFile = c.logging ? join(input.logFolder, basename(c.logFile)) : undefined;
+    // that file's name when it gives one.
+    setup.logFile = c.logging ? (c.logFile === undefined ? logFile : join(input.logFolder, basename(c.logFile))) : undefined;
     setup.reference = c.sdpReferenceMovie;
     setup.title = c.broadcastName;
   }

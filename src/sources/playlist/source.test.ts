@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -10,9 +10,10 @@ import type { Stream } from '../../core/stream.js';
 import { StreamRegistry } from '../../core/stream-registry.js';
 import type { PathPlaylist } from '../../config/index.js';
 import { createLogger } from '../../logging/index.js';
-import type { ChannelState, PlayMode } from '../../playlists/index.js';
+import { MAX_ENTRIES, type ChannelState, type PlayMode } from '../../playlists/index.js';
 import { seeded } from '../../playlists/test-helpers/seeded.js';
 import { PlaylistSourceError, startPlaylistSource } from './source.js';
+import { Timeline } from './timeline.js';
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'rivulet-playlist-src-')));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -99,6 +100,9 @@ async function broadcast(playlist: string[] | PathPlaylist, modeOrOpts: PlayMode
     logFolder: logs,
     random: o.random,
   });
+  // Read as the stream ends, as the PathManager does (the stream lets go of its source then).
+  const source = stream.source;
+  const finished = new Promise<string | undefined>((resolve) => events.on('path.unpublished', () => resolve(source?.finished)));
   const seen: Seen[] = [];
   const track = stream.tracks[0];
   const ingest = track.ingest.bind(track);
@@ -112,7 +116,7 @@ async function broadcast(playlist: string[] | PathPlaylist, modeOrOpts: PlayMode
       .map((l) => JSON.parse(l) as { msg: string; file?: string; from?: number })
       .filter((r) => r.msg === 'playlist item playing')
       .map((r) => ({ file: basename(r.file!), from: r.from! }));
-  return { stream, seen, ended, lines, registry, state, logs, played };
+  return { stream, seen, ended, finished, lines, registry, state, logs, played };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -290,11 +294,13 @@ describe('playlist channel at run time', () => {
     assert.deepEqual(logged, [1, 0], 'the start time is logged once per configuration');
     await assert.rejects(
       () => broadcast(list, { configuredAt: configuredAt - 200_000 }),
-      (e: unknown) => e instanceof PlaylistSourceError && e.status === 404 && e.retryAt === undefined && /^broadcast not active: ended at /.test(e.message),
+      (e: unknown) =>
+        e instanceof PlaylistSourceError && e.status === 404 && e.retryAt === undefined && e.finished === 'ended at its scheduled time' && /^broadcast not active: ended at /.test(e.message),
     );
     const t0 = performance.now();
     const r = await broadcast({ ...list, start: undefined, end: '*1' }, { configuredAt: Date.now() });
     assert.equal(await r.ended, 'broadcast ended at its scheduled time');
+    assert.equal(await r.finished, 'ended at its scheduled time', 'for good: its schedule stays until the config changes');
     const took = performance.now() - t0;
     assert.ok(took > 900 && took < 1500, `ended at its end time: ${took.toFixed(0)} ms`);
   });
@@ -302,10 +308,13 @@ describe('playlist channel at run time', () => {
   it('takes a changed list at the next item (reload) and reports what plays (status)', async () => {
     const r = await broadcast([ONE], { mode: 'sequential_looped' });
     const src = r.stream.source!;
-    assert.deepEqual(src.status!(), {
+    // One snapshot: the position moves between two calls.
+    const status = src.status!() as { position: number; itemStartedAt: string };
+    assert.ok(status.position >= 0 && status.position < 2, `position ${status.position}`);
+    assert.deepEqual(status, {
       current: join(dir, ONE),
-      position: (src.status!() as { position: number }).position,
-      itemStartedAt: (src.status!() as { itemStartedAt: string }).itemStartedAt,
+      position: status.position,
+      itemStartedAt: status.itemStartedAt,
       upcoming: Array(7).fill(join(dir, ONE)),
       mode: 'sequential_looped',
       items: 1,
@@ -332,6 +341,199 @@ describe('playlist channel at run time', () => {
     assert.equal(r.stream.tracks[0].format.clockRate, 16000);
     assert.deepEqual(r.played().map((x) => x.file), ['c.wav']);
     assert.ok(r.lines.some((l) => l.includes('playlist item skipped') && l.includes('a.wav') && l.includes('L16/8000')));
-    assert.ok(existsSync(join(r.logs, 'ref.log')), 'the play log is named after the config');
+  });
+
+  it("names its play log after its path (two folders may each hold a news.playlist), or as the config's log_file says", async () => {
+    writeFileSync(join(dir, 'named.playlist'), `*PLAY-LIST*\n${A}\n`);
+    writeFileSync(join(dir, 'named.config'), 'play_mode sequential\n');
+    const r = await broadcast('named.playlist');
+    await r.ended;
+    await sleep(50);
+    assert.deepEqual(readdirSync(r.logs), ['station.log']);
+    writeFileSync(join(dir, 'named.config'), 'play_mode sequential\nlog_file /var/log/elsewhere/mine.log\n');
+    const given = await broadcast('named.playlist');
+    await given.ended;
+    await sleep(50);
+    assert.deepEqual(readdirSync(given.logs), ['mine.log'], 'in the log folder, under the name log_file gives');
+  });
+});
+
+describe('playlist channel: ends, restarts and races', () => {
+  const readOr = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
+  const upcomingFile = (state: string) => join(state, 'playlists', 'station.upcoming');
+
+  it('says why it ended for good (Source.finished) as its stream ends: played through, stopped; not when ended otherwise', async () => {
+    const through = await broadcast([A]);
+    assert.equal(await through.finished, 'played through');
+    const state = join(dir, 'finished-stop');
+    mkdirSync(join(state, 'playlists'), { recursive: true });
+    writeFileSync(join(state, 'playlists', 'station.stoplist'), '');
+    const stopped = await broadcast([A], { state, mode: 'sequential_looped' });
+    assert.equal(await stopped.finished, `stopped by ${join(state, 'playlists', 'station.stoplist')}`);
+    const ended = await broadcast([A], 'sequential_looped');
+    ended.stream.end('server stopped');
+    assert.equal(await ended.finished, undefined, 'a channel ended from outside may start again');
+  });
+
+  it('goes on when a reload moves the `*N` start of a running channel later: a reload cannot un-start it', async () => {
+    const list = { items: [A], mode: 'sequential_looped' as const, recent: 0, autostart: true, start: '*5' };
+    const r = await broadcast(list, { configuredAt: Date.now() - 10_000 });
+    assert.equal(r.stream.source!.reload!({ scheme: 'playlist', target: '', playlist: { ...list, start: '*30' } }), true);
+    await until(() => r.lines.some((l) => l.includes('playlist reloaded')));
+    const n = r.played().length;
+    await until(() => r.played().length >= n + 2);
+    assert.notEqual(r.stream.state, 'ended');
+    r.stream.end('done');
+  });
+
+  it('follows an item that stops early (a read error) at once, not after its length in silence', async () => {
+    copyFileSync(join(dir, LONG), join(dir, 'gone.wav'));
+    const t0 = performance.now();
+    const r = await broadcast([B, 'gone.wav', A]);
+    // The next item is opened as the first starts (it is shorter than PREPARE_MS); then its
+    // file goes, so its player cannot read it.
+    await sleep(100);
+    rmSync(join(dir, 'gone.wav'));
+    assert.match(await r.ended, /played through/);
+    const took = performance.now() - t0;
+    assert.deepEqual(r.played().map((x) => x.file), ['b.wav', 'gone.wav', 'a.wav']);
+    assert.ok(r.lines.some((l) => l.includes('playlist item stopped early') && l.includes('gone.wav')));
+    assert.ok(took < 1500, `a.wav followed at once, not 1.6 s later: ${took.toFixed(0)} ms for 0.7 s of what played`);
+    for (let i = 1; i < r.seen.length; i++) assert.ok(((r.seen[i].ts - r.seen[i - 1].ts) | 0) > 0, `timestamps go forward at packet ${i}`);
+  });
+
+  it('tells a skipped item once per configuration (log and play log), however often the channel is started', async () => {
+    const configuredAt = Date.now() - 1000;
+    const skips = (r: Awaited<ReturnType<typeof broadcast>>) => r.lines.filter((l) => l.includes('playlist item skipped')).length;
+    const first = await broadcast(['missing.wav', A], { configuredAt });
+    await first.ended;
+    const again = await broadcast(['missing.wav', A], { configuredAt });
+    await again.ended;
+    const changed = await broadcast(['missing.wav', A], { configuredAt: configuredAt + 1 });
+    await changed.ended;
+    await sleep(50);
+    assert.deepEqual([skips(first), skips(again), skips(changed)], [1, 0, 1]);
+    assert.doesNotMatch(readFileSync(join(again.logs, 'station.log'), 'utf8'), /Error:/);
+  });
+
+  it('goes on with the next item when the position saved is within a second of its end', async () => {
+    const state = join(dir, 'near-end');
+    const first = await broadcast([LONG, A], { state, mode: 'sequential_looped' });
+    await sleep(100);
+    first.stream.end('server stopped');
+    await first.ended;
+    const file = join(state, 'playlists', 'station.json');
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as ChannelState;
+    assert.equal(saved.current?.file, join(dir, LONG));
+    writeFileSync(file, JSON.stringify({ ...saved, current: { ...saved.current, position: 1.2 } }));
+    const second = await broadcast([LONG, A], { state, mode: 'sequential_looped' });
+    await until(() => second.played().length >= 1);
+    second.stream.end('done');
+    assert.equal(second.played()[0].file, 'a.wav', 'not long.wav again from its start');
+    assert.ok(second.lines.some((l) => l.includes('had nearly ended; the next one plays')));
+  });
+
+  it('after a .stoplist, .upcoming and status list only what plays before the stop', async () => {
+    const state = join(dir, 'stop-upcoming');
+    mkdirSync(join(state, 'playlists'), { recursive: true });
+    const r = await broadcast([A, LONG], { state, mode: 'sequential_looped' });
+    await until(() => r.played().length >= 2);
+    writeFileSync(join(state, 'playlists', 'station.stoplist'), `*PLAY-LIST*\n${B}\n`);
+    await until(() => r.lines.some((l) => l.includes('station.stoplist: 1 item to play, then the broadcast stops')));
+    assert.deepEqual(r.stream.source!.status!().upcoming, [join(dir, B)]);
+    await until(() => readOr(upcomingFile(state)) === `*PLAY-LIST*\n"${join(dir, B)}"\n`, 1000);
+    await until(() => r.played().length >= 3);
+    assert.deepEqual(r.stream.source!.status!().upcoming, [], 'nothing after the last item');
+    assert.match(await r.ended, /^stopped by /);
+  });
+
+  it('rewrites .upcoming when a reload applies, before the item it changes starts', async () => {
+    const r = await broadcast([LONG], 'sequential_looped');
+    await until(() => r.played().length >= 1);
+    const changed = { items: [B], mode: 'sequential_looped' as const, recent: 0, autostart: true };
+    assert.equal(r.stream.source!.reload!({ scheme: 'playlist', target: '', playlist: changed }), true);
+    await until(() => r.lines.some((l) => l.includes('playlist reloaded')));
+    const status = r.stream.source!.status!();
+    assert.equal(status.current, join(dir, LONG), 'long.wav still plays');
+    assert.deepEqual(status.upcoming, Array(7).fill(join(dir, B)));
+    await until(() => readOr(upcomingFile(r.state))?.split('\n')[1] === `"${join(dir, B)}"`, 1000);
+    r.stream.end('done');
+  });
+
+  it('closed while it takes control files, it takes no more, writes no .upcoming, and saves what it took', async () => {
+    const state = join(dir, 'close-race');
+    const folder = join(state, 'playlists');
+    mkdirSync(folder, { recursive: true });
+    const r = await broadcast([A, LONG], { state, mode: 'sequential_looped' });
+    await until(() => r.played().length >= 2);
+    const replacelist = join(folder, 'station.replacelist');
+    const insertlist = join(folder, 'station.insertlist');
+    // The channel closes as soon as the first file taken is gone: the others are being read.
+    const watcher = watch(folder, (_e, name) => {
+      if (name === 'station.replacelist' && !existsSync(replacelist)) r.stream.end('closed mid-take');
+    });
+    try {
+      writeFileSync(insertlist, `*PLAY-LIST*\n${B}\n`);
+      writeFileSync(replacelist, `*PLAY-LIST*\n${A}\n`);
+      assert.equal(await r.ended, 'closed mid-take');
+    } finally {
+      watcher.close();
+    }
+    await sleep(100);
+    assert.equal(existsSync(upcomingFile(state)), false, '.upcoming stays removed');
+    assert.equal(existsSync(insertlist), true, 'the file not yet taken stays for the next start');
+    const saved = JSON.parse(readFileSync(join(folder, 'station.json'), 'utf8')) as ChannelState;
+    assert.deepEqual(saved.lineup.replaced?.items.map((i) => i.file), [join(dir, A)], 'the replacement taken is kept');
+  });
+
+  it('ends the broadcast (playlist failed) when an item change throws, rather than stall', { timeout: 10_000 }, async () => {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was, and called with its `this`
+    const play = Timeline.prototype.play;
+    let calls = 0;
+    Timeline.prototype.play = function (this: Timeline, ...args: Parameters<Timeline['play']>) {
+      if (++calls === 2) throw new Error('boom');
+      return play.apply(this, args);
+    };
+    try {
+      const r = await broadcast([A, B], 'sequential_looped');
+      assert.equal(await r.ended, 'playlist failed');
+      assert.ok(r.lines.some((l) => l.includes('the playlist item change failed') && l.includes('boom')));
+    } finally {
+      Timeline.prototype.play = play;
+    }
+  });
+
+  it('plays no file a state file names outside the media folder unless the list holds it', async () => {
+    const outside = realpathSync(mkdtempSync(join(tmpdir(), 'rivulet-outside-')));
+    after(() => rmSync(outside, { recursive: true, force: true }));
+    const foreign = join(outside, 'x.wav');
+    copyFileSync(join(dir, B), foreign);
+    const state = join(dir, 'untrusted');
+    const first = await broadcast([A, ONE], { state, mode: 'sequential_looped' });
+    first.stream.end('server stopped');
+    await first.ended;
+    const file = join(state, 'playlists', 'station.json');
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as ChannelState;
+    saved.current = { file: foreign, inserted: true, position: 0 };
+    saved.lineup.inserted = [foreign, join(dir, B)];
+    writeFileSync(file, JSON.stringify(saved));
+    const second = await broadcast([A, ONE], { state, mode: 'sequential_looped' });
+    await until(() => second.played().length >= 1);
+    second.stream.end('done');
+    assert.equal(second.played()[0].file, 'b.wav', 'the inserted file of the media folder plays, the other not');
+    const dropped = second.lines.filter((l) => l.includes('files named in the playlist state file dropped'));
+    assert.equal(dropped.length, 1);
+    assert.equal((JSON.parse(dropped[0]) as { count: number }).count, 2);
+  });
+
+  it('says what a control file could not insert once MAX_ENTRIES inserted items wait', async () => {
+    const state = join(dir, 'insert-full');
+    mkdirSync(join(state, 'playlists'), { recursive: true });
+    writeFileSync(join(state, 'playlists', 'station.insertlist'), `*PLAY-LIST*\n${`${A}\n`.repeat(MAX_ENTRIES)}`);
+    writeFileSync(join(state, 'playlists', 'station.stoplist'), `*PLAY-LIST*\n${B}\n${B}\n`);
+    const r = await broadcast([A], { state, mode: 'sequential_looped' });
+    await until(() => r.lines.some((l) => l.includes('playlist took')));
+    r.stream.end('done');
+    assert.ok(r.lines.some((l) => l.includes('playlist stoplist: 2 of its items not inserted: at most 10000 inserted items wait')), r.lines.filter((l) => l.includes('took')).join(''));
   });
 });

@@ -8,15 +8,16 @@
  * and its position, the upcoming queue and the random history; the sdp_reference_movie, if any,
  * defines the channel's tracks, else the first item that plays does; then the `Channel` runs it. */
 import { mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute, relative } from 'node:path';
 import type { PathPlaylist } from '../../config/index.js';
 import type { Logger } from '../../logging/index.js';
 import {
   channelStateFile,
   channelStateFolder,
+  keepAllowedFiles,
   Lineup,
   notActiveMessage,
   PlaylistError,
-  PlayLog,
   readChannelState,
   resolveSchedule,
   scheduleState,
@@ -25,37 +26,55 @@ import {
 } from '../../playlists/index.js';
 import type { Stream } from '../../core/stream.js';
 import { SourceError } from '../source-error.js';
-import { Channel } from './channel.js';
+import { Channel, openPlayLog, SCHEDULED_END } from './channel.js';
 import { openItem } from './item.js';
+import { OncePerConfiguration } from './once.js';
 import type { PlaylistSourceOptions } from './options.js';
-import { readSetup } from './setup.js';
+import { readSetup, type ChannelSetup } from './setup.js';
 
 export type { PlaylistSourceOptions } from './options.js';
 
 export class PlaylistSourceError extends SourceError {
   override readonly name: string = 'PlaylistSourceError';
+  constructor(
+    message: string,
+    status: number,
+    retryAt?: number,
+    /** Set when starting it again would be refused alike until its config changes (past its
+     * scheduled end), as Source.finished for a channel that ended so. */
+    readonly finished?: string,
+  ) {
+    super(message, status, retryAt);
+  }
 }
 
-
-/** The refusal last logged per path (configuration, and the time named), so a channel waiting
- * for its start says so once per configuration, not at each viewer or retry. */
-const refusalsLogged = new Map<string, string>();
-const MAX_REFUSALS_LOGGED = 10_000;
+/** Refusals logged, so a channel waiting for its start says so once per configuration, not at
+ * each viewer or retry. */
+const refusalsTold = new OncePerConfiguration();
 
 function logNotActive(opts: PlaylistSourceOptions, log: Logger, s: Exclude<ScheduleState, { state: 'on' }>, logFile: string | undefined): void {
-  const id = `${opts.configuredAt} ${s.state} ${s.at}`;
-  if (refusalsLogged.get(opts.key) === id) return;
-  refusalsLogged.delete(opts.key);
-  if (refusalsLogged.size >= MAX_REFUSALS_LOGGED) refusalsLogged.clear();
-  refusalsLogged.set(opts.key, id);
+  if (!refusalsTold.first(opts.key, opts.configuredAt, `${s.state} ${s.at}`)) return;
   const at = new Date(s.at).toISOString();
   log.info(s.state === 'before' ? { startsAt: at } : { endedAt: at }, notActiveMessage(s));
-  if (logFile) new PlayLog(logFile, (e) => log.warn({ file: logFile, err: e.message }, 'cannot write the playlist log')).info(notActiveMessage(s));
+  openPlayLog(logFile, log)?.info(notActiveMessage(s));
+}
+
+/** Whether a file a state file names may play: one of the list, or one under the media folder
+ * or the DSS playlist's own folder (where its control files' relative entries are read from). */
+function allowedBy(opts: PlaylistSourceOptions, setup: ChannelSetup): (file: string) => boolean {
+  const listed = new Set(setup.list.items.map((i) => i.file));
+  const roots = typeof opts.playlist === 'string' ? [opts.mediaRoot, dirname(setup.name)] : [opts.mediaRoot];
+  const under = (file: string, root: string) => {
+    const rel = relative(root, file);
+    return rel !== '' && rel !== '..' && !rel.startsWith('../') && !isAbsolute(rel);
+  };
+  return (file) => listed.has(file) || (isAbsolute(file) && roots.some((r) => under(file, r)));
 }
 
 /** Reads the playlist, finds the item to start with, publishes the stream and starts the
  * broadcast. Throws PlaylistSourceError: 404 outside the schedule (with `retryAt` before its
- * start) or when nothing plays, 415 when the list or its config cannot be used. */
+ * start, `finished` after its end) or when nothing plays, 415 when the list or its config
+ * cannot be used. */
 export async function startPlaylistSource(opts: PlaylistSourceOptions): Promise<Stream> {
   const log = opts.log.child({ path: opts.key });
   const fail = (e: unknown): never => {
@@ -69,7 +88,8 @@ export async function startPlaylistSource(opts: PlaylistSourceOptions): Promise<
   const when = scheduleState(resolveSchedule(setup.times, opts.configuredAt), Date.now());
   if (when.state !== 'on') {
     logNotActive(opts, log, when, setup.logFile);
-    throw new PlaylistSourceError(notActiveMessage(when), 404, when.state === 'before' ? when.at : undefined);
+    if (when.state === 'before') throw new PlaylistSourceError(notActiveMessage(when), 404, when.at);
+    throw new PlaylistSourceError(notActiveMessage(when), 404, undefined, SCHEDULED_END.finished);
   }
 
   let reference;
@@ -86,7 +106,13 @@ export async function startPlaylistSource(opts: PlaylistSourceOptions): Promise<
   let saved: ChannelState | undefined;
   const found = await readChannelState(stateFile, opts.key);
   if (typeof found === 'string') log.warn({ file: stateFile, reason: found }, 'playlist state file ignored; the channel starts from the top');
-  else saved = found;
+  else if (found) {
+    const { state, dropped } = keepAllowedFiles(found, allowedBy(opts, setup));
+    if (dropped.length) {
+      log.warn({ file: stateFile, dropped: dropped.slice(0, 10), count: dropped.length }, "files named in the playlist state file dropped: outside the media folder and the playlist's folder, and not in its list");
+    }
+    saved = state;
+  }
 
   const lineupOf = (state?: ChannelState['lineup']) =>
     new Lineup({ list: setup.list, size: setup.maxUpcoming, random: opts.random, state });

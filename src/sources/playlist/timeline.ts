@@ -130,6 +130,8 @@ interface Lane {
 /** A switch noticed later than this (ms) re-anchors the broadcast instead of catching up in a
  * burst. */
 const MAX_LATE_MS = 500;
+/** The file player's send-ahead when none is given (FilePlayerOptions.sendAhead). */
+const DEFAULT_SEND_AHEAD = 0.25;
 
 export interface TimelineOptions {
   tracks: StreamTrack[];
@@ -214,7 +216,10 @@ export class Timeline {
     player.once('end', (reason) => {
       player.close();
       for (const [i, out] of outputs.entries()) this.#lanes[i].seq = out.nextSeq;
-      this.#elapsed = elapsed + length;
+      // An item that stopped early (a read error) is followed at once, not after its length in
+      // silence: the timeline goes on from what its packets reached (sent a send-ahead early).
+      const sent = (performance.now() - startAt) / 1000 + (this.#o.sendAhead ?? DEFAULT_SEND_AHEAD);
+      this.#elapsed = elapsed + (reason === 'end of stream' ? length : Math.min(length, Math.max(0, sent)));
       if (this.#player === player) {
         this.#player = undefined;
         this.#playing = undefined;
