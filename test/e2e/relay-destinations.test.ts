@@ -1,0 +1,156 @@
+/** Relay destinations with real programs: a Rivulet with an ffmpeg broadcast on `live/a`, given
+ * destinations by a reloaded `paths:`, sends it on by UDP to ffmpeg reading an SDP file, pushes
+ * it to gst-rtsp-server's record mount, and pushes it to another Rivulet that ffprobe and ffmpeg
+ * decode; that Rivulet is killed and started again on the same port, and the push comes back by
+ * itself. A push to the server itself is refused as a loop. */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathsSchema } from '../../src/config/index.js';
+import type { RelayStatus } from '../../src/core/index.js';
+import { buildSdp } from '../../src/sdp/index.js';
+import { fixture } from '../helpers/fixtures.js';
+import { peerAvailable, startGstPeer, type GstPeer } from '../helpers/gst-peer.js';
+import { waitActive } from '../helpers/live.js';
+import { ffmpegPublish, type Publisher } from '../helpers/publish.js';
+import { decodeErrors, ffmpegDecode, ffprobe, run } from '../helpers/run.js';
+import { sleep, until } from '../helpers/rtsp-client.js';
+import { serveCli, startServer, tempDir, type TestServer } from '../helpers/server.js';
+import { missingTool } from '../helpers/tools.js';
+
+describe('relay destinations with real programs', () => {
+  let srv: TestServer;
+  let media: { dir: string; cleanup: () => void };
+  let pub: Publisher;
+  const stops: (() => unknown)[] = [];
+  /** Every relay.state the origin reported, in order. */
+  const states: RelayStatus[] = [];
+
+  /** Gives `live/a` these destinations, as a reloaded `paths:` would. */
+  function destinations(entry: unknown): void {
+    srv.server.setPaths(pathsSchema.parse(entry === undefined ? {} : { 'live/a': entry }));
+  }
+
+  /** The last state reported for the leg whose target is `target`. */
+  const last = (target: string): RelayStatus | undefined => states.findLast((s) => s.target === target);
+  const state = (target: string) => last(target)?.state;
+
+  before(async () => {
+    media = tempDir('rivulet-relay-dest-');
+    srv = await startServer({ mediaDir: media.dir, sets: ['live.graceTime=3', 'rtp.rtcpInterval=1', 'relays.serverId=origin-e2e'] });
+    srv.server.events.on('relay.state', (s) => states.push(s));
+    pub = ffmpegPublish(await fixture('h264-aac-faststart.mp4'), srv.url('live/a'), 'tcp');
+    await waitActive(srv, 'live/a');
+  });
+
+  after(async () => {
+    for (const s of stops.reverse()) await s();
+    await pub?.stop();
+    await srv?.close();
+    media?.cleanup();
+  });
+
+  it('forwards live/a by UDP: ffmpeg reading an SDP file decodes it', async (t) => {
+    const port = 40000 + 4 * Math.floor(Math.random() * 2500);
+    // What a receiver needs: the stream's own description, its tracks at port and port + 2.
+    const sdp = buildSdp(srv.server.live!.get('live/a')!.description(), { serverAddress: '127.0.0.1' })
+      .replace(/^c=IN IP4 .*$/m, 'c=IN IP4 127.0.0.1')
+      .replace(/^m=video 0 /m, `m=video ${port} `)
+      .replace(/^m=audio 0 /m, `m=audio ${port + 2} `);
+    const file = join(media.dir, 'forward.sdp');
+    writeFileSync(file, sdp);
+    const reading = run('ffmpeg', ['-hide_banner', '-nostats', '-protocol_whitelist', 'file,udp,rtp', '-i', file, '-map', '0:v', '-frames:v', '50', '-f', 'null', '-'], { timeoutMs: 40_000 });
+    // ffmpeg binds its ports before the forward starts, so it gets the keyframe the forward starts on.
+    await sleep(1500);
+    const target = `udp://127.0.0.1:${port}?ttl=4`;
+    destinations({ forward: [target] });
+    const res = await reading;
+    const frames = Number([...res.stderr.matchAll(/frame=\s*(\d+)/g)].pop()?.[1] ?? 0);
+    assert.equal(res.code, 0, res.stderr.slice(-2000));
+    assert.equal(frames, 50, res.stderr.slice(-2000));
+    assert.deepEqual(decodeErrors(res.stderr), []);
+    assert.equal(state(target), 'playing');
+    // A few seconds of the live pace after the start's burst, for the bitrate.
+    await sleep(2500);
+    destinations(undefined);
+    // The last figures come with the stop.
+    const st = last(target)!;
+    assert.equal(st.state, 'stopped');
+    assert.ok(st.bytesOut > 20_000, `bytes out ${st.bytesOut}`);
+    assert.ok(st.bitrateKbps > 50, `bitrate ${st.bitrateKbps} kbit/s`);
+    t.diagnostic(`forward: ${frames} frames decoded, ${st.bytesOut} bytes out, ${st.bitrateKbps} kbit/s`);
+  });
+
+  for (const transport of ['tcp', 'udp'] as const) {
+    it(`pushes live/a over ${transport} to gst-rtsp-server's record mount, which parses its frames`, async (t) => {
+      if (!peerAvailable()) return missingTool(t, 'python3-gi gir1.2-gst-rtsp-server-1.0', 'the gst-rtsp-server peer');
+      const dir = tempDir('rivulet-relay-peer-');
+      stops.push(() => dir.cleanup());
+      const peer: GstPeer = await startGstPeer(dir.dir, ['--verbose']);
+      stops.push(() => peer.stop());
+      const target = peer.url('record');
+      destinations({ push: [{ url: target, transport }] });
+      assert.ok(await until(() => state(target) === 'playing', 15_000), `push state ${state(target)}: ${last(target)?.lastError ?? ''}`);
+      await sleep(4000);
+      destinations(undefined);
+      assert.equal(state(target), 'stopped');
+      // The mount logs what its parsers took when the media is torn down (TEARDOWN).
+      const counted = /\/record state \w+ stream0: (\d+) buffers \d+ bytes stream1: (\d+) buffers/g;
+      assert.ok(await until(() => [...peer.log().matchAll(counted)].some((m) => Number(m[1]) > 0), 10_000), peer.log().slice(-2000));
+      const [video, audio] = [...peer.log().matchAll(counted)].reduce((best, m) => (Number(m[1]) > best[0] ? [Number(m[1]), Number(m[2])] : best), [0, 0]);
+      // 4 s of 25 fps video and 44.1 kHz AAC (43 frames a second).
+      assert.ok(video >= 75, `video frames parsed at the far end: ${video}`);
+      assert.ok(audio >= 100, `audio frames parsed at the far end: ${audio}`);
+      t.diagnostic(`push ${transport} to gst-rtsp-server: ${video} video and ${audio} audio frames parsed there in about 4 s`);
+    });
+  }
+
+  it('pushes live/a to another Rivulet, decoded there; killed and restarted, the far end gets it back by itself', async (t) => {
+    const far = tempDir('rivulet-relay-far-');
+    stops.push(() => far.cleanup());
+    const args = (port: number) => ['--rtsp-port', String(port), '--bind', '127.0.0.1', '--media-dir', far.dir];
+    let cli = serveCli(args(0));
+    stops.push(() => cli.child.kill('SIGKILL'));
+    const port = await cli.port;
+    const farUrl = `rtsp://127.0.0.1:${port}/edge/a`;
+    destinations({ push: [{ url: farUrl, retry: { min: 0.5, max: 2 } }] });
+    assert.ok(await until(() => state(farUrl) === 'playing', 15_000), `push state ${state(farUrl)}: ${last(farUrl)?.lastError ?? ''}`);
+    const probe = await ffprobe(farUrl, ['-rtsp_transport', 'tcp']);
+    assert.deepEqual(probe.streams.map((s) => s.codec_name).sort(), ['aac', 'h264']);
+    const first = await ffmpegDecode(farUrl, { frames: 30, transport: 'tcp', timeoutMs: 20_000 });
+    assert.equal(first.frames, 30, first.r.stderr.slice(-2000));
+
+    const logsBefore = srv.logs.length;
+    cli.child.kill('SIGKILL');
+    assert.ok(await until(() => state(farUrl) === 'retrying', 10_000), `after the kill: ${state(farUrl)}`);
+    cli = serveCli(args(port));
+    assert.equal(await cli.port, port);
+    const listening = Date.now();
+    assert.ok(await until(() => state(farUrl) === 'playing', 20_000), `after the restart: ${state(farUrl)} ${last(farUrl)?.lastError ?? ''}`);
+    t.diagnostic(`push back ${Date.now() - listening} ms after the far end listened again, ${last(farUrl)!.reconnects} failed attempts`);
+    const lines = srv.logs.slice(logsBefore).filter((l) => l.includes(`relay push live/a → ${farUrl}`));
+    const retrying = lines.findIndex((l) => /: retrying in [\d.]+ s \(dropped: /.test(l));
+    const playing = lines.findIndex((l) => /: playing path=/.test(l));
+    assert.ok(retrying >= 0 && playing > retrying, `log lines:\n${lines.join('')}`);
+    assert.ok(last(farUrl)!.reconnects >= 1);
+
+    const again = await ffmpegDecode(farUrl, { frames: 30, transport: 'udp', timeoutMs: 20_000 });
+    assert.equal(again.frames, 30, again.r.stderr.slice(-2000));
+    destinations(undefined);
+  });
+
+  it('a push to this server itself is refused as a loop, and said so at both ends', async () => {
+    const target = srv.url('loop/a');
+    const logsBefore = srv.logs.length;
+    destinations({ push: [{ url: target, retry: { min: 0.5, max: 30 } }] });
+    assert.ok(await until(() => state(target) === 'retrying', 10_000), `push state ${state(target)}`);
+    const st = last(target)!;
+    assert.match(st.lastError ?? '', /403 Loop Detected/);
+    assert.ok(st.nextAttemptAt! - Date.now() > 25_000, 'a loop waits the longest');
+    const lines = srv.logs.slice(logsBefore).join('');
+    assert.match(lines, /relay loop: the push of live\/a to .*loop\/a leads back to this server/);
+    assert.match(lines, /relay loop refused: the request came through origin-e2e/);
+    destinations(undefined);
+  });
+});
