@@ -131,6 +131,8 @@ async function serve(argv: string[]): Promise<number> {
       if (group === 'limits' || group === 'paths' || group === 'playlists') continue;
       const running = server.config[group as keyof typeof next] as Record<string, unknown>;
       for (const [key, v] of Object.entries(values)) {
+        // The DSS relay config is read again with the paths; the rest waits for a restart.
+        if (group === 'relays' && key === 'dssConfig') continue;
         if (JSON.stringify(v) !== JSON.stringify(running[key])) later.push(`${group}.${key}`);
       }
     }

@@ -493,9 +493,9 @@ describe('loadConfig relays', () => {
     assert.equal(sourceTimings(paths.show, live), undefined);
   });
 
-  it('leaves relay sources to the relay runtime: the server starts no source for them yet', () => {
+  it('configures relay sources, always on by default', () => {
     const paths = loadConfig({ configFile: yamlFile('paths:\n  pull: { source: "rtsp://origin/live/a" }\n'), cwd: dir }).paths;
-    assert.equal(configuredSource(paths.pull), undefined);
+    assert.deepEqual(configuredSource(paths.pull), { setting: 'source', spec: { scheme: 'rtsp', target: 'rtsp://origin/live/a' }, onDemand: false });
   });
 
   it('takes inline SDP as a block, and an SDP file by name', () => {

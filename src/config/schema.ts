@@ -121,10 +121,11 @@ export const SOURCE_FORMS = {
 /** Every scheme `source:` accepts. */
 export type SourceFormScheme = keyof typeof SOURCE_FORMS;
 
-/** Schemes the config reads and checks whose starters are not in src/sources/kinds.ts yet: the
- * relay runtime adds them there and empties this list (which makes them `SourceScheme`s). Until
- * then `configuredSource` leaves such a path to publishers, so the server runs as before. */
-export const SCHEMES_WITHOUT_STARTER = ['rtsp', 'rtsps', 'udp'] as const;
+/** Schemes the config reads and checks whose starters are not written yet: `configuredSource`
+ * leaves such a path to publishers. Empty: every form has its starter (src/sources/kinds.ts for
+ * `sdp:` and `udp://`, src/relays for `rtsp://` and `rtsps://`, composed by the server). A form
+ * added before its runtime is listed here meanwhile. */
+export const SCHEMES_WITHOUT_STARTER = [] as const;
 
 /** Every kind of configured source the server starts: the `source:` forms, and `playlist`, which
  * has a key of its own (`paths.<name>.playlist`) since its settings do not fit in one string. */

@@ -33,6 +33,9 @@ interface Fakes {
   source?: (o: SourceStart) => Source;
   /** Milliseconds a start takes (default 5); 0 starts without waiting on a timer. */
   delayMs?: number;
+  /** Publish on the tracks of a stream still waiting at the path (a source coming back, as a
+   * relay does), rather than new ones. */
+  reuse?: boolean;
 }
 
 /** `fail`: the starter throws this instead of publishing. */
@@ -50,11 +53,12 @@ function manager(entries: Config['paths'], live: Partial<Config['live']> = {}, f
     if (fakes.delayMs !== 0) await sleep(fakes.delayMs ?? 5);
     const err = fail ?? fakes.fail?.(o);
     if (err) throw err;
-    const track = new StreamTrack({ id: 1, format: { media: 'video', payloadType: 96, encodingName: 'H264', clockRate: 90000, fmtp: {} } });
-    return o.registry.publish(o.key, [track], fakes.source?.(o) ?? new FakePublisher(`source ${o.target}`), o.graceTime);
+    const waiting = fakes.reuse ? o.registry.get(o.key) : undefined;
+    const tracks = waiting && waiting.state !== 'ended' ? waiting.tracks : [new StreamTrack({ id: 1, format: { media: 'video', payloadType: 96, encodingName: 'H264', clockRate: 90000, fmtp: {} } })];
+    return o.registry.publish(o.key, tracks, fakes.source?.(o) ?? new FakePublisher(`source ${o.target}`), o.graceTime);
   };
   const log = createLogger({ level: 'debug', write: (l) => logs.push(l) });
-  const paths = new PathManager({ config: () => config, mediaRoot, registry, events, log, starters: { sdp, playlist: sdp } });
+  const paths = new PathManager({ config: () => config, mediaRoot, registry, events, log, starters: { sdp, playlist: sdp, udp: sdp, rtsp: sdp, rtsps: sdp } });
   return { config, paths, registry, started, logs, ended };
 }
 
@@ -219,7 +223,7 @@ describe('PathManager configured sources', () => {
     assert.equal(started.length, 2, 'and is not restarted');
   });
 
-  it('starts a playlist with the server (or on its first viewer), refuses publishers there, and does not restart one that ended', async () => {
+  it('starts a playlist with the server (or on its first viewer), refuses publishers there, and holds one that ended for good', async () => {
     const list = { items: ['a.mp4'], mode: 'sequential' as const, recent: 0, autostart: true };
     const { config, paths, started, registry } = manager({ tv: { playlist: list }, radio: { playlist: { ...list, autostart: false } } });
     paths.applySources();
@@ -228,14 +232,24 @@ describe('PathManager configured sources', () => {
     assert.equal(started[0].idleTimeout, undefined);
     assert.throws(() => paths.checkPublisher('tv'), /paths\.tv\.playlist: /);
     await sleep(20);
-    const tv = registry.get('tv');
-    tv?.end('playlist played through');
+    const tv = registry.get('tv')!;
+    Object.assign(tv.source!, { finished: 'played through' });
+    tv.end('playlist played through');
     await sleep(1300);
-    assert.equal(started.length, 1, 'a playlist that ended is not restarted');
+    assert.equal(started.length, 1, 'a playlist that ended for good is not restarted');
+    await assert.rejects(paths.resolve(['tv']), /broadcast 'tv' is not active \(played through\)/, 'nor started by a viewer');
+    assert.equal(paths.sources().find((i) => i.path === 'tv')?.finished, 'played through');
+    await paths.startSource('tv');
+    assert.equal(started.length, 2, 'until the operator starts it');
+    const again = registry.get('tv')!;
+    again.end('nothing in the playlist plays');
+    await sleep(1300);
+    assert.equal(started.length, 3, 'one that ended otherwise is tried again after the back-off');
+    registry.get('tv')?.end('test');
     const radio = await paths.resolve(['radio']);
     assert.equal(radio.kind, 'live');
-    assert.equal(started.length, 2, 'the other started on its first viewer');
-    assert.equal(started[1].idleTimeout, config.live.sdpIdleTimeout);
+    assert.equal(started.filter((o) => o.key === 'radio').length, 1, 'the other started on its first viewer');
+    assert.equal(started.find((o) => o.key === 'radio')?.idleTimeout, config.live.sdpIdleTimeout);
     paths.close();
     registry.close('test over');
   });
@@ -572,6 +586,110 @@ describe('PathManager playlists.folder', () => {
     config.paths = { ...config.paths };
     paths.applySources();
     assert.equal(registry.get('live/y')?.state, 'active');
+    paths.close();
+    registry.close('test over');
+  });
+});
+
+describe('PathManager relay sources (timings, hops, drops)', () => {
+  it("starts with the entry and its timings: idle time and back-off from sourceIdleTimeout and sourceRetry", async () => {
+    const entry = { source: 'udp://:5000', sdp: 'cam.sdp', sourceOnDemand: true, sourceIdleTimeout: 7 };
+    const { paths, started, registry } = manager({ cam: entry, flaky: { source: 'rtsp://origin/x', sourceRetry: { min: 0.05, max: 0.1 } } }, {}, undefined, {
+      fail: (o) => (o.key === 'flaky' ? new SourceError('refused', 502) : undefined),
+    });
+    paths.applySources();
+    await paths.resolve(['cam'], { hops: ['edge-1'] });
+    const cam = started.find((s) => s.key === 'cam')!;
+    assert.equal(cam.idleTimeout, 7);
+    assert.deepEqual(cam.entry, entry);
+    assert.deepEqual(cam.timings, { onDemand: true, describeTimeout: 10, idleTimeout: 7, retry: { min: 1, max: 30 } });
+    assert.deepEqual(cam.hops, ['edge-1'], 'the relays the request came through');
+    assert.equal(cam.target, 'udp://:5000');
+    await sleep(500);
+    const tries = started.filter((s) => s.key === 'flaky').length;
+    // 0, 0.05, 0.15, 0.25, 0.35, 0.45 s (and the 5 ms each start takes): the path's back-off.
+    assert.ok(tries >= 5 && tries <= 7, `the always-on one failed and was retried after 0.05 s, then every 0.1 s: ${tries} starts`);
+    paths.close();
+    registry.close('test over');
+  });
+
+  it('never shows a password: the refusal of a publisher and the log name the source masked', async () => {
+    const { paths, logs, registry } = manager({ cam: { source: 'rtsp://viewer:s3cret@192.0.2.1/live/cam', sourceOnDemand: true } });
+    paths.applySources();
+    assert.throws(() => paths.checkPublisher('cam'), (e: unknown) => e instanceof PathError && e.message === "'cam' is fed by its configured source (paths.cam.source: rtsp://viewer:***@192.0.2.1/live/cam) and takes no publisher");
+    assert.equal(paths.sources()[0].text, 'rtsp://viewer:***@192.0.2.1/live/cam');
+    assert.ok(!logs.join('').includes('s3cret'));
+    paths.close();
+    registry.close('test over');
+  });
+
+  it('aborts the signal of a configuration that ends: removed, changed, stopped, or the server closing', async () => {
+    const { config, paths, started, registry } = manager({ a: { source: 'rtsp://o/a' }, b: { source: 'rtsp://o/b' }, c: { source: 'rtsp://o/c' } });
+    paths.applySources();
+    await sleep(20);
+    const signal = (k: string) => started.filter((s) => s.key === k).pop()!.signal!;
+    const [a, b, c] = [signal('a'), signal('b'), signal('c')];
+    config.paths = { b: { source: 'rtsp://o/b', sourceTransport: 'udp' }, c: { source: 'rtsp://o/c' } };
+    paths.applySources();
+    assert.ok(a.aborted, 'removed');
+    assert.ok(b.aborted, 'changed (a key of its own, not the URL)');
+    assert.ok(!c.aborted);
+    paths.stopSource('c');
+    assert.ok(c.aborted, 'stopped by the operator');
+    await paths.startSource('c');
+    const c2 = signal('c');
+    assert.ok(c2 !== c && !c2.aborted, 'started again with a new one');
+    paths.close();
+    assert.ok(c2.aborted && signal('b').aborted, 'the server closing');
+    registry.close('test over');
+  });
+
+  it('starts a source that dropped again at the time it names, while its viewers wait; an on-demand one only if they do', async () => {
+    const sources: { o: SourceStart; p: FakePublisher }[] = [];
+    const { paths, started, registry } = manager({ on: { source: 'rtsp://o/on' }, od: { source: 'rtsp://o/od', sourceOnDemand: true } }, { graceTime: 5 }, undefined, {
+      reuse: true,
+      source: (o) => {
+        const p = new FakePublisher(o.key);
+        sources.push({ o, p });
+        return p;
+      },
+    });
+    paths.applySources();
+    await sleep(20);
+    const drop = (key: string, inMs: number) => {
+      const s = sources.filter((x) => x.o.key === key).pop()!;
+      s.o.dropped(Date.now() + inMs);
+      registry.get(key)!.detach(s.p, 'far end gone');
+    };
+    const viewer = new FakeViewer();
+    registry.get('on')!.addReader(viewer);
+    drop('on', 100);
+    assert.equal(registry.get('on')?.state, 'waiting', 'its viewers wait');
+    assert.equal(paths.sources().find((s) => s.path === 'on')?.waiting, 'retry');
+    await sleep(60);
+    assert.equal(started.filter((s) => s.key === 'on').length, 1, 'not before the time it named');
+    await sleep(120);
+    assert.equal(started.filter((s) => s.key === 'on').length, 2);
+    assert.equal(registry.get('on')?.state, 'active', 'the same stream goes on');
+    assert.deepEqual(viewer.closed, []);
+
+    await paths.resolve(['od']);
+    drop('od', 50);
+    assert.equal(registry.get('od'), undefined, 'nobody watched: the stream ended');
+    await sleep(150);
+    assert.equal(started.filter((s) => s.key === 'od').length, 1, 'an on-demand source nobody waits for is not restarted');
+    paths.close();
+    registry.close('test over');
+  });
+
+  it("waits a source's own back-off as a retry, not as a schedule", async () => {
+    const { paths, registry } = manager({ cam: { source: 'rtsp://o/cam' } }, {}, undefined, {
+      fail: () => new SourceError('far end down', 502, Date.now() + 5000, { retry: 'backoff' }),
+    });
+    paths.applySources();
+    await sleep(40);
+    const info = paths.sources()[0];
+    assert.deepEqual([info.state, info.waiting], ['waiting', 'retry']);
     paths.close();
     registry.close('test over');
   });

@@ -13,7 +13,18 @@
  * started through the starters table it is handed (src/sources/kinds.ts), so a new kind of source
  * touches neither this file nor any protocol; an operator lists, stops and starts them with
  * `sources`, `stopSource` and `startSource` (the control socket, later the admin). */
-import { configuredSource, pathPattern, type Config, type PathPlaylist, type SourceScheme, type SourceSpec } from '../config/index.js';
+import {
+  configuredSource,
+  pathPattern,
+  redactUrl,
+  sourceTimings,
+  type Config,
+  type PathPlaylist,
+  type PathSettings as PathEntry,
+  type SourceScheme,
+  type SourceSpec,
+  type SourceTimings,
+} from '../config/index.js';
 import type { Logger } from '../logging/index.js';
 import { openMedia } from '../media/open-media.js';
 import { Mp4Error, type Mp4Movie } from '../media/mp4/types.js';
@@ -24,6 +35,7 @@ import type { VodPresentation } from '../vod/types.js';
 import type { FolderPlaylist } from '../playlists/index.js';
 import type { CoreEvents } from './events.js';
 import { SourceControlError, type SourceInfo } from './source-control.js';
+import type { Source } from './source.js';
 import type { Stream } from './stream.js';
 import { streamKey, type StreamRegistry } from './stream-registry.js';
 
@@ -80,6 +92,23 @@ export interface SourceStart {
   stateFolder: string;
   /** logs.folder (absolute): where a source writes a log of its own (a playlist's). */
   logFolder: string;
+  /** The path's `paths:` entry, when it has one: a starter reads its own keys there (`sdp`,
+   * `sourceTransport`). */
+  entry?: PathEntry;
+  /** How a `paths.<key>.source` starts, stops and retries (`sourceTimings`), defaults applied. */
+  timings?: SourceTimings;
+  /** The relay servers the request that started it came through (its Via), first first; empty
+   * when the server started it. A relay names them in its own requests, so that a chain leading
+   * back to any of them is refused there. */
+  hops: readonly string[];
+  /** Aborted when the configured source is removed, changed or stopped by the operator, or the
+   * server stops: what the source keeps between its starts (a relay's figures) is let go then.
+   * Absent for an `.sdp` file beside the media. */
+  signal?: AbortSignal;
+  /** Called by a source that stopped feeding on its own (its far end dropped) while its stream
+   * waits graceTime for it, before it detaches: an always-on source, or an on-demand one whose
+   * viewers wait, is started again at `retryAt` (Unix ms; default: its back-off). */
+  dropped(retryAt?: number): void;
 }
 
 /** Starts one kind of source: binds what it needs and publishes its stream in the registry, or
@@ -118,10 +147,16 @@ interface Wanted {
   setting: 'source' | 'playlist';
   /** The config key it comes from, for messages: `paths.<key>.<setting>` or `playlists.folder`. */
   origin: string;
-  /** The value as written, for logs and to notice a change. */
+  /** The value as written, a URL's password masked: for logs, messages and the operator. */
   text: string;
+  /** Everything of the entry the source depends on, to notice a change on reload. */
+  fingerprint: string;
   spec: SourceSpec;
   onDemand: boolean;
+  /** The exact `paths:` entry it comes from (none for the folder's playlists). */
+  entry?: Entry;
+  /** A `source:`'s timings (none for playlists). */
+  timings?: SourceTimings;
 }
 
 /** A configured source as last applied (`applySources`). */
@@ -138,11 +173,19 @@ interface Configured extends Wanted {
   delayMs: number;
   /** Stopped by the operator: nothing starts it until `startSource` (not kept across restarts). */
   held: boolean;
+  /** Why it ended for good (Source.finished: a playlist's `.stoplist`, played through, past its
+   * end): held like a stop until `startSource` or a reload. */
+  finished?: string;
+  /** The source of the stream it last started: a stream forgets its source as it ends, and
+   * `#ended` asks it whether it finished. */
+  source?: Source;
+  /** Aborted when this configuration of the source ends (SourceStart.signal). */
+  abort: AbortController;
 }
 
-/** First and longest wait before an always-on source is started again. */
-const RESTART_MS = 1000;
-const MAX_RESTART_MS = 30_000;
+/** First and longest wait, seconds, before an always-on source without `sourceRetry` (a
+ * playlist) is started again. */
+const RESTART = { min: 1, max: 30 } as const;
 /** Longest single timer: setTimeout takes a signed 32-bit delay (about 24.8 days) and fires at
  * once beyond it, so a start further away is re-armed in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -152,6 +195,17 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 function retryAtOf(e: unknown): number | undefined {
   const at = typeof e === 'object' && e !== null ? (e as { retryAt?: unknown }).retryAt : undefined;
   return typeof at === 'number' && Number.isFinite(at) ? at : undefined;
+}
+
+/** Why a source's failure means it ended for good (a playlist past its end), by its shape. */
+function finishedOf(e: unknown): string | undefined {
+  const f = typeof e === 'object' && e !== null ? (e as { finished?: unknown }).finished : undefined;
+  return typeof f === 'string' ? f : undefined;
+}
+
+/** Whether a source's failure names its own back-off (SourceError.retry), not a schedule. */
+function isBackoff(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { retry?: unknown }).retry === 'backoff';
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -191,9 +245,9 @@ export class PathManager {
 
   /** What lives at the path of these URL segments, starting its source if one is configured or an
    * `.sdp` file describes it. A live stream wins over a file of the same name. */
-  async resolve(segments: string[]): Promise<PathTarget> {
+  async resolve(segments: string[], opts: { hops?: readonly string[] } = {}): Promise<PathTarget> {
     const key = streamKey(segments);
-    const stream = await this.#live(segments, key);
+    const stream = await this.#live(segments, key, opts.hops ?? []);
     if (stream) {
       if (stream.state !== 'active') throw new PathError('not-found', `broadcast '${key}' is not active`);
       return { kind: 'live', key, stream };
@@ -252,27 +306,32 @@ export class PathManager {
     const held = new Set<string>();
     for (const [key, c] of this.#sources) {
       const w = wanted.get(key);
-      const same = w !== undefined && w.text === c.text && w.onDemand === c.onDemand && w.origin === c.origin;
+      const same = w !== undefined && w.fingerprint === c.fingerprint && w.onDemand === c.onDemand && w.origin === c.origin;
       if (w && (this.#reloaded(key, c, w, same) || same)) {
         wanted.delete(key);
         // A playlist waiting for its start or a retry is tried again now: its DSS files (their
         // schedule, a broken entry) may have been edited since.
         if (same && c.timer && c.spec.scheme === 'playlist') {
           clearTimeout(c.timer);
-          c.delayMs = RESTART_MS;
+          c.delayMs = retryOf(c).min * 1000;
           this.#keepRunning(key, c);
+        } else if (c.finished !== undefined) {
+          // A reload lifts the hold of a playlist that ended for good: it plays again.
+          c.finished = undefined;
+          if (!c.onDemand && !c.held) this.#keepRunning(key, c);
         }
         continue;
       }
       this.#sources.delete(key);
       if (c.timer) clearTimeout(c.timer);
+      c.abort.abort();
       if (w && c.held) held.add(key);
       if (c.stream?.state !== 'ended') c.stream?.end(w ? 'its configured source changed' : 'its configured source was removed');
       this.#d.log.info({ path: key, source: c.text }, w ? 'configured source changed' : 'configured source removed');
     }
     const now = Date.now();
     for (const [key, w] of wanted) {
-      const c: Configured = { ...w, configuredAt: now, delayMs: RESTART_MS, held: held.has(key) };
+      const c: Configured = { ...w, configuredAt: now, delayMs: retryOf(w).min * 1000, held: held.has(key), abort: new AbortController() };
       this.#sources.set(key, c);
       this.#d.log.info({ path: key, source: w.text, onDemand: w.onDemand, from: w.origin }, 'configured source');
       if (!w.onDemand && !c.held) this.#keepRunning(key, c);
@@ -293,23 +352,27 @@ export class PathManager {
     c.held = true;
     if (c.timer) clearTimeout(c.timer);
     c.timer = c.due = undefined;
+    c.abort.abort();
     const running = this.#running(key);
     running?.end('stopped by the operator');
     this.#d.log.info({ path: key, source: c.text }, 'configured source stopped by the operator');
     return this.#info(key, c);
   }
 
-  /** The operator starts the source at `key` now: a hold is lifted, a pending retry or schedule
-   * is not waited for. Throws SourceControlError (unknown path, already running), or the
+  /** The operator starts the source at `key` now: a hold (stopped, or ended for good) is lifted
+   * and a pending retry is not waited for; a playlist before its start time is refused (404,
+   * SourceError.retryAt) and then waits for it. Throws SourceControlError (unknown path, already running), or the
    * source's own failure (SourceError); an always-on source that fails is then retried as at
    * any failure. */
   async startSource(key: string): Promise<SourceInfo> {
     const c = this.#configured(key);
     if (this.#running(key)) throw new SourceControlError('conflict', `'${key}' is already running`);
     c.held = false;
+    c.finished = undefined;
     if (c.timer) clearTimeout(c.timer);
     c.timer = c.due = undefined;
-    c.delayMs = RESTART_MS;
+    c.delayMs = retryOf(c).min * 1000;
+    if (c.abort.signal.aborted) c.abort = new AbortController();
     this.#d.log.info({ path: key, source: c.text }, 'configured source started by the operator');
     try {
       await this.#startConfigured(key, c);
@@ -324,17 +387,29 @@ export class PathManager {
   /** Stops restarting always-on sources (shutdown; the registry ends the streams). */
   close(): void {
     this.#closed = true;
-    for (const c of this.#sources.values()) if (c.timer) clearTimeout(c.timer);
+    for (const c of this.#sources.values()) {
+      if (c.timer) clearTimeout(c.timer);
+      c.abort.abort();
+    }
   }
 
   /** The configured sources the config asks for now: `paths:` entries, then the folder's
    * playlists where no `paths:` entry says what feeds the path. */
   #wanted(): Map<string, Wanted> {
-    const paths = this.#d.config().paths;
+    const { paths, live } = this.#d.config();
     const wanted = new Map<string, Wanted>();
     for (const [key, e] of Object.entries(paths)) {
       const c = pathPattern(key) ? undefined : configuredSource(e);
-      if (c) wanted.set(key, { ...c, origin: `paths.${key}.${c.setting}`, text: c.setting === 'source' ? e.source! : c.spec.target });
+      if (!c) continue;
+      const { source, sdp, sourceTransport, sourceDescribeTimeout, sourceIdleTimeout, sourceRetry } = e;
+      wanted.set(key, {
+        ...c,
+        origin: `paths.${key}.${c.setting}`,
+        text: c.setting === 'source' ? redactUrl(e.source!) : c.spec.target,
+        fingerprint: JSON.stringify([c.spec.target, source, sdp, sourceTransport, sourceDescribeTimeout, sourceIdleTimeout, sourceRetry]),
+        entry: e,
+        timings: c.setting === 'source' ? sourceTimings(e, live) : undefined,
+      });
     }
     for (const p of this.#folder) {
       const e = Object.hasOwn(paths, p.key) ? paths[p.key] : undefined;
@@ -345,7 +420,7 @@ export class PathManager {
       }
       const spec: SourceSpec = { scheme: 'playlist', target: p.playlistFile, playlist: p.playlistFile };
       // A DSS playlist broadcasts from the server's start, as PlaylistBroadcaster did.
-      wanted.set(p.key, { setting: 'playlist', origin: 'playlists.folder', text: p.playlistFile, spec, onDemand: false });
+      wanted.set(p.key, { setting: 'playlist', origin: 'playlists.folder', text: p.playlistFile, fingerprint: p.playlistFile, spec, onDemand: false });
     }
     return wanted;
   }
@@ -364,7 +439,7 @@ export class PathManager {
     }
     if (!took) return false;
     if (!same) {
-      Object.assign(c, { setting: w.setting, origin: w.origin, text: w.text, spec: w.spec, configuredAt: Date.now() });
+      Object.assign(c, { setting: w.setting, origin: w.origin, text: w.text, fingerprint: w.fingerprint, spec: w.spec, configuredAt: Date.now() });
       this.#d.log.info({ path: key, source: w.text }, 'configured playlist changed; it plays the change from its next item');
     }
     return true;
@@ -385,7 +460,7 @@ export class PathManager {
   #info(key: string, c: Configured): SourceInfo {
     const stream = this.#running(key);
     const base = { path: key, setting: c.setting, origin: c.origin, text: c.text, onDemand: c.onDemand, readers: stream?.readers.size ?? 0 };
-    if (stream) {
+    if (stream?.state === 'active') {
       let status: Record<string, unknown> | undefined;
       try {
         status = stream.source?.status?.();
@@ -395,21 +470,23 @@ export class PathManager {
       return { ...base, state: 'running', since: iso(stream.activeSince || stream.createdAt), ...(status && { status }) };
     }
     if (c.held) return { ...base, state: 'stopped' };
+    if (c.finished !== undefined) return { ...base, state: 'stopped', finished: c.finished };
     if (c.due) return { ...base, state: 'waiting', waiting: c.due.scheduled ? 'schedule' : 'retry', nextStart: iso(c.due.at) };
-    if (this.#starting.has(startId(key, c.spec))) return { ...base, state: 'waiting', waiting: 'start' };
+    // A stream waiting for its source (dropped, coming back) is waiting for a start too.
+    if (stream || this.#starting.has(startId(key, c.spec))) return { ...base, state: 'waiting', waiting: 'start' };
     return { ...base, state: 'idle' };
   }
 
   /** A live stream at this path: one already there, else one started from its configured source
    * or from an `.sdp` file (`name.sdp` or `name`). */
-  async #live(segments: string[], key: string): Promise<Stream | undefined> {
+  async #live(segments: string[], key: string, hops: readonly string[]): Promise<Stream | undefined> {
     const running = this.#running(key);
     if (running) return running;
     if (segments.length === 0) return undefined;
     const configured = this.#sources.get(key);
-    if (configured) return this.#startConfigured(key, configured);
+    if (configured) return this.#startConfigured(key, configured, hops);
     const file = await this.#sdpFile(segments);
-    return file === undefined ? undefined : this.#start(key, { scheme: 'sdp', target: file }, this.#d.config().live.sdpIdleTimeout);
+    return file === undefined ? undefined : this.#start(key, { scheme: 'sdp', target: file }, { idleTimeout: this.#d.config().live.sdpIdleTimeout, hops });
   }
 
   /** The `.sdp` file describing the path's feed, if there is one in the media folder. */
@@ -448,26 +525,34 @@ export class PathManager {
     return { file, presentation: pres };
   }
 
-  /** Starts a source at `key`, once however many viewers ask meanwhile. `configuredAt`: when
-   * its configuration took effect (now for an `.sdp` file beside the media). */
-  #start(key: string, spec: SourceSpec, idleTimeout: number | undefined, configuredAt = Date.now()): Promise<Stream> {
+  /** Starts a source at `key`, once however many viewers ask meanwhile (the first one's `hops`
+   * go upstream). `c`: its configuration, when `paths:` or the folder has one. */
+  #start(key: string, spec: SourceSpec, o: { idleTimeout: number | undefined; hops: readonly string[]; c?: Configured }): Promise<Stream> {
     const id = startId(key, spec);
     let starting = this.#starting.get(id);
     if (!starting) {
       const { live, state, logs } = this.#d.config();
+      const c = o.c;
       starting = this.#d.starters[spec.scheme]({
         key,
         target: spec.target,
         mediaRoot: this.#d.mediaRoot,
         registry: this.#d.registry,
         log: this.#d.log,
-        idleTimeout,
+        idleTimeout: o.idleTimeout,
         graceTime: this.settingsFor(key).graceTime,
         maxFrameBytes: live.maxFrameBytes,
         playlist: spec.playlist,
-        configuredAt,
+        configuredAt: c?.configuredAt ?? Date.now(),
         stateFolder: state.folder,
         logFolder: logs.folder,
+        entry: c?.entry,
+        timings: c?.timings,
+        hops: o.hops,
+        signal: c?.abort.signal,
+        dropped: (retryAt) => {
+          if (c) this.#dropped(key, c, retryAt);
+        },
       });
       this.#starting.set(id, starting);
       const done = () => this.#starting.delete(id);
@@ -476,10 +561,12 @@ export class PathManager {
     return starting;
   }
 
-  async #startConfigured(key: string, c: Configured): Promise<Stream> {
+  async #startConfigured(key: string, c: Configured, hops: readonly string[] = []): Promise<Stream> {
     if (c.held) throw new PathError('not-found', `broadcast '${key}' is not active (stopped)`);
+    if (c.finished !== undefined) throw new PathError('not-found', `broadcast '${key}' is not active (${c.finished})`);
     const spec = c.spec;
-    const stream = await this.#start(key, spec, c.onDemand ? this.#d.config().live.sdpIdleTimeout : undefined, c.configuredAt);
+    const idleTimeout = c.onDemand ? (c.timings?.idleTimeout ?? this.#d.config().live.sdpIdleTimeout) : undefined;
+    const stream = await this.#start(key, spec, { idleTimeout, hops, c });
     if (this.#sources.get(key) !== c || c.held) {
       // A reload removed or changed the source, or the operator stopped it, while it was starting.
       stream.end(c.held ? 'stopped by the operator' : 'its configured source changed');
@@ -491,6 +578,7 @@ export class PathManager {
       throw new PathError('not-found', `broadcast '${key}' is not active`);
     }
     c.stream = stream;
+    c.source = stream.source;
     return stream;
   }
 
@@ -498,6 +586,8 @@ export class PathManager {
   #keepRunning(key: string, c: Configured): void {
     c.timer = c.due = undefined;
     if (this.#closed || this.#sources.get(key) !== c || c.held) return;
+    // An on-demand source restarted after a drop: only while its viewers still wait for it.
+    if (c.onDemand && !this.#running(key)) return;
     this.#startConfigured(key, c).then(
       () => undefined,
       (e: unknown) => this.#failed(key, c, e),
@@ -508,14 +598,34 @@ export class PathManager {
    * (SourceError.retryAt: a playlist scheduled to start then), else after the back-off. */
   #failed(key: string, c: Configured, e: unknown): void {
     if (this.#closed || this.#sources.get(key) !== c || c.held || c.timer) return;
-    const at = retryAtOf(e);
-    if (at !== undefined && at > Date.now()) {
-      this.#d.log.info({ path: key, source: c.text, reason: (e as Error).message, startsAt: iso(at) }, 'configured source waits for its start time');
-      this.#startAt(key, c, at, true);
+    const finished = c.spec.scheme === 'playlist' ? finishedOf(e) : undefined;
+    if (finished !== undefined) {
+      this.#finished(key, c, finished);
       return;
     }
-    this.#d.log.warn({ path: key, source: c.text, err: (e as Error).message, retryInSeconds: c.delayMs / 1000 }, 'configured source failed to start');
-    this.#restartLater(key, c, false);
+    const at = retryAtOf(e);
+    const due = at !== undefined && at > Date.now() ? at : undefined;
+    if (due !== undefined && !isBackoff(e)) {
+      this.#d.log.info({ path: key, source: c.text, reason: (e as Error).message, startsAt: iso(due) }, 'configured source waits for its start time');
+      this.#startAt(key, c, due, true);
+      return;
+    }
+    // A source that times its own retries (a relay: its back-off, the longest after a loop) is
+    // taken at its word; others wait the path's back-off.
+    const retryIn = due !== undefined ? due - Date.now() : c.delayMs;
+    this.#d.log.warn({ path: key, source: c.text, err: (e as Error).message, retryInSeconds: Math.round(retryIn / 100) / 10 }, 'configured source failed to start');
+    if (due !== undefined) this.#startAt(key, c, due, false);
+    else this.#restartLater(key, c, false);
+  }
+
+  /** A source dropped while its stream waits graceTime for it (SourceStart.dropped): started
+   * again at `retryAt`, or after the back-off, if it is always on or viewers wait for it. */
+  #dropped(key: string, c: Configured, retryAt: number | undefined): void {
+    if (this.#closed || this.#sources.get(key) !== c || c.held || c.timer) return;
+    if (c.onDemand && !this.#running(key)?.readers.size) return;
+    const at = retryAt ?? Date.now() + retryOf(c).min * 1000;
+    this.#d.log.info({ path: key, source: c.text, startsAt: iso(at) }, 'configured source dropped; it is started again');
+    this.#startAt(key, c, at, false);
   }
 
   /** Starts an always-on source at Unix ms `at`, re-arming the timer while `at` is beyond the
@@ -530,14 +640,27 @@ export class PathManager {
     c.timer.unref();
   }
 
-  /** A stream ended: an always-on configured source there starts again. */
+  /** A stream ended: an always-on configured source there starts again, unless it ended for
+   * good (Source.finished: then no viewer starts it either, until `startSource` or a reload). */
   #ended(path: string): void {
     const c = this.#sources.get(path);
-    if (!c || c.onDemand || c.held || c.timer || this.#closed || c.stream?.state !== 'ended') return;
-    // A playlist ends when it has played through (sequential) or has nothing left that plays:
-    // starting it again would replay or busy-loop; a viewer asking starts it anew.
-    if (c.spec.scheme === 'playlist') return;
-    this.#restartLater(path, c, true);
+    if (!c || c.held || this.#closed || c.stream?.state !== 'ended') return;
+    const finished = c.spec.scheme === 'playlist' ? c.source?.finished : undefined;
+    if (finished !== undefined) {
+      this.#finished(path, c, finished);
+      return;
+    }
+    if (c.onDemand || c.timer) return;
+    // Its own new start ended it (a relay back with another description): nothing to restart.
+    if (this.#starting.has(startId(path, c.spec))) return;
+    // A playlist that ended otherwise (nothing in it plays now, a failure) is tried again with
+    // the back-off, so a fixed file brings it back and a broken list does not busy-loop.
+    this.#restartLater(path, c, c.spec.scheme !== 'playlist');
+  }
+
+  #finished(key: string, c: Configured, why: string): void {
+    c.finished = why;
+    this.#d.log.info({ path: key, source: c.text, why }, 'playlist ended for good; it stays off the air until `rivulet playlist start` or a config reload');
   }
 
   /** `ran`: the last run started and listened until it ended (its feed stopped or never came),
@@ -546,8 +669,9 @@ export class PathManager {
    * the log readable. */
   #restartLater(key: string, c: Configured, ran: boolean): void {
     if (this.#closed || this.#sources.get(key) !== c) return;
-    const delay = ran ? RESTART_MS : c.delayMs;
-    c.delayMs = ran ? RESTART_MS : Math.min(MAX_RESTART_MS, c.delayMs * 2);
+    const retry = retryOf(c);
+    const delay = ran ? retry.min * 1000 : c.delayMs;
+    c.delayMs = ran ? retry.min * 1000 : Math.min(retry.max * 1000, c.delayMs * 2);
     this.#startAt(key, c, Date.now() + delay, false);
   }
 
@@ -573,6 +697,11 @@ export class PathManager {
     this.#compiled = { source: paths, exact, patterns };
     return this.#compiled;
   }
+}
+
+/** A configured source's restart back-off, seconds: its `sourceRetry`, or RESTART. */
+function retryOf(w: Pick<Wanted, 'timings'>): { min: number; max: number } {
+  return w.timings?.retry ?? RESTART;
 }
 
 /** Starts in progress are keyed by the source too: a reload that changes it mid-start must not

@@ -15,11 +15,12 @@ export class SourceControlError extends Error {
   }
 }
 
-/** running: its stream is live; stopped: the operator stopped it and it stays stopped until
- * started again (or the server restarts: the hold is not kept); waiting: it is starting, or
- * will be started at `nextStart` (its schedule, or a retry after a failure); idle: nothing runs
- * and nothing is planned (an on-demand source without viewers, or a playlist that played
- * through): a viewer asking starts it. */
+/** running: its stream is live; stopped: the operator stopped it, or it ended for good (a
+ * playlist's `.stoplist`, a sequential list played through, its scheduled end: `finished`
+ * says which), and it stays stopped until started again or the config is reloaded (or the
+ * server restarts: the hold is not kept); waiting: it is starting, or will be started at
+ * `nextStart` (its schedule, or a retry after a failure); idle: nothing runs and nothing is
+ * planned (an on-demand source without viewers): a viewer asking starts it. */
 export type SourceState = 'running' | 'stopped' | 'waiting' | 'idle';
 
 /** One configured source as the operator sees it, as plain JSON. */
@@ -35,6 +36,8 @@ export interface SourceInfo {
   /** It starts at its first viewer (else with the server, and again when it fails). */
   onDemand: boolean;
   state: SourceState;
+  /** stopped because it ended for good: why (Source.finished). */
+  finished?: string;
   /** waiting: what for. */
   waiting?: 'start' | 'schedule' | 'retry';
   /** waiting for its schedule or a retry: when it is started next (ISO 8601). */

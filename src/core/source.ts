@@ -23,4 +23,10 @@ export interface Source {
   /** The stream's readers changed to `count`: a source that works ahead of its viewers (a
    * playlist channel) may do less while nobody watches. */
   readersChanged?(count: number): void;
+  /** Why it ended for good, set before it ends its stream: a playlist stopped by its
+   * `.stoplist` (`stopped by <file>`), a sequential one that played through, one past its
+   * scheduled end. Starting it again would replay it or end at once, so the PathManager holds
+   * the path until the operator starts it or the config changes. Undefined: it may be started
+   * again (or it has not ended). */
+  readonly finished?: string;
 }

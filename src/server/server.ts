@@ -4,11 +4,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { createSecureContext, createServer as createTlsServer } from 'node:tls';
 import type { Config } from '../config/index.js';
-import { Admission, CoreEvents, PathManager, StreamRegistry } from '../core/index.js';
+import { Admission, CoreEvents, PathManager, StreamRegistry, type SourceStarters } from '../core/index.js';
 import { HttpRouter, playlistApiRoutes } from '../http/index.js';
 import { silentLogger, type Logger } from '../logging/index.js';
 import { scanPlaylistFolder, type FolderPlaylist } from '../playlists/index.js';
 import { formatIssue } from '../playlists/index.js';
+import { mergeDssPaths, readDssRelayConfig, RelayDestinations, relayStarters, resolveServerId, type DssRelayIssue, type DssRelayPath } from '../relays/index.js';
 import { SOURCE_STARTERS } from '../sources/index.js';
 import type { RtspRequest } from '../rtsp/message/types.js';
 import { AdmissionGate, rtspReaders } from '../rtsp/server/admission-gate.js';
@@ -81,10 +82,21 @@ export class RivuletServer {
   #control: ControlSocket | undefined;
   /** Reloads of the configured sources, one after another (each scans playlists.folder). */
   #reloading: Promise<unknown> = Promise.resolve();
+  /** This server's name in the Via of its relay requests (relays.serverId, or the host name and
+   * a random suffix chosen at construction). */
+  readonly serverId: string;
+  /** The relays of relays.dssConfig as last read, as paths entries. */
+  #dssPaths: DssRelayPath[] = [];
+  /** `paths:` with the DSS relays merged in (the YAML's entries win): what the PathManager and
+   * the relay destinations see. Recomputed when either changes, so its identity is stable. */
+  #merged: Config['paths'] = {};
+  /** The push and forward destinations of every path. */
+  #destinations: RelayDestinations | undefined;
 
   constructor(opts: RivuletServerOptions) {
     this.config = opts.config;
     this.log = opts.log ?? silentLogger();
+    this.serverId = resolveServerId(opts.config.relays.serverId);
     this.#batcher = opts.config.live.tcpBatchMs > 0 ? new WriteBatcher(opts.config.live.tcpBatchMs) : undefined;
     this.#pacer = new Pacer(20, (e) => this.log.error({ err: (e as Error).stack ?? String(e) }, 'player failed'));
     this.#perIp = new ConnectionsPerIp(() => this.config.limits.maxConnectionsPerIp, this.log.child({ component: 'rtsp' }));
@@ -139,13 +151,37 @@ export class RivuletServer {
       log: this.log.child({ component: 'live' }),
       events: this.events,
     });
+    this.#merged = this.config.paths;
+    const ports = new UdpPortAllocator({ min: cfg.rtp.portMin, max: cfg.rtp.portMax });
+    // Every kind of configured source has its starter: the type refuses a table with one missing.
+    const starters: SourceStarters = { ...SOURCE_STARTERS, ...relayStarters({ events: this.events, serverId: this.serverId, udpPorts: ports }) };
+    // The running config, with relays.dssConfig's paths merged into `paths`.
+    const running = () => this.config;
+    const merged = () => this.#merged;
+    const view: Pick<Config, 'live' | 'paths' | 'vod' | 'state' | 'logs'> = {
+      get live() {
+        return running().live;
+      },
+      get paths() {
+        return merged();
+      },
+      get vod() {
+        return running().vod;
+      },
+      get state() {
+        return running().state;
+      },
+      get logs() {
+        return running().logs;
+      },
+    };
     this.#paths = new PathManager({
-      config: () => this.config,
+      config: () => view,
       mediaRoot,
       registry: this.#registry,
       events: this.events,
       log: this.log.child({ component: 'live' }),
-      starters: SOURCE_STARTERS,
+      starters,
     });
     this.#handler = new RtspHandler({
       registry: this.#registry,
@@ -154,10 +190,11 @@ export class RivuletServer {
       mediaRoot,
       sessions: this.sessions,
       pacer: this.#pacer,
-      ports: new UdpPortAllocator({ min: cfg.rtp.portMin, max: cfg.rtp.portMax }),
+      ports,
       log: this.log.child({ component: 'rtsp' }),
       cname: `rivulet@${hostname()}`,
       events: this.events,
+      serverId: this.serverId,
     });
     this.#gate = new AdmissionGate({ inner: this.#handler, admission: this.#admission, sessions: this.sessions, events: this.events });
     const tunnelLog = this.log.child({ component: 'http' });
@@ -209,9 +246,55 @@ export class RivuletServer {
       if (this.#stopping) await control?.close();
       else this.#control = control;
     }
-    // Always-on configured sources start once the server is up.
+    this.#destinations = new RelayDestinations({
+      registry: this.#registry,
+      events: this.events,
+      config: () => this.config,
+      log: this.log.child({ component: 'relay' }),
+      serverId: this.serverId,
+      paths: () => this.#merged,
+    });
+    // Always-on configured sources start once the server is up (the DSS relays' need its ports),
+    // then the destinations of the paths they and publishers feed.
+    await this.#readDssRelays();
     this.#paths.applySources(await this.#scanPlaylists(mediaRoot));
+    this.#destinations.apply();
+    this.log.info({ serverId: this.serverId }, 'relay requests name this server in their Via');
     return this.#addresses;
+  }
+
+  /** Reads relays.dssConfig (none when it is ""), logs each of its issues once, and merges its
+   * relays into the paths. A file that cannot be read is logged; the relays last read from it
+   * run on. */
+  async #readDssRelays(): Promise<void> {
+    const file = this.config.relays.dssConfig;
+    const log = this.log.child({ component: 'relay' });
+    const logIssue = (i: DssRelayIssue) =>
+      log[i.level]({ file, line: i.line, relay: i.relay || undefined, element: i.element }, `relays.dssConfig: ${i.reason}`);
+    if (file === '') this.#dssPaths = [];
+    else {
+      try {
+        const dss = await readDssRelayConfig(file, { rtspPorts: this.#ports('rtsp') });
+        dss.issues.forEach(logIssue);
+        this.#dssPaths = dss.paths;
+        log.info({ file, relays: dss.paths.map((p) => p.name).join(', ') || 'none' }, 'relays.dssConfig read');
+      } catch (e) {
+        log.error({ file, err: (e as Error).message }, `relays.dssConfig cannot be used: ${(e as Error).message}${this.#dssPaths.length ? '; the relays last read from it run on' : ''}`);
+      }
+    }
+    this.#mergePaths(logIssue);
+  }
+
+  /** `paths:` with the DSS relays merged in; a merge issue (a YAML entry of the same name) is
+   * logged by `logIssue` when given. */
+  #mergePaths(logIssue?: (i: DssRelayIssue) => void): void {
+    if (this.#dssPaths.length === 0) {
+      this.#merged = this.config.paths;
+      return;
+    }
+    const merged = mergeDssPaths(this.config.paths, this.#dssPaths);
+    if (logIssue) merged.issues.forEach(logIssue);
+    this.#merged = merged.paths;
   }
 
   /** The playlists of playlists.folder (none when it is ""), its problems logged. */
@@ -356,7 +439,9 @@ export class RivuletServer {
    * whether it changed. */
   setPaths(paths: Config['paths']): boolean {
     if (!this.#takePaths(paths)) return false;
+    this.#mergePaths();
     this.#paths?.applySources();
+    this.#destinations?.apply();
     return true;
   }
 
@@ -372,16 +457,23 @@ export class RivuletServer {
    * again and every configured source brought in line, also when nothing in the config changed,
    * since a playlist's files may have (a running playlist takes the change at its next item).
    * Reloads run one after another. Returns the keys that changed. */
-  reloadSources(next: Pick<Config, 'paths' | 'playlists'>): Promise<string[]> {
+  reloadSources(next: Pick<Config, 'paths' | 'playlists' | 'relays'>): Promise<string[]> {
     const run = async (): Promise<string[]> => {
       const changed = this.#takePaths(next.paths) ? ['paths'] : [];
       if (next.playlists.folder !== this.config.playlists.folder) {
         this.config.playlists.folder = next.playlists.folder;
         changed.push('playlists.folder');
       }
+      if (next.relays.dssConfig !== this.config.relays.dssConfig) {
+        this.config.relays.dssConfig = next.relays.dssConfig;
+        changed.push('relays.dssConfig');
+      }
       const paths = this.#paths;
       if (!paths || this.#stopping) return changed;
+      // The DSS file is read again whether or not its name changed: its relays may have.
+      await this.#readDssRelays();
       paths.applySources(await this.#scanPlaylists(this.#mediaRoot));
+      this.#destinations?.apply();
       return changed;
     };
     const done = this.#reloading.then(run, run);
@@ -402,8 +494,10 @@ export class RivuletServer {
       for (const s of this.#sniffing) s.destroy();
       this.#sniffing.clear();
       const closing = this.#listeners.map((l) => new Promise<void>((r) => l.close(() => r())));
-      // Before the registry ends their streams, so always-on sources are not started again.
+      // Before the registry ends their streams, so always-on sources are not started again and
+      // destinations do not wait for them.
       this.#paths?.close();
+      this.#destinations?.close();
       this.#registry?.close('server shutting down');
       for (const s of this.sessions.values()) s.close('server shutting down');
       this.sessions.clear();

@@ -217,7 +217,7 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
       if (e instanceof RtspError) {
         const level = e.status >= 500 ? 'error' : 'warn';
         this.log[level]({ method: req.method, uri: req.uri, status: e.status }, e.message);
-        res = { status: e.status, headers: new Headers(e.headers) };
+        res = { status: e.status, reason: e.reason, headers: new Headers(e.headers) };
         if (e.close) res.headers.set('Connection', 'close');
       } else {
         this.log.error({ method: req.method, uri: req.uri, err: (e as Error).stack ?? String(e) }, 'request failed');

@@ -12,6 +12,8 @@ export class RtspError extends Error {
     readonly close = false,
     /** Extra response headers (e.g. Allow, Unsupported). */
     readonly headers: Record<string, string> = {},
+    /** The reason phrase, when not the status's usual one (`Loop Detected`). */
+    readonly reason?: string,
   ) {
     super(message);
   }
@@ -29,5 +31,6 @@ export const PATH_STATUS: Readonly<Record<PathErrorKind, number>> = {
  * PathManager) or a SourceError (a source that could not start, whatever its kind) becomes a
  * status. */
 export function rtspErrorFromPath(e: PathError | SourceError): RtspError {
-  return new RtspError(e instanceof SourceError ? e.status : PATH_STATUS[e.kind], e.message);
+  if (e instanceof SourceError) return new RtspError(e.status, e.message, false, {}, e.phrase);
+  return new RtspError(PATH_STATUS[e.kind], e.message);
 }

@@ -14,6 +14,7 @@ import type { Pacer } from '../../vod/pacer.js';
 import { PathError } from '../../vod/path-error.js';
 import { parseRequestUrl } from '../../vod/resolve-path.js';
 import { formatNptRange, formatRtpInfo, formatSession, HeaderError, parseRange, rtpInfoUrl, sessionIdOf } from '../headers/index.js';
+import { LOOP_DETECTED, parseVia } from '../headers/via.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
 import type { RequestHandler, RtspConnection } from './connection.js';
 import { RtspError, rtspErrorFromPath } from './errors.js';
@@ -42,7 +43,13 @@ export interface HandlerDeps {
   paths: PathManager;
   /** Where readers coming and going and failed logins are reported (none in unit tests). */
   events?: CoreEvents;
+  /** This server's name in the Via of its relays' requests (relays.serverId): a request whose
+   * Via names it has come round a relay chain back here and is refused. Default: none. */
+  serverId?: string;
 }
+
+/** Methods that start or feed a stream, through which a relay chain could loop. */
+const LOOP_CHECKED = new Set(['DESCRIBE', 'SETUP', 'ANNOUNCE', 'PLAY']);
 
 function ok(headers?: Record<string, string>, body?: string | Buffer): RtspResponse {
   return { status: 200, headers: new Headers(headers), body };
@@ -107,19 +114,20 @@ export class RtspHandler implements RequestHandler {
     if (this.refusing) throw new RtspError(503, 'server is shutting down');
     const sid = sessionIdOf(req.headers);
     if (sid) this.#d.sessions.get(sid)?.touch();
+    const hops = this.#hops(req);
     const refused = await this.#access.check(req, conn);
     if (refused) return refused;
     switch (req.method) {
       case 'OPTIONS':
         return ok({ Public: PUBLIC_METHODS.join(', ') });
       case 'DESCRIBE':
-        return this.#describe(req, conn);
+        return this.#describe(req, conn, hops);
       case 'ANNOUNCE': {
         const url = parseRequestUrl(req.uri);
         return this.#live.announce(req, conn, streamKey(url.segments), url.baseUrl);
       }
       case 'SETUP':
-        return this.#setup(req, conn);
+        return this.#setup(req, conn, hops);
       case 'PLAY':
         return this.#play(req, conn);
       case 'PAUSE':
@@ -139,11 +147,25 @@ export class RtspHandler implements RequestHandler {
     }
   }
 
+  /** The relay servers the request came through (its Via). Throws 403 `Loop Detected` when one
+   * of them is this server: a relay chain came back round (the relay that sent it reads the
+   * phrase). */
+  #hops(req: RtspRequest): string[] {
+    const id = this.#d.serverId;
+    if (id === undefined || !LOOP_CHECKED.has(req.method)) return [];
+    const hops = parseVia(req.headers.getAll('via'));
+    if (hops.some((h) => h.toLowerCase() === id.toLowerCase())) {
+      throw new RtspError(403, `relay loop refused: the request came through ${hops.join(' → ')}, and ${id} is this server`, false, {}, LOOP_DETECTED);
+    }
+    return hops;
+  }
+
   /** What lives at the path: the PathManager decides; a source that cannot start is answered
-   * with its status here (PathErrors are mapped for every method in `handle`). */
-  async #resolve(segments: string[]): Promise<PathTarget> {
+   * with its status here (PathErrors are mapped for every method in `handle`). `hops`: the relay
+   * servers the request came through, which a relay source it starts names upstream. */
+  async #resolve(segments: string[], hops: readonly string[]): Promise<PathTarget> {
     try {
-      return await this.#d.paths.resolve(segments);
+      return await this.#d.paths.resolve(segments, { hops });
     } catch (e) {
       if (e instanceof SourceError) throw rtspErrorFromPath(e);
       throw e;
@@ -158,9 +180,9 @@ export class RtspHandler implements RequestHandler {
     return s;
   }
 
-  async #describe(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse> {
+  async #describe(req: RtspRequest, conn: RtspConnection, hops: readonly string[]): Promise<RtspResponse> {
     const url = parseRequestUrl(req.uri);
-    const at = await this.#resolve(url.segments);
+    const at = await this.#resolve(url.segments, hops);
     if (at.kind === 'live') return this.#live.describe(at.stream, conn, url.baseUrl);
     if (at.kind === 'none') throw new PathError('not-found', `${at.reason.message} (no file, and no broadcast is active there)`);
     const pres = at.presentation;
@@ -176,7 +198,7 @@ export class RtspHandler implements RequestHandler {
     );
   }
 
-  async #setup(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse> {
+  async #setup(req: RtspRequest, conn: RtspConnection, hops: readonly string[]): Promise<RtspResponse> {
     const url = parseRequestUrl(req.uri);
     const sid = sessionIdOf(req.headers);
     const session = sid ? this.#d.sessions.get(sid) : undefined;
@@ -190,7 +212,7 @@ export class RtspHandler implements RequestHandler {
         return await this.#live.setupRecord(req, conn, url.trackId !== undefined ? [...url.segments, rawLast ?? ''] : url.segments, rawLast, session, ticket);
       }
       if (session?.kind === 'live') return await this.#live.setupView(req, conn, session.live, url.trackId, url.baseUrl, session.liveKey, session, ticket);
-      const at = session ? undefined : await this.#resolve(url.segments);
+      const at = session ? undefined : await this.#resolve(url.segments, hops);
       if (at?.kind === 'live') return await this.#live.setupView(req, conn, at.stream, url.trackId, url.baseUrl, at.key, undefined, ticket);
       if (at?.kind === 'none') throw at.reason;
       return await this.#setupVod(req, conn, url, session, ticket, at);

@@ -3,7 +3,8 @@
 import type { Config } from '../../config/index.js';
 import { settingName, type PathManager } from '../../core/index.js';
 import type { Stream } from '../../core/stream.js';
-import { StreamTrack } from '../../core/stream-track.js';
+import type { StreamTrack } from '../../core/stream-track.js';
+import { streamTracksFrom } from '../../core/stream-tracks.js';
 import { streamKey, type StreamRegistry } from '../../core/stream-registry.js';
 import { liveOutput, RtpTrackReader } from '../../readers/rtp-track-reader.js';
 import type { Logger } from '../../logging/index.js';
@@ -82,12 +83,7 @@ export class LiveMethods {
       existing.source?.close('taken over by a new publisher');
     }
     const reuse = existing && existing.state !== 'ended' && existing.compatible(sdp.media) ? existing.tracks : undefined;
-    const tracks =
-      reuse ??
-      sdp.media.map(
-        (m, i) =>
-          new StreamTrack({ id: i + 1, format: m.format, bitrateKbps: m.bitrateKbps, width: m.width, height: m.height, frameRate: m.frameRate, maxFrameBytes: this.#d.config.live.maxFrameBytes, log: this.#d.log.child({ path: key }) }),
-      );
+    const tracks = reuse ?? streamTracksFrom(sdp.media, { maxFrameBytes: this.#d.config.live.maxFrameBytes, log: this.#d.log.child({ path: key }) });
     conn.announcements.set(key, { key, sdp, tracks });
     this.#d.log.info({ path: key, publisher: conn.remoteAddress, tracks: sdp.media.map((m) => m.format.encodingName).join('+'), url }, 'broadcast announced');
     return { status: 200, headers: fmtHeaders({}) };
