@@ -10,6 +10,11 @@ export interface Source {
   readonly kind: string;
   /** Who or what, for logs and status pages, e.g. `rtsp 127.0.0.1` or `sdp file cam.sdp`. */
   readonly label: string;
+  /** The relay servers the stream came through before this one, first first (an RTSP publisher's
+   * ANNOUNCE `Via`: another server pushing it here). This server's pushes of the stream name them
+   * before itself, so that a chain of pushes leading back to any of them is refused there. Absent
+   * or empty: it came through no relay this server knows of. */
+  readonly hops?: readonly string[];
   /** Stop feeding the stream (takeover, timeout, the stream ended, shutdown). Idempotent. */
   close(reason: string): void;
   /** Takes on a changed configuration without ending the stream (a playlist whose list, mode or

@@ -2,5 +2,4 @@
  * destinations (push, UDP forward) send a whole stream on with. */
 export { liveOutput, RtpTrackReader, type RtpTrackReaderOptions } from './rtp-track-reader.js';
 export { RelayReader, type RelayReaderOptions } from './relay-reader.js';
-export { SinkTrackReader, type SinkTrackReaderOptions } from './sink-track-reader.js';
 export { isMulticast, openUdpForward, UdpForwardSink, type UdpForwardTarget } from './udp-forward-sink.js';

@@ -8,7 +8,7 @@ import { RtpOutput } from '../rtp/output.js';
 import type { RtpSink } from '../transport/types.js';
 import type { Reader, ReaderStats } from '../core/reader.js';
 import type { Stream } from '../core/stream.js';
-import { SinkTrackReader } from './sink-track-reader.js';
+import { RtpTrackReader } from './rtp-track-reader.js';
 
 export interface RelayReaderOptions {
   stream: Stream;
@@ -32,7 +32,7 @@ export class RelayReader implements Reader {
   readonly stream: Stream;
   /** One per stream track, in track order. */
   readonly outputs: RtpOutput[];
-  readonly #tracks: SinkTrackReader[];
+  readonly #tracks: RtpTrackReader[];
   readonly #sinks: RtpSink[];
   readonly #onClosed: (reason: string) => void;
   readonly #since = Date.now();
@@ -51,7 +51,7 @@ export class RelayReader implements Reader {
     this.outputs = opts.stream.tracks.map(
       (track, i) => new RtpOutput({ sink: opts.sinks[i], payloadType: track.format.payloadType, clock: track, cname: opts.cname, ssrc: track.ssrc }),
     );
-    this.#tracks = opts.stream.tracks.map((track, i) => new SinkTrackReader({ track, output: this.outputs[i], queueLimit: opts.queueLimit }));
+    this.#tracks = opts.stream.tracks.map((track, i) => new RtpTrackReader({ track, output: this.outputs[i], queueLimit: opts.queueLimit }));
   }
 
   /** Joins the stream: video starts from the last keyframe held (or waits for the next), audio

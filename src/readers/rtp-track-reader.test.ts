@@ -136,6 +136,65 @@ describe('RtpTrackReader over UDP', () => {
   });
 });
 
+/** A sink whose backlog a test sets, as a push session's unsent bytes or a forward socket's
+ * send queue (a relay destination's sink). */
+class SlowSink extends MemorySink {
+  queued = 0;
+  constructor() {
+    super();
+    // MemorySink's backlog is an own field (0): this one reads `queued`.
+    Object.defineProperty(this, 'backlog', { get: () => this.queued });
+  }
+}
+
+function slowReader(feed: Feed, queueLimit = 1000): { reader: RtpTrackReader; sink: SlowSink } {
+  const sink = new SlowSink();
+  const reader = new RtpTrackReader({ track: feed.track, output: liveOutput(feed.track, sink, 'test'), queueLimit });
+  reader.start([]);
+  return { reader, sink };
+}
+
+describe('RtpTrackReader over a sink with a backlog of its own (relay destinations)', () => {
+  it('skips to the next keyframe while the sink holds more than the limit, counting each frame', () => {
+    const feed = new Feed();
+    const { reader, sink } = slowReader(feed, 1000);
+    feed.key();
+    sink.queued = 1001;
+    feed.delta();
+    feed.key(); // still over: dropped too
+    assert.equal(reader.dropped, 2);
+    sink.queued = 0;
+    feed.delta(); // no keyframe since the gap: not decodable
+    assert.equal(sink.rtp.length, 2);
+    const k = feed.key();
+    const d = feed.delta();
+    assert.deepEqual(sink.rtp.slice(2), [...k.packets, ...d.packets]);
+    assert.equal(reader.dropped, 2, 'skipping while waiting is not counted again');
+    assert.equal(reader.output.packets, 6, 'only what was sent is counted');
+  });
+
+  it('still sends at exactly the limit', () => {
+    const feed = new Feed();
+    const { reader, sink } = slowReader(feed, 1000);
+    sink.queued = 1000;
+    feed.key();
+    assert.equal(sink.rtp.length, 2);
+    assert.equal(reader.dropped, 0);
+  });
+
+  it('audio resumes on the very next frame after a drop', () => {
+    const feed = new Feed(AAC);
+    const { reader, sink } = slowReader(feed, 1000);
+    const a1 = feed.frame(Buffer.from([0x00, 0x10, 0x01]));
+    sink.queued = 5000;
+    feed.frame(Buffer.from([0x00, 0x10, 0x02]));
+    sink.queued = 0;
+    const a3 = feed.frame(Buffer.from([0x00, 0x10, 0x03]));
+    assert.equal(reader.dropped, 1);
+    assert.deepEqual(sink.rtp, [...a1.packets, ...a3.packets]);
+  });
+});
+
 describe('RtpTrackReader over TCP', () => {
   it('writes each frame with one interleaved buffer, shared through the frame', () => {
     const feed = new Feed();

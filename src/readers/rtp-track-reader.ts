@@ -1,7 +1,9 @@
-/** One viewer's subscription to one live track. The frames are shared; a reader only decides
- * whether to send (it waits for a keyframe, and skips to the next one when its TCP queue is over
- * the limit) and counts what it sent into the viewer's RTP output, which outlives it (PAUSE ends
- * a reader, not the output) and sends the sender reports. */
+/** One viewer's (or relay destination's) subscription to one live track. The frames are shared;
+ * a reader only decides whether to send (it waits for a keyframe, and skips to the next one when
+ * what it has queued is over the limit: a TCP viewer's connection, or any other sink's own
+ * `backlog`, e.g. a push session's connection or a forward's socket) and counts what it sent into
+ * the RTP output, which outlives it (PAUSE ends a reader, not the output) and sends the sender
+ * reports. */
 import { RtpOutput } from '../rtp/output.js';
 import { interleavedForm, type FrameWriter } from '../transport/interleaved.js';
 import type { FdBatch } from '../transport/native-fanout.js';
@@ -16,7 +18,8 @@ export interface RtpTrackReaderOptions {
   output: RtpOutput;
   /** For TCP viewers: the connection and the RTP channel, so a frame goes out in one write. */
   tcp?: { writer: FrameWriter; channel: number };
-  /** Bytes a TCP viewer may have queued before it skips to the next keyframe. */
+  /** Bytes a TCP viewer's connection (or, without `tcp`, the sink: `RtpSink.backlog`) may hold
+   * unsent before the reader skips to the next keyframe. */
   queueLimit: number;
 }
 
@@ -81,20 +84,27 @@ export class RtpTrackReader implements TrackReader {
     if (tcp) {
       const w = tcp.writer;
       if (w.closed) return;
-      if (w.writableLength > this.#limit) {
-        // Too far behind: drop this frame and everything up to the next keyframe, so the viewer
-        // resumes on a clean picture instead of growing memory or slowing others.
-        this.#waitingKey = this.track.isVideo;
-        this.dropped++;
-        return;
-      }
+      if (w.writableLength > this.#limit) return this.#behind();
       w.writeRaw(f.form(tcp.form));
-    } else if (batch && this.#fd >= 0) {
-      // The output hears of packets the native send could not deliver (`unsent`).
-      batch.add(this.#fd, this.output);
     } else {
-      for (const p of f.packets) this.#sink.sendRtp(p);
+      // A viewer's UDP sink holds nothing (0); a push session's connection or a forward's socket
+      // may fall behind like a TCP viewer.
+      if (this.#sink.backlog > this.#limit) return this.#behind();
+      if (batch && this.#fd >= 0) {
+        // The output hears of packets the native send could not deliver (`unsent`).
+        batch.add(this.#fd, this.output);
+      } else {
+        for (const p of f.packets) this.#sink.sendRtp(p);
+      }
     }
     this.output.sent(f.packets.length, f.bytes - 12 * f.packets.length);
+  }
+
+  /** Too far behind: this frame and everything up to the next keyframe are dropped, so the far
+   * end resumes on a clean picture instead of memory growing or others slowing (audio can go on
+   * with the next frame). */
+  #behind(): void {
+    this.#waitingKey = this.track.isVideo;
+    this.dropped++;
   }
 }

@@ -30,8 +30,9 @@ import type {
 import { streamTracksFrom } from '../core/stream-tracks.js';
 import type { Logger } from '../logging/index.js';
 import { PullSession, RtspClientError, type PullOptions, type PullTrack } from '../rtsp/client/index.js';
-import { formatVia, isViaHop, LOOP_DETECTED } from '../rtsp/headers/via.js';
+import { LOOP_DETECTED } from '../rtsp/headers/via.js';
 import { endWhenUnwatched, SourceError } from '../sources/index.js';
+import { isLoopRefusal, relayVia } from './loop.js';
 import { RtpLoss } from './rtp-loss.js';
 import type { UdpPortAllocator } from '../transport/index.js';
 
@@ -67,17 +68,10 @@ const RATE_WINDOW_MS = 5000;
 const codecs = (tracks: readonly { format: { encodingName: string } }[]) =>
   tracks.map((t) => t.format.encodingName).join('+');
 
-/** Whether a failure is the far end refusing a request that came round back to it (our Via, or
- * one upstream, named it): 403 with the `Loop Detected` phrase, which the client's message
- * carries (`… was answered 403 Loop Detected`). */
-function isLoop(e: unknown): boolean {
-  return e instanceof RtspClientError && e.status === 403 && e.message.includes(LOOP_DETECTED);
-}
-
 /** The status a viewer waiting for the relay gets when it fails: the far end's 404 as it is, 504
  * when it did not answer in time, 403 Loop Detected for a loop, else 502 (the far end failed). */
 function statusOf(e: unknown): number {
-  if (isLoop(e)) return 403;
+  if (isLoopRefusal(e)) return 403;
   if (e instanceof RtspClientError) {
     if (e.code === 'timeout') return 504;
     if (e.code === 'status' && e.status === 404) return 404;
@@ -187,10 +181,9 @@ class PullLeg {
   /** Opens the session; an on-demand one within sourceDescribeTimeout (the first viewer waits
    * for it), after which a late session is closed as it arrives. */
   async #open(o: SourceStart): Promise<PullSession> {
-    const hops = [...o.hops.filter(isViaHop), this.#opts.serverId];
     const options: PullOptions = {
       transport: o.entry?.sourceTransport ?? RELAY_DEFAULTS.transport,
-      via: formatVia(hops),
+      via: relayVia(o.hops, this.#opts.serverId),
       udpPorts: this.#opts.udpPorts,
       log: this.#log,
     };
@@ -225,7 +218,7 @@ class PullLeg {
 
   /** A failed attempt: counted, the next one timed, logged; the SourceError to throw. */
   #failed(e: unknown, o: SourceStart): SourceError {
-    const loop = isLoop(e);
+    const loop = isLoopRefusal(e);
     const message = (e as Error).message;
     this.#failures++;
     this.#status.reconnects++;

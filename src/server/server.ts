@@ -252,6 +252,7 @@ export class RivuletServer {
       config: () => this.config,
       log: this.log.child({ component: 'relay' }),
       serverId: this.serverId,
+      ports,
       paths: () => this.#merged,
     });
     // Always-on configured sources start once the server is up (the DSS relays' need its ports),

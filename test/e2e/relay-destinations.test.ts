@@ -2,7 +2,8 @@
  * destinations by a reloaded `paths:`, sends it on by UDP to ffmpeg reading an SDP file, pushes
  * it to gst-rtsp-server's record mount, and pushes it to another Rivulet that ffprobe and ffmpeg
  * decode; that Rivulet is killed and started again on the same port, and the push comes back by
- * itself. A push to the server itself is refused as a loop. */
+ * itself. A push to the server itself is refused as a loop, and so is a chain of pushes that
+ * comes back: A pushes to B, B pushes the same path back to A. */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -152,5 +153,56 @@ describe('relay destinations with real programs', () => {
     assert.match(lines, /relay loop: the push of live\/a to .*loop\/a leads back to this server/);
     assert.match(lines, /relay loop refused: the request came through origin-e2e/);
     destinations(undefined);
+  });
+});
+
+describe('push loop between two Rivulets', () => {
+  let a: TestServer;
+  let b: TestServer;
+  let media: { dir: string; cleanup: () => void };
+  let pub: Publisher | undefined;
+  const bStates: RelayStatus[] = [];
+
+  before(async () => {
+    media = tempDir('rivulet-push-loop-');
+    a = await startServer({ mediaDir: media.dir, sets: ['relays.serverId=server-a'] });
+    b = await startServer({ mediaDir: media.dir, sets: ['relays.serverId=server-b'] });
+    b.server.events.on('relay.state', (s) => bStates.push(s));
+  });
+
+  after(async () => {
+    await pub?.stop();
+    await a?.close();
+    await b?.close();
+    media?.cleanup();
+  });
+
+  it("A pushes live/x to B, B pushes it back to A: refused at A as a loop, said at both ends, retried at retry.max", async () => {
+    pub = ffmpegPublish(await fixture('h264-aac-faststart.mp4'), a.url('live/x'), 'tcp');
+    await waitActive(a, 'live/x');
+    const toB = b.url('live/x');
+    const toA = a.url('live/x');
+    a.server.setPaths(pathsSchema.parse({ 'live/x': { push: [toB] } }));
+    // B's push of what A pushed it: the Via of A's push is kept with B's stream and named again.
+    b.server.setPaths(pathsSchema.parse({ 'live/x': { push: [{ url: toA, retry: { min: 0.2, max: 3 } }] } }));
+    await waitActive(b, 'live/x');
+    const refusedAtA = () => a.logs.filter((l) => /relay loop refused: the request came through server-a → server-b, and server-a is this server/.test(l));
+    assert.ok(await until(() => refusedAtA().length >= 1, 15_000), a.logs.slice(-20).join(''));
+    const atB = b.logs.filter((l) => l.includes(`relay loop: the push of live/x to ${toA} leads back to this server`));
+    assert.ok(atB.length >= 1, b.logs.slice(-20).join(''));
+    const leg = bStates.findLast((s) => s.target === toA)!;
+    assert.equal(leg.state, 'retrying');
+    assert.match(leg.lastError ?? '', /403 Loop Detected/);
+    assert.ok(leg.nextAttemptAt! - Date.now() > 2000, 'the next attempt waits retry.max (3 s), not min');
+    // No busy loop: over 4 s at most one attempt more, and both servers still serve.
+    const refusals = refusedAtA().length;
+    await sleep(4000);
+    assert.ok(refusedAtA().length - refusals <= 2, `${refusedAtA().length - refusals} refusals in 4 s`);
+    assert.equal(a.server.live?.get('live/x')?.source?.kind, 'rtsp-record', 'A keeps its own publisher');
+    assert.equal(pub.child.exitCode, null, 'the encoder was not taken over');
+    const far = await ffmpegDecode(toB, { frames: 25, transport: 'tcp', timeoutMs: 20_000 });
+    assert.equal(far.frames, 25, far.r.stderr.slice(-2000));
+    a.server.setPaths({});
+    b.server.setPaths({});
   });
 });

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +17,7 @@ import { fixture, repoRoot } from '../helpers/fixtures.js';
 import { freePort, peerAvailable, startGstPeer, type GstPeer } from '../helpers/gst-peer.js';
 import { ffmpegPublish, spawnPublisher, type Publisher } from '../helpers/publish.js';
 import { ffmpegDecode, ffprobe, gstDecode, GST_H264 } from '../helpers/run.js';
+import { rtpSenderArgs, writtenSdp } from '../helpers/rtp-sender.js';
 import { RawRtspClient, sleep, until } from '../helpers/rtsp-client.js';
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 import { missingTool } from '../helpers/tools.js';
@@ -482,47 +483,16 @@ describe('udp:// source', () => {
     const sdpFile = join(dir.dir, 'encoder.sdp');
     const clip = await fixture(CLIP);
     // Video to port, audio to port + 2, as the source expects track N at port + 2N.
-    encoder = spawnPublisher('ffmpeg', [
-      '-hide_banner',
-      '-loglevel',
-      'warning',
-      '-re',
-      '-stream_loop',
-      '-1',
-      '-i',
-      clip,
-      '-map',
-      '0:v',
-      '-c',
-      'copy',
-      '-f',
-      'rtp',
-      `rtp://127.0.0.1:${port}?rtcpport=${port + 1}`,
-      '-map',
-      '0:a',
-      '-c',
-      'copy',
-      '-f',
-      'rtp',
-      `rtp://127.0.0.1:${port + 2}?rtcpport=${port + 3}`,
-      '-sdp_file',
-      sdpFile,
-    ]);
-    assert.ok(
-      await until(
-        () => {
-          try {
-            return readFileSync(sdpFile, 'utf8').includes('m=audio');
-          } catch {
-            return false;
-          }
-        },
-        10_000,
-        50,
+    encoder = spawnPublisher(
+      'ffmpeg',
+      rtpSenderArgs(
+        clip,
+        `rtp://127.0.0.1:${port}?rtcpport=${port + 1}`,
+        `rtp://127.0.0.1:${port + 2}?rtcpport=${port + 3}`,
+        sdpFile,
       ),
-      encoder.log(),
     );
-    const sdp = readFileSync(sdpFile, 'utf8');
+    const sdp = await writtenSdp(sdpFile, encoder.log, 10_000);
     assert.ok(
       srv.server.setPaths({
         cam: { source: `udp://127.0.0.1:${port}`, sdp },

@@ -2,25 +2,24 @@
  * file and an ffmpeg broadcast from a real Rivulet over TCP and UDP, pushes a stream into a
  * Rivulet path that ffprobe and ffmpeg then decode, and pulls from gst-rtsp-server. */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readRtpHeader } from '../../src/rtp/index.js';
 import { PullSession, pullSession, pushSession, RtspClientError } from '../../src/rtsp/client/index.js';
 import { UdpPortAllocator } from '../../src/transport/index.js';
 import { fixture, repoRoot } from '../helpers/fixtures.js';
+import { peerAvailable, startGstPeer, type GstPeer } from '../helpers/gst-peer.js';
 import { waitActive } from '../helpers/live.js';
 import { ffmpegPublish, type Publisher } from '../helpers/publish.js';
 import { decodeErrors, ffmpegDecode, ffprobe } from '../helpers/run.js';
-import { sleep, until } from '../helpers/rtsp-client.js';
+import { until } from '../helpers/rtsp-client.js';
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 import { missingTool } from '../helpers/tools.js';
 
 const CLIP = 'h264-aac-faststart.mp4';
 const MAIN = join(repoRoot, 'src/cli/main.ts');
-const PEER = join(repoRoot, '../shared/bench/gst_rtsp_peer.py');
 const ports = new UdpPortAllocator({ min: 30000, max: 39999 });
 
 const withCreds = (url: string, user: string, pw: string) =>
@@ -153,73 +152,33 @@ describe('RTSP client against a real Rivulet', () => {
   }
 });
 
-/** Whether Debian's python has gst-rtsp-server's bindings. */
-function peerAvailable(): boolean {
-  const r = spawnSync('/usr/bin/python3', ['-c', "import gi; gi.require_version('GstRtspServer', '1.0')"], { timeout: 20_000 });
-  return r.status === 0;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function accepting(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = connect(port, '127.0.0.1', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.on('error', () => resolve(false));
-  });
-}
-
 describe('RTSP client against gst-rtsp-server', () => {
-  let peer: ChildProcess | undefined;
-  let port = 0;
+  let peer: GstPeer | undefined;
   let dir: { dir: string; cleanup: () => void } | undefined;
-  let log = '';
 
   before(async () => {
     if (!peerAvailable()) return;
     dir = tempDir('rivulet-client-peer-');
     const clip = await fixture(CLIP);
     copyFileSync(clip, join(dir.dir, basename(clip)));
-    port = await freePort();
-    peer = spawn('/usr/bin/python3', [PEER, '--file', basename(clip), '--port', String(port), '--bind', '127.0.0.1'], {
-      cwd: dir.dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    peer.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    peer.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    const end = Date.now() + 15_000;
-    while (Date.now() < end && peer.exitCode === null && !(await accepting(port))) await sleep(100);
+    peer = await startGstPeer(dir.dir, ['--file', basename(clip)]);
   });
   after(async () => {
-    if (peer && peer.exitCode === null) {
-      const exited = new Promise((r) => peer!.once('exit', r));
-      peer.kill('SIGKILL');
-      await exited;
-    }
+    await peer?.stop();
     dir?.cleanup();
   });
 
   for (const transport of ['tcp', 'udp'] as const) {
     it(`pulls the peer's /file over ${transport}`, async (t) => {
       if (peer === undefined) return missingTool(t, 'python3-gi gir1.2-gst-rtsp-server-1.0', 'the gst-rtsp-server peer');
-      assert.equal(peer.exitCode, null, `the peer exited: ${log.slice(-2000)}`);
+      assert.equal(peer.child.exitCode, null, `the peer exited: ${peer.log().slice(-2000)}`);
       const bad: string[] = [];
-      const s = await PullSession.open(`rtsp://127.0.0.1:${port}/file`, { transport, udpPorts: ports });
+      const s = await PullSession.open(peer.url('file'), { transport, udpPorts: ports });
       checked(s, bad);
       await s.play();
       try {
         assert.deepEqual(codecs(s), ['H264', 'MPEG4-GENERIC']);
-        assert.equal(s.tracks[0].url, `rtsp://127.0.0.1:${port}/file/stream=0`);
+        assert.equal(s.tracks[0].url, `${peer.url('file')}/stream=0`);
         await received(s, 100, 40);
         assert.deepEqual(bad, []);
       } finally {

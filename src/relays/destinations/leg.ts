@@ -20,9 +20,10 @@ export interface LegContext {
   config: () => Config;
   /** SDES CNAME of the sender reports. */
   cname: string;
-  /** The hop header value of relay requests, `RTSP/1.0 <serverId>`. */
-  via: string;
-  /** Local UDP pairs for pushes over UDP (rtp.portMin..portMax). */
+  /** This server's name in the hop header (`Via`) of its pushes, after the relays the stream
+   * came through. */
+  serverId: string;
+  /** Local UDP pairs for pushes over UDP: the server's own allocator (rtp.portMin..portMax). */
   ports: UdpPortAllocator;
 }
 

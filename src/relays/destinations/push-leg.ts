@@ -1,13 +1,14 @@
 /** A push destination (DSS's announced_destination): the path's stream announced to another
  * server with ANNOUNCE/SETUP/RECORD, over TCP (interleaved) or UDP, with the credentials of its
- * URL and this server's hop header, and its tracks' RTP and sender reports sent on the session.
- * The SDP is the one viewers of the stream get from DESCRIBE. */
+ * URL and a hop header naming the relays the stream came through (its source's `hops`) and this
+ * server, and its tracks' RTP and sender reports sent on the session. The SDP is the one viewers
+ * of the stream get from DESCRIBE. */
 import { redactUrl, type PushDestination } from '../../config/index.js';
 import type { Stream } from '../../core/index.js';
-import { pushSession, RtspClientError, type PushSession, type PushTrack } from '../../rtsp/client/index.js';
-import { LOOP_DETECTED } from '../../rtsp/headers/via.js';
+import { pushSession, type PushSession, type PushTrack } from '../../rtsp/client/index.js';
 import { buildSdp } from '../../sdp/index.js';
 import type { RtpSink } from '../../transport/types.js';
+import { isLoopRefusal, relayVia } from '../loop.js';
 import { DestinationLeg, type LegConnection, type LegContext, type LegHooks } from './leg.js';
 
 /** One pushed track as the stream's reader sees it. Over TCP the backlog is the connection's
@@ -52,7 +53,7 @@ export class PushLeg extends DestinationLeg {
    * through servers that push on). That will not mend itself soon: said plainly, tried at the
    * longest wait. */
   protected override retryAfter(e: unknown): number | undefined {
-    if (!(e instanceof RtspClientError && e.status === 403 && e.message.includes(LOOP_DETECTED))) return undefined;
+    if (!isLoopRefusal(e)) return undefined;
     this.ctx.log.warn({ path: this.path, role: 'push', target: this.target, err: e.message }, `relay loop: the push of ${this.path} to ${this.target} leads back to this server; refused there`);
     return this.#dest.retry.max;
   }
@@ -62,7 +63,8 @@ export class PushLeg extends DestinationLeg {
     const sdp = buildSdp(stream.description(), { serverAddress: '0.0.0.0' });
     const session = await pushSession(this.#dest.url, sdp, {
       transport: this.#dest.transport,
-      via: this.ctx.via,
+      // A stream announced to us by a relay goes on naming it: a chain of pushes back to it is seen.
+      via: relayVia(stream.source?.hops ?? [], this.ctx.serverId),
       udpPorts: this.ctx.ports,
       log: this.ctx.log,
     });

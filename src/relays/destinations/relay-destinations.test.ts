@@ -12,6 +12,7 @@ import { avFeeds, TrackFeed } from '../../readers/test-helpers/track-feed.js';
 import { parseRtcpCompound } from '../../rtcp/index.js';
 import { readRtpHeader } from '../../rtp/packet.js';
 import { mediaServer, type MediaServer, type MediaServerOptions } from '../../rtsp/client/test-helpers/media-server.js';
+import { UdpPortAllocator } from '../../transport/index.js';
 import { RelayDestinations } from './relay-destinations.js';
 
 const until = async (ok: () => boolean, ms = 3000): Promise<boolean> => {
@@ -24,21 +25,23 @@ after(async () => {
   for (const c of cleanup.reverse()) await c();
 });
 
-/** A relay setup: a registry with `live/a` fed by hand (when published), destinations following
- * `paths`, every relay.state event kept. */
-function rig(paths: unknown, sets: string[] = [], log: Logger = silentLogger()) {
+/** A relay setup: a registry with `live/a` fed by hand (when published, by a source that came
+ * through `hops`), destinations following `paths` with the server's UDP ports `ports` (default:
+ * rtp.portMin..portMax), every relay.state event kept. */
+function rig(paths: unknown, sets: string[] = [], log: Logger = silentLogger(), ports?: UdpPortAllocator) {
   const config: Config = loadConfig({ sets: ['rtp.rtcpInterval=1', 'rtp.portMin=52000', 'rtp.portMax=53999', ...sets] });
   let entries = pathsSchema.parse(paths);
   const events = new CoreEvents();
   const registry = new StreamRegistry({ publisherTimeout: 3600, log: silentLogger(), events });
   const states: RelayStatus[] = [];
   events.on('relay.state', (s) => states.push(s));
-  const relays = new RelayDestinations({ registry, events, config: () => config, log, serverId: 'test-server', paths: () => entries });
+  const udp = ports ?? new UdpPortAllocator({ min: config.rtp.portMin, max: config.rtp.portMax });
+  const relays = new RelayDestinations({ registry, events, config: () => config, log, serverId: 'test-server', ports: udp, paths: () => entries });
   cleanup.push(() => relays.close(), () => registry.close('test over'));
   let feeds = avFeeds();
-  const publish = (): Stream => {
+  const publish = (hops?: string[]): Stream => {
     feeds = avFeeds();
-    return registry.publish('live/a', feeds.map((f) => f.track), new FakePublisher(), 0);
+    return registry.publish('live/a', feeds.map((f) => f.track), Object.assign(new FakePublisher(), { hops }), 0);
   };
   return {
     config,
@@ -83,6 +86,25 @@ async function udpReceivers(): Promise<{ port: number; got: Buffer[][] }> {
     } catch {
       sockets.forEach((s) => s.close());
     }
+  }
+}
+
+/** An even port from which `count` UDP ports were free a moment ago. */
+async function freeUdpPorts(count: number): Promise<number> {
+  for (;;) {
+    const base = 54000 + 2 * Math.floor(Math.random() * 3000);
+    const sockets: Socket[] = [];
+    let ok = true;
+    for (let i = 0; i < count && ok; i++) {
+      const s = createSocket('udp4');
+      sockets.push(s);
+      ok = await new Promise<boolean>((resolve) => {
+        s.once('error', () => resolve(false));
+        s.bind(base + i, () => resolve(true));
+      });
+    }
+    await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    if (ok) return base;
   }
 }
 
@@ -201,6 +223,31 @@ describe('RelayDestinations: push', () => {
       assert.ok(r.relays.status()[0].bytesOut > 0);
     });
   }
+
+  it('names the relays the stream came through before this server in the hop header', async () => {
+    const s = await server();
+    const r = rig({ 'live/a': { push: [s.url('edge/a')] } });
+    // Pushed here by origin-1 through relay-2 (its ANNOUNCE's Via); a hop no Via can carry is left out.
+    r.publish(['origin-1', 'relay-2', 'not a hop']);
+    r.relays.apply();
+    assert.ok(await until(() => r.relays.status()[0].state === 'playing'));
+    assert.ok(s.requests.length >= 4);
+    for (const q of s.requests) assert.equal(q.headers.get('via'), 'RTSP/1.0 origin-1, RTSP/1.0 relay-2, RTSP/1.0 test-server');
+  });
+
+  it("binds a UDP push's local ports from the server's allocator, shared with its viewers and pulls", async () => {
+    const s = await server();
+    // The config says 52000-53999; the server's allocator (which its viewers and pulls use too) is
+    // the one to take them from.
+    const base = await freeUdpPorts(4);
+    const shared = new UdpPortAllocator({ min: base, max: base + 3 });
+    const r = rig({ 'live/a': { push: [{ url: s.url('edge/a'), transport: 'udp' }] } }, [], silentLogger(), shared);
+    r.publish();
+    r.relays.apply();
+    assert.ok(await until(() => r.relays.status()[0].state === 'playing'), r.relays.status()[0].lastError);
+    const ports = s.setups.map((t) => t.clientPort?.[0]).sort();
+    assert.deepEqual(ports, [base, base + 2]);
+  });
 
   it('tears the push down when the stream ends and announces again when it is back', async () => {
     const s = await server();

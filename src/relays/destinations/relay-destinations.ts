@@ -6,8 +6,7 @@
 import { pathPattern, type Config, type PushDestination, type UdpForward } from '../../config/index.js';
 import type { CoreEventMap, CoreEvents, RelayStatus, StreamRegistry } from '../../core/index.js';
 import type { Logger } from '../../logging/index.js';
-import { formatVia } from '../../rtsp/headers/via.js';
-import { UdpPortAllocator } from '../../transport/index.js';
+import type { UdpPortAllocator } from '../../transport/index.js';
 import { ForwardLeg } from './forward-leg.js';
 import type { DestinationLeg, LegContext } from './leg.js';
 import { PushLeg } from './push-leg.js';
@@ -17,11 +16,14 @@ export interface RelayDestinationsOptions {
   registry: StreamRegistry;
   /** Streams published and ended are heard here; every leg's state change is reported here. */
   events: CoreEvents;
-  /** The running config (rtp.rtcpInterval, live.viewerQueueBytes, rtp.portMin/portMax). */
+  /** The running config (rtp.rtcpInterval, live.viewerQueueBytes). */
   config: () => Config;
   log: Logger;
-  /** This server's name in the hop header of its pushes (`Via: RTSP/1.0 <serverId>`). */
+  /** This server's name in the hop header of its pushes (`Via: … RTSP/1.0 <serverId>`). */
   serverId: string;
+  /** Local UDP pairs for pushes over UDP: the server's allocator (rtp.portMin..portMax), shared
+   * with its viewers, publishers and pulls so that none of them probes a port another holds. */
+  ports: UdpPortAllocator;
   /** The `paths:` entries to follow, with those of relays.dssConfig merged in. Default:
    * `config().paths`. */
   paths?: () => Config['paths'];
@@ -50,14 +52,13 @@ export class RelayDestinations {
 
   constructor(opts: RelayDestinationsOptions) {
     this.#opts = opts;
-    const cfg = opts.config();
     this.#ctx = {
       events: opts.events,
       log: opts.log,
       config: opts.config,
       cname: `rivulet@${opts.serverId}`,
-      via: formatVia([opts.serverId]),
-      ports: new UdpPortAllocator({ min: cfg.rtp.portMin, max: cfg.rtp.portMax }),
+      serverId: opts.serverId,
+      ports: opts.ports,
     };
     opts.events.on('path.published', this.#onPublished);
     opts.events.on('path.unpublished', this.#onUnpublished);

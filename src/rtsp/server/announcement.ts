@@ -7,4 +7,7 @@ export interface Announcement {
   key: string;
   sdp: ParsedSdp;
   tracks: StreamTrack[];
+  /** The relays the ANNOUNCE came through (its Via), first first: the published stream's
+   * `Source.hops`. */
+  hops: readonly string[];
 }

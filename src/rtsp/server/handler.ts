@@ -124,7 +124,7 @@ export class RtspHandler implements RequestHandler {
         return this.#describe(req, conn, hops);
       case 'ANNOUNCE': {
         const url = parseRequestUrl(req.uri);
-        return this.#live.announce(req, conn, streamKey(url.segments), url.baseUrl);
+        return this.#live.announce(req, conn, streamKey(url.segments), url.baseUrl, hops);
       }
       case 'SETUP':
         return this.#setup(req, conn, hops);

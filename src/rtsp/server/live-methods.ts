@@ -44,7 +44,8 @@ export class LiveMethods {
     this.#d = deps;
   }
 
-  async announce(req: RtspRequest, conn: RtspConnection, key: string, url: string): Promise<RtspResponse> {
+  /** `hops`: the relays the request came through (its Via), kept with the stream it publishes. */
+  async announce(req: RtspRequest, conn: RtspConnection, key: string, url: string, hops: readonly string[] = []): Promise<RtspResponse> {
     // Who may publish (the path's publishAllow, broadcaster group, <Limit WRITE>) was decided by the
     // handler's authorization step.
     if (!key) throw new RtspError(400, 'ANNOUNCE needs a stream name in the URL');
@@ -84,7 +85,7 @@ export class LiveMethods {
     }
     const reuse = existing && existing.state !== 'ended' && existing.compatible(sdp.media) ? existing.tracks : undefined;
     const tracks = reuse ?? streamTracksFrom(sdp.media, { maxFrameBytes: this.#d.config.live.maxFrameBytes, log: this.#d.log.child({ path: key }) });
-    conn.announcements.set(key, { key, sdp, tracks });
+    conn.announcements.set(key, { key, sdp, tracks, hops });
     this.#d.log.info({ path: key, publisher: conn.remoteAddress, tracks: sdp.media.map((m) => m.format.encodingName).join('+'), url }, 'broadcast announced');
     return { status: 200, headers: fmtHeaders({}) };
   }
@@ -156,7 +157,7 @@ export class LiveMethods {
     if (!ann) throw new RtspError(455, 'the announcement for this session is gone');
     if (s.tracks.size === 0) throw new RtspError(455, 'no track has been set up');
     if (!s.recording) {
-      const publisher = new RtspRecordSource(s, conn.remoteAddress, (closed) => this.#d.sessions.delete(closed.id));
+      const publisher = new RtspRecordSource(s, conn.remoteAddress, (closed) => this.#d.sessions.delete(closed.id), ann.hops);
       const stream = this.#d.registry.publish(ann.key, ann.tracks, publisher, this.#d.paths.settingsFor(ann.key).graceTime);
       s.startRecording(stream, publisher);
     }
