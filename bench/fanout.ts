@@ -6,12 +6,9 @@
  *
  * A run `N:transport` measures both servers; `N:transport:solo` only Rivulet. Prints one JSON
  * line per measurement and a table with CPU, RSS, memory per viewer, loss and the CPU ratio. */
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { repoRoot } from '../test/helpers/fixtures.js';
-import { run } from '../test/helpers/run.js';
-import { cols, printTable, pushLoop, ratio, readers, rssMiB, sleep, startPeer, startRivulet, stop, waitLive, type ReaderResult } from './lib.js';
+import { cols, loopMedia, printTable, pushLoop, ratio, readers, rssMiB, sleep, startPeer, startRivulet, stop, waitLive, type ReaderResult } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -21,29 +18,8 @@ const { values } = parseArgs({
   },
 });
 
-/** The peer kit's loop.h264 recipe: 20 s Annex-B H.264, ~0.85 Mbit/s, IDR every 2 s. */
-async function media(): Promise<string> {
-  const dir = join(repoRoot, 'test/.cache/bench');
-  const file = join(dir, 'loop.h264');
-  const looped = join(dir, 'loop.mp4');
-  if (existsSync(file) && existsSync(looped)) return dir;
-  mkdirSync(dir, { recursive: true });
-  const r = await run(
-    'ffmpeg',
-    ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-t', '20', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '1M', '-maxrate', '1M',
-      '-bufsize', '1M', '-g', '50', '-keyint_min', '50', '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-profile:v', 'baseline', '-f', 'h264', file],
-    { timeoutMs: 300_000 },
-  );
-  if (r.code !== 0) throw new Error(r.stderr);
-  // ffmpeg cannot seek in a raw .h264 file, so `-stream_loop` stops after one pass; the same
-  // bits in an MP4 loop forever.
-  const m = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-r', '25', '-i', file, '-c', 'copy', looped], { timeoutMs: 60_000 });
-  if (m.code !== 0) throw new Error(m.stderr);
-  return dir;
-}
-
 async function main(): Promise<void> {
-  const dir = await media();
+  const dir = await loopMedia();
   const window = Number(values.window);
   const rows: string[][] = [];
   for (const spec of values.runs.split(',')) {

@@ -1,9 +1,11 @@
 /** Shared plumbing for the benchmarks: start Rivulet and the gst-rtsp-server peer, run the
  * peer kit's many-session reader against either, and print a table. Everything on 127.0.0.1. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { stringify } from 'yaml';
 import { repoRoot } from '../test/helpers/fixtures.js';
 import { run } from '../test/helpers/run.js';
 import { RawRtspClient } from '../test/helpers/rtsp-client.js';
@@ -24,9 +26,36 @@ export function freePort(): Promise<number> {
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');
+  killChildren();
 });
 // Ctrl-C or a kill would skip 'exit' handlers; exiting through them takes the children along.
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+
+/** Ends every child process still running, by its pid (ours only, read from /proc): the readers
+ * run through test/helpers/run, which `track` does not see. */
+function killChildren(): void {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${process.pid}/task`);
+  } catch {
+    return;
+  }
+  for (const task of tasks) {
+    let kids: string[];
+    try {
+      kids = readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    } catch {
+      continue;
+    }
+    for (const pid of kids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}
 
 export function track(c: ChildProcess): ChildProcess {
   live.add(c);
@@ -90,8 +119,27 @@ export function serverKnows(key: string): boolean {
   return knowsKey(serverCommand().root, key);
 }
 
-/** `configFile`: a YAML file for `--config` (for settings `--set` cannot write, such as lists). */
-export async function startRivulet(mediaDir: string, sets: string[] = [], configFile?: string): Promise<{ child: ChildProcess; port: number }> {
+/** Whether the server a benchmark runs has a module (`relays/pull-source`: in the build it runs,
+ * else in the source it runs), for a feature whose config keys an older build already knew. */
+export function serverHas(module: string): boolean {
+  const { args, root } = serverCommand();
+  return args[args.length - 1].endsWith('.ts') ? existsSync(join(root, 'src', `${module}.ts`)) : existsSync(join(root, 'dist', `${module}.js`));
+}
+
+/** `config` as YAML in a temporary folder removed on the way out; the file's path, for
+ * startRivulet's `configFile`. */
+export function writeConfig(config: unknown): string {
+  const tmp = mkdtempSync(join(tmpdir(), 'rivulet-bench-'));
+  process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+  const file = join(tmp, 'rivulet.yaml');
+  writeFileSync(file, stringify(config));
+  return file;
+}
+
+/** `configFile`: a YAML file for `--config` (for settings `--set` cannot write, such as lists).
+ * `onLine`: each line the server writes (stdout and stderr), from its first on: with
+ * `log.format=json` in `sets`, its log records. */
+export async function startRivulet(mediaDir: string, sets: string[] = [], configFile?: string, onLine?: (line: string) => void): Promise<{ child: ChildProcess; port: number }> {
   const { args, root } = serverCommand();
   // One reader process holds every session from 127.0.0.1: lift the per-address caps.
   const lift = ['limits.maxConnectionsPerIp=0', ...(knowsKey(root, 'maxSessionsPerIp') ? ['limits.maxSessionsPerIp=0'] : [])];
@@ -100,8 +148,22 @@ export async function startRivulet(mediaDir: string, sets: string[] = [], config
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
+  if (onLine) for (const s of [child.stdout, child.stderr]) if (s) eachLine(s, onLine);
   const m = await waitFor(child, /listening for RTSP on port (\d+)/, 20_000);
   return { child, port: Number(m[1]) };
+}
+
+/** Calls `fn` with each complete line of `s`; a line longer than 64 KiB is cut there. */
+function eachLine(s: NodeJS.ReadableStream, fn: (line: string) => void): void {
+  let rest = '';
+  s.on('data', (d: Buffer) => {
+    const lines = (rest + d.toString()).split('\n');
+    rest = lines.pop()!.slice(0, 65536);
+    for (const l of lines) fn(l);
+  });
+  s.on('end', () => {
+    if (rest) fn(rest);
+  });
 }
 
 /** The reference peer (Debian's gst-rtsp-server), mounts /file, /loop, /live. */
@@ -231,4 +293,60 @@ export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The peer kit's loop.h264 recipe (20 s Annex-B H.264, ~0.85 Mbit/s, IDR every 2 s) and the
+ * same bits as loop.mp4 for ffmpeg to loop; made once in test/.cache/bench, whose path it returns. */
+export async function loopMedia(): Promise<string> {
+  const dir = join(repoRoot, 'test/.cache/bench');
+  const file = join(dir, 'loop.h264');
+  const looped = join(dir, 'loop.mp4');
+  if (existsSync(file) && existsSync(looped)) return dir;
+  mkdirSync(dir, { recursive: true });
+  const r = await run(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-t', '20', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '1M', '-maxrate', '1M',
+      '-bufsize', '1M', '-g', '50', '-keyint_min', '50', '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-profile:v', 'baseline', '-f', 'h264', file],
+    { timeoutMs: 300_000 },
+  );
+  if (r.code !== 0) throw new Error(r.stderr);
+  // ffmpeg cannot seek in a raw .h264 file, so `-stream_loop` stops after one pass; the same
+  // bits in an MP4 loop forever.
+  const m = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-r', '25', '-i', file, '-c', 'copy', looped], { timeoutMs: 60_000 });
+  if (m.code !== 0) throw new Error(m.stderr);
+  return dir;
+}
+
+export const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** A reader run's result, or why it gave none. */
+export type Measured = ReaderResult | string;
+
+/** Each round's value and their median: `48.1, 50.2, 47.9 (med 48.1)`; failed rounds say so. */
+export function series(ms: Measured[], get: (r: ReaderResult) => number | null): string {
+  const ok = ms.map((m) => (typeof m === 'string' ? undefined : (get(m) ?? undefined)));
+  const shown = ok.map((v) => (v === undefined ? 'failed' : v.toFixed(1))).join(', ');
+  const nums = ok.filter((v): v is number => v !== undefined);
+  return ms.length > 1 && nums.length ? `${shown} (med ${median(nums).toFixed(1)})` : shown;
+}
+
+/** Loss and failures summed over the rounds; a round with no result is counted and its reason shown. */
+export function losses(ms: Measured[]): string {
+  const ok = ms.filter((m): m is ReaderResult => typeof m !== 'string');
+  const sum = (get: (r: ReaderResult) => unknown) => ok.reduce((a, r) => a + Number(get(r) ?? 0), 0);
+  const broken = ms.filter((m): m is string => typeof m === 'string');
+  const text = `${sum((r) => r.lost)} lost, ${sum((r) => r.sessions_with_loss)} sess, ${sum((r) => r.sessions_starved)} starved, ${sum((r) => r.failed)} failed`;
+  return broken.length ? `${text}; ${broken.length} run(s) gave no result: ${broken[0].slice(0, 60)}` : text;
+}
+
+/** Per-round ratios a/b of the server's CPU and their median: `1.02, 0.97 (med 1.00)`, `-` for a
+ * round where either side failed; the median alone (undefined when none) for a summary line. */
+export function cpuRatios(a: Measured[], b: Measured[]): { text: string; median: number | undefined } {
+  const rs = a.map((x, i) => {
+    const y = b[i];
+    return typeof x !== 'string' && y !== undefined && typeof y !== 'string' && y.server_cpu_pct > 0 ? x.server_cpu_pct / y.server_cpu_pct : undefined;
+  });
+  const ok = rs.filter((r): r is number => r !== undefined);
+  const med = ok.length ? median(ok) : undefined;
+  return { text: rs.map((r) => (r === undefined ? '-' : r.toFixed(2))).join(', ') + (ok.length > 1 ? ` (med ${med!.toFixed(2)})` : ''), median: med };
 }

@@ -33,7 +33,7 @@
  *
  * Prints one JSON line per measurement and a table per part. Every child (servers, ffmpeg, the
  * readers) is stopped on the way out, Ctrl-C and kill included. */
-import { readdirSync, readFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -43,7 +43,7 @@ import { sessionIdOf } from '../src/rtsp/headers/session.js';
 import { repoRoot } from '../test/helpers/fixtures.js';
 import { run } from '../test/helpers/run.js';
 import { RawRtspClient } from '../test/helpers/rtsp-client.js';
-import { cpuPct, median, printTable, pushLoop, readers, rssMiB, serverKnows, sleep, startRivulet, stop, waitLive, type ReaderResult } from './lib.js';
+import { cpuPct, errorText, losses, median, printTable, pushLoop, readers, rssMiB, series, serverKnows, sleep, startRivulet, stop, waitLive, type Measured, type ReaderResult } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -55,25 +55,6 @@ const { values } = parseArgs({
   },
 });
 
-/** The readers are run through test/helpers/run, which lib.ts's `track` does not see: on the
- * way out, every child still running is ended by its pid (ours only, read from /proc). */
-process.on('exit', () => {
-  for (const task of readdirSync(`/proc/${process.pid}/task`)) {
-    let kids: string[];
-    try {
-      kids = readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-    } catch {
-      continue;
-    }
-    for (const pid of kids) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-  }
-});
 
 const ITEMS = [
   { name: 'a.mp4', pattern: 'testsrc=size=640x360:rate=25' },
@@ -149,11 +130,9 @@ async function withServer<T>(s: Setup, kind: Kind, fn: (pid: number, port: numbe
   }
 }
 
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 // ---- runs: N viewers on the channel and on the push ----
 
-type Measured = ReaderResult | string;
 
 async function measure(s: Setup, kind: 'playlist' | 'push', n: number, transport: string, window: number): Promise<Measured> {
   try {
@@ -165,23 +144,6 @@ async function measure(s: Setup, kind: 'playlist' | 'push', n: number, transport
   } catch (e) {
     return errorText(e);
   }
-}
-
-/** Each round's value and their median: `48.1, 50.2, 47.9 (med 48.1)`; failed rounds say so. */
-function series(ms: Measured[], get: (r: ReaderResult) => number | null): string {
-  const ok = ms.map((m) => (typeof m === 'string' ? undefined : (get(m) ?? undefined)));
-  const shown = ok.map((v) => (v === undefined ? 'failed' : v.toFixed(1))).join(', ');
-  const nums = ok.filter((v): v is number => v !== undefined);
-  return ms.length > 1 && nums.length ? `${shown} (med ${median(nums).toFixed(1)})` : shown;
-}
-
-/** Loss and failures summed over the rounds; a round with no result is counted and its reason shown. */
-function losses(ms: Measured[]): string {
-  const ok = ms.filter((m): m is ReaderResult => typeof m !== 'string');
-  const sum = (get: (r: ReaderResult) => unknown) => ok.reduce((a, r) => a + Number(get(r) ?? 0), 0);
-  const broken = ms.filter((m): m is string => typeof m === 'string');
-  const text = `${sum((r) => r.lost)} lost, ${sum((r) => r.sessions_with_loss)} sess, ${sum((r) => r.sessions_starved)} starved, ${sum((r) => r.failed)} failed`;
-  return broken.length ? `${text}; ${broken.length} run(s) gave no result: ${broken[0].slice(0, 60)}` : text;
 }
 
 async function runs(s: Setup): Promise<void> {
