@@ -3,7 +3,9 @@
  * it to gst-rtsp-server's record mount, and pushes it to another Rivulet that ffprobe and ffmpeg
  * decode; that Rivulet is killed and started again on the same port, and the push comes back by
  * itself. A push to the server itself is refused as a loop, and so is a chain of pushes that
- * comes back: A pushes to B, B pushes the same path back to A. */
+ * comes back: A pushes to B, B pushes the same path back to A. The other kinds of path have
+ * destinations too: a playlist channel forwarded by UDP is decoded across its item changes, and
+ * a stream one Rivulet pulls from another is pushed on to a third, where ffmpeg decodes it. */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,11 +16,27 @@ import { buildSdp } from '../../src/sdp/index.js';
 import { fixture } from '../helpers/fixtures.js';
 import { peerAvailable, startGstPeer, type GstPeer } from '../helpers/gst-peer.js';
 import { waitActive } from '../helpers/live.js';
+import { assertInOrder, clipSet, FrameCatalog, itemRuns, makeClip, watchSdp } from '../helpers/media.js';
 import { ffmpegPublish, type Publisher } from '../helpers/publish.js';
 import { decodeErrors, ffmpegDecode, ffprobe, run } from '../helpers/run.js';
 import { sleep, until } from '../helpers/rtsp-client.js';
 import { serveCli, startServer, tempDir, type TestServer } from '../helpers/server.js';
 import { missingTool } from '../helpers/tools.js';
+
+/** A port for a forward's receiver: track N at port + 2N, its RTCP one above. */
+const forwardPort = () => 40000 + 4 * Math.floor(Math.random() * 2500);
+
+/** Writes in `dir` what a receiver of `path`'s forward to `port` needs, and returns its name: the
+ * stream's own description, track N at port + 2N. */
+function forwardSdp(srv: TestServer, path: string, port: number, dir: string): string {
+  let track = 0;
+  const sdp = buildSdp(srv.server.live!.get(path)!.description(), { serverAddress: '127.0.0.1' })
+    .replace(/^c=IN IP4 .*$/gm, 'c=IN IP4 127.0.0.1')
+    .replace(/^m=(\w+) 0 /gm, (_, media: string) => `m=${media} ${port + 2 * track++} `);
+  const file = join(dir, `${path.replace(/\W/g, '-')}.sdp`);
+  writeFileSync(file, sdp);
+  return file;
+}
 
 describe('relay destinations with real programs', () => {
   let srv: TestServer;
@@ -53,14 +71,8 @@ describe('relay destinations with real programs', () => {
   });
 
   it('forwards live/a by UDP: ffmpeg reading an SDP file decodes it', async (t) => {
-    const port = 40000 + 4 * Math.floor(Math.random() * 2500);
-    // What a receiver needs: the stream's own description, its tracks at port and port + 2.
-    const sdp = buildSdp(srv.server.live!.get('live/a')!.description(), { serverAddress: '127.0.0.1' })
-      .replace(/^c=IN IP4 .*$/m, 'c=IN IP4 127.0.0.1')
-      .replace(/^m=video 0 /m, `m=video ${port} `)
-      .replace(/^m=audio 0 /m, `m=audio ${port + 2} `);
-    const file = join(media.dir, 'forward.sdp');
-    writeFileSync(file, sdp);
+    const port = forwardPort();
+    const file = forwardSdp(srv, 'live/a', port, media.dir);
     const reading = run('ffmpeg', ['-hide_banner', '-nostats', '-protocol_whitelist', 'file,udp,rtp', '-i', file, '-map', '0:v', '-frames:v', '50', '-f', 'null', '-'], { timeoutMs: 40_000 });
     // ffmpeg binds its ports before the forward starts, so it gets the keyframe the forward starts on.
     await sleep(1500);
@@ -204,5 +216,92 @@ describe('push loop between two Rivulets', () => {
     assert.equal(far.frames, 25, far.r.stderr.slice(-2000));
     a.server.setPaths({});
     b.server.setPaths({});
+  });
+});
+
+describe('a playlist channel with a forward', () => {
+  /** Two 2 s items, each a moving pattern of its own, so that every picture names its item. */
+  const ITEMS = clipSet('item', 2, 2);
+  const port = forwardPort();
+  const target = `udp://127.0.0.1:${port}`;
+  let srv: TestServer;
+  let media: { dir: string; cleanup: () => void };
+  let catalog: FrameCatalog;
+
+  before(async () => {
+    media = tempDir('rivulet-playlist-forward-');
+    await Promise.all(ITEMS.map((c) => makeClip(media.dir, c)));
+    catalog = await FrameCatalog.of('ffmpeg', Object.fromEntries(ITEMS.map((c) => [c.name, join(media.dir, c.name)])));
+    const config = join(media.dir, 'rivulet.yaml');
+    writeFileSync(config, ['paths:', `  tv: { playlist: { items: [${ITEMS.map((c) => c.name).join(', ')}] }, forward: ["${target}"] }`, ''].join('\n'));
+    srv = await startServer({ mediaDir: media.dir, configFile: config, sets: ['relays.serverId=channel-e2e'] });
+    await waitActive(srv, 'tv');
+  });
+
+  after(async () => {
+    await srv?.close();
+    media?.cleanup();
+  });
+
+  it('ffmpeg reading the forwarded RTP with an SDP file decodes every picture of both items, across item changes', async (t) => {
+    const file = forwardSdp(srv, 'tv', port, media.dir);
+    // The forward has been sending since the channel started: ffmpeg joins it wherever it is
+    // and decodes from the next keyframe (one a second). 150 pictures: 6 s, two changes or more.
+    const w = await watchSdp(file, 150);
+    assert.deepEqual(w.errors, [], w.log.slice(-2000));
+    // showinfo sees the picture the frame limit stops at too.
+    assert.ok(w.video.length >= 150, `${w.video.length} pictures: ${w.log.slice(-2000)}`);
+    const { located, unknown } = catalog.locate(w.video);
+    assert.deepEqual(unknown.map((f) => f.pts), [], 'every picture is one of the items\' own, bit for bit (pts of the others)');
+    const runs = itemRuns(located);
+    assert.ok(runs.length >= 2, `item changes seen: ${JSON.stringify(runs)}`);
+    assertInOrder(runs, ITEMS.map((c) => c.name), 'forwarded channel');
+    assert.ok(
+      srv.logs.some((l) => l.includes(`relay forward tv → ${target}: playing`)),
+      srv.logs.filter((l) => l.includes('relay ')).join(''),
+    );
+    t.diagnostic(`forwarded channel: ${w.video.length} pictures, ${runs.map((r) => `${r.item} ${r.first}..${r.last}`).join(' → ')}`);
+  });
+});
+
+describe('a pulled stream with a push', () => {
+  let a: TestServer;
+  let b: TestServer;
+  let c: TestServer;
+  let media: { dir: string; cleanup: () => void };
+  let pub: Publisher | undefined;
+
+  before(async () => {
+    media = tempDir('rivulet-pull-push-');
+    // C first and A next: B's config names both.
+    c = await startServer({ mediaDir: media.dir, sets: ['relays.serverId=far-e2e'] });
+    a = await startServer({ mediaDir: media.dir, sets: ['relays.serverId=origin-e2e'] });
+    pub = ffmpegPublish(await fixture('h264-aac-faststart.mp4'), a.url('live/src'), 'tcp');
+    await waitActive(a, 'live/src');
+    const config = join(media.dir, 'relay.yaml');
+    writeFileSync(config, ['paths:', `  relay: { source: "${a.url('live/src')}", push: ["${c.url('live/copy')}"] }`, ''].join('\n'));
+    b = await startServer({ mediaDir: media.dir, configFile: config, sets: ['relays.serverId=relay-e2e'] });
+  });
+
+  after(async () => {
+    await pub?.stop();
+    await b?.close();
+    await a?.close();
+    await c?.close();
+    media?.cleanup();
+  });
+
+  it('B pulls live/src from A and pushes it to C as live/copy, where ffprobe and ffmpeg decode it', async (t) => {
+    await waitActive(c, 'live/copy', 20_000);
+    assert.equal(c.server.live?.get('live/copy')?.source?.kind, 'rtsp-record', 'C takes it as a publish');
+    const pushed = b.logs.find((l) => l.includes(`relay push relay → ${c.url('live/copy')}: playing`));
+    assert.ok(pushed, b.logs.filter((l) => l.includes('relay ')).join(''));
+    const url = c.url('live/copy');
+    const probe = await ffprobe(url, ['-rtsp_transport', 'tcp']);
+    assert.deepEqual(probe.streams.map((s) => s.codec_name).sort(), ['aac', 'h264']);
+    const { r, frames } = await ffmpegDecode(url, { frames: 50, transport: 'tcp', timeoutMs: 30_000 });
+    assert.equal(frames, 50, r.stderr.slice(-2000));
+    assert.deepEqual(decodeErrors(r.stderr), []);
+    t.diagnostic(`A → pull B → push C: ${frames} frames decoded at C, codecs ${probe.streams.map((s) => s.codec_name).join(', ')}`);
   });
 });

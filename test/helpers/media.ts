@@ -366,3 +366,22 @@ export function assertInOrder(runs: ItemRun[], order: string[], what: string): v
     assert.equal(runs[i].item, want, `${what}: after ${runs[i - 1].item} comes ${want}: ${runs.map((r) => r.item).join(' → ')}`);
   }
 }
+
+/** Reads the RTP an SDP file `sdp` describes (what a forward sends) with ffmpeg until it has
+ * decoded `frames` pictures, reporting each as watchChannel does (video only: pts, checksum). */
+export async function watchSdp(sdp: string, frames: number, timeoutMs = 40_000): Promise<Watched> {
+  const video: SeenFrame[] = [];
+  const r = await runStamped(
+    'ffmpeg',
+    ['-hide_banner', '-nostats', '-protocol_whitelist', 'file,udp,rtp', '-i', sdp, '-map', '0:v', '-filter:v', 'showinfo', '-frames:v', String(frames), '-f', 'null', '-'],
+    {
+      timeoutMs,
+      onLine: (l, wallMs) => {
+        const v = SHOWINFO.exec(l);
+        if (v) video.push({ wallMs, pts: Number(v[1]), size: v[2], checksum: v[3] });
+      },
+    },
+  );
+  const errors = [...decodeErrors(r.stderr), ...(r.code === 0 ? [] : [`ffmpeg exited with ${r.code ?? r.signal}`])];
+  return { client: 'ffmpeg', video, audio: [], errors, log: r.stderr };
+}
