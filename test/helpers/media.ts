@@ -161,7 +161,8 @@ function runStamped(
  * timestamps from RTP alone (`buffer-mode=none`: by default it slaves them to arrival times and
  * squeezes the audio after the burst a newcomer gets), H.264 into checksumsink and AAC into a
  * verbose fakesink, interrupted once the pictures span `seconds`. */
-export async function watchChannel(url: string, client: WatchClient, transport: 'udp' | 'tcp', seconds: number): Promise<Watched> {
+/** `transport` http: RTSP tunnelled through HTTP (ffmpeg's `-rtsp_transport http`). */
+export async function watchChannel(url: string, client: WatchClient, transport: 'udp' | 'tcp' | 'http', seconds: number): Promise<Watched> {
   const video: SeenFrame[] = [];
   const audio: SeenAudio[] = [];
   const timeoutMs = (seconds + 30) * 1000;
@@ -182,6 +183,7 @@ export async function watchChannel(url: string, client: WatchClient, transport: 
     const errors = [...decodeErrors(r.stderr), ...(r.code === 0 ? [] : [`ffmpeg exited with ${r.code ?? r.signal}`])];
     return { client, video, audio, errors, log: r.stderr };
   }
+  if (transport === 'http') throw new Error('watchChannel: GStreamer tunnels with an rtsph:// URL, not a transport');
   const r = await runStamped(
     'gst-launch-1.0',
     [
