@@ -7,7 +7,6 @@ export {
   pathSettingsSchema,
   pathsSchema,
   sourceTimings,
-  SCHEMES_WITHOUT_STARTER,
   SOURCE_FORMS,
   type Config,
   type ConfigInput,

@@ -121,15 +121,9 @@ export const SOURCE_FORMS = {
 /** Every scheme `source:` accepts. */
 export type SourceFormScheme = keyof typeof SOURCE_FORMS;
 
-/** Schemes the config reads and checks whose starters are not written yet: `configuredSource`
- * leaves such a path to publishers. Empty: every form has its starter (src/sources/kinds.ts for
- * `sdp:` and `udp://`, src/relays for `rtsp://` and `rtsps://`, composed by the server). A form
- * added before its runtime is listed here meanwhile. */
-export const SCHEMES_WITHOUT_STARTER = [] as const;
-
 /** Every kind of configured source the server starts: the `source:` forms, and `playlist`, which
  * has a key of its own (`paths.<name>.playlist`) since its settings do not fit in one string. */
-export type SourceScheme = Exclude<SourceFormScheme, (typeof SCHEMES_WITHOUT_STARTER)[number]> | 'playlist';
+export type SourceScheme = SourceFormScheme | 'playlist';
 
 /** The relay sources: pulled from another server or received on a UDP port. */
 const RELAY_SCHEMES: readonly SourceFormScheme[] = ['rtsp', 'rtsps', 'udp'];
@@ -152,10 +146,6 @@ export interface ParsedSource {
   target: string;
 }
 
-function hasStarter(scheme: SourceFormScheme): scheme is Exclude<SourceScheme, 'playlist'> {
-  return !(SCHEMES_WITHOUT_STARTER as readonly string[]).includes(scheme);
-}
-
 /** Whether a configured source starts with its first viewer when the entry does not say: `sdp:`
  * files do, as DSS reflected SDP files on demand; relays are always on, as DSS relays were (an
  * edge of a tier has the stream ready, a camera is read once); a path with destinations always
@@ -169,8 +159,7 @@ function hasDestinations(e: Pick<PathSettings, 'push' | 'forward'>): boolean {
 }
 
 /** The source configured at one exact path, if any: `source:` or `playlist:`, with the key it
- * came from (for messages) and whether it starts on the first viewer. A source whose starter is
- * not written yet (SCHEMES_WITHOUT_STARTER) is left out. */
+ * came from (for messages) and whether it starts on the first viewer. */
 export function configuredSource(e: PathSettings): { setting: 'source' | 'playlist'; spec: SourceSpec; onDemand: boolean } | undefined {
   if (e.playlist !== undefined) {
     const p = e.playlist;
@@ -182,7 +171,6 @@ export function configuredSource(e: PathSettings): { setting: 'source' | 'playli
   // The schema has refused bad values already; a string here would be a value it let pass.
   if (parsed === undefined || typeof parsed === 'string') return undefined;
   const { scheme, target } = parsed;
-  if (!hasStarter(scheme)) return undefined;
   return { setting: 'source', spec: { scheme, target }, onDemand: e.sourceOnDemand ?? onDemandByDefault(scheme, e) };
 }
 
