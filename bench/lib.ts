@@ -143,6 +143,12 @@ export async function startRivulet(mediaDir: string, sets: string[] = [], config
   const { args, root } = serverCommand();
   // One reader process holds every session from 127.0.0.1: lift the per-address caps.
   const lift = ['limits.maxConnectionsPerIp=0', ...(knowsKey(root, 'maxSessionsPerIp') ? ['limits.maxSessionsPerIp=0'] : [])];
+  // The admin's fixed port would collide between runs; log files go to a scratch folder.
+  if (knowsKey(root, 'errorVerbosity')) {
+    const logs = mkdtempSync(join(tmpdir(), 'rivulet-bench-logs-'));
+    process.on('exit', () => rmSync(logs, { recursive: true, force: true }));
+    lift.push('admin.port=0', `logs.folder=${logs}`);
+  }
   const child = track(
     spawn(process.execPath, [...args, 'serve', ...(configFile ? ['--config', configFile] : []), '--rtsp-port', '0', '--bind', '127.0.0.1', '--media-dir', mediaDir, '--set', 'log.level=info', ...[...lift, ...sets].flatMap((s) => ['--set', s])], {
       stdio: ['ignore', 'pipe', 'pipe'],

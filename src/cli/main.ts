@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /** `rivulet` command line. `rivulet serve [--config FILE] [--rtsp-port N] [--bind ADDR]
  * [--media-dir DIR] [--set group.key=value]...` — these flags are a contract scripts rely on. */
-import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { createLogger } from '../logging/index.js';
 import { RivuletServer, StartupError } from '../server/index.js';
+import { rivuletVersion } from '../server/version.js';
+import { importDss } from './import-dss.js';
 import { inspect } from './inspect.js';
 import { passwd } from './passwd.js';
 import { playlist } from './playlist.js';
@@ -19,6 +20,8 @@ Commands:
            (rivulet inspect [--json] PATH...; see rivulet inspect --help)
   passwd   add users, change passwords and manage groups for protected folders
            (qtpasswd-compatible; see rivulet passwd --help)
+  import-dss  write a Rivulet config equivalent to a DSS streamingserver.xml, listing what
+           it mapped and what it could not (rivulet import-dss STREAMINGSERVER_XML [--out FILE])
   playlist check a DSS playlist before broadcasting it: what plays, what would be skipped
            and why (rivulet playlist check FILE|NAME); start, stop and show the playlists
            of a running server (rivulet playlist start|stop|status NAME; see
@@ -35,14 +38,7 @@ Options for serve:
   -v, --version        print the version
 `;
 
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return 'unknown';
-  }
-}
+const version = rivuletVersion;
 
 /** A host name a user on this machine or the LAN can paste into a player. */
 function displayHost(bind: string): string {
@@ -82,7 +78,7 @@ async function serve(argv: string[]): Promise<number> {
   const log = createLogger({ level: config.log.level, format: config.log.format });
   // A fault in one session must not take every viewer down with it: log it loudly instead.
   process.on('unhandledRejection', (e) => log.error({ err: (e as Error)?.stack ?? String(e) }, 'unhandled rejection'));
-  const server = new RivuletServer({ config, log });
+  const server = new RivuletServer({ config, log, configFile: values.config });
   let addrs;
   try {
     addrs = await server.start();
@@ -115,6 +111,8 @@ async function serve(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // logrotate moved the log files: write new ones.
+  process.on('SIGUSR1', () => server.reopenLogs());
   // SIGHUP re-reads the config the same way; every limits.* key, the paths section and
   // playlists.folder (scanned again) apply at once, other changes wait for a restart.
   process.on('SIGHUP', () => {
@@ -166,6 +164,8 @@ async function main(argv: string[]): Promise<number> {
       return passwd(rest);
     case 'playlist':
       return playlist(rest);
+    case 'import-dss':
+      return importDss(rest);
     case '-v':
     case '--version':
       process.stdout.write(`${version()}\n`);

@@ -512,11 +512,59 @@ export const logSchema = z
   })
   .strict();
 
+/** How a DSS-format log file rolls: by size and by age, as DSS's `*_logfile_size` and
+ * `*_logfile_interval` prefs did (0 turns either off). */
+const rollSize = z.number().int().min(0).max(2 ** 40);
+const rollDays = z.number().int().min(0).max(3650);
+
 export const logsSchema = z
   .object({
-    /** Folder of the server's log files (each playlist's log of what played). Relative to the
-     * config file (the working folder without one). Made when first needed. */
+    /** Folder of the server's log files: StreamingServer.log, Error.log and each playlist's log
+     * of what played. Relative to the config file (the working folder without one). Made when
+     * first needed. */
     folder: z.string().min(1).default('./logs'),
+    /** Write the access log (StreamingServer.log, W3C extended in DSS 6.0.3's field order): one
+     * line per client session at its end and per 401/403. */
+    access: z.boolean().default(true),
+    /** Write the error log (Error.log, `YYYY-MM-DD HH:MM:SS: LEVEL: message`). */
+    error: z.boolean().default(true),
+    /** Messages written to Error.log: 0 fatal, 1 + warnings, 2 + info, 3 + asserts, 4 + debug
+     * (DSS's error_logfile_verbosity). */
+    errorVerbosity: z.number().int().min(0).max(4).default(2),
+    /** Roll the access log when it grows past this many bytes (DSS request_logfile_size). */
+    accessRollSize: rollSize.default(10240000),
+    /** Roll the access log this many days after its creation day began (DSS request_logfile_interval). */
+    accessRollDays: rollDays.default(7),
+    /** Roll the error log past this many bytes (DSS error_logfile_size). */
+    errorRollSize: rollSize.default(256000),
+    /** Roll the error log this many days after its creation day began (DSS error_logfile_interval). */
+    errorRollDays: rollDays.default(7),
+    /** Dates and times in the access log in GMT (DSS request_logtime_in_gmt); false: local time. */
+    gmt: z.boolean().default(true),
+  })
+  .strict();
+
+export const adminSchema = z
+  .object({
+    /** TCP port of the web admin, the REST API (/api/v1) and the metrics (/metrics), as DSS's
+     * streamingadminserver on 1220. 0 turns all three off. */
+    port: port.default(1220),
+    /** Addresses the admin listens on (as rtsp.bind). */
+    bind: z.array(z.string().min(1)).min(1).default(['0.0.0.0', '::']),
+    /** Members of this group of auth.groupsFile, with their passwords in auth.usersFile, may
+     * sign in (DSS AdministratorGroup). */
+    group: z.string().min(1).default('admin'),
+    /** PEM certificate and key: the admin is served over HTTPS (cookies then Secure). */
+    tls: z
+      .object({ cert: z.string().min(1).optional(), key: z.string().min(1).optional() })
+      .strict()
+      .refine((t) => !t.cert === !t.key, { message: 'admin.tls needs both cert and key' })
+      .prefault({}),
+    /** Bearer tokens scripts may send (`Authorization: Bearer TOKEN`) instead of a user's
+     * password; each at least 16 characters. */
+    tokens: z.array(z.string().min(16)).default([]),
+    /** Seconds a signed-in browser stays signed in without using the admin. */
+    sessionTimeout: z.number().int().min(60).max(7 * 86400).default(3600),
   })
   .strict();
 
@@ -562,6 +610,7 @@ export const configSchema = z
     playlists: playlistsSchema.prefault({}),
     control: controlSchema.prefault({}),
     relays: relaysSchema.prefault({}),
+    admin: adminSchema.prefault({}),
   })
   .strict();
 

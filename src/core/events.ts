@@ -3,6 +3,7 @@
  * handed to the registry, the path manager and the protocol adapters. Listeners must not throw:
  * an emitter calls them synchronously on the hot path of whoever emits. */
 import { EventEmitter } from 'node:events';
+import type { ClientRecord } from './clients.js';
 import type { Reader } from './reader.js';
 
 /** Who a source or reader is, as events carry it (never the object itself, so a listener keeps
@@ -51,6 +52,8 @@ export interface CoreEventMap {
   'auth.failed': [{ protocol: string; client: string; path: string; user?: string; reason: string }];
   /** A relay leg changed state (connecting, playing, retrying, stopped), with its figures. */
   'relay.state': [RelayStatus];
+  /** A client session ended (or was refused with 401/403): one line of the access log. */
+  'client.ended': [ClientRecord];
 }
 
 export class CoreEvents extends EventEmitter<CoreEventMap> {}

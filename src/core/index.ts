@@ -11,6 +11,7 @@ export {
   type SourceStarter,
   type SourceStarters,
 } from './path-manager.js';
+export { ClientDirectory, MAX_CLIENTS, type ClientFigures, type ClientHandle, type ClientInfo, type ClientKind, type ClientRecord, type ClientRow } from './clients.js';
 export { CoreEvents, readerAdded, readerRemoved, type CoreEventMap, type PartyInfo, type RelayState, type RelayStatus } from './events.js';
 export { Frame, type FrameForm } from './frame.js';
 export type { CountedReader, Reader, ReaderStats, TrackReader } from './reader.js';

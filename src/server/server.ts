@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { createSecureContext, createServer as createTlsServer } from 'node:tls';
 import type { Config } from '../config/index.js';
-import { Admission, CoreEvents, PathManager, StreamRegistry, type SourceStarters } from '../core/index.js';
+import { Admission, ClientDirectory, CoreEvents, PathManager, StreamRegistry, type RelayStatus, type SourceStarters } from '../core/index.js';
 import { HttpRouter, playlistApiRoutes } from '../http/index.js';
 import { silentLogger, type Logger } from '../logging/index.js';
 import { scanPlaylistFolder, type FolderPlaylist } from '../playlists/index.js';
@@ -20,7 +20,12 @@ import { rtspHttpRoutes, sniffOpening, TunnelBroker } from '../rtsp/tunnel/index
 import { UdpPortAllocator } from '../transport/index.js';
 import { WriteBatcher } from '../transport/write-batcher.js';
 import { Pacer } from '../vod/pacer.js';
+import { Metrics } from '../metrics/index.js';
+import { startAdmin, type AdminHandle } from './admin-wiring.js';
 import { ControlSocket } from './control-socket.js';
+import { LogFiles } from './log-files.js';
+import type { RunningServer } from './running.js';
+import { rivuletVersion } from './version.js';
 import { ConnectionsPerIp } from './ip-limit.js';
 import { MemoryRelease } from './memory-release.js';
 import { listenAll, ListenError, type ListeningAddress, type ListenerKind } from './listeners.js';
@@ -37,15 +42,23 @@ export interface RivuletServerOptions {
   config: Config;
   /** Application log (default: silent). */
   log?: Logger;
+  /** The config file `config` was read from, if any: the admin's Settings save there. */
+  configFile?: string;
 }
 
 export class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
-export class RivuletServer {
+/** How often each client's bit rate is sampled for Connected Users and the metrics. */
+const CLIENT_SAMPLE_MS = 2000;
+
+export class RivuletServer implements RunningServer {
   readonly config: Config;
+  readonly configFile: string | undefined;
   readonly log: Logger;
+  readonly startedAt = Date.now();
+  readonly version = rivuletVersion();
   readonly sessions: Map<string, RtspSession> = new SessionMap();
   readonly connections = new Set<RtspConnection>();
   /** What lives at each path and the settings there, read from the running config at each use
@@ -53,6 +66,14 @@ export class RivuletServer {
   #paths: PathManager | undefined;
   /** The core's events (publishing, readers, refusals, auth failures) for logs, metrics and the admin. */
   readonly events = new CoreEvents();
+  /** Every connected client, whatever protocol: Connected Users, metrics, the access log. */
+  readonly clients = new ClientDirectory({ ended: (r) => this.events.emit('client.ended', r) });
+  /** The latest state of each relay leg (bounded by the legs configured). */
+  readonly #relays = new Map<string, RelayStatus>();
+  #clientSampler: NodeJS.Timeout | undefined;
+  #logFiles: LogFiles | undefined;
+  #metrics: Metrics | undefined;
+  #admin: AdminHandle | undefined;
   /** limits.maxConnections and limits.maxBandwidthKbps over every protocol's clients and readers. */
   readonly #admission = new Admission({
     limits: () => this.config.limits,
@@ -95,7 +116,14 @@ export class RivuletServer {
 
   constructor(opts: RivuletServerOptions) {
     this.config = opts.config;
+    this.configFile = opts.configFile;
     this.log = opts.log ?? silentLogger();
+    this.events.on('relay.state', (r) => {
+      const key = `${r.role} ${r.path} ${r.target}`;
+      // A leg that stopped because its path left the config goes; others are kept with their state.
+      if (r.state === 'stopped' && !(r.path in this.#merged)) this.#relays.delete(key);
+      else this.#relays.set(key, r);
+    });
     this.serverId = resolveServerId(opts.config.relays.serverId);
     this.#batcher = opts.config.live.tcpBatchMs > 0 ? new WriteBatcher(opts.config.live.tcpBatchMs) : undefined;
     this.#pacer = new Pacer(20, (e) => this.log.error({ err: (e as Error).stack ?? String(e) }, 'player failed'));
@@ -105,6 +133,31 @@ export class RivuletServer {
   /** Addresses actually listened on (ports resolved when 0 was asked). */
   get addresses(): ListeningAddress[] {
     return this.#addresses;
+  }
+
+  /** The latest state of each relay leg, keyed `role path target`. */
+  get relays(): ReadonlyMap<string, RelayStatus> {
+    return this.#relays;
+  }
+
+  /** The log files (after start()). */
+  get logFiles(): LogFiles | undefined {
+    return this.#logFiles;
+  }
+
+  /** The metrics (after start()). */
+  get metrics(): Metrics | undefined {
+    return this.#metrics;
+  }
+
+  /** The admin's port, when it runs. */
+  get adminPort(): number | undefined {
+    return this.#admin?.port;
+  }
+
+  /** Reopens the log files (SIGUSR1, after logrotate moved them). */
+  reopenLogs(): void {
+    this.#logFiles?.reopen();
   }
 
   /** What lives at each path (after start()). */
@@ -146,6 +199,10 @@ export class RivuletServer {
     }
     this.#mediaRoot = mediaRoot;
     const tls = cfg.tls.ports.length > 0 ? this.#readTlsFiles() : undefined;
+    this.#logFiles = LogFiles.open(this);
+    this.#metrics = new Metrics({ events: this.events, clients: this.clients });
+    this.#clientSampler = setInterval(() => this.clients.sample(), CLIENT_SAMPLE_MS);
+    this.#clientSampler.unref();
     this.#registry = new StreamRegistry({
       publisherTimeout: cfg.live.publisherTimeout,
       log: this.log.child({ component: 'live' }),
@@ -261,6 +318,15 @@ export class RivuletServer {
     this.#paths.applySources(await this.#scanPlaylists(mediaRoot));
     this.#destinations.apply();
     this.log.info({ serverId: this.serverId }, 'relay requests name this server in their Via');
+    try {
+      const admin = await startAdmin(this, { metrics: this.#metrics, logFiles: this.#logFiles });
+      if (this.#stopping) await admin?.close();
+      else this.#admin = admin;
+    } catch (e) {
+      await this.stop();
+      if (e instanceof ListenError) throw new StartupError(e.message);
+      throw e;
+    }
     return this.#addresses;
   }
 
@@ -489,7 +555,10 @@ export class RivuletServer {
     this.#stopping ??= (async () => {
       if (this.#handler) this.#handler.refusing = true;
       if (this.#reaper) clearInterval(this.#reaper);
+      if (this.#clientSampler) clearInterval(this.#clientSampler);
       this.#memory?.stop();
+      const admin = this.#admin?.close();
+      this.#metrics?.close();
       this.#broker?.close();
       const control = this.#control?.close();
       for (const s of this.#sniffing) s.destroy();
@@ -506,7 +575,8 @@ export class RivuletServer {
       this.#batcher?.stop();
       if (opts.drainMs && this.connections.size > 0) await new Promise((r) => setTimeout(r, opts.drainMs));
       for (const c of this.connections) c.close();
-      await Promise.all([...closing, control]);
+      await Promise.all([...closing, control, admin]);
+      await this.#logFiles?.close();
     })();
     return this.#stopping;
   }

@@ -25,7 +25,8 @@ export async function startServer(opts: { mediaDir: string; sets?: string[]; con
   const scratch = tempDir('rivulet-state-');
   const config = loadConfig({
     configFile: opts.configFile,
-    sets: ['rtsp.ports=0', 'rtsp.bind=127.0.0.1', `media.dir=${opts.mediaDir}`, `state.folder=${scratch.dir}/state`, `logs.folder=${scratch.dir}/logs`, ...(opts.sets ?? [])],
+    // admin.port=0: the admin is off unless a test turns it on (on a free port of its own).
+    sets: ['rtsp.ports=0', 'rtsp.bind=127.0.0.1', 'admin.port=0', `media.dir=${opts.mediaDir}`, `state.folder=${scratch.dir}/state`, `logs.folder=${scratch.dir}/logs`, ...(opts.sets ?? [])],
   });
   const logs: string[] = [];
   const log: Logger = createLogger({
@@ -64,7 +65,16 @@ process.on('exit', () => {
 /** `rivulet serve ARGS` from source as a child process (killed when the test process exits);
  * `port` resolves with the port it logs, or rejects if it exits first. */
 export function serveCli(args: string[]): { child: ChildProcess; out: () => string; port: Promise<number> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'serve', ...args], {
+  // The admin's fixed default port (1220) would collide between tests, and the log files would
+  // land in the repository: off and in a scratch folder unless the test says otherwise.
+  const defaults: string[] = [];
+  if (!args.some((a) => a.startsWith('admin.port='))) defaults.push('--set', 'admin.port=0');
+  if (!args.some((a) => a.startsWith('logs.folder=')) && !args.includes('--config')) {
+    const logs = tempDir('rivulet-logs-');
+    process.once('exit', logs.cleanup);
+    defaults.push('--set', `logs.folder=${logs.dir}`);
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'serve', ...defaults, ...args], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,2 @@
+/** The Prometheus metrics of a running server. */
+export { Metrics, type MetricsOptions } from './metrics.js';
