@@ -1,7 +1,7 @@
 /** Starts the web admin, REST API and metrics on admin.port. STUB: filled in by the admin work. */
 import type { Metrics } from '../metrics/index.js';
 import type { LogFiles } from './log-files.js';
-import type { RunningServer } from './running.js';
+import type { ManagedServer } from './running.js';
 
 export interface AdminHandle {
   /** The port listened on. */
@@ -9,6 +9,6 @@ export interface AdminHandle {
   close(): Promise<void>;
 }
 
-export function startAdmin(_server: RunningServer, _parts: { metrics: Metrics; logFiles: LogFiles }): Promise<AdminHandle | undefined> {
+export function startAdmin(_server: ManagedServer, _parts: { metrics: Metrics; logFiles: LogFiles }): Promise<AdminHandle | undefined> {
   return Promise.resolve(undefined);
 }

@@ -32,3 +32,21 @@ export interface RunningServer {
   /** The latest state of each relay leg, keyed `role path target`. */
   readonly relays: ReadonlyMap<string, RelayStatus>;
 }
+
+/** What saving changed settings did. */
+export interface ConfigUpdateResult extends ReloadResult {
+  /** Whether the changes were written to the config file (comments kept). */
+  saved: boolean;
+  /** The file written, or why nothing was (no --config file). */
+  file?: string;
+  note?: string;
+}
+
+/** What the admin may change, beyond reading. */
+export interface ManagedServer extends RunningServer {
+  /** Validates dotted keys (`limits.maxConnections`) with their new values (ConfigError naming
+   * the key when one is wrong: nothing is changed then), saves them to the config file with its
+   * comments kept, and applies what can apply live. A value of `null` removes the key (back to
+   * its default; for `paths.<name>` the entry). */
+  updateConfig(changes: Record<string, unknown>): Promise<ConfigUpdateResult>;
+}

@@ -24,7 +24,7 @@ import { Metrics } from '../metrics/index.js';
 import { startAdmin, type AdminHandle } from './admin-wiring.js';
 import { ControlSocket } from './control-socket.js';
 import { LogFiles } from './log-files.js';
-import type { RunningServer } from './running.js';
+import type { ConfigUpdateResult, ManagedServer } from './running.js';
 import { rivuletVersion } from './version.js';
 import { ConnectionsPerIp } from './ip-limit.js';
 import { MemoryRelease } from './memory-release.js';
@@ -53,7 +53,7 @@ export class StartupError extends Error {
 /** How often each client's bit rate is sampled for Connected Users and the metrics. */
 const CLIENT_SAMPLE_MS = 2000;
 
-export class RivuletServer implements RunningServer {
+export class RivuletServer implements ManagedServer {
   readonly config: Config;
   readonly configFile: string | undefined;
   readonly log: Logger;
@@ -153,6 +153,11 @@ export class RivuletServer implements RunningServer {
   /** The admin's port, when it runs. */
   get adminPort(): number | undefined {
     return this.#admin?.port;
+  }
+
+  /** STUB: filled in by the live reconfiguration work. */
+  updateConfig(_changes: Record<string, unknown>): Promise<ConfigUpdateResult> {
+    return Promise.reject(new Error('not yet'));
   }
 
   /** Reopens the log files (SIGUSR1, after logrotate moved them). */
