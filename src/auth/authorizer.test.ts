@@ -174,18 +174,21 @@ describe('Authorizer', () => {
     assert.deepEqual(await digestLogin(a, 'members/a.mp4', 'alice', 'wonderland', { qop: true }), {
       allowed: true,
       user: 'alice',
+      realm: 'Streaming Server',
     });
     assert.deepEqual(await digestLogin(a, 'members/inner/a.mp4', 'bob', 'builder', { qop: false }), {
       allowed: true,
       user: 'bob',
+      realm: 'Streaming Server',
     });
     assert.deepEqual(await digestLogin(a, 'members/a.mp4', 'alice', 'wonderland', { sha: true, qop: true }), {
       allowed: true,
       user: 'alice',
+      realm: 'Streaming Server',
     });
     assert.deepEqual(
       await digestLogin(a, 'dss/a.mp4', 'dss', 'open sesame'),
-      { allowed: true, user: 'dss' },
+      { allowed: true, user: 'dss', realm: 'Streaming Server' },
       'a user made by DSS qtpasswd',
     );
     assert.equal(status(await digestLogin(a, 'members/a.mp4', 'alice', 'wrong')), 401);
@@ -263,6 +266,7 @@ describe('Authorizer', () => {
     assert.deepEqual(await a.authorize(req('staff/a.mp4', { authorization: basic('bob', 'builder') })), {
       allowed: true,
       user: 'bob',
+      realm: 'Streaming Server',
     });
     assert.equal(
       status(await a.authorize(req('staff/a.mp4', { authorization: basic('alice', 'wonderland') }))),
@@ -489,5 +493,47 @@ describe('Authorizer', () => {
         (l) => /nonce issued to another connection or address/.test(l) && l.includes('client=10.1.1.2'),
       ),
     );
+  });
+
+  it('names the realm of a login: in a 401, a 403 after login, and an allowed login', async () => {
+    const a = make();
+    const challenged = await a.authorize(req('local/a.mp4'));
+    assert.ok(!challenged.allowed && challenged.status === 401);
+    assert.equal(challenged.realm, 'Local', 'the users file of the access file names it');
+    assert.deepEqual(await a.authorize(req('local/a.mp4', { authorization: basic('zed', 'zzz') })), {
+      allowed: true,
+      user: 'zed',
+      realm: 'Local',
+    });
+    const refused = await a.authorize(req('staff/a.mp4', { authorization: basic('alice', 'wonderland') }));
+    assert.ok(!refused.allowed && refused.status === 403);
+    assert.equal(refused.realm, 'Streaming Server');
+    const open = await a.authorize(req('open/a.mp4'));
+    assert.deepEqual(open, { allowed: true }, 'no login, no realm');
+  });
+
+  it('reads auth.scheme and auth.realm from the running settings at each request', async () => {
+    const config = loadConfig({
+      sets: [`auth.usersFile=${join(etc, 'qtusers')}`, `auth.groupsFile=${join(etc, 'qtgroups')}`, 'auth.allowGuestDefault=false'],
+    });
+    const a = new Authorizer({
+      auth: () => config.auth,
+      publishAllow: () => ({ addresses: [], setting: 'live.publishAllow' }),
+      mediaRoot: root,
+      log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
+    });
+    const challenge = async () => {
+      const d = await a.authorize(req('open/a.mp4'));
+      assert.ok(!d.allowed && d.status === 401);
+      return d.challenges.at(-1) ?? '';
+    };
+    assert.match(await challenge(), /^Digest realm="Streaming Server"/);
+    config.auth.scheme = 'basic';
+    assert.equal(await challenge(), 'Basic realm="Streaming Server"');
+    // The whole section replaced, with a users file that names no realm: auth.realm is used.
+    config.auth = { ...config.auth, scheme: 'digest', realm: 'Elsewhere', usersFile: join(etc, 'none') };
+    assert.match(await challenge(), /^Digest realm="Elsewhere"/);
+    config.auth = { ...config.auth, scheme: 'none' };
+    assert.equal(status(await a.authorize(req('open/a.mp4'))), 403);
   });
 });

@@ -15,7 +15,7 @@ import {
 } from './authorization-header.js';
 import { governingFolder, nearestAccessFile } from './access-lookup.js';
 import { verifyCrypt } from './crypt.js';
-import { digestAlgorithm, digestResponse, NonceStore, sameDigest } from './digest.js';
+import { checkDigestAnswer, NonceStore } from './digest.js';
 import { parseGroupsFile, type GroupsFile } from './groups-file.js';
 import { parseAccessFile, type AccessFile, type AccessRule } from './qtaccess.js';
 import { FailureThrottle } from './throttle.js';
@@ -42,10 +42,18 @@ export interface AccessRequest {
 }
 
 export type AccessDecision =
-  | { allowed: true; user?: string }
+  | {
+      allowed: true;
+      /** The user who logged in (none when the path needs no login). */
+      user?: string;
+      /** The realm the login was asked in (the access log's sc(Realm)), when one was. */
+      realm?: string;
+    }
   | {
       allowed: false;
       status: 401 | 403;
+      /** The realm of the challenge, or of the login that was refused, when the path has one. */
+      realm?: string;
       /** For the log; never sent to the client. */
       reason: string;
       /** WWW-Authenticate values (401 only), most preferred first. */
@@ -63,7 +71,10 @@ export interface PublishAllow {
 }
 
 export interface AuthorizerOptions {
-  auth: Config['auth'];
+  /** The `auth:` settings, or a getter for the running ones. A getter is read at each request, so
+   * a reload that changes auth.scheme or auth.realm (or replaces the whole section) applies to
+   * the next request; the nonce lifetime and failure throttling are read once, at construction. */
+  auth: Config['auth'] | (() => Config['auth']);
   /** Addresses that may broadcast to the stream these segments name without a password: the
    * path's publishAllow (live.publishAllow unless a `paths:` entry overrides it). Asked at each
    * write request, so the caller owns where per-path settings come from; `setting` names the
@@ -102,8 +113,12 @@ export class Authorizer {
   /** Unreadable users/groups files already warned about (path → error), so the log says it once. */
   readonly #warned = new Map<string, string>();
 
+  readonly #auth: () => Config['auth'];
+
   constructor(opts: AuthorizerOptions) {
     this.#o = opts;
+    const auth = opts.auth;
+    this.#auth = typeof auth === 'function' ? auth : () => auth;
     this.#log = opts.log;
     const logIssues = (kind: string) => (path: string, issues: { line: number; message: string }[]) => {
       for (const i of issues) this.#log.warn({ file: path, line: i.line }, `${kind}: ${i.message}`);
@@ -130,21 +145,24 @@ export class Authorizer {
       groupsIssues(path, g.issues);
       return g;
     });
-    this.#nonces = new NonceStore({ lifetimeMs: opts.auth.nonceLifetime * 1000, now: opts.now });
+    const first = this.#auth();
+    this.#nonces = new NonceStore({ lifetimeMs: first.nonceLifetime * 1000, now: opts.now });
     this.#throttle = new FailureThrottle({
-      freeFailures: opts.auth.failuresBeforeDelay,
-      maxDelayMs: opts.auth.maxFailureDelay * 1000,
+      freeFailures: first.failuresBeforeDelay,
+      maxDelayMs: first.maxFailureDelay * 1000,
       now: opts.now,
     });
   }
 
   async authorize(r: AccessRequest): Promise<AccessDecision> {
-    const a = this.#o.auth;
+    // The running settings, read once per request so that one request sees one scheme and realm.
+    const a = this.#auth();
     const client = r.address;
     const binding = `${client}\n${r.binding ?? ''}`;
-    const forbid = (reason: string): AccessDecision => ({
+    const forbid = (reason: string, realm?: string): AccessDecision => ({
       allowed: false,
       status: 403,
+      realm,
       reason,
       challenges: [],
       delayMs: 0,
@@ -194,8 +212,10 @@ export class Authorizer {
     const groupsPath = at(af?.groupFile, a.groupsFile);
     const users = await this.#loadUsers(usersPath);
     const digestRealm = users.realm ?? a.realm;
+    // Digest answers are bound to the users file's realm; a Basic challenge may name the folder.
+    const realm = scheme === 'basic' ? (af?.authName ?? users.realm ?? a.realm) : digestRealm;
     const challenges = (stale: boolean): string[] => {
-      if (scheme === 'basic') return [formatBasicChallenge(af?.authName ?? users.realm ?? a.realm)];
+      if (scheme === 'basic') return [formatBasicChallenge(realm)];
       const nonce = this.#nonces.issue(binding);
       const out: string[] = [];
       // Preferred first (RFC 7616 §3.7); clients that know only MD5 (ffmpeg, GStreamer 1.22)
@@ -210,6 +230,7 @@ export class Authorizer {
     const challenge = (reason: string, stale = false, delayMs = 0): AccessDecision => ({
       allowed: false,
       status: 401,
+      realm,
       reason,
       challenges: challenges(stale),
       delayMs,
@@ -293,9 +314,10 @@ export class Authorizer {
         r.access === 'write'
           ? `user ${user} may not broadcast to /${r.segments.join('/')}`
           : `user ${user} may not play ${what}`,
+        realm,
       );
     }
-    return { allowed: true, user };
+    return { allowed: true, user, realm };
   }
 
   #checkBasic(c: BasicCredentials, users: UsersFile): Verdict {
@@ -306,40 +328,8 @@ export class Authorizer {
     return ok ? 'ok' : 'wrong password';
   }
 
-  #checkDigest(
-    c: DigestCredentials,
-    users: UsersFile,
-    realm: string,
-    r: AccessRequest,
-    binding: string,
-  ): Verdict {
-    const alg = digestAlgorithm(c.algorithm);
-    if (!alg) return `unsupported algorithm ${c.algorithm?.slice(0, 20)}`;
-    if (c.userhash) return 'userhash is not supported';
-    if (c.realm !== realm) return 'wrong realm';
-    if (c.qop !== undefined && c.qop.toLowerCase() !== 'auth') return `unsupported qop ${c.qop.slice(0, 20)}`;
-    if (uriPath(c.uri) !== uriPath(r.uri)) return 'the digest is for another URI';
-    const u = users.users.get(c.user);
-    if (!u) return 'unknown user';
-    const ha1 = alg === 'MD5' ? u.ha1 : u.ha1Sha256;
-    if (!ha1) return `no ${alg} hash stored for the user`;
-    const expected = digestResponse({
-      algorithm: alg,
-      ha1,
-      method: r.method,
-      uri: c.uri,
-      nonce: c.nonce,
-      qop: c.qop?.toLowerCase(),
-      nc: c.nc,
-      cnonce: c.cnonce,
-    });
-    if (!sameDigest(expected, c.response)) return 'wrong password';
-    // The response is right: only the nonce can still be out of date (or from before a restart).
-    const state = this.#nonces.check(c.nonce, binding);
-    if (state === 'foreign') return 'foreign';
-    if (state !== 'valid') return 'stale';
-    if (c.qop !== undefined && !this.#nonces.use(c.nonce, c.nc!, c.cnonce!)) return 'replayed nonce count';
-    return 'ok';
+  #checkDigest(c: DigestCredentials, users: UsersFile, realm: string, r: AccessRequest, binding: string): Verdict {
+    return checkDigestAnswer(c, { realm, user: users.users.get(c.user), method: r.method, uriMatches: uriPath(c.uri) === uriPath(r.uri), nonces: this.#nonces, binding });
   }
 
   async #loadUsers(path: string): Promise<UsersFile> {

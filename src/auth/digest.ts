@@ -1,5 +1,7 @@
 /** Digest access authentication (RFC 2617, RFC 7616): server nonces and response checking. */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { DigestCredentials } from './authorization-header.js';
+import type { UserEntry } from './users-file.js';
 
 export type DigestAlgorithm = 'MD5' | 'SHA-256';
 
@@ -122,4 +124,35 @@ export class NonceStore {
   get tracked(): number {
     return this.#used.size;
   }
+}
+
+/** What a Digest answer says: `ok`, `stale` (a right answer to an expired or unknown nonce),
+ * `foreign` (a nonce issued to another connection or address), or why it is refused. */
+export type DigestVerdict = 'ok' | 'stale' | 'foreign' | (string & {});
+
+/** Checks a Digest answer (RFC 7616) against the user's stored hashes and the nonces issued:
+ * one place for the RTSP authorizer and the admin. `uriMatches` says whether the answer's uri
+ * names the requested resource (each protocol compares its own way). */
+export function checkDigestAnswer(
+  c: DigestCredentials,
+  o: { realm: string; user: UserEntry | undefined; method: string; uriMatches: boolean; nonces: NonceStore; binding: string },
+): DigestVerdict {
+  const alg = digestAlgorithm(c.algorithm);
+  if (!alg) return `unsupported algorithm ${c.algorithm?.slice(0, 20)}`;
+  if (c.userhash) return 'userhash is not supported';
+  if (c.realm !== o.realm) return 'wrong realm';
+  if (c.qop !== undefined && c.qop.toLowerCase() !== 'auth') return `unsupported qop ${c.qop.slice(0, 20)}`;
+  if (!o.uriMatches) return 'the digest is for another URI';
+  const u = o.user;
+  if (!u) return 'unknown user';
+  const ha1 = alg === 'MD5' ? u.ha1 : u.ha1Sha256;
+  if (!ha1) return `no ${alg} hash stored for the user`;
+  const expected = digestResponse({ algorithm: alg, ha1, method: o.method, uri: c.uri, nonce: c.nonce, qop: c.qop?.toLowerCase(), nc: c.nc, cnonce: c.cnonce });
+  if (!sameDigest(expected, c.response)) return 'wrong password';
+  // The response is right: only the nonce can still be out of date (or from before a restart).
+  const state = o.nonces.check(c.nonce, o.binding);
+  if (state === 'foreign') return 'foreign';
+  if (state !== 'valid') return 'stale';
+  if (c.qop !== undefined && !o.nonces.use(c.nonce, c.nc!, c.cnonce!)) return 'replayed nonce count';
+  return 'ok';
 }

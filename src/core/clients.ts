@@ -35,6 +35,29 @@ export interface ClientFigures {
   bytesReceived: number;
   /** Packets its reports say it lost (RTCP), or we missed from it. */
   packetsLost: number;
+  /** Interarrival jitter its reports give, in ms (the worst of its tracks), when it reported. */
+  jitter?: number;
+  /** RTP packets it said it received (RTCP), or that we received from it (a publisher, a relay
+   * source), when known. */
+  packetsReceived?: number;
+}
+
+/** Kinds that feed the server rather than read from it: what they carry is what they send us. */
+const SOURCE_KINDS: ReadonlySet<ClientKind> = new Set(['publisher']);
+
+/** The bytes a client carries, for its bit rate: what it is sent, or for a publisher (and a relay
+ * leg that only receives, a pull) what it sends us. */
+export function bytesCarried(kind: ClientKind, f: ClientFigures): number {
+  if (SOURCE_KINDS.has(kind)) return f.bytesReceived;
+  if (kind === 'relay') return f.bytesSent + f.bytesReceived;
+  return f.bytesSent;
+}
+
+/** % of packets lost (0–100): of those sent to it, or for a client that sends us media of those
+ * it sent (received + lost). */
+export function lossPercent(f: ClientFigures): number {
+  const base = f.packetsSent > 0 ? f.packetsSent : (f.packetsReceived ?? 0) + f.packetsLost;
+  return base > 0 ? Math.min(100, (100 * Math.max(0, f.packetsLost)) / base) : 0;
 }
 
 /** What an adapter registers. */
@@ -150,7 +173,7 @@ export class ClientDirectory {
    * every few seconds. */
   sample(now = Date.now()): void {
     for (const e of this.#entries.values()) {
-      const bytes = e.handle.figures().bytesSent;
+      const bytes = bytesCarried(e.handle.kind, e.handle.figures());
       const dt = now - e.sampleAt;
       if (dt <= 0) continue;
       e.bitrateKbps = ((bytes - e.sampleBytes) * 8) / dt;
@@ -179,7 +202,6 @@ export class ClientDirectory {
   #row(e: Entry): ClientRow {
     const h = e.handle;
     const f = h.figures();
-    const sent = f.packetsSent;
     return {
       id: e.id,
       kind: h.kind,
@@ -193,7 +215,7 @@ export class ClientDirectory {
       startedAt: e.startedAt,
       ...f,
       bitrateKbps: Math.round(e.bitrateKbps),
-      lossPercent: sent > 0 ? Math.min(100, (100 * f.packetsLost) / sent) : 0,
+      lossPercent: lossPercent(f),
     };
   }
 }

@@ -17,6 +17,7 @@
  * next keyframe), or ends it (viewers get BYE) and publishes the new one. */
 import { RELAY_DEFAULTS, redactUrl } from '../config/index.js';
 import type {
+  ClientDirectory,
   CoreEvents,
   RelayState,
   RelayStatus,
@@ -32,6 +33,7 @@ import type { Logger } from '../logging/index.js';
 import { PullSession, RtspClientError, type PullOptions, type PullTrack } from '../rtsp/client/index.js';
 import { LOOP_DETECTED } from '../rtsp/headers/via.js';
 import { endWhenUnwatched, SourceError } from '../sources/index.js';
+import { ListedLeg, schemeOf } from './listed-leg.js';
 import { isLoopRefusal, relayVia } from './loop.js';
 import { RtpLoss } from './rtp-loss.js';
 import type { UdpPortAllocator } from '../transport/index.js';
@@ -43,6 +45,10 @@ export interface RelayStartersOptions {
   serverId: string;
   /** Local UDP ports for `sourceTransport: udp` (the server's rtp.portMin..portMax). */
   udpPorts?: UdpPortAllocator;
+  /** Where each playing session is listed (Connected Users, kind `relay`); disconnecting it
+   * there drops it like the far end hanging up, and the leg tries again on its back-off.
+   * Default: none. */
+  clients?: ClientDirectory;
 }
 
 /** The starters of `rtsp://` and `rtsps://` sources, each configured source keeping its leg
@@ -167,12 +173,13 @@ class PullLeg {
       waiting?.end(`its relay source came back with another description (${was} → ${codecs(pull.tracks)})`);
     }
     const stream = o.registry.publish(o.key, pull.tracks, pull, o.graceTime);
-    pull.published(stream, o.idleTimeout);
+    const transport = o.entry?.sourceTransport ?? RELAY_DEFAULTS.transport;
+    pull.published(stream, o.idleTimeout, this.#opts.clients, transport);
     this.#current = pull;
     this.#failures = 0;
     this.#set('playing', {
       tracks: codecs(pull.tracks),
-      transport: o.entry?.sourceTransport ?? RELAY_DEFAULTS.transport,
+      transport,
       resumed: reuse !== undefined,
     });
     return stream;
@@ -336,6 +343,9 @@ class RelayPull implements Source {
   #done = false;
   /** Per track: packets missing by sequence number. */
   readonly #loss: RtpLoss[];
+  /** Packets missing in this session, for Connected Users. */
+  #lost = 0;
+  #listed: ListedLeg | undefined;
 
   constructor(leg: PullLeg, session: PullSession, tracks: StreamTrack[], o: SourceStart) {
     this.#leg = leg;
@@ -350,10 +360,29 @@ class RelayPull implements Source {
     session.on('end', (reason, err) => this.#ended(reason, err?.message));
   }
 
-  /** It now feeds `stream`; an on-demand one ends it after `idleTimeout` s without viewers. */
-  published(stream: Stream, idleTimeout: number | undefined): void {
+  /** It now feeds `stream`; an on-demand one ends it after `idleTimeout` s without viewers. It is
+   * listed in `clients` while it does. */
+  published(stream: Stream, idleTimeout: number | undefined, clients: ClientDirectory | undefined, transport: string): void {
     this.#stream = stream;
     this.#idle = endWhenUnwatched(stream, idleTimeout);
+    const target = this.#start.target;
+    this.#listed = new ListedLeg(clients, {
+      target,
+      path: this.#start.key,
+      protocol: schemeOf(target),
+      address: this.#session.connection.remoteAddress,
+      transport,
+      figures: () => {
+        let bytesReceived = 0;
+        let packetsReceived = 0;
+        for (const t of this.#session.tracks) {
+          bytesReceived += t.counts.bytes;
+          packetsReceived += t.counts.rtpPackets;
+        }
+        return { bytesSent: 0, packetsSent: 0, bytesReceived, packetsLost: this.#lost, packetsReceived };
+      },
+      drop: (reason) => this.#ended('disconnected', reason),
+    });
   }
 
   status(): Record<string, unknown> {
@@ -365,7 +394,10 @@ class RelayPull implements Source {
     if (!track) return;
     this.#leg.count(packet.length);
     const missing = this.#loss[t.index].packet(packet);
-    if (missing > 0) this.#leg.lose(missing);
+    if (missing > 0) {
+      this.#lost += missing;
+      this.#leg.lose(missing);
+    }
     track.ingest(packet);
   }
 
@@ -392,10 +424,12 @@ class RelayPull implements Source {
   #finish(): void {
     this.#done = true;
     if (this.#idle) clearInterval(this.#idle);
+    this.#listed?.end();
     void this.#session.close();
   }
 
-  /** The session ended on its own: the far end hung up, sent BYE, went silent, or redirected. */
+  /** The session ended on its own (the far end hung up, sent BYE, went silent, or redirected),
+   * or the operator disconnected it (Connected Users): viewers wait, the leg tries again. */
   #ended(reason: string, err: string | undefined): void {
     if (this.#done || !this.#stream) return;
     this.#finish();

@@ -28,7 +28,14 @@ export class ForwardLeg extends DestinationLeg {
   constructor(path: string, dest: UdpForward, ctx: LegContext) {
     // Opening can only fail on a name that does not resolve or an iface that is not ours: worth
     // trying again as a push is, on the default schedule.
-    super({ path, role: 'forward', target: forwardTarget(dest), retry: { ...RELAY_DEFAULTS.retry }, ctx });
+    super({
+      path,
+      role: 'forward',
+      target: forwardTarget(dest),
+      retry: { ...RELAY_DEFAULTS.retry },
+      ctx,
+      listing: { protocol: 'rtp', host: dest.host, transport: 'udp' },
+    });
     this.#dest = dest;
   }
 

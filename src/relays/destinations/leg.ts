@@ -6,11 +6,12 @@
  * one log line and one `relay.state` event. What differs between a push and a forward is only
  * how a connection is opened (`open`). */
 import type { Config, Retry } from '../../config/index.js';
-import type { CoreEvents, RelayState, RelayStatus, Stream } from '../../core/index.js';
+import type { ClientDirectory, CoreEvents, RelayState, RelayStatus, Stream } from '../../core/index.js';
 import type { Logger } from '../../logging/index.js';
 import { RelayReader } from '../../readers/index.js';
 import type { UdpPortAllocator } from '../../transport/index.js';
 import type { RtpSink } from '../../transport/types.js';
+import { ListedLeg } from '../listed-leg.js';
 
 /** What every leg is handed by `RelayDestinations`. */
 export interface LegContext {
@@ -25,6 +26,8 @@ export interface LegContext {
   serverId: string;
   /** Local UDP pairs for pushes over UDP: the server's own allocator (rtp.portMin..portMax). */
   ports: UdpPortAllocator;
+  /** Where each playing connection is listed (Connected Users, kind `relay`). Default: none. */
+  clients?: ClientDirectory;
 }
 
 /** What one attempt opened: a sink per stream track, in track order. */
@@ -34,6 +37,18 @@ export interface LegConnection {
   bytesOut(): number;
   /** Lets go of it (a push sends TEARDOWN); idempotent. */
   close(): void;
+  /** The far end's address, when the connection knows it (else the host its URL names). */
+  address?: string;
+}
+
+/** How Connected Users shows a leg's connections. */
+export interface LegListing {
+  /** `rtsp`, `rtsps`, `rtp`. */
+  protocol: string;
+  /** The host the destination names. */
+  host: string;
+  /** `tcp` or `udp`. */
+  transport: string;
 }
 
 /** How a connection tells its leg what happens to it after it opened. */
@@ -106,10 +121,14 @@ export abstract class DestinationLeg {
   #droppedBefore = 0;
   readonly #droppedLog = new ThrottledCount();
   #lastReport = 0;
+  readonly #listing: LegListing;
+  /** The playing connection as Connected Users lists it. */
+  #listed: ListedLeg | undefined;
   /** (Date.now(), bytesOut) each second, over the last BITRATE_WINDOW_MS. */
   readonly #samples: [number, number][] = [];
 
-  constructor(opts: { path: string; role: 'push' | 'forward'; target: string; retry: Retry; ctx: LegContext }) {
+  constructor(opts: { path: string; role: 'push' | 'forward'; target: string; retry: Retry; ctx: LegContext; listing: LegListing }) {
+    this.#listing = opts.listing;
     this.path = opts.path;
     this.role = opts.role;
     this.target = opts.target;
@@ -266,6 +285,22 @@ export abstract class DestinationLeg {
     this.#backoff.reset();
     this.#lastReport = Date.now();
     reader.start();
+    this.#listed = new ListedLeg(this.ctx.clients, {
+      ...this.#listing,
+      target: this.target,
+      path: this.path,
+      address: conn.address ?? this.#listing.host,
+      figures: () => ({
+        bytesSent: conn.bytesOut(),
+        packetsSent: reader.outputs.reduce((n, o) => n + o.packets, 0),
+        bytesReceived: 0,
+        packetsLost: reader.packetsLost,
+      }),
+      // Dropped as the far end dropping it would: tried again on the back-off.
+      drop: (reason) => {
+        if (this.#conn === conn) this.#failed(reason, 'dropped');
+      },
+    });
     this.#set('playing', '');
   }
 
@@ -298,6 +333,8 @@ export abstract class DestinationLeg {
   }
 
   #closeConnection(reason: string): void {
+    this.#listed?.end();
+    this.#listed = undefined;
     const reader = this.#reader;
     this.#reader = undefined;
     if (reader) {

@@ -8,6 +8,7 @@ import type { Stream } from '../../core/index.js';
 import { pushSession, type PushSession, type PushTrack } from '../../rtsp/client/index.js';
 import { buildSdp } from '../../sdp/index.js';
 import type { RtpSink } from '../../transport/types.js';
+import { hostOf, schemeOf } from '../listed-leg.js';
 import { isLoopRefusal, relayVia } from '../loop.js';
 import { DestinationLeg, type LegConnection, type LegContext, type LegHooks } from './leg.js';
 
@@ -45,7 +46,14 @@ export class PushLeg extends DestinationLeg {
   readonly #dest: PushDestination;
 
   constructor(path: string, dest: PushDestination, ctx: LegContext) {
-    super({ path, role: 'push', target: redactUrl(dest.url), retry: dest.retry, ctx });
+    super({
+      path,
+      role: 'push',
+      target: redactUrl(dest.url),
+      retry: dest.retry,
+      ctx,
+      listing: { protocol: schemeOf(dest.url), host: hostOf(dest.url), transport: dest.transport },
+    });
     this.#dest = dest;
   }
 
@@ -83,6 +91,7 @@ export class PushLeg extends DestinationLeg {
       sinks: session.tracks.map((t) => new PushSink(session, t)),
       bytesOut: () => session.tracks.reduce((n, t) => n + t.counts.bytes, 0),
       close,
+      address: session.connection.remoteAddress,
     };
   }
 }

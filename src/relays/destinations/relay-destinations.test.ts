@@ -4,7 +4,7 @@ import type { Socket as NetSocket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, pathsSchema, type Config } from '../../config/index.js';
-import { CoreEvents, StreamRegistry, type RelayStatus, type Stream } from '../../core/index.js';
+import { ClientDirectory, CoreEvents, StreamRegistry, type RelayStatus, type Stream } from '../../core/index.js';
 import { FakePublisher } from '../../core/test-helpers/fakes.js';
 import { createLogger, silentLogger, type Logger } from '../../logging/index.js';
 import { RelayReader } from '../../readers/index.js';
@@ -36,7 +36,8 @@ function rig(paths: unknown, sets: string[] = [], log: Logger = silentLogger(), 
   const states: RelayStatus[] = [];
   events.on('relay.state', (s) => states.push(s));
   const udp = ports ?? new UdpPortAllocator({ min: config.rtp.portMin, max: config.rtp.portMax });
-  const relays = new RelayDestinations({ registry, events, config: () => config, log, serverId: 'test-server', ports: udp, paths: () => entries });
+  const clients = new ClientDirectory();
+  const relays = new RelayDestinations({ registry, events, config: () => config, log, serverId: 'test-server', ports: udp, paths: () => entries, clients });
   cleanup.push(() => relays.close(), () => registry.close('test over'));
   let feeds = avFeeds();
   const publish = (hops?: string[]): Stream => {
@@ -49,6 +50,7 @@ function rig(paths: unknown, sets: string[] = [], log: Logger = silentLogger(), 
     events,
     states,
     relays,
+    clients,
     publish,
     get video(): TrackFeed {
       return feeds[0];
@@ -164,6 +166,34 @@ describe('RelayDestinations: forward', () => {
     r.video.key();
     assert.ok(await until(() => rx.got[0].length === 4));
     assert.deepEqual(r.trail(/udp/), ['connecting', 'playing', 'stopped', 'connecting', 'playing']);
+  });
+
+  it('is listed as a relay client while it plays; disconnected there, it starts again on its back-off', async () => {
+    const rx = await udpReceivers();
+    const r = rig({ 'live/a': { forward: [`udp://127.0.0.1:${rx.port}`] } });
+    r.relays.apply();
+    assert.equal(r.clients.size, 0, 'nothing plays before a stream is published');
+    const stream = r.publish();
+    assert.ok(await until(() => r.relays.status()[0].state === 'playing'));
+    const [row] = r.clients.list();
+    assert.deepEqual(
+      { kind: row.kind, protocol: row.protocol, address: row.address, url: row.url, path: row.path, transport: row.transport },
+      { kind: 'relay', protocol: 'rtp', address: '127.0.0.1', url: `udp://127.0.0.1:${rx.port}`, path: 'live/a', transport: 'UDP' },
+    );
+    r.video.key();
+    r.video.delta();
+    assert.ok(await until(() => rx.got[0].length === 4), 'a keyframe and a frame, two packets each');
+    assert.equal(r.clients.get(row.id)?.packetsSent, 4, 'its packets are counted');
+    assert.ok(r.clients.get(row.id)!.bytesSent > 4 * 12);
+    assert.equal(r.clients.disconnect(row.id), true);
+    assert.equal(r.relays.status()[0].state, 'retrying');
+    assert.equal(r.clients.get(row.id), undefined, 'the dropped connection is no longer listed');
+    // The back-off's first wait is a second.
+    assert.ok(await until(() => r.relays.status()[0].state === 'playing', 5000));
+    assert.equal(r.clients.size, 1, 'listed again');
+    assert.notEqual(r.clients.list()[0].id, row.id);
+    stream.end('publisher left');
+    assert.equal(r.clients.size, 0, 'a stopped leg is not listed');
   });
 
   it('counts sends nobody receives and says so once a minute; the stream goes on', async () => {
@@ -314,6 +344,25 @@ describe('RelayDestinations: push', () => {
     r.video.key();
     assert.ok(await until(() => s.frames.filter((f) => f.channel === 0).length === 2), 'media flows on the new session');
     assert.equal(r.registry.get('live/a')!.readers.size, 1, 'the dropped session left the stream');
+  });
+
+  it('is listed as a relay client while it plays; disconnected there, it announces again', async () => {
+    const s = await server();
+    const r = rig({ 'live/a': { push: [{ url: s.url('edge/a').replace('rtsp://', 'rtsp://bob:secret@'), retry: { min: 0.1, max: 1 } }] } });
+    r.publish();
+    r.relays.apply();
+    assert.ok(await until(() => r.relays.status()[0].state === 'playing'));
+    const [row] = r.clients.list();
+    assert.equal(row.kind, 'relay');
+    assert.equal(row.protocol, 'rtsp');
+    assert.equal(row.address, '127.0.0.1');
+    assert.equal(row.url, s.url('edge/a'), 'no credentials');
+    assert.equal(row.transport, 'TCP');
+    r.clients.disconnect(row.id);
+    assert.equal(r.relays.status()[0].state, 'retrying');
+    assert.ok(await until(() => r.relays.status()[0].state === 'playing'));
+    assert.equal(s.accepted, 2, 'a new session');
+    assert.equal(r.clients.size, 1);
   });
 
   it('skips to the next keyframe when the far end stops reading, its memory bounded', async (t) => {

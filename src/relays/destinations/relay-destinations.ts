@@ -4,7 +4,7 @@
  * running; `path.published` / `path.unpublished` attach a path's destinations to its stream and
  * let go of it. One timer for all of them measures bitrates and sends sender reports. */
 import { pathPattern, type Config, type PushDestination, type UdpForward } from '../../config/index.js';
-import type { CoreEventMap, CoreEvents, RelayStatus, StreamRegistry } from '../../core/index.js';
+import type { ClientDirectory, CoreEventMap, CoreEvents, RelayStatus, StreamRegistry } from '../../core/index.js';
 import type { Logger } from '../../logging/index.js';
 import type { UdpPortAllocator } from '../../transport/index.js';
 import { ForwardLeg } from './forward-leg.js';
@@ -27,6 +27,9 @@ export interface RelayDestinationsOptions {
   /** The `paths:` entries to follow, with those of relays.dssConfig merged in. Default:
    * `config().paths`. */
   paths?: () => Config['paths'];
+  /** Where each playing push and forward is listed (Connected Users, kind `relay`); disconnecting
+   * one there drops it, and it tries again on its back-off. Default: none. */
+  clients?: ClientDirectory;
 }
 
 /** How often bitrates are sampled and sender reports considered. */
@@ -59,6 +62,7 @@ export class RelayDestinations {
       cname: `rivulet@${opts.serverId}`,
       serverId: opts.serverId,
       ports: opts.ports,
+      clients: opts.clients,
     };
     opts.events.on('path.published', this.#onPublished);
     opts.events.on('path.unpublished', this.#onUnpublished);

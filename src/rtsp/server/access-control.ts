@@ -14,6 +14,7 @@ import { parseRequestUrl } from '../../vod/resolve-path.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
 import type { RtspConnection } from './connection.js';
 import type { RtspSession } from './session.js';
+import type { Login, Refusal } from './session-clients.js';
 import { wantsRecord } from './transport-setup.js';
 import { sessionIdOf } from '../headers/index.js';
 
@@ -28,6 +29,9 @@ export interface AccessControlDeps {
   /** Where refusals are reported as 'auth.failed' (none in unit tests). */
   events?: CoreEvents;
 }
+
+/** What the access check says: go ahead (as whom), or the response to send instead and why. */
+export type AccessOutcome = ({ refused?: undefined } & Login) | { refused: RtspResponse; refusal: Refusal };
 
 /** The 'auth.failed' event for a request the Authorizer refused (401 or 403), naming the user the
  * client's credentials claim when they can be read. */
@@ -61,7 +65,9 @@ export class RtspAccessControl {
   constructor(deps: AccessControlDeps) {
     this.#d = deps;
     this.authorizer = new Authorizer({
-      auth: deps.config.auth,
+      // Through the config object at each request: a reload may change auth.scheme and
+      // auth.realm, or replace the whole section.
+      auth: () => deps.config.auth,
       publishAllow: (segments) => {
         const s = deps.paths.settingsFor(streamKey(segments));
         return { addresses: s.publishAllow, setting: settingName(s, 'publishAllow') };
@@ -100,10 +106,10 @@ export class RtspAccessControl {
     }
   }
 
-  /** Undefined when the request may go ahead, else the response to send instead. */
-  async check(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse | undefined> {
+  /** Whether the request may go ahead (and who logged in), else the response to send instead. */
+  async check(req: RtspRequest, conn: RtspConnection): Promise<AccessOutcome> {
     const need = this.#needs(req, conn);
-    if (!need) return undefined;
+    if (!need) return {};
     const request: AccessRequest = {
       ...need,
       method: req.method,
@@ -114,8 +120,9 @@ export class RtspAccessControl {
       binding: `rtsp:${conn.id}`,
     };
     const d = await this.authorizer.authorize(request);
-    if (d.allowed) return undefined;
-    this.#d.events?.emit('auth.failed', authFailedEvent('rtsp', request, d.reason));
+    if (d.allowed) return { user: d.user, realm: d.realm };
+    const failed = authFailedEvent('rtsp', request, d.reason);
+    this.#d.events?.emit('auth.failed', failed);
     const fields = {
       method: req.method,
       uri: req.uri.slice(0, 200),
@@ -128,6 +135,9 @@ export class RtspAccessControl {
     if (d.delayMs > 0) await sleep(d.delayMs);
     const headers = new Headers();
     for (const c of d.challenges) headers.append('WWW-Authenticate', c);
-    return { status: d.status, headers };
+    return {
+      refused: { status: d.status, headers },
+      refusal: { status: d.status, reason: d.reason, access: need.access, path: failed.path, user: failed.user, realm: d.realm },
+    };
   }
 }

@@ -29,6 +29,8 @@ export type ConnectionSocket = Duplex & {
   readonly localPort?: number;
   /** True on a TLS socket (node:tls sets it), and on a tunnel whose halves are both TLS. */
   readonly encrypted?: boolean;
+  /** True on the GET/POST pair of an HTTP tunnel. */
+  readonly tunnelled?: boolean;
   setNoDelay(noDelay?: boolean): unknown;
 };
 
@@ -61,6 +63,8 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   readonly localAddress: string;
   /** The connection runs inside TLS (RTSPS): media must stay inside it (interleaved only). */
   readonly secure: boolean;
+  /** The connection runs through an HTTP tunnel (RTSP over HTTP). */
+  readonly tunnelled: boolean;
   readonly #handler: RequestHandler;
   readonly #parser: RtspParser;
   readonly #channels = new Map<number, ChannelRoute>();
@@ -87,6 +91,7 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
     this.remoteAddress = opts.socket.remoteAddress ?? '';
     this.localAddress = opts.socket.localAddress ?? '';
     this.secure = opts.socket.encrypted === true;
+    this.tunnelled = opts.socket.tunnelled === true;
     this.log = opts.log.child({ conn: this.id, client: this.remoteAddress });
     this.#limits = opts.limits;
     const limits = readLimits(opts.limits);

@@ -3,6 +3,7 @@
 import { readerAdded, readerRemoved, type CoreEvents } from '../../core/events.js';
 import type { MediaClock } from '../../rtp/media-clock.js';
 import type { RtpOutput } from '../../rtp/output.js';
+import type { Format } from '../../stream/types.js';
 import type { FilePlayer } from '../../vod/file-player.js';
 import { parseRequestUrl } from '../../vod/resolve-path.js';
 import type { VodPresentation, VodTrack } from '../../vod/types.js';
@@ -73,6 +74,10 @@ export class FileViewerSession extends ViewerSession<FileTrackState> {
 
   protected trackStats(t: FileTrackState): TrackStats {
     return outputStats(t);
+  }
+
+  protected formatOf(t: FileTrackState): Format {
+    return t.vod.description.format;
   }
 
   protected override ended(reason: string): void {

@@ -2,6 +2,7 @@
  * publishing) go to LiveMethods. */
 import type { Authorizer } from '../../auth/index.js';
 import type { Config } from '../../config/index.js';
+import type { ClientDirectory } from '../../core/clients.js';
 import type { CoreEvents, PathManager, PathTarget } from '../../core/index.js';
 import type { Logger } from '../../logging/index.js';
 import { createSampleReader } from '../../media/mp4/sample-reader.js';
@@ -22,6 +23,7 @@ import { RtspAccessControl } from './access-control.js';
 import { LiveMethods } from './live-methods.js';
 import { FileViewerSession } from './file-viewer-session.js';
 import type { RtspSession } from './session.js';
+import { SessionClients } from './session-clients.js';
 import { SessionQuota, type SessionTicket } from './session-quota.js';
 import { pickTransport, stripMapped, viewerSink, viewerTransport, wantsRecord } from './transport-setup.js';
 
@@ -46,6 +48,9 @@ export interface HandlerDeps {
   /** This server's name in the Via of its relays' requests (relays.serverId): a request whose
    * Via names it has come round a relay chain back here and is refused. Default: none. */
   serverId?: string;
+  /** Where sessions are listed while they last (Connected Users) and leave their access-log
+   * record, with the 401/403 refusals. Default: none (nothing is listed). */
+  clients?: ClientDirectory;
 }
 
 /** Methods that start or feed a stream, through which a relay chain could loop. */
@@ -63,9 +68,15 @@ export class RtspHandler implements RequestHandler {
   readonly #live: LiveMethods;
   readonly #access: RtspAccessControl;
   readonly #quota: SessionQuota;
+  readonly #clients: SessionClients;
 
   constructor(deps: HandlerDeps) {
     this.#d = deps;
+    this.#clients = new SessionClients({
+      clients: deps.clients,
+      sessions: deps.sessions,
+      isLive: (path) => deps.registry.get(path)?.state === 'active',
+    });
     this.#quota = new SessionQuota(() => deps.config.limits);
     this.#live = new LiveMethods({ ...deps, log: deps.log.child({ component: 'live' }) });
     this.#access = new RtspAccessControl({ ...deps, log: deps.log.child({ component: 'auth' }) });
@@ -91,6 +102,8 @@ export class RtspHandler implements RequestHandler {
       const sid = req.headers.get('session');
       if (sid && res.status < 300) res.headers.set('Session', sid.split(';')[0].trim());
     }
+    // Every response passes here, errors included: the last status a session was answered.
+    this.#clients.answered(req, res);
   }
 
   async handle(req: RtspRequest, conn: RtspConnection): Promise<RtspResponse> {
@@ -115,8 +128,12 @@ export class RtspHandler implements RequestHandler {
     const sid = sessionIdOf(req.headers);
     if (sid) this.#d.sessions.get(sid)?.touch();
     const hops = this.#hops(req);
-    const refused = await this.#access.check(req, conn);
-    if (refused) return refused;
+    this.#clients.heard(req, conn);
+    const access = await this.#access.check(req, conn);
+    if (access.refused) {
+      this.#clients.refused(req, conn, access.refusal);
+      return access.refused;
+    }
     switch (req.method) {
       case 'OPTIONS':
         return ok({ Public: PUBLIC_METHODS.join(', ') });
@@ -126,8 +143,11 @@ export class RtspHandler implements RequestHandler {
         const url = parseRequestUrl(req.uri);
         return this.#live.announce(req, conn, streamKey(url.segments), url.baseUrl, hops);
       }
-      case 'SETUP':
-        return this.#setup(req, conn, hops);
+      case 'SETUP': {
+        const res = await this.#setup(req, conn, hops);
+        this.#clients.setUp(res, req, conn, access);
+        return res;
+      }
       case 'PLAY':
         return this.#play(req, conn);
       case 'PAUSE':
@@ -286,7 +306,11 @@ export class RtspHandler implements RequestHandler {
     const s = this.#session(req);
     if (s.kind === 'record') throw new RtspError(455, 'PLAY is not valid in a publishing session');
     if (s.tracks.size === 0) throw new RtspError(455, 'no track has been set up');
-    if (s.kind === 'live') return this.#live.play(s, conn);
+    if (s.kind === 'live') {
+      const res = await this.#live.play(s, conn);
+      this.#clients.played(s, 0);
+      return res;
+    }
     let start: number | undefined;
     let end: number | undefined;
     const rh = req.headers.get('range');
@@ -331,6 +355,12 @@ export class RtspHandler implements RequestHandler {
       if (e instanceof InvalidRangeError) throw new RtspError(457, e.message);
       throw e;
     }
+    for (const r of result.rtpInfo) {
+      // The viewer's receiver reports count from its first packet: this one, of its first PLAY.
+      const t = s.tracks.get(r.trackId);
+      if (t) t.firstSeq ??= r.seq;
+    }
+    this.#clients.played(s, result.start);
     const rtpInfo = formatRtpInfo(result.rtpInfo.map((r) => ({ url: rtpInfoUrl(`${s.baseUrl}/trackID=${r.trackId}`), seq: r.seq, rtptime: r.rtptime })));
     return ok({ Range: formatNptRange(result.start, result.end), 'RTP-Info': rtpInfo });
   }

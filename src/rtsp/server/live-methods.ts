@@ -133,15 +133,16 @@ export class LiveMethods {
       new PublisherSession({ baseUrl: '', clientAddress: conn.remoteAddress, log: this.#d.log, cname: this.#d.cname, liveKey: ann.key });
     if (s.tracks.has(track.id)) s.removeTrack(track.id);
     let transport: string;
+    const since = { bytes: track.bytesIn, packets: track.packetsIn };
     if (tcp) {
       const channels = conn.allocateChannels(spec.interleaved);
       transport = recordTcpTransport(channels);
-      s.tracks.set(track.id, { id: track.id, transport, channels, live: track });
+      s.tracks.set(track.id, { id: track.id, transport, channels, live: track, since });
       conn.bindChannels(s, track.id, channels);
     } else {
       const udp = await publisherUdp(spec, conn, this.#d.ports, (p) => track.ingest(p), (p) => track.onSourceRtcp(p), (a, rtcp) => track.refuseStranger(a, rtcp));
       transport = udp.transport;
-      s.tracks.set(track.id, { id: track.id, transport, live: track, ingest: udp });
+      s.tracks.set(track.id, { id: track.id, transport, live: track, ingest: udp, since });
     }
     if (!session) {
       this.#d.sessions.set(s.id, s);
@@ -216,6 +217,8 @@ export class LiveMethods {
       const frames = t.live.startFrames(since);
       const first = frames[0];
       const pos = first ? { seq: first.firstSeq, rtptime: first.ts } : t.live.nextPosition();
+      // The viewer's receiver reports count from its first packet: this one, of its first PLAY.
+      t.firstSeq ??= pos.seq;
       const reader = new RtpTrackReader({
         track: t.live,
         output: t.output,

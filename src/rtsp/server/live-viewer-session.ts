@@ -4,6 +4,7 @@
 import type { Stream } from '../../core/stream.js';
 import type { StreamTrack } from '../../core/stream-track.js';
 import type { RtpTrackReader } from '../../readers/rtp-track-reader.js';
+import type { Format } from '../../stream/types.js';
 import { outputStats, type SessionBaseInit, type SessionState, type TrackStats, type ViewerTrackBase } from './session-base.js';
 import { ViewerSession } from './viewer-session.js';
 
@@ -99,5 +100,9 @@ export class LiveViewerSession extends ViewerSession<LiveViewerTrack> {
 
   protected trackStats(t: LiveViewerTrack): TrackStats {
     return { ...outputStats(t), dropped: t.reader?.dropped };
+  }
+
+  protected formatOf(t: LiveViewerTrack): Format {
+    return t.live.format;
   }
 }

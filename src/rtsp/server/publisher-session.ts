@@ -1,7 +1,9 @@
 /** A publisher pushing a live stream with ANNOUNCE and RECORD (`record`): per track the stream
  * track it feeds, and over UDP the sockets packets arrive on. */
+import type { ClientFigures } from '../../core/clients.js';
 import type { Source, Stream } from '../../core/stream.js';
 import type { StreamTrack } from '../../core/stream-track.js';
+import type { Format } from '../../stream/types.js';
 import { RtspSessionBase, type SessionBaseInit, type SessionState, type SessionTrackBase, type TrackStats } from './session-base.js';
 
 export interface PublisherTrack extends SessionTrackBase {
@@ -9,6 +11,9 @@ export interface PublisherTrack extends SessionTrackBase {
   live: StreamTrack;
   /** Over UDP: the sockets packets arrive on. */
   ingest?: { close(): void };
+  /** The stream track's counts when this session set it up: a track an earlier publisher fed
+   * (a takeover, a compatible re-announce) counts on from there. */
+  since: { bytes: number; packets: number };
 }
 
 export interface PublisherInit extends SessionBaseInit {
@@ -78,5 +83,21 @@ export class PublisherSession extends RtspSessionBase<PublisherTrack> {
 
   protected trackStats(t: PublisherTrack): TrackStats {
     return { track: t.id, packets: t.live.packetsIn, bytes: t.live.bytesIn, lost: 0, jitter: 0 };
+  }
+
+  protected formatOf(t: PublisherTrack): Format {
+    return t.live.format;
+  }
+
+  /** What it sent us: the media its tracks took in since it set them up (RTCP not counted). Loss
+   * is not measured on ingest, so none is claimed. */
+  figures(): ClientFigures {
+    let bytesReceived = 0;
+    let packetsReceived = 0;
+    for (const t of this.tracks.values()) {
+      bytesReceived += t.live.bytesIn - t.since.bytes;
+      packetsReceived += t.live.packetsIn - t.since.packets;
+    }
+    return { bytesSent: 0, packetsSent: 0, bytesReceived, packetsLost: 0, packetsReceived };
   }
 }

@@ -4,8 +4,10 @@
  * subclasses with their own track type; `RtspSession` in `session.ts` is their union. A UDP
  * session outlives the RTSP connection that made it; a TCP-interleaved one dies with it. */
 import { randomBytes } from 'node:crypto';
+import type { ClientFigures } from '../../core/clients.js';
 import type { Logger } from '../../logging/index.js';
 import type { RtpOutput } from '../../rtp/output.js';
+import type { Format } from '../../stream/types.js';
 
 /** What every kind of session keeps per track. */
 export interface SessionTrackBase {
@@ -20,6 +22,11 @@ export interface SessionTrackBase {
  * track goes, so counts and reports run on across PAUSE and PLAY. */
 export interface ViewerTrackBase extends SessionTrackBase {
   output: RtpOutput;
+  /** Sequence number of the first packet the viewer was sent (its first PLAY's RTP-Info): where
+   * the packets its receiver reports count from start. */
+  firstSeq?: number;
+  /** Extended highest sequence number its latest receiver report gave. */
+  highestSeq?: number;
 }
 
 export type SessionKind = 'vod' | 'live' | 'record';
@@ -99,6 +106,18 @@ export abstract class RtspSessionBase<T extends SessionTrackBase> {
   protected ended(_reason: string): void {}
 
   protected abstract trackStats(track: T): TrackStats;
+
+  /** A track's payload format (its codec, clock rate). */
+  protected abstract formatOf(track: T): Format;
+
+  /** What the session carried so far, for Connected Users and the access log: computed when
+   * asked (every few seconds at most), never per packet. */
+  abstract figures(): ClientFigures;
+
+  /** The payload formats of the tracks set up now. */
+  formats(): Format[] {
+    return [...this.tracks.values()].map((t) => this.formatOf(t));
+  }
 
   get closed(): boolean {
     return this.#closed;

@@ -1,8 +1,37 @@
 /** What the two viewer kinds (file and live) share as core readers: how admission control, logs
  * and the admin see an RTSP play session, whatever it plays. */
 import type { AdmissionClient } from '../../core/admission.js';
+import type { ClientFigures } from '../../core/clients.js';
 import type { CountedReader, ReaderStats } from '../../core/reader.js';
+import { parseRtcpCompound } from '../../rtcp/index.js';
 import { RtspSessionBase, type ViewerTrackBase } from './session-base.js';
+
+/** Bytes of the fixed RTP header: what a viewer was sent is counted as its packets' payload plus
+ * this per packet (the RTP bytes on the wire, as DSS's sc-bytes; no packet we send carries CSRCs,
+ * and a publisher's header extensions are not counted). */
+export const RTP_HEADER_BYTES = 12;
+
+/** The extended highest sequence number a receiver report in `packet` gives about `ssrc`. */
+function highestSeqAbout(packet: Buffer, ssrc: number): number | undefined {
+  let highest: number | undefined;
+  for (const p of parseRtcpCompound(packet)) {
+    if (p.type !== 'rr' && p.type !== 'sr') continue;
+    for (const b of p.reports) if (b.ssrc === ssrc) highest = b.highestSeq;
+  }
+  return highest;
+}
+
+/** Packets the viewer says it received on a track: the span from the first packet it was sent to
+ * the highest it reports, less those it reports lost (RFC 3550 A.3), never more than it was sent.
+ * Undefined before its first receiver report. */
+function receivedOn(t: ViewerTrackBase): number | undefined {
+  if (t.highestSeq === undefined || t.firstSeq === undefined || t.output.reception.reports === 0) return undefined;
+  // The client counts its extended sequence numbers from the first one it got (cycles in the
+  // high 16 bits), so the span is at most one cycle off when the first packets were lost.
+  const expected = t.highestSeq - t.firstSeq + 1;
+  const got = expected - t.output.reception.cumulativeLost;
+  return Math.max(0, Math.min(t.output.packets, got));
+}
 
 export abstract class ViewerSession<T extends ViewerTrackBase> extends RtspSessionBase<T> implements CountedReader {
   readonly protocol = 'rtsp';
@@ -19,9 +48,40 @@ export abstract class ViewerSession<T extends ViewerTrackBase> extends RtspSessi
     this.touch();
   }
 
-  /** Receiver reports about a track: its output keeps the statistics. */
+  /** RTCP bytes received from the viewer (its receiver reports): the access log's cs-bytes. */
+  #rtcpBytes = 0;
+
+  /** Receiver reports about a track: its output keeps the statistics; the highest sequence number
+   * they give is kept for the packets the viewer received (RTCP comes every few seconds, so a
+   * second look at the packet costs nothing that matters). */
   protected rtcp(t: T, packet: Buffer): void {
+    this.#rtcpBytes += packet.length;
     t.output.onRtcp(packet);
+    const highest = highestSeqAbout(packet, t.output.ssrc);
+    if (highest !== undefined) t.highestSeq = highest;
+  }
+
+  /** Sent: its outputs' RTP packets and bytes (payload and fixed header); received: its RTCP;
+   * lost: what its receiver reports say, summed over tracks; jitter: the worst track's, in ms. */
+  figures(): ClientFigures {
+    let bytesSent = 0;
+    let packetsSent = 0;
+    let packetsLost = 0;
+    let jitter: number | undefined;
+    let packetsReceived: number | undefined;
+    for (const t of this.tracks.values()) {
+      const o = t.output;
+      packetsSent += o.packets;
+      bytesSent += o.octets + RTP_HEADER_BYTES * o.packets;
+      const r = o.reception;
+      if (r.reports === 0) continue;
+      packetsLost += Math.max(0, r.cumulativeLost);
+      const rate = this.formatOf(t).clockRate;
+      if (rate > 0) jitter = Math.max(jitter ?? 0, (r.jitter * 1000) / rate);
+      const got = receivedOn(t);
+      if (got !== undefined) packetsReceived = (packetsReceived ?? 0) + got;
+    }
+    return { bytesSent, packetsSent, bytesReceived: this.#rtcpBytes, packetsLost, jitter, packetsReceived };
   }
 
   get label(): string {

@@ -19,11 +19,14 @@ export interface RefMovieDeps {
   paths: PathManager;
   /** The server's one Authorizer (its users, nonces and failure counts are DESCRIBE's). */
   authorizer: Authorizer;
-  /** Names of the files that are never served. */
-  auth: Pick<Config['auth'], 'accessFileName' | 'usersFile' | 'groupsFile'>;
+  /** Names of the files that are never served, or a getter for the running ones (read at each
+   * request, so a reload that replaces the `auth:` section applies at once). */
+  auth: AuthFileNames | (() => AuthFileNames);
   /** Where refused logins are reported as 'auth.failed', as over RTSP. */
   events?: CoreEvents;
 }
+
+type AuthFileNames = Pick<Config['auth'], 'accessFileName' | 'usersFile' | 'groupsFile'>;
 
 /** Who asked, and where the reference movie must send them. */
 export interface RefMovieClient {
@@ -57,7 +60,7 @@ function urlHost(hostHeader: string | undefined, local: string): string {
 }
 
 /** Files that configure access control: never served, never admitted to exist. */
-function isAuthFile(segments: string[], auth: RefMovieDeps['auth']): boolean {
+function isAuthFile(segments: string[], auth: AuthFileNames): boolean {
   if (segments.some((s) => s === auth.accessFileName)) return true;
   const last = (segments[segments.length - 1] ?? '').toLowerCase();
   if (/^qt(users|groups)/.test(last)) return true;
@@ -70,7 +73,7 @@ export async function referenceMovie(req: RtspRequest, client: RefMovieClient, d
   try {
     const { segments, trackId } = parseRequestUrl(req.uri);
     if (segments.length === 0 || trackId !== undefined) return { status: 404, body: '', reason: 'not a movie or live stream' };
-    if (isAuthFile(segments, deps.auth)) return { status: 404, body: '', reason: 'access, users and groups files are never served' };
+    if (isAuthFile(segments, typeof deps.auth === 'function' ? deps.auth() : deps.auth)) return { status: 404, body: '', reason: 'access, users and groups files are never served' };
     const request: AccessRequest = {
       access: 'read',
       segments,

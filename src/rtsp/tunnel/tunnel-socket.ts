@@ -13,6 +13,8 @@ export class TunnelSocket extends Duplex {
   readonly localPort: number | undefined;
   /** Both halves arrived over TLS (RTSP-over-HTTPS on an RTSPS port). */
   readonly encrypted: boolean;
+  /** What the RTSP connection over it tells its clients by (Connected Users' HTTP tunnel). */
+  readonly tunnelled = true;
   readonly #get: Socket;
   readonly #post: Socket;
   readonly #decoder = new Base64StreamDecoder();
