@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createLogger, formatTextLine, silentLogger, type LoggerOptions } from './logger.js';
+import {
+  attachLogTee,
+  createLogger,
+  formatTextLine,
+  setTeeLevel,
+  silentLogger,
+  type LogEntry,
+  type LoggerOptions,
+} from './logger.js';
 
 /** A logger writing into an array, one entry per record. */
 function capture(opts: Omit<LoggerOptions, 'write'> = {}) {
@@ -131,5 +139,93 @@ describe('formatTextLine', () => {
     });
     assert.equal(formatTextLine(rec), '2024-01-02T03:04:05.006Z ERROR [c] m k=v\n');
     assert.equal(formatTextLine('not json'), 'not json');
+  });
+});
+
+describe('attachLogTee', () => {
+  it('hands every record of the logger and its children to the sink, parsed, in either format', () => {
+    for (const format of ['text', 'json'] as const) {
+      const { log, lines } = capture({ format });
+      const seen: LogEntry[] = [];
+      const detach = attachLogTee(log, (e) => seen.push(e));
+      const before = Date.now();
+      log.child({ component: 'rtsp' }).warn({ session: 's1' }, 'slow %s', 'reader');
+      log.info('plain');
+      detach();
+      log.info('not seen');
+      assert.equal(lines.length, 3, 'standard output unchanged');
+      assert.equal(seen.length, 2);
+      assert.deepEqual(
+        { ...seen[0], time: 0 },
+        { level: 40, time: 0, msg: 'slow reader', fields: { session: 's1' }, component: 'rtsp' },
+      );
+      assert.ok(seen[0].time >= before);
+      assert.deepEqual(
+        { ...seen[1], time: 0 },
+        { level: 30, time: 0, msg: 'plain', fields: {}, component: undefined },
+      );
+    }
+  });
+
+  it('with teeLevel below level, runs lower for the tee and still writes only level and up', () => {
+    const { log, lines } = capture({ level: 'warn', teeLevel: 'debug' });
+    const seen: number[] = [];
+    attachLogTee(log, (e) => seen.push(e.level));
+    log.debug('d');
+    log.info('i');
+    log.warn('w');
+    log.trace('t');
+    assert.deepEqual(seen, [20, 30, 40]);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /WARN {2}w/);
+  });
+
+  it('a level set at run time (config reload) changes what is written out, and the tee keeps its levels', () => {
+    const { log, lines } = capture({ level: 'info', teeLevel: 'info' });
+    const seen: number[] = [];
+    attachLogTee(log, (e) => seen.push(e.level));
+    log.level = 'warn';
+    log.info('tee only');
+    log.warn('both');
+    log.level = 'debug';
+    log.debug('both again');
+    assert.deepEqual(seen, [30, 40, 20]);
+    assert.deepEqual(
+      lines.map((l) => l.slice(25).trimEnd()),
+      ['WARN  both', 'DEBUG both again'],
+    );
+  });
+
+  it('setTeeLevel lowers or raises what the tee gets at run time, children included, output unchanged', () => {
+    const { log, lines } = capture({ level: 'info', teeLevel: 'info' });
+    const child = log.child({ component: 'x' });
+    const seen: number[] = [];
+    attachLogTee(log, (e) => seen.push(e.level));
+    child.debug('before');
+    setTeeLevel(log, 'debug');
+    child.debug('now');
+    setTeeLevel(log, undefined);
+    child.debug('gone');
+    child.info('info');
+    assert.deepEqual(seen, [20, 30]);
+    assert.deepEqual(
+      lines.map((l) => l.slice(25).trimEnd()),
+      ['INFO  [x] info'],
+    );
+  });
+
+  it('a sink that throws reaches neither the caller nor the output', () => {
+    const { log, lines } = capture();
+    attachLogTee(log, () => {
+      throw new Error('sink broke');
+    });
+    log.info('still fine');
+    assert.equal(lines.length, 1);
+  });
+
+  it('attaches nothing to a logger it did not make', () => {
+    const detach = attachLogTee(silentLogger(), () => assert.fail('never'));
+    silentLogger().fatal('x');
+    detach();
   });
 });
