@@ -3,12 +3,13 @@
 
 // The protocol adapters. A new protocol folder is added here once, and every rule below that
 // keeps lower layers away from protocols picks it up.
-const PROTOCOL_FOLDERS = ['src/rtsp', 'src/http'];
+const PROTOCOL_FOLDERS = ['src/rtsp', 'src/http', 'src/admin'];
 
 // Layers below the protocols: the core (paths, streams and their fan-out, Source and Reader),
 // protocol-neutral sources and readers, media, codecs, file player, stream types, wire formats,
-// transport, auth, the neutral network helpers (net) and playlists. Any protocol may use them, so
-// they import none.
+// transport, auth, the neutral network helpers (net), playlists and the metrics (which read the
+// core's state and events whatever protocol fed them). Any protocol may use them, so they import
+// none.
 const LOWER_LAYERS = [
   'src/core',
   'src/media',
@@ -24,6 +25,7 @@ const LOWER_LAYERS = [
   'src/auth',
   'src/net',
   'src/playlists',
+  'src/metrics',
 ];
 
 // Unit tests and benchmarks may reach across layers to build fixtures or compare outputs;
