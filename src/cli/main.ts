@@ -4,7 +4,7 @@
 import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/index.js';
-import { createLogger } from '../logging/index.js';
+import { createLogger, pinoLevelFor } from '../logging/index.js';
 import { RivuletServer, StartupError } from '../server/index.js';
 import { rivuletVersion } from '../server/version.js';
 import { importDss } from './import-dss.js';
@@ -74,11 +74,16 @@ async function serve(argv: string[]): Promise<number> {
   }
   if (values.bind) flags.rtsp = { ...flags.rtsp, bind: values.bind.flatMap((b) => b.split(',')).map((b) => b.trim()) };
   if (values['media-dir']) flags.media = { dir: values['media-dir'] };
-  const config = loadConfig({ configFile: values.config, sets: values.set, flags });
-  const log = createLogger({ level: config.log.level, format: config.log.format });
+  // Reloads read the config as here, so --set and the flags keep winning over the file.
+  const reloadConfig = (text?: string) => loadConfig({ configFile: values.config, sets: values.set, flags, text });
+  const config = reloadConfig();
+  // Error.log may want lower levels than standard output shows (logs.errorVerbosity).
+  // Given even when logs.error is off, so a reload that turns it on can lower it (setTeeLevel).
+  const teeLevel = config.logs.error ? pinoLevelFor(config.logs.errorVerbosity) : config.log.level;
+  const log = createLogger({ level: config.log.level, format: config.log.format, teeLevel });
   // A fault in one session must not take every viewer down with it: log it loudly instead.
   process.on('unhandledRejection', (e) => log.error({ err: (e as Error)?.stack ?? String(e) }, 'unhandled rejection'));
-  const server = new RivuletServer({ config, log, configFile: values.config });
+  const server = new RivuletServer({ config, log, configFile: values.config, reloadConfig });
   let addrs;
   try {
     addrs = await server.start();
@@ -113,38 +118,10 @@ async function serve(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // logrotate moved the log files: write new ones.
   process.on('SIGUSR1', () => server.reopenLogs());
-  // SIGHUP re-reads the config the same way; every limits.* key, the paths section and
-  // playlists.folder (scanned again) apply at once, other changes wait for a restart.
+  // SIGHUP re-reads the config the same way (as does a change of the config file): what can
+  // apply while running does at once, the log names what waits for a restart.
   process.on('SIGHUP', () => {
-    if (stopping) return;
-    let next;
-    try {
-      next = loadConfig({ configFile: values.config, sets: values.set, flags });
-    } catch (e) {
-      log.error(`config reload failed, nothing changed: ${(e as Error).message.replace(/\n/g, '; ')}`);
-      return;
-    }
-    const later: string[] = [];
-    for (const [group, values] of Object.entries(next) as [string, Record<string, unknown>][]) {
-      if (group === 'limits' || group === 'paths' || group === 'playlists') continue;
-      const running = server.config[group as keyof typeof next] as Record<string, unknown>;
-      for (const [key, v] of Object.entries(values)) {
-        // The DSS relay config is read again with the paths; the rest waits for a restart.
-        if (group === 'relays' && key === 'dssConfig') continue;
-        if (JSON.stringify(v) !== JSON.stringify(running[key])) later.push(`${group}.${key}`);
-      }
-    }
-    const applied = server.setLimits(next.limits);
-    void server.reloadSources(next).then(
-      (changed) => {
-        applied.push(...changed);
-        log.info(
-          { applied: applied.join(', ') || 'none', later: later.join(', ') || 'none' },
-          later.length ? 'config reloaded; changes outside limits, paths and playlists.folder apply after a restart' : 'config reloaded',
-        );
-      },
-      (e: unknown) => log.error({ err: (e as Error).stack ?? String(e) }, 'config reload failed while applying paths'),
-    );
+    if (!stopping) void server.rereadConfig('SIGHUP');
   });
   return -1;
 }

@@ -7,6 +7,14 @@ import { configSchema, type Config } from './schema.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  /** The dotted key the error is about (`limits.maxConnections`), when it is about one: the
+   * admin answers it beside the message. */
+  readonly key: string | undefined;
+
+  constructor(message: string, key?: string) {
+    super(message);
+    this.key = key;
+  }
 }
 
 type Tree = Record<string, unknown>;
@@ -42,7 +50,7 @@ function schemaAt(path: string[]): z.ZodType | undefined {
 /** Turns `--set group.key=value` text into a typed value guided by the schema. */
 function coerce(path: string[], text: string): unknown {
   const s = schemaAt(path);
-  if (!s) throw new ConfigError(`unknown config key '${path.join('.')}' in --set`);
+  if (!s) throw new ConfigError(`unknown config key '${path.join('.')}' in --set`, path.join('.'));
   const typeOf = (x: z.ZodType) => (unwrap(x) as { def: { type: string } }).def.type;
   // Text stays text where the schema wants a string ('::' is a valid bind address, not YAML);
   // everything else is read as a YAML scalar (numbers, booleans) and the schema judges it.
@@ -89,17 +97,28 @@ export interface LoadOptions {
   flags?: Tree;
   /** Directory relative paths on the command line resolve against (default: process.cwd()). */
   cwd?: string;
+  /** The config file's content, read instead of the file (an edit checked before it is
+   * written); `configFile` still names it for relative paths and messages. */
+  text?: string;
 }
 
-function formatIssues(err: z.ZodError, origin: string): string {
-  return err.issues
-    .map((i) => {
-      const key = i.path.join('.') || '(top level)';
-      const keys = 'keys' in i && Array.isArray(i.keys) ? ` ${i.keys.map((k) => `'${String(k)}'`).join(', ')}` : '';
-      const msg = i.code === 'unrecognized_keys' ? `unknown key${keys}` : i.message;
-      return `${origin}: ${key}: ${msg}`;
-    })
-    .join('\n');
+/** The dotted key a schema issue is about: an unknown key's own name when it is one. */
+function issueKey(i: z.core.$ZodIssue): string {
+  const path = i.path.map(String);
+  if (i.code === 'unrecognized_keys' && i.keys.length === 1) path.push(i.keys[0]);
+  return path.join('.');
+}
+
+/** The schema's verdict on a config as a ConfigError: one line per issue, each naming its key,
+ * and the first issue's key as the error's `key`. */
+export function configErrorFrom(err: z.ZodError, origin: string): ConfigError {
+  const lines = err.issues.map((i) => {
+    const key = i.path.join('.') || '(top level)';
+    const keys = i.code === 'unrecognized_keys' ? ` ${i.keys.map((k) => `'${k}'`).join(', ')}` : '';
+    const msg = i.code === 'unrecognized_keys' ? `unknown key${keys}` : i.message;
+    return `${origin}: ${key}: ${msg}`;
+  });
+  return new ConfigError(lines.join('\n'), err.issues.length > 0 ? issueKey(err.issues[0]) || undefined : undefined);
 }
 
 export function loadConfig(opts: LoadOptions = {}): Config {
@@ -111,7 +130,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     origin = file;
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = opts.text ?? readFileSync(file, 'utf8');
     } catch (e) {
       throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
     }
@@ -134,6 +153,11 @@ export function loadConfig(opts: LoadOptions = {}): Config {
       const v = isTree(tls) ? tls[key] : undefined;
       if (typeof v === 'string' && !isAbsolute(v)) fromFile = merge(fromFile, { tls: { [key]: resolve(dirname(file), v) } });
     }
+    const adminTls = isTree(fromFile.admin) ? fromFile.admin.tls : undefined;
+    for (const key of ['cert', 'key']) {
+      const v = isTree(adminTls) ? adminTls[key] : undefined;
+      if (typeof v === 'string' && !isAbsolute(v)) fromFile = merge(fromFile, { admin: { tls: { [key]: resolve(dirname(file), v) } } });
+    }
     const auth = fromFile.auth;
     for (const key of ['usersFile', 'groupsFile']) {
       const v = isTree(auth) ? auth[key] : undefined;
@@ -149,11 +173,13 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   }
   const merged = merge(merge(fromFile, fromSets), opts.flags ?? {});
   const r = configSchema.safeParse(merged);
-  if (!r.success) throw new ConfigError(formatIssues(r.error, opts.configFile ? origin : 'config'));
+  if (!r.success) throw configErrorFrom(r.error, opts.configFile ? origin : 'config');
   const cfg = r.data;
   cfg.media.dir = resolve(cwd, cfg.media.dir);
   if (cfg.tls.cert) cfg.tls.cert = resolve(cwd, cfg.tls.cert);
   if (cfg.tls.key) cfg.tls.key = resolve(cwd, cfg.tls.key);
+  if (cfg.admin.tls.cert) cfg.admin.tls.cert = resolve(cwd, cfg.admin.tls.cert);
+  if (cfg.admin.tls.key) cfg.admin.tls.key = resolve(cwd, cfg.admin.tls.key);
   cfg.auth.usersFile = resolve(cwd, cfg.auth.usersFile);
   cfg.auth.groupsFile = resolve(cwd, cfg.auth.groupsFile);
   // Folders and files the server reads and writes are relative to the config file (a service's

@@ -11,13 +11,13 @@ export interface ListeningAddress {
   kind: ListenerKind;
 }
 
-export type ListenerKind = 'rtsp' | 'http' | 'tls';
+export type ListenerKind = 'rtsp' | 'http' | 'tls' | 'admin';
 
 export class ListenError extends Error {
   override readonly name = 'ListenError';
 }
 
-const KEYS: Record<ListenerKind, string> = { rtsp: 'rtsp.ports', http: 'rtsp.httpPorts', tls: 'tls.ports' };
+const KEYS: Record<ListenerKind, string> = { rtsp: 'rtsp.ports', http: 'rtsp.httpPorts', tls: 'tls.ports', admin: 'admin.port' };
 
 function why(err: NodeJS.ErrnoException): string {
   switch (err.code) {

@@ -3,10 +3,10 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { createSecureContext, createServer as createTlsServer } from 'node:tls';
-import type { Config } from '../config/index.js';
+import { applyToTree, ConfigError, configKeyPath, editConfigText, loadConfig, writeFileAtomic, type Config } from '../config/index.js';
 import { Admission, ClientDirectory, CoreEvents, PathManager, StreamRegistry, type RelayStatus, type SourceStarters } from '../core/index.js';
 import { HttpRouter, playlistApiRoutes } from '../http/index.js';
-import { silentLogger, type Logger } from '../logging/index.js';
+import { pinoLevelFor, setTeeLevel, silentLogger, type Logger } from '../logging/index.js';
 import { scanPlaylistFolder, type FolderPlaylist } from '../playlists/index.js';
 import { formatIssue } from '../playlists/index.js';
 import { mergeDssPaths, readDssRelayConfig, RelayDestinations, relayStarters, resolveServerId, type DssRelayIssue, type DssRelayPath } from '../relays/index.js';
@@ -24,7 +24,9 @@ import { Metrics } from '../metrics/index.js';
 import { startAdmin, type AdminHandle } from './admin-wiring.js';
 import { ControlSocket } from './control-socket.js';
 import { LogFiles } from './log-files.js';
-import type { ConfigUpdateResult, ManagedServer } from './running.js';
+import { ConfigWatcher } from './config-watcher.js';
+import { planReload, valueAt } from './reload.js';
+import type { ConfigUpdateResult, ManagedServer, ReloadResult } from './running.js';
 import { rivuletVersion } from './version.js';
 import { ConnectionsPerIp } from './ip-limit.js';
 import { MemoryRelease } from './memory-release.js';
@@ -42,8 +44,16 @@ export interface RivuletServerOptions {
   config: Config;
   /** Application log (default: silent). */
   log?: Logger;
-  /** The config file `config` was read from, if any: the admin's Settings save there. */
+  /** The config file `config` was read from, if any: the admin's Settings save there, and the
+   * server reloads when it changes. */
   configFile?: string;
+  /** Reads the configuration again as it was read at start (the file under the command line's
+   * --set and flags, which must keep winning); with `fileText`, that text stands for the file's
+   * content (an edit checked before it is saved). Throws ConfigError. Default: the file alone
+   * (`loadConfig({ configFile })`), or the running config when there is no file. */
+  reloadConfig?: (fileText?: string) => Config;
+  /** Quiet time after the config file changes before it is reloaded, ms (default 300). */
+  watchDebounceMs?: number;
 }
 
 export class StartupError extends Error {
@@ -113,10 +123,27 @@ export class RivuletServer implements ManagedServer {
   #merged: Config['paths'] = {};
   /** The push and forward destinations of every path. */
   #destinations: RelayDestinations | undefined;
+  readonly #reloadConfig: ((fileText?: string) => Config) | undefined;
+  readonly #watchDebounceMs: number | undefined;
+  /** Watches configFile (after start()). */
+  #watcher: ConfigWatcher | undefined;
+  /** The config file's text as last read or written: a change event for the same text (the
+   * server's own save, a touch) reloads nothing, and a broken file is reported once. */
+  #fileText: string | undefined;
+  /** Reloads apply one after another, in the order they were asked for. */
+  #applying: Promise<unknown> = Promise.resolve();
+  /** A reread waiting for its turn (rereadConfig): at most one. */
+  #rereading: Promise<ReloadResult | undefined> | undefined;
+  /** Config updates (read, edit, save, reload) one at a time, so none saves over another's. */
+  #updating: Promise<unknown> = Promise.resolve();
 
   constructor(opts: RivuletServerOptions) {
     this.config = opts.config;
     this.configFile = opts.configFile;
+    this.#reloadConfig = opts.reloadConfig;
+    this.#watchDebounceMs = opts.watchDebounceMs;
+    // What the config was read from, as near that moment as can be: a change after it reloads.
+    this.#fileText = this.#readConfigFile();
     this.log = opts.log ?? silentLogger();
     this.events.on('relay.state', (r) => {
       const key = `${r.role} ${r.path} ${r.target}`;
@@ -155,9 +182,158 @@ export class RivuletServer implements ManagedServer {
     return this.#admin?.port;
   }
 
-  /** STUB: filled in by the live reconfiguration work. */
-  updateConfig(_changes: Record<string, unknown>): Promise<ConfigUpdateResult> {
-    return Promise.reject(new Error('not yet'));
+  /** Applies a configuration read again: every key that can change while the server runs
+   * does now (src/server/reload.ts says which and why), viewers of anything unchanged carry on;
+   * the rest is named in `later` and keeps its running value until a restart. One log line says
+   * both. `trigger` names what asked (SIGHUP, the file changed, the admin) in that line. */
+  reload(next: Config, trigger = 'reload'): Promise<ReloadResult> {
+    const run = () => this.#apply(next, trigger);
+    const done = this.#applying.then(run, run);
+    this.#applying = done.catch(() => undefined);
+    return done;
+  }
+
+  async #apply(next: Config, trigger: string): Promise<ReloadResult> {
+    const { live, later } = planReload(this.config, next);
+    const groups = new Set(live.map((k) => k.slice(0, k.indexOf('.'))));
+    this.setLimits(next.limits);
+    for (const key of live) {
+      const [group, name] = [key.slice(0, key.indexOf('.')), key.slice(key.indexOf('.') + 1)] as [keyof Config, string];
+      // Sources have their own way in; limits went through setLimits.
+      if (['paths', 'playlists', 'relays', 'limits'].includes(group)) continue;
+      // In place: handlers hold the group objects (the Authorizer holds config.auth).
+      (this.config[group] as Record<string, unknown>)[name] = structuredClone((next[group] as Record<string, unknown>)[name]);
+    }
+    if (groups.has('logs')) {
+      // Error.log may now want lower levels than the logger runs at (or no longer need them).
+      setTeeLevel(this.log, next.logs.error ? pinoLevelFor(next.logs.errorVerbosity) : undefined);
+      this.#logFiles?.apply();
+    }
+    try {
+      await this.reloadSources(next);
+    } catch (e) {
+      this.log.error({ err: (e as Error).stack ?? String(e) }, 'config reload failed while applying paths');
+    }
+    const what = `${live.length ? `applied ${live.join(', ')}` : 'nothing changed that applies now'}${later.length ? `; after a restart: ${later.join(', ')}` : ''}`;
+    this.log.info({ trigger, applied: live.join(', ') || 'none', later: later.join(', ') || 'none' }, `config reloaded (${trigger}): ${what}`);
+    // Last, so that the line above is written whatever the new level.
+    if (groups.has('log')) this.log.level = next.log.level;
+    return { applied: live, later };
+  }
+
+  /** Reads the configuration again as at start (the file, under the command line's --set and
+   * flags) and applies it: SIGHUP, and the config file changing. A config that does not read or
+   * validate is logged with the key at fault and changes nothing (undefined then). Asked again
+   * while one waits for its turn, the answer is that one's: it reads the file when it runs, so
+   * a burst of signals costs one reload. */
+  rereadConfig(trigger: string): Promise<ReloadResult | undefined> {
+    if (this.#rereading) return this.#rereading;
+    const run = () => {
+      this.#rereading = undefined;
+      return this.#reread(trigger);
+    };
+    const queued = this.#applying.then(run, run);
+    this.#rereading = queued;
+    return queued;
+  }
+
+  #reread(trigger: string): Promise<ReloadResult | undefined> {
+    const text = this.#readConfigFile();
+    if (text !== undefined) this.#fileText = text;
+    let next: Config;
+    try {
+      next = this.#load(text);
+    } catch (e) {
+      const why = e instanceof ConfigError ? e.message : ((e as Error).stack ?? String(e));
+      this.log.error({ trigger, key: e instanceof ConfigError ? e.key : undefined }, `config reload failed, nothing changed: ${why.replace(/\n/g, '; ')}`);
+      return Promise.resolve(undefined);
+    }
+    return this.reload(next, trigger);
+  }
+
+  /** The config file's text, undefined without a file or when it cannot be read (loading then
+   * says why). */
+  #readConfigFile(): string | undefined {
+    if (this.configFile === undefined) return undefined;
+    try {
+      return readFileSync(this.configFile, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
+  #load(fileText?: string): Config {
+    if (this.#reloadConfig) return this.#reloadConfig(fileText);
+    if (this.configFile !== undefined) return loadConfig({ configFile: this.configFile, text: fileText });
+    return structuredClone(this.config);
+  }
+
+  /** The config file changed on disk: reload it unless its text is what was read last. */
+  async #fileChanged(): Promise<void> {
+    const text = this.#readConfigFile();
+    // Gone for now (an editor between its delete and its rename): its return is another change.
+    if (text === undefined || text === this.#fileText) return;
+    await this.rereadConfig('config file changed');
+  }
+
+  /** Changes dotted keys (`limits.maxConnections`, `paths.tv.playlist`; `null` removes one) as
+   * the admin's Settings and the config API do. With a config file: the file is edited (comments
+   * kept), checked with the command line's --set and flags over it, saved whole, and reloaded,
+   * so what runs is what a restart would run. Without one: the running config only, until the
+   * server restarts. A wrong value throws ConfigError naming its key, and nothing changes. */
+  updateConfig(changes: Record<string, unknown>): Promise<ConfigUpdateResult> {
+    const run = () => (this.configFile === undefined ? this.#updateRunning(changes) : this.#updateFile(this.configFile, changes));
+    const done = this.#updating.then(run, run);
+    this.#updating = done.catch(() => undefined);
+    return done;
+  }
+
+  async #updateFile(configFile: string, changes: Record<string, unknown>): Promise<ConfigUpdateResult> {
+    // Through a symbolic link to the file it names, which stays a link.
+    let file: string;
+    let text: string;
+    try {
+      file = realpathSync(configFile);
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new Error(`cannot read the config file ${configFile}: ${(e as Error).message}`, { cause: e });
+    }
+    const edited = editConfigText(text, changes, configFile);
+    const next = this.#load(edited);
+    try {
+      writeFileAtomic(file, edited);
+    } catch (e) {
+      throw new Error(`cannot save the config file ${file}: ${(e as Error).message}`, { cause: e });
+    }
+    this.#fileText = edited;
+    const result = await this.reload(next, 'config update');
+    return { ...result, saved: true, file, ...this.#overridden(configFile, edited, next, changes) };
+  }
+
+  /** A note naming the changed keys that the command line sets (it wins over the file: they are
+   * saved, but not what runs), if any. */
+  #overridden(configFile: string, text: string, running: Config, changes: Record<string, unknown>): { note?: string } {
+    let fileOnly: Config;
+    try {
+      fileOnly = loadConfig({ configFile, text });
+    } catch {
+      // The file alone does not load (the command line completes it): nothing to compare with.
+      return {};
+    }
+    const overridden = Object.keys(changes).filter((k) => {
+      const path = configKeyPath(k);
+      return JSON.stringify(valueAt(fileOnly, path)) !== JSON.stringify(valueAt(running, path));
+    });
+    if (overridden.length === 0) return {};
+    return { note: `saved, but the command line (--set or a flag) sets ${overridden.join(', ')} and wins over the file: the running value stays as it says` };
+  }
+
+  async #updateRunning(changes: Record<string, unknown>): Promise<ConfigUpdateResult> {
+    // loadConfig makes of it what it makes of flags: defaults under it, the schema over it.
+    const next = loadConfig({ flags: applyToTree(this.config, changes) });
+    const result = await this.reload(next, 'config update');
+    const lost = result.later.length ? `; ${result.later.join(', ')} can only change with a restart, so ${result.later.length === 1 ? 'it does' : 'they do'} not apply` : '';
+    return { ...result, saved: false, note: `the server was started without --config: nothing was saved, and the change lasts until it restarts${lost}` };
   }
 
   /** Reopens the log files (SIGUSR1, after logrotate moved them). */
@@ -205,18 +381,22 @@ export class RivuletServer implements ManagedServer {
     this.#mediaRoot = mediaRoot;
     const tls = cfg.tls.ports.length > 0 ? this.#readTlsFiles() : undefined;
     this.#logFiles = LogFiles.open(this);
-    this.#metrics = new Metrics({ events: this.events, clients: this.clients });
+    this.#metrics = new Metrics({ server: this });
     this.#clientSampler = setInterval(() => this.clients.sample(), CLIENT_SAMPLE_MS);
     this.#clientSampler.unref();
+    const liveSettings = () => this.config.live;
     this.#registry = new StreamRegistry({
-      publisherTimeout: cfg.live.publisherTimeout,
+      // Read at each check, so a reload reaches it.
+      get publisherTimeout() {
+        return liveSettings().publisherTimeout;
+      },
       log: this.log.child({ component: 'live' }),
       events: this.events,
     });
     this.#merged = this.config.paths;
     const ports = new UdpPortAllocator({ min: cfg.rtp.portMin, max: cfg.rtp.portMax });
     // Every kind of configured source has its starter: the type refuses a table with one missing.
-    const starters: SourceStarters = { ...SOURCE_STARTERS, ...relayStarters({ events: this.events, serverId: this.serverId, udpPorts: ports }) };
+    const starters: SourceStarters = { ...SOURCE_STARTERS, ...relayStarters({ events: this.events, serverId: this.serverId, udpPorts: ports, clients: this.clients }) };
     // The running config, with relays.dssConfig's paths merged into `paths`.
     const running = () => this.config;
     const merged = () => this.#merged;
@@ -257,6 +437,7 @@ export class RivuletServer implements ManagedServer {
       cname: `rivulet@${hostname()}`,
       events: this.events,
       serverId: this.serverId,
+      clients: this.clients,
     });
     this.#gate = new AdmissionGate({ inner: this.#handler, admission: this.#admission, sessions: this.sessions, events: this.events });
     const tunnelLog = this.log.child({ component: 'http' });
@@ -270,7 +451,7 @@ export class RivuletServer implements ManagedServer {
         broker: this.#broker,
         paths: this.#paths,
         authorizer: this.#handler.authorizer,
-        auth: cfg.auth,
+        auth: () => this.config.auth,
         events: this.events,
         rtspPortFor: (local) => (this.#ports('rtsp').includes(local) ? local : this.port),
       }),
@@ -316,6 +497,7 @@ export class RivuletServer implements ManagedServer {
       serverId: this.serverId,
       ports,
       paths: () => this.#merged,
+      clients: this.clients,
     });
     // Always-on configured sources start once the server is up (the DSS relays' need its ports),
     // then the destinations of the paths they and publishers feed.
@@ -323,6 +505,9 @@ export class RivuletServer implements ManagedServer {
     this.#paths.applySources(await this.#scanPlaylists(mediaRoot));
     this.#destinations.apply();
     this.log.info({ serverId: this.serverId }, 'relay requests name this server in their Via');
+    if (this.configFile !== undefined && !this.#stopping) {
+      this.#watcher = new ConfigWatcher({ file: this.configFile, changed: () => this.#fileChanged(), log: this.log, debounceMs: this.#watchDebounceMs });
+    }
     try {
       const admin = await startAdmin(this, { metrics: this.#metrics, logFiles: this.#logFiles });
       if (this.#stopping) await admin?.close();
@@ -559,6 +744,7 @@ export class RivuletServer implements ManagedServer {
   stop(opts: { drainMs?: number } = {}): Promise<void> {
     this.#stopping ??= (async () => {
       if (this.#handler) this.#handler.refusing = true;
+      this.#watcher?.close();
       if (this.#reaper) clearInterval(this.#reaper);
       if (this.#clientSampler) clearInterval(this.#clientSampler);
       this.#memory?.stop();

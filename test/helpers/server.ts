@@ -19,15 +19,17 @@ export interface TestServer {
 }
 
 /** `configFile`: a YAML config under the `sets` (for what `--set` cannot say, e.g. `paths:`). */
-export async function startServer(opts: { mediaDir: string; sets?: string[]; configFile?: string; log?: boolean }): Promise<TestServer> {
+/** `manageConfigFile`: the server knows `configFile` as `rivulet serve --config` does: it
+ * watches it, reloads from it (with `sets` still winning), and the admin's changes are saved
+ * there. Off by default, so tests that edit their file decide when the server reloads. */
+export async function startServer(opts: { mediaDir: string; sets?: string[]; configFile?: string; manageConfigFile?: boolean; log?: boolean }): Promise<TestServer> {
   // Playlist state, logs and the control socket go to a scratch folder of this server's, unless
   // the test names its own.
   const scratch = tempDir('rivulet-state-');
-  const config = loadConfig({
-    configFile: opts.configFile,
-    // admin.port=0: the admin is off unless a test turns it on (on a free port of its own).
-    sets: ['rtsp.ports=0', 'rtsp.bind=127.0.0.1', 'admin.port=0', `media.dir=${opts.mediaDir}`, `state.folder=${scratch.dir}/state`, `logs.folder=${scratch.dir}/logs`, ...(opts.sets ?? [])],
-  });
+  // admin.port=0: the admin is off unless a test turns it on (on a free port of its own).
+  const sets = ['rtsp.ports=0', 'rtsp.bind=127.0.0.1', 'admin.port=0', `media.dir=${opts.mediaDir}`, `state.folder=${scratch.dir}/state`, `logs.folder=${scratch.dir}/logs`, ...(opts.sets ?? [])];
+  const reloadConfig = (text?: string) => loadConfig({ configFile: opts.configFile, sets, text });
+  const config = reloadConfig();
   const logs: string[] = [];
   const log: Logger = createLogger({
     level: 'debug',
@@ -36,7 +38,8 @@ export async function startServer(opts: { mediaDir: string; sets?: string[]; con
       if (opts.log || process.env.RIVULET_TEST_LOG) process.stderr.write(l);
     },
   });
-  const server = new RivuletServer({ config, log });
+  const managed = opts.manageConfigFile && opts.configFile !== undefined ? { configFile: opts.configFile, reloadConfig } : {};
+  const server = new RivuletServer({ config, log, ...managed });
   await server.start();
   const port = server.port;
   return {
