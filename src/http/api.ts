@@ -1,10 +1,12 @@
 /** The JSON API under `/api/v1`, independent of the HTTP server that carries it: routes are a
  * method, a match on the path segments after `/api/v1` and a handler returning a status and a
- * JSON body, so the control socket (`rivulet playlist start|stop|status`) serves them now and the
- * admin port can mount the same routes later. `answerApi` picks the route (404 for none, 405 with
- * `Allow` when only other methods match, 400 for a path that does not decode) and turns the
- * core's typed errors into statuses in one place; `apiHandler` serves it with node:http, reading
- * at most `maxBodyBytes` of a request body. */
+ * JSON body, so the control socket (`rivulet playlist start|stop|status`) and the admin port
+ * serve the same routes. `answerApi` picks the route (404 for none, 405 with `Allow` when only
+ * other methods match, 400 for a path that does not decode) and turns the core's typed errors
+ * into statuses in one place; `apiHandler` serves it with node:http, reading at most
+ * `maxBodyBytes` of a request body. A route may carry its `doc` (path template, parameters,
+ * body and response schemas): the admin's OpenAPI document is generated from those, so it
+ * describes what the table serves. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SourceControlError } from '../core/index.js';
 import type { Logger } from '../logging/index.js';
@@ -19,23 +21,69 @@ export interface ApiRequest {
   segments: string[];
   /** The JSON body; undefined when there was none. */
   body?: unknown;
+  /** The query string's parameters. */
+  query: URLSearchParams;
+  /** Who asked, when the carrier authenticates requests (the admin port); undefined on the
+   * control socket, where the socket file's permissions decide. */
+  caller?: ApiCaller;
 }
 
-/** A route's answer: the status and the JSON body. */
+/** An authenticated caller. */
+export interface ApiCaller {
+  /** The user signed in, or `token` for a bearer token. */
+  user: string;
+  /** How: a browser's session cookie, HTTP Basic or Digest, or a bearer token. */
+  via: 'session' | 'basic' | 'digest' | 'bearer';
+  /** The session's CSRF token (via `session` only). */
+  csrfToken?: string;
+}
+
+/** A route's answer: the status and the JSON body (undefined: none, as for 204). */
 export interface ApiAnswer {
   status: number;
   body: unknown;
   headers?: [string, string][];
 }
 
+export type ApiMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** A JSON Schema (draft 2020-12, as OpenAPI 3.1 uses). */
+export type JsonSchema = Record<string, unknown>;
+
+/** What the OpenAPI document says of a route. */
+export interface ApiRouteDoc {
+  /** The path after `/api/v1`, with `{param}` for each parameter (`/playlists/{name}/start`). */
+  path: string;
+  summary: string;
+  /** Each path parameter's description. */
+  params?: Record<string, string>;
+  /** Query parameters: description and schema. */
+  query?: Record<string, { description: string; schema: JsonSchema }>;
+  /** The JSON request body's schema. */
+  body?: JsonSchema;
+  /** Each status the route answers itself (beyond the carrier's 401/403 and the 500 of a
+   * bug): description and the JSON body's schema (none for 204). */
+  responses: Record<number, { description: string; schema?: JsonSchema }>;
+}
+
 export interface ApiRoute {
   /** For logs. */
   name: string;
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: ApiMethod;
   /** The route's parameters when it serves these segments, else undefined. */
   match(segments: readonly string[]): Record<string, string> | undefined;
   handle(params: Record<string, string>, req: ApiRequest): ApiAnswer | Promise<ApiAnswer>;
+  doc?: ApiRouteDoc;
 }
+
+/** The body of every refusal. `key`: the config key a wrong value was given for; `startsAt`:
+ * when a scheduled source will start. */
+export const API_ERROR_SCHEMA: JsonSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: { error: { type: 'string' }, key: { type: 'string' }, startsAt: { type: 'string', format: 'date-time' } },
+  additionalProperties: false,
+};
 
 /** A refusal a route decides itself, with its status. */
 export class ApiError extends Error {
@@ -75,7 +123,7 @@ function segmentsOf(target: string): string[] | undefined {
 
 /** Answers one request with the first route matching its path and method. Never throws: a
  * route's unexpected failure is logged and answered 500. */
-export async function answerApi(routes: readonly ApiRoute[], method: string, target: string, body: unknown, log: Logger): Promise<ApiAnswer> {
+export async function answerApi(routes: readonly ApiRoute[], method: string, target: string, body: unknown, log: Logger, caller?: ApiCaller): Promise<ApiAnswer> {
   let segments: string[] | undefined;
   try {
     segments = segmentsOf(target);
@@ -92,7 +140,9 @@ export async function answerApi(routes: readonly ApiRoute[], method: string, tar
       continue;
     }
     try {
-      return await route.handle(params, { method, segments, body });
+      const q = target.indexOf('?');
+      const query = new URLSearchParams(q < 0 ? '' : target.slice(q + 1).split('#', 1)[0]);
+      return await route.handle(params, { method, segments, body, query, ...(caller ? { caller } : {}) });
     } catch (e) {
       const known = apiErrorAnswer(e);
       if (known) return known;
@@ -113,7 +163,7 @@ export interface ApiHandlerOptions {
 /** A node:http request listener serving `routes` as JSON. */
 export function apiHandler(routes: readonly ApiRoute[], opts: ApiHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const send = (res: ServerResponse, a: ApiAnswer, close = false) => {
-    const text = `${JSON.stringify(a.body, null, 2)}\n`;
+    const text = a.body === undefined ? '' : `${JSON.stringify(a.body, null, 2)}\n`;
     const headers: [string, string][] = [['Content-Type', 'application/json; charset=utf-8'], ['Content-Length', String(Buffer.byteLength(text))], ...(a.headers ?? [])];
     if (close) headers.push(['Connection', 'close']);
     res.writeHead(a.status, Object.fromEntries(headers));

@@ -1,5 +1,20 @@
-export { answerApi, API_PREFIX, ApiError, apiErrorAnswer, apiHandler, type ApiAnswer, type ApiHandlerOptions, type ApiRequest, type ApiRoute } from './api.js';
-export { playlistApiRoutes, type PlaylistControl } from './playlist-api.js';
+export {
+  answerApi,
+  API_ERROR_SCHEMA,
+  API_PREFIX,
+  ApiError,
+  apiErrorAnswer,
+  apiHandler,
+  type ApiAnswer,
+  type ApiCaller,
+  type ApiHandlerOptions,
+  type ApiMethod,
+  type ApiRequest,
+  type ApiRoute,
+  type ApiRouteDoc,
+  type JsonSchema,
+} from './api.js';
+export { playlistApiRoutes, SOURCE_INFO_SCHEMA, type PlaylistControl } from './playlist-api.js';
 export { httpHead, sendHttp, type HttpHeaders } from './reply.js';
 export {
   HttpRouter,

@@ -10,7 +10,36 @@
  *                                       `startsAt` when its schedule has not begun)
  *   POST /api/v1/playlists/{name}/stop  200 SourceInfo; 409 when it is already stopped */
 import type { SourceInfo } from '../core/index.js';
-import { ApiError, type ApiRoute } from './api.js';
+import { API_ERROR_SCHEMA, ApiError, type ApiRoute, type ApiRouteDoc, type JsonSchema } from './api.js';
+
+/** `SourceInfo` (core/source-control.ts) as JSON Schema, for the OpenAPI document. */
+export const SOURCE_INFO_SCHEMA: JsonSchema = {
+  type: 'object',
+  required: ['path', 'setting', 'origin', 'text', 'onDemand', 'state', 'readers'],
+  properties: {
+    path: { type: 'string', description: 'The path it feeds.' },
+    setting: { enum: ['source', 'playlist'] },
+    origin: { type: 'string', description: 'The config key it comes from.' },
+    text: { type: 'string', description: "Its value as written (a playlist's file, or its list as JSON)." },
+    onDemand: { type: 'boolean' },
+    state: { enum: ['running', 'stopped', 'waiting', 'idle'] },
+    finished: { type: 'string' },
+    waiting: { enum: ['start', 'schedule', 'retry'] },
+    nextStart: { type: 'string', format: 'date-time' },
+    since: { type: 'string', format: 'date-time' },
+    readers: { type: 'integer', minimum: 0 },
+    status: { type: 'object', description: "What the source is doing (a playlist's current and upcoming items)." },
+  },
+  additionalProperties: false,
+};
+
+const NAME = { name: 'The path the playlist is broadcast at; may hold `/`, raw or as `%2F`.' };
+/** What else a start may answer: the source's own status when it cannot start. */
+const START_FAILURES: ApiRouteDoc['responses'] = {
+  415: { description: 'Its items cannot be played.', schema: API_ERROR_SCHEMA },
+  500: { description: 'It failed to start.', schema: API_ERROR_SCHEMA },
+};
+const unknown = { description: 'No playlist is configured at that path.', schema: API_ERROR_SCHEMA };
 
 /** What the routes need of the core (the PathManager). */
 export interface PlaylistControl {
@@ -38,6 +67,17 @@ export function playlistApiRoutes(control: PlaylistControl): ApiRoute[] {
       const info = verb === 'start' ? await control.startSource(name) : control.stopSource(name);
       return { status: 200, body: info };
     },
+    doc: {
+      path: `/playlists/{name}/${verb}`,
+      summary: verb === 'start' ? 'Starts a playlist (answers once it runs)' : 'Stops a playlist until it is started again',
+      params: NAME,
+      responses: {
+        200: { description: 'The playlist now.', schema: SOURCE_INFO_SCHEMA },
+        404: verb === 'start' ? { description: 'No such playlist, or its schedule has not begun (`startsAt`).', schema: API_ERROR_SCHEMA } : unknown,
+        409: { description: `It is already ${verb === 'start' ? 'running' : 'stopped'}.`, schema: API_ERROR_SCHEMA },
+        ...(verb === 'start' ? START_FAILURES : {}),
+      },
+    },
   });
   return [
     {
@@ -45,6 +85,16 @@ export function playlistApiRoutes(control: PlaylistControl): ApiRoute[] {
       method: 'GET',
       match: (s) => (s.length === 1 && s[0] === 'playlists' ? {} : undefined),
       handle: () => ({ status: 200, body: { playlists: playlists() } }),
+      doc: {
+        path: '/playlists',
+        summary: 'Every configured playlist (paths.<name>.playlist and playlists.folder)',
+        responses: {
+          200: {
+            description: 'The playlists.',
+            schema: { type: 'object', required: ['playlists'], properties: { playlists: { type: 'array', items: SOURCE_INFO_SCHEMA } }, additionalProperties: false },
+          },
+        },
+      },
     },
     ...ACTIONS.map(action),
     {
@@ -52,6 +102,7 @@ export function playlistApiRoutes(control: PlaylistControl): ApiRoute[] {
       method: 'GET',
       match: (s) => (under(s) ? { name: s.slice(1).join('/') } : undefined),
       handle: ({ name }) => ({ status: 200, body: find(name) }),
+      doc: { path: '/playlists/{name}', summary: 'One playlist', params: NAME, responses: { 200: { description: 'The playlist.', schema: SOURCE_INFO_SCHEMA }, 404: unknown } },
     },
   ];
 }
