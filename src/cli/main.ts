@@ -21,7 +21,8 @@ Commands:
   passwd   add users, change passwords and manage groups for protected folders
            (qtpasswd-compatible; see rivulet passwd --help)
   import-dss  write a Rivulet config equivalent to a DSS streamingserver.xml, listing what
-           it mapped and what it could not (rivulet import-dss STREAMINGSERVER_XML [--out FILE])
+           it mapped and what it could not (rivulet import-dss STREAMINGSERVER_XML
+           [--out FILE] [--force]; see rivulet import-dss --help)
   playlist check a DSS playlist before broadcasting it: what plays, what would be skipped
            and why (rivulet playlist check FILE|NAME); start, stop and show the playlists
            of a running server (rivulet playlist start|stop|status NAME; see

@@ -469,10 +469,10 @@ export const tlsSchema = z
 export const limitsSchema = z
   .object({
     /** Most RTSP connections plus playing sessions whose connection is gone (0: no limit); a
-     * request over it gets 453. Reloaded on SIGHUP. */
+     * request over it gets 453. Applies live (file edit, SIGHUP, admin). */
     maxConnections: z.number().int().min(0).default(0),
     /** Most kbit/s of media being sent, summed over every playing session (0: no limit); a PLAY
-     * over it gets 453. Reloaded on SIGHUP. */
+     * over it gets 453. Applies live (file edit, SIGHUP, admin). */
     maxBandwidthKbps: z.number().min(0).default(0),
     /** Open TCP connections from one address (an HTTP tunnel counts two); more are closed at
      * once. 0: no limit. */
