@@ -7,6 +7,7 @@
  * playlist, logs.errorVerbosity, log.level, and rtsp.ports (named as waiting for a restart). */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -229,6 +230,33 @@ describe('live reconfiguration while viewers watch (file watched, updateConfig)'
     };
     assert.ok(await until(() => current().endsWith('b1.mp4'), 15_000, 100), `tv2 plays b1.mp4, not ${current()}`);
     await stillWatching(watching, 'another playlist changed');
+
+    // A relay: live/cam gets a UDP forward while its viewers watch; its RTP arrives at the
+    // receiver, and taking the forward away again stops it.
+    const rx = createSocket('udp4');
+    const rxPort = 40000 + 4 * Math.floor(Math.random() * 2500);
+    await new Promise<void>((resolve, reject) => rx.once('error', reject).bind(rxPort, '127.0.0.1', () => resolve()));
+    let received = 0;
+    rx.on('message', (m) => {
+      if (m.length >= 12 && m[0] >> 6 === 2) received++;
+    });
+    try {
+      edit(/ {2}# the channel on the screens\n/, `  "live/cam":\n    forward: ["udp://127.0.0.1:${rxPort}"]\n  # the channel on the screens\n`);
+      await reloaded('config file changed', 'paths.live/cam');
+      assert.ok(await until(() => received > 50, 15_000, 100), `the forward sent ${received} RTP packets`);
+      const leg = [...srv.relays.values()].find((r) => r.role === 'forward' && r.path === 'live/cam');
+      assert.equal(leg?.state, 'playing');
+      await stillWatching(watching, 'a relay was added');
+      edit(/ {2}"live\/cam":\n {4}forward: \[[^\]]*\]\n/, '');
+      await reloaded('config file changed', 'paths.live/cam');
+      await new Promise((r) => setTimeout(r, 1000));
+      const after = received;
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(received, after, 'the forward stopped when it left the config');
+      await stillWatching(watching, 'a relay was removed');
+    } finally {
+      rx.close();
+    }
 
     // logs.errorVerbosity.
     edit(/errorVerbosity: 2/, 'errorVerbosity: 4');
