@@ -3,8 +3,8 @@
  * what it mapped to which key and what it could not and why, then what the config brings along:
  * the relays of the relay config it names (read as the server will read them), the playlists of
  * the PlaylistBroadcaster's folder, the qtaccess files below the movie folder, and the files it
- * names that are not there. The YAML goes to --out (never over an existing file without --force)
- * or to standard output; the report to standard error. Exit status: 0 written, 1 the XML cannot
+ * names that are not there. The YAML goes to --out (never over an existing file without --force;
+ * a file it creates is mode 600, as it may hold relay passwords) or to standard output; the report to standard error. Exit status: 0 written, 1 the XML cannot
  * be read or used or the output cannot be written, 2 a usage error. */
 import { realpathSync, statSync, writeFileSync } from 'node:fs';
 import { opendir } from 'node:fs/promises';
@@ -26,7 +26,8 @@ could not (and why), then the relays of the relay config it names, the playlists
 broadcast, the qtaccess files that keep protecting their folders, and the files it names that
 are missing. DSS's paths are kept as they are: the config uses your real files.
 
-  --out FILE      write the config to FILE (default: standard output)
+  --out FILE      write the config to FILE (default: standard output); a new FILE is
+                  readable by you only (mode 600): it may hold relay passwords
   --force         replace FILE if it exists
   --playlists DIR the PlaylistBroadcaster's playlists folder (the DSS web admin's plroot)
                   (default: a "playlists" folder beside the XML, else /var/streaming/playlists,
@@ -201,8 +202,9 @@ export async function importDss(argv: string[]): Promise<number> {
   if (out === undefined) process.stdout.write(result.yaml);
   else {
     try {
-      // 'wx': a file that appeared since the check above is not replaced either.
-      writeFileSync(out, result.yaml, { flag: values.force ? 'w' : 'wx' });
+      // 'wx': a file that appeared since the check above is not replaced either. A file replaced
+      // keeps the mode its owner gave it.
+      writeFileSync(out, result.yaml, { flag: values.force ? 'w' : 'wx', mode: 0o600 });
     } catch (e) {
       process.stderr.write(`rivulet import-dss: cannot write ${out}: ${(e as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists (--force replaces it)' : (e as Error).message}\n`);
       return 1;

@@ -90,8 +90,9 @@ export interface SourceStart {
   configuredAt: number;
   /** state.folder (absolute): where a source keeps what must survive a restart. */
   stateFolder: string;
-  /** logs.folder (absolute): where a source writes a log of its own (a playlist's). */
-  logFolder: string;
+  /** logs.folder (absolute), read at each use (it can change while the server runs): where a
+   * source writes a log of its own (a playlist's). */
+  logFolder: () => string;
   /** The path's `paths:` entry, when it has one: a starter reads its own keys there (`sdp`,
    * `sourceTransport`). */
   entry?: PathEntry;
@@ -531,7 +532,7 @@ export class PathManager {
     const id = startId(key, spec);
     let starting = this.#starting.get(id);
     if (!starting) {
-      const { live, state, logs } = this.#d.config();
+      const { live, state } = this.#d.config();
       const c = o.c;
       starting = this.#d.starters[spec.scheme]({
         key,
@@ -545,7 +546,7 @@ export class PathManager {
         playlist: spec.playlist,
         configuredAt: c?.configuredAt ?? Date.now(),
         stateFolder: state.folder,
-        logFolder: logs.folder,
+        logFolder: () => this.#d.config().logs.folder,
         entry: c?.entry,
         timings: c?.timings,
         hops: o.hops,

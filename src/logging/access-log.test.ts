@@ -181,6 +181,15 @@ describe('access log line', () => {
     const icy = fields(formatAccessLine(record({ protocol: 'icy', transport: 'tcp' }), ctx));
     assert.deepEqual([icy.protocol, icy.transport], ['ICY', 'TCP']);
   });
+
+  it('writes transport UDP or TCP only, as DSS log tools expect: a tunnel or TLS session is TCP', () => {
+    const transport = (t: string) => fields(formatAccessLine(record({ transport: t }), ctx)).transport;
+    assert.deepEqual(
+      ['UDP', 'udp', 'TCP', 'HTTP', 'TLS'].map(transport),
+      ['UDP', 'UDP', 'TCP', 'TCP', 'TCP'],
+    );
+    assert.equal(transport(''), '-');
+  });
 });
 
 describe('User-Agent tokens', () => {

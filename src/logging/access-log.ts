@@ -153,6 +153,14 @@ export interface AccessLineContext {
   serverDns: string;
 }
 
+/** The transport field: DSS's log tools know `UDP` and `TCP` only, so what the client directory
+ * calls `HTTP` (a tunnel), `TLS` or plain `TCP` (interleaved: RTP on the connection, which is TCP
+ * in every one of them) is written `TCP`; `-` when unknown. */
+function accessTransport(t: string): string {
+  if (t === '') return '-';
+  return /^udp$/i.test(t) ? 'UDP' : 'TCP';
+}
+
 /** The path part of the URL the client named (cs-uri-stem: DSS's presentation URL). */
 function uriStem(r: ClientRecord): { stem: string; query: string | undefined } {
   try {
@@ -201,7 +209,7 @@ export function formatAccessLine(r: ClientRecord, ctx: AccessLineContext): strin
     num(r.fileSize),
     num(durationMs > 0 ? (r.bytesSent * 8000) / durationMs : 0),
     textField(protocol),
-    textField(r.transport.toUpperCase()),
+    accessTransport(r.transport),
     textField(r.audioCodec),
     textField(r.videoCodec),
     num(r.bytesSent),

@@ -19,7 +19,7 @@ export {
   type TakenControl,
 } from './control-files.js';
 export { Lineup, listSignature, MAX_UPCOMING, type LineupList, type LineupOptions, type LineupPick, type LineupState } from './lineup.js';
-export { formatInfoLine, formatLogDate, formatPlayLine, PlayLog } from './play-log.js';
+export { formatInfoLine, formatLogDate, formatPlayLine, PlayLog, playLogFile, playLogName } from './play-log.js';
 export {
   notActiveMessage,
   resolveSchedule,

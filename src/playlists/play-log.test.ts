@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { formatInfoLine, formatLogDate, formatPlayLine, PlayLog } from './play-log.js';
+import { formatInfoLine, formatLogDate, formatPlayLine, PlayLog, playLogFile, playLogName } from './play-log.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rivulet-play-log-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,5 +43,31 @@ describe('playlist play log', () => {
       await broken.flushed();
     }
     assert.equal(errors.length, 1, 'reported once');
+  });
+
+  it('asks for its file at each write: a log folder changed while it runs takes the next lines, made if need be', async () => {
+    let folder = join(dir, 'before');
+    const log = new PlayLog(() => join(folder, 'tv.log'), (e) => assert.fail(e));
+    log.played('/m/a.mp4', at);
+    await log.flushed();
+    folder = join(dir, 'after', 'logs');
+    assert.equal(log.file, join(folder, 'tv.log'));
+    log.played('/m/b.mp4', at);
+    await log.flushed();
+    assert.equal(readFileSync(join(dir, 'before', 'tv.log'), 'utf8'), '2026-01-31 20:00:05 /m/a.mp4 PLAY\n');
+    assert.equal(readFileSync(join(folder, 'tv.log'), 'utf8'), '2026-01-31 20:00:05 /m/b.mp4 PLAY\n');
+  });
+
+  it("never names a play log as the server's own logs (Error.log, StreamingServer.log, rolled or not, any case)", () => {
+    assert.equal(playLogName('tv/one'), 'tv%2Fone.log');
+    assert.equal(playLogName('errors'), 'errors.log');
+    assert.equal(playLogName('Error'), 'Error.playlist.log');
+    assert.equal(playLogName('error'), 'error.playlist.log', 'error.log is Error.log on a case-blind file system');
+    assert.equal(playLogName('STREAMINGSERVER'), 'STREAMINGSERVER.playlist.log');
+    assert.equal(playLogName('StreamingServer.260131000'), 'StreamingServer.260131000.playlist.log', 'a rolled name');
+    assert.equal(playLogName('Error.playlist'), 'Error.playlist.playlist.log', "not the name of path Error's log");
+    assert.equal(playLogFile('mine.log'), 'mine.log');
+    assert.equal(playLogFile('Error.log'), 'Error.playlist.log');
+    assert.equal(playLogFile('streamingserver.log'), 'streamingserver.playlist.log');
   });
 });

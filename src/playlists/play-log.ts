@@ -11,9 +11,14 @@
  * started, resumed, stopped; a control file taken) is a `#` comment line, as DSS's LogInfo.
  * Lines are appended in order, one write at a time; a write that fails is reported once (until
  * one succeeds again) and never stops the broadcast. At most MAX_PENDING lines wait: a disk that
- * hangs costs lines, not memory. */
+ * hangs costs lines, not memory. The file may be asked for at each write, so that a log in
+ * logs.folder follows that folder when it changes while the channel runs.
+ *
+ * The log lives in logs.folder beside the server's own Error.log and StreamingServer.log:
+ * `playLogName` keeps a channel at path `Error` (or a log_file named so) out of them. */
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { channelFileBase } from './state-file.js';
 
 /** Lines waiting to be written; more are dropped (and counted in the next line written). */
 export const MAX_PENDING = 1000;
@@ -39,20 +44,45 @@ export function formatInfoLine(at: Date, text: string): string {
   return `# ${formatLogDate(at)} ${oneLine(text)}\n`;
 }
 
+/** Names the server's own logs take in logs.folder (Error.log, StreamingServer.log, and rolled
+ * `<name>.<yymmdd><NNN>.log`), in any case: a case-blind file system takes error.log for
+ * Error.log. */
+const SERVER_LOG = /^(error|streamingserver)(\.|$)/i;
+
+/** A play log's file name in logs.folder from `name` (`<base>.log`, or the name a DSS log_file
+ * gives): one the server's own logs use, or may once rolled, becomes `<base>.playlist.log`.
+ * No other name maps there, since that name is itself one of the reserved. */
+export function playLogFile(name: string): string {
+  return SERVER_LOG.test(name) ? `${name.replace(/\.log$/i, '')}.playlist.log` : name;
+}
+
+/** The play log's file name in logs.folder of the channel at path `key`: what the channel writes
+ * and the admin reads. */
+export function playLogName(key: string): string {
+  return playLogFile(`${channelFileBase(key)}.log`);
+}
+
 export class PlayLog {
-  readonly file: string;
-  readonly #onError: (e: Error) => void;
+  readonly #file: () => string;
+  readonly #onError: (e: Error, file: string) => void;
   #pending: string[] = [];
   #dropped = 0;
   /** The write loop under way, if any. */
   #writing: Promise<void> | undefined;
   #failing = false;
-  #madeFolder = false;
+  /** The folder made last; a file moved to another folder has it made too. */
+  #madeFolder: string | undefined;
 
-  /** `onError` hears of the first failure of a run of failures. */
-  constructor(file: string, onError: (e: Error) => void) {
-    this.file = file;
+  /** `file`: the file, or a function asked at each write for the file to write then.
+   * `onError` hears of the first failure of a run of failures. */
+  constructor(file: string | (() => string), onError: (e: Error, file: string) => void) {
+    this.#file = typeof file === 'string' ? () => file : file;
     this.#onError = onError;
+  }
+
+  /** The file written now. */
+  get file(): string {
+    return this.#file();
   }
 
   played(file: string, at = new Date()): void {
@@ -98,15 +128,17 @@ export class PlayLog {
         lines.unshift(formatInfoLine(new Date(), `${this.#dropped} lines lost: the log could not keep up`));
         this.#dropped = 0;
       }
+      const file = this.#file();
       try {
-        if (!this.#madeFolder) {
-          await mkdir(dirname(this.file), { recursive: true });
-          this.#madeFolder = true;
+        const folder = dirname(file);
+        if (this.#madeFolder !== folder) {
+          await mkdir(folder, { recursive: true });
+          this.#madeFolder = folder;
         }
-        await appendFile(this.file, lines.join(''));
+        await appendFile(file, lines.join(''));
         this.#failing = false;
       } catch (e) {
-        if (!this.#failing) this.#onError(e as Error);
+        if (!this.#failing) this.#onError(e as Error, file);
         this.#failing = true;
       }
     }

@@ -47,6 +47,9 @@ export class LogFiles {
   #history = new Map<string, number>();
   #historySince = Date.now();
   #cpu = { at: Date.now(), usage: process.cpuUsage(), percent: 0 };
+  /** s-ip, found once (networkInterfaces() asks the kernel each call) and again at apply() and
+   * reopen(). */
+  #serverIpCache: string | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(server: RunningServer) {
@@ -71,6 +74,7 @@ export class LogFiles {
 
   /** Reopens the files (SIGUSR1, after logrotate moved them). */
   reopen(): void {
+    this.#serverIpCache = undefined;
     this.#access.file.reopen();
     this.#error.file.reopen();
     // The first line of the new Error.log: the operator sees the signal was taken.
@@ -79,6 +83,7 @@ export class LogFiles {
 
   /** Takes changed logs.* keys at once: on/off, verbosity, roll size and days, gmt, folder. */
   apply(): void {
+    this.#serverIpCache = undefined;
     const { access, error } = settings(this.#server);
     this.#access.set(access);
     this.#error.set(error);
@@ -124,7 +129,7 @@ export class LogFiles {
     this.#access.record(r, {
       totalClients: this.#server.clients.size,
       cpuPercent: this.#cpuPercent(),
-      serverIp: this.#serverIp(),
+      serverIp: (this.#serverIpCache ??= serverIp(this.#server)),
       serverDns: hostname(),
     });
   }
@@ -139,18 +144,6 @@ export class LogFiles {
       this.#cpu = { at: now, usage: process.cpuUsage(), percent: Math.min(100, percent) };
     }
     return this.#cpu.percent;
-  }
-
-  /** s-ip: the address the server listens on when it names one, else the host's first outside
-   * IPv4 address. */
-  #serverIp(): string {
-    const named = this.#server.addresses.find((a) => a.address !== '0.0.0.0' && a.address !== '::');
-    if (named) return named.address;
-    for (const list of Object.values(networkInterfaces())) {
-      const found = list?.find((i) => i.family === 'IPv4' && !i.internal);
-      if (found) return found.address;
-    }
-    return '-';
   }
 
   #problem(p: RollingFileProblem): void {
@@ -173,6 +166,18 @@ export class LogFiles {
         break;
     }
   }
+}
+
+/** s-ip: the address the server listens on when it names one, else the host's first outside
+ * IPv4 address. */
+function serverIp(server: RunningServer): string {
+  const named = server.addresses.find((a) => a.address !== '0.0.0.0' && a.address !== '::');
+  if (named) return named.address;
+  for (const list of Object.values(networkInterfaces())) {
+    const found = list?.find((i) => i.family === 'IPv4' && !i.internal);
+    if (found) return found.address;
+  }
+  return '-';
 }
 
 /** The settings of both files from the running logs.* keys. */

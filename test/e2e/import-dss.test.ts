@@ -5,7 +5,7 @@
  * upstream Rivulet and announced to itself, watched at the DSS URL) and the PlaylistBroadcaster
  * channel of its playlists folder. ffprobe checks each. */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -122,6 +122,7 @@ describe('rivulet import-dss: a DSS 6.0.3 config with a relay and a playlist, im
   });
 
   it('writes to standard output without --out, never over a file without --force; usage and unreadable XML fail clearly', async () => {
+    assert.equal((statSync(config).mode & 0o777).toString(8), '600', 'the config it creates is readable by its owner only (relay passwords)');
     const written = readFileSync(config, 'utf8');
     assert.match(written, /^ {2}# from movie_folder /m);
     const [again, toStdout, forced, usage, broken] = await Promise.all([

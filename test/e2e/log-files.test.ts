@@ -1,14 +1,18 @@
 /** The DSS-format log files of the running server, read as an operator's tools read them: an
  * ffmpeg viewer of the bundled sample leaves one StreamingServer.log line whose fields (matched
- * to the file's #Fields) say who, what, how long, how much and with which codecs; a tiny
+ * to the file's #Fields) say who, what, how long, how much and with which codecs, and one
+ * through an HTTP tunnel has transport TCP; s-ip is looked up once, not per line; a tiny
  * logs.accessRollSize rolls the file to DSS's names; SIGUSR1 to `rivulet serve` starts new files
  * where logrotate moved the old ones; Error.log has the STARTUP/SHUTDOWN marks and the server's warnings;
  * and a log folder that cannot be written is reported once while streaming goes on. */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { connect } from 'node:net';
+import os from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
+import type { ClientRecord } from '../../src/core/index.js';
 import { ACCESS_FIELDS } from '../../src/logging/index.js';
 import { rivuletVersion } from '../../src/server/version.js';
 import { repoRoot } from '../helpers/fixtures.js';
@@ -18,9 +22,10 @@ import { serveCli, startServer, tempDir, type TestServer } from '../helpers/serv
 
 const MEDIA = join(repoRoot, 'media');
 
-/** ffmpeg reads two seconds of the sample over `transport` and copies what it got (no decoding);
- * returns the run and the media bytes it received (its `video:… audio:…` summary). */
-async function play(url: string, transport: 'tcp' | 'udp') {
+/** ffmpeg reads two seconds of the sample over `transport` (`http`: an HTTP tunnel) and copies
+ * what it got (no decoding); returns the run and the media bytes it received (its `video:…
+ * audio:…` summary). */
+async function play(url: string, transport: 'tcp' | 'udp' | 'http') {
   const started = Date.now();
   const r = await run(
     'ffmpeg',
@@ -157,6 +162,66 @@ describe('DSS log files', () => {
       );
       assert.match(history.files[0].path, /sample\.mp4$/);
     });
+  });
+
+  it('an ffmpeg viewer through an HTTP tunnel is logged with transport TCP, the only other value DSS log tools know', async () => {
+    await withServer([], async (srv, folder) => {
+      const accessFile = join(folder, 'StreamingServer.log');
+      const { r } = await play(srv.url('sample.mp4'), 'http');
+      assert.equal(r.code, 0, r.stderr.slice(-2000));
+      await stopKeepingLogs(srv);
+      const text = readFileSync(accessFile, 'utf8');
+      const sessions = entries(accessFile);
+      assert.equal(sessions.length, 1, text);
+      const f = byFields(text, sessions[0]);
+      assert.equal(f['cs-uri-stem'], '/sample.mp4');
+      assert.equal(f.transport, 'TCP');
+    });
+  });
+
+  it('s-ip of a server on every address is looked up once, not at each line, and again when logs.* apply', async () => {
+    const lookups = mock.method(os, 'networkInterfaces');
+    // The server imports the function by name: the named export follows the mock only so.
+    syncBuiltinESMExports();
+    try {
+      await withServer(['rtsp.bind=0.0.0.0'], async (srv, folder) => {
+        const now = Date.now();
+        const record = (path: string): ClientRecord => ({
+          kind: 'rtsp-file',
+          protocol: 'rtsp',
+          address: '192.0.2.9',
+          url: `rtsp://example.com/${path}`,
+          path,
+          transport: 'UDP',
+          bytesSent: 1000,
+          packetsSent: 10,
+          bytesReceived: 0,
+          packetsLost: 0,
+          status: 200,
+          startedAt: now - 1000,
+          endedAt: now,
+          playStart: 0,
+          fileLength: 0,
+          fileSize: 0,
+          reason: 'teardown',
+        });
+        const before = lookups.mock.callCount();
+        for (const p of ['a.mp4', 'b.mp4', 'c.mp4']) srv.server.events.emit('client.ended', record(p));
+        assert.equal(lookups.mock.callCount() - before, 1, 'three lines, one lookup');
+        srv.server.logFiles!.apply();
+        srv.server.events.emit('client.ended', record('d.mp4'));
+        assert.equal(lookups.mock.callCount() - before, 2, 'looked up again after apply()');
+        await stopKeepingLogs(srv);
+        const file = join(folder, 'StreamingServer.log');
+        const text = readFileSync(file, 'utf8');
+        const ips = entries(file).map((l) => byFields(text, l)['s-ip']);
+        assert.equal(ips.length, 4, text);
+        assert.ok(ips.every((ip) => ip === ips[0] && ip !== '0.0.0.0'), ips.join(' '));
+      });
+    } finally {
+      lookups.mock.restore();
+      syncBuiltinESMExports();
+    }
   });
 
   it('a tiny logs.accessRollSize rolls StreamingServer.log to StreamingServer.<yymmdd>000.log, each file with its header', async () => {

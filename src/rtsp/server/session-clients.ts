@@ -147,6 +147,7 @@ export class SessionClients {
       address: stripMapped(conn.remoteAddress),
       url: presentationUrl(req.uri),
       path: s.kind === 'vod' ? s.path : s.liveKey,
+      // HTTP for a tunnel, as Connected Users and the metrics show it; the access log writes TCP.
       transport: conn.tunnelled ? 'HTTP' : first?.channels ? 'TCP' : 'UDP',
       userAgent: req.headers.get('user-agent')?.slice(0, MAX_USER_AGENT) ?? heard?.userAgent,
       user: login.user,

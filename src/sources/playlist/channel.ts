@@ -9,6 +9,7 @@
  * position is saved every SAVE_MS, and once more as the channel closes. The scheduled end, the
  * idle timeout, a stop, a sequential list played through, or nothing left that plays end the
  * stream with the reason. */
+import { join } from 'node:path';
 import type { PathPlaylist, SourceSpec } from '../../config/index.js';
 import type { Logger } from '../../logging/index.js';
 import {
@@ -67,13 +68,16 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Seconds to the millisecond, never below 0 (a position before an item's first packet is due). */
 const seconds3 = (s: number) => Math.round(Math.max(0, s) * 1000) / 1000;
 
-/** The channel's play log at `file` (none: logging disabled); a write that fails is logged once. */
-export function openPlayLog(file: string | undefined, log: Logger): PlayLog | undefined {
-  return file === undefined ? undefined : new PlayLog(file, (e) => log.warn({ file, err: e.message }, 'cannot write the playlist log'));
+/** The channel's play log `name` in `folder` (no name: logging disabled), the folder read at each
+ * write; a write that fails is logged once. */
+export function openPlayLog(folder: PlaylistSourceOptions['logFolder'], name: string | undefined, log: Logger): PlayLog | undefined {
+  if (name === undefined) return undefined;
+  const file = typeof folder === 'string' ? join(folder, name) : () => join(folder(), name);
+  return new PlayLog(file, (e, at) => log.warn({ file: at, err: e.message }, 'cannot write the playlist log'));
 }
 
 export interface ChannelOptions
-  extends Pick<PlaylistSourceOptions, 'key' | 'playlist' | 'registry' | 'idleTimeout' | 'graceTime' | 'maxFrameBytes' | 'sendAhead' | 'configuredAt'> {
+  extends Pick<PlaylistSourceOptions, 'key' | 'playlist' | 'registry' | 'idleTimeout' | 'graceTime' | 'maxFrameBytes' | 'sendAhead' | 'configuredAt' | 'logFolder'> {
   /** The channel's logger (bound to its path). */
   log: Logger;
   setup: ChannelSetup;
@@ -148,7 +152,7 @@ export class Channel {
     this.#state = writer(opts.stateFile);
     this.#current = writer(opts.setup.control.current);
     this.#upcoming = writer(opts.setup.control.upcoming);
-    this.#playLog = openPlayLog(opts.setup.logFile, this.#log);
+    this.#playLog = openPlayLog(opts.logFolder, opts.setup.logName, this.#log);
     // Unwatched until a reader comes: see readersChanged.
     this.#pacer = new Pacer(UNWATCHED_TICK_MS, (e) => {
       this.#log.error({ err: (e as Error).stack ?? String(e) }, 'playlist player failed');
@@ -416,7 +420,7 @@ export class Channel {
       this.#schedule = resolveSchedule(s.times, this.#configuredAt);
       this.#armEndTimer();
     }
-    if (s.logFile !== before.logFile) this.#playLog = openPlayLog(s.logFile, this.#log);
+    if (s.logName !== before.logName) this.#playLog = openPlayLog(this.#o.logFolder, s.logName, this.#log);
     this.#setup = s;
     if (changed || moved) this.#log.info({ playlist: s.name, items: s.list.items.length, mode: s.list.mode }, 'playlist reloaded: the change plays from the next item');
     return true;

@@ -20,8 +20,9 @@ export interface PlaylistSourceOptions {
   configuredAt: number;
   /** state.folder (absolute): the channel's state file goes in its `playlists/` folder. */
   stateFolder: string;
-  /** logs.folder (absolute): the channel's play log goes there. */
-  logFolder: string;
+  /** logs.folder (absolute): the channel's play log goes there. A function is asked at each
+   * write, so the log follows logs.folder when a reload changes it. */
+  logFolder: string | (() => string);
   /** weighted_random's random source (default Math.random), for tests. */
   random?: () => number;
 }

@@ -12,6 +12,8 @@ import {
   DEFAULT_WEIGHT,
   formatIssue,
   listSignature,
+  playLogFile,
+  playLogName,
   PlaylistError,
   PlaylistPicker,
   readPlaylist,
@@ -32,7 +34,6 @@ export interface SetupInput {
   /** Real path of the media folder: relative items and `.playlist` files are read from it. */
   mediaRoot: string;
   stateFolder: string;
-  logFolder: string;
   log: Logger;
 }
 
@@ -47,8 +48,9 @@ export interface ChannelSetup {
   control: ControlPaths;
   /** The folder relative entries of control files are read from (undefined: their own). */
   controlRoot?: string;
-  /** The per-channel play log; undefined when `logging disabled`. */
-  logFile?: string;
+  /** The per-channel play log's file name in logs.folder (the folder is read at each write: it
+   * may change while the channel runs); undefined when `logging disabled`. */
+  logName?: string;
   /** sdp_reference_movie: the movie whose tracks define the channel. */
   reference?: string;
   /** broadcast_name. */
@@ -70,21 +72,21 @@ export async function readSetup(input: SetupInput): Promise<ChannelSetup> {
       times: { start: p.start, end: p.end },
       control: controlPaths(channelStateFolder(input.stateFolder), base),
       controlRoot: input.mediaRoot,
-      logFile: join(input.logFolder, `${base}.log`),
+      logName: playLogName(input.key),
     };
   }
   const file = resolve(input.mediaRoot, p);
   const base = basename(file, extname(file));
   const configFile = join(dirname(file), `${base}.config`);
   // Named after the path, not the file: two folders may each hold a news.playlist.
-  const logFile = join(input.logFolder, `${channelFileBase(input.key)}.log`);
+  const logName = playLogName(input.key);
   const setup: ChannelSetup = {
     name: file,
     list: { items: [], mode: 'sequential_looped', recent: 0, signature: '' },
     maxUpcoming: NATIVE_UPCOMING,
     times: {},
     control: controlPaths(dirname(file), base),
-    logFile,
+    logName,
   };
   let mode: PlayMode = 'sequential_looped';
   let recent = 0;
@@ -99,7 +101,7 @@ export async function readSetup(input: SetupInput): Promise<ChannelSetup> {
     setup.times = { start: c.start, end: c.end };
     // DSS wrote the log where log_file said; here every log is in the server's log folder, under
     // that file's name when it gives one.
-    setup.logFile = c.logging ? (c.logFile === undefined ? logFile : join(input.logFolder, basename(c.logFile))) : undefined;
+    setup.logName = c.logging ? (c.logFile === undefined ? logName : playLogFile(basename(c.logFile))) : undefined;
     setup.reference = c.sdpReferenceMovie;
     setup.title = c.broadcastName;
   }

@@ -73,6 +73,10 @@ interface BroadcastOptions {
   state?: string;
   configuredAt?: number;
   random?: () => number;
+  /** The path; default `station`. */
+  key?: string;
+  /** logs.folder as the server passes it, read at each write; default a new one per run. */
+  logFolder?: () => string;
 }
 
 /** Starts a playlist (a native list of `items`, or what `playlist` says) and records every packet
@@ -88,7 +92,7 @@ async function broadcast(playlist: string[] | PathPlaylist, modeOrOpts: PlayMode
   const state = o.state ?? join(dir, `state-${run}`);
   const logs = join(dir, `logs-${run}`);
   const stream: Stream = await startPlaylistSource({
-    key: 'station',
+    key: o.key ?? 'station',
     playlist: Array.isArray(playlist) ? { items: playlist, mode: o.mode ?? 'sequential', recent: 0, autostart: true } : playlist,
     mediaRoot: dir,
     registry,
@@ -97,7 +101,7 @@ async function broadcast(playlist: string[] | PathPlaylist, modeOrOpts: PlayMode
     sendAhead: 0.05,
     configuredAt: o.configuredAt ?? Date.now(),
     stateFolder: state,
-    logFolder: logs,
+    logFolder: o.logFolder ?? logs,
     random: o.random,
   });
   // Read as the stream ends, as the PathManager does (the stream lets go of its source then).
@@ -343,18 +347,50 @@ describe('playlist channel at run time', () => {
     assert.ok(r.lines.some((l) => l.includes('playlist item skipped') && l.includes('a.wav') && l.includes('L16/8000')));
   });
 
-  it("names its play log after its path (two folders may each hold a news.playlist), or as the config's log_file says", async () => {
-    writeFileSync(join(dir, 'named.playlist'), `*PLAY-LIST*\n${A}\n`);
-    writeFileSync(join(dir, 'named.config'), 'play_mode sequential\n');
-    const r = await broadcast('named.playlist');
+  /** The files in the log folder once a broadcast of `playlist` (a DSS one: with the `.config`
+   * text `config`) at path `key` played through. */
+  async function logNames(playlist: string[] | { config: string }, key?: string): Promise<string[]> {
+    if (!Array.isArray(playlist)) {
+      writeFileSync(join(dir, 'named.playlist'), `*PLAY-LIST*\n${A}\n`);
+      writeFileSync(join(dir, 'named.config'), playlist.config);
+    }
+    const r = await broadcast(Array.isArray(playlist) ? playlist : 'named.playlist', { key });
     await r.ended;
     await sleep(50);
-    assert.deepEqual(readdirSync(r.logs), ['station.log']);
-    writeFileSync(join(dir, 'named.config'), 'play_mode sequential\nlog_file /var/log/elsewhere/mine.log\n');
-    const given = await broadcast('named.playlist');
-    await given.ended;
+    return readdirSync(r.logs);
+  }
+
+  it("names its play log after its path (two folders may each hold a news.playlist), or as the config's log_file says", async () => {
+    assert.deepEqual(await logNames({ config: 'play_mode sequential\n' }), ['station.log']);
+    assert.deepEqual(
+      await logNames({ config: 'play_mode sequential\nlog_file /var/log/elsewhere/mine.log\n' }),
+      ['mine.log'],
+      'in the log folder, under the name log_file gives',
+    );
+  });
+
+  it("keeps out of the server's own logs: a channel at path Error, or a log_file StreamingServer.log, writes <name>.playlist.log", async () => {
+    assert.deepEqual(await logNames([A], 'Error'), ['Error.playlist.log']);
+    assert.deepEqual(
+      await logNames({ config: 'play_mode sequential\nlog_file /var/log/streaming/streamingserver.log\n' }),
+      ['streamingserver.playlist.log'],
+    );
+  });
+
+  it('writes its play log in logs.folder as it is at each line: a folder changed while it plays takes the next lines', async () => {
+    const first = join(dir, 'follow-first');
+    const second = join(dir, 'follow-second');
+    let folder = first;
+    const r = await broadcast([LONG, B], { logFolder: () => folder });
+    const log = (f: string) => (existsSync(join(f, 'station.log')) ? readFileSync(join(f, 'station.log'), 'utf8') : '');
+    await until(() => log(first).includes(`${join(dir, LONG)} PLAY`));
+    folder = second;
+    await r.ended;
     await sleep(50);
-    assert.deepEqual(readdirSync(given.logs), ['mine.log'], 'in the log folder, under the name log_file gives');
+    assert.match(log(first), /broadcast started/);
+    assert.doesNotMatch(log(first), /b\.wav/);
+    assert.match(log(second), new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d ${join(dir, B)} PLAY$`, 'm'));
+    assert.doesNotMatch(log(second), /long\.wav|broadcast started/);
   });
 });
 

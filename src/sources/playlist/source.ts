@@ -52,11 +52,11 @@ export class PlaylistSourceError extends SourceError {
  * each viewer or retry. */
 const refusalsTold = new OncePerConfiguration();
 
-function logNotActive(opts: PlaylistSourceOptions, log: Logger, s: Exclude<ScheduleState, { state: 'on' }>, logFile: string | undefined): void {
+function logNotActive(opts: PlaylistSourceOptions, log: Logger, s: Exclude<ScheduleState, { state: 'on' }>, logName: string | undefined): void {
   if (!refusalsTold.first(opts.key, opts.configuredAt, `${s.state} ${s.at}`)) return;
   const at = new Date(s.at).toISOString();
   log.info(s.state === 'before' ? { startsAt: at } : { endedAt: at }, notActiveMessage(s));
-  openPlayLog(logFile, log)?.info(notActiveMessage(s));
+  openPlayLog(opts.logFolder, logName, log)?.info(notActiveMessage(s));
 }
 
 /** Whether a file a state file names may play: one of the list, or one under the media folder
@@ -82,12 +82,12 @@ export async function startPlaylistSource(opts: PlaylistSourceOptions): Promise<
     throw new PlaylistSourceError(`playlist of '${opts.key}': ${(e as Error).message}`, status);
   };
   const read = (playlist: PathPlaylist) =>
-    readSetup({ key: opts.key, playlist, mediaRoot: opts.mediaRoot, stateFolder: opts.stateFolder, logFolder: opts.logFolder, log });
+    readSetup({ key: opts.key, playlist, mediaRoot: opts.mediaRoot, stateFolder: opts.stateFolder, log });
   const setup = await read(opts.playlist).catch(fail);
 
   const when = scheduleState(resolveSchedule(setup.times, opts.configuredAt), Date.now());
   if (when.state !== 'on') {
-    logNotActive(opts, log, when, setup.logFile);
+    logNotActive(opts, log, when, setup.logName);
     if (when.state === 'before') throw new PlaylistSourceError(notActiveMessage(when), 404, when.at);
     throw new PlaylistSourceError(notActiveMessage(when), 404, undefined, SCHEDULED_END.finished);
   }
@@ -143,6 +143,7 @@ export async function startPlaylistSource(opts: PlaylistSourceOptions): Promise<
     setup,
     lineup: lineup!,
     configuredAt: opts.configuredAt,
+    logFolder: opts.logFolder,
     stateFile,
     reference,
     readSetup: read,
