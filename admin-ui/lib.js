@@ -161,8 +161,10 @@ export function notice(kind, ...children) {
 
 /**
  * A table that scrolls sideways inside its box on a narrow window and, below 640px, shows each
- * row as a card with the column names as labels (each cell carries `data-label`).
- * @param {{ caption?: string, columns: { key: string, label: string, numeric?: boolean, sort?: (row: any) => string | number }[], rows: any[], cells: (row: any) => (Node | string)[], empty: string, sort?: { key: string, dir: 1 | -1 }, onSort?: (key: string) => void, rowAttrs?: (row: any) => Record<string, string> }} o
+ * row as a card with the column names as labels (each cell carries `data-label`). A column's
+ * `sort` makes its header a sort button: a function sorts here (sortRows), `true` where the rows
+ * come sorted (by the server).
+ * @param {{ caption?: string, columns: { key: string, label: string, numeric?: boolean, sort?: true | ((row: any) => string | number) }[], rows: any[], cells: (row: any) => (Node | string)[], empty: string, sort?: { key: string, dir: 1 | -1 }, onSort?: (key: string) => void, rowAttrs?: (row: any) => Record<string, string> }} o
  */
 export function table(o) {
   const head = h(

@@ -1,6 +1,7 @@
-// The sign-in page: shows why the last attempt failed (the server redirects back with
-// ?error=CODE or a message) and keeps the user name typed, and stops a second submit while the
-// first is on its way.
+// The sign-in page: shows why the browser was sent here (a redirect with ?error=CODE, one of
+// MESSAGES; any other text is ignored, so a link cannot make the page say what its sender
+// wants), keeps the user name typed, and stops a second submit while the first is on its way.
+// A failed sign-in is answered with this page, the reason filled in by the server.
 const MESSAGES = {
   invalid: 'Wrong user name or password.',
   credentials: 'Wrong user name or password.',
@@ -15,8 +16,9 @@ const MESSAGES = {
 const params = new URLSearchParams(location.search);
 const error = params.get('error');
 const box = document.getElementById('signin-error');
-if (box && error) {
-  box.textContent = MESSAGES[error] ?? error.slice(0, 300);
+const message = error !== null && Object.hasOwn(MESSAGES, error) ? MESSAGES[error] : undefined;
+if (box && message) {
+  box.textContent = message;
   box.hidden = false;
   // Not a failure: said quietly.
   if (error === 'signedout') {

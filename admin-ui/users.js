@@ -1,6 +1,7 @@
 // Connected users: every client, whatever it speaks (DSS's columns: type, IP address, bit rate,
-// bytes sent, % packet loss, time connected, URL), sortable, filtered, a page at a time, each
-// with a Disconnect button.
+// bytes sent, % packet loss, time connected, URL), sortable, filtered, each with a Disconnect
+// button. A page at a time from the server (GET /sessions with limit, offset, q and sort): a
+// busy server may have many thousands of clients, which the page never fetches all at once.
 import {
   api,
   bytes,
@@ -21,7 +22,6 @@ import {
   selectField,
   serverNow,
   sortable,
-  sortRows,
   table,
   toast,
 } from './lib.js';
@@ -41,24 +41,36 @@ const KINDS = {
 
 const PAGE_SIZES = [10, 25, 50, 100, 500];
 
+/** `server`: what GET /sessions sorts by for the column in ascending order. */
 const COLUMNS = [
-  { key: 'type', label: 'Type', sort: (r) => r.kind },
-  { key: 'address', label: 'IP address', sort: (r) => r.address },
-  { key: 'bitrate', label: 'Bit rate', numeric: true, sort: (r) => r.bitrateKbps },
-  { key: 'bytes', label: 'Bytes sent', numeric: true, sort: (r) => r.bytesSent },
-  { key: 'loss', label: '% packet loss', numeric: true, sort: (r) => r.lossPercent },
-  { key: 'time', label: 'Time connected', numeric: true, sort: (r) => -r.startedAt },
-  { key: 'url', label: 'URL', sort: (r) => r.url },
+  { key: 'type', label: 'Type', sort: true, server: 'kind' },
+  { key: 'address', label: 'IP address', sort: true, server: 'address' },
+  { key: 'bitrate', label: 'Bit rate', numeric: true, sort: true, server: 'bitrateKbps' },
+  { key: 'bytes', label: 'Bytes sent', numeric: true, sort: true, server: 'bytesSent' },
+  { key: 'loss', label: '% packet loss', numeric: true, sort: true, server: 'lossPercent' },
+  // Shortest time connected first when ascending: the latest start first.
+  { key: 'time', label: 'Time connected', numeric: true, sort: true, server: '-startedAt' },
+  { key: 'url', label: 'URL', sort: true, server: 'url' },
   { key: 'action', label: 'Action' },
 ];
+
+/** The `sort` parameter for the table's order (`{ key, dir }`), '' for the server's own. */
+function serverSort(by) {
+  const field = COLUMNS.find((c) => c.key === by?.key)?.server;
+  if (!field) return '';
+  const descending = field.startsWith('-') !== by.dir < 0;
+  return `${descending ? '-' : ''}${field.replace(/^-/, '')}`;
+}
 
 /** @param {HTMLElement} main */
 export function mount(main) {
   let sessions = [];
+  let total = 0;
   let pageSize = remembered('users.pageSize', 25);
+  if (!PAGE_SIZES.includes(pageSize)) pageSize = 25;
   let page = 0;
   let filter = '';
-  const sorting = sortable('users', { key: 'time', dir: -1 }, () => render());
+  const sorting = sortable('users', { key: 'time', dir: -1 }, () => ((page = 0), void refresh.refresh()));
   const box = h('div', { id: 'sessions' });
   const pager = h('div', { class: 'pager' });
   const summary = h('p', { class: 'summary', 'aria-live': 'polite' });
@@ -69,6 +81,7 @@ export function mount(main) {
       await api('DELETE', `/sessions/${enc(row.id)}`);
       toast('ok', `Disconnected ${row.address} (${row.url})`);
       sessions = sessions.filter((s) => s.id !== row.id);
+      total = Math.max(0, total - 1);
       render();
     } catch (e) {
       // Gone already (404): it left by itself; the list is reloaded either way.
@@ -77,34 +90,21 @@ export function mount(main) {
     await refresh.refresh();
   };
 
+  const go = (to) => {
+    page = to;
+    void refresh.refresh();
+  };
+
   const render = () => {
-    const q = filter.trim().toLowerCase();
-    const shown = sortRows(
-      sessions.filter(
-        (s) =>
-          !q ||
-          [s.address, s.url, s.kind, KINDS[s.kind], s.user, s.userAgent, s.transport].some(
-            (v) => v && String(v).toLowerCase().includes(q),
-          ),
-      ),
-      COLUMNS,
-      sorting.by,
-    );
-    const pages = Math.max(1, Math.ceil(shown.length / pageSize));
-    page = Math.min(page, pages - 1);
-    const rows = shown.slice(page * pageSize, (page + 1) * pageSize);
+    const q = filter.trim();
+    const pages = Math.max(1, Math.ceil(total / pageSize));
     const now = serverNow();
-    fill(
-      summary,
-      sessions.length === shown.length
-        ? `${int(sessions.length)} connected`
-        : `${int(shown.length)} of ${int(sessions.length)} connected match`,
-    );
+    fill(summary, q ? `${int(total)} connected match “${q}”` : `${int(total)} connected`);
     fill(
       box,
       table({
         columns: COLUMNS,
-        rows,
+        rows: sessions,
         empty: q ? 'Nobody connected matches the filter.' : 'Nobody is connected.',
         sort: sorting.by,
         onSort: sorting.onSort,
@@ -143,15 +143,11 @@ export function mount(main) {
       pager,
       pages > 1
         ? [
-            h(
-              'button',
-              { type: 'button', disabled: page === 0, onclick: () => ((page -= 1), render()) },
-              '‹ Previous',
-            ),
+            h('button', { type: 'button', disabled: page === 0, onclick: () => go(page - 1) }, '‹ Previous'),
             h('span', null, `Page ${page + 1} of ${pages}`),
             h(
               'button',
-              { type: 'button', disabled: page >= pages - 1, onclick: () => ((page += 1), render()) },
+              { type: 'button', disabled: page >= pages - 1, onclick: () => go(page + 1) },
               'Next ›',
             ),
           ]
@@ -159,9 +155,31 @@ export function mount(main) {
     );
   };
 
+  /** What the page asks the server for now. */
+  const query = () => {
+    const p = new URLSearchParams({ limit: String(pageSize), offset: String(page * pageSize) });
+    if (filter.trim()) p.set('q', filter.trim());
+    const sort = serverSort(sorting.by);
+    if (sort) p.set('sort', sort);
+    return p.toString();
+  };
+
   const load = async () => {
-    const r = await api('GET', '/sessions');
-    sessions = r.sessions;
+    // Asked again while one is on its way (a page, a filter typed): loaded again for what is
+    // asked now, so the last answer shown is the one for the last question.
+    for (let asked = query(), tries = 0; tries < 5; asked = query(), tries++) {
+      const r = await api('GET', `/sessions?${asked}`);
+      if (asked !== query()) continue;
+      sessions = r.sessions;
+      total = r.total;
+      // The clients of the last page left: show the page that is now the last.
+      const last = Math.max(0, Math.ceil(total / pageSize) - 1);
+      if (page > last) {
+        page = last;
+        continue;
+      }
+      break;
+    }
     render();
   };
 
@@ -175,14 +193,14 @@ export function mount(main) {
       pageSize = Number(v);
       remember('users.pageSize', pageSize);
       page = 0;
-      render();
+      void refresh.refresh();
     },
   });
   const search = searchField({
     name: 'filter',
     label: 'Filter',
     placeholder: 'address, URL, type…',
-    oninput: (v) => ((filter = v), (page = 0), render()),
+    oninput: (v) => ((filter = v), (page = 0), void refresh.refresh()),
   });
   refresh.bar.append(size, search);
   main.append(

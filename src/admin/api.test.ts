@@ -26,10 +26,14 @@ import { answerChecker, assertValidDocument, getPaths } from './test-helpers/ope
 
 const TOKEN = 'bearer-token-for-tests';
 
-/** A GET as a script outside a browser sends it: status and headers. */
-function plainGet(url: string): Promise<{ status: number; headers: Headers }> {
+/** A GET as a script outside a browser sends it (or with `headers`, as a browser's navigation
+ * does, which fetch() cannot say): status and headers. */
+function plainGet(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers }> {
   return new Promise((resolve, reject) => {
-    get(url, (res) => {
+    get(url, { headers }, (res) => {
       res.resume();
       const headers = new Headers();
       for (const [k, v] of Object.entries(res.headers))
@@ -190,7 +194,8 @@ describe('the admin app over a fake server', () => {
       join(dir, 'logs', 'tv.log'),
       '2026-01-01 00:00:00 /m/a.mp4 PLAY\n2026-01-01 00:00:10 /m/a.mp4 PLAY\n',
     );
-    writeFileSync(join(dir, 'ui', 'app.css'), 'body{}');
+    for (const f of ['app.css', 'favicon.svg', 'signin.js', 'app.html', 'setup.html', 'users.js'])
+      writeFileSync(join(dir, 'ui', f), `/* ${f} */`);
     writeFileSync(join(dir, 'secret.txt'), 'outside');
     const users = UsersFileDoc.create('Streaming Server');
     users.setPassword('alice', 'wonder land');
@@ -290,8 +295,10 @@ describe('the admin app over a fake server', () => {
     ]);
     const s = (await (await get('/api/v1/sessions')).json()) as {
       sessions: { id: string; lossPercent: number }[];
+      total: number;
     };
     assert.equal(s.sessions.length, 1);
+    assert.equal(s.total, 1);
     assert.equal(s.sessions[0].lossPercent, 10);
     const r = (await (await get('/api/v1/relays')).json()) as { relays: { key: string; state: string }[] };
     assert.deepEqual(
@@ -418,14 +425,80 @@ describe('the admin app over a fake server', () => {
     assert.equal(quiet.headers.get('www-authenticate'), null, 'no browser dialog for a page script');
   });
 
+  /** A session cookie of alice, signed in with the form. */
+  const signIn = async (): Promise<string> => {
+    const res = await fetch(`${base}/signin`, {
+      method: 'POST',
+      body: new URLSearchParams({ user: 'alice', password: 'wonder land' }),
+      redirect: 'manual',
+    });
+    assert.equal(res.status, 303);
+    return (res.headers.get('set-cookie') ?? '').split(';', 1)[0];
+  };
+
   it('serves /ui/ files with an ETag, and nothing outside the folder', async () => {
     const css = await fetch(`${base}/ui/app.css`);
     assert.equal(css.status, 200);
     assert.equal(css.headers.get('content-type'), 'text/css; charset=utf-8');
     const etag = css.headers.get('etag')!;
     assert.equal((await fetch(`${base}/ui/app.css`, { headers: { 'If-None-Match': etag } })).status, 304);
+    const cookie = await signIn();
     for (const p of ['/ui/..%2fsecret.txt', '/ui/%2e%2e/secret.txt', '/ui/missing.js', '/ui/'])
-      assert.equal((await fetch(`${base}${p}`)).status, 404, p);
+      assert.equal((await fetch(`${base}${p}`, { headers: { Cookie: cookie } })).status, 404, p);
+  });
+
+  it('serves under /ui/ without a session only what the sign-in and setup pages load', async () => {
+    for (const f of ['app.css', 'favicon.svg', 'signin.js'])
+      assert.equal((await fetch(`${base}/ui/${f}`)).status, 200, f);
+    for (const f of ['app.html', 'setup.html', 'users.js', 'missing.js']) {
+      const res = await fetch(`${base}/ui/${f}`);
+      assert.equal(res.status, 401, f);
+      assert.ok(!(await res.text()).includes(f), `${f} is not served`);
+      const nav = await plainGet(`${base}/ui/${f}`, { 'Sec-Fetch-Mode': 'navigate' });
+      assert.deepEqual([nav.status, nav.headers.get('location')], [303, '/signin'], f);
+    }
+    const cookie = await signIn();
+    for (const f of ['app.html', 'setup.html', 'users.js']) {
+      const res = await fetch(`${base}/ui/${f}`, { headers: { Cookie: cookie } });
+      assert.equal(res.status, 200, f);
+      assert.equal(await res.text(), `/* ${f} */`);
+    }
+  });
+
+  it('pages the connected clients: limit, offset, q and sort, with the total matching', async () => {
+    const added = ['198.51.100.1', '198.51.100.2', '203.0.113.3'].map((address, i) =>
+      fake.server.clients.add({
+        kind: 'rtsp-file',
+        protocol: 'rtsp',
+        address,
+        url: `rtsp://host/clip${i}.mp4`,
+        path: `clip${i}.mp4`,
+        transport: 'TCP',
+        figures: () => ({ bytesSent: 100 * (i + 1), packetsSent: 1, bytesReceived: 0, packetsLost: 0 }),
+        close: () => undefined,
+      }),
+    );
+    try {
+      const page = async (q: string) => {
+        const res = await get(`/api/v1/sessions?${q}`);
+        assert.equal(res.status, 200, q);
+        const b = (await res.json()) as { sessions: { address: string }[]; total: number };
+        return [b.total, b.sessions.map((x) => x.address)];
+      };
+      const all = (await page('')) as [number, string[]];
+      assert.equal(all[0], all[1].length);
+      assert.ok(all[0] >= 3);
+      assert.deepEqual(await page('q=198.51&sort=-bytesSent'), [2, ['198.51.100.2', '198.51.100.1']]);
+      assert.deepEqual(await page('q=198.51&sort=bytesSent&limit=1'), [2, ['198.51.100.1']]);
+      assert.deepEqual(await page('q=198.51&sort=bytesSent&limit=1&offset=1'), [2, ['198.51.100.2']]);
+      assert.deepEqual(await page('q=198.51&offset=5'), [2, []]);
+      assert.deepEqual(await page('q=CLIP2'), [1, ['203.0.113.3']]);
+      assert.deepEqual(await page('limit=5000'), all, 'more than the most is the most');
+      for (const q of ['limit=0', 'limit=x', 'offset=-1', 'sort=colour', 'limit='])
+        assert.equal((await get(`/api/v1/sessions?${q}`)).status, 400, q);
+    } finally {
+      for (const id of added) fake.server.clients.end(id);
+    }
   });
 
   it('answers the sign-in page (a fallback page when admin-ui has none), the pages only when signed in', async () => {
@@ -435,6 +508,33 @@ describe('the admin app over a fake server', () => {
     const page = await fetch(`${base}/settings`, { redirect: 'manual' });
     assert.equal(page.status, 303);
     assert.equal(page.headers.get('location'), '/signin');
+  });
+
+  // Last: it shuts this address out.
+  it('answers an address shut out after failed logins 429 with Retry-After at once, API and form alike', async () => {
+    const wrong = { Authorization: `Basic ${Buffer.from('alice:guess').toString('base64')}` };
+    let res = await fetch(`${base}/api/v1/server`, { headers: wrong });
+    // auth.failuresBeforeDelay (3) are free; the next one shuts the address out.
+    for (let i = 0; i < 5 && res.status === 401; i++)
+      res = await fetch(`${base}/api/v1/server`, { headers: wrong });
+    assert.equal(res.status, 429);
+    assert.match(res.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+    const check = answerChecker(app.document);
+    assert.equal(
+      check('GET', '/api/v1/server', 429, res.headers.get('content-type') ?? '', await res.text()),
+      undefined,
+    );
+    const right = await get('/api/v1/server');
+    assert.equal(right.status, 429, 'a bearer token waits too: nothing is checked');
+    const form = await fetch(`${base}/signin`, {
+      method: 'POST',
+      body: new URLSearchParams({ user: 'alice', password: 'wonder land' }),
+      redirect: 'manual',
+    });
+    assert.equal(form.status, 429);
+    assert.match(form.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+    assert.match(await form.text(), /Too many failed sign-ins, try again in \d+ s/);
+    assert.equal(form.headers.get('set-cookie'), null);
   });
 });
 

@@ -18,7 +18,7 @@ import {
   type ApiRouteDoc,
   type JsonSchema,
 } from '../http/index.js';
-import { channelFileBase } from '../playlists/index.js';
+import { playLogName } from '../playlists/index.js';
 import type { ManagedServer } from '../server/running.js';
 import { CpuLoad } from './cpu-load.js';
 import {
@@ -34,6 +34,7 @@ import {
   RELAY_SCHEMA,
   SERVER_SCHEMA,
   SESSION_SCHEMA,
+  SESSIONS_SCHEMA,
 } from './schemas.js';
 
 /** What the admin reads of the log files (src/server/log-files.ts). */
@@ -83,6 +84,23 @@ const PLAYABLE = new Set([
   '.au',
   '.snd',
 ]);
+/** Clients one GET /sessions answers at most, and by default. */
+export const MAX_SESSIONS_PAGE = 1000;
+const DEFAULT_SESSIONS_PAGE = 100;
+/** Longest `q` filter looked at. */
+const MAX_FILTER_CHARS = 200;
+/** What GET /sessions sorts by (`sort=bytesSent`, `sort=-bytesSent` for the largest first). */
+const SESSION_SORTS = [
+  'kind',
+  'address',
+  'bitrateKbps',
+  'bytesSent',
+  'lossPercent',
+  'startedAt',
+  'url',
+] as const;
+/** What the `q` filter looks in. */
+const SESSION_FILTERED = ['address', 'url', 'kind', 'protocol', 'transport', 'user', 'userAgent'] as const;
 /** Keys one PATCH of the config may change. */
 const MAX_CONFIG_CHANGES = 200;
 /** What stands for a bearer token in the config answered (as long as the shortest token). */
@@ -132,15 +150,22 @@ function objectBody(req: ApiRequest): Record<string, unknown> {
   return b as Record<string, unknown>;
 }
 
-/** `?lines=N`, bounded. */
-function linesWanted(req: ApiRequest): number {
-  const v = req.query.get('lines');
-  if (v === null) return DEFAULT_LOG_LINES;
+/** The whole number `?name=N`, `fallback` when absent, at most `max` (more is taken as `max`);
+ * a 400 when it is no whole number from `min`. */
+function wholeNumber(req: ApiRequest, name: string, min: number, max: number, fallback: number): number {
+  const v = req.query.get(name);
+  if (v === null) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1)
-    throw new ApiError(400, `lines must be a whole number from 1 to ${MAX_LOG_LINES}, not ${v.slice(0, 20)}`);
-  return Math.min(n, MAX_LOG_LINES);
+  if (v.trim() === '' || !Number.isInteger(n) || n < min)
+    throw new ApiError(
+      400,
+      `${name} must be a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}, not ${v.slice(0, 20)}`,
+    );
+  return Math.min(n, max);
 }
+
+/** `?lines=N`, bounded. */
+const linesWanted = (req: ApiRequest) => wholeNumber(req, 'lines', 1, MAX_LOG_LINES, DEFAULT_LOG_LINES);
 
 const LINES_QUERY = {
   lines: {
@@ -273,6 +298,46 @@ function pathRows(server: ManagedServer): PathRow[] {
   return [...rows.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+/** One page of the connected clients as GET /sessions asks (`q`, `sort`, `offset`, `limit`),
+ * with how many match in all. */
+export function sessionsPage(all: ClientRow[], req: ApiRequest): { sessions: ClientRow[]; total: number } {
+  const limit = wholeNumber(req, 'limit', 1, MAX_SESSIONS_PAGE, DEFAULT_SESSIONS_PAGE);
+  const offset = wholeNumber(req, 'offset', 0, Number.MAX_SAFE_INTEGER, 0);
+  const q = (req.query.get('q') ?? '').slice(0, MAX_FILTER_CHARS).trim().toLowerCase();
+  const sort = req.query.get('sort') ?? '';
+  const field = sort.replace(/^-/, '') as (typeof SESSION_SORTS)[number];
+  if (sort !== '' && !SESSION_SORTS.includes(field))
+    throw new ApiError(
+      400,
+      `sort must be one of ${SESSION_SORTS.join(', ')} (- first: descending), not ${sort.slice(0, 30)}`,
+    );
+  let rows = q ? all.filter((c) => SESSION_FILTERED.some((k) => c[k]?.toLowerCase().includes(q))) : all;
+  if (sort !== '') {
+    const dir = sort.startsWith('-') ? -1 : 1;
+    rows = [...rows].sort((a, b) => (a[field] < b[field] ? -dir : a[field] > b[field] ? dir : 0));
+  }
+  return { sessions: rows.slice(offset, offset + limit), total: rows.length };
+}
+
+const SESSIONS_QUERY = {
+  limit: {
+    description: `Clients per page (default ${DEFAULT_SESSIONS_PAGE}, at most ${MAX_SESSIONS_PAGE}).`,
+    schema: { type: 'integer', minimum: 1 },
+  },
+  offset: {
+    description: 'Clients skipped before the page (default 0).',
+    schema: { type: 'integer', minimum: 0 },
+  },
+  q: {
+    description: `Only clients with this text (any case) in their ${SESSION_FILTERED.join(', ')}.`,
+    schema: { type: 'string' },
+  },
+  sort: {
+    description: `Sorted by this field, \`-\` first for the largest first (default: connection order).`,
+    schema: { enum: SESSION_SORTS.flatMap((f) => [f, `-${f}`]) },
+  },
+};
+
 /** Saves changes through the server; a wrong value is a 400 naming its key. */
 async function update(server: ManagedServer, changes: Record<string, unknown>): Promise<ApiAnswer> {
   try {
@@ -375,14 +440,16 @@ export function adminApiRoutes(ctx: AdminApiContext): ApiRoute[] {
       name: 'sessions',
       method: 'GET',
       path: '/sessions',
-      summary: 'Connected clients, whatever protocol (Connected users)',
+      summary: 'Connected clients, whatever protocol, a page at a time (Connected users)',
+      query: SESSIONS_QUERY,
       responses: {
         200: {
-          description: 'The clients.',
-          schema: listOf('sessions', CLIENT_ROW_SCHEMA),
+          description: 'A page of the clients, and how many match in all.',
+          schema: SESSIONS_SCHEMA,
         },
+        400: failure('`limit`, `offset` or `sort` is wrong.'),
       },
-      handle: () => ok({ sessions: server.clients.list() }),
+      handle: (_p, req) => ok(sessionsPage(server.clients.list(), req)),
     }),
     route({
       name: 'client',
@@ -442,10 +509,7 @@ export function adminApiRoutes(ctx: AdminApiContext): ApiRoute[] {
       handle: async ({ name }, req) => {
         if (!playlist(name)) throw new ApiError(404, `no playlist is configured at '${name}'`);
         return ok({
-          lines: await tailLines(
-            join(server.config.logs.folder, `${channelFileBase(name)}.log`),
-            linesWanted(req),
-          ),
+          lines: await tailLines(join(server.config.logs.folder, playLogName(name)), linesWanted(req)),
         });
       },
     }),

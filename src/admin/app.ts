@@ -8,11 +8,13 @@
  * it comes from another site (Origin, Referer, Sec-Fetch-Site), whatever the credentials, and,
  * with a session cookie, unless X-CSRF-Token carries the session's token. The sign-in form is
  * refused from another site too. While no administrator exists, every page is the setup page.
+ * Under /ui/, anyone gets what the sign-in and setup pages load; the app's own files need a
+ * signed-in browser. An address shut out after failed logins is answered 429 with Retry-After
+ * at once (API and sign-in form alike): no answer is held back, so guesses hold no socket.
  *
  * The application is not listened with: `handler` serves node:http(s) servers the caller opens
  * (one per bind address, see server/admin-wiring.ts). */
 import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
@@ -21,7 +23,7 @@ import type { Logger } from '../logging/index.js';
 import type { ManagedServer } from '../server/running.js';
 import { adminApiRoutes, documentRoute, type AdminLogs } from './api.js';
 import { AdminAuth, crossSiteReason, setupCommands } from './auth.js';
-import { openApiDocument } from './openapi.js';
+import { COMMON_RESPONSES, openApiDocument } from './openapi.js';
 import { AdminPages } from './pages.js';
 import { sameSecret } from './sessions.js';
 
@@ -29,6 +31,9 @@ import { sameSecret } from './sessions.js';
 export const SESSION_COOKIE = 'rivulet_admin';
 /** Largest request body, bytes (a playlist of a few thousand items fits). */
 export const MAX_BODY_BYTES = 256 * 1024;
+/** What /ui/ serves without signing in: what the sign-in and setup pages load. The rest (the
+ * app's pages and scripts) waits for a session. */
+export const PUBLIC_ASSETS = new Set(['app.css', 'favicon.svg', 'signin.js']);
 /** The pages a signed-in browser is served the app shell at. */
 export const PAGES = ['/', '/users', '/relays', '/playlists', '/settings', '/logs'];
 
@@ -120,7 +125,7 @@ export async function buildAdminApp(opts: AdminAppOptions): Promise<AdminApp> {
           summary: 'Prometheus metrics (text exposition format)',
           responses: {
             200: { description: 'The metrics.', content: { 'text/plain': { schema: { type: 'string' } } } },
-            401: { description: 'Not signed in, or wrong credentials.' },
+            ...COMMON_RESPONSES,
           },
         },
       },
@@ -171,7 +176,7 @@ export async function buildAdminApp(opts: AdminAppOptions): Promise<AdminApp> {
       quiet: fromPageScript(req),
     });
     if (!outcome.ok) {
-      if (outcome.delayMs > 0) await sleep(outcome.delayMs, undefined, { ref: false });
+      if (outcome.retryAfterS !== undefined) reply.header('Retry-After', String(outcome.retryAfterS));
       if (outcome.challenges.length > 0) reply.header('WWW-Authenticate', outcome.challenges);
       jsonError(reply, outcome.status, outcome.error);
       return undefined;
@@ -230,7 +235,12 @@ export async function buildAdminApp(opts: AdminAppOptions): Promise<AdminApp> {
   });
 
   app.get('/ui/*', async (req, reply) => {
-    const asset = await pages.asset((req.params as { '*': string })['*']);
+    const name = (req.params as { '*': string })['*'];
+    if (!PUBLIC_ASSETS.has(name) && !(await browserUser(req))) {
+      if (req.headers['sec-fetch-mode'] === 'navigate') return reply.redirect('/signin', 303);
+      return reply.code(401).type('text/plain; charset=utf-8').send('sign in first\n');
+    }
+    const asset = await pages.asset(name);
     if (!asset) return html(reply, 404, '<!doctype html><title>Not found</title><p>No such file.</p>\n');
     reply.header('Cache-Control', 'no-cache').header('ETag', asset.etag);
     if (req.headers['if-none-match'] === asset.etag) return reply.code(304).send();
@@ -257,10 +267,10 @@ export async function buildAdminApp(opts: AdminAppOptions): Promise<AdminApp> {
       return html(reply, 400, await pages.signIn('Give a user name and a password.', user));
     const outcome = await auth.signIn(user, password, req.ip);
     if (!outcome.ok) {
-      if (outcome.delayMs > 0) await sleep(outcome.delayMs, undefined, { ref: false });
+      if (outcome.retryAfterS !== undefined) reply.header('Retry-After', String(outcome.retryAfterS));
       return html(
         reply,
-        401,
+        outcome.retryAfterS !== undefined ? 429 : 401,
         await pages.signIn(`${outcome.error[0].toUpperCase()}${outcome.error.slice(1)}.`, user),
       );
     }

@@ -2,9 +2,11 @@
  * auth.usersFile, signed in with the form (a session cookie), or sending HTTP Basic or Digest
  * credentials, or `Authorization: Bearer` with one of admin.tokens (scripts). The files are read
  * again when they change on disk (`rivulet passwd` under a running server), and a session ends
- * when its user leaves the group. Failed sign-ins and credentials are throttled per address as
- * for RTSP (auth.failuresBeforeDelay, auth.maxFailureDelay): each refusal past the free ones is
- * held back longer, and a flood is refused unchecked. */
+ * when its user leaves the group. Failed sign-ins and credentials are throttled per address (an
+ * IPv6 /64) with RTSP's rule (auth.failuresBeforeDelay, auth.maxFailureDelay): each failure past
+ * the free ones shuts the address out longer. Unlike RTSP, nothing is held back: while shut out,
+ * the address is answered 429 with Retry-After at once, its credentials unchecked, so a flood of
+ * guesses holds no socket open and costs no hashing. */
 import type { Config } from '../config/index.js';
 import {
   formatBasicChallenge,
@@ -59,19 +61,22 @@ export interface CredentialsRequest {
 
 export interface AuthRefusal {
   ok: false;
-  status: 401 | 403;
+  /** 429: the address is shut out after too many failures (see `retryAfterS`). */
+  status: 401 | 403 | 429;
   /** What the client is told. */
   error: string;
   /** WWW-Authenticate values (401 only). */
   challenges: string[];
-  /** Hold the answer this long (throttled failure). */
-  delayMs: number;
+  /** 429: seconds until the address may try again (the Retry-After header). */
+  retryAfterS?: number;
 }
 
 export type AuthOutcome = { ok: true; caller: ApiCaller; session?: AdminSession } | AuthRefusal;
 
 export type SignInOutcome =
-  { ok: true; session: AdminSession } | { ok: false; error: string; delayMs: number };
+  | { ok: true; session: AdminSession }
+  /** `retryAfterS`: refused unchecked, the address is shut out for that long (429). */
+  | { ok: false; error: string; retryAfterS?: number };
 
 const EMPTY_USERS: UsersFile = { users: new Map(), allSha256: false, issues: [] };
 const EMPTY_GROUPS: GroupsFile = { groups: new Map(), issues: [] };
@@ -149,10 +154,9 @@ export class AdminAuth {
    * (the same for an unknown user, a wrong password and a user who is no admin). */
   async signIn(user: string, password: string, address: string): Promise<SignInOutcome> {
     const error = 'wrong user name or password, or the user is not an administrator';
-    if (this.#throttle.full(address)) {
-      this.#refusedUnchecked(address);
-      return { ok: false, error: 'too many failed sign-ins from your address: wait a little', delayMs: 0 };
-    }
+    const retryAfterS = this.#shutOut(address);
+    if (retryAfterS > 0)
+      return { ok: false, error: `too many failed sign-ins, try again in ${retryAfterS} s`, retryAfterS };
     const admins = await this.admins();
     const entry =
       user.length <= MAX_NAME && password.length <= MAX_PASSWORD ? admins.users.users.get(user) : undefined;
@@ -160,7 +164,8 @@ export class AdminAuth {
       verifyCrypt(password.slice(0, MAX_PASSWORD), entry?.crypt ?? NO_USER_HASH) && entry !== undefined;
     if (!right || !admins.names.has(user)) {
       const why = !entry ? 'unknown user' : !right ? 'wrong password' : `not a member of ${admins.group}`;
-      return { ok: false, error, delayMs: this.#fail(address, user, `sign-in refused: ${why}`) };
+      this.#fail(address, user, `sign-in refused: ${why}`);
+      return { ok: false, error };
     }
     this.#throttle.succeed(address, user);
     this.#o.log.info({ client: address, user }, 'admin: signed in');
@@ -170,18 +175,22 @@ export class AdminAuth {
   /** Who sent a request: its Authorization header when it has one, else its session cookie. */
   async authenticate(r: CredentialsRequest): Promise<AuthOutcome> {
     const admins = await this.admins();
-    const challenge = (error: string, stale = false, delayMs = 0): AuthRefusal => ({
+    const challenge = (error: string, stale = false): AuthRefusal => ({
       ok: false,
       status: 401,
       error,
       challenges: r.quiet ? [] : this.#challenges(admins.users, r.address, stale),
-      delayMs,
     });
     if (r.authorization !== undefined) {
-      if (this.#throttle.full(r.address)) {
-        this.#refusedUnchecked(r.address);
-        return challenge('too many failed logins from your address: wait a little');
-      }
+      const retryAfterS = this.#shutOut(r.address);
+      if (retryAfterS > 0)
+        return {
+          ok: false,
+          status: 429,
+          error: `too many failed logins, try again in ${retryAfterS} s`,
+          challenges: [],
+          retryAfterS,
+        };
       const bearer = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(r.authorization);
       if (bearer) {
         const token = bearer[1];
@@ -190,21 +199,15 @@ export class AdminAuth {
           this.#o.config().admin.tokens.some((t) => sameSecret(t, token))
         )
           return { ok: true, caller: { user: 'token', via: 'bearer' } };
-        return challenge(
-          'unknown bearer token',
-          false,
-          this.#fail(r.address, undefined, 'bearer token refused'),
-        );
+        this.#fail(r.address, undefined, 'bearer token refused');
+        return challenge('unknown bearer token');
       }
       let creds;
       try {
         creds = parseAuthorization(r.authorization);
       } catch (e) {
-        return challenge(
-          `malformed credentials: ${(e as Error).message}`,
-          false,
-          this.#fail(r.address, undefined, (e as Error).message),
-        );
+        this.#fail(r.address, undefined, (e as Error).message);
+        return challenge(`malformed credentials: ${(e as Error).message}`);
       }
       if (creds.scheme === 'other')
         return challenge(
@@ -215,12 +218,10 @@ export class AdminAuth {
           ? checkBasic(creds.password, admins.users.users.get(creds.user)?.crypt)
           : this.#checkDigest(creds, admins.users, r);
       if (verdict === 'stale') return challenge('the nonce expired', true);
-      if (verdict !== 'ok')
-        return challenge(
-          'wrong user name or password',
-          false,
-          this.#fail(r.address, creds.user, `${creds.scheme} login refused: ${verdict}`),
-        );
+      if (verdict !== 'ok') {
+        this.#fail(r.address, creds.user, `${creds.scheme} login refused: ${verdict}`);
+        return challenge('wrong user name or password');
+      }
       this.#throttle.succeed(r.address, creds.user);
       if (!admins.names.has(creds.user)) {
         this.#o.log.warn(
@@ -232,7 +233,6 @@ export class AdminAuth {
           status: 403,
           error: `user ${creds.user} is not an administrator (group ${admins.group})`,
           challenges: [],
-          delayMs: 0,
         };
       }
       return { ok: true, caller: { user: creds.user, via: creds.scheme } };
@@ -281,28 +281,33 @@ export class AdminAuth {
     return verdict === 'foreign' ? 'stale' : verdict;
   }
 
-  /** Counts a failure; returns how long to hold its refusal. */
-  #fail(address: string, user: string | undefined, reason: string): number {
+  /** Counts a failure: past the free ones, it shuts the address out for the throttle's delay. */
+  #fail(address: string, user: string | undefined, reason: string): void {
     const { count, delayMs } = this.#throttle.fail(address, user);
     this.#o.log.warn(
-      { client: address, user: user?.slice(0, 64), failures: count, delayMs },
+      { client: address, user: user?.slice(0, 64), failures: count, shutOutMs: delayMs },
       `admin: ${reason}`,
     );
-    return delayMs;
   }
 
-  #refusedUnchecked(address: string): void {
+  /** Whole seconds the address is still shut out for (0: it may try), counting the refusal. */
+  #shutOut(address: string): number {
+    const ms = this.#throttle.retryAfterMs(address);
+    if (ms <= 0) return 0;
     const n = this.#throttle.refuseUnchecked(address);
     // Said at 1, 2, 4, 8...: a flood must not flood the log.
     if ((n & (n - 1)) === 0)
       this.#o.log.warn(
-        { client: address, refused: n },
-        'admin: login refused unchecked: too many failed logins from the address are being held back',
+        { client: address, refused: n, retryAfterMs: ms },
+        'admin: login refused unchecked (429): too many failed logins from the address',
       );
+    return Math.ceil(ms / 1000);
   }
 }
 
 function checkBasic(password: string, crypt: string | undefined): string {
+  // No password is longer (rivulet passwd refuses them): one that is costs no hashing.
+  if (password.length > MAX_PASSWORD) return 'password too long';
   const ok = verifyCrypt(password, crypt ?? NO_USER_HASH);
   if (!crypt) return 'unknown user';
   return ok ? 'ok' : 'wrong password';

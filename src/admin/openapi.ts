@@ -21,7 +21,8 @@ const operationId = (name: string) => name.replace(/[^A-Za-z0-9]+(.)/g, (_m, c: 
 
 const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
 
-/** The refusals every operation may give: no or wrong credentials, another site, no CSRF token. */
+/** The refusals every operation may give: no or wrong credentials, another site, no CSRF token,
+ * an address shut out after failed logins. */
 export const COMMON_RESPONSES = {
   401: {
     description:
@@ -31,6 +32,14 @@ export const COMMON_RESPONSES = {
   403: {
     description:
       'A change from another site, without the session’s X-CSRF-Token, or by a user who is no administrator.',
+    content: json(API_ERROR_SCHEMA),
+  },
+  429: {
+    description:
+      'Too many failed logins from the address (an IPv6 /64): refused unchecked until Retry-After says.',
+    headers: {
+      'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer', minimum: 1 } },
+    },
     content: json(API_ERROR_SCHEMA),
   },
 };

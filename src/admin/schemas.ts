@@ -94,6 +94,11 @@ export const CLIENT_ROW_SCHEMA = object(
   ['userAgent', 'user'],
 );
 
+export const SESSIONS_SCHEMA = object({
+  sessions: { type: 'array', items: CLIENT_ROW_SCHEMA },
+  total: { type: 'integer', minimum: 0, description: 'Clients matching `q`, on every page.' },
+});
+
 export const RELAY_SCHEMA = object(
   {
     key: { type: 'string', description: '`role path target`.' },

@@ -102,6 +102,34 @@ describe('applyToTree', () => {
     assert.equal(next.limits.maxConnections, 0, 'back to its default');
     assert.deepEqual(Object.keys(next.paths), ['tv', 'news']);
   });
+
+  it('walks own keys only: an inherited name is a new key, and removing below a missing key removes nothing', () => {
+    assert.deepEqual(applyToTree({ a: {} }, { 'a.toString.x': 1 }), { a: { toString: { x: 1 } } });
+    assert.deepEqual(applyToTree({ a: { c: 1 } }, { 'a.b.c': null }), { a: { c: 1 } });
+  });
+});
+
+describe('keys that reach a prototype', () => {
+  const polluted = () =>
+    ['polluted', 'playlist', 'x'].filter((k) => Object.hasOwn(Object.prototype, k) || k in ({} as Record<string, unknown>));
+  const attempts: Record<string, unknown>[] = [
+    { '__proto__.polluted': 1 },
+    { 'limits.__proto__.polluted': 1 },
+    { 'paths.__proto__.playlist': { items: ['a.mp4'] } },
+    { 'paths.__proto__': null },
+    { 'constructor.prototype.polluted': 1 },
+    { 'paths.tv.constructor.prototype.x': 1 },
+    { 'paths.tv.playlist': JSON.parse('{"items":["a.mp4"],"__proto__":{"polluted":1}}') as unknown },
+  ];
+  it('are refused with a ConfigError naming the key, and Object.prototype stays clean', () => {
+    for (const changes of attempts) {
+      const key = Object.keys(changes)[0];
+      assert.throws(() => applyToTree({ limits: {}, paths: { tv: {} } }, changes), { name: 'ConfigError', key }, key);
+      assert.throws(() => editConfigText(FILE, changes, 'rivulet.yaml'), { name: 'ConfigError', key }, key);
+      assert.deepEqual(polluted(), [], key);
+    }
+    assert.throws(() => configKeyPath('paths.prototype.graceTime'), { name: 'ConfigError', message: /'prototype' may not name a key/ });
+  });
 });
 
 describe('writeFileAtomic', () => {

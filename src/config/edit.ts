@@ -18,11 +18,22 @@ export const MAX_CHANGES = 200;
 
 const PATH_KEYS = new Set(Object.keys(pathSettingsSchema.shape));
 
+/** Key names that reach an object's prototype when a tree is walked or assigned by name
+ * (`__proto__.x` would set `x` on every object of the process): refused wherever they appear. */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A ConfigError when a segment of `key` is one of UNSAFE_KEYS. */
+function refuseUnsafeSegments(key: string, parts: readonly string[]): void {
+  const bad = parts.find((p) => UNSAFE_KEYS.has(p));
+  if (bad !== undefined) throw new ConfigError(`'${key}' is not a config key ('${bad}' may not name a key)`, key);
+}
+
 /** A dotted key as the segments of its place in the config. A path name may hold dots
  * (`paths.cam.1.graceTime`, `paths.~^live/.*$.publishAllow`): below `paths` the name runs up to
  * the first segment that is a path setting, or to the end (`paths.cam.1`: the whole entry). */
 export function configKeyPath(key: string): string[] {
   const parts = key.split('.');
+  refuseUnsafeSegments(key, parts);
   if (parts[0] === 'paths' && parts.length > 2) {
     const rest = parts.slice(1);
     const at = rest.findIndex((p, i) => i > 0 && PATH_KEYS.has(p));
@@ -31,6 +42,21 @@ export function configKeyPath(key: string): string[] {
   }
   if (parts.some((p) => p === '')) throw new ConfigError(`'${key}' is not a config key (group.key)`, key);
   return parts;
+}
+
+/** A ConfigError naming `key` when its value holds an object key of UNSAFE_KEYS at any depth
+ * (a JSON body may carry `"__proto__"` as a key of its own). Walked without recursion: the value
+ * comes from the network, its depth from whoever sent it. */
+function refuseUnsafeValue(key: string, value: unknown): void {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null) continue;
+    for (const k of Object.keys(v)) {
+      if (UNSAFE_KEYS.has(k)) throw new ConfigError(`${key}: '${k}' may not name a key`, key);
+      stack.push((v as Record<string, unknown>)[k]);
+    }
+  }
 }
 
 /** The changes checked for shape (a dotted key, a value), each with its place. */
@@ -42,6 +68,7 @@ function planned(changes: ConfigChanges): { key: string; path: string[]; value: 
     const path = configKeyPath(key);
     if (path.length < 2) throw new ConfigError(`${key}: name a key of the group (${key}.<key>), not the group`, key);
     if (value === undefined) throw new ConfigError(`${key}: no value (null removes the key)`, key);
+    refuseUnsafeValue(key, value);
     return { key, path, value };
   });
 }
@@ -114,12 +141,14 @@ function flowPadding(text: string): boolean {
 /** `tree` (a parsed config or its input) with `changes` made; `null` removes a key. */
 export function applyToTree(tree: Record<string, unknown>, changes: ConfigChanges): Record<string, unknown> {
   const out = structuredClone(tree);
-  for (const { key, path, value } of planned(changes)) {
+  changes: for (const { key, path, value } of planned(changes)) {
     let cur: Record<string, unknown> = out;
     for (const [i, p] of path.slice(0, -1).entries()) {
-      const v = cur[p];
+      // Own keys only: an inherited one (`toString`) is no key of the config.
+      const v = Object.hasOwn(cur, p) ? cur[p] : undefined;
       if (v === undefined || v === null) {
-        if (value === null) break;
+        // Removing below what is not there leaves nothing to do.
+        if (value === null) continue changes;
         cur[p] = {};
       } else if (typeof v !== 'object' || Array.isArray(v)) {
         throw new ConfigError(`${key}: ${path.slice(0, i + 1).join('.')} holds a value, not keys`, key);

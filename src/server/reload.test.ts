@@ -34,9 +34,12 @@ describe('planReload', () => {
     b.live.graceTime = 1;
     b.live.tcpBatchMs = 0;
     b.admin.tokens = ['a-token-of-16-chars'];
+    b.admin.group = 'ops';
+    b.admin.sessionTimeout = 600;
+    b.admin.port = 1221;
     assert.deepEqual(planReload(a, b), {
-      live: ['live.graceTime', 'paths.tv', 'auth.realm', 'limits.maxConnections', 'log.level', 'logs.errorVerbosity'],
-      later: ['rtsp.ports', 'live.tcpBatchMs', 'auth.nonceLifetime', 'log.format', 'admin.tokens'],
+      live: ['live.graceTime', 'paths.tv', 'auth.realm', 'limits.maxConnections', 'log.level', 'logs.errorVerbosity', 'admin.group', 'admin.tokens', 'admin.sessionTimeout'],
+      later: ['rtsp.ports', 'live.tcpBatchMs', 'auth.nonceLifetime', 'log.format', 'admin.port'],
     });
     assert.deepEqual(changedKeys(a, defaults()), []);
   });

@@ -30,7 +30,9 @@ export const LIVE_KEYS: LiveKeys = {
   // read at its first use); the nonce store and the failure throttle are made at start.
   auth: ['scheme', 'realm', 'usersFile', 'groupsFile', 'accessFileName', 'allowGuestDefault', 'broadcasterGroup'],
   tls: [],
-  // Admission reads them at each check (RivuletServer.setLimits).
+  // Admission reads them at each check (RivuletServer.setLimits), RTSP connections at each
+  // request. One use is fixed at start: requestTimeout is also the RTSPS handshake timeout the
+  // TLS servers were made with, which keeps its old value there until a restart.
   limits: 'all',
   // pino's level changes on the running logger and its children; the format is the stream's.
   log: ['level'],
@@ -42,7 +44,10 @@ export const LIVE_KEYS: LiveKeys = {
   control: [],
   // The DSS relay file is read again with the paths; the server's Via name is chosen at start.
   relays: ['dssConfig'],
-  admin: [],
+  // AdminAuth reads them per request (a token removed is refused at once, the group decides at
+  // the next request, the timeout at a session's next use); port, bind and TLS are the
+  // listeners'.
+  admin: ['tokens', 'group', 'sessionTimeout'],
 };
 
 /** The keys whose values differ between two configs, dotted: one per key of a group, one per

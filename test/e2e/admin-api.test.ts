@@ -17,7 +17,7 @@ import { answerChecker, assertValidDocument, getPaths } from '../../src/admin/te
 import { repoRoot } from '../helpers/fixtures.js';
 import { spawnPublisher, type Publisher } from '../helpers/publish.js';
 import { run } from '../helpers/run.js';
-import { until } from '../helpers/rtsp-client.js';
+import { sleep, until } from '../helpers/rtsp-client.js';
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 import { selfSigned } from '../helpers/tls.js';
 import { missingTool } from '../helpers/tools.js';
@@ -478,30 +478,61 @@ describe('the admin API on admin.port', () => {
     );
   });
 
-  // Last: the failures it makes hold back this address's next ones.
-  it('refuses a wrong password with 401, holds repeated failures back longer and longer, and lets the right one in', async (t) => {
+  // Last: the failures it makes shut this address out.
+  it('refuses a wrong password with 401, then shuts the address out: 429 with Retry-After at once, API and form alike; then lets the right one in', async (t) => {
     if (!(await hasTools(t, ['curl']))) return;
-    const times: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      const a = await curl(['-u', 'alice:guess', `${base}/api/v1/server`]);
-      assert.equal(a.status, 401);
-      times.push(a.ms);
+    const url = `${base}/api/v1/server`;
+    // auth.failuresBeforeDelay=1, then 250 ms doubling up to auth.maxFailureDelay=2 s: the 5th
+    // failure shuts the address out for 2 s.
+    let failures = 0;
+    let shutUntil = 0;
+    const shut: Answer[] = [];
+    for (let sent = 0; failures < 5 && sent < 60; sent++) {
+      const at = Date.now();
+      const a = await curl(['-u', 'alice:guess', url]);
+      if (a.status === 401) {
+        failures++;
+        // The server started the wait after `at`: it lasts at least until then.
+        shutUntil = at + 2000;
+        continue;
+      }
+      assert.equal(a.status, 429, a.body);
+      shut.push(a);
+      await sleep(100);
     }
-    // auth.failuresBeforeDelay=1: the 2nd failure waits 250 ms, the 3rd 500, the 4th 1000.
-    assert.ok(times[3] >= 900, `the 4th failure is held back: ${times.join(', ')} ms`);
-    const form = await curl(['-d', 'user=alice', '-d', 'password=guess', `${base}/signin`]);
-    assert.equal(form.status, 401);
-    assert.ok(form.ms >= 1900, `the form counts on the same record: ${form.ms} ms`);
-    assert.match(form.body, /role="alert"[^>]*>Wrong user name or password/);
-    assert.equal(form.header('set-cookie'), undefined);
-    assert.equal(
-      (await curl([...asAlice, `${base}/api/v1/server`])).status,
-      200,
-      'the right password still works',
-    );
+    assert.equal(failures, 5);
+    assert.ok(shut.length > 0, 'tries while shut out are refused');
+    for (const a of shut) {
+      assert.match(a.header('retry-after') ?? '', /^[12]$/);
+      assert.match(json<{ error: string }>(a).error, /^too many failed logins, try again in [12] s$/);
+      assert.equal(a.header('www-authenticate'), undefined);
+    }
+    const form = await curl([
+      '-d',
+      'user=alice',
+      '--data-urlencode',
+      `password=${ALICE[1]}`,
+      `${base}/signin`,
+    ]);
+    const api = await curl([...asAlice, url]);
+    if (Date.now() < shutUntil) {
+      assert.equal(form.status, 429, 'the form is refused unchecked too, the right password with it');
+      assert.match(form.header('retry-after') ?? '', /^[12]$/);
+      assert.match(form.body, /role="alert"[^>]*>Too many failed sign-ins, try again in [12] s\./);
+      assert.equal(form.header('set-cookie'), undefined);
+      assert.equal(api.status, 429, 'the right password waits too');
+    } else t.diagnostic('the machine was too slow to ask within the 2 s shut-out; not checked');
+    let status = 0;
+    for (const end = Date.now() + 15_000; status !== 200 && Date.now() < end; await sleep(250))
+      status = (await curl([...asAlice, url])).status;
+    assert.equal(status, 200, 'the right password works once the address may try again');
     assert.ok(
       srv.logs.some((l) => /admin: basic login refused: wrong password/.test(l)),
       'the failures are logged',
+    );
+    assert.ok(
+      srv.logs.some((l) => /admin: login refused unchecked \(429\)/.test(l)),
+      'the refusals are logged',
     );
   });
 });
@@ -543,6 +574,90 @@ describe('the admin without an administrator, over HTTPS, on a port in use', () 
         'the new administrator is in at once',
       );
       assert.equal((await curl([`${base}/`])).status, 303);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('refuses keys that would reach Object.prototype, naming them, on a server without --config', async () => {
+    writeFileSync(groups, 'admin: bob\n');
+    const srv = await startServer({
+      mediaDir: join(repoRoot, 'media'),
+      sets: [...(await sets()), `admin.tokens=${TOKEN}`],
+    });
+    try {
+      assert.equal(srv.server.configFile, undefined);
+      const send = (method: string, path: string, body: unknown) =>
+        fetch(`http://127.0.0.1:${srv.server.adminPort}/api/v1${path}`, {
+          method,
+          headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      for (const [method, path, body, key] of [
+        ['PATCH', '/config', { '__proto__.polluted': 1 }, '__proto__.polluted'],
+        [
+          'PATCH',
+          '/config',
+          { 'limits.constructor.prototype.polluted': 1 },
+          'limits.constructor.prototype.polluted',
+        ],
+        [
+          'PUT',
+          '/playlists/__proto__',
+          { items: ['sample.mp4'], mode: 'sequential' },
+          'paths.__proto__.playlist',
+        ],
+      ] as const) {
+        const res = await send(method, path, body);
+        const answer = (await res.json()) as { error: string; key?: string };
+        assert.equal(res.status, 400, `${method} ${path}: ${JSON.stringify(answer)}`);
+        assert.equal(answer.key, key);
+        assert.match(answer.error, /may not name a key/);
+      }
+      const clean = {} as Record<string, unknown>;
+      assert.equal(clean.polluted, undefined, 'Object.prototype is untouched');
+      assert.equal(clean.playlist, undefined, 'Object.prototype is untouched');
+      assert.equal((await send('PATCH', '/config', { 'limits.maxConnections': 9 })).status, 200);
+      assert.equal(srv.server.config.limits.maxConnections, 9, 'a good change still applies');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('a reload that removes a bearer token refuses it at once; admin.group changes at once too', async () => {
+    const other = 'second-token-0123456789';
+    writeFileSync(groups, 'admin: bob\n');
+    const config = join(etc.dir, 'tokens.yaml');
+    writeFileSync(config, `admin:\n  tokens: [${TOKEN}, ${other}]\n`);
+    const srv = await startServer({
+      mediaDir: join(repoRoot, 'media'),
+      configFile: config,
+      manageConfigFile: true,
+      sets: await sets(),
+    });
+    try {
+      const status = async (authorization: string) =>
+        (
+          await fetch(`http://127.0.0.1:${srv.server.adminPort}/api/v1/server`, {
+            headers: { Authorization: authorization },
+          })
+        ).status;
+      const bob = `Basic ${Buffer.from('bob:builder').toString('base64')}`;
+      assert.deepEqual(
+        [await status(`Bearer ${TOKEN}`), await status(`Bearer ${other}`), await status(bob)],
+        [200, 200, 200],
+      );
+      writeFileSync(config, `admin:\n  tokens: [${other}]\n  group: ops\n`);
+      // As SIGHUP does (the server may have seen the file change already).
+      await srv.server.rereadConfig('test');
+      assert.deepEqual(srv.server.config.admin.tokens, [other]);
+      assert.ok(
+        srv.logs.some((l) => /config reloaded .*applied admin\.group, admin\.tokens/.test(l)),
+        'the reload says both applied',
+      );
+      assert.equal(await status(`Bearer ${TOKEN}`), 401, 'the revoked token is refused');
+      assert.equal(await status(`Bearer ${other}`), 200, 'the one kept still works');
+      assert.equal(await status(bob), 403, 'bob is not in the new group');
     } finally {
       await srv.close();
     }

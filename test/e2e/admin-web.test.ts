@@ -260,6 +260,15 @@ describe('web admin in Chromium', { skip }, () => {
           '/metrics',
         ])
           out[u] = (await fetch(u)).status;
+        for (const u of [
+          '/ui/app.js',
+          '/ui/users.js',
+          '/ui/app.html',
+          '/ui/app.css',
+          '/ui/signin.js',
+          '/ui/favicon.svg',
+        ])
+          out[u] = (await fetch(u)).status;
         out['PATCH /api/v1/config'] = (
           await fetch('/api/v1/config', {
             method: 'PATCH',
@@ -269,10 +278,23 @@ describe('web admin in Chromium', { skip }, () => {
         ).status;
         return out;
       });
-      for (const [u, s] of Object.entries(statuses))
+      const publicFiles = ['/ui/app.css', '/ui/signin.js', '/ui/favicon.svg'];
+      for (const u of publicFiles) assert.equal(statuses[u], 200, `${u}: the sign-in page loads it`);
+      for (const [u, s] of Object.entries(statuses).filter(([u]) => !publicFiles.includes(u)))
         assert.ok(s === 401 || s === 403, `${u} answers ${s} without signing in`);
       assert.equal(statuses['/api/v1/server'], 401);
+      assert.equal(statuses['/ui/app.js'], 401, "the app's scripts need signing in");
       assert.equal(srv.server.config.limits.maxConnections, 0, 'nothing changed');
+      // The sign-in page's script runs: it says why the browser was sent there.
+      await p.goto(`${admin}/signin?error=expired`);
+      await p.locator('#signin-error', { hasText: 'Your session ended' }).waitFor({ timeout: SHOWN_MS });
+      await p.goto(`${admin}/signin?error=${encodeURIComponent('Your account is locked: call +1 555 0100')}`);
+      await p.locator('form#signin').waitFor({ timeout: SHOWN_MS });
+      // The script has run once the page's modules are loaded.
+      await p.waitForLoadState('load');
+      assert.equal(await p.locator('#signin-error').isVisible(), false, 'a text of the link is not shown');
+      assert.doesNotMatch(await p.locator('body').innerText(), /locked|555/);
+      await p.goto(`${admin}/signin`);
       await screenshot(p, 'signin');
     } finally {
       await anon.close();
@@ -341,12 +363,38 @@ describe('web admin in Chromium', { skip }, () => {
     await screenshot(page, 'snapshot');
   });
 
-  it('Connected users lists the viewer; Disconnect ends the ffmpeg process', async () => {
+  it('Connected users lists the viewer, a page at a time from the server; Disconnect ends the ffmpeg process', async () => {
+    const asked: string[] = [];
+    const onRequest = (r: { url: () => string }) => {
+      if (r.url().includes('/api/v1/sessions?')) asked.push(new URL(r.url()).search);
+    };
+    page.on('request', onRequest);
     await page.click('nav a[href="/users"]');
     await page.waitForURL(`${admin}/users`);
     const row = page.locator('#sessions tr', { hasText: '/channel' });
     await row.first().waitFor({ timeout: SHOWN_MS });
     assert.equal(await row.count(), 1);
+    await page.selectOption('#f-page-size', '10');
+    await untilPage(
+      async () => asked.join(' '),
+      (a) => /limit=10&offset=0/.test(a),
+      'a request for a page of 10',
+    );
+    await page.fill('#f-filter', 'no such client');
+    await page
+      .locator('#sessions', { hasText: 'Nobody connected matches the filter' })
+      .waitFor({ timeout: SHOWN_MS });
+    assert.ok(
+      asked.some((q) => q.includes('q=no+such+client')),
+      `the filter is the server's: ${asked.join(' ')}`,
+    );
+    await page.fill('#f-filter', '');
+    await row.first().waitFor({ timeout: SHOWN_MS });
+    page.off('request', onRequest);
+    assert.ok(
+      asked.every((q) => /limit=\d+/.test(q)),
+      `every request names its page: ${asked.join(' ')}`,
+    );
     const text = await row.innerText();
     assert.match(text, /RTSP live/);
     assert.match(text, /127\.0\.0\.1/);
