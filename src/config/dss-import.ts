@@ -21,8 +21,8 @@
  * most 16 deep. */
 import { BlockList, isIP, isIPv4 } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { Document, isScalar, isSeq, stringify, type Scalar, type YAMLMap } from 'yaml';
+import { dssXmlFault, dssXmlParser } from './dss-xml.js';
 import { configSchema } from './schema.js';
 
 /** Largest streamingserver.xml read, bytes (DSS 6.0.3's is about 14 KB). */
@@ -683,22 +683,9 @@ export function parseDssXml(text: string): { prefs: DssPref[]; strays: UnmappedP
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
   if (!body.includes('<')) throw new DssXmlError('is not XML: expected <CONFIGURATION>');
   if (/<!ENTITY/i.test(body)) throw new DssXmlError('declares an <!ENTITY>: a DSS config has none, and Rivulet expands no entities');
-  // DSS wrote `&` unescaped in values: check the structure with each escaped, so only real
-  // mistakes (an unclosed tag, a stray `<`) refuse the file.
-  const valid = XMLValidator.validate(body.replace(/&/g, '&amp;'));
-  if (valid !== true) throw new DssXmlError(`is not well-formed XML: line ${valid.err.line}: ${valid.err.msg}`);
-  const parser = new XMLParser({
-    preserveOrder: true,
-    ignoreAttributes: false,
-    attributeNamePrefix: '',
-    parseTagValue: false,
-    parseAttributeValue: false,
-    trimValues: false,
-    processEntities: false,
-    ignoreDeclaration: true,
-    ignorePiTags: true,
-    maxNestedTags: 16,
-  });
+  const fault = dssXmlFault(body);
+  if (fault) throw new DssXmlError(`is not well-formed XML: line ${fault.line}: ${fault.msg}`);
+  const parser = dssXmlParser({ maxNestedTags: 16 });
   let root: XmlElement | undefined;
   try {
     root = elements(parser.parse(body))[0];

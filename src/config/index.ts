@@ -22,3 +22,4 @@ export { MAX_DESTINATIONS, MAX_INLINE_SDP, RELAY_DEFAULTS, sdpSetting, type Push
 export { DEFAULT_RTSP_PORTS, parseRtspUrl, parseUdpForward, parseUdpSource, redactUrl, type RtspUrl, type UdpForward, type UdpSourceAddress } from './relay-urls.js';
 export { loadConfig, ConfigError, configErrorFrom, type LoadOptions } from './load.js';
 export { applyToTree, checkConfigText, configKeyPath, editConfigText, MAX_CHANGES, writeFileAtomic, type ConfigChanges } from './edit.js';
+export { dssXmlFault, dssXmlParser } from './dss-xml.js';

@@ -38,8 +38,8 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { pathsSchema, redactUrl, type PathSettings } from '../config/index.js';
+import { XMLParser } from 'fast-xml-parser';
+import { dssXmlFault, dssXmlParser, pathsSchema, redactUrl, type PathSettings } from '../config/index.js';
 
 /** Largest relayconfig.xml read, bytes (a relay the admin wrote is about 500 bytes). */
 export const MAX_DSS_CONFIG_BYTES = 1024 * 1024;
@@ -216,23 +216,9 @@ function parseXml(text: string): XmlElement {
   if (doctype) {
     throw new DssConfigError(`line ${lineAt(body, doctype.index)}: has a <!${doctype[1]}>; a relay config needs none and Rivulet reads no entity declarations: remove it`);
   }
-  // DSS took `&` as plain text (the admin wrote passwords unescaped): check the structure with
-  // every `&` escaped, so only real mistakes (an unclosed tag, a stray `<`) refuse the file.
-  const valid = XMLValidator.validate(body.replace(/&/g, '&amp;'), { allowBooleanAttributes: false });
-  if (valid !== true) throw new DssConfigError(`line ${valid.err.line}: not well-formed XML: ${valid.err.msg}`);
-  const parser = new XMLParser({
-    preserveOrder: true,
-    ignoreAttributes: false,
-    attributeNamePrefix: '',
-    parseTagValue: false,
-    parseAttributeValue: false,
-    trimValues: false,
-    processEntities: false,
-    ignoreDeclaration: true,
-    ignorePiTags: true,
-    captureMetaData: true,
-    maxNestedTags: MAX_NESTING,
-  });
+  const fault = dssXmlFault(body);
+  if (fault) throw new DssConfigError(`line ${fault.line}: not well-formed XML: ${fault.msg}`);
+  const parser = dssXmlParser({ maxNestedTags: MAX_NESTING, captureMetaData: true });
   let nodes: unknown;
   try {
     nodes = parser.parse(body);
