@@ -231,7 +231,7 @@ describe('more codecs and audio files over RTSP', { concurrency: 4 }, () => {
     const { r, decoded } = await gstDecode(srv.url('amr-nb.3gp'), ['rtpamrdepay', 'amrnbdec'], 100, {
       props: ['protocols=tcp'],
     });
-    assert.equal(r.code, 0, r.stderr.slice(-2000) + r.stdout.slice(-2000));
+    assert.ok(gstPlayedThrough(r), r.stderr.slice(-2000) + r.stdout.slice(-2000));
     assert.ok(decoded >= 100);
   });
 
