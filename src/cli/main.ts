@@ -89,10 +89,8 @@ async function serve(argv: string[]): Promise<number> {
   try {
     addrs = await server.start();
   } catch (e) {
-    if (e instanceof StartupError) {
-      log.fatal(e.message);
-      return 1;
-    }
+    // The server logged why (to standard output and Error.log).
+    if (e instanceof StartupError) return 1;
     throw e;
   }
   const port = addrs[0].port;

@@ -370,7 +370,21 @@ export class RivuletServer implements ManagedServer {
     return [...new Set(this.#addresses.filter((a) => a.kind === kind).map((a) => a.port))];
   }
 
+  /** Starts everything; a StartupError (a missing media folder, a port in use, unusable TLS
+   * files) is logged as FATAL first, so that Error.log says why the server did not start, and
+   * whatever had started is stopped again. */
   async start(): Promise<ListeningAddress[]> {
+    const logFiles = (this.#logFiles ??= LogFiles.open(this));
+    try {
+      return await this.#start(logFiles);
+    } catch (e) {
+      if (e instanceof StartupError) this.log.fatal(e.message);
+      await this.stop();
+      throw e;
+    }
+  }
+
+  async #start(logFiles: LogFiles): Promise<ListeningAddress[]> {
     const cfg = this.config;
     let mediaRoot: string;
     try {
@@ -380,7 +394,6 @@ export class RivuletServer implements ManagedServer {
     }
     this.#mediaRoot = mediaRoot;
     const tls = cfg.tls.ports.length > 0 ? this.#readTlsFiles() : undefined;
-    this.#logFiles = LogFiles.open(this);
     this.#metrics = new Metrics({ server: this });
     this.#clientSampler = setInterval(() => this.clients.sample(), CLIENT_SAMPLE_MS);
     this.#clientSampler.unref();
@@ -475,7 +488,6 @@ export class RivuletServer implements ManagedServer {
         await listenAll('tls', cfg.tls.ports, cfg.rtsp.bind, secure, opened, this.log);
       }
     } catch (e) {
-      await this.stop();
       if (e instanceof ListenError) throw new StartupError(e.message);
       throw e;
     }
@@ -509,11 +521,10 @@ export class RivuletServer implements ManagedServer {
       this.#watcher = new ConfigWatcher({ file: this.configFile, changed: () => this.#fileChanged(), log: this.log, debounceMs: this.#watchDebounceMs });
     }
     try {
-      const admin = await startAdmin(this, { metrics: this.#metrics, logFiles: this.#logFiles });
+      const admin = await startAdmin(this, { metrics: this.#metrics, logFiles });
       if (this.#stopping) await admin?.close();
       else this.#admin = admin;
     } catch (e) {
-      await this.stop();
       if (e instanceof ListenError) throw new StartupError(e.message);
       throw e;
     }

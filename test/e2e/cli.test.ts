@@ -2,7 +2,7 @@
  * listening line, the bundled sample, clean exit on SIGTERM with RTCP BYE to viewers. */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -129,6 +129,9 @@ describe('rivulet serve (command line)', () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;
+    // The log files of these servers go to a scratch folder (not the working folder).
+    const logs = tempDir();
+    const logSets = ['--set', `logs.folder=${logs.dir}`, '--set', 'admin.port=0'];
     try {
       const r = await run(
         process.execPath,
@@ -143,6 +146,7 @@ describe('rivulet serve (command line)', () => {
           '127.0.0.1',
           '--media-dir',
           'media',
+          ...logSets,
         ],
         { timeoutMs: 20_000 },
       );
@@ -153,6 +157,11 @@ describe('rivulet serve (command line)', () => {
         .filter((l) => /FATAL/.test(l));
       assert.equal(lines.length, 1);
       assert.match(lines[0], new RegExp(`port ${port}: the port is already in use`));
+      // Error.log says why the server did not start, as DSS's did.
+      assert.match(
+        readFileSync(join(logs.dir, 'Error.log'), 'utf8'),
+        new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d: FATAL: .*port ${port}: the port is already in use`, 'm'),
+      );
       // The same for an extra HTTP-tunnelling port and an RTSPS port, after others opened.
       const t = tempDir();
       try {
@@ -177,6 +186,7 @@ describe('rivulet serve (command line)', () => {
               '127.0.0.1',
               '--media-dir',
               'media',
+              ...logSets,
               ...sets,
             ],
             { timeoutMs: 20_000 },
@@ -197,6 +207,7 @@ describe('rivulet serve (command line)', () => {
       }
     } finally {
       blocker.close();
+      logs.cleanup();
     }
   });
 
