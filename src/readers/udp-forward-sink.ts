@@ -7,6 +7,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { RtcpHandler, RtpSink } from '../transport/types.js';
+import { closeQuietly } from '../transport/udp.js';
 
 /** Where a forward sends: `paths.<name>.forward` as the config reads it. */
 export interface UdpForwardTarget {
@@ -27,13 +28,6 @@ export function isMulticast(address: string): boolean {
   return first >= 224 && first <= 239;
 }
 
-function closeQuietly(s: Socket): void {
-  try {
-    s.close();
-  } catch {
-    // Already closed.
-  }
-}
 
 /** A socket bound on `target.iface` (or any address), connected to host:port, with the TTL and
  * multicast interface set once the host's address is known. */

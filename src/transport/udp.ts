@@ -53,7 +53,7 @@ function connect(sock: Socket, port: number, address: string): Promise<void> {
 }
 
 /** Closes a socket whatever state it is in (a bind that failed leaves it half set up). */
-function closeQuietly(sock: Socket): void {
+export function closeQuietly(sock: Socket): void {
   try {
     sock.close();
   } catch {

@@ -2,7 +2,7 @@
  * connection uses, taking datagrams only from the server's addresses (anyone else who finds the
  * port is counted and ignored), and sending to the server's ports once they are known. */
 import type { RemoteInfo, Socket } from 'node:dgram';
-import { bindUdpPair, type UdpPortAllocator } from '../../transport/index.js';
+import { bindUdpPair, closeQuietly, type UdpPortAllocator } from '../../transport/index.js';
 import { CLIENT_DEFAULTS } from './defaults.js';
 
 export type DatagramHandler = (packet: Buffer) => void;
@@ -92,13 +92,8 @@ export class ClientUdpPair {
     this.#closed = true;
     this.#onRtp = undefined;
     this.#onRtcp = undefined;
-    for (const s of [this.#rtp, this.#rtcp]) {
-      try {
-        s.close();
-      } catch {
-        // Already closed.
-      }
-    }
+    closeQuietly(this.#rtp);
+    closeQuietly(this.#rtcp);
   }
 
   #send(s: Socket, packet: Buffer): void {
