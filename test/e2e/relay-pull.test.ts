@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RelayStatus } from '../../src/core/index.js';
 import { fixture, repoRoot } from '../helpers/fixtures.js';
 import { freePort, peerAvailable, startGstPeer, type GstPeer } from '../helpers/gst-peer.js';
-import { ffmpegPublish, spawnPublisher, type Publisher } from '../helpers/publish.js';
+import { ffmpegPublish, ffmpegViewer, spawnPublisher, type Publisher } from '../helpers/publish.js';
 import { ffmpegDecode, ffprobe, gstDecode, GST_H264 } from '../helpers/run.js';
 import { rtpSenderArgs, writtenSdp } from '../helpers/rtp-sender.js';
 import { RawRtspClient, sleep, until } from '../helpers/rtsp-client.js';
@@ -270,20 +270,7 @@ describe('relay pull from another Rivulet', () => {
     const h264 = ffmpegPublish(await fixture(CLIP), origin.url('live/switch'), 'tcp');
     pubs.push(h264);
     await relaying(relay, 'switch');
-    const watch = spawnPublisher('ffmpeg', [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-rtsp_transport',
-      'tcp',
-      '-i',
-      relay.url('switch'),
-      '-map',
-      '0:v',
-      '-f',
-      'null',
-      '-',
-    ]);
+    const watch = ffmpegViewer(relay.url('switch'));
     pubs.push(watch);
     const exited = new Promise<number | null>((r) => watch.child.once('exit', (code) => r(code)));
     await sleep(1500);

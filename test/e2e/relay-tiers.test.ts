@@ -10,12 +10,12 @@
  *   and re-attaches when the tier serves again, so the same viewer resumes. This is what the test
  *   asserts; past the edge's grace its viewers would get BYE and a new viewer would play. */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fixture } from '../helpers/fixtures.js';
-import { ffmpegPublish, type Publisher } from '../helpers/publish.js';
+import { ffmpegPublish, ffmpegViewer, type Publisher } from '../helpers/publish.js';
 import { until } from '../helpers/rtsp-client.js';
 import { serveCli, tempDir } from '../helpers/server.js';
 
@@ -59,48 +59,13 @@ async function kill(child: ChildProcess | undefined): Promise<void> {
   await exited;
 }
 
-/** An ffmpeg viewer decoding the video of `url` until killed, reporting frames as it goes. */
-function viewer(url: string): { child: ChildProcess; frames: () => number; log: () => string } {
-  const child = spawn(
-    'ffmpeg',
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-rtsp_transport',
-      'tcp',
-      '-i',
-      url,
-      '-map',
-      '0:v',
-      '-f',
-      'null',
-      '-',
-      '-progress',
-      'pipe:1',
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let frames = 0;
-  let log = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    for (const m of d.matchAll(/^frame=(\d+)$/gm)) frames = Number(m[1]);
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    if (log.length < 100_000) log += d;
-  });
-  return { child, frames: () => frames, log: () => log };
-}
-
 describe('relay tiers: origin ← encoder, relay tier ← origin, edge ← relay tier', () => {
   let dir: { dir: string; cleanup: () => void };
   let origin: Tier;
   let relay: Tier;
   let edge: Tier;
   let encoder: Publisher | undefined;
-  let watcher: ReturnType<typeof viewer>;
+  let watcher: ReturnType<typeof ffmpegViewer>;
   let clip: string;
 
   before(async () => {
@@ -118,14 +83,14 @@ describe('relay tiers: origin ← encoder, relay tier ← origin, edge ← relay
       await until(() => /relay source playing path=edge\/cam/.test(edge.out()), 30_000, 100),
       edge.out().slice(-3000),
     );
-    watcher = viewer(`rtsp://127.0.0.1:${edge.port}/edge/cam`);
+    watcher = ffmpegViewer(`rtsp://127.0.0.1:${edge.port}/edge/cam`);
     assert.ok(
       await until(() => watcher.frames() >= 50, 20_000, 100),
       `the edge viewer decoded ${watcher.frames()} frames: ${watcher.log().slice(-2000)}`,
     );
   });
   after(async () => {
-    await kill(watcher?.child);
+    await watcher?.stop();
     await encoder?.stop();
     for (const t of [edge, relay, origin]) await kill(t?.child);
     dir?.cleanup();

@@ -12,11 +12,13 @@ export interface Publisher {
   stop(): Promise<void>;
 }
 
-export function spawnPublisher(cmd: string, args: string[]): Publisher {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+/** `onStdout`: what the process writes to standard output (ignored without it). */
+export function spawnPublisher(cmd: string, args: string[], onStdout?: (d: string) => void): Publisher {
+  const child = spawn(cmd, args, { stdio: ['ignore', onStdout ? 'pipe' : 'ignore', 'pipe'] });
+  if (onStdout) child.stdout?.setEncoding('utf8').on('data', onStdout);
   running.add(child);
   let log = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
     if (log.length < 200_000) log += d;
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -34,4 +36,16 @@ export function spawnPublisher(cmd: string, args: string[]): Publisher {
 /** ffmpeg looping a file into an RTSP server with ANNOUNCE/RECORD. */
 export function ffmpegPublish(file: string, url: string, transport: 'tcp' | 'udp'): Publisher {
   return spawnPublisher('ffmpeg', ['-hide_banner', '-loglevel', 'warning', '-re', '-stream_loop', '-1', '-i', file, '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', transport, url]);
+}
+
+/** An ffmpeg viewer reading `url` over TCP until stopped (as a Publisher: killed at the end),
+ * decoding its video (`map`, default `0:v`; `copy` only demuxes), with the frames it has had
+ * so far (its -progress reports). */
+export function ffmpegViewer(url: string, opts: { map?: string; copy?: boolean } = {}): Publisher & { frames: () => number } {
+  let frames = 0;
+  const args = ['-hide_banner', '-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', url, '-map', opts.map ?? '0:v', ...(opts.copy ? ['-c', 'copy'] : []), '-f', 'null', '-'];
+  const p = spawnPublisher('ffmpeg', [...args, '-progress', 'pipe:1', '-stats_period', '0.25'], (d) => {
+    for (const m of d.matchAll(/^frame=(\d+)$/gm)) frames = Math.max(frames, Number(m[1]));
+  });
+  return { ...p, frames: () => frames };
 }
