@@ -14,6 +14,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { answerChecker, assertValidDocument, getPaths } from '../../src/admin/test-helpers/openapi-check.js';
+import { adminSets, passwd } from '../helpers/admin.js';
 import { repoRoot } from '../helpers/fixtures.js';
 import { spawnPublisher, type Publisher } from '../helpers/publish.js';
 import { run } from '../helpers/run.js';
@@ -22,20 +23,9 @@ import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 import { selfSigned } from '../helpers/tls.js';
 import { missingTool } from '../helpers/tools.js';
 
-const MAIN = join(repoRoot, 'src/cli/main.ts');
 const TOKEN = 'script-token-0123456789';
 const ALICE = ['alice', 'wonder land'] as const;
 const PAGES = ['/', '/users', '/relays', '/playlists', '/settings', '/logs'];
-
-/** `rivulet passwd ARGS`, as an operator runs it. */
-function passwd(...args: string[]): void {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'passwd', ...args], {
-    cwd: repoRoot,
-    timeout: 60_000,
-    encoding: 'utf8',
-  });
-  assert.equal(r.status, 0, `rivulet passwd ${args.join(' ')}: ${r.stderr}`);
-}
 
 interface Answer {
   status: number;
@@ -86,16 +76,6 @@ async function hasTools(t: TestContext, tools: ('curl' | 'ffmpeg')[]): Promise<b
     }
   }
   return true;
-}
-
-/** A TCP port nobody listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 describe('the admin API on admin.port', () => {
@@ -156,15 +136,13 @@ describe('the admin API on admin.port', () => {
       config,
       'paths:\n  tv:\n    playlist:\n      items: [sample.mp4]\n      mode: sequential_looped\n',
     );
-    const port = await freePort();
+    const admin = await adminSets(users, groups);
+    const port = admin.port;
     srv = await startServer({
       mediaDir: media.dir,
       configFile: config,
       sets: [
-        `admin.port=${port}`,
-        'admin.bind=127.0.0.1',
-        `auth.usersFile=${users}`,
-        `auth.groupsFile=${groups}`,
+        ...admin.sets,
         `admin.tokens=${TOKEN}`,
         'auth.failuresBeforeDelay=1',
         'auth.maxFailureDelay=2',
@@ -541,12 +519,7 @@ describe('the admin without an administrator, over HTTPS, on a port in use', () 
   const etc = tempDir('rivulet-admin-etc2-');
   const users = join(etc.dir, 'qtusers');
   const groups = join(etc.dir, 'qtgroups');
-  const sets = async () => [
-    `admin.port=${await freePort()}`,
-    'admin.bind=127.0.0.1',
-    `auth.usersFile=${users}`,
-    `auth.groupsFile=${groups}`,
-  ];
+  const sets = async () => (await adminSets(users, groups)).sets;
   before(() => passwd('-c', '-f', users, '-g', groups, '-p', 'builder', 'bob'));
   after(() => etc.cleanup());
 

@@ -14,16 +14,15 @@ import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { adminSets, passwd } from '../helpers/admin.js';
 import { chromiumMissing, launchChromium } from '../helpers/browser.js';
 import { repoRoot } from '../helpers/fixtures.js';
-import { freePort } from '../helpers/gst-peer.js';
 import { clipSet, makeClip } from '../helpers/media.js';
 import { ffmpegDecode } from '../helpers/run.js';
 import { sleep, until } from '../helpers/rtsp-client.js';
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 import { skipUnlessCI } from '../helpers/tools.js';
 
-const MAIN = join(repoRoot, 'src/cli/main.ts');
 const ARTIFACTS = join(repoRoot, 'test-artifacts/admin');
 const USER = 'alice';
 const PASSWORD = 'wonder land 42';
@@ -32,16 +31,6 @@ const SHOWN_MS = 30_000;
 
 const missing = chromiumMissing() || spawnSync('ffmpeg', ['-version']).status !== 0;
 const skip = skipUnlessCI(missing, 'needs /usr/bin/chromium (Debian chromium) and ffmpeg');
-
-/** Runs `rivulet passwd` as an operator does. */
-function passwd(args: string[]): void {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'passwd', ...args], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  assert.equal(r.status, 0, `rivulet passwd ${args.join(' ')}: ${r.stderr}`);
-}
 
 /** A long-running ffmpeg viewer over TCP; `exited` resolves with its code and what it said. */
 interface Viewer {
@@ -184,9 +173,9 @@ describe('web admin in Chromium', { skip }, () => {
     for (const c of clipSet('clip', 2, 4)) await makeClip(media.dir, c);
     const users = join(media.dir, 'qtusers');
     const groups = join(media.dir, 'qtgroups');
-    passwd(['-c', '-f', users, '-g', groups, '-p', PASSWORD, '-A', 'admin', USER]);
+    passwd('-c', '-f', users, '-g', groups, '-p', PASSWORD, '-A', 'admin', USER);
     // A user who is no administrator.
-    passwd(['-f', users, '-g', groups, '-p', 'viewer pw', 'bob']);
+    passwd('-f', users, '-g', groups, '-p', 'viewer pw', 'bob');
     const config = join(media.dir, 'rivulet.yaml');
     writeFileSync(
       config,
@@ -204,18 +193,8 @@ describe('web admin in Chromium', { skip }, () => {
         '',
       ].join('\n'),
     );
-    const port = await freePort();
-    srv = await startServer({
-      mediaDir: media.dir,
-      configFile: config,
-      manageConfigFile: true,
-      sets: [
-        `admin.port=${port}`,
-        'admin.bind=127.0.0.1',
-        `auth.usersFile=${users}`,
-        `auth.groupsFile=${groups}`,
-      ],
-    });
+    const { port, sets } = await adminSets(users, groups);
+    srv = await startServer({ mediaDir: media.dir, configFile: config, manageConfigFile: true, sets });
     assert.equal(srv.server.adminPort, port, 'the admin listens on the port asked for');
     admin = `http://127.0.0.1:${port}`;
     assert.ok(
@@ -604,17 +583,9 @@ describe(
       const scratch = tempDir('rivulet-admin-setup-');
       const users = join(scratch.dir, 'my users');
       const groups = join(scratch.dir, 'qtgroups');
-      passwd(['-c', '-f', users, '-g', groups, '-p', 'pw', 'bob']);
-      const port = await freePort();
-      const srv = await startServer({
-        mediaDir: scratch.dir,
-        sets: [
-          `admin.port=${port}`,
-          'admin.bind=127.0.0.1',
-          `auth.usersFile=${users}`,
-          `auth.groupsFile=${groups}`,
-        ],
-      });
+      passwd('-c', '-f', users, '-g', groups, '-p', 'pw', 'bob');
+      const { port, sets } = await adminSets(users, groups);
+      const srv = await startServer({ mediaDir: scratch.dir, sets });
       const browser = await launchChromium();
       try {
         mkdirSync(ARTIFACTS, { recursive: true });
