@@ -59,12 +59,12 @@ export interface AdminApiContext {
 }
 
 /** Lines of a log answered at most, and the default. */
-export const MAX_LOG_LINES = 5000;
+const MAX_LOG_LINES = 5000;
 const DEFAULT_LOG_LINES = 200;
 /** Bytes read from the end of a playlist's log for its last lines. */
 const LOG_TAIL_BYTES = 512 * 1024;
 /** Media files listed at most, and folders gone into at most. */
-export const MAX_MEDIA_FILES = 10_000;
+const MAX_MEDIA_FILES = 10_000;
 const MAX_MEDIA_DEPTH = 12;
 /** Files a playlist can play (as openMedia reads them). */
 const PLAYABLE = new Set([
@@ -85,7 +85,7 @@ const PLAYABLE = new Set([
   '.snd',
 ]);
 /** Clients one GET /sessions answers at most, and by default. */
-export const MAX_SESSIONS_PAGE = 1000;
+const MAX_SESSIONS_PAGE = 1000;
 const DEFAULT_SESSIONS_PAGE = 100;
 /** Longest `q` filter looked at. */
 const MAX_FILTER_CHARS = 200;
@@ -300,7 +300,7 @@ function pathRows(server: ManagedServer): PathRow[] {
 
 /** One page of the connected clients as GET /sessions asks (`q`, `sort`, `offset`, `limit`),
  * with how many match in all. */
-export function sessionsPage(all: ClientRow[], req: ApiRequest): { sessions: ClientRow[]; total: number } {
+function sessionsPage(all: ClientRow[], req: ApiRequest): { sessions: ClientRow[]; total: number } {
   const limit = wholeNumber(req, 'limit', 1, MAX_SESSIONS_PAGE, DEFAULT_SESSIONS_PAGE);
   const offset = wholeNumber(req, 'offset', 0, Number.MAX_SAFE_INTEGER, 0);
   const q = (req.query.get('q') ?? '').slice(0, MAX_FILTER_CHARS).trim().toLowerCase();

@@ -33,7 +33,7 @@ export const SESSION_COOKIE = 'rivulet_admin';
 export const MAX_BODY_BYTES = 256 * 1024;
 /** What /ui/ serves without signing in: what the sign-in and setup pages load. The rest (the
  * app's pages and scripts) waits for a session. */
-export const PUBLIC_ASSETS = new Set(['app.css', 'favicon.svg', 'signin.js']);
+const PUBLIC_ASSETS = new Set(['app.css', 'favicon.svg', 'signin.js']);
 /** The pages a signed-in browser is served the app shell at. */
 export const PAGES = ['/', '/users', '/relays', '/playlists', '/settings', '/logs'];
 
