@@ -12,7 +12,9 @@ import {
   formatBasicChallenge,
   formatDigestChallenge,
   parseAuthorization,
-  verifyCrypt,
+  checkBasicPassword,
+  NO_GROUPS,
+  NO_USERS,
   type DigestCredentials,
   type GroupsFile,
   type UsersFile,
@@ -20,7 +22,7 @@ import {
 import { checkDigestAnswer, NonceStore } from '../auth/digest.js';
 import { parseGroupsFile } from '../auth/groups-file.js';
 import { FailureThrottle } from '../auth/throttle.js';
-import { MAX_NAME, MAX_PASSWORD, parseUsersFile } from '../auth/users-file.js';
+import { MAX_NAME, parseUsersFile } from '../auth/users-file.js';
 import { WatchedFiles, type Loaded } from '../auth/watched-file.js';
 import type { ApiCaller } from '../http/index.js';
 import type { Logger } from '../logging/index.js';
@@ -78,10 +80,7 @@ export type SignInOutcome =
   /** `retryAfterS`: refused unchecked, the address is shut out for that long (429). */
   | { ok: false; error: string; retryAfterS?: number };
 
-const EMPTY_USERS: UsersFile = { users: new Map(), allSha256: false, issues: [] };
-const EMPTY_GROUPS: GroupsFile = { groups: new Map(), issues: [] };
 /** Hashed when the user is unknown, so that costs the time of a wrong password. */
-const NO_USER_HASH = '$1$nouser$xxxxxxxxxxxxxxxxxxxxxx';
 /** Longest bearer token looked at. */
 const MAX_TOKEN_BYTES = 1024;
 
@@ -129,8 +128,8 @@ export class AdminAuth {
     const { usersFile, groupsFile } = cfg.auth;
     const group = cfg.admin.group;
     const [u, g] = await Promise.all([this.#users.get(usersFile), this.#groups.get(groupsFile)]);
-    const users = this.#loaded(usersFile, u, EMPTY_USERS);
-    const groups = this.#loaded(groupsFile, g, EMPTY_GROUPS);
+    const users = this.#loaded(usersFile, u, NO_USERS);
+    const groups = this.#loaded(groupsFile, g, NO_GROUPS);
     const names = new Set([...(groups.groups.get(group) ?? [])].filter((n) => users.users.has(n)));
     return { usersFile, groupsFile, group, names, users, usersFileExists: u.ok || !u.missing };
   }
@@ -158,12 +157,10 @@ export class AdminAuth {
     if (retryAfterS > 0)
       return { ok: false, error: `too many failed sign-ins, try again in ${retryAfterS} s`, retryAfterS };
     const admins = await this.admins();
-    const entry =
-      user.length <= MAX_NAME && password.length <= MAX_PASSWORD ? admins.users.users.get(user) : undefined;
-    const right =
-      verifyCrypt(password.slice(0, MAX_PASSWORD), entry?.crypt ?? NO_USER_HASH) && entry !== undefined;
-    if (!right || !admins.names.has(user)) {
-      const why = !entry ? 'unknown user' : !right ? 'wrong password' : `not a member of ${admins.group}`;
+    const entry = user.length <= MAX_NAME ? admins.users.users.get(user) : undefined;
+    const verdict = checkBasicPassword(password, entry?.crypt);
+    if (verdict !== 'ok' || !admins.names.has(user)) {
+      const why = verdict !== 'ok' ? verdict : `not a member of ${admins.group}`;
       this.#fail(address, user, `sign-in refused: ${why}`);
       return { ok: false, error };
     }
@@ -215,7 +212,7 @@ export class AdminAuth {
         );
       const verdict =
         creds.scheme === 'basic'
-          ? checkBasic(creds.password, admins.users.users.get(creds.user)?.crypt)
+          ? checkBasicPassword(creds.password, admins.users.users.get(creds.user)?.crypt)
           : this.#checkDigest(creds, admins.users, r);
       if (verdict === 'stale') return challenge('the nonce expired', true);
       if (verdict !== 'ok') {
@@ -305,13 +302,6 @@ export class AdminAuth {
   }
 }
 
-function checkBasic(password: string, crypt: string | undefined): string {
-  // No password is longer (rivulet passwd refuses them): one that is costs no hashing.
-  if (password.length > MAX_PASSWORD) return 'password too long';
-  const ok = verifyCrypt(password, crypt ?? NO_USER_HASH);
-  if (!crypt) return 'unknown user';
-  return ok ? 'ok' : 'wrong password';
-}
 
 /** What the setup page says to run. */
 export interface SetupCommands {

@@ -10,16 +10,14 @@ import {
   formatBasicChallenge,
   formatDigestChallenge,
   parseAuthorization,
-  type BasicCredentials,
   type DigestCredentials,
 } from './authorization-header.js';
 import { governingFolder, nearestAccessFile } from './access-lookup.js';
-import { verifyCrypt } from './crypt.js';
 import { checkDigestAnswer, NonceStore } from './digest.js';
-import { parseGroupsFile, type GroupsFile } from './groups-file.js';
+import { NO_GROUPS, parseGroupsFile, type GroupsFile } from './groups-file.js';
 import { parseAccessFile, type AccessFile, type AccessRule } from './qtaccess.js';
 import { FailureThrottle } from './throttle.js';
-import { parseUsersFile, type UsersFile } from './users-file.js';
+import { checkBasicPassword, NO_USERS, parseUsersFile, type UsersFile } from './users-file.js';
 import { WatchedFiles } from './watched-file.js';
 
 export type Access = 'read' | 'write';
@@ -92,8 +90,6 @@ type Verdict = string;
 
 const ANY: AccessRule[] = [{ kind: 'any-user', names: [] }];
 const VALID: AccessRule[] = [{ kind: 'valid-user', names: [] }];
-const EMPTY_USERS: UsersFile = { users: new Map(), allSha256: false, issues: [] };
-const EMPTY_GROUPS: GroupsFile = { groups: new Map(), issues: [] };
 
 /** Path part of a request URI or Digest `uri` (`rtsp://h:p/a/b?x` and `/a/b?x` → `/a/b?x`). */
 function uriPath(u: string): string {
@@ -278,7 +274,7 @@ export class Authorizer {
     if (creds.scheme !== scheme) return challenge(`${creds.scheme} credentials where ${scheme} is used`);
     const verdict =
       creds.scheme === 'basic'
-        ? this.#checkBasic(creds, users)
+        ? checkBasicPassword(creds.password, users.users.get(creds.user)?.crypt)
         : this.#checkDigest(creds, users, digestRealm, r, binding);
     if (verdict === 'stale') return challenge('nonce expired', true);
     if (verdict === 'foreign') {
@@ -292,7 +288,7 @@ export class Authorizer {
     const user = creds.user;
     this.#throttle.succeed(client, user);
 
-    const groups = rules.some((x) => x.kind === 'group') ? await this.#loadGroups(groupsPath) : EMPTY_GROUPS;
+    const groups = rules.some((x) => x.kind === 'group') ? await this.#loadGroups(groupsPath) : NO_GROUPS;
     const permitted = rules.some((x) => {
       switch (x.kind) {
         case 'valid-user':
@@ -320,13 +316,6 @@ export class Authorizer {
     return { allowed: true, user, realm };
   }
 
-  #checkBasic(c: BasicCredentials, users: UsersFile): Verdict {
-    const u = users.users.get(c.user);
-    // Hash something either way, so a missing user takes as long as a wrong password.
-    const ok = verifyCrypt(c.password, u?.crypt ?? '$1$nouser$xxxxxxxxxxxxxxxxxxxxxx');
-    if (!u) return 'unknown user';
-    return ok ? 'ok' : 'wrong password';
-  }
 
   #checkDigest(c: DigestCredentials, users: UsersFile, realm: string, r: AccessRequest, binding: string): Verdict {
     return checkDigestAnswer(c, { realm, user: users.users.get(c.user), method: r.method, uriMatches: uriPath(c.uri) === uriPath(r.uri), nonces: this.#nonces, binding });
@@ -342,7 +331,7 @@ export class Authorizer {
       this.#warned.set(path, l.error);
       this.#log.warn({ file: path, error: l.error }, 'users file cannot be read: nobody can log in');
     }
-    return EMPTY_USERS;
+    return NO_USERS;
   }
 
   async #loadGroups(path: string): Promise<GroupsFile> {
@@ -355,6 +344,6 @@ export class Authorizer {
       this.#warned.set(path, l.error);
       this.#log.warn({ file: path, error: l.error }, 'groups file cannot be read: group rules match nobody');
     }
-    return EMPTY_GROUPS;
+    return NO_GROUPS;
   }
 }

@@ -7,6 +7,9 @@ export interface GroupsFile {
   issues: FileIssue[];
 }
 
+/** A groups file with no group in it (one that cannot be read). */
+export const NO_GROUPS: GroupsFile = { groups: new Map(), issues: [] };
+
 type Line = { kind: 'group'; name: string; members: string[] } | { kind: 'other'; text: string };
 
 /** The groups file as lines, kept in order so `rivulet passwd` rewrites only what it changes. */

@@ -19,11 +19,13 @@ export {
 } from './authorization-header.js';
 export { hashPassword, verifyCrypt } from './crypt.js';
 export { answerChallenge, type ChallengeAnswer } from './digest-client.js';
-export { GroupsFileDoc, parseGroupsFile, type GroupsFile } from './groups-file.js';
+export { GroupsFileDoc, NO_GROUPS, parseGroupsFile, type GroupsFile } from './groups-file.js';
 export { parseAccessFile, type AccessFile, type AccessRule } from './qtaccess.js';
 export {
+  checkBasicPassword,
   MAX_NAME,
   MAX_PASSWORD,
+  NO_USERS,
   parseUsersFile,
   UsersFileDoc,
   type UsersFile,

@@ -6,7 +6,7 @@
  * comment, so the file stays readable by DSS; it counts only while its MD5 HA1 still matches the
  * user's line, so a password changed by another tool never leaves the old one valid. */
 import { createHash } from 'node:crypto';
-import { hashPassword } from './crypt.js';
+import { hashPassword, verifyCrypt } from './crypt.js';
 
 export interface UserEntry {
   name: string;
@@ -211,4 +211,19 @@ export class UsersFileDoc {
 
 export function parseUsersFile(text: string): UsersFile {
   return UsersFileDoc.parse(text).toUsers();
+}
+
+/** A users file with nobody in it (one that cannot be read). */
+export const NO_USERS: UsersFile = { users: new Map(), allSha256: false, issues: [] };
+
+/** Hashed for a user that does not exist, so that a missing user takes as long as a wrong password. */
+const NO_USER_HASH = '$1$nouser$xxxxxxxxxxxxxxxxxxxxxx';
+
+/** Checks a Basic password against a user's stored crypt (undefined: no such user): `ok`, or why
+ * not. No stored password is longer than MAX_PASSWORD, so a longer one costs no hashing. */
+export function checkBasicPassword(password: string, crypt: string | undefined): 'ok' | 'password too long' | 'unknown user' | 'wrong password' {
+  if (password.length > MAX_PASSWORD) return 'password too long';
+  const ok = verifyCrypt(password, crypt ?? NO_USER_HASH);
+  if (crypt === undefined) return 'unknown user';
+  return ok ? 'ok' : 'wrong password';
 }
