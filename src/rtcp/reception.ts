@@ -7,11 +7,13 @@ export interface ReceptionStats {
   cumulativeLost: number;
   /** Interarrival jitter in RTP timestamp units. */
   jitter: number;
+  /** Extended highest sequence number received (cycles in the high 16 bits). */
+  highestSeq: number;
   reports: number;
 }
 
 export function newReceptionStats(): ReceptionStats {
-  return { fractionLost: 0, cumulativeLost: 0, jitter: 0, reports: 0 };
+  return { fractionLost: 0, cumulativeLost: 0, jitter: 0, highestSeq: 0, reports: 0 };
 }
 
 /** Reads the report blocks about `ssrc` in an RTCP compound packet into `stats`. */
@@ -23,6 +25,7 @@ export function updateReception(stats: ReceptionStats, buf: Buffer, ssrc: number
       stats.fractionLost = b.fractionLost;
       stats.cumulativeLost = b.cumulativeLost;
       stats.jitter = b.jitter;
+      stats.highestSeq = b.highestSeq;
       stats.reports++;
     }
   }

@@ -12,6 +12,7 @@ import {
 } from './build.js';
 import { msToNtp, ntpMiddle32, ntpToMs } from './ntp.js';
 import { parseRtcpCompound } from './parse.js';
+import { newReceptionStats, updateReception } from './reception.js';
 import type { ReportBlockInit, RtcpPacket } from './types.js';
 
 const block: ReportBlockInit = {
@@ -197,6 +198,15 @@ describe('receiver report parsing', () => {
 
   it('builds the empty RR', () => {
     assert.deepEqual([...buildReceiverReport(0x01020304)], [0x80, 201, 0, 1, 1, 2, 3, 4]);
+  });
+
+  it('keeps the latest report about an SSRC as reception statistics, its highest sequence number included', () => {
+    const stats = newReceptionStats();
+    updateReception(stats, buildReceiverReport(5, [{ ...block, ssrc: 7 }]), block.ssrc);
+    assert.deepEqual(stats, { fractionLost: 0, cumulativeLost: 0, jitter: 0, highestSeq: 0, reports: 0 });
+    updateReception(stats, buildReceiverReport(5, [block]), block.ssrc);
+    updateReception(stats, buildReceiverReport(5, [{ ...block, ssrc: 7, highestSeq: 9 }, { ...block, highestSeq: 0x00020005 }]), block.ssrc);
+    assert.deepEqual(stats, { fractionLost: 0.25, cumulativeLost: -3, jitter: 120, highestSeq: 0x00020005, reports: 2 });
   });
 });
 

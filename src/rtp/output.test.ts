@@ -230,7 +230,7 @@ describe('RtpOutput.onRtcp (receiver reports)', () => {
         block(s.ssrc, { fractionLost: 0.25, cumulativeLost: 17, jitter: 345, highestSeq: 70000 }),
       ]),
     );
-    assert.deepEqual(s.reception, { fractionLost: 0.25, cumulativeLost: 17, jitter: 345, reports: 1 });
+    assert.deepEqual(s.reception, { fractionLost: 0.25, cumulativeLost: 17, jitter: 345, highestSeq: 70000, reports: 1 });
   });
 
   it('ignores blocks about other SSRCs, also in the same packet', () => {
@@ -239,14 +239,14 @@ describe('RtpOutput.onRtcp (receiver reports)', () => {
     s.onRtcp(
       buildReceiverReport(VIEWER, [block(other, { fractionLost: 0.5, cumulativeLost: 99, jitter: 9 })]),
     );
-    assert.deepEqual(s.reception, { fractionLost: 0, cumulativeLost: 0, jitter: 0, reports: 0 });
+    assert.deepEqual(s.reception, { fractionLost: 0, cumulativeLost: 0, jitter: 0, highestSeq: 0, reports: 0 });
     s.onRtcp(
       buildReceiverReport(VIEWER, [
         block(other, { fractionLost: 0.5, cumulativeLost: 99, jitter: 9 }),
         block(s.ssrc, { fractionLost: 0.125, cumulativeLost: 3, jitter: 40 }),
       ]),
     );
-    assert.deepEqual(s.reception, { fractionLost: 0.125, cumulativeLost: 3, jitter: 40, reports: 1 });
+    assert.deepEqual(s.reception, { fractionLost: 0.125, cumulativeLost: 3, jitter: 40, highestSeq: 0, reports: 1 });
   });
 
   it('keeps the latest report and counts them', () => {
@@ -257,7 +257,7 @@ describe('RtpOutput.onRtcp (receiver reports)', () => {
     s.onRtcp(
       buildReceiverReport(VIEWER, [block(s.ssrc, { fractionLost: 0, cumulativeLost: 12, jitter: 80 })]),
     );
-    assert.deepEqual(s.reception, { fractionLost: 0, cumulativeLost: 12, jitter: 80, reports: 2 });
+    assert.deepEqual(s.reception, { fractionLost: 0, cumulativeLost: 12, jitter: 80, highestSeq: 0, reports: 2 });
   });
 
   it('reads report blocks carried in a sender report and in a compound packet', () => {
@@ -271,7 +271,7 @@ describe('RtpOutput.onRtcp (receiver reports)', () => {
       reports: [block(s.ssrc, { fractionLost: 0.75, cumulativeLost: 5, jitter: 6 })],
     });
     s.onRtcp(compound(sr, buildReceiverReport(VIEWER)));
-    assert.deepEqual(s.reception, { fractionLost: 0.75, cumulativeLost: 5, jitter: 6, reports: 1 });
+    assert.deepEqual(s.reception, { fractionLost: 0.75, cumulativeLost: 5, jitter: 6, highestSeq: 0, reports: 1 });
   });
 
   it('ignores malformed RTCP without throwing, and reads the next good report as usual', () => {
@@ -281,7 +281,7 @@ describe('RtpOutput.onRtcp (receiver reports)', () => {
     s.onRtcp(Buffer.alloc(0));
     assert.deepEqual(s.reception, before);
     s.onRtcp(buildReceiverReport(VIEWER, [block(s.ssrc, { fractionLost: 0.25, cumulativeLost: 2, jitter: 3 })]));
-    assert.deepEqual(s.reception, { fractionLost: 0.25, cumulativeLost: 2, jitter: 3, reports: 1 });
+    assert.deepEqual(s.reception, { fractionLost: 0.25, cumulativeLost: 2, jitter: 3, highestSeq: 0, reports: 1 });
   });
 });
 
@@ -404,7 +404,7 @@ describe('RtpOutput for a live viewer', () => {
     out.onRtcp(
       buildReceiverReport(0x99, [block(track.ssrc, { fractionLost: 0.5, cumulativeLost: 4, jitter: 12 })]),
     );
-    assert.deepEqual(out.reception, { fractionLost: 0.5, cumulativeLost: 4, jitter: 12, reports: 1 });
+    assert.deepEqual(out.reception, { fractionLost: 0.5, cumulativeLost: 4, jitter: 12, highestSeq: 0, reports: 1 });
     out.sendBye('teardown');
     const pkts = parseRtcpCompound(sink.rtcp[0]);
     assert.deepEqual(

@@ -25,8 +25,6 @@ export interface ViewerTrackBase extends SessionTrackBase {
   /** Sequence number of the first packet the viewer was sent (its first PLAY's RTP-Info): where
    * the packets its receiver reports count from start. */
   firstSeq?: number;
-  /** Extended highest sequence number its latest receiver report gave. */
-  highestSeq?: number;
 }
 
 export type SessionKind = 'vod' | 'live' | 'record';

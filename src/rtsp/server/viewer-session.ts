@@ -3,33 +3,23 @@
 import type { AdmissionClient } from '../../core/admission.js';
 import type { ClientFigures } from '../../core/clients.js';
 import type { CountedReader, ReaderStats } from '../../core/reader.js';
-import { parseRtcpCompound } from '../../rtcp/index.js';
 import { RtspSessionBase, type ViewerTrackBase } from './session-base.js';
 
 /** Bytes of the fixed RTP header: what a viewer was sent is counted as its packets' payload plus
  * this per packet (the RTP bytes on the wire, as DSS's sc-bytes; no packet we send carries CSRCs,
  * and a publisher's header extensions are not counted). */
-export const RTP_HEADER_BYTES = 12;
-
-/** The extended highest sequence number a receiver report in `packet` gives about `ssrc`. */
-function highestSeqAbout(packet: Buffer, ssrc: number): number | undefined {
-  let highest: number | undefined;
-  for (const p of parseRtcpCompound(packet)) {
-    if (p.type !== 'rr' && p.type !== 'sr') continue;
-    for (const b of p.reports) if (b.ssrc === ssrc) highest = b.highestSeq;
-  }
-  return highest;
-}
+const RTP_HEADER_BYTES = 12;
 
 /** Packets the viewer says it received on a track: the span from the first packet it was sent to
  * the highest it reports, less those it reports lost (RFC 3550 A.3), never more than it was sent.
  * Undefined before its first receiver report. */
 function receivedOn(t: ViewerTrackBase): number | undefined {
-  if (t.highestSeq === undefined || t.firstSeq === undefined || t.output.reception.reports === 0) return undefined;
+  const r = t.output.reception;
+  if (t.firstSeq === undefined || r.reports === 0) return undefined;
   // The client counts its extended sequence numbers from the first one it got (cycles in the
   // high 16 bits), so the span is at most one cycle off when the first packets were lost.
-  const expected = t.highestSeq - t.firstSeq + 1;
-  const got = expected - t.output.reception.cumulativeLost;
+  const expected = r.highestSeq - t.firstSeq + 1;
+  const got = expected - r.cumulativeLost;
   return Math.max(0, Math.min(t.output.packets, got));
 }
 
@@ -51,14 +41,10 @@ export abstract class ViewerSession<T extends ViewerTrackBase> extends RtspSessi
   /** RTCP bytes received from the viewer (its receiver reports): the access log's cs-bytes. */
   #rtcpBytes = 0;
 
-  /** Receiver reports about a track: its output keeps the statistics; the highest sequence number
-   * they give is kept for the packets the viewer received (RTCP comes every few seconds, so a
-   * second look at the packet costs nothing that matters). */
+  /** Receiver reports about a track: its output keeps the statistics. */
   protected rtcp(t: T, packet: Buffer): void {
     this.#rtcpBytes += packet.length;
     t.output.onRtcp(packet);
-    const highest = highestSeqAbout(packet, t.output.ssrc);
-    if (highest !== undefined) t.highestSeq = highest;
   }
 
   /** Sent: its outputs' RTP packets and bytes (payload and fixed header); received: its RTCP;
