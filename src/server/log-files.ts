@@ -4,19 +4,18 @@
  * Logs page shows: the newest error lines and the access history (paths requested, with counts,
  * since start or the last reset). Nothing here throws into streaming: a folder that cannot be
  * written is reported once in the application log and tried again quietly. */
-import { availableParallelism, hostname, networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
+import { CpuLoad } from '../admin/cpu-load.js';
 import type { ClientRecord } from '../core/index.js';
 import { AccessLog, attachLogTee, ErrorLog, type RollingFileProblem } from '../logging/index.js';
 import type { RunningServer } from './running.js';
 
 /** Distinct paths counted in the access history; later ones are counted together under
  * OTHER_PATHS. */
-export const MAX_HISTORY_PATHS = 10_000;
-export const OTHER_PATHS = '(other paths)';
+const MAX_HISTORY_PATHS = 10_000;
+const OTHER_PATHS = '(other paths)';
 /** Lines of Error.log kept for errorLines(). */
 const ERROR_LINES_KEPT = 1000;
-/** How often s-cpu-util is measured at most. */
-const CPU_SAMPLE_MS = 1000;
 
 export interface AccessHistory {
   /** Unix ms of the start, or of the last reset. */
@@ -46,7 +45,8 @@ export class LogFiles {
   #recordFailed = false;
   #history = new Map<string, number>();
   #historySince = Date.now();
-  #cpu = { at: Date.now(), usage: process.cpuUsage(), percent: 0 };
+  /** s-cpu-util, measured once a second at most. */
+  readonly #cpu = new CpuLoad();
   /** s-ip, found once (networkInterfaces() asks the kernel each call) and again at apply() and
    * reopen(). */
   #serverIpCache: string | undefined;
@@ -128,22 +128,10 @@ export class LogFiles {
     if (!this.#access.file.enabled) return;
     this.#access.record(r, {
       totalClients: this.#server.clients.size,
-      cpuPercent: this.#cpuPercent(),
+      cpuPercent: this.#cpu.percent(),
       serverIp: (this.#serverIpCache ??= serverIp(this.#server)),
       serverDns: hostname(),
     });
-  }
-
-  /** The process's CPU use over the last second or so, % of all cores. */
-  #cpuPercent(): number {
-    const now = Date.now();
-    const dt = now - this.#cpu.at;
-    if (dt >= CPU_SAMPLE_MS) {
-      const used = process.cpuUsage(this.#cpu.usage);
-      const percent = ((used.user + used.system) / 1000 / dt / availableParallelism()) * 100;
-      this.#cpu = { at: now, usage: process.cpuUsage(), percent: Math.min(100, percent) };
-    }
-    return this.#cpu.percent;
   }
 
   #problem(p: RollingFileProblem): void {
