@@ -82,8 +82,6 @@ export interface ClientRecord extends ClientInfo, ClientFigures {
   fileSize: number;
   audioCodec?: string;
   videoCodec?: string;
-  /** RTP packets the client said it received (RTCP), when it reported. */
-  packetsReceived?: number;
   /** The query part of the URL. */
   query?: string;
   realm?: string;

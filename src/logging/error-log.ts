@@ -16,7 +16,7 @@ import { formatFields, type LogEntry } from './logger.js';
 import { RollingFile, type RollingFileOptions, type RollingFileSettings } from './rolling-file.js';
 
 /** DSS's levels, by their verbosity number. */
-export const ERROR_LEVELS = ['FATAL', 'WARNING', 'INFO', 'ASSERT', 'DEBUG'] as const;
+const ERROR_LEVELS = ['FATAL', 'WARNING', 'INFO', 'ASSERT', 'DEBUG'] as const;
 
 /** The DSS level of a pino level: fatal FATAL, error and warn WARNING, info INFO, debug and
  * trace DEBUG (pino has no ASSERT). */
@@ -33,7 +33,7 @@ export function pinoLevelFor(verbosity: number): string {
 }
 
 /** Longest message written; the rest is cut (DSS cut at 2 KiB too). */
-export const MAX_MESSAGE = 1000;
+const MAX_MESSAGE = 1000;
 
 /** A message on one line (a line break would forge a log line), cut to MAX_MESSAGE. */
 function oneLine(s: string): string {

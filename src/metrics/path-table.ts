@@ -4,7 +4,7 @@
  * A path keeps its slot while it exists; `retain` frees the others, and their figures go. */
 
 /** The label of every path beyond the cap. */
-export const OTHER_PATH = 'other';
+const OTHER_PATH = 'other';
 
 /** What went through a path. */
 export interface PathCounts {

@@ -65,7 +65,7 @@ export function changedKeys(running: Config, next: Config): string[] {
 }
 
 /** Whether a changed dotted key applies without a restart. */
-export function appliesLive(key: string): boolean {
+function appliesLive(key: string): boolean {
   const dot = key.indexOf('.');
   const group = key.slice(0, dot) as keyof Config;
   const live = LIVE_KEYS[group] as LiveKeys[keyof Config] | undefined;
