@@ -6,7 +6,7 @@
  * names that are not there. The YAML goes to --out (never over an existing file without --force;
  * a file it creates is mode 600, as it may hold relay passwords) or to standard output; the report to standard error. Exit status: 0 written, 1 the XML cannot
  * be read or used or the output cannot be written, 2 a usage error. */
-import { realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { opendir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -55,14 +55,6 @@ const isDir = (p: string) => {
     return false;
   }
 };
-const exists = (p: string) => {
-  try {
-    statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** The access files below `root` (symbolic links not followed), at most MAX_WALK_NAMES names
  * looked at. */
@@ -90,7 +82,7 @@ async function accessFiles(root: string, name: string): Promise<{ files: string[
 
 /** The relay config as the server will read it, at the ports the config listens on. */
 async function relayFacts(file: string, rtspPorts: number[]): Promise<DssRelayFacts> {
-  if (!exists(file)) return { missing: true };
+  if (!existsSync(file)) return { missing: true };
   try {
     const dss = await readDssRelayConfig(file, { rtspPorts });
     return {
@@ -152,7 +144,7 @@ export async function importDss(argv: string[]): Promise<number> {
   if (values.playlists !== undefined && values['no-playlists']) return usage('--playlists and --no-playlists together');
   const xml = resolve(positionals[0]);
   const out = values.out === undefined ? undefined : resolve(values.out);
-  if (out !== undefined && exists(out) && !values.force) {
+  if (out !== undefined && existsSync(out) && !values.force) {
     process.stderr.write(`rivulet import-dss: ${out} exists: not replaced (--force replaces it)\n`);
     return 1;
   }
@@ -185,7 +177,7 @@ export async function importDss(argv: string[]): Promise<number> {
 
   // What lies on disk: only adds report lines, and leaves out a relay config that is not there.
   const { files } = plan;
-  const facts: DssFacts = { missing: [files.movieFolder, files.usersFile, files.groupsFile].filter((f): f is string => f !== undefined && !exists(f)) };
+  const facts: DssFacts = { missing: [files.movieFolder, files.usersFile, files.groupsFile].filter((f): f is string => f !== undefined && !existsSync(f)) };
   if (files.relayConfig) facts.relays = await relayFacts(files.relayConfig, files.rtspPorts);
   if (folder) {
     const mediaRoot = files.movieFolder && isDir(files.movieFolder) ? realpathSync(files.movieFolder) : undefined;

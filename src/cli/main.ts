@@ -39,8 +39,6 @@ Options for serve:
   -v, --version        print the version
 `;
 
-const version = rivuletVersion;
-
 /** A host name a user on this machine or the LAN can paste into a player. */
 function displayHost(bind: string): string {
   if (bind !== '0.0.0.0' && bind !== '::') return bind.includes(':') ? `[${bind}]` : bind;
@@ -96,7 +94,7 @@ async function serve(argv: string[]): Promise<number> {
   const port = addrs[0].port;
   log.info(
     { port, addresses: addrs.map((a) => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`)).join(', '), media: config.media.dir },
-    `Rivulet ${version()} listening for RTSP on port ${port}`,
+    `Rivulet ${rivuletVersion()} listening for RTSP on port ${port}`,
   );
   log.info(`Open rtsp://${displayHost(config.rtsp.bind[0])}:${port}/sample.mp4 in a player (any file in the media folder works the same way)`);
   if (server.httpPorts.length) log.info(`RTSP over HTTP tunnels also on port ${server.httpPorts.join(', ')} (every RTSP port takes them too)`);
@@ -144,7 +142,7 @@ async function main(argv: string[]): Promise<number> {
       return importDss(rest);
     case '-v':
     case '--version':
-      process.stdout.write(`${version()}\n`);
+      process.stdout.write(`${rivuletVersion()}\n`);
       return 0;
     case undefined:
     case '-h':

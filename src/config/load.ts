@@ -176,10 +176,10 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   if (!r.success) throw configErrorFrom(r.error, opts.configFile ? origin : 'config');
   const cfg = r.data;
   cfg.media.dir = resolve(cwd, cfg.media.dir);
-  if (cfg.tls.cert) cfg.tls.cert = resolve(cwd, cfg.tls.cert);
-  if (cfg.tls.key) cfg.tls.key = resolve(cwd, cfg.tls.key);
-  if (cfg.admin.tls.cert) cfg.admin.tls.cert = resolve(cwd, cfg.admin.tls.cert);
-  if (cfg.admin.tls.key) cfg.admin.tls.key = resolve(cwd, cfg.admin.tls.key);
+  for (const tls of [cfg.tls, cfg.admin.tls]) {
+    if (tls.cert) tls.cert = resolve(cwd, tls.cert);
+    if (tls.key) tls.key = resolve(cwd, tls.key);
+  }
   cfg.auth.usersFile = resolve(cwd, cfg.auth.usersFile);
   cfg.auth.groupsFile = resolve(cwd, cfg.auth.groupsFile);
   // Folders and files the server reads and writes are relative to the config file (a service's
