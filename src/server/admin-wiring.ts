@@ -2,14 +2,13 @@
  * admin.bind address, over HTTPS when admin.tls names a certificate and key. A port that cannot
  * be listened on, or a certificate that cannot be used, fails the server's start with one
  * sentence naming the key (ListenError). */
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { resolve } from 'node:path';
-import { createSecureContext } from 'node:tls';
 import { buildAdminApp } from '../admin/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { listenAll, ListenError } from './listeners.js';
+import { readTlsPair, TlsFilesError } from './tls-files.js';
 import type { LogFiles } from './log-files.js';
 import type { ManagedServer } from './running.js';
 
@@ -24,23 +23,14 @@ const MAX_CONNECTIONS = 256;
 /** Node's own limits on a request: headers within 15 s, the whole request within 30 s. */
 const HTTP_LIMITS = { headersTimeout: 15_000, requestTimeout: 30_000, maxHeaderSize: 16 * 1024, keepAliveTimeout: 5000 };
 
-/** admin.tls's files, checked as a pair. */
+/** admin.tls's files, checked as a pair (none: plain HTTP). */
 function readTls(tls: { cert?: string; key?: string }): { cert: Buffer; key: Buffer } | undefined {
   if (!tls.cert || !tls.key) return undefined;
-  const read = (key: 'cert' | 'key') => {
-    try {
-      return readFileSync(resolve(tls[key]!));
-    } catch (e) {
-      throw new ListenError(`cannot read admin.tls.${key} ${tls[key]}: ${(e as Error).message}`);
-    }
-  };
-  const files = { cert: read('cert'), key: read('key') };
   try {
-    createSecureContext(files);
+    return readTlsPair({ cert: resolve(tls.cert), key: resolve(tls.key) }, 'admin.tls');
   } catch (e) {
-    throw new ListenError(`admin.tls.cert ${tls.cert} and admin.tls.key ${tls.key} are not a usable certificate and key: ${(e as Error).message}`);
+    throw e instanceof TlsFilesError ? new ListenError(e.message) : e;
   }
-  return files;
 }
 
 export async function startAdmin(server: ManagedServer, parts: { metrics: Metrics; logFiles: LogFiles }): Promise<AdminHandle | undefined> {

@@ -2,7 +2,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
-import { createSecureContext, createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer } from 'node:tls';
 import { applyToTree, ConfigError, configKeyPath, editConfigText, loadConfig, writeFileAtomic, type Config } from '../config/index.js';
 import { Admission, ClientDirectory, CoreEvents, PathManager, StreamRegistry, type RelayStatus, type SourceStarters } from '../core/index.js';
 import { HttpRouter, playlistApiRoutes } from '../http/index.js';
@@ -27,6 +27,7 @@ import { LogFiles } from './log-files.js';
 import { ConfigWatcher } from './config-watcher.js';
 import { planReload, valueAt } from './reload.js';
 import type { ConfigUpdateResult, ManagedServer, ReloadResult } from './running.js';
+import { readTlsPair, TlsFilesError } from './tls-files.js';
 import { rivuletVersion } from './version.js';
 import { ConnectionsPerIp } from './ip-limit.js';
 import { MemoryRelease } from './memory-release.js';
@@ -575,22 +576,13 @@ export class RivuletServer implements ManagedServer {
   }
 
   #readTlsFiles(): { cert: Buffer; key: Buffer } {
-    const read = (key: 'cert' | 'key') => {
-      const file = this.config.tls[key];
-      if (!file) throw new StartupError(`RTSPS needs tls.cert and tls.key`);
-      try {
-        return readFileSync(file);
-      } catch (e) {
-        throw new StartupError(`cannot read tls.${key} ${file}: ${(e as Error).message}`);
-      }
-    };
-    const files = { cert: read('cert'), key: read('key') };
+    const { cert, key } = this.config.tls;
+    if (!cert || !key) throw new StartupError(`RTSPS needs tls.cert and tls.key`);
     try {
-      createSecureContext(files);
+      return readTlsPair({ cert, key }, 'tls');
     } catch (e) {
-      throw new StartupError(`tls.cert ${this.config.tls.cert} and tls.key ${this.config.tls.key} are not a usable certificate and key: ${(e as Error).message}`);
+      throw e instanceof TlsFilesError ? new StartupError(e.message) : e;
     }
-    return files;
   }
 
   /** A new TCP (or TLS) connection: RTSP, or HTTP for the router (a tunnel half, a reference
