@@ -220,7 +220,8 @@ export function rssMiB(pid: number): number {
 export function cols(r: ReaderResult | string | undefined, extra = ''): string[] {
   if (r === undefined) return ['-', '-', '-'];
   if (typeof r === 'string') return ['failed', '-', r.slice(0, 40)];
-  return [r.server_cpu_pct.toFixed(1), `${r.server_rss_MiB.toFixed(1)}${extra}`, `${r.lost} lost, ${r.sessions_with_loss} sess, ${Number(r.failed ?? 0)} failed`];
+  const setup = typeof r.setup_ms_p50 === 'number' ? `; setup p50/p95 ${r.setup_ms_p50}/${String(r.setup_ms_p95)} ms` : '';
+  return [r.server_cpu_pct.toFixed(1), `${r.server_rss_MiB.toFixed(1)}${extra}`, `${r.lost} lost, ${r.sessions_with_loss} sess, ${Number(r.sessions_starved ?? 0)} starved, ${Number(r.failed ?? 0)} failed${setup}`];
 }
 
 export function ratio(a: ReaderResult | string, b: ReaderResult | string | undefined): string {
