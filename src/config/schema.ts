@@ -46,6 +46,10 @@ export const rtpSchema = z
     portMax: z.number().int().min(1025).max(65535).default(29999),
     /** Seconds between RTCP sender reports per track. */
     rtcpInterval: z.number().min(0.5).max(60).default(5),
+    /** Who makes the UDP send system calls of RTP: 'auto' a sending thread beside the event loop
+     * when the machine has more than one core and the native helper is built, 'on' that thread
+     * whenever the helper is built, 'off' the event loop itself. */
+    sendThread: z.enum(['auto', 'on', 'off']).default('auto'),
   })
   .strict()
   .refine((r) => r.portMax > r.portMin, { message: 'rtp.portMax must be above rtp.portMin', path: ['portMax'] });
@@ -63,6 +67,9 @@ export const vodSchema = z
     sendAhead: z.number().min(0).max(10).default(0.25),
     /** Bytes read from disk at once per viewer (read-ahead window). */
     readAhead: z.number().int().min(4096).max(16777216).default(65536),
+    /** Bytes of movie data kept in memory and shared by every viewer of a file (0 = none: each
+     * viewer reads its own readAhead windows). */
+    readCacheBytes: z.number().int().min(0).max(68719476736).default(134217728),
     /** Stream hinted movies from their RTP hint tracks, as QTSS did; false packetizes natively
      * (a hint track is then used only for codecs Rivulet cannot packetize). */
     preferHintTracks: z.boolean().default(true),

@@ -16,11 +16,13 @@ export const LIVE_KEYS: LiveKeys = {
   // the session timeout (the reaper's period) and the Server header (the tunnel broker and the
   // HTTP router copy it) are taken at start.
   rtsp: ['maxHeaderBytes', 'maxBodyBytes', 'maxLineBytes', 'maxHeaderCount'],
-  // Read at each viewer's PLAY; the RTP port range is the allocator's, made at start.
+  // Read at each viewer's PLAY; the RTP port range is the allocator's, made at start, and the
+  // sending thread is chosen at start.
   rtp: ['maxPayloadSize', 'rtcpInterval'],
   media: [],
-  // Read at each PLAY (sendAhead, readAhead) and each file opened (preferHintTracks).
-  vod: ['sendAhead', 'readAhead', 'preferHintTracks'],
+  // Read at each PLAY (sendAhead, readAhead) and each file opened (preferHintTracks); the read
+  // cache takes its new size at once (RivuletServer.reload).
+  vod: ['sendAhead', 'readAhead', 'preferHintTracks', 'readCacheBytes'],
   // Read per publisher, viewer or source start (the path settings, the registry's timeout
   // check); tcpBatchMs sizes the one write batcher made at start.
   live: ['publishAllow', 'publisherTimeout', 'graceTime', 'takeover', 'writeSdp', 'viewerQueueBytes', 'sdpIdleTimeout', 'keyframeWait', 'maxFrameBytes'],
