@@ -7,6 +7,7 @@ import { applyToTree, ConfigError, configKeyPath, editConfigText, loadConfig, wr
 import { Admission, ClientDirectory, CoreEvents, PathManager, StreamRegistry, type RelayStatus, type SourceStarters } from '../core/index.js';
 import { HttpRouter, playlistApiRoutes } from '../http/index.js';
 import { pinoLevelFor, setTeeLevel, silentLogger, type Logger } from '../logging/index.js';
+import { ReadCache, type ReadCacheStats } from '../media/mp4/index.js';
 import { scanPlaylistFolder, type FolderPlaylist } from '../playlists/index.js';
 import { formatIssue } from '../playlists/index.js';
 import { mergeDssPaths, readDssRelayConfig, RelayDestinations, relayStarters, resolveServerId, type DssRelayIssue, type DssRelayPath } from '../relays/index.js';
@@ -91,6 +92,8 @@ export class RivuletServer implements ManagedServer {
     readers: () => rtspReaders(this.sessions),
   });
   readonly #pacer: Pacer;
+  /** Movie data shared by every file viewer (vod.readCacheBytes, resized by a reload). */
+  readonly #readCache: ReadCache;
   readonly #batcher: WriteBatcher | undefined;
   readonly #listeners: Server[] = [];
   #handler: RtspHandler | undefined;
@@ -155,6 +158,8 @@ export class RivuletServer implements ManagedServer {
     this.serverId = resolveServerId(opts.config.relays.serverId);
     this.#batcher = opts.config.live.tcpBatchMs > 0 ? new WriteBatcher(opts.config.live.tcpBatchMs) : undefined;
     this.#pacer = new Pacer(20, (e) => this.log.error({ err: (e as Error).stack ?? String(e) }, 'player failed'));
+    // Made even at size 0, so that a reload giving it a size reaches the next viewers.
+    this.#readCache = new ReadCache({ maxBytes: opts.config.vod.readCacheBytes });
     this.#perIp = new ConnectionsPerIp(() => this.config.limits.maxConnectionsPerIp, this.log.child({ component: 'rtsp' }));
   }
 
@@ -183,6 +188,11 @@ export class RivuletServer implements ManagedServer {
     return this.#admin?.port;
   }
 
+  /** The shared read cache's figures now (bytes kept, hits, misses, files open). */
+  readCacheStats(): ReadCacheStats {
+    return this.#readCache.stats();
+  }
+
   /** Applies a configuration read again: every key that can change while the server runs
    * does now (src/server/reload.ts says which and why), viewers of anything unchanged carry on;
    * the rest is named in `later` and keeps its running value until a restart. One log line says
@@ -205,6 +215,8 @@ export class RivuletServer implements ManagedServer {
       // In place: handlers hold the group objects (the Authorizer holds config.auth).
       (this.config[group] as Record<string, unknown>)[name] = structuredClone((next[group] as Record<string, unknown>)[name]);
     }
+    // Shrinking evicts at once; viewers playing keep their readers either way.
+    if (live.includes('vod.readCacheBytes')) this.#readCache.maxBytes = next.vod.readCacheBytes;
     if (groups.has('logs')) {
       // Error.log may now want lower levels than the logger runs at (or no longer need them).
       setTeeLevel(this.log, next.logs.error ? pinoLevelFor(next.logs.errorVerbosity) : undefined);
@@ -452,6 +464,7 @@ export class RivuletServer implements ManagedServer {
       events: this.events,
       serverId: this.serverId,
       clients: this.clients,
+      readCache: this.#readCache,
     });
     this.#gate = new AdmissionGate({ inner: this.#handler, admission: this.#admission, sessions: this.sessions, events: this.events });
     const tunnelLog = this.log.child({ component: 'http' });

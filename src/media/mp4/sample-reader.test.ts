@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fixture } from '../../../test/helpers/fixtures.js';
+import { ReadCache } from './read-cache.js';
 import { openMovie } from './reader.js';
-import { createSampleReader } from './sample-reader.js';
+import { createSampleReader, type SampleReaderOptions } from './sample-reader.js';
 import { ftyp, moov, u32, u64 } from './test-helpers/build-boxes.js';
 import { Mp4Error, type Mp4Track } from './types.js';
 
@@ -26,8 +27,8 @@ function nalTypes(au: Buffer, lengthSize: number, hevc: boolean): number[] {
   return types;
 }
 
-async function allSamples(t: Mp4Track, file: string, readAhead?: number, order?: number[]): Promise<Buffer[]> {
-  const reader = createSampleReader(file, readAhead === undefined ? {} : { readAhead });
+async function allSamples(t: Mp4Track, file: string, readAhead?: number | SampleReaderOptions, order?: number[]): Promise<Buffer[]> {
+  const reader = createSampleReader(file, typeof readAhead === 'object' ? readAhead : readAhead === undefined ? {} : { readAhead });
   try {
     const out: Buffer[] = [];
     for (const i of order ?? Array.from({ length: t.sampleCount }, (_, k) => k)) out[i] = await reader.read(t.sample(i));
@@ -81,6 +82,18 @@ describe('createSampleReader', () => {
         assert.deepEqual(await allSamples(t, file, readAhead), expected, `readAhead ${readAhead}`);
       }
       assert.deepEqual(await allSamples(t, file, 8192, shuffled), expected, 'random order');
+      // Through a shared cache: blocks smaller and larger than samples, a cache too small to
+      // hold the file, and samples read in any order.
+      for (const [blockSize, maxBytes] of [
+        [512, 4096],
+        [65536, 1 << 20],
+        [4096, 1 << 24],
+      ]) {
+        const cache = new ReadCache({ maxBytes, blockSize });
+        assert.deepEqual(await allSamples(t, file, { cache }), expected, `cache ${blockSize}/${maxBytes}`);
+        assert.deepEqual(await allSamples(t, file, { cache }, shuffled), expected, `cache ${blockSize}/${maxBytes}, random order`);
+        assert.ok(cache.stats().bytes <= maxBytes);
+      }
     }
   });
 
@@ -144,8 +157,8 @@ describe('createSampleReader', () => {
       await writeFile(cut, bytes.subarray(0, cutAt));
       const truncated = await openMovie(cut);
       const t = truncated.tracks[0];
-      for (const readAhead of [0, 65536]) {
-        const reader = createSampleReader(cut, { readAhead });
+      for (const opts of [{ readAhead: 0 }, { readAhead: 65536 }, { cache: new ReadCache({ maxBytes: 1 << 20 }) }]) {
+        const reader = createSampleReader(cut, opts);
         assert.equal((await reader.read(t.sample(99))).length, t.sample(99).size);
         await assert.rejects(reader.read(t.sample(100)), (e: Error) => e instanceof Mp4Error && e.message === 'sample 100 beyond end of file');
         await assert.rejects(reader.read(t.sample(249)), Mp4Error);

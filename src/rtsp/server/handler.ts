@@ -5,6 +5,7 @@ import type { Config } from '../../config/index.js';
 import type { ClientDirectory } from '../../core/clients.js';
 import type { CoreEvents, PathManager, PathTarget } from '../../core/index.js';
 import type { Logger } from '../../logging/index.js';
+import type { ReadCache } from '../../media/mp4/read-cache.js';
 import { createSampleReader } from '../../media/mp4/sample-reader.js';
 import { buildSdp } from '../../sdp/index.js';
 import type { UdpPortAllocator } from '../../transport/index.js';
@@ -51,6 +52,9 @@ export interface HandlerDeps {
   /** Where sessions are listed while they last (Connected Users) and leave their access-log
    * record, with the 401/403 refusals. Default: none (nothing is listed). */
   clients?: ClientDirectory;
+  /** Movie data shared by every viewer of a file (vod.readCacheBytes). Default: none (each
+   * viewer reads its own vod.readAhead windows). */
+  readCache?: ReadCache;
 }
 
 /** Methods that start or feed a stream, through which a relay chain could loop. */
@@ -334,7 +338,7 @@ export class RtspHandler implements RequestHandler {
       s.player = new FilePlayer({
         tracks,
         duration,
-        reader: createSampleReader(vod.filePath, { readAhead: cfg.vod.readAhead }),
+        reader: createSampleReader(vod.filePath, { readAhead: cfg.vod.readAhead, cache: this.#d.readCache }),
         pacer: this.#d.pacer,
         log: s.log,
         sendAhead: cfg.vod.sendAhead,

@@ -77,7 +77,7 @@ export function openPlayLog(folder: PlaylistSourceOptions['logFolder'], name: st
 }
 
 export interface ChannelOptions
-  extends Pick<PlaylistSourceOptions, 'key' | 'playlist' | 'registry' | 'idleTimeout' | 'graceTime' | 'maxFrameBytes' | 'sendAhead' | 'configuredAt' | 'logFolder'> {
+  extends Pick<PlaylistSourceOptions, 'key' | 'playlist' | 'registry' | 'idleTimeout' | 'graceTime' | 'maxFrameBytes' | 'sendAhead' | 'readCache' | 'configuredAt' | 'logFolder'> {
   /** The channel's logger (bound to its path). */
   log: Logger;
   setup: ChannelSetup;
@@ -178,7 +178,7 @@ export class Channel {
       ref.map((t) => t.description),
       { maxFrameBytes: o.maxFrameBytes, log: this.#log },
     );
-    this.#timeline = new Timeline({ tracks, pacer: this.#pacer, log: this.#log, sendAhead: o.sendAhead });
+    this.#timeline = new Timeline({ tracks, pacer: this.#pacer, log: this.#log, sendAhead: o.sendAhead, readCache: o.readCache });
     const finished = () => this.#finished;
     const source: Source = {
       kind: 'playlist',

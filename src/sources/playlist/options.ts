@@ -1,6 +1,7 @@
 /** What starting a playlist channel takes (`startPlaylistSource`); the channel keeps part of it. */
 import type { PathPlaylist } from '../../config/index.js';
 import type { Logger } from '../../logging/index.js';
+import type { ReadCache } from '../../media/mp4/read-cache.js';
 import type { StreamRegistry } from '../../core/stream-registry.js';
 
 export interface PlaylistSourceOptions {
@@ -16,6 +17,9 @@ export interface PlaylistSourceOptions {
   maxFrameBytes?: number;
   /** Seconds each item's packets are sent ahead of their time (default 0.25, as files). */
   sendAhead?: number;
+  /** Movie data shared with every other viewer of the items' files (vod.readCacheBytes).
+   * Default: none (the items are read through windows of their own). */
+  readCache?: ReadCache;
   /** Unix ms the playlist was configured: what a schedule's `*N` counts from. */
   configuredAt: number;
   /** state.folder (absolute): the channel's state file goes in its `playlists/` folder. */

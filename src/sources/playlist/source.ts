@@ -140,6 +140,7 @@ export async function startPlaylistSource(opts: PlaylistSourceOptions): Promise<
     graceTime: opts.graceTime,
     maxFrameBytes: opts.maxFrameBytes,
     sendAhead: opts.sendAhead,
+    readCache: opts.readCache,
     setup,
     lineup: lineup!,
     configuredAt: opts.configuredAt,

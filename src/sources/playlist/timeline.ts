@@ -12,6 +12,7 @@
  * the timeline has no jump there either. */
 import type { RtpPayload } from '../../codecs/types.js';
 import type { Logger } from '../../logging/index.js';
+import type { ReadCache } from '../../media/mp4/read-cache.js';
 import { createSampleReader } from '../../media/mp4/sample-reader.js';
 import { buildSenderReport } from '../../rtcp/index.js';
 import { MediaClock } from '../../rtp/media-clock.js';
@@ -139,6 +140,8 @@ export interface TimelineOptions {
   log: Logger;
   /** Seconds each item's packets are sent ahead of their time (default 0.25, as files). */
   sendAhead?: number;
+  /** Shared movie data (PlaylistSourceOptions.readCache). Default: none. */
+  readCache?: ReadCache;
 }
 
 /** The item playing: where it started in the file and when, on the local clock. */
@@ -201,7 +204,7 @@ export class Timeline {
     const player = new FilePlayer({
       tracks: item.tracks.map((vod, i) => ({ vod, output: outputs[i] })),
       duration: item.duration,
-      reader: createSampleReader(item.file),
+      reader: createSampleReader(item.file, { cache: this.#o.readCache }),
       pacer: this.#o.pacer,
       log: this.#o.log,
       sendAhead: this.#o.sendAhead,
