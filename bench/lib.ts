@@ -62,9 +62,11 @@ export function track(c: ChildProcess): ChildProcess {
   return c;
 }
 
-export async function stop(c: ChildProcess): Promise<void> {
+/** Ends `c` with `signal` (SIGINT lets a server under `--cpu-prof` write its profile), SIGKILL
+ * after 5 s. */
+export async function stop(c: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (c.exitCode === null && c.signalCode === null) {
-    c.kill('SIGTERM');
+    c.kill(signal);
     const t = setTimeout(() => c.kill('SIGKILL'), 5000);
     await new Promise((r) => c.once('exit', r));
     clearTimeout(t);
@@ -138,9 +140,17 @@ export function writeConfig(config: unknown): string {
 
 /** `configFile`: a YAML file for `--config` (for settings `--set` cannot write, such as lists).
  * `onLine`: each line the server writes (stdout and stderr), from its first on: with
- * `log.format=json` in `sets`, its log records. */
-export async function startRivulet(mediaDir: string, sets: string[] = [], configFile?: string, onLine?: (line: string) => void): Promise<{ child: ChildProcess; port: number }> {
-  const { args, root } = serverCommand();
+ * `log.format=json` in `sets`, its log records. `opts.nodeFlags`: node options before the
+ * server's script (default none), such as `--cpu-prof`. */
+export async function startRivulet(
+  mediaDir: string,
+  sets: string[] = [],
+  configFile?: string,
+  onLine?: (line: string) => void,
+  opts: { nodeFlags?: string[] } = {},
+): Promise<{ child: ChildProcess; port: number }> {
+  const { args: script, root } = serverCommand();
+  const args = [...(opts.nodeFlags ?? []), ...script];
   // One reader process holds every session from 127.0.0.1: lift the per-address caps.
   const lift = ['limits.maxConnectionsPerIp=0', ...(knowsKey(root, 'maxSessionsPerIp') ? ['limits.maxSessionsPerIp=0'] : [])];
   // The admin's fixed port would collide between runs; log files go to a scratch folder.
