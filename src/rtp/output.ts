@@ -28,7 +28,7 @@ import {
   type ReceptionStats,
 } from '../rtcp/index.js';
 import type { RtpSink } from '../transport/types.js';
-import { writeRtpPacket } from './packet.js';
+import { writeRtpPacket, type RtpHeaderFields } from './packet.js';
 import { randomUint16, randomUint32 } from './seq.js';
 
 export type { ReceptionStats } from '../rtcp/index.js';
@@ -67,6 +67,8 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
   readonly reception: ReceptionStats = newReceptionStats();
   readonly #cname: string;
   #seq: number;
+  /** Header fields of the packet being sent, reused: sinks read them during the call only. */
+  readonly #header: RtpHeaderFields;
   #packets = 0;
   #octets = 0;
 
@@ -77,6 +79,7 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
     this.payloadType = opts.payloadType;
     this.clock = opts.clock;
     this.#cname = opts.cname;
+    this.#header = { payloadType: this.payloadType, sequence: 0, timestamp: 0, ssrc: this.ssrc };
   }
 
   /** RTP packets the viewer was really sent (sender reports carry it). */
@@ -96,17 +99,16 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
 
   /** Writes one packet of this output's own stream and sends it. */
   send(payload: RtpPayload, timestamp: number): void {
-    const pkt = writeRtpPacket(payload, {
-      payloadType: this.payloadType,
-      sequence: this.#seq,
-      timestamp,
-      ssrc: this.ssrc,
-    });
+    const h = this.#header;
+    h.sequence = this.#seq;
+    h.timestamp = timestamp;
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#packets++;
     this.#octets += payload.length;
-    // Retransmission seam: keep `pkt` by its sequence number here (see the file comment).
-    this.sink.sendRtp(pkt);
+    // Retransmission seam: keep the payload and its header fields by sequence number here (see
+    // the file comment). A sink that gathers packets writes them into its own buffers.
+    if (this.sink.writeRtp) this.sink.writeRtp(payload, h);
+    else this.sink.sendRtp(writeRtpPacket(payload, h));
   }
 
   /** Someone sent the viewer `packets` shared packets carrying this SSRC, with `octets` of

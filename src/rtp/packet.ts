@@ -50,25 +50,35 @@ export interface RtpHeader {
 /** Builds one RTP packet: the 12-byte header (V=2, no padding/extension/CSRC) followed by the
  * payload parts. Exactly one allocation; the parts are copied, so the caller may reuse them. */
 export function writeRtpPacket(payload: RtpPayload, h: RtpHeaderFields): Buffer {
+  const buf = Buffer.allocUnsafe(RTP_HEADER_SIZE + payload.length);
+  writeRtpInto(buf, 0, payload, h);
+  return buf;
+}
+
+/** Writes one RTP packet (header, then the payload parts) at `buf[off..]`, which must have room
+ * for RTP_HEADER_SIZE + payload.length bytes; returns the offset after it. Senders that gather
+ * many packets into one buffer use it instead of a Buffer per packet. */
+export function writeRtpInto(buf: Buffer, off: number, payload: RtpPayload, h: RtpHeaderFields): number {
   if ((h.payloadType & 0x7f) !== h.payloadType) {
     throw new RangeError(`RTP payload type out of range: ${h.payloadType}`);
   }
-  const buf = Buffer.allocUnsafe(RTP_HEADER_SIZE + payload.length);
-  buf[0] = RTP_VERSION << 6;
-  buf[1] = (payload.marker ? 0x80 : 0) | h.payloadType;
+  const end = off + RTP_HEADER_SIZE + payload.length;
+  if (end > buf.length) throw new RangeError('no room for the RTP packet');
+  buf[off] = RTP_VERSION << 6;
+  buf[off + 1] = (payload.marker ? 0x80 : 0) | h.payloadType;
   // Masking makes wrap-around the caller's non-problem and keeps the writes from throwing.
-  buf.writeUInt16BE(h.sequence & 0xffff, 2);
-  buf.writeUInt32BE(h.timestamp >>> 0, 4);
-  buf.writeUInt32BE(h.ssrc >>> 0, 8);
-  let off = RTP_HEADER_SIZE;
+  buf.writeUInt16BE(h.sequence & 0xffff, off + 2);
+  buf.writeUInt32BE(h.timestamp >>> 0, off + 4);
+  buf.writeUInt32BE(h.ssrc >>> 0, off + 8);
+  let o = off + RTP_HEADER_SIZE;
   const parts = payload.parts;
-  for (let i = 0; i < parts.length; i++) off += parts[i].copy(buf, off);
+  for (let i = 0; i < parts.length; i++) o += parts[i].copy(buf, o);
   // allocUnsafe memory is not zeroed: a `length` larger than the parts would leak old heap bytes
   // onto the network, so a mismatch is a bug worth failing loudly on.
-  if (off !== buf.length) {
+  if (o !== end) {
     throw new RangeError(`RTP payload length ${payload.length} does not match its parts`);
   }
-  return buf;
+  return end;
 }
 
 /** Parses and validates an RTP header (RFC 3550 §5.1 and the checks of appendix A.1 that apply to

@@ -1,10 +1,15 @@
 /** TCP-interleaved transport: RTP and RTCP as `$` frames on the RTSP connection (RFC 2326 §10.12).
  * The writer is whatever carries the connection's output (plain TCP now, HTTP tunnel or TLS later). */
+import type { RtpPayload } from '../codecs/types.js';
+import { writeRtpPacket, type RtpHeaderFields } from '../rtp/packet.js';
 import type { RtpSink } from './types.js';
 
 export interface FrameWriter {
   /** Writes one `$` frame; returns false once the writer is closed. */
   writeFrame(channel: number, payload: Buffer): void;
+  /** Writes one RTP packet as a `$` frame from its header fields and payload parts (see
+   * RtpSink.writeRtp); a writer without it is given built packets. */
+  writeRtpFrame?(channel: number, payload: RtpPayload, header: RtpHeaderFields): void;
   /** Writes bytes already framed as `$` data (a whole live frame at once). */
   writeRaw(framed: Buffer): void;
   /** Bytes queued in user space. */
@@ -27,6 +32,12 @@ export class InterleavedSink implements RtpSink {
   }
   sendRtcp(packet: Buffer): void {
     if (!this.writer.closed) this.writer.writeFrame(this.rtcpChannel, packet);
+  }
+  writeRtp(payload: RtpPayload, header: RtpHeaderFields): void {
+    const w = this.writer;
+    if (w.closed) return;
+    if (w.writeRtpFrame) w.writeRtpFrame(this.rtpChannel, payload, header);
+    else w.writeFrame(this.rtpChannel, writeRtpPacket(payload, header));
   }
   close(): void {
     // The connection owns the socket; the session only stops using the channels.

@@ -2,10 +2,13 @@
  * interleaved RTP/RTCP for the sessions that chose TCP. */
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../logging/index.js';
+import type { RtpPayload } from '../../codecs/types.js';
+import { RTP_HEADER_SIZE, writeRtpInto, type RtpHeaderFields } from '../../rtp/packet.js';
 import type { FrameWriter } from '../../transport/interleaved.js';
+import { takeSlab } from '../../transport/slab.js';
 import type { Flushable, WriteBatcher } from '../../transport/write-batcher.js';
 import { RtspParser } from '../message/parser.js';
-import { encodeInterleavedHeader, serializeResponse } from '../message/serialize.js';
+import { serializeResponse } from '../message/serialize.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
 import type { Announcement } from './announcement.js';
 import { RtspError } from './errors.js';
@@ -55,6 +58,10 @@ interface ChannelRoute {
 
 let nextConnId = 1;
 
+/** A frame waiting in a connection's pending data: a built payload (RTCP), or an RTP packet's
+ * header fields and payload parts, framed and written at the flush. */
+type PendingItem = { channel: number; payload: Buffer; rtp?: undefined } | ({ channel: number; rtp: RtpPayload } & RtpHeaderFields);
+
 export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   readonly id = nextConnId++;
   readonly socket: ConnectionSocket;
@@ -73,10 +80,12 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   readonly announcements = new Map<string, Announcement>();
   #chain: Promise<void> = Promise.resolve();
   readonly #batcher: WriteBatcher | undefined;
-  #pending: Buffer[] = [];
+  /** Data waiting for the next flush: frames already framed (live), or frames to frame. */
+  #pending: (Buffer | PendingItem)[] = [];
   #pendingBytes = 0;
   #closed = false;
-  #corked = false;
+  /** When pending data was last written (performance.now() ms). */
+  #lastFlush = -Infinity;
   readonly #guard: RequestGuard;
   readonly #send: SendGuard;
   readonly #limits: LimitsSource | undefined;
@@ -248,27 +257,37 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
     this.#send.check();
   }
 
-  /** Writes one interleaved frame. Writes within one event-loop turn are corked together so a
-   * frame's packets leave in a single writev. */
+  /** Writes one interleaved frame. Frames are gathered and leave in one write: at the end of the
+   * event-loop turn when the connection has not written data for a batch interval (so the first
+   * packets after a PLAY go at once), else at the write batcher's next flush. A file viewer is
+   * sent a little ahead of real time, so holding its packets up to one batch interval costs the
+   * player nothing and turns a write per packet into a write per interval. */
   writeFrame(channel: number, payload: Buffer): void {
     if (this.#closed) return;
-    // Keep order with batched live data (RTCP of a live viewer goes through here).
-    if (this.#pending.length) this.flushPending();
-    if (!this.#corked) {
-      this.#corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        this.socket.uncork();
-      });
-    }
-    this.socket.write(encodeInterleavedHeader(channel, payload.length));
-    this.socket.write(payload);
+    if (payload.length > 0xffff) throw new RangeError(`interleaved frame of ${payload.length} bytes is over 65535`);
+    this.#add({ channel, payload }, 4 + payload.length);
+  }
+
+  /** An RTP packet as a `$` frame, written from its parts at the flush (no Buffer per packet). */
+  writeRtpFrame(channel: number, payload: RtpPayload, header: RtpHeaderFields): void {
+    if (this.#closed) return;
+    const { payloadType, sequence, timestamp, ssrc } = header;
+    this.#add({ channel, rtp: payload, payloadType, sequence, timestamp, ssrc }, 4 + RTP_HEADER_SIZE + payload.length);
+  }
+
+  #add(item: PendingItem, bytes: number): void {
+    const first = this.#pending.length === 0;
+    this.#pending.push(item);
+    this.#pendingBytes += bytes;
+    if (!first) return;
+    if (this.#batcher && performance.now() - this.#lastFlush < this.#batcher.intervalMs) this.#batcher.mark(this);
+    else process.nextTick(() => this.flushPending());
   }
 
   writeRaw(framed: Buffer): void {
     if (this.#closed) return;
     if (!this.#batcher) {
+      if (this.#pending.length) this.flushPending();
       this.socket.write(framed);
       return;
     }
@@ -277,18 +296,33 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
     this.#pendingBytes += framed.length;
   }
 
+  /** Writes what is pending as one Buffer (a slice of a shared slab): one copy is cheaper than a
+   * writev of many small chunks, which costs JavaScript work per chunk. */
   flushPending(): void {
     const p = this.#pending;
     if (p.length === 0 || this.#closed) return;
     this.#pending = [];
+    const bytes = this.#pendingBytes;
     this.#pendingBytes = 0;
-    if (p.length === 1) {
+    this.#lastFlush = performance.now();
+    if (p.length === 1 && Buffer.isBuffer(p[0])) {
       this.socket.write(p[0]);
       return;
     }
-    this.socket.cork();
-    for (const b of p) this.socket.write(b);
-    this.socket.uncork();
+    const out = takeSlab(bytes);
+    let o = 0;
+    for (const item of p) {
+      if (Buffer.isBuffer(item)) {
+        o += item.copy(out, o);
+        continue;
+      }
+      const len = item.rtp ? RTP_HEADER_SIZE + item.rtp.length : item.payload.length;
+      out[o] = 0x24;
+      out[o + 1] = item.channel;
+      out.writeUInt16BE(len, o + 2);
+      o = item.rtp ? writeRtpInto(out, o + 4, item.rtp, item) : o + 4 + item.payload.copy(out, o + 4);
+    }
+    this.socket.write(out);
   }
 
   /** Picks a free channel pair, preferring the one the client asked for. */
