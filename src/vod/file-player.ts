@@ -277,7 +277,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
           const lane = this.#nextLane();
           if (!lane) break;
           const info = lane.t.vod.mp4.sample(lane.next++);
-          const data = await this.#reader.read(info);
+          const data = this.#reader.readNow?.(info) ?? (await this.#reader.read(info));
           const payloads = lane.t.vod.load ? await this.#load(lane, info, data) : undefined;
           if (gen !== this.#gen) return;
           this.#queue.push({ lane, info, due: this.#npt(lane, info.dts), data, payloads });

@@ -190,16 +190,22 @@ export class ReadCache {
     file.update(await file.handle.stat());
   }
 
-  /** Block `index` of `file`: blockSize bytes, fewer at the end of the file (or if it shrank). */
-  block(file: CachedFile, index: number): Promise<Buffer> {
+  /** Block `index` of `file` when it is in memory, else undefined (then `block`). */
+  peek(file: CachedFile, index: number): Buffer | undefined {
     const key = `${file.key}:${index}`;
     const kept = this.#blocks.get(key);
-    if (kept) {
-      this.#blocks.delete(key);
-      this.#blocks.set(key, kept);
-      this.#hits++;
-      return Promise.resolve(kept);
-    }
+    if (!kept) return undefined;
+    this.#blocks.delete(key);
+    this.#blocks.set(key, kept);
+    this.#hits++;
+    return kept;
+  }
+
+  /** Block `index` of `file`: blockSize bytes, fewer at the end of the file (or if it shrank). */
+  block(file: CachedFile, index: number): Promise<Buffer> {
+    const kept = this.peek(file, index);
+    if (kept) return Promise.resolve(kept);
+    const key = `${file.key}:${index}`;
     const pending = this.#pending.get(key);
     if (pending) {
       this.#hits++;

@@ -97,6 +97,25 @@ describe('createSampleReader', () => {
     }
   });
 
+  it('readNow gives the bytes of samples already in memory, and nothing otherwise', async () => {
+    const movie = await openMovie(await fixture('h264-aac-faststart.mp4'));
+    const t = movie.tracks.find((x) => x.codec === 'avc1')!;
+    const expected = await allSamples(t, movie.path);
+    for (const opts of [{ readAhead: 65536 }, { cache: new ReadCache({ maxBytes: 1 << 24, blockSize: 4096 }) }] as SampleReaderOptions[]) {
+      const reader = createSampleReader(movie.path, opts);
+      assert.equal(reader.readNow!(t.sample(0)), undefined, 'nothing is in memory before the first read');
+      let now = 0;
+      for (let i = 0; i < t.sampleCount; i++) {
+        const got = reader.readNow!(t.sample(i));
+        if (got) now++;
+        assert.ok((got ?? (await reader.read(t.sample(i)))).equals(expected[i]), `sample ${i}`);
+      }
+      assert.ok(now > 0, 'later samples were in memory');
+      await reader.close();
+      assert.equal(reader.readNow!(t.sample(1)), undefined, 'a closed reader has nothing');
+    }
+  });
+
   it('keeps earlier results intact after the window moves, and serves concurrent reads', async () => {
     const file = await fixture('h264-aac-faststart.mp4');
     const bytes = await readFile(file);

@@ -52,6 +52,13 @@ abstract class BaseSampleReader implements SampleReader {
     return p;
   }
 
+  readNow(info: SampleInfo): Buffer | undefined {
+    const { offset, size } = info;
+    // Anything unusual (closed, invalid, empty, not in memory) takes the checked path of `read`.
+    if (this.#closed || !(size > 0) || !(offset >= 0)) return undefined;
+    return this.sampleNow(offset, size);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -59,6 +66,8 @@ abstract class BaseSampleReader implements SampleReader {
     await this.release();
   }
 
+  /** `size` (> 0) bytes at `offset` if they are in memory now. */
+  protected abstract sampleNow(offset: number, size: number): Buffer | undefined;
   /** `size` (> 0) bytes at `offset` (both checked). */
   protected abstract readSample(offset: number, size: number, index: number): Promise<Buffer>;
   /** Lets go of the file once no read is in flight. */
@@ -93,6 +102,11 @@ class FileSampleReader extends BaseSampleReader {
       return; // never opened: nothing to close, and the open error was reported to its reader
     }
     await fh.close();
+  }
+
+  protected sampleNow(offset: number, size: number): Buffer | undefined {
+    const rel = offset - this.#windowStart;
+    return rel >= 0 && rel + size <= this.#window.length ? this.#window.subarray(rel, rel + size) : undefined;
   }
 
   protected async readSample(offset: number, size: number, index: number): Promise<Buffer> {
@@ -147,6 +161,8 @@ const DIRECT_SHARE = 4;
 class CachedSampleReader extends BaseSampleReader {
   readonly #cache: ReadCache;
   #file: Promise<CachedFile> | undefined;
+  /** The file once open, for samples in memory (`readNow`). */
+  #ready: CachedFile | undefined;
   /** The block the last sample came from: the next samples are mostly in it, and it keeps
    * this reader efficient when the cache is set to keep nothing while it plays. */
   #last: { key: string; index: number; data: Buffer } | undefined;
@@ -159,6 +175,7 @@ class CachedSampleReader extends BaseSampleReader {
   protected async release(): Promise<void> {
     const file = this.#file;
     this.#file = undefined;
+    this.#ready = undefined;
     this.#last = undefined;
     if (!file) return;
     let f: CachedFile;
@@ -168,6 +185,24 @@ class CachedSampleReader extends BaseSampleReader {
       return; // never opened
     }
     await this.#cache.release(f);
+  }
+
+  protected sampleNow(offset: number, size: number): Buffer | undefined {
+    const f = this.#ready;
+    if (!f || offset + size > f.size) return undefined;
+    const bs = this.#cache.blockSize;
+    const first = Math.floor(offset / bs);
+    // A sample spanning blocks is assembled by `read`.
+    if (first !== Math.floor((offset + size - 1) / bs)) return undefined;
+    const last = this.#last;
+    let block: Buffer | undefined;
+    if (last && last.index === first && last.key === f.key) block = last.data;
+    else {
+      block = this.#cache.peek(f, first);
+      if (block) this.#last = { key: f.key, index: first, data: block };
+    }
+    const rel = offset - first * bs;
+    return block && block.length >= rel + size ? block.subarray(rel, rel + size) : undefined;
   }
 
   protected async readSample(offset: number, size: number, index: number): Promise<Buffer> {
@@ -211,6 +246,12 @@ class CachedSampleReader extends BaseSampleReader {
   #acquire(): Promise<CachedFile> {
     if (!this.#file) {
       const p = this.#cache.acquire(this.path);
+      p.then(
+        (f) => {
+          if (this.#file === p) this.#ready = f;
+        },
+        () => undefined,
+      );
       // A failed open is retried on the next read rather than cached as a permanent failure.
       p.catch(() => {
         if (this.#file === p) this.#file = undefined;

@@ -121,6 +121,9 @@ export interface Mp4Movie {
 /** Reads sample bytes with read-ahead: consecutive reads of nearby samples share one disk read. */
 export interface SampleReader {
   read(info: SampleInfo): Promise<Buffer>;
+  /** The sample's bytes when they are at hand (in memory already), else undefined: then `read`.
+   * Players ask this first, so a sample in memory costs no promise. */
+  readNow?(info: SampleInfo): Buffer | undefined;
   close(): Promise<void>;
 }
 
