@@ -3,9 +3,9 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../logging/index.js';
 import type { RtpPayload } from '../../codecs/types.js';
-import { RTP_HEADER_SIZE, writeRtpInto, type RtpHeaderFields } from '../../rtp/packet.js';
+import type { RtpHeaderFields } from '../../rtp/packet.js';
+import { FrameBuffer } from '../../transport/frame-buffer.js';
 import type { FrameWriter } from '../../transport/interleaved.js';
-import { takeSlab } from '../../transport/slab.js';
 import type { Flushable, WriteBatcher } from '../../transport/write-batcher.js';
 import { RtspParser } from '../message/parser.js';
 import { serializeResponse } from '../message/serialize.js';
@@ -58,9 +58,6 @@ interface ChannelRoute {
 
 let nextConnId = 1;
 
-/** A frame waiting in a connection's pending data: a built payload (RTCP), or an RTP packet's
- * header fields and payload parts, framed and written at the flush. */
-type PendingItem = { channel: number; payload: Buffer; rtp?: undefined } | ({ channel: number; rtp: RtpPayload } & RtpHeaderFields);
 
 export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   readonly id = nextConnId++;
@@ -80,9 +77,8 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   readonly announcements = new Map<string, Announcement>();
   #chain: Promise<void> = Promise.resolve();
   readonly #batcher: WriteBatcher | undefined;
-  /** Data waiting for the next flush: frames already framed (live), or frames to frame. */
-  #pending: (Buffer | PendingItem)[] = [];
-  #pendingBytes = 0;
+  /** Data waiting for the next flush. */
+  readonly #pending = new FrameBuffer();
   #closed = false;
   /** When pending data was last written (performance.now() ms). */
   #lastFlush = -Infinity;
@@ -136,7 +132,7 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
     return this.#closed;
   }
   get writableLength(): number {
-    return this.socket.writableLength + this.#pendingBytes;
+    return this.socket.writableLength + this.#pending.bytes;
   }
   /** Reading is paused until the answers already written drain. */
   get throttled(): boolean {
@@ -252,7 +248,7 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
 
   #write(res: RtspResponse): void {
     if (this.#closed) return;
-    if (this.#pending.length) this.flushPending();
+    if (this.#pending.bytes) this.flushPending();
     this.socket.write(serializeResponse(res));
     this.#send.check();
   }
@@ -264,22 +260,20 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
    * player nothing and turns a write per packet into a write per interval. */
   writeFrame(channel: number, payload: Buffer): void {
     if (this.#closed) return;
-    if (payload.length > 0xffff) throw new RangeError(`interleaved frame of ${payload.length} bytes is over 65535`);
-    this.#add({ channel, payload }, 4 + payload.length);
+    const first = this.#pending.bytes === 0;
+    this.#pending.frame(channel, payload);
+    if (first) this.#scheduleFlush();
   }
 
-  /** An RTP packet as a `$` frame, written from its parts at the flush (no Buffer per packet). */
+  /** An RTP packet as a `$` frame, written from its parts (no Buffer per packet). */
   writeRtpFrame(channel: number, payload: RtpPayload, header: RtpHeaderFields): void {
     if (this.#closed) return;
-    const { payloadType, sequence, timestamp, ssrc } = header;
-    this.#add({ channel, rtp: payload, payloadType, sequence, timestamp, ssrc }, 4 + RTP_HEADER_SIZE + payload.length);
+    const first = this.#pending.bytes === 0;
+    this.#pending.rtp(channel, payload, header);
+    if (first) this.#scheduleFlush();
   }
 
-  #add(item: PendingItem, bytes: number): void {
-    const first = this.#pending.length === 0;
-    this.#pending.push(item);
-    this.#pendingBytes += bytes;
-    if (!first) return;
+  #scheduleFlush(): void {
     if (this.#batcher && performance.now() - this.#lastFlush < this.#batcher.intervalMs) this.#batcher.mark(this);
     else process.nextTick(() => this.flushPending());
   }
@@ -287,42 +281,25 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   writeRaw(framed: Buffer): void {
     if (this.#closed) return;
     if (!this.#batcher) {
-      if (this.#pending.length) this.flushPending();
+      if (this.#pending.bytes) this.flushPending();
       this.socket.write(framed);
       return;
     }
-    if (this.#pending.length === 0) this.#batcher.mark(this);
-    this.#pending.push(framed);
-    this.#pendingBytes += framed.length;
+    if (this.#pending.bytes === 0) this.#batcher.mark(this);
+    this.#pending.raw(framed);
   }
 
-  /** Writes what is pending as one Buffer (a slice of a shared slab): one copy is cheaper than a
-   * writev of many small chunks, which costs JavaScript work per chunk. */
   flushPending(): void {
-    const p = this.#pending;
-    if (p.length === 0 || this.#closed) return;
-    this.#pending = [];
-    const bytes = this.#pendingBytes;
-    this.#pendingBytes = 0;
+    if (this.#pending.bytes === 0 || this.#closed) return;
     this.#lastFlush = performance.now();
-    if (p.length === 1 && Buffer.isBuffer(p[0])) {
-      this.socket.write(p[0]);
+    const chunks = this.#pending.take();
+    if (chunks.length === 1) {
+      this.socket.write(chunks[0]);
       return;
     }
-    const out = takeSlab(bytes);
-    let o = 0;
-    for (const item of p) {
-      if (Buffer.isBuffer(item)) {
-        o += item.copy(out, o);
-        continue;
-      }
-      const len = item.rtp ? RTP_HEADER_SIZE + item.rtp.length : item.payload.length;
-      out[o] = 0x24;
-      out[o + 1] = item.channel;
-      out.writeUInt16BE(len, o + 2);
-      o = item.rtp ? writeRtpInto(out, o + 4, item.rtp, item) : o + 4 + item.payload.copy(out, o + 4);
-    }
-    this.socket.write(out);
+    this.socket.cork();
+    for (const c of chunks) this.socket.write(c);
+    this.socket.uncork();
   }
 
   /** Picks a free channel pair, preferring the one the client asked for. */
@@ -362,8 +339,7 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
     this.#guard.stop();
     this.#send.stop();
     this.#batcher?.forget(this);
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#pending.clear();
     for (const s of [...this.#sessions]) s.close('connection closed');
     this.#channels.clear();
     this.onClosed?.();

@@ -1,0 +1,103 @@
+/** What a TCP connection has to send before its next write, as RTSP interleaved `$` frames
+ * (RFC 2326 §10.12). Frames are copied at once into one buffer per batch, sized from the last
+ * batch, so nothing per packet outlives the call (thousands of file viewers each holding a batch
+ * interval of packet objects until the flush would age them into the old generation and cost
+ * full garbage collections) and a batch is one Buffer and one write. Frames built once for many
+ * readers (live) are kept as they are, in order. */
+import type { RtpPayload } from '../codecs/types.js';
+import { RTP_HEADER_SIZE, writeRtpInto, type RtpHeaderFields } from '../rtp/packet.js';
+
+/** Bytes of a region when nothing has been sent yet; later regions follow the size of the last
+ * batch, within these bounds. */
+const FIRST_REGION = 4096;
+const MAX_REGION = 256 * 1024;
+
+const EMPTY = Buffer.alloc(0);
+
+export class FrameBuffer {
+  /** Sealed chunks, in order: filled parts of regions and frames kept as they are. */
+  #chunks: Buffer[] = [];
+  #region = EMPTY;
+  /** Unsealed bytes of the region are [#start, #used). */
+  #start = 0;
+  #used = 0;
+  #bytes = 0;
+  #expect = FIRST_REGION;
+
+  /** Bytes waiting. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** One frame of a built payload (RTCP). Throws RangeError over 65535 bytes. */
+  frame(channel: number, payload: Buffer): void {
+    if (payload.length > 0xffff) throw new RangeError(`interleaved frame of ${payload.length} bytes is over 65535`);
+    const o = this.#header(channel, payload.length);
+    this.#used = o + payload.copy(this.#region, o);
+  }
+
+  /** One RTP packet, written from its header fields and payload parts. */
+  rtp(channel: number, payload: RtpPayload, header: RtpHeaderFields): void {
+    const len = RTP_HEADER_SIZE + payload.length;
+    if (len > 0xffff) throw new RangeError(`RTP packet of ${len} bytes is over 65535`);
+    const o = this.#header(channel, len);
+    this.#used = writeRtpInto(this.#region, o, payload, header);
+  }
+
+  /** Bytes already framed, kept as they are (a live frame shared by every reader). */
+  raw(framed: Buffer): void {
+    this.#seal();
+    this.#chunks.push(framed);
+    this.#bytes += framed.length;
+  }
+
+  /** Everything waiting, in order, as few Buffers as possible (mostly one); empties the buffer. */
+  take(): Buffer[] {
+    this.#seal();
+    // The next batch gets a buffer of its own: one sized for it, and none held in between.
+    this.#region = EMPTY;
+    this.#start = this.#used = 0;
+    const out = this.#chunks;
+    this.#chunks = [];
+    this.#expect = Math.min(MAX_REGION, Math.max(FIRST_REGION, this.#bytes + (this.#bytes >> 2)));
+    this.#bytes = 0;
+    return out;
+  }
+
+  /** Drops everything waiting. */
+  clear(): void {
+    this.#chunks = [];
+    this.#bytes = 0;
+    this.#region = EMPTY;
+    this.#start = this.#used = 0;
+  }
+
+  /** Room for a frame of `len` bytes after its 4-byte header, header written; returns where the
+   * frame's bytes go. */
+  #header(channel: number, len: number): number {
+    const need = 4 + len;
+    if (this.#used + need > this.#region.length) {
+      // A batch larger than the last (a keyframe) moves to a buffer twice the size, so the batch
+      // stays one Buffer. Parts already taken stay valid: the old buffer is not written again.
+      const kept = this.#used - this.#start;
+      const next = Buffer.allocUnsafe(Math.max(kept + need, this.#expect, 2 * this.#region.length));
+      this.#region.copy(next, 0, this.#start, this.#used);
+      this.#region = next;
+      this.#start = 0;
+      this.#used = kept;
+    }
+    const r = this.#region;
+    const o = this.#used;
+    r[o] = 0x24;
+    r[o + 1] = channel;
+    r[o + 2] = len >> 8;
+    r[o + 3] = len & 0xff;
+    this.#bytes += need;
+    return o + 4;
+  }
+
+  #seal(): void {
+    if (this.#used > this.#start) this.#chunks.push(this.#region.subarray(this.#start, this.#used));
+    this.#start = this.#used;
+  }
+}
