@@ -27,7 +27,8 @@ describe('FrameBuffer', () => {
     fb.raw(shared);
     fb.frame(1, Buffer.from('after'));
     const bytes = fb.bytes;
-    const chunks = fb.take();
+    const { chunks, reusable } = fb.take();
+    assert.equal(reusable, undefined, 'a batch holding a shared frame gives no buffer back');
     assert.equal(fb.bytes, 0);
     assert.ok(chunks.includes(shared), 'a raw frame is kept as it is');
     const all = Buffer.concat(chunks);
@@ -45,16 +46,33 @@ describe('FrameBuffer', () => {
     assert.deepEqual(f.slice(50).map(([c, p]) => [c, p.toString('latin1')]), [[1, 'rtcp'], [2, '\t'], [1, 'after']]);
   });
 
+  it('reuses a batch buffer given back, and only then', () => {
+    const fb = new FrameBuffer();
+    for (let i = 0; i < 10; i++) fb.frame(0, Buffer.alloc(1000, 1));
+    const a = fb.take();
+    assert.equal(a.chunks.length, 1);
+    assert.ok(a.reusable && a.chunks[0].buffer === a.reusable.buffer);
+    for (let i = 0; i < 10; i++) fb.frame(0, Buffer.alloc(1000, 2));
+    const b = fb.take();
+    assert.notEqual(b.chunks[0].buffer, a.chunks[0].buffer, 'not reused before it is given back');
+    assert.equal(a.chunks[0][4], 1, 'the first batch is intact');
+    fb.recycle(a.reusable);
+    for (let i = 0; i < 10; i++) fb.frame(0, Buffer.alloc(1000, 3));
+    const c = fb.take();
+    assert.equal(c.chunks[0].buffer, a.reusable.buffer, 'reused once given back');
+    assert.equal(frames(Buffer.concat(c.chunks)).length, 10);
+  });
+
   it('never rewrites bytes it handed out, and drops what is cleared', () => {
     const fb = new FrameBuffer();
     fb.frame(0, Buffer.from('one'));
-    const first = fb.take();
+    const first = fb.take().chunks;
     const copy = Buffer.concat(first);
     for (let i = 0; i < 100; i++) fb.frame(0, Buffer.alloc(3000, i));
     assert.ok(Buffer.concat(first).equals(copy), 'the first batch is unchanged');
     fb.clear();
     assert.equal(fb.bytes, 0);
-    assert.deepEqual(fb.take(), []);
+    assert.deepEqual(fb.take().chunks, []);
     assert.throws(() => fb.frame(0, Buffer.alloc(70000)), RangeError);
   });
 });

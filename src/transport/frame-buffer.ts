@@ -17,12 +17,16 @@ const EMPTY = Buffer.alloc(0);
 export class FrameBuffer {
   /** Sealed chunks, in order: filled parts of regions and frames kept as they are. */
   #chunks: Buffer[] = [];
-  #region = EMPTY;
+  #region: Buffer = EMPTY;
   /** Unsealed bytes of the region are [#start, #used). */
   #start = 0;
   #used = 0;
   #bytes = 0;
   #expect = FIRST_REGION;
+  /** A batch's buffer whose write is done, for the next batch: a connection cycles two buffers
+   * instead of allocating one per batch (thousands a second with thousands of viewers, each
+   * freed only when the collector gets to it). */
+  #spare: Buffer | undefined;
 
   /** Bytes waiting. */
   get bytes(): number {
@@ -51,17 +55,27 @@ export class FrameBuffer {
     this.#bytes += framed.length;
   }
 
-  /** Everything waiting, in order, as few Buffers as possible (mostly one); empties the buffer. */
-  take(): Buffer[] {
+  /** Everything waiting, in order, as few Buffers as possible (mostly one); empties the buffer.
+   * `reusable`, when the batch is one chunk of a buffer of this FrameBuffer's own (never a frame
+   * kept as it is), is that buffer: `recycle` it once the write is done. */
+  take(): { chunks: Buffer[]; reusable?: Buffer } {
+    const region = this.#region;
+    const whole = this.#chunks.length === 0 && this.#start === 0 && this.#used > 0;
     this.#seal();
     // The next batch gets a buffer of its own: one sized for it, and none held in between.
     this.#region = EMPTY;
     this.#start = this.#used = 0;
-    const out = this.#chunks;
+    const chunks = this.#chunks;
     this.#chunks = [];
     this.#expect = Math.min(MAX_REGION, Math.max(FIRST_REGION, this.#bytes + (this.#bytes >> 2)));
     this.#bytes = 0;
-    return out;
+    return { chunks, reusable: whole ? region : undefined };
+  }
+
+  /** Gives back the buffer of a batch whose write is done (`take`'s `reusable`), for a later
+   * batch. */
+  recycle(buffer: Buffer): void {
+    if (!this.#spare || this.#spare.length < buffer.length) this.#spare = buffer;
   }
 
   /** Drops everything waiting. */
@@ -69,6 +83,7 @@ export class FrameBuffer {
     this.#chunks = [];
     this.#bytes = 0;
     this.#region = EMPTY;
+    this.#spare = undefined;
     this.#start = this.#used = 0;
   }
 
@@ -80,7 +95,11 @@ export class FrameBuffer {
       // A batch larger than the last (a keyframe) moves to a buffer twice the size, so the batch
       // stays one Buffer. Parts already taken stay valid: the old buffer is not written again.
       const kept = this.#used - this.#start;
-      const next = Buffer.allocUnsafe(Math.max(kept + need, this.#expect, 2 * this.#region.length));
+      // Powers of two, so that batches of about the same size fit the buffer given back.
+      const size = 2 ** Math.ceil(Math.log2(Math.max(kept + need, this.#expect, 2 * this.#region.length)));
+      const spare = this.#spare;
+      this.#spare = undefined;
+      const next = spare && spare.length >= size && spare.length <= 4 * size ? spare : Buffer.allocUnsafe(size);
       this.#region.copy(next, 0, this.#start, this.#used);
       this.#region = next;
       this.#start = 0;

@@ -69,7 +69,8 @@ interface Lane {
 
 interface Queued {
   lane: Lane;
-  info: SampleInfo;
+  /** Presentation instant on the media timeline (s). */
+  pts: number;
   /** Decode instant (s): when it is due. */
   due: number;
   data: Buffer;
@@ -86,8 +87,10 @@ export class InvalidRangeError extends Error {
   override readonly name = 'InvalidRangeError';
 }
 
-/** How far past the send horizon samples are read ahead, seconds / items. */
-const LOOKAHEAD_S = 1.0;
+/** How far past the send horizon samples are read ahead, seconds / items. Reads are mostly
+ * served from the shared cache; a quarter second hides a disk read, and every queued sample is
+ * memory held per viewer (thousands of viewers). */
+const LOOKAHEAD_S = 0.25;
 const LOOKAHEAD_ITEMS = 256;
 
 /** Emits 'end' when the range or the file is done, or when the file cannot be read further. */
@@ -280,7 +283,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
           const data = this.#reader.readNow?.(info) ?? (await this.#reader.read(info));
           const payloads = lane.t.vod.load ? await this.#load(lane, info, data) : undefined;
           if (gen !== this.#gen) return;
-          this.#queue.push({ lane, info, due: this.#npt(lane, info.dts), data, payloads });
+          this.#queue.push({ lane, pts: this.#npt(lane, info.cts), due: this.#npt(lane, info.dts), data, payloads });
         }
       } catch (e) {
         if (gen === this.#gen) {
@@ -326,7 +329,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     while (this.#head < q.length && q[this.#head].due <= horizon) {
       const item = q[this.#head++];
       const { lane } = item;
-      const ts = lane.t.output.clock.rtpTimeOf(this.#npt(lane, item.info.cts));
+      const ts = lane.t.output.clock.rtpTimeOf(item.pts);
       for (const p of item.payloads ?? lane.packetizer.packetize(item.data)) lane.t.output.send(p, p.timestampOffset ? (ts + p.timestampOffset) >>> 0 : ts);
     }
     if (this.#head > 64 && this.#head * 2 > q.length) {

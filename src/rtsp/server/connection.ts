@@ -292,7 +292,14 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   flushPending(): void {
     if (this.#pending.bytes === 0 || this.#closed) return;
     this.#lastFlush = performance.now();
-    const chunks = this.#pending.take();
+    const { chunks, reusable } = this.#pending.take();
+    if (reusable) {
+      // Once written, the batch's buffer takes a later batch (FrameBuffer.recycle).
+      this.socket.write(chunks[0], (err) => {
+        if (!err && !this.#closed) this.#pending.recycle(reusable);
+      });
+      return;
+    }
     if (chunks.length === 1) {
       this.socket.write(chunks[0]);
       return;
