@@ -14,6 +14,29 @@ const MAX_REGION = 256 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 
+/** Batch buffers whose write is done, by size (powers of two), shared by every connection: a
+ * batch takes one and gives it back once written, instead of allocating one per batch (thousands
+ * a second with thousands of viewers, each freed only when the collector gets to it, which also
+ * fragments the C heap). Bounded by FREE_BYTES in all. */
+const free = new Map<number, Buffer[]>();
+const FREE_BYTES = 32 * 1024 * 1024;
+let freeBytes = 0;
+
+function acquire(size: number): Buffer {
+  const b = free.get(size)?.pop();
+  if (!b) return Buffer.allocUnsafe(size);
+  freeBytes -= size;
+  return b;
+}
+
+function release(buffer: Buffer): void {
+  if (freeBytes + buffer.length > FREE_BYTES) return;
+  let list = free.get(buffer.length);
+  if (!list) free.set(buffer.length, (list = []));
+  list.push(buffer);
+  freeBytes += buffer.length;
+}
+
 export class FrameBuffer {
   /** Sealed chunks, in order: filled parts of regions and frames kept as they are. */
   #chunks: Buffer[] = [];
@@ -23,10 +46,6 @@ export class FrameBuffer {
   #used = 0;
   #bytes = 0;
   #expect = FIRST_REGION;
-  /** A batch's buffer whose write is done, for the next batch: a connection cycles two buffers
-   * instead of allocating one per batch (thousands a second with thousands of viewers, each
-   * freed only when the collector gets to it). */
-  #spare: Buffer | undefined;
 
   /** Bytes waiting. */
   get bytes(): number {
@@ -73,9 +92,9 @@ export class FrameBuffer {
   }
 
   /** Gives back the buffer of a batch whose write is done (`take`'s `reusable`), for a later
-   * batch. */
+   * batch of any connection. */
   recycle(buffer: Buffer): void {
-    if (!this.#spare || this.#spare.length < buffer.length) this.#spare = buffer;
+    release(buffer);
   }
 
   /** Drops everything waiting. */
@@ -83,7 +102,6 @@ export class FrameBuffer {
     this.#chunks = [];
     this.#bytes = 0;
     this.#region = EMPTY;
-    this.#spare = undefined;
     this.#start = this.#used = 0;
   }
 
@@ -97,9 +115,7 @@ export class FrameBuffer {
       const kept = this.#used - this.#start;
       // Powers of two, so that batches of about the same size fit the buffer given back.
       const size = 2 ** Math.ceil(Math.log2(Math.max(kept + need, this.#expect, 2 * this.#region.length)));
-      const spare = this.#spare;
-      this.#spare = undefined;
-      const next = spare && spare.length >= size && spare.length <= 4 * size ? spare : Buffer.allocUnsafe(size);
+      const next = acquire(size);
       this.#region.copy(next, 0, this.#start, this.#used);
       this.#region = next;
       this.#start = 0;
