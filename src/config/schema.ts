@@ -67,8 +67,9 @@ export const vodSchema = z
     sendAhead: z.number().min(0).max(10).default(0.25),
     /** Bytes read from disk at once per viewer (read-ahead window). */
     readAhead: z.number().int().min(4096).max(16777216).default(65536),
-    /** Bytes of movie data kept in memory and shared by every viewer of a file (0 = none: each
-     * viewer reads its own readAhead windows). */
+    /** Bytes of movie data kept in memory and shared by every viewer of a file, and the bound of
+     * the RTP payloads made from it, shared likewise (0 = neither: each viewer reads its own
+     * readAhead windows and packetizes its own). */
     readCacheBytes: z.number().int().min(0).max(68719476736).default(134217728),
     /** Stream hinted movies from their RTP hint tracks, as QTSS did; false packetizes natively
      * (a hint track is then used only for codecs Rivulet cannot packetize). */

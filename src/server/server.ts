@@ -21,6 +21,7 @@ import { rtspHttpRoutes, sniffOpening, TunnelBroker } from '../rtsp/tunnel/index
 import { UdpPortAllocator } from '../transport/index.js';
 import { WriteBatcher } from '../transport/write-batcher.js';
 import { Pacer } from '../vod/pacer.js';
+import { PacketCache } from '../vod/packet-cache.js';
 import { Metrics } from '../metrics/index.js';
 import { startAdmin, type AdminHandle } from './admin-wiring.js';
 import { ControlSocket } from './control-socket.js';
@@ -94,6 +95,9 @@ export class RivuletServer implements ManagedServer {
   readonly #pacer: Pacer;
   /** Movie data shared by every file viewer (vod.readCacheBytes, resized by a reload). */
   readonly #readCache: ReadCache;
+  /** RTP payloads of file samples shared by their viewers; it pins read-cache blocks, so it has
+   * the same bound. */
+  readonly #packets: PacketCache;
   readonly #batcher: WriteBatcher | undefined;
   readonly #listeners: Server[] = [];
   #handler: RtspHandler | undefined;
@@ -160,6 +164,7 @@ export class RivuletServer implements ManagedServer {
     this.#pacer = new Pacer(20, (e) => this.log.error({ err: (e as Error).stack ?? String(e) }, 'player failed'));
     // Made even at size 0, so that a reload giving it a size reaches the next viewers.
     this.#readCache = new ReadCache({ maxBytes: opts.config.vod.readCacheBytes });
+    this.#packets = new PacketCache({ maxBytes: opts.config.vod.readCacheBytes });
     this.#perIp = new ConnectionsPerIp(() => this.config.limits.maxConnectionsPerIp, this.log.child({ component: 'rtsp' }));
   }
 
@@ -216,7 +221,7 @@ export class RivuletServer implements ManagedServer {
       (this.config[group] as Record<string, unknown>)[name] = structuredClone((next[group] as Record<string, unknown>)[name]);
     }
     // Shrinking evicts at once; viewers playing keep their readers either way.
-    if (live.includes('vod.readCacheBytes')) this.#readCache.maxBytes = next.vod.readCacheBytes;
+    if (live.includes('vod.readCacheBytes')) this.#readCache.maxBytes = this.#packets.maxBytes = next.vod.readCacheBytes;
     if (groups.has('logs')) {
       // Error.log may now want lower levels than the logger runs at (or no longer need them).
       setTeeLevel(this.log, next.logs.error ? pinoLevelFor(next.logs.errorVerbosity) : undefined);
@@ -465,6 +470,7 @@ export class RivuletServer implements ManagedServer {
       serverId: this.serverId,
       clients: this.clients,
       readCache: this.#readCache,
+      packets: this.#packets,
     });
     this.#gate = new AdmissionGate({ inner: this.#handler, admission: this.#admission, sessions: this.sessions, events: this.events });
     const tunnelLog = this.log.child({ component: 'http' });

@@ -221,6 +221,8 @@ export function describeIma(t: Mp4Track, base: Base, payloadType: number): VodTr
       bitrateKbps: secs > 0 ? (blocks.totalBytes * 8) / secs / 1000 : undefined,
       format: pcmFormat({ encoding: 'L16', sampleRate: rate, channels, payloadType }),
     },
+    // The QuickTime decoder carries state from packet to packet.
+    statefulPacketizer: true,
     createPacketizer: (maxPayloadSize) => {
       const pcm = new PcmPacketizer({ format: 's16be', channels, sampleRate: rate, maxPayloadSize });
       const decode = makeDecoder();

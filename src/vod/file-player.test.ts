@@ -18,6 +18,7 @@ import {
 } from './file-player.js';
 import { describeMovie } from './movie-stream.js';
 import type { VodPresentation } from './types.js';
+import { PacketCache } from './packet-cache.js';
 import { Pacer } from './pacer.js';
 
 const AAC_FRAME = 1024;
@@ -51,9 +52,11 @@ class RecordingSink implements RtpSink {
  * at or after `failOffset`. */
 class SpyReader implements SampleReader {
   closed = 0;
+  reads = 0;
   failOffset = Infinity;
   constructor(readonly inner: SampleReader) {}
   read(info: SampleInfo): Promise<Buffer> {
+    this.reads++;
     if (info.offset >= this.failOffset) return Promise.reject(new Error('unexpected end of file'));
     return this.inner.read(info);
   }
@@ -236,6 +239,30 @@ describe('FilePlayer', () => {
       'silence after the end',
     );
     assert.equal(player.position(), 3);
+  });
+
+  it('viewers sharing a PacketCache send the same payloads, and a later viewer reads nothing the first made', async () => {
+    const payloadsOf = (r: Rig) => [r.video.sink.rtp, r.audio.sink.rtp].map((list) => list.map((p) => `${p.header.marker ? 1 : 0}:${p.payload.toString('hex')}`));
+    const alone = rig();
+    const packets = new PacketCache({ maxBytes: 64 << 20 });
+    const first = rig({ packets });
+    const ends: string[] = [];
+    for (const r of [alone, first]) {
+      r.player.on('end', (reason) => ends.push(reason));
+      r.player.play({ start: 2, end: 3 });
+    }
+    await until(() => ends.length === 2, 4000);
+    const second = rig({ packets });
+    second.player.on('end', (reason) => ends.push(reason));
+    second.player.play({ start: 2, end: 3 });
+    await until(() => ends.length === 3, 4000);
+    assert.deepEqual(payloadsOf(first), payloadsOf(alone), 'sharing changes no byte');
+    assert.deepEqual(payloadsOf(second), payloadsOf(alone), 'shared payloads are sent as they were made');
+    assert.ok(first.reader.reads > 0);
+    assert.equal(second.reader.reads, 0, 'every sample was in the cache: nothing read');
+    // Each viewer's own header: its SSRC and its sequence numbers from RTP-Info on.
+    assert.notEqual(second.video.sink.rtp[0].header.ssrc, first.video.sink.rtp[0].header.ssrc);
+    assert.ok(packets.stats().hits > 0);
   });
 
   it('pause stops the packets; play without start resumes on the same timeline', async () => {

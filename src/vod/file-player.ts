@@ -10,6 +10,7 @@ import type { Logger } from '../logging/index.js';
 import { MediaClock } from '../rtp/media-clock.js';
 import { RtpOutput } from '../rtp/output.js';
 import type { RtpSink } from '../transport/types.js';
+import type { PacketCache } from './packet-cache.js';
 import type { Pacer } from './pacer.js';
 import type { VodTrack } from './types.js';
 
@@ -40,6 +41,9 @@ export interface FilePlayerOptions {
   rtcpInterval?: number;
   /** TCP viewers whose unsent backlog exceeds this many bytes are not fed until it drains. */
   maxBacklog?: number;
+  /** Payloads shared with the other viewers of the file (default: none, each viewer packetizes
+   * its own). */
+  packets?: PacketCache;
 }
 
 export interface PlayRange {
@@ -65,6 +69,8 @@ interface Lane {
   exhausted: boolean;
   /** Hint samples that could not be replayed (their packets are skipped). */
   hintErrors: number;
+  /** The packet cache's id for this track's payloads, when they are shared with other viewers. */
+  shared: number | undefined;
 }
 
 interface Queued {
@@ -77,6 +83,8 @@ interface Queued {
   /** Payloads made when the sample was read (hint tracks), instead of packetizing `data`. */
   payloads?: RtpPayload[];
 }
+
+const NO_DATA: Buffer = Buffer.alloc(0);
 
 /** Lanes that replay hint samples make their payloads in `load`, not with a packetizer. */
 const LOADED: Packetizer = { packetize: () => [] };
@@ -96,7 +104,8 @@ const LOOKAHEAD_ITEMS = 256;
 /** Emits 'end' when the range or the file is done, or when the file cannot be read further. */
 export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
   readonly #lanes: Lane[];
-  readonly #opts: Required<Omit<FilePlayerOptions, 'tracks' | 'reader' | 'pacer' | 'log' | 'duration'>>;
+  readonly #opts: Required<Omit<FilePlayerOptions, 'tracks' | 'reader' | 'pacer' | 'log' | 'duration' | 'packets'>>;
+  readonly #packets: PacketCache | undefined;
   readonly #reader: SampleReader;
   readonly #pacer: Pacer;
   readonly #log: Logger;
@@ -119,6 +128,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     this.#pacer = opts.pacer;
     this.#log = opts.log;
     this.#duration = opts.duration;
+    this.#packets = opts.packets;
     this.#opts = {
       sendAhead: opts.sendAhead ?? 0.25,
       maxPayloadSize: opts.maxPayloadSize ?? 1400,
@@ -133,6 +143,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       next: 0,
       exhausted: false,
       hintErrors: 0,
+      shared: opts.packets && !t.vod.load && !t.vod.statefulPacketizer ? opts.packets.laneId(t.vod, this.#opts.maxPayloadSize) : undefined,
     }));
     for (const t of opts.tracks) t.output.clock.follow(this);
   }
@@ -280,8 +291,17 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
           const lane = this.#nextLane();
           if (!lane) break;
           const info = lane.t.vod.mp4.sample(lane.next++);
-          const data = this.#reader.readNow?.(info) ?? (await this.#reader.read(info));
-          const payloads = lane.t.vod.load ? await this.#load(lane, info, data) : undefined;
+          // Payloads another viewer made already carry the sample's bytes: nothing to read.
+          let payloads = lane.shared === undefined ? undefined : this.#packets!.get(lane.shared, info.index);
+          let data: Buffer = NO_DATA;
+          if (!payloads) {
+            data = this.#reader.readNow?.(info) ?? (await this.#reader.read(info));
+            if (lane.t.vod.load) payloads = await this.#load(lane, info, data);
+            else if (lane.shared !== undefined) {
+              payloads = lane.packetizer.packetize(data);
+              this.#packets!.set(lane.shared, info.index, payloads);
+            }
+          }
           if (gen !== this.#gen) return;
           this.#queue.push({ lane, pts: this.#npt(lane, info.cts), due: this.#npt(lane, info.dts), data, payloads });
         }

@@ -12,6 +12,9 @@ export interface VodTrack {
   /** RTP clock rate of the payload format. */
   clockRate: number;
   createPacketizer(maxPayloadSize: number): Packetizer;
+  /** The packetizer keeps state from sample to sample (a decoder), so its payloads cannot be
+   * shared between viewers (PacketCache). */
+  statefulPacketizer?: boolean;
   /** Present on RTP hint tracks (`mp4` is then the hint track): the payloads one hint sample
    * describes, with bytes of other samples read through `reader`. The player uses it instead of
    * a packetizer. Throws HintError for a malformed hint sample. */

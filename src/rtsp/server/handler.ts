@@ -12,6 +12,7 @@ import type { UdpPortAllocator } from '../../transport/index.js';
 import { streamKey, type StreamRegistry } from '../../core/stream-registry.js';
 import { SourceError } from '../../sources/source-error.js';
 import { fileOutput, FilePlayer, InvalidRangeError } from '../../vod/file-player.js';
+import type { PacketCache } from '../../vod/packet-cache.js';
 import type { Pacer } from '../../vod/pacer.js';
 import { PathError } from '../../vod/path-error.js';
 import { parseRequestUrl } from '../../vod/resolve-path.js';
@@ -55,6 +56,9 @@ export interface HandlerDeps {
   /** Movie data shared by every viewer of a file (vod.readCacheBytes). Default: none (each
    * viewer reads its own vod.readAhead windows). */
   readCache?: ReadCache;
+  /** RTP payloads of file samples shared by every viewer of a file. Default: none (each viewer
+   * packetizes its own). */
+  packets?: PacketCache;
 }
 
 /** Methods that start or feed a stream, through which a relay chain could loop. */
@@ -339,6 +343,7 @@ export class RtspHandler implements RequestHandler {
         tracks,
         duration,
         reader: createSampleReader(vod.filePath, { readAhead: cfg.vod.readAhead, cache: this.#d.readCache }),
+        packets: this.#d.packets,
         pacer: this.#d.pacer,
         log: s.log,
         sendAhead: cfg.vod.sendAhead,
