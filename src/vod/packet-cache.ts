@@ -45,7 +45,7 @@ export class PacketCache {
   /** The id under which `track`'s payloads of `maxPayloadSize` are kept. */
   laneId(track: VodTrack, maxPayloadSize: number): number {
     let sizes = this.#ids.get(track);
-    if (!sizes) this.#ids.set(track, (sizes = new Map()));
+    if (!sizes) this.#ids.set(track, (sizes = new Map<number, number>()));
     let id = sizes.get(maxPayloadSize);
     if (id === undefined) {
       // Ids stay below 2^22 so keys stay exact; wrapping reuses ids of long-gone tracks.
