@@ -80,8 +80,9 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
   /** Data waiting for the next flush. */
   readonly #pending = new FrameBuffer();
   #closed = false;
-  /** When pending data was last written (performance.now() ms). */
-  #lastFlush = -Infinity;
+  /** When media packets were last written (performance.now() ms), and whether some wait. */
+  #lastMediaFlush = -Infinity;
+  #mediaPending = false;
   readonly #guard: RequestGuard;
   readonly #send: SendGuard;
   readonly #limits: LimitsSource | undefined;
@@ -262,20 +263,24 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
     if (this.#closed) return;
     const first = this.#pending.bytes === 0;
     this.#pending.frame(channel, payload);
-    if (first) this.#scheduleFlush();
+    // RTCP (a sender report at PLAY, a BYE) goes at the end of the turn and does not count as the
+    // media flush that starts a batch interval: the first media packets after it go at once too.
+    if (first) process.nextTick(() => this.flushPending());
   }
 
   /** An RTP packet as a `$` frame, written from its parts (no Buffer per packet). */
   writeRtpFrame(channel: number, payload: RtpPayload, header: RtpHeaderFields): void {
     if (this.#closed) return;
-    const first = this.#pending.bytes === 0;
+    const first = !this.#mediaPending;
     this.#pending.rtp(channel, payload, header);
-    if (first) this.#scheduleFlush();
-  }
-
-  #scheduleFlush(): void {
-    if (this.#batcher && performance.now() - this.#lastFlush < this.#batcher.intervalMs) this.#batcher.mark(this);
-    else process.nextTick(() => this.flushPending());
+    this.#mediaPending = true;
+    if (!first) return;
+    const now = performance.now();
+    if (this.#batcher && now - this.#lastMediaFlush < this.#batcher.intervalMs) this.#batcher.mark(this);
+    else {
+      this.#lastMediaFlush = now;
+      process.nextTick(() => this.flushPending());
+    }
   }
 
   writeRaw(framed: Buffer): void {
@@ -291,7 +296,8 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
 
   flushPending(): void {
     if (this.#pending.bytes === 0 || this.#closed) return;
-    this.#lastFlush = performance.now();
+    if (this.#mediaPending) this.#lastMediaFlush = performance.now();
+    this.#mediaPending = false;
     const { chunks, reusable } = this.#pending.take();
     if (reusable) {
       // Once written, the batch's buffer takes a later batch (FrameBuffer.recycle).
