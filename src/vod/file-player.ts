@@ -12,6 +12,7 @@ import { RtpOutput } from '../rtp/output.js';
 import type { RtpSink } from '../transport/types.js';
 import type { PacketCache } from './packet-cache.js';
 import type { Pacer } from './pacer.js';
+import { SampleQueue } from './sample-queue.js';
 import type { VodTrack } from './types.js';
 
 export interface PlayerTrack {
@@ -59,29 +60,22 @@ export interface PlayResult {
 }
 
 interface Lane {
+  /** Position in the player's lanes (the sample queue names lanes by it). */
+  i: number;
   t: PlayerTrack;
   packetizer: Packetizer;
   timescale: number;
   edit: number;
   /** Next sample index to read from the file. */
   next: number;
+  /** Decode instant (s) of sample `next`, Infinity past the last sample. */
+  nextDue: number;
   /** Reading for this lane has reached the end of the range or of the track. */
   exhausted: boolean;
   /** Hint samples that could not be replayed (their packets are skipped). */
   hintErrors: number;
   /** The packet cache's id for this track's payloads, when they are shared with other viewers. */
   shared: number | undefined;
-}
-
-interface Queued {
-  lane: Lane;
-  /** Presentation instant on the media timeline (s). */
-  pts: number;
-  /** Decode instant (s): when it is due. */
-  due: number;
-  data: Buffer;
-  /** Payloads made when the sample was read (hint tracks), instead of packetizing `data`. */
-  payloads?: RtpPayload[];
 }
 
 const NO_DATA: Buffer = Buffer.alloc(0);
@@ -111,8 +105,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
   readonly #log: Logger;
   readonly #duration: number;
   #state: State = 'ready';
-  #queue: Queued[] = [];
-  #head = 0;
+  readonly #queue = new SampleQueue();
   #gen = 0;
   #filling = false;
   #end = 0;
@@ -135,12 +128,14 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       rtcpInterval: opts.rtcpInterval ?? 5,
       maxBacklog: opts.maxBacklog ?? 2 * 1024 * 1024,
     };
-    this.#lanes = opts.tracks.map((t) => ({
+    this.#lanes = opts.tracks.map((t, i) => ({
+      i,
       t,
       packetizer: t.vod.load ? LOADED : t.vod.createPacketizer(this.#opts.maxPayloadSize),
       timescale: t.vod.mp4.timescale,
       edit: t.vod.mp4.editMediaTime,
       next: 0,
+      nextDue: 0,
       exhausted: false,
       hintErrors: 0,
       shared: opts.packets && !t.vod.load && !t.vod.statefulPacketizer ? opts.packets.laneId(t.vod, this.#opts.maxPayloadSize) : undefined,
@@ -204,8 +199,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     this.#gen++;
     this.#state = state;
     this.#pacer.delete(this);
-    this.#queue = [];
-    this.#head = 0;
+    this.#queue.clear();
   }
 
   #bye(reason?: string): void {
@@ -223,8 +217,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       throw new InvalidRangeError(`start ${requested.toFixed(3)} s is past the end (${this.#duration.toFixed(3)} s)`);
     }
     this.#gen++;
-    this.#queue = [];
-    this.#head = 0;
+    this.#queue.clear();
     const video = this.#lanes.filter((l) => l.t.vod.kind === 'video');
     let start = requested;
     if (video.length) {
@@ -251,6 +244,14 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     this.#nptStart = start;
     this.#pausedAt = start;
     this.#end = end !== undefined && end > start ? Math.min(end, this.#duration) : this.#duration;
+    for (const l of this.#lanes) this.#setNext(l, l.next);
+  }
+
+  /** Makes `index` the lane's next sample, with its due instant (Infinity past the last). */
+  #setNext(l: Lane, index: number): void {
+    const m = l.t.vod.mp4;
+    l.next = index;
+    l.nextDue = index < m.sampleCount ? this.#npt(l, m.sample(index).dts) : Infinity;
   }
 
   /** Picks the lane whose next sample is due first (decode order across tracks). */
@@ -259,18 +260,12 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     let bestDue = Infinity;
     for (const l of this.#lanes) {
       if (l.exhausted) continue;
-      const m = l.t.vod.mp4;
-      if (l.next >= m.sampleCount) {
+      if (l.nextDue >= this.#end) {
         l.exhausted = true;
         continue;
       }
-      const due = this.#npt(l, m.sample(l.next).dts);
-      if (due >= this.#end) {
-        l.exhausted = true;
-        continue;
-      }
-      if (due < bestDue) {
-        bestDue = due;
+      if (l.nextDue < bestDue) {
+        bestDue = l.nextDue;
         best = l;
       }
     }
@@ -285,12 +280,11 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       try {
         while (gen === this.#gen && this.#state !== 'ended') {
           const horizon = this.position() + this.#opts.sendAhead + LOOKAHEAD_S;
-          const queued = this.#queue.length - this.#head;
-          const last = queued > 0 ? this.#queue[this.#queue.length - 1].due : -Infinity;
-          if (queued >= LOOKAHEAD_ITEMS || last > horizon) break;
+          if (this.#queue.size >= LOOKAHEAD_ITEMS || this.#queue.lastDue > horizon) break;
           const lane = this.#nextLane();
           if (!lane) break;
-          const info = lane.t.vod.mp4.sample(lane.next++);
+          const info = lane.t.vod.mp4.sample(lane.next);
+          this.#setNext(lane, lane.next + 1);
           // Payloads another viewer made already carry the sample's bytes: nothing to read.
           let payloads = lane.shared === undefined ? undefined : this.#packets!.get(lane.shared, info.index);
           let data: Buffer = NO_DATA;
@@ -303,7 +297,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
             }
           }
           if (gen !== this.#gen) return;
-          this.#queue.push({ lane, pts: this.#npt(lane, info.cts), due: this.#npt(lane, info.dts), data, payloads });
+          this.#queue.push(lane.i, this.#npt(lane, info.cts), this.#npt(lane, info.dts), data, payloads);
         }
       } catch (e) {
         if (gen === this.#gen) {
@@ -346,18 +340,16 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     for (const l of this.#lanes) if (l.t.output.sink.backlog > this.#opts.maxBacklog) return;
     const horizon = this.position(nowMs) + this.#opts.sendAhead;
     const q = this.#queue;
-    while (this.#head < q.length && q[this.#head].due <= horizon) {
-      const item = q[this.#head++];
-      const { lane } = item;
-      const ts = lane.t.output.clock.rtpTimeOf(item.pts);
-      for (const p of item.payloads ?? lane.packetizer.packetize(item.data)) lane.t.output.send(p, p.timestampOffset ? (ts + p.timestampOffset) >>> 0 : ts);
-    }
-    if (this.#head > 64 && this.#head * 2 > q.length) {
-      this.#queue = q.slice(this.#head);
-      this.#head = 0;
+    while (q.headDue <= horizon) {
+      const lane = this.#lanes[q.headLane];
+      const { output } = lane.t;
+      const ts = output.clock.rtpTimeOf(q.headPts);
+      const payloads = q.headPayloads ?? lane.packetizer.packetize(q.headData!);
+      q.shift();
+      for (const p of payloads) output.send(p, p.timestampOffset ? (ts + p.timestampOffset) >>> 0 : ts);
     }
     if (nowMs - this.#lastReport >= this.#opts.rtcpInterval * 1000) this.#report(nowMs);
-    if (this.#head >= this.#queue.length && this.#lanes.every((l) => l.exhausted) && !this.#filling) {
+    if (q.size === 0 && this.#lanes.every((l) => l.exhausted) && !this.#filling) {
       // Everything up to the end of the range has been sent.
       this.#pausedAt = this.#end;
       this.#bye('end of stream');

@@ -1,0 +1,99 @@
+/** A file player's samples read ahead, waiting for their send time: a ring of typed arrays
+ * instead of an object per sample. Thousands of viewers each queue a few dozen samples that live
+ * half a second, long enough for objects to age into the old generation and cost full garbage
+ * collections; numbers in typed arrays cost nothing to collect. */
+import type { RtpPayload } from '../codecs/types.js';
+
+const FIRST_CAPACITY = 32;
+
+export class SampleQueue {
+  #lane = new Uint8Array(FIRST_CAPACITY);
+  #pts = new Float64Array(FIRST_CAPACITY);
+  #due = new Float64Array(FIRST_CAPACITY);
+  #data: (Buffer | undefined)[] = new Array<Buffer | undefined>(FIRST_CAPACITY).fill(undefined);
+  #payloads: (RtpPayload[] | undefined)[] = new Array<RtpPayload[] | undefined>(FIRST_CAPACITY).fill(undefined);
+  #head = 0;
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Due instant of the last sample queued; -Infinity when empty. */
+  get lastDue(): number {
+    return this.#size ? this.#due[(this.#head + this.#size - 1) % this.#due.length] : -Infinity;
+  }
+
+  /** Due instant of the first sample; Infinity when empty. */
+  get headDue(): number {
+    return this.#size ? this.#due[this.#head] : Infinity;
+  }
+
+  get headLane(): number {
+    return this.#lane[this.#head];
+  }
+
+  get headPts(): number {
+    return this.#pts[this.#head];
+  }
+
+  get headData(): Buffer | undefined {
+    return this.#data[this.#head];
+  }
+
+  get headPayloads(): RtpPayload[] | undefined {
+    return this.#payloads[this.#head];
+  }
+
+  /** Queues a sample of lane `lane` (0-255): its presentation and due instants, and its bytes or
+   * its payloads. */
+  push(lane: number, pts: number, due: number, data: Buffer | undefined, payloads: RtpPayload[] | undefined): void {
+    if (this.#size === this.#due.length) this.#grow();
+    const at = (this.#head + this.#size) % this.#due.length;
+    this.#lane[at] = lane;
+    this.#pts[at] = pts;
+    this.#due[at] = due;
+    this.#data[at] = data;
+    this.#payloads[at] = payloads;
+    this.#size++;
+  }
+
+  /** Drops the first sample. */
+  shift(): void {
+    if (!this.#size) return;
+    this.#data[this.#head] = undefined;
+    this.#payloads[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.#due.length;
+    this.#size--;
+  }
+
+  clear(): void {
+    this.#data.fill(undefined);
+    this.#payloads.fill(undefined);
+    this.#head = 0;
+    this.#size = 0;
+  }
+
+  #grow(): void {
+    const n = this.#due.length * 2;
+    const lane = new Uint8Array(n);
+    const pts = new Float64Array(n);
+    const due = new Float64Array(n);
+    const data = new Array<Buffer | undefined>(n).fill(undefined);
+    const payloads = new Array<RtpPayload[] | undefined>(n).fill(undefined);
+    for (let k = 0; k < this.#size; k++) {
+      const at = (this.#head + k) % this.#due.length;
+      lane[k] = this.#lane[at];
+      pts[k] = this.#pts[at];
+      due[k] = this.#due[at];
+      data[k] = this.#data[at];
+      payloads[k] = this.#payloads[at];
+    }
+    this.#lane = lane;
+    this.#pts = pts;
+    this.#due = due;
+    this.#data = data;
+    this.#payloads = payloads;
+    this.#head = 0;
+  }
+}
