@@ -1,11 +1,16 @@
 /* Live UDP fan-out in one call per frame: for every viewer socket (already connected to the
  * viewer), send the frame's RTP packets with sendmmsg(2). Node's dgram makes one syscall and
- * one JS-to-C++ crossing per packet per viewer, which is where UDP fan-out spends its time. */
+ * one JS-to-C++ crossing per packet per viewer, which is where UDP fan-out spends its time.
+ * File viewers' packets (each viewer its own) go out in batches: sendBatch on the calling thread,
+ * or submitBatch to a sender thread, so the kernel's send work runs on another core. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <malloc.h>
 #include <node_api.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -17,6 +22,26 @@
 static napi_value throw_type(napi_env env, const char *msg) {
   napi_throw_type_error(env, NULL, msg);
   return NULL;
+}
+
+/* Sends msgs[0..n) on fd with sendmmsg. A refused port (the viewer went away) or a full buffer:
+ * the datagram is skipped, as a lost UDP packet would be, and the rest still go. Returns how many
+ * were skipped and adds their payload octets (length minus the 12-byte RTP header) to *octets. */
+static uint32_t send_all(int fd, struct mmsghdr *msgs, uint32_t n, int64_t *octets) {
+  uint32_t sent = 0, lost = 0;
+  while (sent < n) {
+    int r = fd < 0 ? -1 : sendmmsg(fd, msgs + sent, n - sent, MSG_DONTWAIT);
+    if (r > 0) {
+      sent += (uint32_t)r;
+      continue;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    size_t len = msgs[sent].msg_hdr.msg_iov->iov_len;
+    *octets += len > 12 ? (int64_t)len - 12 : 0;
+    lost++;
+    sent++;
+  }
+  return lost;
 }
 
 /* sendFrame(fds: Int32Array, packets: Buffer[], failed?: Int32Array): datagrams not sent in all.
@@ -68,24 +93,12 @@ static napi_value send_frame(napi_env env, napi_callback_info info) {
       msgs[i].msg_hdr.msg_iovlen = 1;
     }
     for (size_t f = 0; f < nfds; f++) {
-      int fd = fds[f];
-      uint32_t sent = 0;
-      while (sent < n) {
-        int r = fd < 0 ? -1 : sendmmsg(fd, msgs + sent, n - sent, MSG_DONTWAIT);
-        if (r > 0) {
-          sent += (uint32_t)r;
-          continue;
-        }
-        if (r < 0 && errno == EINTR) continue;
-        /* A refused port (the viewer went away) or a full buffer: skip this datagram, as a lost
-         * UDP packet would be, count it against this viewer, and carry on with the rest. */
-        failed++;
-        if (per_fd) {
-          size_t len = iov[sent].iov_len;
-          per_fd[2 * f]++;
-          per_fd[2 * f + 1] += (int32_t)(len > 12 ? len - 12 : 0);
-        }
-        sent++;
+      int64_t octets = 0;
+      uint32_t lost = send_all(fds[f], msgs, n, &octets);
+      failed += lost;
+      if (per_fd && lost) {
+        per_fd[2 * f] += (int32_t)lost;
+        per_fd[2 * f + 1] += (int32_t)octets;
       }
     }
   }
@@ -105,12 +118,307 @@ static napi_value release_free_memory(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static napi_value init(napi_env env, napi_value exports) {
+
+/* ---- Batches: fd i gets counts[i] consecutive packets of the list ---- */
+
+/* Bytes the sender thread may hold queued; submitBatch waits for room beyond that. */
+#define QUEUE_LIMIT ((size_t)32 << 20)
+
+static uint32_t send_run(int fd, struct iovec *iov, uint32_t count) {
+  struct mmsghdr msgs[CHUNK];
+  uint32_t lost = 0;
+  int64_t octets = 0;
+  for (uint32_t base = 0; base < count; base += CHUNK) {
+    uint32_t n = count - base < CHUNK ? count - base : CHUNK;
+    memset(msgs, 0, sizeof(struct mmsghdr) * n);
+    for (uint32_t i = 0; i < n; i++) {
+      msgs[i].msg_hdr.msg_iov = &iov[base + i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    lost += send_all(fd, msgs, n, &octets);
+  }
+  return lost;
+}
+
+static uint64_t send_runs(const int32_t *fds, const int32_t *counts, size_t nfds, struct iovec *iov) {
+  uint64_t lost = 0;
+  size_t k = 0;
+  for (size_t f = 0; f < nfds; f++) {
+    lost += send_run(fds[f], iov + k, (uint32_t)counts[f]);
+    k += (size_t)counts[f];
+  }
+  return lost;
+}
+
+typedef struct {
+  const int32_t *fds;
+  const int32_t *counts;
+  size_t nfds;
+  uint32_t npk;
+  struct iovec *iov; /* malloc'd, npk entries, pointing into the JS Buffers */
+  size_t bytes;
+} batch_args;
+
+/* Reads (fds, counts, packets); throws and returns 0 on bad input. */
+static int read_batch_args(napi_env env, napi_callback_info info, batch_args *a) {
+  size_t argc = 3;
+  napi_value args[3];
+  memset(a, 0, sizeof(*a));
+  if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc < 3) return throw_type(env, "(fds, counts, packets)"), 0;
+  napi_typedarray_type type;
+  size_t ncounts, offset;
+  void *data;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, args[0], &type, &a->nfds, &data, &ab, &offset) != napi_ok || type != napi_int32_array)
+    return throw_type(env, "fds must be an Int32Array"), 0;
+  a->fds = (const int32_t *)data;
+  if (napi_get_typedarray_info(env, args[1], &type, &ncounts, &data, &ab, &offset) != napi_ok || type != napi_int32_array || ncounts != a->nfds)
+    return throw_type(env, "counts must be an Int32Array as long as fds"), 0;
+  a->counts = (const int32_t *)data;
+  if (napi_get_array_length(env, args[2], &a->npk) != napi_ok) return throw_type(env, "packets must be an array"), 0;
+  uint64_t total = 0;
+  for (size_t f = 0; f < a->nfds; f++) {
+    if (a->counts[f] < 0) return throw_type(env, "counts must not be negative"), 0;
+    total += (uint64_t)a->counts[f];
+  }
+  if (total != a->npk) return throw_type(env, "counts must add up to the number of packets"), 0;
+  if (a->npk == 0) return 1;
+  a->iov = malloc(sizeof(struct iovec) * a->npk);
+  if (!a->iov) return napi_throw_error(env, NULL, "out of memory"), 0;
+  for (uint32_t i = 0; i < a->npk; i++) {
+    napi_value el;
+    void *p;
+    size_t len;
+    if (napi_get_element(env, args[2], i, &el) != napi_ok || napi_get_buffer_info(env, el, &p, &len) != napi_ok) {
+      free(a->iov);
+      a->iov = NULL;
+      return throw_type(env, "packets must be Buffers"), 0;
+    }
+    a->iov[i].iov_base = p;
+    a->iov[i].iov_len = len;
+    a->bytes += len;
+  }
+  return 1;
+}
+
+/* sendBatch(fds, counts, packets): sends now, on this thread; returns datagrams not sent. */
+static napi_value send_batch(napi_env env, napi_callback_info info) {
+  batch_args a;
+  if (!read_batch_args(env, info, &a)) return NULL;
+  uint64_t lost = a.npk ? send_runs(a.fds, a.counts, a.nfds, a.iov) : 0;
+  free(a.iov);
+  napi_value out;
+  napi_create_int64(env, (int64_t)lost, &out);
+  return out;
+}
+
+/* One submitted batch, in one malloc'd block: this header, the iovecs, fds, counts, then the
+ * packets' bytes (copied: the JS Buffers may be gone before the thread sends). */
+typedef struct batch {
+  struct batch *next;
+  uint64_t seq;
+  size_t size;
+  size_t nfds;
+  int32_t *fds;
+  int32_t *counts;
+  struct iovec *iov;
+} batch;
+
+/* The sender thread of one Node environment (the main thread or a worker). */
+typedef struct {
+  pthread_mutex_t mu;
+  pthread_cond_t work; /* a batch was queued, or stop */
+  pthread_cond_t room; /* a batch was sent, or stop */
+  pthread_t thread;
+  int started;
+  int stopping;
+  batch *head, *tail;
+  size_t queued_bytes;
+  uint64_t submitted_seq, completed_seq, failed, batches;
+} sender;
+
+static void *sender_main(void *arg) {
+  sender *s = arg;
+  pthread_mutex_lock(&s->mu);
+  for (;;) {
+    while (!s->head && !s->stopping) pthread_cond_wait(&s->work, &s->mu);
+    if (s->stopping) break;
+    batch *b = s->head;
+    s->head = b->next;
+    if (!s->head) s->tail = NULL;
+    pthread_mutex_unlock(&s->mu);
+    uint64_t lost = send_runs(b->fds, b->counts, b->nfds, b->iov);
+    uint64_t seq = b->seq;
+    size_t size = b->size;
+    free(b);
+    pthread_mutex_lock(&s->mu);
+    s->queued_bytes -= size;
+    s->completed_seq = seq;
+    s->failed += lost;
+    s->batches++;
+    pthread_cond_broadcast(&s->room);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+/* Env cleanup hook: stops and joins the thread so the process (or worker) exits cleanly.
+ * Batches still queued are dropped: their sockets are being torn down too. */
+static void sender_stop(void *arg) {
+  sender *s = arg;
+  pthread_mutex_lock(&s->mu);
+  s->stopping = 1;
+  pthread_cond_broadcast(&s->work);
+  pthread_cond_broadcast(&s->room);
+  pthread_mutex_unlock(&s->mu);
+  if (s->started) pthread_join(s->thread, NULL);
+  while (s->head) {
+    batch *b = s->head;
+    s->head = b->next;
+    free(b);
+  }
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->work);
+  pthread_cond_destroy(&s->room);
+  free(s);
+}
+
+static sender *get_sender(napi_env env) {
+  void *s = NULL;
+  napi_get_instance_data(env, &s);
+  return s;
+}
+
+static int start_sender(napi_env env, sender *s) {
+  if (s->started) return 1;
+  /* Signals stay with Node's threads. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int err = pthread_create(&s->thread, NULL, sender_main, s);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (err) return napi_throw_error(env, NULL, "cannot start the UDP sender thread"), 0;
+  s->started = 1;
+  return 1;
+}
+
+/* submitBatch(fds, counts, packets): copies the batch and queues it for the sender thread
+ * (FIFO, so each fd's packets keep their order across batches). Waits while the queue holds
+ * QUEUE_LIMIT bytes (back-pressure: nothing is dropped, memory stays bounded). Returns the
+ * batch's sequence number: it has been sent once completedSeq() reaches it. */
+static napi_value submit_batch(napi_env env, napi_callback_info info) {
+  sender *s = get_sender(env);
+  batch_args a;
+  if (!s || !read_batch_args(env, info, &a)) return NULL;
+  if (!start_sender(env, s)) return free(a.iov), NULL;
+  napi_value out;
+  if (a.npk == 0) {
+    pthread_mutex_lock(&s->mu);
+    double last = (double)s->submitted_seq;
+    pthread_mutex_unlock(&s->mu);
+    napi_create_double(env, last, &out);
+    return out;
+  }
+  size_t head = sizeof(batch) + sizeof(struct iovec) * a.npk + sizeof(int32_t) * 2 * a.nfds;
+  batch *b = malloc(head + a.bytes);
+  if (!b) return free(a.iov), napi_throw_error(env, NULL, "out of memory"), NULL;
+  b->next = NULL;
+  b->size = head + a.bytes;
+  b->nfds = a.nfds;
+  b->iov = (struct iovec *)(b + 1);
+  b->fds = (int32_t *)(b->iov + a.npk);
+  b->counts = b->fds + a.nfds;
+  memcpy(b->fds, a.fds, sizeof(int32_t) * a.nfds);
+  memcpy(b->counts, a.counts, sizeof(int32_t) * a.nfds);
+  uint8_t *p = (uint8_t *)(b->counts + a.nfds);
+  for (uint32_t i = 0; i < a.npk; i++) {
+    memcpy(p, a.iov[i].iov_base, a.iov[i].iov_len);
+    b->iov[i].iov_base = p;
+    b->iov[i].iov_len = a.iov[i].iov_len;
+    p += a.iov[i].iov_len;
+  }
+  free(a.iov);
+  pthread_mutex_lock(&s->mu);
+  /* A batch larger than the limit still goes when the queue is empty. */
+  while (!s->stopping && s->queued_bytes > 0 && s->queued_bytes + b->size > QUEUE_LIMIT) pthread_cond_wait(&s->room, &s->mu);
+  if (s->stopping) {
+    pthread_mutex_unlock(&s->mu);
+    free(b);
+    napi_throw_error(env, NULL, "the UDP sender thread is stopping");
+    return NULL;
+  }
+  /* b belongs to the thread once queued (it may be freed before this returns). */
+  uint64_t seq = b->seq = ++s->submitted_seq;
+  if (s->tail) s->tail->next = b;
+  else s->head = b;
+  s->tail = b;
+  s->queued_bytes += b->size;
+  pthread_cond_signal(&s->work);
+  pthread_mutex_unlock(&s->mu);
+  napi_create_double(env, (double)seq, &out);
+  return out;
+}
+
+/* completedSeq(): the sequence number of the last batch the thread has sent (0: none yet). */
+static napi_value completed_seq(napi_env env, napi_callback_info info) {
+  (void)info;
+  sender *s = get_sender(env);
+  uint64_t seq = 0;
+  if (s) {
+    pthread_mutex_lock(&s->mu);
+    seq = s->completed_seq;
+    pthread_mutex_unlock(&s->mu);
+  }
+  napi_value out;
+  napi_create_double(env, (double)seq, &out);
+  return out;
+}
+
+static void set_number(napi_env env, napi_value obj, const char *name, double v) {
+  napi_value n;
+  napi_create_double(env, v, &n);
+  napi_set_named_property(env, obj, name, n);
+}
+
+/* senderStats(): { running, queuedBytes, submittedSeq, completedSeq, batches, failed }. */
+static napi_value sender_stats(napi_env env, napi_callback_info info) {
+  (void)info;
+  sender *s = get_sender(env);
+  napi_value out;
+  napi_create_object(env, &out);
+  if (!s) return out;
+  pthread_mutex_lock(&s->mu);
+  double v[6] = {s->started && !s->stopping, (double)s->queued_bytes, (double)s->submitted_seq, (double)s->completed_seq, (double)s->batches, (double)s->failed};
+  pthread_mutex_unlock(&s->mu);
+  napi_value b;
+  napi_get_boolean(env, v[0] != 0, &b);
+  napi_set_named_property(env, out, "running", b);
+  set_number(env, out, "queuedBytes", v[1]);
+  set_number(env, out, "submittedSeq", v[2]);
+  set_number(env, out, "completedSeq", v[3]);
+  set_number(env, out, "batches", v[4]);
+  set_number(env, out, "failed", v[5]);
+  return out;
+}
+
+static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
-  napi_create_function(env, "sendFrame", NAPI_AUTO_LENGTH, send_frame, NULL, &fn);
-  napi_set_named_property(env, exports, "sendFrame", fn);
-  napi_create_function(env, "releaseFreeMemory", NAPI_AUTO_LENGTH, release_free_memory, NULL, &fn);
-  napi_set_named_property(env, exports, "releaseFreeMemory", fn);
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
+  napi_set_named_property(env, exports, name, fn);
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  export_fn(env, exports, "sendFrame", send_frame);
+  export_fn(env, exports, "releaseFreeMemory", release_free_memory);
+  export_fn(env, exports, "sendBatch", send_batch);
+  /* The thread itself starts on the first submitBatch. */
+  sender *s = calloc(1, sizeof(sender));
+  if (s && pthread_mutex_init(&s->mu, NULL) == 0 && pthread_cond_init(&s->work, NULL) == 0 && pthread_cond_init(&s->room, NULL) == 0 &&
+      napi_set_instance_data(env, s, NULL, NULL) == napi_ok && napi_add_env_cleanup_hook(env, sender_stop, s) == napi_ok) {
+    export_fn(env, exports, "submitBatch", submit_batch);
+    export_fn(env, exports, "completedSeq", completed_seq);
+    export_fn(env, exports, "senderStats", sender_stats);
+  }
   return exports;
 }
 

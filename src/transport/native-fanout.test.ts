@@ -96,3 +96,33 @@ describe('native UDP fan-out', () => {
     assert.equal(socketFd(s), -1);
   });
 });
+
+describe('native batches', { skip: skipUnlessCI(!nativeFanout?.submitBatch, 'the native UDP fan-out is not built') }, () => {
+  const addon = nativeFanout as Required<NonNullable<typeof nativeFanout>>;
+
+  it('numbers submitted batches one after another, bounds what is queued, and refuses bad input', async () => {
+    const rx = await bound();
+    rx.on('message', () => undefined);
+    const tx = await connected(port(rx));
+    const fd = Int32Array.of(socketFd(tx));
+    const one = Int32Array.of(64);
+    const packets = Array.from({ length: 64 }, () => Buffer.alloc(1400, 1));
+    let last = addon.senderStats().submittedSeq;
+    let peak = 0;
+    // ~90 MiB in all: more than the 32 MiB the queue holds, so submitBatch must wait for room.
+    for (let i = 0; i < 1000; i++) {
+      const seq = addon.submitBatch(fd, one, packets);
+      assert.equal(seq, last + 1);
+      last = seq;
+      peak = Math.max(peak, addon.senderStats().queuedBytes);
+    }
+    assert.ok(peak <= 32 * 1024 * 1024 + 100_000, `queued ${peak} bytes at most`);
+    await until(() => addon.completedSeq() >= last, 10_000);
+    assert.equal(addon.completedSeq(), last);
+    assert.throws(() => addon.sendBatch(fd, Int32Array.of(2), packets.slice(0, 1)), TypeError);
+    assert.throws(() => addon.submitBatch(fd, Int32Array.of(1), ['no buffer' as unknown as Buffer]), TypeError);
+    assert.equal(addon.sendBatch(Int32Array.of(-1), Int32Array.of(2), packets.slice(0, 2)), 2, 'a bad fd: both datagrams counted as not sent');
+    tx.close();
+    rx.close();
+  });
+});

@@ -4,7 +4,30 @@
 import type { Socket } from 'node:dgram';
 import { createRequire } from 'node:module';
 
-interface FanoutAddon {
+/** What the sender thread reports (senderStats). */
+export interface SenderStats {
+  running: boolean;
+  /** Bytes copied and waiting for the thread (bounded: submitBatch waits beyond 32 MiB). */
+  queuedBytes: number;
+  submittedSeq: number;
+  completedSeq: number;
+  batches: number;
+  /** Datagrams the thread could not send (refused port, full buffer). */
+  failed: number;
+}
+
+/** Batched sends of per-fd packet runs: fd i gets counts[i] consecutive packets of `packets`. */
+export interface BatchAddon {
+  /** Sends now, on the calling thread (sendmmsg per fd); returns datagrams not sent. */
+  sendBatch(fds: Int32Array, counts: Int32Array, packets: Buffer[]): number;
+  /** Copies the batch and queues it for the sender thread (FIFO); waits while 32 MiB are queued.
+   * Returns the batch's number: it has been sent once completedSeq() reaches it. */
+  submitBatch?(fds: Int32Array, counts: Int32Array, packets: Buffer[]): number;
+  completedSeq?(): number;
+  senderStats?(): SenderStats;
+}
+
+interface FanoutAddon extends Partial<BatchAddon> {
   /** Sends `packets` on every fd; returns how many datagrams could not be sent. `failed`, when
    * given (2 entries per fd), receives per fd the datagrams not sent and their payload octets. */
   sendFrame(fds: Int32Array, packets: Buffer[], failed?: Int32Array): number;
@@ -33,8 +56,11 @@ export function releaseFreeMemory(): boolean | undefined {
 /** The OS file descriptor behind a dgram socket, or -1 (closed, or not exposed). */
 export function socketFd(sock: Socket): number {
   // Node keeps the fd on the socket's internal handle; it is not public API, so every step is
-  // checked and anything unexpected means "use dgram".
-  const handle = (sock as unknown as { _handle?: { fd?: unknown } })._handle;
+  // checked and anything unexpected means "use dgram". The state symbol first: `_handle` prints
+  // a deprecation warning.
+  const state = Object.getOwnPropertySymbols(sock).find((s) => s.description === 'state symbol');
+  const holder = sock as unknown as Record<symbol, { handle?: { fd?: unknown } } | undefined> & { _handle?: { fd?: unknown } };
+  const handle = state ? holder[state]?.handle : holder._handle;
   const fd = handle?.fd;
   return typeof fd === 'number' && fd >= 0 ? fd : -1;
 }
@@ -42,6 +68,18 @@ export function socketFd(sock: Socket): number {
 /** Told, after a batch went out, what part of the frame never left for it. */
 export interface FdOwner {
   unsent(packets: number, octets: number): void;
+}
+
+/** Packets for an fd may wait in another queue (the UDP send queue, which imports this file and
+ * registers itself): a frame for such an fd goes through that queue too, so the fd's packets
+ * keep their order (a live newcomer's first frames are sent with sendRtp). */
+export interface FdSendOrder {
+  busy(fd: number): boolean;
+  append(fd: number, packet: Buffer): void;
+}
+let sendOrder: FdSendOrder | undefined;
+export function orderFdBatchesWith(order: FdSendOrder | undefined): void {
+  sendOrder = order;
 }
 
 /** Viewer fds collected while a frame is handed out, then sent in one native call. Arrays are
@@ -68,15 +106,31 @@ export class FdBatch {
     const n = this.#n;
     this.#n = 0;
     if (n === 0 || !nativeFanout) return 0;
+    const m = sendOrder ? this.#divert(n, packets, sendOrder) : n;
     const failed = this.#failed;
-    const total = nativeFanout.sendFrame(this.#fds.subarray(0, n), packets, failed);
+    const total = m === 0 ? 0 : nativeFanout.sendFrame(this.#fds.subarray(0, m), packets, failed);
     if (total > 0) {
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < m; i++) {
         if (failed[2 * i] > 0) this.#owners[i]?.unsent(failed[2 * i], failed[2 * i + 1]);
       }
     }
     // Owners are not kept past the frame (a stopped reader must not stay reachable from here).
     this.#owners.fill(undefined, 0, n);
     return total;
+  }
+
+  /** Hands busy fds' packets to `order`, keeps the others at the front; returns how many stay. */
+  #divert(n: number, packets: Buffer[], order: FdSendOrder): number {
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const fd = this.#fds[i];
+      if (order.busy(fd)) {
+        for (const p of packets) order.append(fd, p);
+      } else {
+        this.#fds[m] = fd;
+        this.#owners[m++] = this.#owners[i];
+      }
+    }
+    return m;
   }
 }

@@ -5,6 +5,7 @@ import { isIPv6 } from 'node:net';
 import type { Logger } from '../logging/index.js';
 import { nativeFanout, socketFd } from './native-fanout.js';
 import type { RtcpHandler, RtpSink } from './types.js';
+import { udpSendQueue, type UdpSendQueue } from './udp-send-queue.js';
 
 export interface UdpPortRange {
   /** Lowest local port (an even RTP port is taken from here upward). */
@@ -95,18 +96,28 @@ export interface UdpSinkOptions {
   clientRtcpPort: number;
   onRtcp: RtcpHandler;
   log: Logger;
+  /** Where packets are batched (default the process-wide queue). */
+  queue?: UdpSendQueue;
 }
 
 export class UdpSink implements RtpSink {
   readonly kind = 'udp' as const;
   readonly backlog = 0;
   readonly #pair: UdpPair;
+  readonly #queue: UdpSendQueue;
+  /** The sockets' fds while batching (the pair is bound, so they exist), else -1: dgram. */
+  readonly #rtpFd: number;
+  readonly #rtcpFd: number;
   #closed = false;
   #errors = 0;
 
   private constructor(opts: UdpSinkOptions) {
     this.#pair = opts.pair;
+    this.#queue = opts.queue ?? udpSendQueue;
     const { rtp, rtcp } = this.#pair;
+    const batching = this.#queue.batching;
+    this.#rtpFd = batching ? socketFd(rtp) : -1;
+    this.#rtcpFd = batching ? socketFd(rtcp) : -1;
     // ICMP port-unreachable from a vanished viewer surfaces as an 'error' event on a later
     // send; it must never escape into the event loop.
     const onErr = (e: Error) => {
@@ -145,15 +156,25 @@ export class UdpSink implements RtpSink {
   }
 
   sendRtp(packet: Buffer): void {
-    if (!this.#closed) this.#pair.rtp.send(packet);
+    if (this.#closed) return;
+    if (this.#rtpFd >= 0) this.#queue.append(this.#rtpFd, packet);
+    else this.#pair.rtp.send(packet);
   }
   sendRtcp(packet: Buffer): void {
-    if (!this.#closed) this.#pair.rtcp.send(packet);
+    if (this.#closed) return;
+    if (this.#rtcpFd >= 0) this.#queue.append(this.#rtcpFd, packet);
+    else this.#pair.rtcp.send(packet);
   }
+  /** Packets already queued still go (a BYE sent just before); the sockets close after them. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    closeQuietly(this.#pair.rtp);
-    closeQuietly(this.#pair.rtcp);
+    const { rtp, rtcp } = this.#pair;
+    // The session is gone: its RTCP handler must not hear more while the close waits.
+    rtcp.removeAllListeners('message');
+    this.#queue.closeWhenSent([this.#rtpFd, this.#rtcpFd], () => {
+      closeQuietly(rtp);
+      closeQuietly(rtcp);
+    });
   }
 }
