@@ -19,9 +19,10 @@ import { RtspHandler } from '../rtsp/server/handler.js';
 import { SessionMap, type RtspSession } from '../rtsp/server/session.js';
 import { rtspHttpRoutes, sniffOpening, TunnelBroker } from '../rtsp/tunnel/index.js';
 import { UdpPortAllocator } from '../transport/index.js';
+import { configureUdpSending, describeUdpSending } from '../transport/udp-send-queue.js';
 import { WriteBatcher } from '../transport/write-batcher.js';
 import { Pacer } from '../vod/pacer.js';
-import { PacketCache } from '../vod/packet-cache.js';
+import { PacketCache, type PacketCacheStats } from '../vod/packet-cache.js';
 import { Metrics } from '../metrics/index.js';
 import { startAdmin, type AdminHandle } from './admin-wiring.js';
 import { ControlSocket } from './control-socket.js';
@@ -196,6 +197,11 @@ export class RivuletServer implements ManagedServer {
   /** The shared read cache's figures now (bytes kept, hits, misses, files open). */
   readCacheStats(): ReadCacheStats {
     return this.#readCache.stats();
+  }
+
+  /** The shared RTP payloads' figures now (samples kept, bytes they pin, hits, misses). */
+  packetCacheStats(): PacketCacheStats {
+    return this.#packets.stats();
   }
 
   /** Applies a configuration read again: every key that can change while the server runs
@@ -515,6 +521,9 @@ export class RivuletServer implements ManagedServer {
     this.#reaper = setInterval(() => this.#reap(timeoutMs), Math.min(1000, timeoutMs / 4));
     this.#reaper.unref();
     this.#memory = new MemoryRelease({ intervalMs: MEMORY_RELEASE_MS, log: this.log });
+    // Process-wide: every UDP viewer's packets leave through the one send queue.
+    const udpMode = configureUdpSending(cfg.rtp.sendThread, this.log);
+    this.log.info({ mode: udpMode }, `UDP RTP: ${describeUdpSending(udpMode)}`);
     if (cfg.control.socket !== '') {
       const control = await ControlSocket.open(cfg.control.socket, playlistApiRoutes(this.#paths), this.log.child({ component: 'control' }));
       // stop() may have run meanwhile: it could not close what was not there yet.
