@@ -302,6 +302,8 @@ static int start_sender(napi_env env, sender *s) {
   return 1;
 }
 
+static uint64_t enqueue(napi_env env, sender *s, batch *b, int *ok);
+
 /* submitBatch(fds, counts, packets): copies the batch and queues it for the sender thread
  * (FIFO, so each fd's packets keep their order across batches). Waits while the queue holds
  * QUEUE_LIMIT bytes (back-pressure: nothing is dropped, memory stays bounded). Returns the
@@ -338,6 +340,16 @@ static napi_value submit_batch(napi_env env, napi_callback_info info) {
     p += a.iov[i].iov_len;
   }
   free(a.iov);
+  int ok;
+  uint64_t seq = enqueue(env, s, b, &ok);
+  if (!ok) return NULL;
+  napi_create_double(env, (double)seq, &out);
+  return out;
+}
+
+/* Queues b for the thread, waiting for room; returns its sequence number. On failure b is freed,
+ * an error thrown and *ok is 0. */
+static uint64_t enqueue(napi_env env, sender *s, batch *b, int *ok) {
   pthread_mutex_lock(&s->mu);
   /* A batch larger than the limit still goes when the queue is empty. */
   while (!s->stopping && s->queued_bytes > 0 && s->queued_bytes + b->size > QUEUE_LIMIT) pthread_cond_wait(&s->room, &s->mu);
@@ -345,7 +357,8 @@ static napi_value submit_batch(napi_env env, napi_callback_info info) {
     pthread_mutex_unlock(&s->mu);
     free(b);
     napi_throw_error(env, NULL, "the UDP sender thread is stopping");
-    return NULL;
+    *ok = 0;
+    return 0;
   }
   /* b belongs to the thread once queued (it may be freed before this returns). */
   uint64_t seq = b->seq = ++s->submitted_seq;
@@ -355,6 +368,110 @@ static napi_value submit_batch(napi_env env, napi_callback_info info) {
   s->queued_bytes += b->size;
   pthread_cond_signal(&s->work);
   pthread_mutex_unlock(&s->mu);
+  *ok = 1;
+  return seq;
+}
+
+/* ---- Arenas: the packets' bytes in one Buffer, located by offsets and lengths ---- */
+
+typedef struct {
+  uint8_t *data;
+  size_t data_len;
+  const int32_t *fds, *counts, *offsets, *lengths;
+  size_t nfds, npk;
+  size_t span; /* bytes of data from 0 the packets lie in */
+} arena_args;
+
+static int typed_i32(napi_env env, napi_value v, const int32_t **out, size_t *n) {
+  napi_typedarray_type type;
+  void *data;
+  napi_value ab;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, n, &data, &ab, &offset) != napi_ok || type != napi_int32_array) return 0;
+  *out = (const int32_t *)data;
+  return 1;
+}
+
+/* Reads (data, fds, counts, offsets, lengths); the packets of fd i are counts[i] consecutive
+ * entries of offsets/lengths. Every packet must lie inside data. Throws and returns 0 otherwise. */
+static int read_arena_args(napi_env env, napi_callback_info info, arena_args *a) {
+  size_t argc = 5;
+  napi_value args[5];
+  memset(a, 0, sizeof(*a));
+  if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc < 5) return throw_type(env, "(data, fds, counts, offsets, lengths)"), 0;
+  void *d;
+  if (napi_get_buffer_info(env, args[0], &d, &a->data_len) != napi_ok) return throw_type(env, "data must be a Buffer"), 0;
+  a->data = d;
+  size_t ncounts, noffsets;
+  if (!typed_i32(env, args[1], &a->fds, &a->nfds) || !typed_i32(env, args[2], &a->counts, &ncounts) || ncounts != a->nfds)
+    return throw_type(env, "fds and counts must be Int32Arrays of one length"), 0;
+  if (!typed_i32(env, args[3], &a->offsets, &noffsets) || !typed_i32(env, args[4], &a->lengths, &a->npk) || noffsets < a->npk)
+    return throw_type(env, "offsets and lengths must be Int32Arrays of one length"), 0;
+  size_t total = 0;
+  for (size_t f = 0; f < a->nfds; f++) {
+    if (a->counts[f] < 0) return throw_type(env, "counts must not be negative"), 0;
+    total += (size_t)a->counts[f];
+  }
+  if (total != a->npk) return throw_type(env, "counts must add up to the number of packets"), 0;
+  for (size_t i = 0; i < a->npk; i++) {
+    if (a->offsets[i] < 0 || a->lengths[i] < 0 || (size_t)a->offsets[i] + (size_t)a->lengths[i] > a->data_len)
+      return throw_type(env, "a packet lies outside data"), 0;
+    size_t end = (size_t)a->offsets[i] + (size_t)a->lengths[i];
+    if (end > a->span) a->span = end;
+  }
+  return 1;
+}
+
+static void arena_iov(const arena_args *a, uint8_t *base, struct iovec *iov) {
+  for (size_t i = 0; i < a->npk; i++) {
+    iov[i].iov_base = base + a->offsets[i];
+    iov[i].iov_len = (size_t)a->lengths[i];
+  }
+}
+
+/* sendArena(data, fds, counts, offsets, lengths): sends now, on this thread; returns datagrams
+ * not sent. */
+static napi_value send_arena(napi_env env, napi_callback_info info) {
+  arena_args a;
+  if (!read_arena_args(env, info, &a)) return NULL;
+  uint64_t lost = 0;
+  if (a.npk) {
+    struct iovec *iov = malloc(sizeof(struct iovec) * a.npk);
+    if (!iov) return napi_throw_error(env, NULL, "out of memory"), NULL;
+    arena_iov(&a, a.data, iov);
+    lost = send_runs(a.fds, a.counts, a.nfds, iov);
+    free(iov);
+  }
+  napi_value out;
+  napi_create_int64(env, (int64_t)lost, &out);
+  return out;
+}
+
+/* submitArena(data, fds, counts, offsets, lengths): copies the packets' span of data once and
+ * queues it for the sender thread (as submitBatch); the caller may reuse data at once. */
+static napi_value submit_arena(napi_env env, napi_callback_info info) {
+  sender *s = get_sender(env);
+  arena_args a;
+  if (!s || !read_arena_args(env, info, &a)) return NULL;
+  if (!start_sender(env, s)) return NULL;
+  size_t head = sizeof(batch) + sizeof(struct iovec) * a.npk + sizeof(int32_t) * 2 * a.nfds;
+  batch *b = malloc(head + a.span);
+  if (!b) return napi_throw_error(env, NULL, "out of memory"), NULL;
+  b->next = NULL;
+  b->size = head + a.span;
+  b->nfds = a.nfds;
+  b->iov = (struct iovec *)(b + 1);
+  b->fds = (int32_t *)(b->iov + a.npk);
+  b->counts = b->fds + a.nfds;
+  memcpy(b->fds, a.fds, sizeof(int32_t) * a.nfds);
+  memcpy(b->counts, a.counts, sizeof(int32_t) * a.nfds);
+  uint8_t *p = (uint8_t *)(b->counts + a.nfds);
+  memcpy(p, a.data, a.span);
+  arena_iov(&a, p, b->iov);
+  int ok;
+  uint64_t seq = enqueue(env, s, b, &ok);
+  if (!ok) return NULL;
+  napi_value out;
   napi_create_double(env, (double)seq, &out);
   return out;
 }
@@ -411,11 +528,13 @@ static napi_value init(napi_env env, napi_value exports) {
   export_fn(env, exports, "sendFrame", send_frame);
   export_fn(env, exports, "releaseFreeMemory", release_free_memory);
   export_fn(env, exports, "sendBatch", send_batch);
+  export_fn(env, exports, "sendArena", send_arena);
   /* The thread itself starts on the first submitBatch. */
   sender *s = calloc(1, sizeof(sender));
   if (s && pthread_mutex_init(&s->mu, NULL) == 0 && pthread_cond_init(&s->work, NULL) == 0 && pthread_cond_init(&s->room, NULL) == 0 &&
       napi_set_instance_data(env, s, NULL, NULL) == napi_ok && napi_add_env_cleanup_hook(env, sender_stop, s) == napi_ok) {
     export_fn(env, exports, "submitBatch", submit_batch);
+    export_fn(env, exports, "submitArena", submit_arena);
     export_fn(env, exports, "completedSeq", completed_seq);
     export_fn(env, exports, "senderStats", sender_stats);
   }

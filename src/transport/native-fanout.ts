@@ -23,6 +23,11 @@ export interface BatchAddon {
   /** Copies the batch and queues it for the sender thread (FIFO); waits while 32 MiB are queued.
    * Returns the batch's number: it has been sent once completedSeq() reaches it. */
   submitBatch?(fds: Int32Array, counts: Int32Array, packets: Buffer[]): number;
+  /** As sendBatch and submitBatch, the packets' bytes in one Buffer: packet i is
+   * data[offsets[i], offsets[i] + lengths[i]), fd f gets counts[f] consecutive packets. `data`
+   * may be reused as soon as the call returns. */
+  sendArena?(data: Buffer, fds: Int32Array, counts: Int32Array, offsets: Int32Array, lengths: Int32Array): number;
+  submitArena?(data: Buffer, fds: Int32Array, counts: Int32Array, offsets: Int32Array, lengths: Int32Array): number;
   completedSeq?(): number;
   senderStats?(): SenderStats;
 }

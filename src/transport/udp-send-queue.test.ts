@@ -7,6 +7,7 @@ import { skipUnlessCI } from '../../test/helpers/tools.js';
 import { silentLogger } from '../logging/index.js';
 import { FdBatch, nativeFanout, socketFd, type BatchAddon } from './native-fanout.js';
 import { closeQuietly, UdpSink } from './udp.js';
+import { writeRtpPacket } from '../rtp/packet.js';
 import { udpSendQueue, UdpSendQueue } from './udp-send-queue.js';
 
 const noAddon = skipUnlessCI(!nativeFanout?.submitBatch, 'the native UDP fan-out is not built');
@@ -136,6 +137,36 @@ describe('UDP send queue', () => {
       for (const s of sinks) s.close();
       await until(() => q.stats().waitingCloses === 0, 5000);
       assert.equal(q.stats().waitingCloses, 0, 'every closed sink\'s sockets are closed');
+      for (const r of [...rx, rtcpRx]) r.sock.close();
+    });
+  }
+
+  for (const mode of ['thread', 'sync', 'dgram'] as const) {
+    it(`${mode}: RTP packets written from their parts arrive as built packets would, in order with the rest`, { skip: mode !== 'dgram' && noAddon }, async () => {
+      const q = mode === 'dgram' ? new UdpSendQueue({ addon: undefined }) : new UdpSendQueue({ sendThread: mode === 'thread' ? 'on' : 'off' });
+      const rx = await Promise.all(Array.from({ length: 20 }, receiver));
+      const rtcpRx = await receiver();
+      const sinks = await Promise.all(rx.map((r) => sinkTo(r.port, rtcpRx.port, q)));
+      const expected: Buffer[][] = rx.map(() => []);
+      for (let seq = 0; seq < 40; seq++) {
+        sinks.forEach((s, i) => {
+          const body = packet(i, seq);
+          if (seq % 2) {
+            s.sendRtp(body);
+            expected[i].push(body);
+          } else {
+            const payload = { parts: [body.subarray(0, 2), body.subarray(2)], length: body.length, marker: seq % 4 === 0 };
+            const header = { payloadType: 96, sequence: 65530 + seq, timestamp: 0xfffffff0 + seq * 3000, ssrc: 0x1234 + i };
+            s.writeRtp(payload, header);
+            expected[i].push(writeRtpPacket(payload, header));
+          }
+        });
+        if (seq % 10 === 9) await sleep(1);
+      }
+      await until(() => rx.every((r) => r.got.length >= 40), 10_000);
+      rx.forEach((r, i) => assert.deepEqual(r.got, expected[i], `viewer ${i}`));
+      for (const sk of sinks) sk.close();
+      await until(() => q.stats().waitingCloses === 0, 5000);
       for (const r of [...rx, rtcpRx]) r.sock.close();
     });
   }

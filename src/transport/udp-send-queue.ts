@@ -1,11 +1,15 @@
-/** Batched UDP sending for file viewers. Each viewer's sink appends (fd, packet) here instead of
- * one dgram send per packet; the first append in an event-loop turn schedules one flush at the
- * end of the turn (the pacer pumps every player in one timer callback: one flush per tick), which
- * groups the packets per fd and makes one native call: `submitBatch` to the addon's sender thread
- * (the kernel's send work runs on another core) or `sendBatch` on the event loop. Without the
- * addon, sinks keep sending with dgram. */
+/** Batched UDP sending for file viewers. Each viewer's sink writes its packets here instead of
+ * one dgram send per packet: into one shared buffer (an RTP packet straight from its header
+ * fields and payload parts, so no Buffer per packet), with the fd each goes to. The first packet
+ * in an event-loop turn schedules one flush at the end of the turn (the pacer pumps every player
+ * in one timer callback: one flush per tick), which groups the packets per fd and makes one
+ * native call: `submitArena` to the addon's sender thread (the kernel's send work runs on
+ * another core) or `sendArena` on the event loop; the addon copies what it keeps, so the buffer
+ * is reused at once. Without the addon, sinks keep sending with dgram. */
 import { availableParallelism } from 'node:os';
+import type { RtpPayload } from '../codecs/types.js';
 import type { Logger } from '../logging/index.js';
+import { RTP_HEADER_SIZE, writeRtpInto, type RtpHeaderFields } from '../rtp/packet.js';
 import { nativeFanout, orderFdBatchesWith, type BatchAddon, type FdSendOrder } from './native-fanout.js';
 
 /** `rtp.sendThread`: 'auto' = the thread when the machine has more than one core, 'on' = the
@@ -57,10 +61,17 @@ export class UdpSendQueue implements FdSendOrder {
   readonly #maxBytes: number;
   readonly #pollMs: number;
   #log: Logger | undefined;
-  /** Per fd, its packets in order (Map keeps the fds in first-append order). */
-  #pending = new Map<number, Buffer[]>();
-  #packets = 0;
+  /** The packets' bytes, back to back; reused after each flush. */
+  #arena: Buffer = Buffer.allocUnsafe(256 * 1024);
   #bytes = 0;
+  /** Per packet: its slot (the fd's place in this flush), offset and length in the arena. */
+  #slot: Int32Array = new Int32Array(4096);
+  #offset: Int32Array = new Int32Array(4096);
+  #length: Int32Array = new Int32Array(4096);
+  #packets = 0;
+  /** The fds with packets here, by slot, and each fd's slot. */
+  #slotFds: number[] = [];
+  readonly #slots = new Map<number, number>();
   #scheduled = false;
   /** Thread mode: per fd, the last batch holding it, until that batch is sent (one entry per
    * open fd at most). */
@@ -98,12 +109,49 @@ export class UdpSendQueue implements FdSendOrder {
     return this.#mode;
   }
 
+  /** Queues a built packet (RTCP, a live frame's packet) for `fd`. */
   append(fd: number, packet: Buffer): void {
-    let list = this.#pending.get(fd);
-    if (!list) this.#pending.set(fd, (list = []));
-    list.push(packet);
+    const at = this.#reserve(fd, packet.length);
+    packet.copy(this.#arena, at);
+    this.#added();
+  }
+
+  /** Queues an RTP packet for `fd`, written from its header fields and payload parts. */
+  appendRtp(fd: number, payload: RtpPayload, header: RtpHeaderFields): void {
+    const at = this.#reserve(fd, RTP_HEADER_SIZE + payload.length);
+    writeRtpInto(this.#arena, at, payload, header);
+    this.#added();
+  }
+
+  /** Room for one packet of `len` bytes for `fd`; returns where its bytes go. */
+  #reserve(fd: number, len: number): number {
+    if (this.#bytes + len > this.#arena.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(2 * this.#arena.length, this.#bytes + len));
+      this.#arena.copy(bigger, 0, 0, this.#bytes);
+      this.#arena = bigger;
+    }
+    const n = this.#packets;
+    if (n === this.#slot.length) {
+      this.#slot = grow(this.#slot);
+      this.#offset = grow(this.#offset);
+      this.#length = grow(this.#length);
+    }
+    let slot = this.#slots.get(fd);
+    if (slot === undefined) {
+      slot = this.#slotFds.length;
+      this.#slots.set(fd, slot);
+      this.#slotFds.push(fd);
+    }
+    const at = this.#bytes;
+    this.#slot[n] = slot;
+    this.#offset[n] = at;
+    this.#length[n] = len;
+    this.#bytes += len;
+    return at;
+  }
+
+  #added(): void {
     this.#packets++;
-    this.#bytes += packet.length;
     if (this.#packets >= this.#maxPackets || this.#bytes >= this.#maxBytes) {
       this.flush();
     } else if (!this.#scheduled) {
@@ -114,7 +162,7 @@ export class UdpSendQueue implements FdSendOrder {
 
   /** Whether `fd` has packets not yet handed to the kernel (queued here or in the thread). */
   busy(fd: number): boolean {
-    if (this.#pending.has(fd)) return true;
+    if (this.#slots.has(fd)) return true;
     const seq = this.#inThread.get(fd);
     if (seq === undefined) return false;
     if (seq > this.#completed) this.#refreshCompleted();
@@ -127,7 +175,7 @@ export class UdpSendQueue implements FdSendOrder {
    * sent: a closed fd's number may be reused by a new socket at once, which must not receive
    * another viewer's packets. */
   closeWhenSent(fds: readonly number[], close: () => void): void {
-    if (fds.some((fd) => this.#pending.has(fd))) {
+    if (fds.some((fd) => this.#slots.has(fd))) {
       this.#closes.push({ seq: -1, close, since: performance.now() });
       return;
     }
@@ -157,27 +205,38 @@ export class UdpSendQueue implements FdSendOrder {
   }
 
   #send(): void {
-    const n = this.#pending.size;
-    const fds = new Int32Array(n);
-    const counts = new Int32Array(n);
-    const packets: Buffer[] = [];
-    let i = 0;
-    for (const [fd, list] of this.#pending) {
-      fds[i] = fd;
-      counts[i++] = list.length;
-      for (const p of list) packets.push(p);
+    // Grouped per fd, each fd's packets in the order they came (a counting sort by slot).
+    const nfds = this.#slotFds.length;
+    const n = this.#packets;
+    const fds = Int32Array.from(this.#slotFds);
+    const counts = new Int32Array(nfds);
+    for (let i = 0; i < n; i++) counts[this.#slot[i]]++;
+    const start = new Int32Array(nfds);
+    for (let f = 1; f < nfds; f++) start[f] = start[f - 1] + counts[f - 1];
+    const offsets = new Int32Array(n);
+    const lengths = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const at = start[this.#slot[i]]++;
+      offsets[at] = this.#offset[i];
+      lengths[at] = this.#length[i];
     }
-    this.#pending = new Map();
+    const arena = this.#arena;
+    this.#slots.clear();
+    this.#slotFds = [];
     this.#packets = 0;
     this.#bytes = 0;
     const addon = this.#addon as BatchAddon;
     try {
       if (this.#mode === 'thread') {
-        const seq = (addon.submitBatch as NonNullable<BatchAddon['submitBatch']>)(fds, counts, packets);
+        const seq = addon.submitArena
+          ? addon.submitArena(arena, fds, counts, offsets, lengths)
+          : (addon.submitBatch as NonNullable<BatchAddon['submitBatch']>)(fds, counts, views(arena, offsets, lengths));
         this.#submitted = seq;
         for (const fd of fds) this.#inThread.set(fd, seq);
+      } else if (addon.sendArena) {
+        addon.sendArena(arena, fds, counts, offsets, lengths);
       } else {
-        addon.sendBatch(fds, counts, packets);
+        addon.sendBatch(fds, counts, views(arena, offsets, lengths));
       }
     } catch (e) {
       // Never thrown for well-formed input; a batch lost this way is like lost UDP packets. The
@@ -226,6 +285,18 @@ export class UdpSendQueue implements FdSendOrder {
     if (this.#poll) clearInterval(this.#poll);
     this.#poll = undefined;
   }
+}
+
+function grow(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** The packets as Buffers of their own (copies: the arena is reused), for an addon that takes
+ * Buffer lists only. */
+function views(arena: Buffer, offsets: Int32Array, lengths: Int32Array): Buffer[] {
+  return Array.from(offsets, (o, i) => Buffer.from(arena.subarray(o, o + lengths[i])));
 }
 
 /** The process-wide queue every UdpSink uses by default. */

@@ -2,7 +2,9 @@
  * skip the per-send address lookup (~35 % faster) and only receive from the viewer. */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import type { RtpPayload } from '../codecs/types.js';
 import type { Logger } from '../logging/index.js';
+import { writeRtpPacket, type RtpHeaderFields } from '../rtp/packet.js';
 import { nativeFanout, socketFd } from './native-fanout.js';
 import type { RtcpHandler, RtpSink } from './types.js';
 import { udpSendQueue, type UdpSendQueue } from './udp-send-queue.js';
@@ -159,6 +161,11 @@ export class UdpSink implements RtpSink {
     if (this.#closed) return;
     if (this.#rtpFd >= 0) this.#queue.append(this.#rtpFd, packet);
     else this.#pair.rtp.send(packet);
+  }
+  writeRtp(payload: RtpPayload, header: RtpHeaderFields): void {
+    if (this.#closed) return;
+    if (this.#rtpFd >= 0) this.#queue.appendRtp(this.#rtpFd, payload, header);
+    else this.#pair.rtp.send(writeRtpPacket(payload, header));
   }
   sendRtcp(packet: Buffer): void {
     if (this.#closed) return;
