@@ -10,11 +10,15 @@
  * event-loop utilisation. A session is starved when it received less than 95 % of its group's
  * bitrate or its media time advanced less than 95 % of the window.
  *
- * Per packet a worker reads only the 12-byte RTP header: UDP datagrams as they come, TCP
- * interleaved frames in place (a frame split across reads costs a 16-byte copy, never a concat). */
+ * Per packet a worker reads only the 12-byte RTP header: TCP interleaved frames in place (a frame
+ * split across reads costs a 16-byte copy, never a concat); UDP datagrams in C when the bench
+ * addon is built (build/Release/rivulet_bench_recv.node, bench/native/udp-recv.c: its own
+ * sockets drained with recvmmsg every 10 ms: ~2 µs per datagram, mostly the kernel's, against ~6 µs),
+ * otherwise as dgram 'message' events. RIVULET_BENCH_UDP_RECV=dgram forces the dgram path. */
 import { fork, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -69,6 +73,8 @@ export interface GroupResult {
   lost: number;
   /** Sequence gaps from each session's first packet to the window's end. */
   lost_all: number;
+  /** Packets older than their track's last (from the first packet on). */
+  reordered: number;
   sessions_with_loss: number;
   pkts: number;
   kbit_per_s_per_session: number;
@@ -91,6 +97,9 @@ export interface ReaderRun {
   /** The busiest reader process's event-loop utilisation (1 = saturated: the reader limits). */
   reader_elu_max: number;
   reader_rss_MiB: number;
+  /** How the readers received UDP: 'native' (bench/native/udp-recv.c), 'dgram' (the addon is not
+   * built, or RIVULET_BENCH_UDP_RECV=dgram), null over TCP. */
+  udp_receiver: 'native' | 'dgram' | null;
   /** This host's UDP receive-buffer drops in the window and over the whole run (reader-side
    * drops, not the server's; counts every process on the host). */
   udp_rcvbuf_errors: number;
@@ -117,19 +126,129 @@ interface SessionResult {
   bytes: number;
   lost: number;
   lostAll: number;
+  /** Packets older than their track's last one (their gap was counted as lost). */
+  reordered: number;
   mediaS: number;
   posS: number;
 }
 
-type ToWorker = { type: 'plan'; specs: SessionSpec[]; t0: number; transport: 'udp' | 'tcp'; portBase: number; portSpan: number } | { type: 'snap0' } | { type: 'snap1' } | { type: 'stop' };
+type ToWorker =
+  | {
+      type: 'plan';
+      specs: SessionSpec[];
+      t0: number;
+      transport: 'udp' | 'tcp';
+      portBase: number;
+      portSpan: number;
+    }
+  | { type: 'snap0' }
+  | { type: 'snap1' }
+  | { type: 'stop' };
 type FromWorker =
   | { type: 'ready' }
   | { type: 'ramped' }
-  | { type: 'result'; sessions: SessionResult[]; windowS: number; cpuPct: number; elu: number; rssMiB: number }
+  | {
+      type: 'result';
+      sessions: SessionResult[];
+      windowS: number;
+      cpuPct: number;
+      elu: number;
+      rssMiB: number;
+      udpReceiver: 'native' | 'dgram';
+    }
   | { type: 'stopped' };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CLK_TCK = 100;
+
+// ---------------------------------------------------------------- worker: the native UDP receiver
+
+/** bench/native/udp-recv.c. */
+export interface UdpRecvAddon {
+  /** Binds 127.0.0.1:port and port+1 (non-blocking, SO_RCVBUF rcvbuf); the RTP socket counts into
+   * `slot` of the stats drain gets. null when a port is in use. */
+  bindPair(port: number, rcvbuf: number, slot: number): [number, number] | null;
+  /** Reads every socket with data; returns the RTP packets counted. */
+  drain(stats: Float64Array): number;
+  close(fds: Int32Array): void;
+  /** CLOCK_REALTIME in ms: the clock of S.firstAt. */
+  now(): number;
+  readonly STRIDE: number;
+}
+
+/** Per-slot fields of the native receiver's stats (the S_ enum of udp-recv.c). */
+export const S = {
+  pkts: 0,
+  bytes: 1,
+  lost: 2,
+  ssrc: 3,
+  lastSeq: 4,
+  firstTs: 5,
+  lastTs: 6,
+  firstAt: 7,
+  reordered: 8,
+} as const;
+const STRIDE = 9;
+
+/** The addon, or undefined when it is not built (or RIVULET_BENCH_UDP_RECV=dgram). */
+export function loadUdpRecv(): UdpRecvAddon | undefined {
+  if (process.env.RIVULET_BENCH_UDP_RECV === 'dgram') return undefined;
+  try {
+    const a = createRequire(import.meta.url)('../build/Release/rivulet_bench_recv.node') as UdpRecvAddon;
+    return a.STRIDE === STRIDE ? a : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stats for the native receiver's sockets, one slot per RTP socket, drained every `pollMs`. */
+export class NativeUdp {
+  stats = new Float64Array(0);
+  #slots = 0;
+  #timer: NodeJS.Timeout | undefined;
+  constructor(readonly addon: UdpRecvAddon) {}
+
+  /** A new slot, its sequence state unset. */
+  slot(): number {
+    const s = this.#slots++;
+    if ((s + 1) * STRIDE > this.stats.length) {
+      const grown = new Float64Array(Math.max(64, 2 * this.#slots) * STRIDE);
+      grown.set(this.stats);
+      this.stats = grown;
+    }
+    this.stats.fill(0, s * STRIDE, (s + 1) * STRIDE);
+    for (const k of [S.ssrc, S.firstTs, S.firstAt]) this.stats[s * STRIDE + k] = -1;
+    return s;
+  }
+
+  /** Binds an even/odd UDP pair from `next()` onwards, skipping ports in use. */
+  bindPair(next: () => number, rcvbuf: number, slot: number): [number, number, number] {
+    for (let tries = 0; tries < 2000; tries++) {
+      const p = next();
+      const fds = this.addon.bindPair(p, rcvbuf, slot);
+      if (fds) return [p, ...fds];
+    }
+    throw new Error('no free UDP port pair');
+  }
+
+  drain(): void {
+    this.addon.drain(this.stats);
+  }
+
+  start(pollMs = 10): void {
+    this.#timer ??= setInterval(() => this.drain(), pollMs);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** ms to subtract from S.firstAt (realtime) to get performance.now() time. */
+  clockOffset(): number {
+    return this.addon.now() - performance.now();
+  }
+}
 
 // ---------------------------------------------------------------- worker: the sessions
 
@@ -137,6 +256,7 @@ class Track {
   pkts = 0;
   bytes = 0;
   lost = 0;
+  reordered = 0;
   ssrc = -1;
   lastSeq = -1;
   firstTs = -1;
@@ -144,16 +264,31 @@ class Track {
   /** RTP timestamp at the window's start; -2 before it, -1 until the first packet inside it. */
   winTs = -2;
   snap = { pkts: 0, bytes: 0, lost: 0 };
-  constructor(
-    readonly session: Session,
-    readonly clock: number,
-  ) {}
+  /** The native receiver's slot, -1 over dgram or TCP. */
+  slot = -1;
+  /** First packet's arrival, performance.now() time (native receiver: from the kernel's stamp). */
+  firstAt = -1;
+  constructor(readonly clock: number) {}
+
+  /** Takes the native receiver's counters; `off` from NativeUdp.clockOffset(). */
+  sync(st: Float64Array, off: number): void {
+    const o = this.slot * STRIDE;
+    this.pkts = st[o + S.pkts];
+    this.bytes = st[o + S.bytes];
+    this.lost = st[o + S.lost];
+    this.reordered = st[o + S.reordered];
+    this.firstTs = st[o + S.firstTs];
+    this.lastTs = st[o + S.lastTs];
+    if (st[o + S.firstAt] >= 0) this.firstAt = st[o + S.firstAt] - off;
+    // No packet at the window's start (snap0): its first packet is the window's first.
+    if (this.winTs === -1 && this.pkts > 0) this.winTs = this.firstTs;
+  }
 
   onRtp(b: Buffer, off: number, len: number): void {
     if (len < 12 || b[off] >> 6 !== 2) return;
     this.pkts++;
     this.bytes += len;
-    if (this.session.firstAt < 0) this.session.firstAt = performance.now();
+    if (this.firstAt < 0) this.firstAt = performance.now();
     const seq = (b[off + 2] << 8) | b[off + 3];
     const ts = b.readUInt32BE(off + 4);
     const ssrc = b.readUInt32BE(off + 8);
@@ -166,7 +301,11 @@ class Track {
       return;
     }
     const d = (seq - this.lastSeq) & 0xffff;
-    if (d === 0 || d > 0x8000) return; // duplicate or reordered
+    if (d === 0) return; // duplicate
+    if (d > 0x8000) {
+      this.reordered++; // its gap was counted as lost
+      return;
+    }
     this.lost += d - 1;
     this.lastSeq = seq;
   }
@@ -208,7 +347,9 @@ function parseSdp(sdp: string, base: string): SdpMedia[] {
       if (m && m[1] === cur.pt) cur.clock = Number(m[2]);
     }
   }
-  for (const m of out) if (!/^rtsp:\/\//i.test(m.control)) m.control = base.endsWith('/') ? base + m.control : `${base}/${m.control}`;
+  for (const m of out)
+    if (!/^rtsp:\/\//i.test(m.control))
+      m.control = base.endsWith('/') ? base + m.control : `${base}/${m.control}`;
   return out.map(({ type, control, clock }) => ({ type, control, clock }));
 }
 
@@ -247,7 +388,6 @@ async function bindPair(next: () => number, rcvbuf: number): Promise<[number, dg
 }
 
 class Session {
-  firstAt = -1;
   playAt = -1;
   setupMs: number | undefined;
   tracks: Track[] = [];
@@ -257,6 +397,7 @@ class Session {
   late = false;
   #sock: net.Socket | undefined;
   #udp: dgram.Socket[] = [];
+  #fds: number[] = [];
   #cseq = 0;
   #waiters = new Map<number, { res: (r: Response) => void; rej: (e: Error) => void }>();
   #session = '';
@@ -273,7 +414,14 @@ class Session {
     readonly spec: SessionSpec,
     readonly transport: 'udp' | 'tcp',
     readonly nextPort: () => number,
+    readonly native?: NativeUdp,
   ) {}
+
+  /** The first packet's arrival over all tracks (performance.now() time), -1 before it. */
+  get firstAt(): number {
+    const ts = this.tracks.filter((t) => t.firstAt >= 0).map((t) => t.firstAt);
+    return ts.length ? Math.min(...ts) : -1;
+  }
 
   async start(): Promise<void> {
     const u = new URL(this.spec.url);
@@ -293,17 +441,26 @@ class Session {
     const medias = parseSdp(d.body, this.#base);
     let t0 = -1;
     for (const [i, m] of medias.entries()) {
-      const tr = new Track(this, m.clock);
+      const tr = new Track(m.clock);
       this.tracks.push(tr);
       let transport = `RTP/AVP/TCP;unicast;interleaved=${2 * i}-${2 * i + 1}`;
-      if (this.transport === 'udp') {
+      if (this.transport === 'udp' && this.native) {
+        tr.slot = this.native.slot();
+        const [p, rtp, rtcp] = this.native.bindPair(this.nextPort, 262144, tr.slot);
+        this.#fds.push(rtp, rtcp);
+        transport = `RTP/AVP;unicast;client_port=${p}-${p + 1}`;
+      } else if (this.transport === 'udp') {
         const [p, rtp, rtcp] = await bindPair(this.nextPort, 262144);
         this.#udp.push(rtp, rtcp);
         rtp.on('message', (b: Buffer) => tr.onRtp(b, 0, b.length));
         transport = `RTP/AVP;unicast;client_port=${p}-${p + 1}`;
       }
       if (t0 < 0) t0 = performance.now();
-      const r = await this.#req('SETUP', m.control, this.#session ? { Transport: transport, Session: this.#session } : { Transport: transport });
+      const r = await this.#req(
+        'SETUP',
+        m.control,
+        this.#session ? { Transport: transport, Session: this.#session } : { Transport: transport },
+      );
       if (r.status !== 200) throw new Error(`SETUP ${r.status}`);
       if (!this.#session) this.#session = (r.headers.session ?? '').split(';')[0].trim();
     }
@@ -314,7 +471,10 @@ class Session {
     this.setupMs = this.playAt - t0;
     this.state = 'playing';
     // Rivulet's and gst's session timeout is 60 s; a GET_PARAMETER every 20 s keeps it.
-    this.#keepalive = setInterval(() => void this.#req('GET_PARAMETER', this.#base, { Session: this.#session }).catch(() => {}), 20_000);
+    this.#keepalive = setInterval(
+      () => void this.#req('GET_PARAMETER', this.#base, { Session: this.#session }).catch(() => {}),
+      20_000,
+    );
   }
 
   #req(method: string, url: string, headers: Record<string, string> = {}): Promise<Response> {
@@ -403,6 +563,11 @@ class Session {
     return size;
   }
 
+  /** Takes the native receiver's counters into the tracks (no-op over dgram or TCP). */
+  sync(st: Float64Array, off: number): void {
+    for (const t of this.tracks) if (t.slot >= 0) t.sync(st, off);
+  }
+
   snap0(): void {
     this.late = this.state !== 'playing';
     for (const t of this.tracks) {
@@ -416,7 +581,9 @@ class Session {
     let bytes = 0;
     let lost = 0;
     let lostAll = 0;
+    let reordered = 0;
     for (const t of this.tracks) {
+      reordered += t.reordered;
       pkts += t.pkts - t.snap.pkts;
       bytes += t.bytes - t.snap.bytes;
       lost += t.lost - t.snap.lost;
@@ -430,13 +597,21 @@ class Session {
       j: this.spec.j,
       group: this.spec.group,
       ok,
-      ...(ok ? {} : { reason: this.late && this.state !== 'failed' ? 'not playing at the window start' : (this.reason ?? 'failed') }),
+      ...(ok
+        ? {}
+        : {
+            reason:
+              this.late && this.state !== 'failed'
+                ? 'not playing at the window start'
+                : (this.reason ?? 'failed'),
+          }),
       setupMs: this.setupMs,
       firstPktMs: this.firstAt >= 0 && this.playAt >= 0 ? Math.max(0, this.firstAt - this.playAt) : undefined,
       pkts,
       bytes,
       lost,
       lostAll,
+      reordered,
       mediaS,
       posS,
     };
@@ -444,10 +619,16 @@ class Session {
 
   async stop(): Promise<void> {
     clearInterval(this.#keepalive);
-    if (this.state === 'playing') await Promise.race([this.#req('TEARDOWN', this.#base, { Session: this.#session }).catch(() => {}), sleep(2000)]);
+    if (this.state === 'playing')
+      await Promise.race([
+        this.#req('TEARDOWN', this.#base, { Session: this.#session }).catch(() => {}),
+        sleep(2000),
+      ]);
     this.state = 'closing';
     this.#sock?.destroy();
     for (const s of this.#udp) s.close();
+    if (this.#fds.length) this.native?.addon.close(Int32Array.from(this.#fds));
+    this.#fds = [];
   }
 }
 
@@ -457,6 +638,15 @@ async function worker(): Promise<void> {
   let w0 = 0;
   let c0 = process.cpuUsage();
   let e0 = performance.eventLoopUtilization();
+  const addon = loadUdpRecv();
+  const native = addon ? new NativeUdp(addon) : undefined;
+  /** Brings the native receiver's counters into the sessions. */
+  const sync = () => {
+    if (!native) return;
+    native.drain();
+    const off = native.clockOffset();
+    for (const s of sessions) s.sync(native.stats, off);
+  };
   process.on('message', (msg: ToWorker) => {
     if (msg.type === 'plan') {
       let port = msg.portBase;
@@ -466,12 +656,13 @@ async function worker(): Promise<void> {
         if (port >= msg.portBase + msg.portSpan) port = msg.portBase;
         return p;
       };
+      if (msg.transport === 'udp') native?.start();
       void (async () => {
         const starts: Promise<void>[] = [];
         for (const spec of msg.specs) {
           const wait = msg.t0 + spec.at - Date.now();
           if (wait > 0) await sleep(wait);
-          const s = new Session(spec, msg.transport, nextPort);
+          const s = new Session(spec, msg.transport, nextPort, native);
           sessions.push(s);
           starts.push(
             s.start().catch((e: unknown) => {
@@ -484,16 +675,27 @@ async function worker(): Promise<void> {
         send({ type: 'ramped' });
       })();
     } else if (msg.type === 'snap0') {
+      sync();
       for (const s of sessions) s.snap0();
       w0 = performance.now();
       c0 = process.cpuUsage();
       e0 = performance.eventLoopUtilization();
     } else if (msg.type === 'snap1') {
+      sync();
       const secs = (performance.now() - w0) / 1000;
       const c = process.cpuUsage(c0);
       const elu = performance.eventLoopUtilization(e0).utilization;
-      send({ type: 'result', sessions: sessions.map((s) => s.result()), windowS: secs, cpuPct: (100 * (c.user + c.system)) / 1e6 / secs, elu, rssMiB: process.memoryUsage().rss / 1048576 });
+      send({
+        type: 'result',
+        sessions: sessions.map((s) => s.result()),
+        windowS: secs,
+        cpuPct: (100 * (c.user + c.system)) / 1e6 / secs,
+        elu,
+        rssMiB: process.memoryUsage().rss / 1048576,
+        udpReceiver: native ? 'native' : 'dgram',
+      });
     } else {
+      native?.stop();
       void Promise.all(sessions.map((s) => s.stop())).then(() => {
         send({ type: 'stopped' });
         setTimeout(() => process.exit(0), 100);
@@ -519,7 +721,13 @@ function tree(pid: number): number[] {
     }
     for (const t of tasks) {
       try {
-        out.push(...readFileSync(`/proc/${out[i]}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+        out.push(
+          ...readFileSync(`/proc/${out[i]}/task/${t}/children`, 'utf8')
+            .trim()
+            .split(/\s+/)
+            .filter(Boolean)
+            .map(Number),
+        );
       } catch {
         // Gone meanwhile.
       }
@@ -580,7 +788,13 @@ export function sessionSpecs(plan: ReaderPlan): SessionSpec[] {
     const gr = plan.groups[g];
     const k = taken[g]++;
     const max = gr.durationS === undefined ? 0 : Math.max(0, gr.durationS - ((total - j) / ramp + tail));
-    specs.push({ j, group: g, url: gr.url, seek: +((((k + 1) * 0.6180339887) % 1) * max).toFixed(3), at: (j * 1000) / ramp });
+    specs.push({
+      j,
+      group: g,
+      url: gr.url,
+      seek: +((((k + 1) * 0.6180339887) % 1) * max).toFixed(3),
+      at: (j * 1000) / ramp,
+    });
   }
   return specs;
 }
@@ -589,7 +803,9 @@ function summarize(g: ReaderGroup, specs: SessionSpec[], res: SessionResult[], w
   const failures: Record<string, number> = {};
   const playing = res.filter((r) => r.ok);
   for (const r of res) if (!r.ok) failures[r.reason!] = (failures[r.reason!] ?? 0) + 1;
-  const starved = playing.filter((r) => (r.bytes * 8) / windowS < 0.95 * g.bitrate || r.mediaS < 0.95 * windowS);
+  const starved = playing.filter(
+    (r) => (r.bytes * 8) / windowS < 0.95 * g.bitrate || r.mediaS < 0.95 * windowS,
+  );
   const kbps = playing.map((r) => (r.bytes * 8) / windowS / 1000);
   return {
     requested: g.n,
@@ -603,6 +819,7 @@ function summarize(g: ReaderGroup, specs: SessionSpec[], res: SessionResult[], w
     no_packet: playing.filter((r) => r.pkts === 0).length,
     lost: res.reduce((a, r) => a + r.lost, 0),
     lost_all: res.reduce((a, r) => a + r.lostAll, 0),
+    reordered: res.reduce((a, r) => a + r.reordered, 0),
     sessions_with_loss: res.filter((r) => r.lost > 0).length,
     pkts: res.reduce((a, r) => a + r.pkts, 0),
     kbit_per_s_per_session: kbps.length ? Math.round(kbps.reduce((a, b) => a + b, 0) / kbps.length) : 0,
@@ -628,7 +845,8 @@ export async function runReaders(plan: ReaderPlan, limitMs = Infinity): Promise<
       if (died) throw new Error(died);
       if (kids.every((k) => inbox.get(k)!.some((m) => m.type === type))) return true;
       if (Date.now() >= until) {
-        if (Date.now() >= started + limitMs) throw new Error(`no result within ${Math.round(limitMs / 1000)} s`);
+        if (Date.now() >= started + limitMs)
+          throw new Error(`no result within ${Math.round(limitMs / 1000)} s`);
         return false;
       }
       await sleep(50);
@@ -640,18 +858,33 @@ export async function runReaders(plan: ReaderPlan, limitMs = Infinity): Promise<
   try {
     const span = Math.floor(40000 / procs / 2) * 2;
     for (let i = 0; i < procs; i++) {
-      const k = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, VOD_READERS_WORKER: '1' }, execArgv: ['--import', 'tsx'], cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const k = fork(fileURLToPath(import.meta.url), [], {
+        env: { ...process.env, VOD_READERS_WORKER: '1' },
+        execArgv: ['--import', 'tsx'],
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       kids.push(k);
       inbox.set(k, []);
       k.on('message', (m: FromWorker) => inbox.get(k)!.push(m));
       k.on('exit', (code, sig) => {
-        if (!inbox.get(k)!.some((m) => m.type === 'stopped')) died ??= `reader process exited (${code ?? sig})`;
+        if (!inbox.get(k)!.some((m) => m.type === 'stopped'))
+          died ??= `reader process exited (${code ?? sig})`;
       });
     }
     await gather('ready', 30_000);
     const uStart = udpRcvbufErrors();
     const t0 = Date.now() + 200;
-    kids.forEach((k, i) => k.send({ type: 'plan', specs: specs.filter((s) => s.j % procs === i), t0, transport: plan.transport, portBase: 20000 + i * span, portSpan: span } satisfies ToWorker));
+    kids.forEach((k, i) =>
+      k.send({
+        type: 'plan',
+        specs: specs.filter((s) => s.j % procs === i),
+        t0,
+        transport: plan.transport,
+        portBase: 20000 + i * span,
+        portSpan: span,
+      } satisfies ToWorker),
+    );
     const rampMs = (specs.length * 1000) / ramp;
     await gather('ramped', rampMs + (plan.setupCapS ?? 60) * 1000 + 200);
     const rampS = (Date.now() - t0) / 1000;
@@ -674,6 +907,16 @@ export async function runReaders(plan: ReaderPlan, limitMs = Infinity): Promise<
     tell({ type: 'stop' });
     await gather('stopped', 15_000);
     const all = results.flatMap((r) => r.sessions);
+    const udpReceiver =
+      plan.transport === 'udp'
+        ? results.every((r) => r.udpReceiver === 'native')
+          ? 'native'
+          : 'dgram'
+        : null;
+    if (udpReceiver === 'dgram')
+      console.log(
+        'reader: UDP received with node:dgram (~6 µs per datagram); build the bench addon (node-gyp) for the native receiver',
+      );
     const windowS = results.reduce((a, r) => a + r.windowS, 0) / results.length;
     const groups: Record<string, GroupResult> = {};
     plan.groups.forEach((g, i) => {
@@ -696,6 +939,7 @@ export async function runReaders(plan: ReaderPlan, limitMs = Infinity): Promise<
       reader_cpu_pct: +results.reduce((a, r) => a + r.cpuPct, 0).toFixed(1),
       reader_elu_max: +Math.max(...results.map((r) => r.elu)).toFixed(2),
       reader_rss_MiB: +results.reduce((a, r) => a + r.rssMiB, 0).toFixed(1),
+      udp_receiver: udpReceiver,
       udp_rcvbuf_errors: u1 - u0,
       udp_rcvbuf_errors_run: udpRcvbufErrors() - uStart,
     };
