@@ -218,6 +218,8 @@ typedef struct batch {
   struct batch *next;
   uint64_t seq;
   size_t size;
+  /* A live frame: every fd gets the same `frame` packets of iov (counts unused); 0 otherwise. */
+  uint32_t frame;
   size_t nfds;
   int32_t *fds;
   int32_t *counts;
@@ -247,7 +249,11 @@ static void *sender_main(void *arg) {
     s->head = b->next;
     if (!s->head) s->tail = NULL;
     pthread_mutex_unlock(&s->mu);
-    uint64_t lost = send_runs(b->fds, b->counts, b->nfds, b->iov);
+    uint64_t lost = 0;
+    if (b->frame)
+      for (size_t f = 0; f < b->nfds; f++) lost += send_run(b->fds[f], b->iov, b->frame);
+    else
+      lost = send_runs(b->fds, b->counts, b->nfds, b->iov);
     uint64_t seq = b->seq;
     size_t size = b->size;
     free(b);
@@ -325,6 +331,7 @@ static napi_value submit_batch(napi_env env, napi_callback_info info) {
   batch *b = malloc(head + a.bytes);
   if (!b) return free(a.iov), napi_throw_error(env, NULL, "out of memory"), NULL;
   b->next = NULL;
+  b->frame = 0;
   b->size = head + a.bytes;
   b->nfds = a.nfds;
   b->iov = (struct iovec *)(b + 1);
@@ -458,6 +465,7 @@ static napi_value submit_arena(napi_env env, napi_callback_info info) {
   batch *b = malloc(head + a.span);
   if (!b) return napi_throw_error(env, NULL, "out of memory"), NULL;
   b->next = NULL;
+  b->frame = 0;
   b->size = head + a.span;
   b->nfds = a.nfds;
   b->iov = (struct iovec *)(b + 1);
@@ -468,6 +476,59 @@ static napi_value submit_arena(napi_env env, napi_callback_info info) {
   uint8_t *p = (uint8_t *)(b->counts + a.nfds);
   memcpy(p, a.data, a.span);
   arena_iov(&a, p, b->iov);
+  int ok;
+  uint64_t seq = enqueue(env, s, b, &ok);
+  if (!ok) return NULL;
+  napi_value out;
+  napi_create_double(env, (double)seq, &out);
+  return out;
+}
+
+/* submitFrame(fds: Int32Array, packets: Buffer[]): a live frame for the sender thread: the
+ * packets are copied once and every fd gets all of them (as sendFrame does on the calling thread).
+ * Returns the batch's sequence number. */
+static napi_value submit_frame(napi_env env, napi_callback_info info) {
+  sender *s = get_sender(env);
+  size_t argc = 2;
+  napi_value args[2];
+  if (!s || napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc < 2) return throw_type(env, "submitFrame(fds, packets)");
+  const int32_t *fds;
+  size_t nfds;
+  uint32_t npk;
+  if (!typed_i32(env, args[0], &fds, &nfds)) return throw_type(env, "fds must be an Int32Array");
+  if (napi_get_array_length(env, args[1], &npk) != napi_ok) return throw_type(env, "packets must be an array");
+  size_t bytes = 0;
+  for (uint32_t i = 0; i < npk; i++) {
+    napi_value el;
+    void *p;
+    size_t len;
+    if (napi_get_element(env, args[1], i, &el) != napi_ok || napi_get_buffer_info(env, el, &p, &len) != napi_ok) return throw_type(env, "packets must be Buffers");
+    bytes += len;
+  }
+  if (!start_sender(env, s)) return NULL;
+  size_t head = sizeof(batch) + sizeof(struct iovec) * npk + sizeof(int32_t) * nfds;
+  batch *b = malloc(head + bytes);
+  if (!b) return napi_throw_error(env, NULL, "out of memory"), NULL;
+  b->next = NULL;
+  b->frame = npk;
+  b->size = head + bytes;
+  b->nfds = npk ? nfds : 0;
+  b->iov = (struct iovec *)(b + 1);
+  b->fds = (int32_t *)(b->iov + npk);
+  b->counts = NULL;
+  memcpy(b->fds, fds, sizeof(int32_t) * nfds);
+  uint8_t *at = (uint8_t *)(b->fds + nfds);
+  for (uint32_t i = 0; i < npk; i++) {
+    napi_value el;
+    void *p;
+    size_t len;
+    napi_get_element(env, args[1], i, &el);
+    napi_get_buffer_info(env, el, &p, &len);
+    memcpy(at, p, len);
+    b->iov[i].iov_base = at;
+    b->iov[i].iov_len = len;
+    at += len;
+  }
   int ok;
   uint64_t seq = enqueue(env, s, b, &ok);
   if (!ok) return NULL;
@@ -535,6 +596,7 @@ static napi_value init(napi_env env, napi_value exports) {
       napi_set_instance_data(env, s, NULL, NULL) == napi_ok && napi_add_env_cleanup_hook(env, sender_stop, s) == napi_ok) {
     export_fn(env, exports, "submitBatch", submit_batch);
     export_fn(env, exports, "submitArena", submit_arena);
+    export_fn(env, exports, "submitFrame", submit_frame);
     export_fn(env, exports, "completedSeq", completed_seq);
     export_fn(env, exports, "senderStats", sender_stats);
   }

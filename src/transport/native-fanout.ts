@@ -28,6 +28,8 @@ export interface BatchAddon {
    * may be reused as soon as the call returns. */
   sendArena?(data: Buffer, fds: Int32Array, counts: Int32Array, offsets: Int32Array, lengths: Int32Array): number;
   submitArena?(data: Buffer, fds: Int32Array, counts: Int32Array, offsets: Int32Array, lengths: Int32Array): number;
+  /** A live frame for the sender thread: every fd gets all the packets (copied once). */
+  submitFrame?(fds: Int32Array, packets: Buffer[]): number;
   completedSeq?(): number;
   senderStats?(): SenderStats;
 }
@@ -81,6 +83,12 @@ export interface FdOwner {
 export interface FdSendOrder {
   busy(fd: number): boolean;
   append(fd: number, packet: Buffer): void;
+  /** Whether frames go to the sender thread (`submitFrame`) rather than out on this thread. */
+  readonly threaded: boolean;
+  /** Whether `fd` has packets waiting here, not yet handed to the thread. */
+  pending(fd: number): boolean;
+  /** Hands a frame for `fds` to the sender thread, after everything handed to it before. */
+  submitFrame(fds: Int32Array, packets: Buffer[]): void;
 }
 let sendOrder: FdSendOrder | undefined;
 export function orderFdBatchesWith(order: FdSendOrder | undefined): void {
@@ -111,7 +119,16 @@ export class FdBatch {
     const n = this.#n;
     this.#n = 0;
     if (n === 0 || !nativeFanout) return 0;
-    const m = sendOrder ? this.#divert(n, packets, sendOrder) : n;
+    if (sendOrder?.threaded) {
+      // The sender thread sends batches in order: only packets still waiting here must go first.
+      const order = sendOrder;
+      const m = this.#divert(n, packets, order, (fd) => order.pending(fd));
+      if (m > 0) order.submitFrame(this.#fds.subarray(0, m), packets);
+      // What the thread cannot send is not known here: sender reports count it as sent.
+      this.#owners.fill(undefined, 0, n);
+      return 0;
+    }
+    const m = sendOrder ? this.#divert(n, packets, sendOrder, (fd) => sendOrder!.busy(fd)) : n;
     const failed = this.#failed;
     const total = m === 0 ? 0 : nativeFanout.sendFrame(this.#fds.subarray(0, m), packets, failed);
     if (total > 0) {
@@ -125,11 +142,11 @@ export class FdBatch {
   }
 
   /** Hands busy fds' packets to `order`, keeps the others at the front; returns how many stay. */
-  #divert(n: number, packets: Buffer[], order: FdSendOrder): number {
+  #divert(n: number, packets: Buffer[], order: FdSendOrder, busy: (fd: number) => boolean): number {
     let m = 0;
     for (let i = 0; i < n; i++) {
       const fd = this.#fds[i];
-      if (order.busy(fd)) {
+      if (busy(fd)) {
         for (const p of packets) order.append(fd, p);
       } else {
         this.#fds[m] = fd;

@@ -228,19 +228,37 @@ describe('UDP send queue', () => {
     for (const s of [...late, canary.sock, ...rx.map((r) => r.sock)]) s.close();
   });
 
-  it('a live frame for an fd with packets still queued goes after them', { skip: noAddon }, async () => {
-    const r = await receiver();
-    const sink = await sinkTo(r.port, r.port, udpSendQueue);
-    sink.sendRtp(packet(0, 0));
-    sink.sendRtp(packet(0, 1));
-    const batch = new FdBatch();
-    batch.add(sink.nativeFd);
-    batch.flush([packet(0, 2), packet(0, 3)]);
-    await until(() => r.got.length >= 4, 2000);
-    assert.deepEqual(r.got, [0, 1, 2, 3].map((i) => packet(0, i)));
-    sink.close();
-    r.sock.close();
-  });
+  for (const setting of ['on', 'off'] as const) {
+    it(`${setting === 'on' ? 'thread' : 'sync'}: a live frame for an fd with packets still queued goes after them; frames reach every viewer in order`, { skip: noAddon }, async () => {
+      udpSendQueue.configure(setting);
+      try {
+        const r = await receiver();
+        const sink = await sinkTo(r.port, r.port, udpSendQueue);
+        sink.sendRtp(packet(0, 0));
+        sink.sendRtp(packet(0, 1));
+        const batch = new FdBatch();
+        batch.add(sink.nativeFd);
+        batch.flush([packet(0, 2), packet(0, 3)]);
+        await until(() => r.got.length >= 4, 2000);
+        assert.deepEqual(r.got, [0, 1, 2, 3].map((i) => packet(0, i)));
+        // Many viewers, many frames: the same packets to all, in order.
+        const rx = await Promise.all(Array.from({ length: 50 }, receiver));
+        const sinks = await Promise.all(rx.map((x) => sinkTo(x.port, x.port, udpSendQueue)));
+        for (let f = 0; f < 20; f++) {
+          for (const k of sinks) batch.add(k.nativeFd);
+          batch.flush([packet(9, 2 * f), packet(9, 2 * f + 1)]);
+          if (f % 5 === 4) await sleep(1);
+        }
+        await until(() => rx.every((x) => x.got.length >= 40), 5000);
+        rx.forEach((x, i) => assert.deepEqual(x.got, Array.from({ length: 40 }, (_, k) => packet(9, k)), `viewer ${i}`));
+        for (const k of [sink, ...sinks]) k.close();
+        await until(() => udpSendQueue.stats().waitingCloses === 0, 5000);
+        for (const x of [r, ...rx]) x.sock.close();
+      } finally {
+        udpSendQueue.configure('auto');
+      }
+    });
+  }
 
   it('the sender thread stops at exit: a process using it ends promptly, also with process.exit', { skip: noAddon }, async () => {
     const script = (exit: string) => `

@@ -160,6 +160,24 @@ export class UdpSendQueue implements FdSendOrder {
     }
   }
 
+  get threaded(): boolean {
+    return this.#mode === 'thread' && !!this.#addon?.submitFrame;
+  }
+
+  pending(fd: number): boolean {
+    return this.#slots.has(fd);
+  }
+
+  submitFrame(fds: Int32Array, packets: Buffer[]): void {
+    try {
+      const seq = this.#addon!.submitFrame!(fds, packets);
+      this.#submitted = seq;
+      for (const fd of fds) this.#inThread.set(fd, seq);
+    } catch (e) {
+      if (this.#failedBatches++ === 0) this.#log?.warn({ err: (e as Error).message, mode: this.#mode }, 'native UDP frame send failed');
+    }
+  }
+
   /** Whether `fd` has packets not yet handed to the kernel (queued here or in the thread). */
   busy(fd: number): boolean {
     if (this.#slots.has(fd)) return true;
