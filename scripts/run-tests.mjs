@@ -25,7 +25,8 @@ function find(dir, out = []) {
 const which = process.argv[2] ?? 'all';
 const filter = process.argv[3];
 const suites = [];
-if (which === 'all' || which === 'unit') suites.push({ files: find('src'), concurrency: 2 });
+// The benchmarks' own helpers (bench/) are unit-tested with the source.
+if (which === 'all' || which === 'unit') suites.push({ files: [...find('src'), ...find('bench')], concurrency: 2 });
 if (which === 'all' || which === 'e2e') suites.push({ files: find('test'), concurrency: 2 });
 
 // One run of node --test for everything, so the closing summary counts every test.

@@ -93,7 +93,7 @@ export const liveSchema = z
     viewerQueueBytes: z.number().int().min(16384).max(67108864).default(1048576),
     /** Seconds an SDP-file stream keeps listening with no viewers. */
     sdpIdleTimeout: z.number().min(1).max(86400).default(60),
-    /** Milliseconds of live data gathered per TCP viewer before one write (0: every frame at once). */
+    /** Milliseconds of data gathered per TCP viewer, live or file, before one write (0: every frame at once). */
     tcpBatchMs: z.number().int().min(0).max(1000).default(100),
     /** Seconds a viewer's PLAY waits for the first keyframe, so RTP-Info names its packet. */
     keyframeWait: z.number().min(0).max(30).default(4),
