@@ -226,6 +226,30 @@ typedef struct batch {
   struct iovec *iov;
 } batch;
 
+/* A batch for npk packets to nfds fds (with counts per fd unless `frame`), with room for `bytes`
+ * of packet data; returns where that data goes, or NULL (out of memory: thrown). The fds and
+ * counts are copied in. */
+static uint8_t *new_batch(napi_env env, batch **out, const int32_t *fds, const int32_t *counts, size_t nfds, size_t npk, size_t bytes, uint32_t frame) {
+  size_t head = sizeof(batch) + sizeof(struct iovec) * npk + sizeof(int32_t) * (frame ? 1 : 2) * nfds;
+  batch *b = malloc(head + bytes);
+  *out = b;
+  if (!b) return napi_throw_error(env, NULL, "out of memory"), NULL;
+  b->next = NULL;
+  b->frame = frame;
+  b->size = head + bytes;
+  b->nfds = nfds;
+  b->iov = (struct iovec *)(b + 1);
+  b->fds = (int32_t *)(b->iov + npk);
+  memcpy(b->fds, fds, sizeof(int32_t) * nfds);
+  if (frame) {
+    b->counts = NULL;
+    return (uint8_t *)(b->fds + nfds);
+  }
+  b->counts = b->fds + nfds;
+  if (counts) memcpy(b->counts, counts, sizeof(int32_t) * nfds);
+  return (uint8_t *)(b->counts + nfds);
+}
+
 /* The sender thread of one Node environment (the main thread or a worker). */
 typedef struct {
   pthread_mutex_t mu;
@@ -309,6 +333,7 @@ static int start_sender(napi_env env, sender *s) {
 }
 
 static uint64_t enqueue(napi_env env, sender *s, batch *b, int *ok);
+static napi_value queue_batch(napi_env env, sender *s, batch *b);
 
 /* submitBatch(fds, counts, packets): copies the batch and queues it for the sender thread
  * (FIFO, so each fd's packets keep their order across batches). Waits while the queue holds
@@ -327,19 +352,9 @@ static napi_value submit_batch(napi_env env, napi_callback_info info) {
     napi_create_double(env, last, &out);
     return out;
   }
-  size_t head = sizeof(batch) + sizeof(struct iovec) * a.npk + sizeof(int32_t) * 2 * a.nfds;
-  batch *b = malloc(head + a.bytes);
-  if (!b) return free(a.iov), napi_throw_error(env, NULL, "out of memory"), NULL;
-  b->next = NULL;
-  b->frame = 0;
-  b->size = head + a.bytes;
-  b->nfds = a.nfds;
-  b->iov = (struct iovec *)(b + 1);
-  b->fds = (int32_t *)(b->iov + a.npk);
-  b->counts = b->fds + a.nfds;
-  memcpy(b->fds, a.fds, sizeof(int32_t) * a.nfds);
-  memcpy(b->counts, a.counts, sizeof(int32_t) * a.nfds);
-  uint8_t *p = (uint8_t *)(b->counts + a.nfds);
+  batch *b;
+  uint8_t *p = new_batch(env, &b, a.fds, a.counts, a.nfds, a.npk, a.bytes, 0);
+  if (!p) return free(a.iov), NULL;
   for (uint32_t i = 0; i < a.npk; i++) {
     memcpy(p, a.iov[i].iov_base, a.iov[i].iov_len);
     b->iov[i].iov_base = p;
@@ -347,11 +362,7 @@ static napi_value submit_batch(napi_env env, napi_callback_info info) {
     p += a.iov[i].iov_len;
   }
   free(a.iov);
-  int ok;
-  uint64_t seq = enqueue(env, s, b, &ok);
-  if (!ok) return NULL;
-  napi_create_double(env, (double)seq, &out);
-  return out;
+  return queue_batch(env, s, b);
 }
 
 /* Queues b for the thread, waiting for room; returns its sequence number. On failure b is freed,
@@ -377,6 +388,16 @@ static uint64_t enqueue(napi_env env, sender *s, batch *b, int *ok) {
   pthread_mutex_unlock(&s->mu);
   *ok = 1;
   return seq;
+}
+
+/* enqueue, answering JS with the batch's sequence number (NULL with an error thrown). */
+static napi_value queue_batch(napi_env env, sender *s, batch *b) {
+  int ok;
+  uint64_t seq = enqueue(env, s, b, &ok);
+  if (!ok) return NULL;
+  napi_value out;
+  napi_create_double(env, (double)seq, &out);
+  return out;
 }
 
 /* ---- Arenas: the packets' bytes in one Buffer, located by offsets and lengths ---- */
@@ -461,27 +482,12 @@ static napi_value submit_arena(napi_env env, napi_callback_info info) {
   arena_args a;
   if (!s || !read_arena_args(env, info, &a)) return NULL;
   if (!start_sender(env, s)) return NULL;
-  size_t head = sizeof(batch) + sizeof(struct iovec) * a.npk + sizeof(int32_t) * 2 * a.nfds;
-  batch *b = malloc(head + a.span);
-  if (!b) return napi_throw_error(env, NULL, "out of memory"), NULL;
-  b->next = NULL;
-  b->frame = 0;
-  b->size = head + a.span;
-  b->nfds = a.nfds;
-  b->iov = (struct iovec *)(b + 1);
-  b->fds = (int32_t *)(b->iov + a.npk);
-  b->counts = b->fds + a.nfds;
-  memcpy(b->fds, a.fds, sizeof(int32_t) * a.nfds);
-  memcpy(b->counts, a.counts, sizeof(int32_t) * a.nfds);
-  uint8_t *p = (uint8_t *)(b->counts + a.nfds);
+  batch *b;
+  uint8_t *p = new_batch(env, &b, a.fds, a.counts, a.nfds, a.npk, a.span, 0);
+  if (!p) return NULL;
   memcpy(p, a.data, a.span);
   arena_iov(&a, p, b->iov);
-  int ok;
-  uint64_t seq = enqueue(env, s, b, &ok);
-  if (!ok) return NULL;
-  napi_value out;
-  napi_create_double(env, (double)seq, &out);
-  return out;
+  return queue_batch(env, s, b);
 }
 
 /* submitFrame(fds: Int32Array, packets: Buffer[]): a live frame for the sender thread: the
@@ -506,18 +512,10 @@ static napi_value submit_frame(napi_env env, napi_callback_info info) {
     bytes += len;
   }
   if (!start_sender(env, s)) return NULL;
-  size_t head = sizeof(batch) + sizeof(struct iovec) * npk + sizeof(int32_t) * nfds;
-  batch *b = malloc(head + bytes);
-  if (!b) return napi_throw_error(env, NULL, "out of memory"), NULL;
-  b->next = NULL;
-  b->frame = npk;
-  b->size = head + bytes;
-  b->nfds = npk ? nfds : 0;
-  b->iov = (struct iovec *)(b + 1);
-  b->fds = (int32_t *)(b->iov + npk);
-  b->counts = NULL;
-  memcpy(b->fds, fds, sizeof(int32_t) * nfds);
-  uint8_t *at = (uint8_t *)(b->fds + nfds);
+  batch *b;
+  /* A frame without packets sends nothing: no fds. */
+  uint8_t *at = new_batch(env, &b, fds, NULL, npk ? nfds : 0, npk, bytes, npk);
+  if (!at) return NULL;
   for (uint32_t i = 0; i < npk; i++) {
     napi_value el;
     void *p;
@@ -529,12 +527,7 @@ static napi_value submit_frame(napi_env env, napi_callback_info info) {
     b->iov[i].iov_len = len;
     at += len;
   }
-  int ok;
-  uint64_t seq = enqueue(env, s, b, &ok);
-  if (!ok) return NULL;
-  napi_value out;
-  napi_create_double(env, (double)seq, &out);
-  return out;
+  return queue_batch(env, s, b);
 }
 
 /* completedSeq(): the sequence number of the last batch the thread has sent (0: none yet). */
