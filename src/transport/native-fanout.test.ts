@@ -109,14 +109,14 @@ describe('native batches', { skip: skipUnlessCI(!nativeFanout?.submitBatch, 'the
     const packets = Array.from({ length: 64 }, () => Buffer.alloc(1400, 1));
     let last = addon.senderStats().submittedSeq;
     let peak = 0;
-    // ~90 MiB in all: more than the 32 MiB the queue holds, so submitBatch must wait for room.
+    // ~90 MiB in all: more than the 8 MiB the queue holds, so submitBatch must wait for room.
     for (let i = 0; i < 1000; i++) {
       const seq = addon.submitBatch(fd, one, packets);
       assert.equal(seq, last + 1);
       last = seq;
       peak = Math.max(peak, addon.senderStats().queuedBytes);
     }
-    assert.ok(peak <= 32 * 1024 * 1024 + 100_000, `queued ${peak} bytes at most`);
+    assert.ok(peak <= 8 * 1024 * 1024 + 100_000, `queued ${peak} bytes at most`);
     await until(() => addon.completedSeq() >= last, 10_000);
     assert.equal(addon.completedSeq(), last);
     assert.throws(() => addon.sendBatch(fd, Int32Array.of(2), packets.slice(0, 1)), TypeError);

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 /** What the sender thread reports (senderStats). */
 export interface SenderStats {
   running: boolean;
-  /** Bytes copied and waiting for the thread (bounded: submitBatch waits beyond 32 MiB). */
+  /** Bytes copied and waiting for the thread (bounded: submitBatch waits beyond 8 MiB). */
   queuedBytes: number;
   submittedSeq: number;
   completedSeq: number;
@@ -20,7 +20,7 @@ export interface SenderStats {
 export interface BatchAddon {
   /** Sends now, on the calling thread (sendmmsg per fd); returns datagrams not sent. */
   sendBatch(fds: Int32Array, counts: Int32Array, packets: Buffer[]): number;
-  /** Copies the batch and queues it for the sender thread (FIFO); waits while 32 MiB are queued.
+  /** Copies the batch and queues it for the sender thread (FIFO); waits while 8 MiB are queued.
    * Returns the batch's number: it has been sent once completedSeq() reaches it. */
   submitBatch?(fds: Int32Array, counts: Int32Array, packets: Buffer[]): number;
   /** As sendBatch and submitBatch, the packets' bytes in one Buffer: packet i is
