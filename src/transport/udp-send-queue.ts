@@ -73,9 +73,6 @@ export class UdpSendQueue implements FdSendOrder {
   #slotFds: number[] = [];
   readonly #slots = new Map<number, number>();
   #scheduled = false;
-  /** Thread mode: per fd, the last batch holding it, until that batch is sent (one entry per
-   * open fd at most). */
-  readonly #inThread = new Map<number, number>();
   #submitted = 0;
   #completed = 0;
   readonly #closes: PendingClose[] = [];
@@ -172,21 +169,21 @@ export class UdpSendQueue implements FdSendOrder {
     try {
       const seq = this.#addon!.submitFrame!(fds, packets);
       this.#submitted = seq;
-      for (const fd of fds) this.#inThread.set(fd, seq);
     } catch (e) {
       if (this.#failedBatches++ === 0) this.#log?.warn({ err: (e as Error).message, mode: this.#mode }, 'native UDP frame send failed');
     }
   }
 
-  /** Whether `fd` has packets not yet handed to the kernel (queued here or in the thread). */
+  /** Whether `fd` may have packets not yet handed to the kernel: queued here, or in a batch the
+   * thread has not sent yet (any batch may hold any fd: the thread's progress is all that is
+   * tracked, so nothing is kept per fd per batch). */
   busy(fd: number): boolean {
-    if (this.#slots.has(fd)) return true;
-    const seq = this.#inThread.get(fd);
-    if (seq === undefined) return false;
-    if (seq > this.#completed) this.#refreshCompleted();
-    if (seq > this.#completed) return true;
-    this.#inThread.delete(fd);
-    return false;
+    return this.#slots.has(fd) || this.#threadBehind();
+  }
+
+  #threadBehind(): boolean {
+    if (this.#submitted > this.#completed) this.#refreshCompleted();
+    return this.#submitted > this.#completed;
   }
 
   /** Runs `close` (closing the sockets of `fds`) once nothing queued for them can still be
@@ -197,10 +194,8 @@ export class UdpSendQueue implements FdSendOrder {
       this.#closes.push({ seq: -1, close, since: performance.now() });
       return;
     }
-    let seq = 0;
-    for (const fd of fds) if (this.busy(fd)) seq = Math.max(seq, this.#inThread.get(fd) ?? 0);
-    if (seq === 0) return close();
-    this.#closes.push({ seq, close, since: performance.now() });
+    if (!this.#threadBehind()) return close();
+    this.#closes.push({ seq: this.#submitted, close, since: performance.now() });
     this.#startPoll();
   }
 
@@ -250,7 +245,6 @@ export class UdpSendQueue implements FdSendOrder {
           ? addon.submitArena(arena, fds, counts, offsets, lengths)
           : (addon.submitBatch as NonNullable<BatchAddon['submitBatch']>)(fds, counts, views(arena, offsets, lengths));
         this.#submitted = seq;
-        for (const fd of fds) this.#inThread.set(fd, seq);
       } else if (addon.sendArena) {
         addon.sendArena(arena, fds, counts, offsets, lengths);
       } else {
@@ -289,7 +283,6 @@ export class UdpSendQueue implements FdSendOrder {
     this.#closes.length = kept;
     if (kept > 0) this.#startPoll();
     else this.#stopPoll();
-    if (this.#inThread.size > 0 && this.#completed >= this.#submitted) this.#inThread.clear();
   }
 
   /** Only while closes wait; unref'd, the sockets themselves keep the process alive. */
