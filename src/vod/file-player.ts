@@ -78,8 +78,6 @@ interface Lane {
   shared: number | undefined;
 }
 
-const NO_DATA: Buffer = Buffer.alloc(0);
-
 /** Lanes that replay hint samples make their payloads in `load`, not with a packetizer. */
 const LOADED: Packetizer = { packetize: () => [] };
 
@@ -287,17 +285,16 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
           this.#setNext(lane, lane.next + 1);
           // Payloads another viewer made already carry the sample's bytes: nothing to read.
           let payloads = lane.shared === undefined ? undefined : this.#packets!.get(lane.shared, info.index);
-          let data: Buffer = NO_DATA;
           if (!payloads) {
-            data = this.#reader.readNow?.(info) ?? (await this.#reader.read(info));
+            const data = this.#reader.readNow?.(info) ?? (await this.#reader.read(info));
             if (lane.t.vod.load) payloads = await this.#load(lane, info, data);
-            else if (lane.shared !== undefined) {
+            else {
               payloads = lane.packetizer.packetize(data);
-              this.#packets!.set(lane.shared, info.index, payloads);
+              if (lane.shared !== undefined) this.#packets!.set(lane.shared, info.index, payloads);
             }
           }
           if (gen !== this.#gen) return;
-          this.#queue.push(lane.i, this.#npt(lane, info.cts), this.#npt(lane, info.dts), data, payloads);
+          this.#queue.push(lane.i, this.#npt(lane, info.cts), this.#npt(lane, info.dts), payloads);
         }
       } catch (e) {
         if (gen === this.#gen) {
@@ -344,7 +341,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       const lane = this.#lanes[q.headLane];
       const { output } = lane.t;
       const ts = output.clock.rtpTimeOf(q.headPts);
-      const payloads = q.headPayloads ?? lane.packetizer.packetize(q.headData!);
+      const payloads = q.headPayloads;
       q.shift();
       for (const p of payloads) output.send(p, p.timestampOffset ? (ts + p.timestampOffset) >>> 0 : ts);
     }

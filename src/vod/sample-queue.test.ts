@@ -13,7 +13,7 @@ describe('SampleQueue', () => {
     for (let round = 0; round < 50; round++) {
       for (let k = 0; k < 3; k++) {
         const d = Buffer.from([next & 0xff]);
-        q.push(next % 3, next / 10, next, d, next % 2 ? [{ parts: [d], length: 1, marker: true }] : undefined);
+        q.push(next % 3, next / 10, next, [{ parts: [d], length: 1, marker: next % 2 === 1 }]);
         next++;
       }
       assert.equal(q.lastDue, next - 1);
@@ -21,8 +21,8 @@ describe('SampleQueue', () => {
         const due = q.headDue;
         assert.equal(q.headLane, due % 3);
         assert.equal(q.headPts, due / 10);
-        assert.equal(q.headData![0], due & 0xff);
-        assert.equal(q.headPayloads === undefined, due % 2 === 0);
+        assert.equal(q.headPayloads[0].parts[0][0], due & 0xff);
+        assert.equal(q.headPayloads[0].marker, due % 2 === 1);
         seen.push(due);
         q.shift();
       }
@@ -31,6 +31,6 @@ describe('SampleQueue', () => {
     assert.deepEqual(seen, Array.from({ length: 100 }, (_, i) => i));
     q.clear();
     assert.equal(q.size, 0);
-    assert.equal(q.headData, undefined, 'cleared slots hold no buffers');
+    assert.equal(q.headPayloads.length, 0, 'cleared slots hold no payloads');
   });
 });

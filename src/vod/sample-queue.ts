@@ -5,13 +5,14 @@
 import type { RtpPayload } from '../codecs/types.js';
 
 const FIRST_CAPACITY = 32;
+/** An empty slot's payloads (no references kept to what was sent). */
+const NONE: RtpPayload[] = [];
 
 export class SampleQueue {
   #lane = new Uint8Array(FIRST_CAPACITY);
   #pts = new Float64Array(FIRST_CAPACITY);
   #due = new Float64Array(FIRST_CAPACITY);
-  #data: (Buffer | undefined)[] = new Array<Buffer | undefined>(FIRST_CAPACITY).fill(undefined);
-  #payloads: (RtpPayload[] | undefined)[] = new Array<RtpPayload[] | undefined>(FIRST_CAPACITY).fill(undefined);
+  #payloads: RtpPayload[][] = new Array<RtpPayload[]>(FIRST_CAPACITY).fill(NONE);
   #head = 0;
   #size = 0;
 
@@ -37,23 +38,18 @@ export class SampleQueue {
     return this.#pts[this.#head];
   }
 
-  get headData(): Buffer | undefined {
-    return this.#data[this.#head];
-  }
-
-  get headPayloads(): RtpPayload[] | undefined {
+  /** Payloads of the first sample; none when empty. */
+  get headPayloads(): RtpPayload[] {
     return this.#payloads[this.#head];
   }
 
-  /** Queues a sample of lane `lane` (0-255): its presentation and due instants, and its bytes or
-   * its payloads. */
-  push(lane: number, pts: number, due: number, data: Buffer | undefined, payloads: RtpPayload[] | undefined): void {
+  /** Queues a sample of lane `lane` (0-255): its presentation and due instants and its payloads. */
+  push(lane: number, pts: number, due: number, payloads: RtpPayload[]): void {
     if (this.#size === this.#due.length) this.#grow();
     const at = (this.#head + this.#size) % this.#due.length;
     this.#lane[at] = lane;
     this.#pts[at] = pts;
     this.#due[at] = due;
-    this.#data[at] = data;
     this.#payloads[at] = payloads;
     this.#size++;
   }
@@ -61,15 +57,13 @@ export class SampleQueue {
   /** Drops the first sample. */
   shift(): void {
     if (!this.#size) return;
-    this.#data[this.#head] = undefined;
-    this.#payloads[this.#head] = undefined;
+    this.#payloads[this.#head] = NONE;
     this.#head = (this.#head + 1) % this.#due.length;
     this.#size--;
   }
 
   clear(): void {
-    this.#data.fill(undefined);
-    this.#payloads.fill(undefined);
+    this.#payloads.fill(NONE);
     this.#head = 0;
     this.#size = 0;
   }
@@ -79,20 +73,17 @@ export class SampleQueue {
     const lane = new Uint8Array(n);
     const pts = new Float64Array(n);
     const due = new Float64Array(n);
-    const data = new Array<Buffer | undefined>(n).fill(undefined);
-    const payloads = new Array<RtpPayload[] | undefined>(n).fill(undefined);
+    const payloads = new Array<RtpPayload[]>(n).fill(NONE);
     for (let k = 0; k < this.#size; k++) {
       const at = (this.#head + k) % this.#due.length;
       lane[k] = this.#lane[at];
       pts[k] = this.#pts[at];
       due[k] = this.#due[at];
-      data[k] = this.#data[at];
       payloads[k] = this.#payloads[at];
     }
     this.#lane = lane;
     this.#pts = pts;
     this.#due = due;
-    this.#data = data;
     this.#payloads = payloads;
     this.#head = 0;
   }
