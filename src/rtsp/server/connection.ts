@@ -254,11 +254,8 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
     this.#send.check();
   }
 
-  /** Writes one interleaved frame. Frames are gathered and leave in one write: at the end of the
-   * event-loop turn when the connection has not written data for a batch interval (so the first
-   * packets after a PLAY go at once), else at the write batcher's next flush. A file viewer is
-   * sent a little ahead of real time, so holding its packets up to one batch interval costs the
-   * player nothing and turns a write per packet into a write per interval. */
+  /** Writes one interleaved frame of a built payload (RTCP), with what else is pending, at the
+   * end of the event-loop turn. */
   writeFrame(channel: number, payload: Buffer): void {
     if (this.#closed) return;
     const first = this.#pending.bytes === 0;
@@ -268,7 +265,12 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
     if (first) process.nextTick(() => this.flushPending());
   }
 
-  /** An RTP packet as a `$` frame, written from its parts (no Buffer per packet). */
+  /** An RTP packet as a `$` frame, written from its parts (no Buffer per packet). Media packets
+   * are gathered and leave in one write: at the end of the turn when the connection has not
+   * written media for a batch interval (so the first packets after a PLAY go at once), else at
+   * the write batcher's next flush. A file viewer is sent a little ahead of real time, so holding
+   * its packets up to one batch interval costs the player nothing and turns a write per packet
+   * into a write per interval. */
   writeRtpFrame(channel: number, payload: RtpPayload, header: RtpHeaderFields): void {
     if (this.#closed) return;
     const first = !this.#mediaPending;
@@ -302,7 +304,7 @@ export class RtspConnection implements FrameWriter, SessionOwner, Flushable {
     if (reusable) {
       // Once written, the batch's buffer takes a later batch (FrameBuffer.recycle).
       this.socket.write(chunks[0], (err) => {
-        if (!err && !this.#closed) this.#pending.recycle(reusable);
+        if (!err) this.#pending.recycle(reusable);
       });
       return;
     }
