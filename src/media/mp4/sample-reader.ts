@@ -110,8 +110,8 @@ class FileSampleReader extends BaseSampleReader {
   }
 
   protected async readSample(offset: number, size: number, index: number): Promise<Buffer> {
-    const rel = offset - this.#windowStart;
-    if (rel >= 0 && rel + size <= this.#window.length) return this.#window.subarray(rel, rel + size);
+    const inWindow = this.sampleNow(offset, size);
+    if (inWindow) return inWindow;
 
     const fh = await this.#open();
     // Checked against the file size before allocating, so a corrupt index claiming a gigabyte
