@@ -593,6 +593,31 @@ export const playlistsSchema = z
   })
   .strict();
 
+export const radioSchema = z
+  .object({
+    /** TCP ports for internet radio (Icecast/SHOUTcast sources in, ICY listeners out; DSS
+     * listened on 8000). Sources and listeners are also taken on the RTSP ports. [] = none; 0 =
+     * any free port. A port that cannot be bound is logged and skipped. */
+    ports: z.array(port).default([8000]),
+    /** Addresses the radio ports listen on. */
+    bind: z.array(z.string().min(1)).min(1).default(['0.0.0.0', '::']),
+    /** The SHOUTcast/Icecast source password (Icecast user `source`, or a SHOUTcast v1 / DSS
+     * x-audiocast password line). Users of auth.broadcasterGroup may also publish with their own
+     * login. "" = only those users. */
+    sourcePassword: z.string().default(''),
+    /** Bytes of audio between ICY metadata blocks for listeners that ask for them (`icy-metaint`). */
+    metaint: z.number().int().min(256).max(1048576).default(16000),
+    /** Bytes of recent audio a new listener gets at once, so playback starts without waiting
+     * (Icecast's burst-size); cut to whole frames. 0 = none. */
+    burstBytes: z.number().int().min(0).max(16777216).default(65536),
+    /** Seconds a listener may fall behind the broadcast before it is dropped (DSS's
+     * mp3_max_flow_control_time); the audio queued for it is bounded by this much. */
+    maxFlowControlTime: z.number().min(1).max(600).default(10),
+    /** Seconds a source may send nothing before it is dropped (Icecast's source-timeout). */
+    sourceTimeout: z.number().min(1).max(3600).default(10),
+  })
+  .strict();
+
 export const controlSchema = z
   .object({
     /** Unix socket through which `rivulet playlist start|stop|status` reach the running server;
@@ -617,6 +642,7 @@ export const configSchema = z
     state: stateSchema.prefault({}),
     playlists: playlistsSchema.prefault({}),
     control: controlSchema.prefault({}),
+    radio: radioSchema.prefault({}),
     relays: relaysSchema.prefault({}),
     admin: adminSchema.prefault({}),
   })

@@ -17,6 +17,6 @@ export { Frame, type FrameForm } from './frame.js';
 export type { CountedReader, Reader, ReaderStats, TrackReader } from './reader.js';
 export type { Source } from './source.js';
 export { SourceControlError, type SourceInfo, type SourceState } from './source-control.js';
-export { Stream, type StreamState } from './stream.js';
+export { Stream, type StreamMetadata, type StreamState } from './stream.js';
 export { StreamRegistry, streamKey } from './stream-registry.js';
 export { StreamTrack, type StreamTrackOptions } from './stream-track.js';

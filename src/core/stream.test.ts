@@ -308,3 +308,21 @@ describe('Stream events', () => {
     assert.equal(stream.readers.size, 0);
   });
 });
+
+describe('Stream metadata', () => {
+  it('merges fields, ignores undefined, bumps the version only on a change, and bounds text', () => {
+    const { stream } = makeStream();
+    assert.deepEqual(stream.metadata, {});
+    const v0 = stream.metadataVersion;
+    stream.setMetadata({ name: 'Station', title: 'A - One' });
+    assert.deepEqual(stream.metadata, { name: 'Station', title: 'A - One' });
+    const v1 = stream.metadataVersion;
+    assert.ok(v1 > v0);
+    stream.setMetadata({ title: 'A - One', genre: undefined });
+    assert.equal(stream.metadataVersion, v1, 'same values are no change');
+    stream.setMetadata({ title: 'x'.repeat(5000) });
+    assert.equal(stream.metadata.title?.length, 1024);
+    assert.equal(stream.metadata.name, 'Station');
+    assert.ok(Object.isFrozen(stream.metadata));
+  });
+});

@@ -13,6 +13,27 @@ export type { Source } from './source.js';
 
 export type StreamState = 'active' | 'waiting' | 'ended';
 
+/** What a stream says about itself, whatever protocol carries it: a radio source's `ice-*` /
+ * `icy-*` headers and song title updates, or the title and artist tags of the file a playlist
+ * plays now. Readers that can show it (ICY listeners' `StreamTitle`, their `icy-name` headers)
+ * read it when they need it; every field is optional. */
+export interface StreamMetadata {
+  /** Station or stream name (`icy-name`). */
+  name?: string;
+  /** Now playing, e.g. `Artist - Title` (ICY `StreamTitle`). */
+  title?: string;
+  genre?: string;
+  description?: string;
+  url?: string;
+  /** Nominal bitrate the source announced, kbit/s (`icy-br`). */
+  bitrateKbps?: number;
+  /** Whether the source asked to be listed in directories (`icy-pub`). */
+  public?: boolean;
+}
+
+/** Longest value kept per metadata field: they come from the network or from files. */
+const MAX_METADATA_CHARS = 1024;
+
 export interface StreamOptions {
   /** Registry key, e.g. `live/cam1`. */
   path: string;
@@ -38,6 +59,9 @@ export class Stream {
   #activeSince = 0;
   #graceTime: number;
   readonly #opts: StreamOptions;
+  #metadata: Readonly<StreamMetadata> = {};
+  /** Bumped at each metadata change, so readers tell a new title from the one they sent. */
+  #metadataVersion = 0;
 
   constructor(opts: StreamOptions) {
     this.#opts = opts;
@@ -56,6 +80,34 @@ export class Stream {
   /** Who reads the stream now (RTSP play sessions; later HLS, ICY, recorders). */
   get readers(): ReadonlySet<Reader> {
     return this.#readers;
+  }
+
+  /** What the stream says about itself now (empty until a source says something). */
+  get metadata(): Readonly<StreamMetadata> {
+    return this.#metadata;
+  }
+  /** Changes at every `setMetadata` that changed something. */
+  get metadataVersion(): number {
+    return this.#metadataVersion;
+  }
+
+  /** Merges `m` into the stream's metadata (a field given as undefined is left as it was; to
+   * clear a text field, give ''). Text is cut to a bounded length. Logged when the title changes. */
+  setMetadata(m: StreamMetadata): void {
+    const next: StreamMetadata = { ...this.#metadata };
+    let changed = false;
+    for (const [k, v] of Object.entries(m) as [keyof StreamMetadata, StreamMetadata[keyof StreamMetadata]][]) {
+      if (v === undefined) continue;
+      const value = typeof v === 'string' ? v.slice(0, MAX_METADATA_CHARS) : v;
+      if (next[k] === value) continue;
+      (next as Record<string, unknown>)[k] = value;
+      changed = true;
+    }
+    if (!changed) return;
+    const titleChanged = next.title !== this.#metadata.title;
+    this.#metadata = Object.freeze(next);
+    this.#metadataVersion++;
+    if (titleChanged) this.#opts.log.info({ path: this.path, title: next.title }, 'now playing');
   }
 
   /** A reader starts taking from the stream. */
