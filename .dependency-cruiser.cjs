@@ -3,7 +3,7 @@
 
 // The protocol adapters. A new protocol folder is added here once, and every rule below that
 // keeps lower layers away from protocols picks it up.
-const PROTOCOL_FOLDERS = ['src/rtsp', 'src/http', 'src/admin'];
+const PROTOCOL_FOLDERS = ['src/rtsp', 'src/http', 'src/admin', 'src/radio'];
 
 // Layers below the protocols: the core (paths, streams and their fan-out, Source and Reader),
 // protocol-neutral sources and readers, media, codecs, file player, stream types, wire formats,
@@ -85,6 +85,16 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/http/', pathNot: TESTS_AND_BENCHES },
       to: { path: '^src/rtsp/' },
+    },
+    {
+      name: 'radio-and-rtsp-apart',
+      comment:
+        'Internet radio (src/radio) and RTSP are two protocols over one core: a mount is a path that ' +
+        'RTSP serves like any other stream, with no code of either in the other. What they share ' +
+        '(the HTTP router, the core, codecs, readers) sits below both.',
+      severity: 'error',
+      from: { path: '^src/(radio|rtsp)/', pathNot: TESTS_AND_BENCHES },
+      to: { path: '^src/(radio|rtsp)/', pathNot: '^src/$1/' },
     },
     {
       name: 'relays-only-from-the-top',
