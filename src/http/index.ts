@@ -24,3 +24,4 @@ export {
   type HttpRoute,
   type HttpRouterOptions,
 } from './router.js';
+export { ParsedHttpHead, readHttpHead, type HeadReaderOptions, type HeadResult } from './head-reader.js';

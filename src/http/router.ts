@@ -55,6 +55,9 @@ export interface HttpRoute<Req extends HttpRequestHead = HttpRequestHead> {
    * 404 into a 405 naming its methods. */
   matches(req: Req): boolean;
   handle(ex: HttpExchange<Req>): void | Promise<void>;
+  /** A catch-all (reference movies answer any GET): tried after every other route, whenever the
+   * others were added, so a protocol registering later still gets its targets. */
+  last?: boolean;
 }
 
 export interface HttpRouterOptions {
@@ -76,9 +79,12 @@ export class HttpRouter<Req extends HttpRequestHead = HttpRequestHead> {
     this.#o = opts;
   }
 
-  /** Appends routes; earlier ones win. */
+  /** Appends routes; earlier ones win, and `last` ones come after all the others. */
   add(...routes: HttpRoute<Req>[]): this {
     this.#routes.push(...routes);
+    const rest = this.#routes.filter((r) => !r.last);
+    const last = this.#routes.filter((r) => r.last);
+    this.#routes.splice(0, this.#routes.length, ...rest, ...last);
     return this;
   }
 

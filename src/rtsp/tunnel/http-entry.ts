@@ -27,11 +27,12 @@ export function rtspHttpRoutes(deps: HttpEntryDeps): HttpRoute<RtspRequest>[] {
     { name: 'RTSP tunnel GET', methods: ['GET'], matches: tunnelled, handle: tunnelHalf },
     { name: 'RTSP tunnel POST', methods: ['POST'], matches: tunnelled, handle: tunnelHalf },
     // Any target: the reference movie itself tells a path that is not a movie (404) from one out
-    // of the media folder (403), as DESCRIBE does.
+    // of the media folder (403), as DESCRIBE does. Last, so other protocols' GETs come first.
     {
       name: 'reference movie',
       methods: ['GET', 'HEAD'],
       matches: () => true,
+      last: true,
       handle: (ex) => serveReferenceMovie(ex, deps),
     },
   ];

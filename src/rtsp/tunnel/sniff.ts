@@ -27,6 +27,9 @@ export interface SniffOptions {
   /** Milliseconds a client that has begun its first message has to finish its head (default:
    * timeoutMs). */
   requestTimeoutMs?: number;
+  /** Methods besides the HTTP ones that open an HTTP/1.x request here (an Icecast source's
+   * `SOURCE`): the routes registered for them say which (`HttpRouter` methods). */
+  extraMethods?: readonly string[];
 }
 
 const LF = 0x0a;
@@ -39,10 +42,10 @@ const METHOD_BYTES = 8;
 
 /** Whether an opening starting with `start` may still be an HTTP request: its first word is, or
  * so far begins, one of HTTP_METHODS. */
-function mayBeHttp(start: string): boolean {
+function mayBeHttp(start: string, methods: readonly string[]): boolean {
   const blank = start.search(/[ \t]/);
-  if (blank >= 0) return HTTP_METHODS.includes(start.slice(0, blank));
-  return HTTP_METHODS.some((m) => m.startsWith(start));
+  if (blank >= 0) return methods.includes(start.slice(0, blank));
+  return methods.some((m) => m.startsWith(start));
 }
 /** An HTTP/1.x request line: any method, one target, the version (blanks as the parser takes them). */
 const HTTP_REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)[ \t]+[^ \t]+[ \t]+HTTP\/1\.[01][ \t]*\r?$/;
@@ -53,6 +56,7 @@ const PARSED_AS = Buffer.from('GET');
 /** Watches the first bytes of `socket` and calls `decided` once (never if the socket closes or
  * times out first; it is then destroyed). */
 export function sniffOpening(socket: Socket, opts: SniffOptions, decided: (o: Opening) => void): void {
+  const methods = opts.extraMethods?.length ? [...HTTP_METHODS, ...opts.extraMethods] : HTTP_METHODS;
   const parser = new RtspParser({ maxHeaderBytes: opts.maxHeaderBytes, maxBodyBytes: opts.maxBodyBytes, mode: 'server' });
   const seen: Buffer[] = [];
   let seenBytes = 0;
@@ -96,7 +100,7 @@ export function sniffOpening(socket: Socket, opts: SniffOptions, decided: (o: Op
       // soon as their first bytes rule HTTP out.
       if (seenBytes - chunk.length < METHOD_BYTES) {
         const start = seen.length === 1 ? chunk : Buffer.concat(seen);
-        if (!mayBeHttp(start.toString('latin1', 0, METHOD_BYTES))) {
+        if (!mayBeHttp(start.toString('latin1', 0, METHOD_BYTES), methods)) {
           asRtsp();
           return;
         }
