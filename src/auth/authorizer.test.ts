@@ -141,6 +141,21 @@ describe('Authorizer', () => {
     return a.authorize(req(path, { method: opts.method ?? 'DESCRIBE', authorization }));
   }
 
+  it('checks a radio publisher: the shared source password, or a broadcaster-group login; address lists do not let it in', async () => {
+    const a = make();
+    const login = (user: string | undefined, password: string, sharedPassword = 'hackme') =>
+      a.checkPublisherLogin({ user, password, address: '127.0.0.1', sharedUser: 'source', sharedPassword });
+    assert.deepEqual(await login('source', 'hackme'), { ok: true, user: 'source' });
+    assert.deepEqual(await login(undefined, 'hackme'), { ok: true, user: 'source' });
+    assert.equal((await login('source', 'wrong')).ok, false, 'publishAllow 127.0.0.1 is no password');
+    assert.equal((await login('source', '', '')).ok, false, 'no shared password set: none accepted');
+    assert.deepEqual(await login('enc', 'oder'), { ok: true, user: 'enc' });
+    const bob = await login('bob', 'builder');
+    assert.equal(bob.ok, false);
+    assert.match(bob.ok ? '' : bob.reason, /not in group broadcaster/);
+    assert.equal((await login('enc', 'wrong')).ok, false);
+  });
+
   it('lets everyone play where no access file is found (auth.allowGuestDefault)', async () => {
     assert.equal(status(await make().authorize(req('open/a.mp4'))), 200);
     assert.equal(status(await make().authorize(req('nothing/here.mp4'))), 200);

@@ -2,6 +2,7 @@
  * qtaccess, checks the credentials the client sent against the users file, and says what to
  * answer — go ahead, 401 with challenges, or 403. Protocol-neutral: the RTSP handler turns the
  * decision into a response. */
+import { timingSafeEqual } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/index.js';
@@ -60,6 +61,20 @@ export type AccessDecision =
        * another, each later than the one before. */
       delayMs: number;
     };
+
+/** A publisher's plain login (`Authorizer.checkPublisherLogin`). */
+export interface PublisherLogin {
+  /** The user it gave; undefined when its protocol has none (a SHOUTcast password line). */
+  user?: string;
+  password: string;
+  address: string;
+  /** The user whose password is the shared one (Icecast's `source`). */
+  sharedUser: string;
+  /** The shared password; '' = none is accepted. */
+  sharedPassword: string;
+}
+
+export type PublisherLoginAnswer = { ok: true; user: string } | { ok: false; reason: string; delayMs: number };
 
 /** Who may publish to a path without a password, and the config key that says so. */
 export interface PublishAllow {
@@ -316,6 +331,44 @@ export class Authorizer {
     return { allowed: true, user, realm };
   }
 
+
+  /** A publisher's login given as a plain user and password (an internet radio source: Icecast
+   * Basic, a SHOUTcast password line): the shared password when the user is `sharedUser` (or
+   * none is given), else a user of the global users file in auth.broadcasterGroup. Failures are
+   * logged and throttled per address as every other login. Address allow-lists do not apply: these
+   * protocols always carry a password. */
+  async checkPublisherLogin(login: PublisherLogin): Promise<PublisherLoginAnswer> {
+    const a = this.#auth();
+    const { address, password } = login;
+    const user = login.user ?? login.sharedUser;
+    if (this.#throttle.full(address)) {
+      this.#throttle.refuseUnchecked(address);
+      return { ok: false, reason: 'too many failed logins from the address are being held back', delayMs: 0 };
+    }
+    const fail = (reason: string): PublisherLoginAnswer => {
+      const { count, delayMs } = this.#throttle.fail(address, user);
+      this.#log.warn({ client: address, user: user.slice(0, 64), failures: count, delayMs }, `publisher login failed: ${reason}`);
+      return { ok: false, reason, delayMs };
+    };
+    if (user === login.sharedUser) {
+      if (login.sharedPassword === '') return fail(`no shared source password is set; log in as a user of group ${a.broadcasterGroup}`);
+      const given = Buffer.from(password);
+      const want = Buffer.from(login.sharedPassword);
+      if (given.length !== want.length || !timingSafeEqual(given, want)) return fail('wrong source password');
+      this.#throttle.succeed(address, user);
+      return { ok: true, user };
+    }
+    const users = await this.#loadUsers(a.usersFile);
+    const verdict = checkBasicPassword(password, users.users.get(user)?.crypt);
+    if (verdict !== 'ok') return fail(verdict);
+    this.#throttle.succeed(address, user);
+    const groups = await this.#loadGroups(a.groupsFile);
+    if (!(groups.groups.get(a.broadcasterGroup)?.has(user) ?? false)) {
+      this.#log.warn({ client: address, user }, 'authenticated user refused');
+      return { ok: false, reason: `user ${user} is not in group ${a.broadcasterGroup}`, delayMs: 0 };
+    }
+    return { ok: true, user };
+  }
 
   #checkDigest(c: DigestCredentials, users: UsersFile, realm: string, r: AccessRequest, binding: string): Verdict {
     return checkDigestAnswer(c, { realm, user: users.users.get(c.user), method: r.method, uriMatches: uriPath(c.uri) === uriPath(r.uri), nonces: this.#nonces, binding });

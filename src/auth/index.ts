@@ -6,6 +6,8 @@ export {
   type AccessRequest,
   type AuthorizerOptions,
   type PublishAllow,
+  type PublisherLogin,
+  type PublisherLoginAnswer,
 } from './authorizer.js';
 export {
   formatBasicChallenge,
