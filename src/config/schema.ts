@@ -605,6 +605,9 @@ export const radioSchema = z
      * x-audiocast password line). Users of auth.broadcasterGroup may also publish with their own
      * login. "" = only those users. */
     sourcePassword: z.string().default(''),
+    /** The mount SHOUTcast v1 sources feed (their protocol names none) and that
+     * `/admin.cgi?mode=updinfo` updates when it names none. */
+    shoutcastMount: z.string().regex(/^\/[^?#\s]+$/, 'a path such as /stream').default('/stream'),
     /** Bytes of audio between ICY metadata blocks for listeners that ask for them (`icy-metaint`). */
     metaint: z.number().int().min(256).max(1048576).default(16000),
     /** Bytes of recent audio a new listener gets at once, so playback starts without waiting

@@ -279,6 +279,12 @@ export class PathManager {
     }
   }
 
+  /** Whether a source is configured at `key` (`paths.<key>.source` or a playlist), running or
+   * not: protocols that only serve live paths ask this before starting anything. */
+  isConfigured(key: string): boolean {
+    return this.#sources.has(key);
+  }
+
   /** The file these segments name inside the media folder (PathError otherwise). */
   filePath(segments: string[]): Promise<string> {
     return resolveMediaFile(this.#d.mediaRoot, segments);

@@ -7,17 +7,18 @@ export interface ListeningAddress {
   address: string;
   port: number;
   family: string;
-  /** Which kind of listener: `rtsp` (rtsp.ports), `http` (rtsp.httpPorts) or `tls` (tls.ports). */
+  /** Which kind of listener: `rtsp` (rtsp.ports), `http` (rtsp.httpPorts), `tls` (tls.ports),
+   * `admin` or `radio` (radio.ports). */
   kind: ListenerKind;
 }
 
-export type ListenerKind = 'rtsp' | 'http' | 'tls' | 'admin';
+export type ListenerKind = 'rtsp' | 'http' | 'tls' | 'admin' | 'radio';
 
 export class ListenError extends Error {
   override readonly name = 'ListenError';
 }
 
-const KEYS: Record<ListenerKind, string> = { rtsp: 'rtsp.ports', http: 'rtsp.httpPorts', tls: 'tls.ports', admin: 'admin.port' };
+const KEYS: Record<ListenerKind, string> = { rtsp: 'rtsp.ports', http: 'rtsp.httpPorts', tls: 'tls.ports', admin: 'admin.port', radio: 'radio.ports' };
 
 function why(err: NodeJS.ErrnoException): string {
   switch (err.code) {

@@ -46,7 +46,7 @@ export const LIVE_KEYS: LiveKeys = {
   control: [],
   // Read at each source login, listener and source packet; the ports and addresses are the
   // listeners' made at start.
-  radio: ['sourcePassword', 'metaint', 'burstBytes', 'maxFlowControlTime', 'sourceTimeout'],
+  radio: ['sourcePassword', 'shoutcastMount', 'metaint', 'burstBytes', 'maxFlowControlTime', 'sourceTimeout'],
   // The DSS relay file is read again with the paths; the server's Via name is chosen at start.
   relays: ['dssConfig'],
   // AdminAuth reads them per request (a token removed is refused at once, the group decides at
