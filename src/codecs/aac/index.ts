@@ -4,3 +4,5 @@ export { AacDepacketizer } from './depacketizer.js';
 export type { AacAccessUnit, AacDepacketizerOptions } from './depacketizer.js';
 export { aacFormat, parseAudioSpecificConfig } from './format.js';
 export type { AacFormatOptions, AudioSpecificConfig } from './format.js';
+export { AdtsFramer, adtsAudioSpecificConfig, adtsHeader } from './adts.js';
+export type { AdtsConfig, AdtsFrame } from './adts.js';
