@@ -32,7 +32,7 @@ import {
 } from '../playlists/index.js';
 import type { VodTrack } from '../vod/types.js';
 import { mismatch, openItem } from '../sources/index.js';
-import { fmtpText, IN_BAND } from '../sources/playlist/index.js';
+import { audioShape, fmtpText, IN_BAND } from '../sources/playlist/index.js';
 import { controlCommand, type CliIo } from './playlist-control.js';
 
 export const PLAYLIST_USAGE = `Usage: rivulet playlist check FILE|NAME [--config FILE] [--set KEY=VALUE]...
@@ -94,7 +94,8 @@ const rtpmap = (t: VodTrack) => {
   return `${f.encodingName}/${f.clockRate}${f.channels ? `/${f.channels}` : ''}`;
 };
 const size = (t: VodTrack) => (t.description.width && t.description.height ? `${t.description.width}x${t.description.height}` : '');
-const codecs = (tracks: VodTrack[]) => tracks.map((t) => [rtpmap(t), size(t)].filter(Boolean).join(' ')).join(', ');
+// MPEG audio's rate and channels are not in its rtpmap (always MPA/90000): shown beside it.
+const codecs = (tracks: VodTrack[]) => tracks.map((t) => [rtpmap(t), size(t), audioShape(t)].filter(Boolean).join(' ')).join(', ');
 
 /** Why `tracks` cannot follow `ref` on one timeline (undefined: they can), by the broadcaster's
  * own rule (`mismatch`), or, for those that play, what differs that players pick up in band. */

@@ -2,13 +2,14 @@
  * (`Timeline`), and what it tells and takes from the outside at each item change.
  *
  * At each item start it writes `.current` and `.upcoming`, its state file and a line in its play
- * log. About a second before each item ends (PREPARE_MS) it gets the next one ready: a reloaded
- * setup is applied, `.replacelist`/`.insertlist`/`.stoplist` are taken, the next pick is drawn
- * and opened (items that cannot play, or whose codecs do not match the channel's, are skipped
- * with one log line each), so the switch does not wait for the disk. While an item plays its
- * position is saved every SAVE_MS, and once more as the channel closes. The scheduled end, the
- * idle timeout, a stop, a sequential list played through, or nothing left that plays end the
- * stream with the reason. */
+ * log, and sets the stream's now-playing title (`Stream.setMetadata`, from the file's tags).
+ * About a second before each item ends (PREPARE_MS) it gets the next one ready: a reloaded setup
+ * is applied, `.replacelist`/`.insertlist`/`.stoplist` are taken, the next pick is drawn and
+ * opened with its tags read (items that cannot play, or whose codecs do not match the channel's,
+ * are skipped with one log line each), so the switch does not wait for the disk. While an item
+ * plays its position is saved every SAVE_MS, and once more as the channel closes. The scheduled
+ * end, the idle timeout, a stop, a sequential list played through, or nothing left that plays end
+ * the stream with the reason. */
 import { join } from 'node:path';
 import type { PathPlaylist, SourceSpec } from '../../config/index.js';
 import type { Logger } from '../../logging/index.js';
@@ -305,6 +306,8 @@ export class Channel {
       void this.#switch();
     });
     this.#item = { step, playing };
+    // What listeners are told plays (ICY StreamTitle, whatever reads it), from the file's tags.
+    this.#stream?.setMetadata({ title: item.title });
     this.#snapshot = this.#lineup.exportState();
     this.#log.info({ file: item.file, duration: item.duration, from: seconds3(playing.start), inserted: step.inserted }, 'playlist item playing');
     this.#playLog?.played(item.file);

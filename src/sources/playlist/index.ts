@@ -2,4 +2,4 @@
  * `channel.ts` runs it, `timeline.ts` keeps its items on one timeline, `item.ts` says which
  * items can play, `setup.ts` reads its configuration). */
 export { PlaylistSourceError, startPlaylistSource, type PlaylistSourceOptions } from './source.js';
-export { fmtpText, IN_BAND, mismatch, openItem, type Opened } from './item.js';
+export { audioShape, fmtpText, IN_BAND, mismatch, nowPlaying, openItem, type Opened } from './item.js';

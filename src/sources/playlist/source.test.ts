@@ -167,6 +167,31 @@ describe('startPlaylistSource', () => {
     assert.ok(span > 8000 * 0.6, `both playable items played: ${span}`);
   });
 
+  it("sets the stream's now-playing title from each MP3's tags, and skips one of another sample rate with one log line", async () => {
+    const mp3 = async (name: string, rate: number, tags: string[]) => {
+      await promisify(execFile)('ffmpeg', [
+        '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=f=440:d=0.3', '-c:a', 'libmp3lame', '-b:a', '64k', '-ar', String(rate), '-ac', '2', ...tags, join(dir, name),
+      ]);
+      return name;
+    };
+    const untagged = ['-map_metadata', '-1', '-id3v2_version', '0'];
+    const files = await Promise.all([
+      mp3('one.mp3', 44100, ['-metadata', 'title=First', '-metadata', 'artist=Band']),
+      mp3('slow.mp3', 22050, ['-metadata', 'title=Slow']),
+      mp3('two.mp3', 44100, ['-metadata', 'title=Second']),
+      mp3('three tone.mp3', 44100, untagged),
+    ]);
+    const { stream, ended, lines } = await broadcast(files);
+    await ended;
+    const titles = lines.map((l) => JSON.parse(l) as { msg: string; title?: string }).filter((r) => r.msg === 'now playing').map((r) => r.title);
+    assert.deepEqual(titles, ['Band - First', 'Second', 'three tone']);
+    assert.equal(stream.metadata.title, 'three tone');
+    const skipped = lines.filter((l) => l.includes('playlist item skipped'));
+    assert.equal(skipped.length, 1, skipped.join(''));
+    assert.match(skipped[0], /slow\.mp3/);
+    assert.match(skipped[0], /22050 Hz stereo where the channel's is 44100 Hz stereo/);
+  });
+
   it('starts every H.264 item with its SPS and PPS in band, on its first frame\'s timestamp', async () => {
     const [small, large] = await Promise.all([h264('small.mp4', '160x120'), h264('large.mp4', '320x240')]);
     const { seen, ended, stream } = await broadcast([small, large]);
