@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -118,6 +119,20 @@ static napi_value release_free_memory(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* unsentBytes(fd): bytes a TCP socket's kernel send queue still holds (TIOCOUTQ), so a stream
+ * writer can tell how far behind a slow reader is beyond what Node buffers itself; -1 when the
+ * fd cannot say. */
+static napi_value unsent_bytes(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_value out;
+  int32_t fd = -1;
+  int queued = -1;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 || ioctl(fd, TIOCOUTQ, &queued) != 0) queued = -1;
+  napi_create_int32(env, queued, &out);
+  return out;
+}
 
 /* ---- Batches: fd i gets counts[i] consecutive packets of the list ---- */
 
@@ -583,6 +598,7 @@ static void export_fn(napi_env env, napi_value exports, const char *name, napi_c
 static napi_value init(napi_env env, napi_value exports) {
   export_fn(env, exports, "sendFrame", send_frame);
   export_fn(env, exports, "releaseFreeMemory", release_free_memory);
+  export_fn(env, exports, "unsentBytes", unsent_bytes);
   export_fn(env, exports, "sendBatch", send_batch);
   export_fn(env, exports, "sendArena", send_arena);
   /* The thread itself starts on the first submitBatch. */

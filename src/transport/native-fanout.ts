@@ -40,6 +40,8 @@ interface FanoutAddon extends Partial<BatchAddon> {
   sendFrame(fds: Int32Array, packets: Buffer[], failed?: Int32Array): number;
   /** malloc_trim: hands memory free inside the C heap back to the system; true if any was. */
   releaseFreeMemory?(): boolean;
+  /** Bytes a TCP socket's kernel send queue holds (TIOCOUTQ); -1 when the fd cannot say. */
+  unsentBytes?(fd: number): number;
 }
 
 function load(): FanoutAddon | undefined {
@@ -70,6 +72,17 @@ export function socketFd(sock: Socket): number {
   const handle = state ? holder[state]?.handle : holder._handle;
   const fd = handle?.fd;
   return typeof fd === 'number' && fd >= 0 ? fd : -1;
+}
+
+/** Bytes a TCP connection's kernel send queue still holds for its peer, or undefined where that
+ * cannot be known (addon not built, socket closed): with what Node buffers (`writableLength`),
+ * how far behind a slow reader is. A peer that stopped reading fills megabytes of kernel buffer
+ * on loopback before Node buffers anything. */
+export function tcpUnsentBytes(sock: import('node:net').Socket): number | undefined {
+  const fd = (sock as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0 || !nativeFanout?.unsentBytes) return undefined;
+  const n = nativeFanout.unsentBytes(fd);
+  return n >= 0 ? n : undefined;
 }
 
 /** Told, after a batch went out, what part of the frame never left for it. */
