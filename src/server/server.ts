@@ -4,13 +4,14 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { createServer as createTlsServer } from 'node:tls';
 import { applyToTree, ConfigError, configKeyPath, editConfigText, loadConfig, writeFileAtomic, type Config } from '../config/index.js';
-import { Admission, ClientDirectory, CoreEvents, PathManager, StreamRegistry, type RelayStatus, type SourceStarters } from '../core/index.js';
+import { Admission, ClientDirectory, CoreEvents, PathManager, StreamRegistry, type CountedReader, type RelayStatus, type SourceStarters } from '../core/index.js';
 import { HttpRouter, playlistApiRoutes } from '../http/index.js';
 import { pinoLevelFor, setTeeLevel, silentLogger, type Logger } from '../logging/index.js';
 import { ReadCache, type ReadCacheStats } from '../media/mp4/index.js';
 import { scanPlaylistFolder, type FolderPlaylist } from '../playlists/index.js';
 import { formatIssue } from '../playlists/index.js';
 import { mergeDssPaths, readDssRelayConfig, RelayDestinations, relayStarters, resolveServerId, type DssRelayIssue, type DssRelayPath } from '../relays/index.js';
+import { RadioService, serveRadioConnection } from '../radio/index.js';
 import { SOURCE_STARTERS } from '../sources/index.js';
 import type { RtspRequest } from '../rtsp/message/types.js';
 import { AdmissionGate, rtspReaders } from '../rtsp/server/admission-gate.js';
@@ -64,6 +65,9 @@ export class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
+/** Methods that open an HTTP request on the shared ports besides HTTP's own (Icecast's SOURCE). */
+const RADIO_METHODS = ['SOURCE'];
+
 /** How often each client's bit rate is sampled for Connected Users and the metrics. */
 const CLIENT_SAMPLE_MS = 2000;
 
@@ -91,7 +95,7 @@ export class RivuletServer implements ManagedServer {
   /** limits.maxConnections and limits.maxBandwidthKbps over every protocol's clients and readers. */
   readonly #admission = new Admission({
     limits: () => this.config.limits,
-    readers: () => rtspReaders(this.sessions),
+    readers: () => this.#allReaders(),
   });
   readonly #pacer: Pacer;
   /** Movie data shared by every file viewer (vod.readCacheBytes, resized by a reload). */
@@ -105,8 +109,12 @@ export class RivuletServer implements ManagedServer {
   /** The handler behind admission control: what connections talk to. */
   #gate: AdmissionGate | undefined;
   #broker: TunnelBroker | undefined;
-  /** Plain HTTP requests on the shared ports (RTSP tunnel halves, reference movies). */
+  /** Plain HTTP requests on the shared ports (RTSP tunnel halves, reference movies, radio). */
   #http: HttpRouter<RtspRequest> | undefined;
+  /** Internet radio: Icecast/SHOUTcast sources and ICY listeners (after start()). */
+  #radio: RadioService | undefined;
+  /** The radio ports' own routes (the radio ones only). */
+  #radioHttp: HttpRouter | undefined;
   /** Sockets whose first bytes have not yet told RTSP from HTTP. */
   readonly #sniffing = new Set<Socket>();
   readonly #perIp: ConnectionsPerIp;
@@ -485,7 +493,20 @@ export class RivuletServer implements ManagedServer {
       log: tunnelLog,
       serverHeader: cfg.rtsp.serverHeader,
     });
+    const radioLog = this.log.child({ component: 'radio' });
+    this.#radio = new RadioService({
+      config: () => this.config,
+      registry: this.#registry,
+      paths: this.#paths,
+      authorizer: this.#handler.authorizer,
+      admission: this.#admission,
+      clients: this.clients,
+      events: this.events,
+      log: radioLog,
+    });
+    this.#radioHttp = new HttpRouter({ log: radioLog, serverHeader: cfg.rtsp.serverHeader }).add(...this.#radio.routes({ catchAll: true }));
     this.#http = new HttpRouter<RtspRequest>({ log: tunnelLog, serverHeader: cfg.rtsp.serverHeader }).add(
+      ...this.#radio.routes(),
       ...rtspHttpRoutes({
         broker: this.#broker,
         paths: this.#paths,
@@ -513,6 +534,7 @@ export class RivuletServer implements ManagedServer {
           });
         await listenAll('tls', cfg.tls.ports, cfg.rtsp.bind, secure, opened, this.log);
       }
+      await this.#listenRadio(opened);
     } catch (e) {
       if (e instanceof ListenError) throw new StartupError(e.message);
       throw e;
@@ -613,6 +635,56 @@ export class RivuletServer implements ManagedServer {
     }
   }
 
+  /** The radio ports (radio.ports): a port that cannot be bound is logged and skipped, so a
+   * machine where 8000 is taken still serves RTSP (and radio on the RTSP ports). */
+  async #listenRadio(opened: (server: Server, addr: ListeningAddress) => void): Promise<void> {
+    const { ports, bind } = this.config.radio;
+    const radio = () => createServer((socket) => this.#acceptRadio(socket));
+    for (const port of ports) {
+      try {
+        await listenAll('radio', [port], bind, radio, opened, this.log);
+      } catch (e) {
+        if (!(e instanceof ListenError)) throw e;
+        this.log.error(`${e.message}; internet radio is still taken on the RTSP ports`);
+      }
+    }
+    const radioPorts = this.#ports('radio');
+    if (radioPorts.length > 0) this.log.info({ ports: radioPorts }, `internet radio (Icecast/SHOUTcast sources, ICY listeners) on port ${radioPorts.join(', ')}`);
+  }
+
+  /** Internet radio now: ICY listeners, radio sources, and listeners dropped for falling behind. */
+  radioStats(): { listeners: number; sources: number; listenersDropped: number } {
+    const r = this.#radio;
+    return { listeners: r?.listeners.size ?? 0, sources: r?.sourceCount ?? 0, listenersDropped: r?.listenersDropped ?? 0 };
+  }
+
+  /** The radio ports listened on (radio.ports, resolved when 0 was asked). */
+  get radioPorts(): number[] {
+    return this.#ports('radio');
+  }
+
+  /** Every reader of every protocol, as admission counts them. */
+  *#allReaders(): Iterable<CountedReader> {
+    yield* rtspReaders(this.sessions);
+    if (this.#radio) yield* this.#radio.listeners;
+  }
+
+  /** A connection on a radio port. */
+  #acceptRadio(socket: Socket): void {
+    if (!this.#radio || !this.#radioHttp || this.#stopping) {
+      socket.destroy();
+      return;
+    }
+    if (!this.#perIp.admit(socket)) return;
+    const cfg = () => this.config;
+    serveRadioConnection(socket, {
+      router: this.#radioHttp,
+      service: this.#radio,
+      log: this.log.child({ component: 'radio' }),
+      head: () => ({ maxHeaderBytes: cfg().rtsp.maxHeaderBytes, maxHeaderCount: cfg().rtsp.maxHeaderCount, timeoutMs: cfg().limits.requestTimeout * 1000 }),
+    });
+  }
+
   /** A new TCP (or TLS) connection: RTSP, or HTTP for the router (a tunnel half, a reference
    * movie), as its first bytes tell. */
   #accept(socket: Socket): void {
@@ -629,6 +701,7 @@ export class RivuletServer implements ManagedServer {
       maxBodyBytes: cfg.rtsp.maxBodyBytes,
       timeoutMs: cfg.rtsp.sessionTimeout * 1000,
       requestTimeoutMs: cfg.limits.requestTimeout * 1000,
+      extraMethods: RADIO_METHODS,
     };
     sniffOpening(socket, sniff, (o) => {
       this.#sniffing.delete(socket);
@@ -790,6 +863,7 @@ export class RivuletServer implements ManagedServer {
       // destinations do not wait for them.
       this.#paths?.close();
       this.#destinations?.close();
+      this.#radio?.close();
       this.#registry?.close('server shutting down');
       for (const s of this.sessions.values()) s.close('server shutting down');
       this.sessions.clear();

@@ -12,6 +12,8 @@ import { repoRoot } from './fixtures.js';
 export interface TestServer {
   server: RivuletServer;
   port: number;
+  /** The radio port (radio.ports=0 unless the test says otherwise; 0 when none). */
+  radioPort: number;
   url(path: string): string;
   /** Lines the server logged (text format). */
   logs: string[];
@@ -27,7 +29,8 @@ export async function startServer(opts: { mediaDir: string; sets?: string[]; con
   // the test names its own.
   const scratch = tempDir('rivulet-state-');
   // admin.port=0: the admin is off unless a test turns it on (on a free port of its own).
-  const sets = ['rtsp.ports=0', 'rtsp.bind=127.0.0.1', 'admin.port=0', `media.dir=${opts.mediaDir}`, `state.folder=${scratch.dir}/state`, `logs.folder=${scratch.dir}/logs`, ...(opts.sets ?? [])];
+  // radio.ports=0: a free radio port per server, not DSS's 8000 every test would share.
+  const sets = ['rtsp.ports=0', 'rtsp.bind=127.0.0.1', 'radio.ports=0', 'radio.bind=127.0.0.1', 'admin.port=0', `media.dir=${opts.mediaDir}`, `state.folder=${scratch.dir}/state`, `logs.folder=${scratch.dir}/logs`, ...(opts.sets ?? [])];
   const reloadConfig = (text?: string) => loadConfig({ configFile: opts.configFile, sets, text });
   const config = reloadConfig();
   const logs: string[] = [];
@@ -45,6 +48,7 @@ export async function startServer(opts: { mediaDir: string; sets?: string[]; con
   return {
     server,
     port,
+    radioPort: server.radioPorts[0] ?? 0,
     logs,
     url: (p) => `rtsp://127.0.0.1:${port}/${p.replace(/^\//, '')}`,
     close: async () => {
@@ -72,6 +76,7 @@ export function serveCli(args: string[]): { child: ChildProcess; out: () => stri
   // land in the repository: off and in a scratch folder unless the test says otherwise.
   const defaults: string[] = [];
   if (!args.some((a) => a.startsWith('admin.port='))) defaults.push('--set', 'admin.port=0');
+  if (!args.some((a) => a.startsWith('radio.ports='))) defaults.push('--set', 'radio.ports=0');
   if (!args.some((a) => a.startsWith('logs.folder=')) && !args.includes('--config')) {
     const logs = tempDir('rivulet-logs-');
     process.once('exit', logs.cleanup);

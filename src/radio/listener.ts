@@ -1,0 +1,206 @@
+/** An ICY listener: a plain HTTP client (any MP3 player, a browser's audio element, curl) that
+ * reads a live stream's audio as one byte stream, with ICY metadata blocks when it asked for
+ * them. A reader of the core like any RTSP viewer: it counts against the limits, shows in the
+ * client list and the access log, and a slow one is dropped without delaying anyone. */
+import type { Socket } from 'node:net';
+import type { ClientDirectory, ClientRecord, CountedReader, Frame, ReaderStats, Stream, StreamTrack, TrackReader } from '../core/index.js';
+import type { Logger } from '../logging/index.js';
+import type { AudioBytes } from '../readers/audio-bytes.js';
+import { tcpUnsentBytes } from '../transport/native-fanout.js';
+import { IcyInterleaver, metadataBlock } from './icy-metadata.js';
+
+export interface IcyListenerOptions {
+  socket: Socket;
+  stream: Stream;
+  track: StreamTrack;
+  audio: AudioBytes;
+  /** Bytes between metadata blocks; undefined: the listener did not ask for metadata. */
+  metaint: number | undefined;
+  /** radio.burstBytes: recent audio sent at once. */
+  burstBytes: number;
+  /** radio.maxFlowControlTime, seconds, read at each write. */
+  maxLagSeconds: () => number;
+  /** The URL it asked for (no credentials), the user agent and the user, for the client list. */
+  url: string;
+  userAgent?: string;
+  clients: ClientDirectory;
+  log: Logger;
+  /** Called once when it has ended (dropped or closed), with the reason. */
+  onEnded: (l: IcyListener, reason: string) => void;
+}
+
+/** kbit/s assumed for a stream whose bitrate is not known yet (counted by the bandwidth limit). */
+const DEFAULT_KBPS = 128;
+/** The least backlog a listener is allowed, whatever the bitrate: one burst's worth of TCP. */
+const MIN_BACKLOG_BYTES = 64 * 1024;
+/** How often a listener's backlog in the kernel is looked at (a system call). */
+const LAG_CHECK_MS = 500;
+
+/** The shared metadata block of a stream's current title, made once per title for all listeners. */
+const blocks = new WeakMap<Stream, { version: number; block: Buffer }>();
+function currentBlock(stream: Stream): Buffer {
+  const memo = blocks.get(stream);
+  if (memo && memo.version === stream.metadataVersion) return memo.block;
+  const block = metadataBlock(stream.metadata.title ?? '', stream.metadata.url ?? '');
+  blocks.set(stream, { version: stream.metadataVersion, block });
+  return block;
+}
+
+export class IcyListener implements CountedReader, TrackReader {
+  readonly protocol = 'icy';
+  readonly label: string;
+  readonly path: string;
+  readonly carried = true;
+  readonly #o: IcyListenerOptions;
+  readonly #icy: IcyInterleaver | undefined;
+  readonly #since = Date.now();
+  #bytes = 0;
+  #frames = 0;
+  #closed = false;
+  #playing = false;
+  #clientId: string | undefined;
+  #lagCheckedAt = 0;
+
+  constructor(o: IcyListenerOptions) {
+    this.#o = o;
+    this.path = o.stream.path;
+    this.label = `icy ${o.socket.remoteAddress ?? '?'}`;
+    this.#icy = o.metaint === undefined ? undefined : new IcyInterleaver(o.metaint);
+    o.socket.on('error', () => this.close('connection error'));
+    o.socket.on('close', () => this.close('listener disconnected'));
+    // Whatever a listener sends after its request is read and dropped.
+    o.socket.on('data', () => undefined);
+  }
+
+  get playing(): boolean {
+    return this.#playing && !this.#closed;
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  kbps(): number {
+    return this.#o.track.bitrateKbps ?? this.#o.stream.metadata.bitrateKbps ?? DEFAULT_KBPS;
+  }
+
+  stats(): ReaderStats {
+    return { since: this.#since, bytes: this.#bytes, packets: this.#frames };
+  }
+
+  /** Sends the audio header a decoder needs (Ogg), the burst of recent audio, and follows the
+   * track from here on. The response head has been written. */
+  start(): void {
+    if (this.#closed) return;
+    const o = this.#o;
+    this.#clientId = o.clients.add({
+      kind: 'icy',
+      protocol: 'icy',
+      address: o.socket.remoteAddress ?? '?',
+      url: o.url,
+      path: this.path,
+      transport: 'TCP',
+      userAgent: o.userAgent,
+      figures: () => ({ bytesSent: this.#bytes, packetsSent: this.#frames, bytesReceived: 0, packetsLost: 0 }),
+      close: (reason) => this.close(reason),
+    });
+    this.#playing = true;
+    const header = o.audio.header();
+    if (header.length > 0) this.#write(header);
+    for (const f of this.#burst()) this.deliver(f);
+    o.track.readers.add(this);
+    o.stream.addReader(this);
+  }
+
+  /** The most recent frames holding about burstBytes of audio. Each frame's form is whole audio
+   * frames (a fragment's bytes come with its last piece), so the burst starts on a frame
+   * boundary. Forms are built oldest first, as a live listener would have: the Ogg form numbers
+   * its pages in that order. */
+  #burst(): Frame[] {
+    const { track, audio, burstBytes } = this.#o;
+    if (burstBytes <= 0) return [];
+    const cached = track.startFrames(0);
+    for (const f of cached) f.form(audio.form);
+    let bytes = 0;
+    let first = cached.length;
+    while (first > 0 && bytes < burstBytes) bytes += cached[--first].form(audio.form).length;
+    return cached.slice(first);
+  }
+
+  deliver(frame: Frame): void {
+    if (this.#closed) return;
+    this.#frames++;
+    this.#write(frame.form(this.#o.audio.form));
+  }
+
+  #write(audio: Buffer): void {
+    const { socket, stream } = this.#o;
+    if (socket.destroyed) return;
+    this.#bytes += audio.length;
+    if (this.#icy) {
+      const pieces = this.#icy.interleave(audio, stream.metadataVersion, () => currentBlock(stream));
+      socket.cork();
+      for (const p of pieces) socket.write(p);
+      socket.uncork();
+    } else socket.write(audio);
+    this.#checkLag();
+  }
+
+  /** Drops the listener once what waits for it, in Node and in the kernel, is more than
+   * radio.maxFlowControlTime of audio. Node's buffer is free to read at every write; the
+   * kernel's costs a system call, made every LAG_CHECK_MS at most. */
+  #checkLag(): void {
+    const { socket } = this.#o;
+    const seconds = this.#o.maxLagSeconds();
+    const limit = Math.max(MIN_BACKLOG_BYTES, ((this.kbps() * 1000) / 8) * seconds);
+    let backlog = socket.writableLength;
+    if (backlog <= limit) {
+      const now = performance.now();
+      if (now - this.#lagCheckedAt < LAG_CHECK_MS) return;
+      this.#lagCheckedAt = now;
+      backlog += tcpUnsentBytes(socket) ?? 0;
+      if (backlog <= limit) return;
+    }
+    this.#o.log.warn({ listener: this.label, backlog, seconds }, `listener fell more than ${seconds} s behind; dropping it`);
+    this.close(`fell more than ${seconds} s behind`, 'slow');
+  }
+
+  resync(): void {
+    // Audio needs no keyframe: a returning source's frames follow on.
+  }
+
+  close(reason: string, why: 'slow' | 'normal' = 'normal'): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const o = this.#o;
+    o.track.readers.delete(this);
+    o.stream.removeReader(this, reason);
+    if (why === 'slow' || reason === 'connection error') o.socket.destroy();
+    else o.socket.end();
+    setTimeout(() => o.socket.destroy(), 5000).unref();
+    if (this.#clientId !== undefined) {
+      const record: ClientRecord = {
+        kind: 'icy',
+        protocol: 'icy',
+        address: o.socket.remoteAddress ?? '?',
+        url: o.url,
+        path: this.path,
+        transport: 'TCP',
+        userAgent: o.userAgent,
+        status: 200,
+        startedAt: this.#since,
+        endedAt: Date.now(),
+        playStart: 0,
+        fileLength: 0,
+        fileSize: 0,
+        audioCodec: o.track.format.encodingName,
+        bytesSent: this.#bytes,
+        packetsSent: this.#frames,
+        bytesReceived: 0,
+        packetsLost: 0,
+        reason,
+      };
+      o.clients.end(this.#clientId, record);
+    }
+    o.onEnded(this, why === 'slow' ? 'slow' : reason);
+  }
+}
