@@ -295,6 +295,14 @@ export const pathSettingsSchema = z
     publishAllow: publishAllow.optional(),
     /** Seconds the path's viewers wait for a vanished publisher (live.graceTime). */
     graceTime: graceTime.optional(),
+    /** Another path whose audio ICY listeners hear while this path's source is away (within its
+     * graceTime), as Icecast's fallback-mount; they come back when the source returns. A path
+     * name, with or without the leading slash (a mount, a playlist, any live audio path). */
+    fallback: z
+      .string()
+      .regex(/^\/?[^?#\s]+$/, 'a path such as /backup')
+      .transform((p) => p.replace(/^\/+/, ''))
+      .optional(),
     /** A second publisher on the path takes it over (live.takeover). */
     takeover: takeover.optional(),
     /** What feeds the path: `publisher` (default: encoders push with ANNOUNCE/RECORD) or a

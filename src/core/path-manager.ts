@@ -47,6 +47,8 @@ export interface PathSettings {
   graceTime: number;
   /** A second publisher takes the path over (else it is refused). */
   takeover: boolean;
+  /** The path whose audio ICY listeners hear while this one's source is away (paths.<name>.fallback). */
+  fallback?: string;
   /** The `paths:` key that matched (`live/cam1` or `~^live/.*$`), for logs; undefined when only
    * the global `live:` settings apply. */
   entry?: string;
@@ -240,6 +242,7 @@ export class PathManager {
       publishAllow: e?.publishAllow ?? live.publishAllow,
       graceTime: e?.graceTime ?? live.graceTime,
       takeover: e?.takeover ?? live.takeover,
+      fallback: e?.fallback,
       entry: found?.key,
     };
   }

@@ -21,6 +21,10 @@ export interface Reader {
   readonly label: string;
   /** The source changed: wait for its first keyframe. */
   resync(): void;
+  /** The source went away and the stream waits its grace time for it to return (then `resync`)
+   * or ends (then `close`): a reader that can play something meanwhile (an ICY listener's
+   * fallback) starts it here. */
+  sourceLost?(): void;
   /** The stream is over (or the reader is refused): stop and let the client know. */
   close(reason: string): void;
   stats(): ReaderStats;

@@ -199,6 +199,7 @@ export class Stream {
     }
     this.#grace = setTimeout(() => this.end(`${reason}; publisher did not return`), this.#graceTime * 1000);
     this.#grace.unref();
+    for (const r of [...this.#readers]) r.sourceLost?.();
   }
 
   end(reason: string): void {

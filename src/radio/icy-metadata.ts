@@ -45,6 +45,12 @@ export class IcyInterleaver {
     return this.#metaint;
   }
 
+  /** The listener now follows another stream, whose metadata versions are its own: the next
+   * block carries its title whatever the version. */
+  forget(): void {
+    this.#sentVersion = -1;
+  }
+
   /** `audio` as the listener must receive it, in pieces; `block(version)` gives the current
    * metadata block when it changed since the last one sent (asked only at a boundary). */
   interleave(audio: Buffer, version: number, block: () => Buffer): Buffer[] {

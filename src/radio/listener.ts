@@ -9,11 +9,18 @@ import type { AudioBytes } from '../readers/audio-bytes.js';
 import { tcpUnsentBytes } from '../transport/native-fanout.js';
 import { IcyInterleaver, metadataBlock } from './icy-metadata.js';
 
-export interface IcyListenerOptions {
-  socket: Socket;
+/** What a listener follows: one audio track of a live stream, in its byte form. */
+export interface IcyFeed {
   stream: Stream;
   track: StreamTrack;
   audio: AudioBytes;
+}
+
+export interface IcyListenerOptions extends IcyFeed {
+  socket: Socket;
+  /** What to play while the stream's source is away (its path's fallback), when one is set and
+   * live; asked each time the source goes away. */
+  fallback?: () => Promise<IcyFeed | undefined>;
   /** Bytes between metadata blocks; undefined: the listener did not ask for metadata. */
   metaint: number | undefined;
   /** radio.burstBytes: recent audio sent at once. */
@@ -60,9 +67,12 @@ export class IcyListener implements CountedReader, TrackReader {
   #playing = false;
   #clientId: string | undefined;
   #lagCheckedAt = 0;
+  /** The feed it follows now: its own stream's, or the fallback's while the source is away. */
+  #feed: IcyFeed;
 
   constructor(o: IcyListenerOptions) {
     this.#o = o;
+    this.#feed = { stream: o.stream, track: o.track, audio: o.audio };
     this.path = o.stream.path;
     this.label = `icy ${o.socket.remoteAddress ?? '?'}`;
     this.#icy = o.metaint === undefined ? undefined : new IcyInterleaver(o.metaint);
@@ -80,7 +90,8 @@ export class IcyListener implements CountedReader, TrackReader {
   }
 
   kbps(): number {
-    return this.#o.track.bitrateKbps ?? this.#o.stream.metadata.bitrateKbps ?? DEFAULT_KBPS;
+    const { track, stream } = this.#feed;
+    return track.bitrateKbps ?? stream.metadata.bitrateKbps ?? DEFAULT_KBPS;
   }
 
   stats(): ReaderStats {
@@ -104,11 +115,44 @@ export class IcyListener implements CountedReader, TrackReader {
       close: (reason) => this.close(reason),
     });
     this.#playing = true;
-    const header = o.audio.header();
+    this.#follow(this.#feed, true);
+  }
+
+  /** Starts following `feed`: its decoder header (Ogg), a burst of its recent audio, then its
+   * frames as they come. */
+  #follow(feed: IcyFeed, burst: boolean): void {
+    this.#feed = feed;
+    const header = feed.audio.header();
     if (header.length > 0) this.#write(header);
-    for (const f of this.#burst()) this.deliver(f);
-    o.track.readers.add(this);
-    o.stream.addReader(this);
+    if (burst) for (const f of this.#burst()) this.deliver(f);
+    feed.track.readers.add(this);
+    feed.stream.addReader(this);
+  }
+
+  #unfollow(feed: IcyFeed, reason: string): void {
+    feed.track.readers.delete(this);
+    feed.stream.removeReader(this, reason);
+  }
+
+  /** The source went away: play the fallback meanwhile, when the path has one live with audio a
+   * player can take after this (the same kind of audio). */
+  sourceLost(): void {
+    const fallback = this.#o.fallback;
+    if (!fallback || this.#closed) return;
+    fallback().then(
+      (feed) => {
+        const own = this.#o.stream;
+        if (!feed || this.#closed || this.#feed.stream !== own || own.state !== 'waiting') return;
+        if (feed.audio.codec !== this.#o.audio.codec) {
+          this.#o.log.info({ listener: this.label, fallback: feed.stream.path }, `fallback /${feed.stream.path} carries ${feed.audio.codec}, not ${this.#o.audio.codec}: the listener waits instead`);
+          return;
+        }
+        this.#o.log.info({ listener: this.label, fallback: feed.stream.path }, `source away: playing /${feed.stream.path} meanwhile`);
+        this.#icy?.forget();
+        this.#follow(feed, false);
+      },
+      (e: unknown) => this.#o.log.info({ listener: this.label, err: (e as Error)?.message }, 'fallback not available'),
+    );
   }
 
   /** The most recent frames holding about burstBytes of audio. Each frame's form is whole audio
@@ -116,7 +160,8 @@ export class IcyListener implements CountedReader, TrackReader {
    * boundary. Forms are built oldest first, as a live listener would have: the Ogg form numbers
    * its pages in that order. */
   #burst(): Frame[] {
-    const { track, audio, burstBytes } = this.#o;
+    const { track, audio } = this.#feed;
+    const { burstBytes } = this.#o;
     if (burstBytes <= 0) return [];
     const cached = track.startFrames(0);
     for (const f of cached) f.form(audio.form);
@@ -129,11 +174,12 @@ export class IcyListener implements CountedReader, TrackReader {
   deliver(frame: Frame): void {
     if (this.#closed) return;
     this.#frames++;
-    this.#write(frame.form(this.#o.audio.form));
+    this.#write(frame.form(this.#feed.audio.form));
   }
 
   #write(audio: Buffer): void {
-    const { socket, stream } = this.#o;
+    const { socket } = this.#o;
+    const { stream } = this.#feed;
     if (socket.destroyed) return;
     this.#bytes += audio.length;
     if (this.#icy) {
@@ -164,16 +210,22 @@ export class IcyListener implements CountedReader, TrackReader {
     this.close(`fell more than ${seconds} s behind`, 'slow');
   }
 
+  /** The source is back (audio needs no keyframe): from the fallback, back to its own stream. */
   resync(): void {
-    // Audio needs no keyframe: a returning source's frames follow on.
+    const own = this.#o;
+    if (this.#closed || this.#feed.stream === own.stream) return;
+    this.#unfollow(this.#feed, 'the source is back');
+    own.log.info({ listener: this.label }, `source back: playing /${own.stream.path} again`);
+    this.#icy?.forget();
+    this.#follow({ stream: own.stream, track: own.track, audio: own.audio }, false);
   }
 
   close(reason: string, why: 'slow' | 'normal' = 'normal'): void {
     if (this.#closed) return;
     this.#closed = true;
     const o = this.#o;
-    o.track.readers.delete(this);
-    o.stream.removeReader(this, reason);
+    if (this.#feed.stream !== o.stream) this.#unfollow(this.#feed, reason);
+    this.#unfollow(o, reason);
     if (why === 'slow' || reason === 'connection error') o.socket.destroy();
     else o.socket.end();
     setTimeout(() => o.socket.destroy(), 5000).unref();

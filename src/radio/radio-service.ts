@@ -13,7 +13,7 @@ import { httpHead, type HttpExchange, type HttpRequestHead, type HttpRoute } fro
 import type { Logger } from '../logging/index.js';
 import { audioBytesOf } from '../readers/audio-bytes.js';
 import { audioCodecOf, type AudioCodec } from '../sources/audio-feed.js';
-import { IcyListener } from './listener.js';
+import { IcyListener, type IcyFeed } from './listener.js';
 import { RadioSource } from './radio-source.js';
 
 export interface RadioServiceOptions {
@@ -360,25 +360,27 @@ export class RadioService {
       this.#o.events.emit('session.refused', { protocol: 'icy', client: address, path: streamKey(segs), status, reason: text });
       ex.reply(status, { body: `${text}\n`, headers: NO_CACHE });
     };
-    let stream: Stream;
+    let at: Awaited<ReturnType<RadioService['feedAt']>>;
     try {
-      const target = await this.#o.paths.resolve(segs);
-      if (target.kind !== 'live') return ex.reply(404, { body: 'The source is not available\n', headers: NO_CACHE });
-      stream = target.stream;
+      at = await this.feedAt(segs);
     } catch (e) {
       if (e instanceof PathError) return ex.reply(e.kind === 'forbidden' ? 403 : 404, { body: 'The source is not available\n', headers: NO_CACHE });
       throw e;
     }
-    const found = stream.tracks.map((t) => ({ track: t, audio: audioBytesOf(t) })).find((x) => x.audio !== undefined);
-    if (!found || !found.audio) return ex.reply(415, { body: `/${stream.path} carries no MP3, AAC or Opus audio an HTTP player can take; play it over RTSP\n`, headers: NO_CACHE });
+    if (!at) return ex.reply(404, { body: 'The source is not available\n', headers: NO_CACHE });
+    if (!at.track) return ex.reply(415, { body: `/${at.stream.path} carries no MP3, AAC or Opus audio an HTTP player can take; play it over RTSP\n`, headers: NO_CACHE });
+    const found: IcyFeed = at;
+    const stream = found.stream;
     if (socket.destroyed) return;
     if (this.#listeners.size >= MAX_LISTENERS) return refuse(503, 'Too many listeners');
     const wantsMeta = req.headers.get('icy-metadata') === '1';
+    const fallbackPath = this.#o.paths.settingsFor(stream.path).fallback;
     const listener: IcyListener = new IcyListener({
       socket,
       stream,
       track: found.track,
       audio: found.audio,
+      fallback: fallbackPath === undefined ? undefined : () => this.feedAt(fallbackPath.split('/')).then((f) => (f?.track ? f : undefined)),
       metaint: wantsMeta ? cfg.radio.metaint : undefined,
       burstBytes: cfg.radio.burstBytes,
       maxLagSeconds: () => this.#o.config().radio.maxFlowControlTime,
@@ -422,6 +424,19 @@ export class RadioService {
     listener.start();
     this.#o.admission.started(listener);
     socket.resume();
+  }
+
+  /** The live stream at these segments (started if a source is configured there) and its first
+   * audio track an HTTP player can take (`track` undefined when it has none); undefined when
+   * nothing live is there. Throws PathError as the PathManager does. */
+  async feedAt(segs: string[]): Promise<IcyFeed | { stream: Stream; track?: undefined } | undefined> {
+    const target = await this.#o.paths.resolve(segs);
+    if (target.kind !== 'live') return undefined;
+    for (const track of target.stream.tracks) {
+      const audio = audioBytesOf(track);
+      if (audio) return { stream: target.stream, track, audio };
+    }
+    return { stream: target.stream };
   }
 
   /** Ends every source and listener (shutdown). */

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { icyListen, mpegAudioCheck } from '../helpers/icy.js';
 import { decodeErrors, run } from '../helpers/run.js';
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 
@@ -76,5 +77,37 @@ describe('radio: an MP3 playlist on air', () => {
     assert.equal(skipped.length, 1, `one line for the skipped file, however often the loop reaches it: ${skipped.join('')}`);
     assert.match(skipped[0], /odd\.mp3/);
     assert.match(skipped[0], /22050 Hz stereo where the channel's is 44100 Hz stereo/);
+  });
+
+  it('is heard over HTTP with the titles in its ICY blocks, a listener joining mid-file starting at once', async () => {
+    const url = `http://127.0.0.1:${srv.radioPort}/radio`;
+    // Join part-way into whatever file plays.
+    await new Promise((r) => setTimeout(r, 700));
+    const titles: string[] = [];
+    let seen = 0;
+    const started = Date.now();
+    const r = await icyListen(url, {
+      metadata: true,
+      bytes: 4 << 20,
+      ms: 30_000,
+      until: (res) => {
+        for (const b of res.metaBlocks.slice(seen)) if (b.title !== undefined && b.title !== titles.at(-1)) titles.push(b.title);
+        seen = res.metaBlocks.length;
+        return titles.includes('Rivulet - Alpha') && titles.includes('Beta') && titles.length >= 3;
+      },
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-type'], 'audio/mpeg');
+    assert.equal(r.ended, 'until', `titles heard: ${titles.join(' | ')}`);
+    assert.ok(!titles.includes('Odd One'));
+    for (let i = 1; i < titles.length; i++) assert.notEqual(titles[i], titles[i - 1]);
+    const check = mpegAudioCheck(r.audio);
+    // The burst: the listener got recent audio at once, so it holds more audio than the time it
+    // has been listening (a slow machine delays both alike).
+    const ahead = check.samples / 44100 - (Date.now() - started) / 1000;
+    assert.ok(ahead > 0.5, `a burst at join: ${ahead.toFixed(2)} s of audio beyond the time listened`);
+    assert.equal(check.leadingBytes, 0, 'starts on a frame');
+    assert.equal(check.resyncs, 0, 'whole frames across the file changes');
+    assert.equal(check.sampleRate, 44100);
   });
 });
