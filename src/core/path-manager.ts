@@ -242,7 +242,7 @@ export class PathManager {
       publishAllow: e?.publishAllow ?? live.publishAllow,
       graceTime: e?.graceTime ?? live.graceTime,
       takeover: e?.takeover ?? live.takeover,
-      fallback: e?.fallback,
+      ...(e?.fallback === undefined ? {} : { fallback: e.fallback }),
       entry: found?.key,
     };
   }

@@ -321,7 +321,7 @@ describe('internet radio', { timeout: 240_000 }, () => {
   it('plays the fallback mount while the source is away, and the mount again when it returns', async () => {
     const setTitle = (mount: string, song: string) => exec('curl', ['-s', '-u', `source:${PW}`, `${base}/admin/metadata?mount=/${mount}&mode=updinfo&song=${song}`]);
     publish('backup', { sineHz: 880 });
-    let main = publish('fb', { sineHz: 330 });
+    const main = publish('fb', { sineHz: 330 });
     await until(() => live('fb') && live('backup'), 15_000, 'both mounts');
     await setTitle('backup', 'Backup');
     await setTitle('fb', 'Main');
@@ -336,7 +336,7 @@ describe('internet radio', { timeout: 240_000 }, () => {
     await until(() => titles.includes('Main'), 15_000, 'the main title');
     await main.stop();
     await until(() => titles[titles.length - 1] === 'Backup', 15_000, `the fallback's title (got ${JSON.stringify(titles)})`);
-    main = publish('fb', { sineHz: 330 });
+    publish('fb', { sineHz: 330 });
     await until(() => live('fb'), 15_000, 'the source back');
     await setTitle('fb', 'Main');
     phase = 'back';
