@@ -93,10 +93,28 @@ describe('importDssXml on a DSS 6.0.3 streamingserver.xml', () => {
     assert.ok(r.unmapped.every((u) => u.why.length > 10));
   });
 
-  it('never shows a password', () => {
-    const mp3 = r.unmapped.find((u) => u.pref === 'mp3_broadcast_password')!;
-    assert.equal(mp3.value, '(hidden)');
-    assert.ok(!r.yaml.includes('hunter2') && !formatDssReport(r).includes('hunter2'));
+  it('never shows a password: only the key that needs it holds it', () => {
+    const mp3 = mappedTo(r, 'mp3_broadcast_password')!;
+    assert.deepEqual([mp3.value, mp3.to, mp3.key], ['(hidden)', '(hidden)', 'radio.sourcePassword']);
+    assert.ok(!formatDssReport(r).includes('hunter2'));
+    assert.equal(r.yaml.split('hunter2').length, 2, 'once in the YAML');
+    assert.match(r.yaml, /^ {2}# from QTSSMP3StreamingModule mp3_broadcast_password \(hidden\)[^\n]*\n(?: {2}#[^\n]*\n)* {2}sourcePassword: hunter2$/m);
+  });
+
+  it("maps DSS's MP3 module to radio: no port of its own, its password and its slow-listener limit", () => {
+    const cfg = load(r);
+    assert.deepEqual(cfg.radio.ports, [], 'DSS took MP3 on its RTSP ports, as Rivulet does');
+    assert.ok(!cfg.rtsp.ports.some((p) => cfg.radio.ports.includes(p)), 'no port listened on twice');
+    assert.equal(cfg.radio.sourcePassword, 'hunter2');
+    assert.equal(cfg.radio.maxFlowControlTime, 10, '10000 ms');
+    assert.match(mappedTo(r, 'mp3_streaming_enabled')!.note!, /on rtsp\.ports too.*SHOUTcast v1 .* radio\.ports only/);
+    assert.match(mappedTo(r, 'mp3_max_flow_control_time')!.note!, /milliseconds in DSS, seconds in Rivulet/);
+    assert.match(whyNot(r, 'mp3_broadcast_buffer_size')!, /read size.*radio\.maxFlowControlTime/);
+    for (const log of ['mp3_request_logging', 'mp3_request_logfile_name', 'mp3_request_logfile_dir', 'mp3_request_logfile_size', 'mp3_request_logfile_interval', 'mp3_request_logtime_in_gmt']) {
+      assert.match(whyNot(r, log)!, /access log \(StreamingServer\.log/, log);
+    }
+    assert.match(r.yaml, /^radio:\n(?: {2}[^\n]*\n)*? {2}ports: \[\]$/m);
+    assert.doesNotMatch(formatDssReport(r), /no MP3/);
   });
 
   it('tells the caller which files to look at', () => {
@@ -185,6 +203,39 @@ describe('importDssXml pref by pref', () => {
     assert.equal(r.config.logs.folder, '/var/streaming/logs/');
     assert.ok(r.mapped.length > 0 && r.mapped.every((m) => m.absent));
     assert.match(formatDssReport(r), /^mapped: +movie_folder \/usr\/local\/movies\/ \(not in the file: DSS's default\) → media\.dir/m);
+  });
+
+  it('an XML without the MP3 module: DSS ran it on its RTSP ports, so no radio port of its own', () => {
+    const r = importDssXml(xml(''));
+    assert.deepEqual(r.config.radio, { ports: [] });
+    assert.ok(mappedTo(r, 'mp3_streaming_enabled')!.absent);
+    const cfg = load(r);
+    assert.deepEqual([cfg.rtsp.ports, cfg.radio.ports], [[554, 7070, 8000, 8001], []], "8000 is an RTSP port, not opened again for radio");
+  });
+
+  it('mp3_streaming_enabled false: no radio port, the password not carried over, and the report says RTSP ports still take radio', () => {
+    const r = importDssXml(xml(list('rtsp_port', ['554']), moduleOf('QTSSMP3StreamingModule', pref('mp3_broadcast_password', 'pw') + pref('mp3_streaming_enabled', 'false'))));
+    assert.deepEqual(load(r).radio.ports, []);
+    assert.equal(r.config.radio.sourcePassword, undefined);
+    assert.match(whyNot(r, 'mp3_broadcast_password')!, /mp3_streaming_enabled is false/);
+    assert.match(formatDssReport(r), /^mapped: +QTSSMP3StreamingModule mp3_streaming_enabled false → radio\.ports: \[\] \(DSS answered MP3 requests with 503: .*still takes Icecast sources .* on rtsp\.ports\)$/m);
+    assert.ok(!r.yaml.includes('pw\n') && !formatDssReport(r).includes(' pw'));
+  });
+
+  it('MP3 prefs: milliseconds become seconds within range; an empty password is no password; unknown ones are listed', () => {
+    const mp3 = (body: string) => importDssXml(xml('', moduleOf('QTSSMP3StreamingModule', body)));
+    let r = mp3(pref('mp3_max_flow_control_time', '2500') + pref('mp3_broadcast_password', '') + pref('mp3_request_timeout', '30') + pref('mp3_shiny', '1'));
+    assert.equal(load(r).radio.maxFlowControlTime, 2.5);
+    assert.equal(mappedTo(r, 'mp3_broadcast_password')!.to, undefined, "'' is Rivulet's default too");
+    assert.match(mappedTo(r, 'mp3_broadcast_password')!.note!, /auth\.broadcasterGroup/);
+    assert.match(whyNot(r, 'mp3_request_timeout')!, /limits\.requestTimeout/);
+    assert.match(whyNot(r, 'mp3_shiny')!, /not a DSS 6\.0\.3 pref/);
+    r = mp3(pref('mp3_max_flow_control_time', '99999999'));
+    assert.equal(load(r).radio.maxFlowControlTime, 600);
+    assert.match(mappedTo(r, 'mp3_max_flow_control_time')!.note!, /outside 1 to 600 s/);
+    r = mp3(pref('mp3_max_flow_control_time', '0'));
+    assert.equal(r.config.radio.maxFlowControlTime, undefined);
+    assert.match(whyNot(r, 'mp3_max_flow_control_time')!, /keeps its default, 10 s/);
   });
 
   it('relative paths are taken from the XML folder', () => {

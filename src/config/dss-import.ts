@@ -154,7 +154,11 @@ const RUN_AS = 'Rivulet runs as the user that starts it (User= and Group= of its
 const ADMIN_PROTOCOL =
   "concerned DSS's admin protocol on the RTSP ports (/modules/admin), which Rivulet does not have: its web admin, API and metrics are on admin.port and always ask for a user of admin.group";
 const NO_SETTING = 'Rivulet has no such setting';
-const NO_MP3 = 'Rivulet has no MP3 (ICY/SHOUTcast) listeners or broadcasters: MP3 files and MP3 playlists play over RTSP';
+const MP3_LOG = "Rivulet logs ICY listeners with every other client in its access log (StreamingServer.log, logs.access): no mp3_access.log of their own";
+/** DSS ran its MP3 module on every RTSP port and had no port of its own for it. */
+const MP3_ON_RTSP_PORTS =
+  'DSS took MP3 sources and listeners on its RTSP ports, and Rivulet takes Icecast sources and ICY listeners on rtsp.ports too: no radio port of its own (its default, 8000, is one of DSS\'s RTSP ports and would be taken twice). SHOUTcast v1 and x-audiocast sources (a bare password line, SOURCE password /mount) are taken on radio.ports only: for such encoders, move their port from rtsp.ports to radio.ports';
+const MP3_OFF = 'DSS answered MP3 requests with 503: Rivulet opens no radio port, but still takes Icecast sources (radio.sourcePassword or a login of auth.broadcasterGroup) and ICY listeners of live audio paths on rtsp.ports';
 const FILE_BUFFERS = "file reading is Rivulet's own: vod.readAhead bytes at once per viewer";
 const REFLECTOR = 'Rivulet hands each live frame to every viewer at once and keeps the frames since the last keyframe for newcomers: no buckets or buffer seconds to set';
 const RTP_INFO = 'Rivulet always answers PLAY with Range and RTP-Info as RFC 2326 says';
@@ -251,7 +255,7 @@ class Mapper {
   set(key: string, value: unknown, note?: string): void {
     const [group, name] = key.split('.');
     (this.tree[group] ??= {})[name] = value;
-    this.mapped.push({ ...this.#base(), key, to: yamlText(value), ...(note ? { note } : {}), ...(this.#absent ? { absent: true } : {}) });
+    this.mapped.push({ ...this.#base(), key, to: SECRET.test(this.#pref.name) ? '(hidden)' : yamlText(value), ...(note ? { note } : {}), ...(this.#absent ? { absent: true } : {}) });
   }
 
   /** Maps the pref to `key` left at Rivulet's default, which does the same. */
@@ -613,7 +617,35 @@ const MODULE_RULES: Record<string, Record<string, Rule> | string> = {
   QTSSSpamDefenseModule: {
     num_conns_per_ip_addr: (_p, m) => m.number('limits.maxConnectionsPerIp', 0, 1000000),
   },
-  QTSSMP3StreamingModule: NO_MP3,
+  QTSSMP3StreamingModule: {
+    mp3_streaming_enabled: (_p, m) => {
+      const b = m.bool();
+      if (b !== undefined) m.set('radio.ports', [], b ? MP3_ON_RTSP_PORTS : MP3_OFF);
+    },
+    mp3_broadcast_password: (_p, m) => {
+      if (boolOf(m.lookup('QTSSMP3StreamingModule', 'mp3_streaming_enabled')?.values.join(' ') ?? '') === false) m.skip('mp3_streaming_enabled is false: DSS took no MP3 source with it, so no one publishes radio with it here either');
+      else if (m.text === '') m.keep('radio.sourcePassword', 'empty: no source publishes with a password; users of auth.broadcasterGroup publish with their own login');
+      else m.set('radio.sourcePassword', m.text, "the password of Icecast's user source, and of SHOUTcast v1 and x-audiocast sources, as in DSS");
+    },
+    mp3_max_flow_control_time: (_p, m) => {
+      const ms = m.int();
+      if (ms === undefined) return;
+      if (ms <= 0) {
+        m.skip(`${ms} ms: Rivulet always drops a listener that falls behind; radio.maxFlowControlTime keeps its default, 10 s`);
+        return;
+      }
+      const s = Math.min(600, Math.max(1, ms / 1000));
+      m.set('radio.maxFlowControlTime', s, `milliseconds in DSS, seconds in Rivulet: a listener further behind is dropped${s * 1000 !== ms ? ` (${ms} ms is outside 1 to 600 s)` : ''}`);
+    },
+    mp3_broadcast_buffer_size: not("DSS's read size for MP3 sources: Rivulet reads what the socket gives and bounds each listener's queue by radio.maxFlowControlTime"),
+    mp3_request_timeout: not('Rivulet has one limit for a request to arrive, on every port: limits.requestTimeout'),
+    mp3_request_logging: not(MP3_LOG),
+    mp3_request_logfile_name: not(MP3_LOG),
+    mp3_request_logfile_dir: not(MP3_LOG),
+    mp3_request_logfile_size: not(MP3_LOG),
+    mp3_request_logfile_interval: not(MP3_LOG),
+    mp3_request_logtime_in_gmt: not(MP3_LOG),
+  },
   QTSSWebStatsModule: "Rivulet's status pages are the web admin on admin.port (and /api/v1/server, /metrics)",
   QTSSHttpFileModule: 'Rivulet does not serve files for HTTP download',
   QTSSFlowControlModule: NO_THINNING,
@@ -641,6 +673,7 @@ const DSS_DEFAULTS: DssPref[] = [
   { module: '', name: 'error_logfile_dir', values: ['/var/streaming/logs/'] },
   { module: 'QTSSAccessLogModule', name: 'request_logfile_dir', values: ['/var/streaming/logs/'] },
   { module: 'QTSSRelayModule', name: 'relay_prefs_file', values: ['/etc/streaming/relayconfig.xml'] },
+  { module: 'QTSSMP3StreamingModule', name: 'mp3_streaming_enabled', values: ['true'] },
 ];
 
 /** The rule for a pref, or undefined for one Rivulet does not know. */
@@ -744,7 +777,7 @@ export function prefLabel(p: { module?: string; pref: string }): string {
 }
 
 /** Group order in the YAML, as rivulet.example.yaml has them. */
-const GROUP_ORDER = ['rtsp', 'media', 'live', 'auth', 'limits', 'logs', 'relays', 'playlists', 'admin'];
+const GROUP_ORDER = ['rtsp', 'media', 'live', 'auth', 'limits', 'logs', 'relays', 'playlists', 'radio', 'admin'];
 
 /** The commented YAML of `tree`: each key after a comment naming the prefs it comes from, and the
  * prefs not carried over at the end, grouped by reason. */

@@ -112,7 +112,7 @@ describe('rivulet import-dss: a DSS 6.0.3 config with a relay and a playlist, im
     assert.match(report, /^not mapped: +reliable_udp true: Rivulet has no Reliable UDP/m);
     assert.match(report, /^not mapped: +run_user_name qtss: Rivulet runs as the user that starts it/m);
     assert.match(report, /^not mapped: +drop_all_packets_delay 2500: Rivulet has no thinning/m);
-    assert.match(report, /^not mapped: +QTSSMP3StreamingModule mp3_broadcast_password \(hidden\): /m);
+    assert.match(report, /^mapped: +QTSSMP3StreamingModule mp3_broadcast_password \(hidden\) → radio\.sourcePassword: \(hidden\) /m);
     assert.ok(!report.includes('hunter2'), 'no password in the report');
     assert.match(report, new RegExp(`^relay: +"From the origin" → path relayed: pulled from rtsp://127\\.0\\.0\\.1:${upstream!.port}/origin$`, 'm'));
     assert.match(report, /^playlist: +.*\/etc\/playlists\/news\/news\.playlist → path news$/m);
