@@ -1,3 +1,3 @@
 /** The Prometheus metrics of a running server. */
 export { Metrics, type MetricsOptions } from './metrics.js';
-export type { MetricsClientRow, MetricsServer, MetricsStream } from './server-view.js';
+export type { MetricsClientRow, MetricsRadioStats, MetricsServer, MetricsStream } from './server-view.js';

@@ -8,7 +8,7 @@ import { configSchema } from '../config/index.js';
 import { CoreEvents, type ClientRecord, type RelayStatus } from '../core/index.js';
 import { missingTool } from '../../test/helpers/tools.js';
 import { Metrics } from './metrics.js';
-import type { MetricsClientRow, MetricsServer, MetricsStream } from './server-view.js';
+import type { MetricsClientRow, MetricsRadioStats, MetricsServer, MetricsStream } from './server-view.js';
 import { sample } from './test-helpers/sample.js';
 
 /** A server as the metrics see it, every part settable by the test. */
@@ -17,6 +17,7 @@ function fakeServer(mediaDir: string) {
   const streams = new Map<string, MetricsStream>();
   const relays = new Map<string, RelayStatus>();
   const config = configSchema.parse({ media: { dir: mediaDir } });
+  const radio: MetricsRadioStats = { listeners: 0, sources: 0, listenersDropped: 0 };
   const server: MetricsServer = {
     events: new CoreEvents(),
     clients: { list: () => rows, totalConnections: 7, totalBytesSent: 12345 },
@@ -26,8 +27,9 @@ function fakeServer(mediaDir: string) {
     live: { streams },
     load: { connections: 3, bandwidthKbps: 1500 },
     relays,
+    radioStats: () => ({ ...radio }),
   };
-  return { server, rows, streams, relays, config };
+  return { server, rows, streams, relays, config, radio };
 }
 
 let nextId = 1;
@@ -177,6 +179,36 @@ describe('Metrics', () => {
     metrics.close();
   });
 
+  it('reports internet radio as the server has it at each scrape: listeners, sources, listeners dropped', async () => {
+    const f = fakeServer(media);
+    const metrics = new Metrics({ server: f.server, processMetrics: false });
+    let text = await metrics.text();
+    assert.equal(sample(text, 'rivulet_radio_listeners'), 0);
+    assert.equal(sample(text, 'rivulet_radio_sources'), 0);
+    assert.equal(sample(text, 'rivulet_radio_listeners_dropped_total'), 0);
+    assert.match(text, /^# TYPE rivulet_radio_listeners gauge$/m);
+    assert.match(text, /^# TYPE rivulet_radio_sources gauge$/m);
+    assert.match(text, /^# TYPE rivulet_radio_listeners_dropped_total counter$/m);
+
+    Object.assign(f.radio, { listeners: 12, sources: 2, listenersDropped: 3 });
+    f.rows.push(row({ path: 'radio', kind: 'icy', protocol: 'icy', bytesSent: 4096 }));
+    text = await metrics.text();
+    assert.equal(sample(text, 'rivulet_radio_listeners'), 12);
+    assert.equal(sample(text, 'rivulet_radio_sources'), 2);
+    assert.equal(sample(text, 'rivulet_radio_listeners_dropped_total'), 3);
+    assert.equal(sample(text, 'rivulet_clients', { kind: 'icy', protocol: 'icy', transport: 'TCP' }), 1, 'a listener is a client too');
+    assert.equal(sample(text, 'rivulet_path_sent_bytes_total', { path: 'radio' }), 4096);
+
+    // Read, not accumulated: the next scrape shows the server's figures again.
+    Object.assign(f.radio, { listeners: 11, sources: 1, listenersDropped: 4 });
+    text = await metrics.text();
+    assert.deepEqual(
+      ['rivulet_radio_listeners', 'rivulet_radio_sources', 'rivulet_radio_listeners_dropped_total'].map((n) => sample(text, n)),
+      [11, 1, 4],
+    );
+    metrics.close();
+  });
+
   it('counts refusals and auth failures by bounded reasons', async () => {
     const f = fakeServer(media);
     const metrics = new Metrics({ server: f.server, processMetrics: false });
@@ -217,9 +249,11 @@ describe('Metrics', () => {
     f.relays.set('k', { path: odd, role: 'forward', target: 'udp://239.1.1.1:5000', state: 'playing', reconnects: 1, bytesIn: 0, bytesOut: 10, packetsLost: 0, bitrateKbps: 1 });
     f.server.events.emit('session.refused', { protocol: 'rtsp', client: 'x', status: 453, reason: 'limits.maxConnections' });
     f.server.events.emit('auth.failed', { protocol: 'http', client: 'x', path: odd, reason: 'authentication failed: no such user' });
+    Object.assign(f.radio, { listeners: 5, sources: 1, listenersDropped: 2 });
     const text = await metrics.text();
     metrics.close();
     assert.equal(sample(text, 'rivulet_path_sent_bytes_total', { path: 'live/\\"quoted\\" \\\\back\\nline/ünï' }), 15, 'the viewer and the forward leg');
+    assert.equal(sample(text, 'rivulet_radio_listeners_dropped_total'), 2);
     const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     if (r.error) return missingTool(t, 'promtool (Debian prometheus)', 'it checks the metrics text');
     assert.equal(r.status, 0, `promtool check metrics:\n${r.stdout}${r.stderr}`);

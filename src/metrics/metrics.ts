@@ -2,9 +2,9 @@
  * own so that several servers in one process keep theirs apart. Nothing is counted per packet:
  * refusals and auth failures are counted as their core events come, and everything else is read
  * from the server's state when scraped (the client directory, the ended clients' totals kept
- * by path, live streams, relay legs, admission). Per-path label sets exist only for paths that
- * do (a client, a live stream, a relay leg or a `paths:` entry there, or the file clients read
- * still below media.dir), and at most `maxPaths` of them; the rest are summed under
+ * by path, live streams, relay legs, admission, internet radio). Per-path label sets exist only
+ * for paths that do (a client, a live stream, a relay leg or a `paths:` entry there, or the file
+ * clients read still below media.dir), and at most `maxPaths` of them; the rest are summed under
  * path="other". */
 import { stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
@@ -87,6 +87,9 @@ function define(registry: Registry) {
     relayReconnects: counter('relay_reconnects_total', 'Attempts of a relay leg that failed or dropped since it was configured.', leg),
     relayBytes: counter('relay_bytes_total', 'Bytes a relay leg received (in: pulled) or sent on (out: pushed, forwarded).', [...leg, 'direction']),
     relayLost: counter('relay_lost_packets_total', 'RTP packets a relay leg lost (pulled: missing by sequence number; pushed: reported by the far end).', leg),
+    radioListeners: gauge('radio_listeners', 'ICY listeners (internet radio over HTTP) connected now.'),
+    radioSources: gauge('radio_sources', 'Icecast and SHOUTcast sources feeding a mount now (a playlist on a mount counts in rivulet_publishers).'),
+    radioDropped: counter('radio_listeners_dropped_total', 'ICY listeners dropped since the server started for falling more than radio.maxFlowControlTime behind.'),
     refusals: counter('refusals_total', 'Requests refused by a limit, a rule or authentication, by status and reason (a limits key, busy, resources, or an auth reason).', ['protocol', 'status', 'reason']),
     authFailures: counter('auth_failures_total', 'Wrong, missing or refused credentials for a protected path, by reason.', ['protocol', 'reason']),
   };
@@ -190,6 +193,11 @@ export class Metrics {
     fill(m.relayReconnects, relays.map((r) => [legLabels(r), r.reconnects]));
     fill(m.relayBytes, relays.flatMap((r): Row<string>[] => [[{ ...legLabels(r), direction: 'in' }, r.bytesIn], [{ ...legLabels(r), direction: 'out' }, r.bytesOut]]));
     fill(m.relayLost, relays.map((r) => [legLabels(r), r.packetsLost]));
+
+    const radio = s.radioStats();
+    m.radioListeners.set(radio.listeners);
+    m.radioSources.set(radio.sources);
+    fill(m.radioDropped, [[{}, radio.listenersDropped]]);
 
     await this.#perPath(rows, live.map(([k]) => k), relays);
   }

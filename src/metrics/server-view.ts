@@ -37,4 +37,13 @@ export interface MetricsServer {
   readonly load: { connections: number; bandwidthKbps: number };
   /** The latest state of each relay leg. */
   readonly relays: ReadonlyMap<string, RelayStatus>;
+  /** Internet radio now: ICY listeners, Icecast/SHOUTcast sources, and listeners dropped since
+   * the start for falling behind (radio.maxFlowControlTime). */
+  radioStats(): MetricsRadioStats;
+}
+
+export interface MetricsRadioStats {
+  listeners: number;
+  sources: number;
+  listenersDropped: number;
 }
