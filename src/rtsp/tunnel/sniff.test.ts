@@ -116,3 +116,53 @@ describe('sniffOpening', () => {
     assert.equal(seen.bytes(), req);
   });
 });
+
+describe('sniffOpening with a line protocol beside RTSP and HTTP', () => {
+  const server = createServer();
+  let port = 0;
+  let next: ((o: Opening, replayed: () => string) => void) | undefined;
+  before(async () => {
+    server.on('connection', (socket: Socket) => {
+      const opts = { maxHeaderBytes: 8192, maxBodyBytes: 65536, timeoutMs: 3000, lineOpening: (l: string) => /^\S+$/.test(l) };
+      sniffOpening(socket, opts, (opening) => {
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+        socket.resume();
+        next?.(opening, () => text);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => server.close());
+
+  async function open(parts: string[]): Promise<{ opening: Opening; replayed: string }> {
+    const decided = new Promise<{ opening: Opening; replayed: () => string }>((r) => (next = (opening, replayed) => r({ opening, replayed })));
+    const c = connect({ port, host: '127.0.0.1' });
+    c.on('error', () => undefined);
+    for (const p of parts) {
+      c.write(p);
+      await sleep(20);
+    }
+    const got = await decided;
+    await sleep(50);
+    c.destroy();
+    return { opening: got.opening, replayed: got.replayed() };
+  }
+
+  it('hands a password line to the line protocol with the bytes after it, even split', async () => {
+    const { opening } = await open(['hack', 'me\r\nicy-name: x\r\n']);
+    assert.equal(opening.kind, 'line');
+    if (opening.kind !== 'line') return;
+    assert.equal(opening.line, 'hackme');
+    assert.equal(opening.rest.toString(), 'icy-name: x\r\n');
+  });
+
+  it('still sends RTSP methods, RTSP request lines of any method and binary openings to RTSP', async () => {
+    for (const first of ['OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n', 'FOO rtsp://h/a RTSP/1.0\r\nCSeq: 1\r\n\r\n', '$\x00\x00\x04abcd', 'two words\r\n']) {
+      const { opening, replayed } = await open([first]);
+      assert.equal(opening.kind, 'rtsp', JSON.stringify(first));
+      assert.equal(replayed, first);
+    }
+  });
+});

@@ -14,7 +14,10 @@ export type Opening =
   | { kind: 'rtsp' }
   /** HTTP: the request head (any method), and the bytes that followed it (a tunnelled POST's
    * base64 body, any body). The socket is paused with no reader attached. */
-  | { kind: 'http'; request: RtspRequest; rest: Buffer[] };
+  | { kind: 'http'; request: RtspRequest; rest: Buffer[] }
+  /** A first line another protocol takes (`lineOpening`: a SHOUTcast source's password), without
+   * its line end, and the bytes after it. The socket is paused with no reader attached. */
+  | { kind: 'line'; line: string; rest: Buffer };
 
 export interface SniffOptions {
   /** Largest HTTP/RTSP head waited for, bytes. */
@@ -30,9 +33,27 @@ export interface SniffOptions {
   /** Methods besides the HTTP ones that open an HTTP/1.x request here (an Icecast source's
    * `SOURCE`): the routes registered for them say which (`HttpRouter` methods). */
   extraMethods?: readonly string[];
+  /** Whether a complete first line that is neither an RTSP nor an HTTP request line opens
+   * another protocol here (DSS took SHOUTcast v1 and x-audiocast sources on its RTSP ports). With
+   * it, an opening goes to RTSP early only when its first word is an RTSP method or its bytes are
+   * binary; other openings wait for their first line. */
+  lineOpening?: (line: string) => boolean;
 }
 
 const LF = 0x0a;
+/** RTSP's methods (RFC 2326, 7826): an opening with one of these goes to RTSP at once. */
+const RTSP_METHODS = ['OPTIONS', 'DESCRIBE', 'ANNOUNCE', 'SETUP', 'PLAY', 'PAUSE', 'RECORD', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER', 'REDIRECT', 'PLAY_NOTIFY'];
+/** An RTSP request line (any method): never another protocol's opening line. */
+const RTSP_REQUEST_LINE = /^\S+[ \t]+\S+[ \t]+RTSP\/\d\.\d[ \t]*\r?$/;
+
+/** Whether an opening starting with `start` may be a text line for `lineOpening`: printable, and
+ * its first word, once complete, not an RTSP method. */
+function mayBeLine(start: Buffer): boolean {
+  for (const b of start) if ((b < 0x20 && b !== 0x0d && b !== 0x0a && b !== 0x09) || b > 0x7e) return false;
+  const text = start.toString('latin1');
+  const blank = text.search(/[ \t\r\n]/);
+  return blank < 0 || !RTSP_METHODS.includes(text.slice(0, blank));
+}
 /** The HTTP methods told from RTSP here. OPTIONS is not one: RTSP clients open with it, and their
  * openings must reach the RTSP connection at once (its request timeout and 408 apply from the
  * first byte), so an HTTP OPTIONS is answered as RTSP, as it always was. */
@@ -100,7 +121,7 @@ export function sniffOpening(socket: Socket, opts: SniffOptions, decided: (o: Op
       // soon as their first bytes rule HTTP out.
       if (seenBytes - chunk.length < METHOD_BYTES) {
         const start = seen.length === 1 ? chunk : Buffer.concat(seen);
-        if (!mayBeHttp(start.toString('latin1', 0, METHOD_BYTES), methods)) {
+        if (!mayBeHttp(start.toString('latin1', 0, METHOD_BYTES), methods) && !(opts.lineOpening && mayBeLine(start.subarray(0, 2 * METHOD_BYTES)))) {
           asRtsp();
           return;
         }
@@ -114,6 +135,14 @@ export function sniffOpening(socket: Socket, opts: SniffOptions, decided: (o: Op
       }
       const http = firstLine(chunk, lf);
       if (!http) {
+        const head = seen.length === 1 ? chunk : Buffer.concat(seen);
+        const end = seenBytes - chunk.length + lf;
+        const line = head.toString('latin1', 0, end).replace(/\r$/, '');
+        if (opts.lineOpening && !RTSP_REQUEST_LINE.test(line) && mayBeLine(head.subarray(0, end)) && opts.lineOpening(line)) {
+          stop();
+          decided({ kind: 'line', line, rest: head.subarray(end + 1) });
+          return;
+        }
         asRtsp();
         return;
       }
