@@ -27,10 +27,7 @@ export function serveRadioConnection(socket: Socket, o: RadioPortOptions): void 
         socket.end('invalid password\r\n');
         return;
       }
-      o.service.shoutcastSource(socket, r.line, r.rest).catch((e: unknown) => {
-        o.log.error({ err: (e as Error)?.stack ?? String(e) }, 'radio source failed');
-        socket.destroy();
-      });
+      o.service.sourceLine(socket, r.line, r.rest);
       return;
     }
     o.log.info({ client: socket.remoteAddress, reason: r.reason }, `radio request refused (${r.status})`);

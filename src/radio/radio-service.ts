@@ -33,6 +33,13 @@ export const SOURCE_USER = 'source';
 /** Most listeners and sources held at once, whatever the limits say (a map fed from the network). */
 const MAX_LISTENERS = 100_000;
 
+/** Whether a connection's first line is a SHOUTcast v1 password (one word, `password` or
+ * `password:#sid`) or a DSS x-audiocast `SOURCE password /mount` line: what the shared ports
+ * hand to `shoutcastSource` rather than to RTSP. */
+export function isSourceLine(line: string): boolean {
+  return line.length <= 512 && (/^SOURCE[ \t]+\S+[ \t]+\/\S*$/.test(line) || /^\S+$/.test(line));
+}
+
 /** What a source said about itself, from `ice-*`, `icy-*` and x-audiocast headers. */
 export function sourceInfo(get: (name: string) => string | undefined): StreamMetadata {
   const pick = (...names: string[]) => {
@@ -135,6 +142,7 @@ export class RadioService {
         matches: (req) => ['/admin.cgi', '/admin/metadata', '/admin/metadata.xsl'].includes(req.uri.split('?', 1)[0]),
         handle: (ex) => this.#metadataUpdate(ex),
       },
+      { name: 'radio status', methods: ['GET', 'HEAD'], matches: (req) => req.uri.split('?', 1)[0] === '/status-json.xsl', handle: (ex) => this.#status(ex) },
       { name: 'radio playlist', methods: ['GET', 'HEAD'], matches: (req) => this.#playlistOf(req.uri) !== undefined, handle: (ex) => this.#playlist(ex) },
       { name: 'radio listener', methods: ['GET', 'HEAD'], matches: (req) => this.#isMount(mountSegments(req.uri)), handle: (ex) => this.#listen(ex) },
     ];
@@ -193,9 +201,16 @@ export class RadioService {
   }
 
   /** A SHOUTcast v1 source's password line (`password`, or `password:#sid`) or a DSS
-   * x-audiocast `SOURCE password /mount` line, read by the radio port's entry; the headers and
+   * x-audiocast `SOURCE password /mount` line, read by a radio port or the RTSP ports' entry; the headers and
    * audio follow. Answers as those protocols expect. */
-  async shoutcastSource(socket: Socket, line: string, rest: Buffer): Promise<void> {
+  sourceLine(socket: Socket, line: string, rest: Buffer): void {
+    this.#shoutcastSource(socket, line, rest).catch((e: unknown) => {
+      this.#log.error({ err: (e as Error)?.stack ?? String(e) }, 'radio source failed');
+      socket.destroy();
+    });
+  }
+
+  async #shoutcastSource(socket: Socket, line: string, rest: Buffer): Promise<void> {
     const audiocast = /^SOURCE\s+(\S+)\s+(\/\S*)\s*$/.exec(line);
     const password = audiocast ? audiocast[1] : line.replace(/:#\d+$/, '');
     const mount = audiocast ? audiocast[2] : this.#o.config().radio.shoutcastMount;
@@ -335,6 +350,36 @@ export class RadioService {
     const song = (q.get('song') ?? '').slice(0, 1024);
     stream.setMetadata({ title: song });
     ex.reply(200, { type: 'text/xml', body: '<?xml version="1.0"?>\n<iceresponse><message>Metadata update successful</message><return>1</return></iceresponse>\n' });
+  }
+
+  /** Icecast's `/status-json.xsl`: every live audio mount with its station info, title and
+   * listeners, for the now-playing widgets and monitors written for Icecast. */
+  #status(ex: HttpExchange): void {
+    const sources: Record<string, unknown>[] = [];
+    const host = ex.req.headers.get('host');
+    for (const stream of this.#o.registry.streams.values()) {
+      if (stream.state === 'ended') continue;
+      const track = stream.tracks.find((t) => audioBytesOf(t) !== undefined);
+      if (!track) continue;
+      const m = stream.metadata;
+      let listeners = 0;
+      for (const r of stream.readers) if (r instanceof IcyListener) listeners++;
+      sources.push({
+        listenurl: host && /^[A-Za-z0-9.\-:[\]]+$/.test(host) ? `http://${host}/${stream.path}` : `/${stream.path}`,
+        server_name: m.name ?? stream.path,
+        server_description: m.description,
+        genre: m.genre,
+        server_url: m.url,
+        title: m.title,
+        bitrate: m.bitrateKbps ?? (track.bitrateKbps ? Math.round(track.bitrateKbps) : undefined),
+        server_type: audioBytesOf(track)?.contentType,
+        listeners,
+        stream_start_iso8601: new Date(stream.createdAt).toISOString(),
+        live: stream.state === 'active',
+      });
+    }
+    const body = JSON.stringify({ icestats: { admin: '', host: host ?? '', server_id: this.#o.config().rtsp.serverHeader, source: sources.length === 1 ? sources[0] : sources } });
+    ex.reply(200, { type: 'application/json', body, headers: [['Access-Control-Allow-Origin', '*'], ['Cache-Control', 'no-cache']] });
   }
 
   // ---- listeners ----

@@ -11,7 +11,7 @@ import { ReadCache, type ReadCacheStats } from '../media/mp4/index.js';
 import { scanPlaylistFolder, type FolderPlaylist } from '../playlists/index.js';
 import { formatIssue } from '../playlists/index.js';
 import { mergeDssPaths, readDssRelayConfig, RelayDestinations, relayStarters, resolveServerId, type DssRelayIssue, type DssRelayPath } from '../relays/index.js';
-import { RadioService, serveRadioConnection } from '../radio/index.js';
+import { isSourceLine, RadioService, serveRadioConnection } from '../radio/index.js';
 import { SOURCE_STARTERS } from '../sources/index.js';
 import type { RtspRequest } from '../rtsp/message/types.js';
 import { AdmissionGate, rtspReaders } from '../rtsp/server/admission-gate.js';
@@ -702,6 +702,7 @@ export class RivuletServer implements ManagedServer {
       timeoutMs: cfg.rtsp.sessionTimeout * 1000,
       requestTimeoutMs: cfg.limits.requestTimeout * 1000,
       extraMethods: RADIO_METHODS,
+      lineOpening: isSourceLine,
     };
     sniffOpening(socket, sniff, (o) => {
       this.#sniffing.delete(socket);
@@ -712,6 +713,10 @@ export class RivuletServer implements ManagedServer {
       if (o.kind === 'rtsp') {
         this.#connect(socket);
         socket.resume();
+        return;
+      }
+      if (o.kind === 'line') {
+        this.#radio?.sourceLine(socket, o.line, o.rest);
         return;
       }
       this.#http!.serve(socket, o.request, o.rest);

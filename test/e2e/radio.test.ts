@@ -152,6 +152,13 @@ describe('internet radio', { timeout: 240_000 }, () => {
     const heard = await icyListen(`http://127.0.0.1:${srv.port}/radio`, { bytes: 8000 });
     assert.equal(heard.status, 200);
     assert.ok(mpegAudioCheck(heard.audio).frames > 5);
+    // Icecast's status document, which now-playing widgets read.
+    const status = (await (await fetch(`${base}/status-json.xsl`)).json()) as { icestats: { source: { server_name: string; listenurl: string; server_type: string } | { server_name: string }[] } };
+    const sources = [status.icestats.source].flat();
+    const radio = sources.find((x) => x.server_name === 'Rivulet FM') as { listenurl: string; server_type: string } | undefined;
+    assert.ok(radio, JSON.stringify(status));
+    assert.equal(radio.listenurl, `${base}/radio`);
+    assert.equal(radio.server_type, 'audio/mpeg');
   });
 
   it('refuses a wrong password and a second source on a taken mount; takes shout2send', async (t) => {
@@ -181,8 +188,8 @@ describe('internet radio', { timeout: 240_000 }, () => {
     const mp3 = await makeRadioTrack(media.dir, { name: 'tone.mp3', seconds: 8, hz: 550 });
     const bytes = readFileSync(mp3);
     /** Opens a source connection, sends `first`, returns the server's first answer line(s). */
-    const open = async (first: string): Promise<{ sock: Socket; answer: string }> => {
-      const sock = connect(srv.radioPort, '127.0.0.1');
+    const open = async (first: string, port = srv.radioPort): Promise<{ sock: Socket; answer: string }> => {
+      const sock = connect(port, '127.0.0.1');
       sock.on('error', () => undefined);
       await new Promise((r) => sock.once('connect', r));
       sock.write(first);
@@ -226,6 +233,13 @@ describe('internet radio', { timeout: 240_000 }, () => {
       const badXa = await open(`SOURCE nope /xb\r\n`);
       assert.match(badXa.answer, /Bad Password/i);
       badXa.sock.destroy();
+      // DSS took these sources on its RTSP ports: so does Rivulet, and RTSP still works there.
+      const onRtsp = await open(`SOURCE ${PW} /xr\r\n`, srv.port);
+      assert.match(onRtsp.answer, /^OK\r\n/);
+      onRtsp.sock.destroy();
+      const rtsp = await open('OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n', srv.port);
+      assert.match(rtsp.answer, /^RTSP\/1\.0 200 OK/);
+      rtsp.sock.destroy();
     } finally {
       clearInterval(pace);
       v1.sock.destroy();
