@@ -35,7 +35,7 @@ const KINDS = {
   publisher: 'Publisher',
   'http-tunnel': 'HTTP tunnel',
   relay: 'Relay',
-  icy: 'MP3 (ICY)',
+  icy: 'Radio (ICY)',
   http: 'HTTP',
 };
 
