@@ -117,6 +117,46 @@ describe('internet radio', { timeout: 240_000 }, () => {
     assert.equal(mpegAudioCheck(r.audio).resyncs, 0);
   });
 
+  it('curl with Icy-MetaData: 1 finds StreamTitle blocks exactly every icy-metaint bytes, and the new title after updinfo', async () => {
+    await until(() => live('radio'), 15_000, 'the mount');
+    const dir = tempDir('rivulet-radio-curl-');
+    try {
+      const headFile = join(dir.dir, 'head.txt');
+      const bodyFile = join(dir.dir, 'body.bin');
+      // curl ends at --max-time (exit 28): the body so far is what a listener got.
+      const listening = exec('curl', ['-s', '-m', '7', '-H', 'Icy-MetaData: 1', '-D', headFile, '-o', bodyFile, `${base}/radio`]).catch((e: { code?: number }) => e);
+      await sleep(2500);
+      await exec('curl', ['-s', '-u', `source:${PW}`, `${base}/admin/metadata?mount=/radio&mode=updinfo&song=Curl+Heard+This`]);
+      await listening;
+      const head = readFileSync(headFile, 'latin1');
+      const metaint = Number(/^icy-metaint:\s*(\d+)/im.exec(head)?.[1]);
+      assert.equal(metaint, METAINT, head);
+      // Walk the body strictly by the interval: every block must be well-formed where it sits.
+      const body = readFileSync(bodyFile);
+      const titles: string[] = [];
+      const audio: Buffer[] = [];
+      let off = 0;
+      let blocks = 0;
+      while (off + metaint < body.length) {
+        audio.push(body.subarray(off, off + metaint));
+        off += metaint;
+        const len = body[off] * 16;
+        if (off + 1 + len > body.length) break;
+        const text = body.toString('latin1', off + 1, off + 1 + len).replace(/\0+$/, '');
+        assert.match(text, /^(?:[A-Za-z]+='[^']*';)*$/, `block ${blocks} at byte ${off}`);
+        const title = /StreamTitle='([^']*)';/.exec(text)?.[1];
+        if (title !== undefined) titles.push(title);
+        off += 1 + len;
+        blocks++;
+      }
+      assert.ok(blocks >= 5, `${blocks} blocks in ${body.length} bytes`);
+      assert.equal(titles.at(-1), 'Curl Heard This', `titles: ${JSON.stringify(titles)}`);
+      assert.equal(mpegAudioCheck(Buffer.concat(audio)).resyncs, 0, 'the audio between the blocks is whole MP3 frames');
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   it('plays the mount to ffmpeg, GStreamer and VLC over HTTP, and to ffmpeg over RTSP', async () => {
     await until(() => live('radio'), 15_000, 'the mount');
     const [ff, gst, vlc, rtsp] = await Promise.all([
