@@ -135,7 +135,8 @@ export class RadioService {
     };
     return [
       ...(opts.catchAll ? [notFound] : []),
-      { name: 'radio source', methods: ['PUT', 'SOURCE'], matches: () => true, handle: (ex) => this.#icecastSource(ex) },
+      // A source may PUT to any target; matching by method keeps it out of other methods' 405s.
+      { name: 'radio source', methods: ['PUT', 'SOURCE'], matches: (req) => req.method === 'PUT' || req.method === 'SOURCE', handle: (ex) => this.#icecastSource(ex) },
       {
         name: 'radio metadata',
         methods: ['GET'],

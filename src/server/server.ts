@@ -505,8 +505,9 @@ export class RivuletServer implements ManagedServer {
       log: radioLog,
     });
     this.#radioHttp = new HttpRouter({ log: radioLog, serverHeader: cfg.rtsp.serverHeader }).add(...this.#radio.routes({ catchAll: true }));
+    // RTSP's first: its tunnel halves are GETs and POSTs of any path, told by their cookie; its
+    // reference movie is a last-resort route, so the radio routes still come before it.
     this.#http = new HttpRouter<RtspRequest>({ log: tunnelLog, serverHeader: cfg.rtsp.serverHeader }).add(
-      ...this.#radio.routes(),
       ...rtspHttpRoutes({
         broker: this.#broker,
         paths: this.#paths,
@@ -515,6 +516,7 @@ export class RivuletServer implements ManagedServer {
         events: this.events,
         rtspPortFor: (local) => (this.#ports('rtsp').includes(local) ? local : this.port),
       }),
+      ...this.#radio.routes(),
     );
     const opened = (server: Server, addr: ListeningAddress) => {
       this.#listeners.push(server);

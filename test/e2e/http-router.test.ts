@@ -63,8 +63,8 @@ describe('the HTTP router on the shared ports', () => {
 
   it('answers a method no route serves with 405 and Allow, logged once, not with RTSP', async () => {
     const cases: [string[], string][] = [
-      [['-X', 'PUT', '-d', 'a body to drop'], 'GET, HEAD'],
-      [['-X', 'DELETE'], 'GET, HEAD'],
+      [['-X', 'DELETE', '-d', 'a body to drop'], 'GET, HEAD'],
+      [['-X', 'PATCH'], 'GET, HEAD'],
       // A POST is only a tunnel half with its cookie; without one a GET would do.
       [['-X', 'POST', '-d', 'x=1'], 'GET, HEAD'],
       [['-X', 'PATCH', '-H', 'x-sessioncookie: abc'], 'GET, POST, HEAD'],
@@ -81,6 +81,12 @@ describe('the HTTP router on the shared ports', () => {
       assert.equal(refusals.length, 1, srv.logs.slice(before).join(''));
       assert.match(refusals[0], /reference movie/);
     }
+  });
+
+  it('takes a PUT as an Icecast source, which needs a login', async () => {
+    const r = await curl(['-X', 'PUT', '-H', 'Content-Type: audio/mpeg', '-d', 'x', `http://127.0.0.1:${srv.port}/${FILE}`]);
+    assert.equal(r.status, 401);
+    assert.match(r.header('WWW-Authenticate') ?? '', /^Basic /);
   });
 
   it('keeps answering RTSP on the same ports, OPTIONS included', async () => {
