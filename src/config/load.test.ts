@@ -568,8 +568,8 @@ describe('loadConfig relays', () => {
   it('names the key of a bad push destination', () => {
     refuses('  cam:\n    push: [rtsp://edge/]\n', "paths.cam.push.0: needs a path naming the stream, e.g. rtsp://host/live/cam (got 'rtsp://edge/')");
     refuses('  cam:\n    push: [rtsp://edge]\n', "paths.cam.push.0: needs a path naming the stream, e.g. rtsp://host/live/cam (got 'rtsp://edge')");
-    refuses('  cam:\n    push: [http://edge/x]\n', "paths.cam.push.0: expected rtsp://[user:password@]host[:port]/path or rtsps://… (got 'http://edge/x')");
-    refuses('  cam:\n    push: [7]\n', 'paths.cam.push.0: expected rtsp://[user:password@]host[:port]/path or { url, transport, retry }');
+    refuses('  cam:\n    push: [http://edge/x]\n', "paths.cam.push.0: expected rtsp://[user:password@]host[:port]/path, rtsps://… or icecast://user:password@host[:port]/mount (got 'http://edge/x')");
+    refuses('  cam:\n    push: [7]\n', 'paths.cam.push.0: expected rtsp://[user:password@]host[:port]/path, icecast://user:password@host[:port]/mount or { url, transport, retry }');
     refuses('  cam:\n    push: [{ url: "rtsp://u:Secret1@edge:0/x" }]\n', "paths.cam.push.0.url: port '0' is not a number from 1 to 65535 (got 'rtsp://u:***@edge:0/x')");
     assertConfigError(load('  cam:\n    push: [{ transport: tcp }]\n'), /paths\.cam\.push\.0\.url: Invalid input: expected string/);
     assertConfigError(load('  cam:\n    push: [{ url: "rtsp://edge/x", transport: http }]\n'), /paths\.cam\.push\.0\.transport: Invalid option/);

@@ -3,7 +3,7 @@
  * relay runtime is said beside each key; the checks that need several keys of one path (a
  * `udp://` source needs `sdp`, a timeout needs an on-demand source…) are in `pathsSchema`. */
 import { z } from 'zod';
-import { badForward, parseRtspUrl, parseUdpForward, redactUrl, type UdpForward } from './relay-urls.js';
+import { badForward, parsePushUrl, parseUdpForward, redactUrl, type UdpForward } from './relay-urls.js';
 
 /** The relay defaults, in one place: what a key left out means. */
 export const RELAY_DEFAULTS = {
@@ -37,8 +37,10 @@ export type Retry = z.infer<typeof retrySchema>;
 
 /** One push destination, as the runtime reads it. */
 export interface PushDestination {
-  /** `rtsp://[user:password@]host[:port]/path` or `rtsps://…`, as written. */
+  /** `rtsp://[user:password@]host[:port]/path`, `rtsps://…` (announced with ANNOUNCE/RECORD) or
+   * `icecast://user:password@host[:port]/mount` (fed to an Icecast 2 mount), as written. */
   url: string;
+  /** How RTSP carries the RTP; an icecast:// push is always `tcp`. */
   transport: 'tcp' | 'udp';
   retry: Retry;
 }
@@ -81,19 +83,25 @@ const pushObject = z.object({ url: z.string(), transport: transport.default(RELA
 const pushItem = z.unknown().transform((v, ctx): PushDestination => {
   const item = typeof v === 'string' ? { url: v, transport: RELAY_DEFAULTS.transport, retry: { ...RELAY_DEFAULTS.retry } } : isMapping(v) ? objectForm(pushObject, v, ctx) : undefined;
   if (item === undefined) {
-    if (!isMapping(v)) ctx.addIssue({ code: 'custom', message: 'expected rtsp://[user:password@]host[:port]/path or { url, transport, retry }' });
+    if (!isMapping(v)) ctx.addIssue({ code: 'custom', message: 'expected rtsp://[user:password@]host[:port]/path, icecast://user:password@host[:port]/mount or { url, transport, retry }' });
     return z.NEVER;
   }
-  const parsed = parseRtspUrl(item.url, { needPath: true });
+  const parsed = parsePushUrl(item.url);
   if (typeof parsed === 'string') {
     ctx.addIssue({ code: 'custom', path: typeof v === 'string' ? [] : ['url'], message: `${parsed} (got '${redactUrl(item.url)}')` });
+    return z.NEVER;
+  }
+  // Only the default can be here for a string; a mapping that asks for UDP asked for it.
+  if (parsed.scheme === 'icecast' && item.transport === 'udp') {
+    ctx.addIssue({ code: 'custom', path: ['transport'], message: 'an icecast:// destination is fed over TCP only' });
     return z.NEVER;
   }
   return item;
 });
 
-/** `paths.<name>.push`: the path's stream is announced (ANNOUNCE/SETUP/RECORD) to each of these
- * servers while it is live, retried with backoff when the far end drops or refuses. */
+/** `paths.<name>.push`: while the path is live its stream is announced (ANNOUNCE/SETUP/RECORD) to
+ * each rtsp:// server, and its first audio track (MP3, AAC or Opus) is fed to each icecast://
+ * mount as that mount's source; each retried with backoff when the far end drops or refuses. */
 export const pushSchema = destinationList(
   pushItem,
   (p) => p.url,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseRtspUrl as clientParse } from '../rtsp/client/url.js';
-import { parseRtspUrl, parseUdpForward, parseUdpSource, redactUrl } from './relay-urls.js';
+import { parseIcecastUrl, parsePushUrl, parseRtspUrl, parseUdpForward, parseUdpSource, redactUrl } from './relay-urls.js';
 
 describe('parseRtspUrl', () => {
   it('takes a URL apart, with the default port of its scheme', () => {
@@ -108,6 +108,60 @@ describe('parseRtspUrl and the RTSP client', () => {
         assert.deepEqual([ours.host, ours.port, ours.scheme === 'rtsps'], [theirs.host, theirs.port, theirs.secure]);
         assert.deepEqual(ours.user === undefined ? undefined : { user: ours.user, password: ours.password ?? '' }, theirs.credentials);
         assert.equal(ours.url, theirs.href);
+      }),
+    );
+  });
+});
+
+describe('parseIcecastUrl and parsePushUrl', () => {
+  it('take an Icecast mount apart, with port 8000 by default and the login decoded', () => {
+    assert.deepEqual(parseIcecastUrl('icecast://source:hack%40me@radio.example.com/live.mp3'), {
+      scheme: 'icecast',
+      host: 'radio.example.com',
+      port: 8000,
+      mount: '/live.mp3',
+      user: 'source',
+      password: 'hack@me',
+      url: 'icecast://radio.example.com:8000/live.mp3',
+    });
+    const v6 = parseIcecastUrl('ICECAST://dj:pw@[::1]:8100/a/b');
+    assert.ok(typeof v6 !== 'string');
+    assert.deepEqual([v6.host, v6.port, v6.mount, v6.url], ['::1', 8100, '/a/b', 'icecast://[::1]:8100/a/b']);
+  });
+
+  it('say what is wrong with an icecast:// URL', () => {
+    const cases: [string, string][] = [
+      ['icecast://source:pw@host', 'needs a mount, e.g. icecast://source:password@host/stream'],
+      ['icecast://source:pw@host/', 'needs a mount, e.g. icecast://source:password@host/stream'],
+      ['icecast://host/m', 'needs the source user and password, e.g. icecast://source:password@host/stream'],
+      ['icecast://source@host/m', 'needs the source user and password, e.g. icecast://source:password@host/stream'],
+      ['icecast://:pw@host/m', 'has a password but no user name (icecast://user:password@host/…)'],
+      ['icecast://source:pw@host/m?x=1', 'takes no ?query: a mount is a path, e.g. icecast://source:password@host/stream'],
+      ['icecast://source:pw@host:0/m', "port '0' is not a number from 1 to 65535"],
+      ['icecast://source:pw@host/m n', 'has a space or line break: write a space as %20'],
+      ['http://source:pw@host/m', 'expected icecast://user:password@host[:port]/mount'],
+    ];
+    for (const [url, why] of cases) assert.equal(parseIcecastUrl(url), why, url);
+  });
+
+  it('parsePushUrl reads each push scheme by its own rules', () => {
+    const ice = parsePushUrl('icecast://source:pw@host/m');
+    assert.ok(typeof ice !== 'string' && ice.scheme === 'icecast');
+    const rtsp = parsePushUrl('rtsps://edge/live/a');
+    assert.ok(typeof rtsp !== 'string' && rtsp.scheme === 'rtsps');
+    assert.equal(parsePushUrl('rtsp://edge/'), 'needs a path naming the stream, e.g. rtsp://host/live/cam');
+    assert.equal(parsePushUrl('http://edge/x'), 'expected rtsp://[user:password@]host[:port]/path, rtsps://… or icecast://user:password@host[:port]/mount');
+    assert.equal(parsePushUrl('ice cast'), 'has a space or line break: write a space as %20');
+  });
+
+  it('never throw, and read back what they accept', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 120 }), (s) => {
+        const r = parsePushUrl(`icecast://${s}`);
+        if (typeof r === 'string' || r.scheme !== 'icecast') return;
+        const again = parseIcecastUrl(`icecast://${encodeURIComponent(r.user)}:${encodeURIComponent(r.password)}@${r.url.slice('icecast://'.length)}`);
+        if (typeof again === 'string') assert.fail(`${r.url} read back: ${again}`);
+        assert.deepEqual(again, r);
       }),
     );
   });

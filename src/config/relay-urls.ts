@@ -1,7 +1,8 @@
 /** The URLs relays are configured with, read strictly: `rtsp://`/`rtsps://` (a pull source or a
- * push destination) and `udp://` (RTP arriving at a port, or forwarded to one). Each reader
- * returns the parts or a sentence saying what is wrong, which the schema reports under the key
- * that holds the URL. Messages never repeat a password: `redactUrl` masks it.
+ * push destination), `icecast://` (a push destination: an Icecast 2 mount) and `udp://` (RTP
+ * arriving at a port, or forwarded to one). Each reader returns the parts or a sentence saying
+ * what is wrong, which the schema reports under the key that holds the URL. Messages never
+ * repeat a password: `redactUrl` masks it.
  *
  * Written by hand rather than with WHATWG `URL`: that parser quietly percent-encodes spaces and
  * odd characters and accepts `rtsp://host:99999`, where a config file should be told. */
@@ -126,15 +127,27 @@ function decode(part: string): string | undefined {
 /** Path and query characters RFC 3986 allows unescaped, and `%XX` escapes. */
 const PATH_CHARS = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/;
 
-/** Reads an `rtsp://[user:password@]host[:port]/path` or `rtsps://…` URL. `needPath`: the URL
- * must name a stream (`/` alone is refused), as a push destination must. Returns the parts, or
- * a sentence saying what is wrong. */
-export function parseRtspUrl(text: string, opts: { needPath?: boolean } = {}): RtspUrl | string {
+/** A server URL taken apart, before the scheme's own rules: what `rtsp://` and `icecast://`
+ * URLs share. */
+interface ServerUrlParts {
+  scheme: string;
+  host: string;
+  /** The host as written in a URL: an IPv6 address in brackets. */
+  hostText: string;
+  port?: number;
+  path: string;
+  user?: string;
+  password?: string;
+}
+
+/** Reads `<scheme>://[user:password@]host[:port][/path]` for one of `schemes`; `expected` is the
+ * sentence for a URL of another scheme. */
+function parseServerUrl(text: string, schemes: readonly string[], expected: string): ServerUrlParts | string {
   const bad = badCharacters(text);
   if (bad) return bad;
-  const split = splitScheme(text, ['rtsp', 'rtsps']);
-  if (!split) return 'expected rtsp://[user:password@]host[:port]/path or rtsps://…';
-  const scheme = split.scheme as RtspUrl['scheme'];
+  const split = splitScheme(text, schemes);
+  if (!split) return expected;
+  const scheme = split.scheme;
   if (text.includes('#')) return 'has a #fragment, which is never sent to a server: write # in the path as %23';
   const end = split.rest.search(/[/?]/);
   const authority = end < 0 ? split.rest : split.rest.slice(0, end);
@@ -152,7 +165,7 @@ export function parseRtspUrl(text: string, opts: { needPath?: boolean } = {}): R
     user = decode(rawUser);
     password = colon < 0 ? undefined : decode(info.slice(colon + 1));
     if (user === undefined || (colon >= 0 && password === undefined)) return 'has a broken %-escape in its user name or password';
-    if (user === '') return 'has a password but no user name (rtsp://user:password@host/…)';
+    if (user === '') return `has a password but no user name (${scheme}://user:password@host/…)`;
   }
   const hp = splitHostPort(authority.slice(at + 1));
   if (typeof hp === 'string') return hp;
@@ -168,10 +181,63 @@ export function parseRtspUrl(text: string, opts: { needPath?: boolean } = {}): R
   }
   // The client (WHATWG URL) would drop these segments; a config should say what is requested.
   if (path.split('?')[0].split('/').some((seg) => /^(\.|%2e){1,2}$/i.test(seg))) return 'has a . or .. part in its path';
-  if (opts.needPath && path.split('?')[0].replace(/\/+/g, '') === '') return 'needs a path naming the stream, e.g. rtsp://host/live/cam';
   const hostText = hp.bracketed ? `[${hp.host}]` : hp.host;
-  const url = `${scheme}://${hostText}${hp.port === undefined ? '' : `:${hp.port}`}${path}`;
-  return { scheme, host: hp.host, port: hp.port ?? DEFAULT_RTSP_PORTS[scheme], path, user, password, url };
+  return { scheme, host: hp.host, hostText, port: hp.port, path, user, password };
+}
+
+/** Whether a path names nothing but `/`s (an optional query aside). */
+const emptyPath = (path: string) => path.split('?')[0].replace(/\/+/g, '') === '';
+
+/** Reads an `rtsp://[user:password@]host[:port]/path` or `rtsps://…` URL. `needPath`: the URL
+ * must name a stream (`/` alone is refused), as a push destination must. Returns the parts, or
+ * a sentence saying what is wrong. */
+export function parseRtspUrl(text: string, opts: { needPath?: boolean } = {}): RtspUrl | string {
+  const u = parseServerUrl(text, ['rtsp', 'rtsps'], 'expected rtsp://[user:password@]host[:port]/path or rtsps://…');
+  if (typeof u === 'string') return u;
+  if (opts.needPath && emptyPath(u.path)) return 'needs a path naming the stream, e.g. rtsp://host/live/cam';
+  const scheme = u.scheme as RtspUrl['scheme'];
+  const url = `${scheme}://${u.hostText}${u.port === undefined ? '' : `:${u.port}`}${u.path}`;
+  return { scheme, host: u.host, port: u.port ?? DEFAULT_RTSP_PORTS[scheme], path: u.path, user: u.user, password: u.password, url };
+}
+
+/** Icecast's default port. */
+export const DEFAULT_ICECAST_PORT = 8000;
+
+/** An `icecast://user:password@host[:port]/mount` URL taken apart: an Icecast 2 server this one
+ * feeds as a source. */
+export interface IcecastUrl {
+  scheme: 'icecast';
+  /** Host name or IP address; an IPv6 address without its brackets. */
+  host: string;
+  /** The port written, or 8000. */
+  port: number;
+  /** The mount as sent in the request line, starting with `/` (percent-escapes kept). */
+  mount: string;
+  /** The source user (Icecast's is `source`), percent-decoded. */
+  user: string;
+  password: string;
+  /** The URL without its user name and password: for logs. */
+  url: string;
+}
+
+/** Reads an `icecast://user:password@host[:port]/mount` URL (the form ffmpeg's icecast output
+ * takes). Returns the parts, or a sentence saying what is wrong. */
+export function parseIcecastUrl(text: string): IcecastUrl | string {
+  const u = parseServerUrl(text, ['icecast'], 'expected icecast://user:password@host[:port]/mount');
+  if (typeof u === 'string') return u;
+  if (u.path.includes('?')) return 'takes no ?query: a mount is a path, e.g. icecast://source:password@host/stream';
+  if (emptyPath(u.path)) return 'needs a mount, e.g. icecast://source:password@host/stream';
+  if (u.user === undefined || u.password === undefined) return 'needs the source user and password, e.g. icecast://source:password@host/stream';
+  const port = u.port ?? DEFAULT_ICECAST_PORT;
+  return { scheme: 'icecast', host: u.host, port, mount: u.path, user: u.user, password: u.password, url: `icecast://${u.hostText}:${port}${u.path}` };
+}
+
+/** Reads a push destination's URL: `rtsp://`/`rtsps://` (announced with ANNOUNCE/RECORD, a path
+ * needed) or `icecast://` (fed to an Icecast 2 mount as its source). */
+export function parsePushUrl(text: string): RtspUrl | IcecastUrl | string {
+  if (splitScheme(text, ['icecast'])) return parseIcecastUrl(text);
+  if (splitScheme(text, ['rtsp', 'rtsps'])) return parseRtspUrl(text, { needPath: true });
+  return badCharacters(text) ?? 'expected rtsp://[user:password@]host[:port]/path, rtsps://… or icecast://user:password@host[:port]/mount';
 }
 
 /** An even RTP port (RTCP takes the odd one above), or what is wrong with it. */

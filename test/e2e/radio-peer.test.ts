@@ -8,7 +8,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startIcecast, type Icecast } from '../helpers/icecast.js';
 import { fetchPlaylist, icyListen, mpegAudioCheck, parsePlaylist } from '../helpers/icy.js';
-import { ffmpegIcecastPublish, ffmpegListen, gstShoutPublish, gstSoupListen, vlcListen, type ListenResult, type RadioProcess } from '../helpers/radio-clients.js';
+import { ffmpegIcecastPublish, ffmpegListen, gstShoutPublish, gstSoupListen, vlcListen, heardTone, type RadioProcess } from '../helpers/radio-clients.js';
 import { makeRadioTrack } from '../helpers/radio-media.js';
 import { ffprobe } from '../helpers/run.js';
 import { skipUnlessCI } from '../helpers/tools.js';
@@ -22,15 +22,6 @@ const PASSWORD = 'peer-source-pw';
 const METAINT = 8000;
 const LISTEN_S = 3;
 
-/** A listener heard the tone: all the audio asked for, loud, and no decoder complaint. */
-function heardTone(r: ListenResult, seconds: number, who: string): void {
-  const why = `${who}: ${JSON.stringify({ ...r, stderr: undefined })}\n${r.stderr.slice(-2000)}`;
-  assert.equal(r.timedOut, false, why);
-  assert.deepEqual(r.errors, [], why);
-  assert.ok(r.duration >= seconds - 0.1, `${who} decoded ${r.duration.toFixed(2)} s of ${seconds}: ${why}`);
-  // The sine sources are at lavfi's/audiotestsrc's default level (≈ -18 dBFS, rms ≈ 0.09).
-  assert.ok(r.rms > 0.03, `${who} heard silence (rms ${r.rms.toFixed(4)}): ${why}`);
-}
 
 describe('radio peer: real clients against Debian icecast2', { skip }, () => {
   let ic: Icecast;

@@ -2,6 +2,7 @@
  * GStreamer's shout2send publish; ffmpeg, GStreamer's souphttpsrc and VLC listen and decode. The
  * listeners all decode to 44.1 kHz stereo S16LE and measure it, so their results compare. Every
  * child is killed if the test process exits first. */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -326,4 +327,14 @@ export async function vlcListen(url: string, seconds: number, opts: { timeoutMs?
   } finally {
     u.cleanup();
   }
+}
+
+/** Asserts a listener heard the tone: all the audio asked for, loud, and no decoder complaint.
+ * The sine sources are at lavfi's/audiotestsrc's default level (about -18 dBFS, rms 0.09). */
+export function heardTone(r: ListenResult, seconds: number, who: string): void {
+  const why = `${who}: ${JSON.stringify({ ...r, stderr: undefined })}\n${r.stderr.slice(-2000)}`;
+  assert.equal(r.timedOut, false, why);
+  assert.deepEqual(r.errors, [], why);
+  assert.ok(r.duration >= seconds - 0.1, `${who} decoded ${r.duration.toFixed(2)} s of ${seconds}: ${why}`);
+  assert.ok(r.rms > 0.03, `${who} heard silence (rms ${r.rms.toFixed(4)}): ${why}`);
 }

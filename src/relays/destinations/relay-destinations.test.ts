@@ -254,6 +254,19 @@ describe('RelayDestinations: push', () => {
     });
   }
 
+  it('takes the kind of each push from its URL: rtsp:// is announced, icecast:// feeds a mount', async () => {
+    const s = await server();
+    // avFeeds' AAC has no config an ICY byte stream could carry: the Icecast leg says so.
+    const r = rig({ 'live/a': { push: [s.url('edge/a'), 'icecast://source:pw@127.0.0.1:9/m'] } });
+    r.publish();
+    r.relays.apply();
+    const leg = (target: RegExp) => r.relays.status().find((x) => target.test(x.target));
+    assert.ok(await until(() => leg(/^rtsp/)?.state === 'playing' && leg(/^icecast/)?.state === 'retrying'), JSON.stringify(r.relays.status()));
+    assert.deepEqual(s.methods(), ['ANNOUNCE', 'SETUP', 'SETUP', 'RECORD']);
+    assert.equal(leg(/^icecast/)?.target, 'icecast://127.0.0.1:9/m');
+    assert.match(leg(/^icecast/)?.lastError ?? '', /has no audio track an Icecast mount can carry/);
+  });
+
   it('names the relays the stream came through before this server in the hop header', async () => {
     const s = await server();
     const r = rig({ 'live/a': { push: [s.url('edge/a')] } });

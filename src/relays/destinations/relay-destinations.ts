@@ -1,13 +1,16 @@
-/** The destinations of every path (`paths.<name>.push` and `.forward`, from the YAML or a DSS
- * relayconfig.xml), kept in line with the configuration and with the streams: `apply()` after
- * each (re)load starts what is new, stops what was removed or changed and leaves the rest
- * running; `path.published` / `path.unpublished` attach a path's destinations to its stream and
- * let go of it. One timer for all of them measures bitrates and sends sender reports. */
+/** The destinations of every path (`paths.<name>.push`, rtsp:// or icecast://, and `.forward`,
+ * from the YAML or a DSS relayconfig.xml), kept in line with the configuration and with the
+ * streams: `apply()` after each (re)load starts what is new, stops what was removed or changed
+ * and leaves the rest running; `path.published` / `path.unpublished` attach a path's
+ * destinations to its stream and let go of it. One timer for all of them measures bitrates
+ * and sends sender reports. */
 import { pathPattern, type Config, type PushDestination, type UdpForward } from '../../config/index.js';
 import type { ClientDirectory, CoreEventMap, CoreEvents, RelayStatus, StreamRegistry } from '../../core/index.js';
 import type { Logger } from '../../logging/index.js';
 import type { UdpPortAllocator } from '../../transport/index.js';
+import { schemeOf } from '../listed-leg.js';
 import { ForwardLeg } from './forward-leg.js';
+import { IcecastLeg } from './icecast-leg.js';
 import type { DestinationLeg, LegContext } from './leg.js';
 import { PushLeg } from './push-leg.js';
 
@@ -79,7 +82,7 @@ export class RelayDestinations {
     for (const [name, entry] of Object.entries(paths)) {
       // A ~regex names many paths: the schema refuses destinations there.
       if (pathPattern(name)) continue;
-      for (const p of entry.push ?? []) wanted.set(legKey(name, 'push', p), () => new PushLeg(name, p, this.#ctx));
+      for (const p of entry.push ?? []) wanted.set(legKey(name, 'push', p), () => this.#pushLeg(name, p));
       for (const f of entry.forward ?? []) wanted.set(legKey(name, 'forward', f), () => new ForwardLeg(name, f, this.#ctx));
     }
     for (const [key, leg] of this.#legs) {
@@ -111,6 +114,12 @@ export class RelayDestinations {
     this.#opts.events.off('path.unpublished', this.#onUnpublished);
     for (const leg of this.#legs.values()) leg.stop('server shutting down');
     this.#legs.clear();
+  }
+
+  /** A push leg of the kind its URL's scheme says: an Icecast mount fed as its source, or an
+   * RTSP server announced to. */
+  #pushLeg(path: string, dest: PushDestination): DestinationLeg {
+    return schemeOf(dest.url) === 'icecast' ? new IcecastLeg(path, dest, this.#ctx) : new PushLeg(path, dest, this.#ctx);
   }
 
   /** The path's destinations serve its stream, if one is active there. */
