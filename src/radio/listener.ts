@@ -3,10 +3,11 @@
  * them. A reader of the core like any RTSP viewer: it counts against the limits, shows in the
  * client list and the access log, and a slow one is dropped without delaying anyone. */
 import type { Socket } from 'node:net';
-import type { ClientDirectory, ClientRecord, CountedReader, Frame, ReaderStats, Stream, StreamTrack, TrackReader } from '../core/index.js';
+import type { ClientDirectory, ClientRecord, CountedReader, ReaderStats, Stream, StreamTrack } from '../core/index.js';
 import type { Logger } from '../logging/index.js';
 import type { AudioBytes } from '../readers/audio-bytes.js';
 import { tcpUnsentBytes } from '../transport/native-fanout.js';
+import { tapOf, type TapListener } from './audio-tap.js';
 import { IcyInterleaver, metadataBlock } from './icy-metadata.js';
 
 /** What a listener follows: one audio track of a live stream, in its byte form. */
@@ -53,7 +54,7 @@ function currentBlock(stream: Stream): Buffer {
   return block;
 }
 
-export class IcyListener implements CountedReader, TrackReader {
+export class IcyListener implements CountedReader, TapListener {
   readonly protocol = 'icy';
   readonly label: string;
   readonly path: string;
@@ -124,13 +125,16 @@ export class IcyListener implements CountedReader, TrackReader {
     this.#feed = feed;
     const header = feed.audio.header();
     if (header.length > 0) this.#write(header);
-    if (burst) for (const f of this.#burst()) this.deliver(f);
-    feed.track.readers.add(this);
+    if (burst) {
+      const recent = this.#burst();
+      if (recent.length > 0) this.take(recent);
+    }
+    tapOf(feed.track, feed.audio).join(this);
     feed.stream.addReader(this);
   }
 
   #unfollow(feed: IcyFeed, reason: string): void {
-    feed.track.readers.delete(this);
+    tapOf(feed.track, feed.audio).leave(this);
     feed.stream.removeReader(this, reason);
   }
 
@@ -155,26 +159,26 @@ export class IcyListener implements CountedReader, TrackReader {
     );
   }
 
-  /** The most recent frames holding about burstBytes of audio. Each frame's form is whole audio
-   * frames (a fragment's bytes come with its last piece), so the burst starts on a frame
+  /** The most recent audio, about burstBytes of it, in one buffer. Each frame's form is whole
+   * audio frames (a fragment's bytes come with its last piece), so the burst starts on a frame
    * boundary. Forms are built oldest first, as a live listener would have: the Ogg form numbers
-   * its pages in that order. */
-  #burst(): Frame[] {
+   * its pages in that order. It holds every frame delivered so far: the tap sends the rest. */
+  #burst(): Buffer {
     const { track, audio } = this.#feed;
     const { burstBytes } = this.#o;
-    if (burstBytes <= 0) return [];
-    const cached = track.startFrames(0);
-    for (const f of cached) f.form(audio.form);
+    if (burstBytes <= 0) return Buffer.alloc(0);
+    const forms = track.startFrames(0).map((f) => f.form(audio.form));
     let bytes = 0;
-    let first = cached.length;
-    while (first > 0 && bytes < burstBytes) bytes += cached[--first].form(audio.form).length;
-    return cached.slice(first);
+    let first = forms.length;
+    while (first > 0 && bytes < burstBytes) bytes += forms[--first].length;
+    return Buffer.concat(forms.slice(first), bytes);
   }
 
-  deliver(frame: Frame): void {
+  /** The next audio from the tap it follows. */
+  take(audio: Buffer): void {
     if (this.#closed) return;
     this.#frames++;
-    this.#write(frame.form(this.#feed.audio.form));
+    this.#write(audio);
   }
 
   #write(audio: Buffer): void {
