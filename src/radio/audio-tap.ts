@@ -1,7 +1,7 @@
 /** One reader of a live audio track for all of its ICY listeners: the frames' bytes are gathered
  * for WRITE_MS and handed to every listener as one buffer, so a listener costs one socket write
  * per interval rather than one per MPEG frame (38 a second at 44.1 kHz), and the buffer is built
- * once for all of them. Players buffer seconds of audio; a fifth of a second more is not heard. */
+ * once for all of them. Players buffer seconds of audio; a quarter of a second more is not heard. */
 import type { Frame, StreamTrack, TrackReader } from '../core/index.js';
 import type { AudioBytes } from '../readers/audio-bytes.js';
 
@@ -12,7 +12,7 @@ export interface TapListener {
 }
 
 /** How long frames are gathered before they are written. */
-export const WRITE_MS = 200;
+export const WRITE_MS = 250;
 
 const taps = new WeakMap<StreamTrack, AudioTap>();
 

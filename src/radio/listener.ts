@@ -42,7 +42,7 @@ const DEFAULT_KBPS = 128;
 /** The least backlog a listener is allowed, whatever the bitrate: one burst's worth of TCP. */
 const MIN_BACKLOG_BYTES = 64 * 1024;
 /** How often a listener's backlog in the kernel is looked at (a system call). */
-const LAG_CHECK_MS = 500;
+const LAG_CHECK_MS = 2000;
 
 /** The shared metadata block of a stream's current title, made once per title for all listeners. */
 const blocks = new WeakMap<Stream, { version: number; block: Buffer }>();
