@@ -3,7 +3,7 @@
  * them. A reader of the core like any RTSP viewer: it counts against the limits, shows in the
  * client list and the access log, and a slow one is dropped without delaying anyone. */
 import type { Socket } from 'node:net';
-import type { ClientDirectory, ClientRecord, CountedReader, ReaderStats, Stream, StreamTrack } from '../core/index.js';
+import type { ClientDirectory, ClientInfo, ClientRecord, CountedReader, ReaderStats, Stream, StreamTrack } from '../core/index.js';
 import type { Logger } from '../logging/index.js';
 import type { AudioBytes } from '../readers/audio-bytes.js';
 import { tcpUnsentBytes } from '../transport/native-fanout.js';
@@ -99,19 +99,19 @@ export class IcyListener implements CountedReader, TapListener {
     return { since: this.#since, bytes: this.#bytes, packets: this.#frames };
   }
 
+  /** What the client list and the access log say of it. */
+  #info(): ClientInfo {
+    const o = this.#o;
+    return { kind: 'icy', protocol: 'icy', address: o.socket.remoteAddress ?? '?', url: o.url, path: this.path, transport: 'TCP', userAgent: o.userAgent };
+  }
+
   /** Sends the audio header a decoder needs (Ogg), the burst of recent audio, and follows the
    * track from here on. The response head has been written. */
   start(): void {
     if (this.#closed) return;
     const o = this.#o;
     this.#clientId = o.clients.add({
-      kind: 'icy',
-      protocol: 'icy',
-      address: o.socket.remoteAddress ?? '?',
-      url: o.url,
-      path: this.path,
-      transport: 'TCP',
-      userAgent: o.userAgent,
+      ...this.#info(),
       figures: () => ({ bytesSent: this.#bytes, packetsSent: this.#frames, bytesReceived: 0, packetsLost: 0 }),
       close: (reason) => this.close(reason),
     });
@@ -235,13 +235,7 @@ export class IcyListener implements CountedReader, TapListener {
     setTimeout(() => o.socket.destroy(), 5000).unref();
     if (this.#clientId !== undefined) {
       const record: ClientRecord = {
-        kind: 'icy',
-        protocol: 'icy',
-        address: o.socket.remoteAddress ?? '?',
-        url: o.url,
-        path: this.path,
-        transport: 'TCP',
-        userAgent: o.userAgent,
+        ...this.#info(),
         status: 200,
         startedAt: this.#since,
         endedAt: Date.now(),

@@ -4,7 +4,7 @@
  * When it drops out, its listeners wait the path's grace time for it (or another source) to come
  * back; a returning source of the same kind continues the same stream. */
 import type { Socket } from 'node:net';
-import type { ClientDirectory, ClientRecord, Source, Stream, StreamMetadata, StreamRegistry } from '../core/index.js';
+import type { ClientDirectory, ClientInfo, ClientRecord, Source, Stream, StreamMetadata, StreamRegistry } from '../core/index.js';
 import { streamTracksFrom } from '../core/stream-tracks.js';
 import type { Logger } from '../logging/index.js';
 import { AudioFeed, type AudioCodec } from '../sources/audio-feed.js';
@@ -68,14 +68,7 @@ export class RadioSource implements Source {
       },
     });
     this.#clientId = o.clients.add({
-      kind: 'publisher',
-      protocol: o.protocol,
-      address,
-      url: `/${o.key}`,
-      path: o.key,
-      transport: 'TCP',
-      userAgent: o.userAgent,
-      user: o.user,
+      ...this.#info(),
       figures: () => ({ bytesSent: 0, packetsSent: 0, bytesReceived: this.#feed.bytesIn, packetsLost: 0 }),
       close: (reason) => this.close(reason),
     });
@@ -88,6 +81,12 @@ export class RadioSource implements Source {
     this.#log.info({ codec: o.codec, name: o.info.name }, 'radio source connected');
     if (o.rest.length > 0) this.#data(o.rest);
     socket.resume();
+  }
+
+  /** What the client list and the access log say of it. */
+  #info(): ClientInfo {
+    const o = this.#o;
+    return { kind: 'publisher', protocol: o.protocol, address: o.socket.remoteAddress ?? '?', url: `/${o.key}`, path: o.key, transport: 'TCP', userAgent: o.userAgent, user: o.user };
   }
 
   /** The stream it feeds, once its first frames told what it sends. */
@@ -135,14 +134,7 @@ export class RadioSource implements Source {
     this.#o.socket.destroy();
     this.#stream?.detach(this, reason);
     const record: ClientRecord = {
-      kind: 'publisher',
-      protocol: this.#o.protocol,
-      address: this.#o.socket.remoteAddress ?? '?',
-      url: `/${this.#o.key}`,
-      path: this.#o.key,
-      transport: 'TCP',
-      userAgent: this.#o.userAgent,
-      user: this.#o.user,
+      ...this.#info(),
       status: 200,
       startedAt: this.#startedAt,
       endedAt: Date.now(),
