@@ -92,6 +92,22 @@ function basicLogin(req: HttpRequestHead): { user: string; password: string } | 
   return colon < 0 ? undefined : { user: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
+/** The address a client used to reach us: its Host header when that is a plain host[:port],
+ * else the socket's own address (a header is never echoed into a playlist or URL unchecked). */
+function hostOf(req: HttpRequestHead, socket: Socket): string {
+  const host = req.headers.get('host');
+  if (host && /^[A-Za-z0-9.\-:[\]]+$/.test(host)) return host;
+  const addr = socket.localAddress ?? '127.0.0.1';
+  return `${addr.includes(':') ? `[${addr}]` : addr}:${socket.localPort}`;
+}
+
+/** The URL a listener used, for the client list and the access log. */
+function listenUrl(req: HttpRequestHead, socket: Socket): string {
+  const at = hostOf(req, socket);
+  const path = req.uri.startsWith('/') ? req.uri : mountSegments(req.uri)?.map(encodeURIComponent).join('/') ?? '';
+  return `http://${at}${path.startsWith('/') ? '' : '/'}${path}`.slice(0, 1024);
+}
+
 /** The head every listener response and refusal shares (no caching, any origin may play). */
 const NO_CACHE: [string, string][] = [
   ['Cache-Control', 'no-cache, no-store'],
@@ -357,7 +373,7 @@ export class RadioService {
    * listeners, for the now-playing widgets and monitors written for Icecast. */
   #status(ex: HttpExchange): void {
     const sources: Record<string, unknown>[] = [];
-    const host = ex.req.headers.get('host');
+    const host = hostOf(ex.req, ex.socket);
     for (const stream of this.#o.registry.streams.values()) {
       if (stream.state === 'ended') continue;
       const track = stream.tracks.find((t) => audioBytesOf(t) !== undefined);
@@ -366,7 +382,7 @@ export class RadioService {
       let listeners = 0;
       for (const r of stream.readers) if (r instanceof IcyListener) listeners++;
       sources.push({
-        listenurl: host && /^[A-Za-z0-9.\-:[\]]+$/.test(host) ? `http://${host}/${stream.path}` : `/${stream.path}`,
+        listenurl: `http://${host}/${stream.path}`,
         server_name: m.name ?? stream.path,
         server_description: m.description,
         genre: m.genre,
@@ -379,7 +395,7 @@ export class RadioService {
         live: stream.state === 'active',
       });
     }
-    const body = JSON.stringify({ icestats: { admin: '', host: host ?? '', server_id: this.#o.config().rtsp.serverHeader, source: sources.length === 1 ? sources[0] : sources } });
+    const body = JSON.stringify({ icestats: { admin: '', host, server_id: this.#o.config().rtsp.serverHeader, source: sources.length === 1 ? sources[0] : sources } });
     ex.reply(200, { type: 'application/json', body, headers: [['Access-Control-Allow-Origin', '*'], ['Cache-Control', 'no-cache']] });
   }
 
@@ -389,9 +405,7 @@ export class RadioService {
    * used (its Host header), so it works behind any name or port. */
   #playlist(ex: HttpExchange): void {
     const p = this.#playlistOf(ex.req.uri)!;
-    const host = ex.req.headers.get('host') ?? `${ex.socket.localAddress}:${ex.socket.localPort}`;
-    const safeHost = /^[A-Za-z0-9.\-:[\]]+$/.test(host) ? host : `${ex.socket.localAddress}:${ex.socket.localPort}`;
-    const url = `http://${safeHost}/${p.segs.map(encodeURIComponent).join('/')}`;
+    const url = `http://${hostOf(ex.req, ex.socket)}/${p.segs.map(encodeURIComponent).join('/')}`;
     const name = this.#o.registry.get(streamKey(p.segs))?.metadata.name ?? p.segs.join('/');
     if (p.kind === 'm3u') return ex.reply(200, { type: 'audio/x-mpegurl', body: `${url}\n` });
     ex.reply(200, { type: 'audio/x-scpls', body: `[playlist]\nNumberOfEntries=1\nFile1=${url}\nTitle1=${name.replace(/[\r\n]/g, ' ')}\nLength1=-1\nVersion=2\n` });
@@ -430,7 +444,7 @@ export class RadioService {
       metaint: wantsMeta ? cfg.radio.metaint : undefined,
       burstBytes: cfg.radio.burstBytes,
       maxLagSeconds: () => this.#o.config().radio.maxFlowControlTime,
-      url: req.uri.slice(0, 1024),
+      url: listenUrl(req, socket),
       userAgent: req.headers.get('user-agent'),
       clients: this.#o.clients,
       log: this.#log,

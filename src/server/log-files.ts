@@ -156,10 +156,10 @@ export class LogFiles {
   }
 }
 
-/** s-ip: the address the server listens on when it names one, else the host's first outside
- * IPv4 address. */
+/** s-ip: the address the RTSP server listens on when it names one, else the host's first
+ * outside IPv4 address. (The admin and radio ports may be bound elsewhere: they do not say.) */
 function serverIp(server: RunningServer): string {
-  const named = server.addresses.find((a) => a.address !== '0.0.0.0' && a.address !== '::');
+  const named = server.addresses.find((a) => a.kind !== 'admin' && a.kind !== 'radio' && a.address !== '0.0.0.0' && a.address !== '::');
   if (named) return named.address;
   for (const list of Object.values(networkInterfaces())) {
     const found = list?.find((i) => i.family === 'IPv4' && !i.internal);
