@@ -629,6 +629,14 @@ export const radioSchema = z
   })
   .strict();
 
+/** Multicast out (issue 16): live viewers that ask for `RTP/AVP;multicast` share one send per
+ * stream to a group from this pool. Keys: see rivulet.example.yaml. */
+export const multicastSchema = z.object({}).strict();
+
+/** Playback that survives the network (issue 16): retransmission on request (RFC 4585 NACK +
+ * RFC 4588 RTX, QuickTime reliable UDP) and thinning under loss. Keys: see rivulet.example.yaml. */
+export const retransmitSchema = z.object({}).strict();
+
 export const controlSchema = z
   .object({
     /** Unix socket through which `rivulet playlist start|stop|status` reach the running server;
@@ -654,6 +662,8 @@ export const configSchema = z
     playlists: playlistsSchema.prefault({}),
     control: controlSchema.prefault({}),
     radio: radioSchema.prefault({}),
+    multicast: multicastSchema.prefault({}),
+    retransmit: retransmitSchema.prefault({}),
     relays: relaysSchema.prefault({}),
     admin: adminSchema.prefault({}),
   })

@@ -47,6 +47,9 @@ export const LIVE_KEYS: LiveKeys = {
   // Read at each source login, listener and source packet; the ports and addresses are the
   // listeners' made at start.
   radio: ['sourcePassword', 'shoutcastMount', 'metaint', 'burstBytes', 'maxFlowControlTime', 'sourceTimeout'],
+  // Issue 16's sections: each key says when it applies (see their comments).
+  multicast: [],
+  retransmit: [],
   // The DSS relay file is read again with the paths; the server's Via name is chosen at start.
   relays: ['dssConfig'],
   // AdminAuth reads them per request (a token removed is refused at once, the group decides at
