@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { forwardSchema, pushSchema, RELAY_DEFAULTS, relaysSchema, retrySchema, sdpMediaPorts, sdpSchema, sdpSetting } from './relay-schema.js';
 import { parseRtspUrl, parseUdpSource, redactUrl } from './relay-urls.js';
+import { parseMulticastRange } from '../net/multicast-range.js';
 
 const port = z.number().int().min(0).max(65535);
 
@@ -74,6 +75,17 @@ export const vodSchema = z
     /** Stream hinted movies from their RTP hint tracks, as QTSS did; false packetizes natively
      * (a hint track is then used only for codecs Rivulet cannot packetize). */
     preferHintTracks: z.boolean().default(true),
+    /** Instant-On (DSS's overbuffer_rate): after a PLAY, the send-ahead grows by (rate - 1)
+     * seconds per second, so a player's first seconds arrive this many times faster than real
+     * time, over UDP and TCP alike; 1 turns it off. Normal play only (not trick play). */
+    overbufferRate: z.number().min(1).max(10).default(2),
+    /** Seconds of media the send-ahead grows to with overbuffering (DSS's max_send_ahead_time,
+     * 25 there). Small by default: a player's jitter buffer holds what arrives early, and the
+     * first seconds are what makes it start at once. Below sendAhead means sendAhead. */
+    maxSendAheadTime: z.number().min(0).max(60).default(2),
+    /** Largest RTSP Speed honoured (DSS's max_allowed_speed): faster requests get this, and the
+     * answer says so. */
+    maxSpeed: z.number().min(1).max(16).default(4),
   })
   .strict();
 
@@ -629,13 +641,65 @@ export const radioSchema = z
   })
   .strict();
 
-/** Multicast out (issue 16): live viewers that ask for `RTP/AVP;multicast` share one send per
- * stream to a group from this pool. Keys: see rivulet.example.yaml. */
-export const multicastSchema = z.object({}).strict();
+/** Multicast out: live viewers that ask for `RTP/AVP;multicast` share one send per stream to a
+ * group from this pool (files are never sent by multicast). Keys: see rivulet.example.yaml. */
+export const multicastSchema = z
+  .object({
+    /** Pool of IPv4 multicast groups, as CIDRs or single addresses: each live stream with
+     * multicast viewers takes one. [] = multicast off (such viewers get 461). Default: a /24 of
+     * the IPv4 Local Scope (239.255.0.0/16, RFC 2365), which routers keep inside the site. */
+    groups: z
+      .array(
+        z.string().superRefine((g, ctx) => {
+          try {
+            parseMulticastRange(g);
+          } catch (e) {
+            ctx.addIssue({ code: 'custom', message: (e as Error).message });
+          }
+        }),
+      )
+      .default(['239.255.42.0/24']),
+    /** Lowest RTP port given to groups (even; RTCP one above); a stream takes two per track, at
+     * a block of its own. Default 5004, RTP's default port (RFC 3551; DSS's
+     * destination_base_port), below rtp.portMin so a viewer on the server's host can bind it. */
+    portMin: z.number().int().min(1024).max(65534).refine((p) => p % 2 === 0, 'must be even (RTCP takes the odd port above)').default(5004),
+    /** Highest port given to groups. */
+    portMax: z.number().int().min(1025).max(65535).default(5999),
+    /** Router hops a group's packets may cross (IP_MULTICAST_TTL). 1, as DSS's multicast_ttl:
+     * the server's own link only, until the operator widens it. */
+    ttl: z.number().int().min(1).max(255).default(1),
+    /** Seconds a group goes on sending after its last viewer stops, and keeps its address after
+     * its last viewer leaves, so a viewer back at once finds it where it was. */
+    linger: z.number().min(0).max(600).default(5),
+    /** Local IPv4 address to send from, which picks the outgoing interface; "" = the system's
+     * route for the group. */
+    interface: z.union([z.literal(''), z.ipv4()]).default(''),
+  })
+  .strict()
+  .refine((m) => m.portMax > m.portMin, { message: 'multicast.portMax must be above multicast.portMin', path: ['portMax'] });
 
-/** Playback that survives the network (issue 16): retransmission on request (RFC 4585 NACK +
- * RFC 4588 RTX, QuickTime reliable UDP) and thinning under loss. Keys: see rivulet.example.yaml. */
-export const retransmitSchema = z.object({}).strict();
+/** Playback that survives the network (issue 16): retransmission on request (RFC 4585 generic
+ * NACK + RFC 4588 RTX) for UDP viewers that set up with the RTP/AVPF profile. Every key is read
+ * when a viewer asks for the SDP (DESCRIBE) or sets a track up (SETUP). */
+export const retransmitSchema = z
+  .object({
+    /** Offer retransmission in the SDP (`a=rtcp-fb:* nack`, an `rtx` payload type with `apt=`),
+     * take RTP/AVPF in SETUP, and answer the NACKs of the viewers that did with RTX packets. */
+    enabled: z.boolean().default(true),
+    /** DESCRIBE User-Agent substrings whose SDP names the RTP/AVPF profile on its m= lines, which
+     * is how a client learns it may ask for it (GStreamer's rtspsrc then SETUPs with RTP/AVPF and
+     * retransmission on); others get the SDP without retransmission (players that know no AVPF,
+     * QuickTime and live555, cannot send NACKs). `*` = every client. */
+    avpfUserAgents: z.array(z.string().min(1)).default(['GStreamer']),
+    /** Milliseconds a sent packet is kept for a NACK (the SDP's rtx-time). */
+    historyMs: z.number().int().min(100).max(10000).default(1500),
+    /** Bytes of sent packets kept at most per viewer track (the oldest go first). */
+    historyBytes: z.number().int().min(16384).max(67108864).default(1048576),
+    /** Bytes sent again at most this share (percent) of the bytes the track sent; NACKs past it
+     * are refused and counted, so a lossy viewer cannot make the server flood. */
+    maxPercent: z.number().min(1).max(100).default(20),
+  })
+  .strict();
 
 export const controlSchema = z
   .object({

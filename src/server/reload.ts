@@ -20,9 +20,10 @@ export const LIVE_KEYS: LiveKeys = {
   // sending thread is chosen at start.
   rtp: ['maxPayloadSize', 'rtcpInterval'],
   media: [],
-  // Read at each PLAY (sendAhead, readAhead) and each file opened (preferHintTracks); the read
-  // cache takes its new size at once (RivuletServer.reload).
-  vod: ['sendAhead', 'readAhead', 'preferHintTracks', 'readCacheBytes'],
+  // Read at each PLAY (sendAhead, readAhead, maxSpeed; overbufferRate and maxSendAheadTime at a
+  // viewer's first PLAY) and each file opened (preferHintTracks); the read cache takes its new
+  // size at once (RivuletServer.reload).
+  vod: ['sendAhead', 'readAhead', 'preferHintTracks', 'readCacheBytes', 'overbufferRate', 'maxSendAheadTime', 'maxSpeed'],
   // Read per publisher, viewer or source start (the path settings, the registry's timeout
   // check); tcpBatchMs sizes the one write batcher made at start.
   live: ['publishAllow', 'publisherTimeout', 'graceTime', 'takeover', 'writeSdp', 'viewerQueueBytes', 'sdpIdleTimeout', 'keyframeWait', 'maxFrameBytes'],
@@ -48,8 +49,11 @@ export const LIVE_KEYS: LiveKeys = {
   // listeners' made at start.
   radio: ['sourcePassword', 'shoutcastMount', 'metaint', 'burstBytes', 'maxFlowControlTime', 'sourceTimeout'],
   // Issue 16's sections: each key says when it applies (see their comments).
-  multicast: [],
-  retransmit: [],
+  // multicast: read when a stream's group is made (the linger when its viewers leave); groups
+  // made before keep the address, ports and TTL their viewers were told.
+  multicast: 'all',
+  // Read at each DESCRIBE and SETUP: a change reaches the next viewer.
+  retransmit: 'all',
   // The DSS relay file is read again with the paths; the server's Via name is chosen at start.
   relays: ['dssConfig'],
   // AdminAuth reads them per request (a token removed is refused at once, the group decides at
