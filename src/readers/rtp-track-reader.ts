@@ -97,7 +97,7 @@ export class RtpTrackReader implements TrackReader {
         for (const p of f.packets) this.#sink.sendRtp(p);
       }
     }
-    this.output.sent(f.packets.length, f.bytes - 12 * f.packets.length);
+    this.output.sent(f.packets.length, f.bytes - 12 * f.packets.length, f.packets);
   }
 
   /** Too far behind: this frame and everything up to the next keyframe are dropped, so the far

@@ -3,7 +3,7 @@
  * in 32-bit words minus one. */
 
 import { msToNtp } from './ntp.js';
-import { RtcpType, SdesItemType, type NtpTime, type ReportBlockInit } from './types.js';
+import { RtcpType, RtpfbFormat, SdesItemType, type NtpTime, type ReportBlockInit } from './types.js';
 
 const HEADER_SIZE = 4;
 const REPORT_BLOCK_SIZE = 24;
@@ -184,4 +184,26 @@ export function buildApp(init: AppInit): Buffer {
  * RR and to carry an SDES CNAME; that order is the caller's responsibility. */
 export function compound(...packets: Buffer[]): Buffer {
   return Buffer.concat(packets);
+}
+
+/** A generic NACK (RFC 4585 §6.2.1) from `ssrc` about `mediaSsrc` asking for `lost` again: each
+ * FCI entry names a packet and, in its bitmask, any of the 16 after it that are also asked for. */
+export function buildGenericNack(ssrc: number, mediaSsrc: number, lost: readonly number[]): Buffer {
+  const entries: [number, number][] = [];
+  for (const raw of lost) {
+    const seq = raw & 0xffff;
+    const last = entries[entries.length - 1];
+    const d = last ? (seq - last[0]) & 0xffff : 0;
+    if (last && d >= 1 && d <= 16) last[1] |= 1 << (d - 1);
+    else if (!last || d !== 0) entries.push([seq, 0]);
+  }
+  const buf = Buffer.alloc(HEADER_SIZE + 8 + entries.length * 4);
+  writeHeader(buf, RtpfbFormat.GENERIC_NACK, RtcpType.RTPFB);
+  buf.writeUInt32BE(ssrc >>> 0, 4);
+  buf.writeUInt32BE(mediaSsrc >>> 0, 8);
+  entries.forEach(([pid, blp], i) => {
+    buf.writeUInt16BE(pid, 12 + i * 4);
+    buf.writeUInt16BE(blp, 14 + i * 4);
+  });
+  return buf;
 }

@@ -1,6 +1,7 @@
 export {
   buildApp,
   buildBye,
+  buildGenericNack,
   buildReceiverReport,
   buildSdes,
   buildSdesCname,
@@ -9,14 +10,15 @@ export {
 } from './build.js';
 export type { AppInit, SdesChunkInit, SenderReportInit } from './build.js';
 export { msToNtp, ntpMiddle32, ntpToMs, NTP_UNIX_EPOCH_OFFSET } from './ntp.js';
-export { parseRtcpCompound } from './parse.js';
-export { RtcpType, SdesItemType } from './types.js';
+export { MAX_NACK_SEQS, parseRtcpCompound } from './parse.js';
+export { RtcpType, RtpfbFormat, SdesItemType } from './types.js';
 export type {
   NtpTime,
   ReportBlock,
   ReportBlockInit,
   RtcpApp,
   RtcpBye,
+  RtcpNack,
   RtcpPacket,
   RtcpReceiverReport,
   RtcpSdes,

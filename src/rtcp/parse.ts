@@ -6,6 +6,7 @@
 
 import {
   RtcpType,
+  RtpfbFormat,
   SdesItemType,
   type ReportBlock,
   type RtcpPacket,
@@ -15,6 +16,9 @@ import {
 
 const HEADER_SIZE = 4;
 const REPORT_BLOCK_SIZE = 24;
+/** Sequence numbers one NACK packet may ask for: a packet can name up to 17 per 4-byte FCI entry
+ * (over 270 000 in a datagram), far more than any history holds; the rest is dropped. */
+export const MAX_NACK_SEQS = 1024;
 
 export function parseRtcpCompound(buf: Buffer): RtcpPacket[] {
   const out: RtcpPacket[] = [];
@@ -106,9 +110,24 @@ function parseOne(
         data: buf.subarray(body + 8, bodyEnd),
       };
     }
+    case RtcpType.RTPFB:
+      if (count === RtpfbFormat.GENERIC_NACK && body + 8 <= bodyEnd) return readNack(buf, body, bodyEnd);
+      return { type: 'unknown', packetType, count, raw: buf.subarray(start, end) };
     default:
       return { type: 'unknown', packetType, count, raw: buf.subarray(start, end) };
   }
+}
+
+/** Generic NACK FCI entries (RFC 4585 §6.2.1): a PID and a bitmask of the 16 packets after it. */
+function readNack(buf: Buffer, body: number, bodyEnd: number): RtcpPacket {
+  const lost: number[] = [];
+  for (let p = body + 8; p + 4 <= bodyEnd && lost.length < MAX_NACK_SEQS; p += 4) {
+    const pid = buf.readUInt16BE(p);
+    const blp = buf.readUInt16BE(p + 2);
+    lost.push(pid);
+    for (let i = 0; i < 16 && lost.length < MAX_NACK_SEQS; i++) if (blp & (1 << i)) lost.push((pid + i + 1) & 0xffff);
+  }
+  return { type: 'nack', ssrc: buf.readUInt32BE(body), mediaSsrc: buf.readUInt32BE(body + 4), lost };
 }
 
 function readReportBlocks(buf: Buffer, off: number, count: number): ReportBlock[] {

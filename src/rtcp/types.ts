@@ -7,6 +7,13 @@ export const RtcpType = {
   SDES: 202,
   BYE: 203,
   APP: 204,
+  /** Transport-layer feedback (RFC 4585 §6.2); format 1 is the generic NACK. */
+  RTPFB: 205,
+} as const;
+
+/** RTPFB formats (RFC 4585 §6.2.1). */
+export const RtpfbFormat = {
+  GENERIC_NACK: 1,
 } as const;
 
 /** SDES item types (RFC 3550 §6.5). */
@@ -108,7 +115,20 @@ export interface RtcpApp {
   data: Buffer;
 }
 
-/** Any other packet type (e.g. RTPFB/PSFB feedback 205/206, XR 207), kept whole. */
+/** A generic NACK (RFC 4585 §6.2.1): the receiver `ssrc` asks the sender of `mediaSsrc` for the
+ * packets with these sequence numbers again. */
+export interface RtcpNack {
+  type: 'nack';
+  /** SSRC of the packet's sender (the receiver asking). */
+  ssrc: number;
+  /** SSRC of the media stream the lost packets belong to. */
+  mediaSsrc: number;
+  /** Sequence numbers asked for, in the order the FCI entries name them; at most
+   * `MAX_NACK_SEQS` (the rest of a larger packet is dropped). */
+  lost: number[];
+}
+
+/** Any other packet type (e.g. other RTPFB formats, PSFB 206, XR 207), kept whole. */
 export interface RtcpUnknown {
   type: 'unknown';
   packetType: number;
@@ -118,4 +138,4 @@ export interface RtcpUnknown {
   raw: Buffer;
 }
 
-export type RtcpPacket = RtcpSenderReport | RtcpReceiverReport | RtcpSdes | RtcpBye | RtcpApp | RtcpUnknown;
+export type RtcpPacket = RtcpSenderReport | RtcpReceiverReport | RtcpSdes | RtcpBye | RtcpApp | RtcpNack | RtcpUnknown;

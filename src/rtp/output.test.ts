@@ -4,6 +4,7 @@ import type { RtpPayload } from '../codecs/types.js';
 import { StreamTrack } from '../core/stream-track.js';
 import { liveOutput, RtpTrackReader } from '../readers/rtp-track-reader.js';
 import {
+  buildGenericNack,
   buildReceiverReport,
   buildSenderReport,
   compound,
@@ -413,5 +414,56 @@ describe('RtpOutput for a live viewer', () => {
     );
     assert.equal(only(pkts, 'sr').ssrc, track.ssrc);
     assert.deepEqual(only(pkts, 'bye').ssrcs, [track.ssrc]);
+  });
+});
+
+describe('RtpOutput retransmission (RFC 4585 NACK, RFC 4588 RTX)', () => {
+  const opts = { payloadType: 106, historyMs: 1000, historyBytes: 1 << 20, maxPercent: 50 };
+
+  it('a file viewer: NACKed packets come back as RTX on the same sink; nothing without a NACK', () => {
+    const sink = new MemorySink();
+    const out = fileOut(sink);
+    const lines: object[] = [];
+    out.enableRetransmission(opts, { info: (o) => lines.push(o) });
+    const first = out.nextSeq;
+    for (let i = 0; i < 10; i++) out.send(payload(Buffer.alloc(200, i)), 1000 + i);
+    assert.equal(sink.rtp.length, 10);
+    out.onRtcp(compound(buildReceiverReport(5, [block(out.ssrc)]), buildGenericNack(5, out.ssrc, [(first + 3) & 0xffff])));
+    assert.equal(sink.rtp.length, 11);
+    const rtx = readRtpHeader(sink.rtp[10])!;
+    assert.deepEqual([rtx.payloadType, rtx.ssrc, rtx.timestamp], [106, out.rtxSsrc, 1003]);
+    assert.equal(sink.rtp[10].readUInt16BE(12), (first + 3) & 0xffff);
+    assert.equal(out.nextSeq, (first + 10) & 0xffff, 'RTX does not advance the media sequence');
+    assert.equal(out.packets, 10, 'nor the sender report counts');
+    // A NACK about another SSRC is not ours.
+    out.onRtcp(buildGenericNack(5, (out.ssrc + 1) >>> 0, [first]));
+    assert.equal(sink.rtp.length, 11);
+    assert.deepEqual(out.retransmit, { nacks: 1, resent: 1, resentBytes: 12 + 2 + 200, refused: 0, tooOld: 0 });
+    out.sendBye('teardown');
+    out.sendBye('again');
+    assert.equal(lines.length, 1, 'logged once, at the end');
+  });
+
+  it('a live viewer: the shared packets handed to `sent` are resent, untouched', () => {
+    const sink = new MemorySink();
+    const out = fileOut(sink);
+    out.enableRetransmission(opts);
+    const shared = [0, 1, 2].map((s) => writeRtpPacket(payload([s, s, s]), { payloadType: 96, sequence: 100 + s, timestamp: 9, ssrc: out.ssrc }));
+    const copies = shared.map((b) => Buffer.from(b));
+    out.sent(3, 9, shared);
+    out.onRtcp(buildGenericNack(1, out.ssrc, [101, 150]));
+    assert.equal(sink.rtp.length, 1);
+    assert.deepEqual(sink.rtp[0].subarray(12), Buffer.from([0, 101, 1, 1, 1]));
+    assert.deepEqual(shared, copies);
+    assert.equal(out.retransmit?.tooOld, 1);
+  });
+
+  it('without retransmission NACKs are ignored and nothing is kept', () => {
+    const sink = new MemorySink();
+    const out = fileOut(sink);
+    out.send(payload([1]), 0);
+    out.onRtcp(buildGenericNack(1, out.ssrc, [(out.nextSeq - 1) & 0xffff]));
+    assert.equal(sink.rtp.length, 1);
+    assert.equal(out.retransmit, undefined);
   });
 });

@@ -10,15 +10,16 @@
  *   only the counts are taken. A live reader does this: the stream track rewrote the header once
  *   onto its own timeline and every viewer gets the same Buffers, so nothing here touches them.
  *
- * Retransmission seam (RTP retransmission, RFC 4588, and Skip Protection, a later issue): it goes
- * here and nowhere else. A NACK or the client's Skip Protection feedback arrives through
- * `onRtcp`, which would look the lost sequence numbers up and send them again through `sink`:
- * for `send` a small ring of recently written packets kept by sequence number (the packets are
- * already built, so keeping them costs no copy); for shared live packets the stream track's
- * frames, which hold every packet of the current GOP. Resent packets are counted like any other
- * and never advance `nextSeq`. */
+ * Retransmission on request (RFC 4585 generic NACK + RFC 4588 RTX, `retransmit.ts`) lives here
+ * and nowhere else, off until `enableRetransmission` (a UDP viewer that set up with RTP/AVPF):
+ * then every packet sent is kept by sequence number for a while (a file viewer's own packets are
+ * built once into a Buffer that is kept; a live viewer's shared packets are kept by reference,
+ * handed over with `sent`), and a NACK arriving through `onRtcp` is answered with RTX packets on
+ * the same sink. Resent packets never advance `nextSeq` and are not counted in the sender
+ * reports, which speak for the media SSRC only. */
 import type { RtpPayload } from '../codecs/types.js';
 import {
+  parseRtcpCompound,
   buildBye,
   buildSdesCname,
   buildSenderReport,
@@ -29,6 +30,7 @@ import {
 } from '../rtcp/index.js';
 import type { RtpSink } from '../transport/types.js';
 import { writeRtpPacket, type RtpHeaderFields } from './packet.js';
+import { Retransmitter, type RetransmitOptions, type RetransmitStats } from './retransmit.js';
 import { randomUint16, randomUint32 } from './seq.js';
 
 export type { ReceptionStats } from '../rtcp/index.js';
@@ -40,6 +42,11 @@ export interface RtpClock {
   rtpTimeAt(nowPerf: number): number;
   /** Wall clock (Unix ms, for the NTP field) of that instant. */
   ntpMsAt(nowPerf: number): number;
+}
+
+/** Where an output says, once at its end, what retransmission did (a session's logger). */
+export interface RetransmitLog {
+  info(obj: object, msg: string): void;
 }
 
 export interface RtpOutputOptions<C extends RtpClock> {
@@ -71,6 +78,8 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
   readonly #header: RtpHeaderFields;
   #packets = 0;
   #octets = 0;
+  #rtx: Retransmitter | undefined;
+  #rtxLog: RetransmitLog | undefined;
 
   constructor(opts: RtpOutputOptions<C>) {
     this.ssrc = opts.ssrc ?? randomUint32();
@@ -97,6 +106,30 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
     return this.#seq;
   }
 
+  /** Keeps what is sent from now on and answers the viewer's NACKs with RTX packets (see the file
+   * comment). For a UDP viewer whose SETUP asked for the AVPF profile; `log` hears the counts once,
+   * at `sendBye`. */
+  enableRetransmission(opts: RetransmitOptions, log?: RetransmitLog): void {
+    this.#rtx ??= new Retransmitter(opts);
+    this.#rtxLog = log;
+  }
+
+  /** What the viewer's NACKs asked for and what was sent again; undefined without retransmission. */
+  /** The stream starts again elsewhere (a seek, a change of scale): packets sent before are of no
+   * use to the viewer, whose jitter buffer was flushed, and are not sent again. */
+  forgetSent(): void {
+    this.#rtx?.clear();
+  }
+
+  get retransmit(): Readonly<RetransmitStats> | undefined {
+    return this.#rtx?.stats;
+  }
+
+  /** SSRC of the RTX packets; undefined without retransmission. */
+  get rtxSsrc(): number | undefined {
+    return this.#rtx?.ssrc;
+  }
+
   /** Writes one packet of this output's own stream and sends it. */
   send(payload: RtpPayload, timestamp: number): void {
     const h = this.#header;
@@ -105,17 +138,25 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#packets++;
     this.#octets += payload.length;
-    // Retransmission seam: keep the payload and its header fields by sequence number here (see
-    // the file comment). A sink that gathers packets writes them into its own buffers.
-    if (this.sink.writeRtp) this.sink.writeRtp(payload, h);
+    if (this.#rtx) {
+      // Built once, sent and kept: the payload's parts are views of file data that may be reused.
+      const packet = writeRtpPacket(payload, h);
+      this.#rtx.keep(packet);
+      this.sink.sendRtp(packet);
+    } else if (this.sink.writeRtp) this.sink.writeRtp(payload, h);
     else this.sink.sendRtp(writeRtpPacket(payload, h));
   }
 
   /** Someone sent the viewer `packets` shared packets carrying this SSRC, with `octets` of
-   * payload: counted only, the packets are not touched. */
-  sent(packets: number, octets: number): void {
+   * payload: counted, and with retransmission on the packets themselves (`shared`) are kept by
+   * reference, never changed. */
+  sent(packets: number, octets: number, shared?: readonly Buffer[]): void {
     this.#packets += packets;
     this.#octets += octets;
+    if (this.#rtx && shared) {
+      const now = performance.now();
+      for (const p of shared) this.#rtx.keep(p, now);
+    }
   }
 
   /** Part of what `sent` counted never left (the native fan-out could not send it): sender
@@ -132,6 +173,7 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
 
   /** Sends a last SR + SDES, then BYE: the viewer's stream from this output is over. */
   sendBye(reason?: string, nowPerf = performance.now()): void {
+    this.#logRetransmission();
     this.sink.sendRtcp(
       compound(
         this.#senderReport(nowPerf),
@@ -151,9 +193,23 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
     });
   }
 
-  /** RTCP from the viewer: its receiver reports about this SSRC go into `reception`.
-   * Retransmission seam: NACKs and Skip Protection feedback would be read here. */
+  /** RTCP from the viewer: its receiver reports about this SSRC go into `reception`; with
+   * retransmission on, its generic NACKs about this SSRC are answered. */
   onRtcp(buf: Buffer): void {
     updateReception(this.reception, buf, this.ssrc);
+    const rtx = this.#rtx;
+    if (!rtx) return;
+    for (const p of parseRtcpCompound(buf)) {
+      if (p.type === 'nack' && p.mediaSsrc === this.ssrc) rtx.onNack(p.lost, (pkt) => this.sink.sendRtp(pkt));
+    }
+  }
+
+  /** The retransmission counts, said once (the first BYE) when NACKs came. */
+  #logRetransmission(): void {
+    const log = this.#rtxLog;
+    const s = this.#rtx?.stats;
+    if (!log || !s) return;
+    this.#rtxLog = undefined;
+    if (s.nacks > 0) log.info({ ssrc: this.ssrc, rtxSsrc: this.#rtx?.ssrc, ...s }, 'retransmission');
   }
 }

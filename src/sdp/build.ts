@@ -2,6 +2,7 @@
 import { isIPv6 } from 'node:net';
 import { parse, write, type SessionDescription, type MediaDescription } from 'sdp-transform';
 import type { StreamDescription, Track } from '../stream/types.js';
+import { offerRetransmission, type SdpRetransmit } from './retransmit.js';
 
 export interface BuildSdpOptions {
   /** Server address for the o= line (the address the client reached). */
@@ -10,6 +11,9 @@ export interface BuildSdpOptions {
   sessionId?: number;
   sessionVersion?: number;
   tool?: string;
+  /** Offer retransmission (NACK feedback and an RTX payload type on every track, the profile
+   * named); none when absent. */
+  retransmit?: SdpRetransmit;
 }
 
 function fmtNum(n: number): string {
@@ -21,26 +25,10 @@ export function buildSdp(desc: StreamDescription, opts: BuildSdpOptions): string
   const addr = opts.serverAddress.startsWith('::ffff:') ? opts.serverAddress.slice(7) : opts.serverAddress;
   const now = Math.floor(Date.now() / 1000) + 2208988800;
   const media: MediaDescription[] = desc.tracks.map((t) => {
-    const given = t.mediaSdp !== undefined ? givenMedia(t) : undefined;
-    if (given) return given;
-    const f = t.format;
-    const m: MediaDescription = {
-      type: f.media,
-      port: 0,
-      protocol: 'RTP/AVP',
-      payloads: String(f.payloadType),
-      rtp: [{ payload: f.payloadType, codec: f.encodingName, rate: f.clockRate, encoding: f.channels }],
-      fmtp: [],
-      control: t.control,
-    };
-    const params = Object.entries(f.fmtp);
-    if (params.length) m.fmtp.push({ payload: f.payloadType, config: params.map(([k, v]) => `${k}=${v}`).join(';') });
-    if (t.bitrateKbps) m.bandwidth = [{ type: 'AS', limit: Math.max(1, Math.round(t.bitrateKbps)) }];
-    const invalid: { value: string }[] = [];
-    if (t.width && t.height) invalid.push({ value: `framesize:${f.payloadType} ${t.width}-${t.height}` });
-    if (t.frameRate) m.framerate = Math.round(t.frameRate * 1000) / 1000;
-    if (invalid.length) m.invalid = invalid;
-    return m;
+    const m = t.mediaSdp !== undefined ? givenMedia(t) : undefined;
+    const built = m ?? builtMedia(t);
+    if (opts.retransmit) offerRetransmission(built, t.format.payloadType, t.format.clockRate, opts.retransmit);
+    return built;
   });
   const sdp: SessionDescription = {
     version: 0,
@@ -65,6 +53,28 @@ export function buildSdp(desc: StreamDescription, opts: BuildSdpOptions): string
   };
   if (desc.sessionSdp) mergeSessionLines(sdp, desc.sessionSdp);
   return write(sdp);
+}
+
+/** A track's media section built from its format. */
+function builtMedia(t: Track): MediaDescription {
+  const f = t.format;
+  const m: MediaDescription = {
+    type: f.media,
+    port: 0,
+    protocol: 'RTP/AVP',
+    payloads: String(f.payloadType),
+    rtp: [{ payload: f.payloadType, codec: f.encodingName, rate: f.clockRate, encoding: f.channels }],
+    fmtp: [],
+    control: t.control,
+  };
+  const params = Object.entries(f.fmtp);
+  if (params.length) m.fmtp.push({ payload: f.payloadType, config: params.map(([k, v]) => `${k}=${v}`).join(';') });
+  if (t.bitrateKbps) m.bandwidth = [{ type: 'AS', limit: Math.max(1, Math.round(t.bitrateKbps)) }];
+  const invalid: { value: string }[] = [];
+  if (t.width && t.height) invalid.push({ value: `framesize:${f.payloadType} ${t.width}-${t.height}` });
+  if (t.frameRate) m.framerate = Math.round(t.frameRate * 1000) / 1000;
+  if (invalid.length) m.invalid = invalid;
+  return m;
 }
 
 /** A track's own media section text, its control replaced by ours; undefined when the text has no

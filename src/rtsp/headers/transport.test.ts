@@ -248,3 +248,15 @@ describe('Transport properties', () => {
     );
   });
 });
+
+describe('the RTP/AVPF profile (RFC 4585)', () => {
+  it('parses what GStreamer sends when the SDP offers AVPF, and echoes it', () => {
+    const [spec] = parseTransport('RTP/AVPF;unicast;client_port=40000-40001');
+    assert.deepEqual(spec, { protocol: 'RTP', profile: 'AVPF', lowerTransport: 'UDP', delivery: 'unicast', clientPort: [40000, 40001] });
+    assert.equal(
+      formatTransport({ ...spec, serverPort: [6970, 6971], ssrc: 0x1234, mode: 'play' }),
+      'RTP/AVPF;unicast;client_port=40000-40001;server_port=6970-6971;ssrc=00001234;mode="PLAY"',
+    );
+    assert.equal(parseTransport('RTP/AVPF/TCP;unicast;interleaved=0-1')[0].lowerTransport, 'TCP');
+  });
+});
