@@ -5,7 +5,7 @@
  * by ffmpeg and forwarded to `udp://239.10.10.10:6000?ttl=1` is decoded by ffmpeg reading an SDP
  * file that names the group. Ports are fixed: the namespace is the test's alone. */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -17,70 +17,13 @@ import { decodeErrors, run } from '../helpers/run.js';
 import { sleep, until } from '../helpers/rtsp-client.js';
 import { tempDir } from '../helpers/server.js';
 import { inCI, missingTool } from '../helpers/tools.js';
+import { asRoot, namespaceProblem, Namespace } from '../helpers/netns.js';
 
 const CLIP = 'h264-aac-faststart.mp4';
 const GROUP_IN = '239.1.2.3';
 const PORT_IN = 5000;
 const GROUP_OUT = '239.10.10.10';
 const PORT_OUT = 6000;
-
-/** Root makes a network namespace alone; anyone else needs a user namespace around it (`-r`). */
-const asRoot = process.getuid?.() === 0;
-/** Loopback up, multicast on it, and the multicast range routed there. */
-const SETUP = 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo';
-
-/** Why a private network namespace with a multicast route cannot be made here, or undefined. */
-function namespaceProblem(): string | undefined {
-  for (const tool of ['unshare', 'nsenter', 'ip', 'ffmpeg']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
-  }
-  const r = spawnSync('unshare', [asRoot ? '-n' : '-rn', 'sh', '-c', SETUP], {
-    encoding: 'utf8',
-    timeout: 10_000,
-  });
-  if (r.status === 0) return undefined;
-  return `unshare ${asRoot ? '-n' : '-rn'} sh -c '${SETUP}' failed (${r.status ?? r.signal}): ${(r.stderr || r.error?.message || '').trim()}`;
-}
-
-/** A network namespace held open by a `sleep` in it; programs run inside with `nsenter`. */
-class Namespace {
-  readonly #holder: ChildProcess;
-  readonly pid: number;
-
-  private constructor(holder: ChildProcess) {
-    this.#holder = holder;
-    this.pid = holder.pid!;
-  }
-
-  static async open(): Promise<Namespace> {
-    const holder = spawn(
-      'unshare',
-      [asRoot ? '-n' : '-rn', 'sh', '-c', `${SETUP} && echo ready && exec sleep 3600`],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    holder.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    holder.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const ns = new Namespace(holder);
-    if (!(await until(() => out.includes('ready'), 10_000, 20))) {
-      ns.close();
-      throw new Error(`the namespace did not come up: ${out}`);
-    }
-    return ns;
-  }
-
-  /** `cmd args` as run inside the namespace. */
-  argv(cmd: string, args: string[]): [string, string[]] {
-    const enter = ['-t', String(this.pid), '-n', ...(asRoot ? [] : ['-U', '--preserve-credentials'])];
-    return ['nsenter', [...enter, cmd, ...args]];
-  }
-
-  close(): void {
-    if (this.#holder.exitCode === null && this.#holder.signalCode === null) this.#holder.kill('SIGKILL');
-  }
-}
 
 /** ffmpeg inside the namespace decodes `frames` video frames from `input` (after `inputArgs`);
  * returns its run and the frames it reported. */
@@ -110,7 +53,7 @@ async function decodeInside(
 }
 
 describe('multicast relays in a private network namespace', () => {
-  const problem = namespaceProblem();
+  const problem = namespaceProblem(['ffmpeg']);
   let ns: Namespace | undefined;
   let dir: { dir: string; cleanup: () => void } | undefined;
   let server: ChildProcess | undefined;
