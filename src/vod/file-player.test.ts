@@ -370,4 +370,135 @@ describe('FilePlayer', () => {
     assert.equal(player.state, 'ended');
     await until(() => reader.closed === 1);
   });
+
+  describe('trick play, Speed and overbuffering', () => {
+    /** The distinct video timestamps sent, in order, as seconds on the RTP line from rtpTimeOf(0). */
+    const videoTimes = (r: Rig) => {
+      const base = r.video.output.clock.rtpTimeOf(0);
+      return [...new Set(r.video.sink.rtp.map((p) => p.header.timestamp))].map((ts) => tsDiff(ts, base) / 90000);
+    };
+    /** Whether the access unit starting with the packet at `ts` holds an IDR slice. */
+    const allIdr = (r: Rig) => {
+      const byTs = new Map<number, number[]>();
+      for (const p of r.video.sink.rtp) byTs.set(p.header.timestamp, [...(byTs.get(p.header.timestamp) ?? []), ...nalTypes(p.payload)]);
+      return [...byTs.values()].every((types) => types.includes(5));
+    };
+    const ended = (r: Rig) => {
+      const ends: string[] = [];
+      r.player.on('end', (reason) => ends.push(reason));
+      return ends;
+    };
+
+    it('Scale 4 sends keyframes only, no audio, with timestamps advancing at real time, and ends with BYE', async () => {
+      const r = rig();
+      const ends = ended(r);
+      const started = performance.now();
+      const res = r.player.play({ start: 4, scale: 4 });
+      assert.deepEqual([res.start, res.end, res.scale, res.speed], [4, 10, 4, 1]);
+      assert.equal(res.rtpInfo[0].rtptime, r.video.output.clock.rtpTimeOf(4));
+      await until(() => ends.length > 0, 4000);
+      const elapsed = (performance.now() - started) / 1000;
+      assert.deepEqual(ends, ['end of stream']);
+      // Keyframes at 4, 6, 8 s, a media second every quarter second of real time.
+      assert.deepEqual(videoTimes(r), [4, 4.5, 5]);
+      assert.ok(allIdr(r), 'every frame sent is an IDR picture');
+      assert.equal(r.audio.sink.rtp.length, 0, 'no audio in trick play');
+      assert.ok(elapsed < 1.5 + 0.5, `6 s of media took ${elapsed.toFixed(2)} s`);
+      assert.equal(r.player.position(), 10);
+    });
+
+    it('Scale 2 sends every video frame at twice the rate', async () => {
+      const r = rig();
+      const ends = ended(r);
+      r.player.play({ start: 8, scale: 2 });
+      await until(() => ends.length > 0, 4000);
+      const times = videoTimes(r);
+      assert.equal(times.length, 50);
+      assert.deepEqual(times, Array.from({ length: 50 }, (_, i) => Number((8 + i * 0.02).toFixed(6))).map((t) => Math.round(t * 90000) / 90000));
+    });
+
+    it('Scale -2 with Speed 2 rewinds keyframe by keyframe to the start; timestamps still go forwards', async () => {
+      const r = rig();
+      const ends = ended(r);
+      const started = performance.now();
+      const res = r.player.play({ start: 5, scale: -2, speed: 2 });
+      assert.deepEqual([res.start, res.end, res.scale, res.speed], [4, 0, -2, 2]);
+      await until(() => ends.length > 0, 4000);
+      const elapsed = (performance.now() - started) / 1000;
+      // Keyframes 4, 2, 0 s: media goes back 4 s per second, the RTP line on 2 s per second.
+      assert.deepEqual(videoTimes(r), [4, 5, 6]);
+      assert.ok(allIdr(r));
+      assert.ok(elapsed < 1 + 0.6, `took ${elapsed.toFixed(2)} s`);
+      assert.equal(r.player.position(), 0);
+      const bye = parseRtcpCompound(r.video.sink.rtcp[r.video.sink.rtcp.length - 1]).find((p): p is RtcpBye => p.type === 'bye');
+      assert.equal(bye?.reason, 'end of stream');
+    });
+
+    it('rewinding may start at the end of the file', () => {
+      const r = rig();
+      const res = r.player.play({ start: 10, scale: -4 });
+      assert.deepEqual([res.start, res.scale], [8, -4]);
+      r.player.close();
+    });
+
+    it('after a paused trick play, Scale 1 plays on from the keyframe before the pause, audio included', async () => {
+      const r = rig();
+      r.player.play({ start: 0, scale: 4 });
+      await until(() => r.player.position() >= 5);
+      const at = r.player.pause();
+      const res = r.player.play({});
+      assert.equal(res.scale, 1);
+      assert.ok(res.start <= at && res.start > at - 2.001, `resumed at ${res.start}, paused at ${at}`);
+      assert.equal(res.rtpInfo[0].rtptime, r.video.output.clock.rtpTimeOf(res.start), 'back on the media timeline');
+      const audioBefore = r.audio.sink.rtp.length;
+      await until(() => r.audio.sink.rtp.length > audioBefore + 5);
+      r.player.close();
+    });
+
+    it('Speed 2 delivers the same timestamps twice as fast', async () => {
+      const r = rig();
+      const ends = ended(r);
+      const started = performance.now();
+      r.player.play({ start: 8, speed: 2 });
+      await until(() => ends.length > 0, 4000);
+      const elapsed = (performance.now() - started) / 1000;
+      assert.equal(videoTimes(r).length, 50, 'every frame');
+      assert.ok(r.audio.sink.rtp.length > 80, 'and the audio');
+      assert.ok(elapsed < 1.0 + 0.4, `2 s of media took ${elapsed.toFixed(2)} s`);
+    });
+
+    it('overbuffering sends the first seconds faster than real time, up to maxSendAhead, and a resume keeps the lead', async () => {
+      const lastVideo = (r: Rig) => videoTimes(r).at(-1) ?? 0;
+      const plain = rig();
+      const fast = rig({ overbufferRate: 2, maxSendAhead: 1.5 });
+      plain.player.play({ start: 0 });
+      const t0 = performance.now();
+      fast.player.play({ start: 0 });
+      await sleep(800);
+      const wall = (performance.now() - t0) / 1000;
+      const ahead = lastVideo(fast) - wall;
+      assert.ok(lastVideo(plain) - wall < SEND_AHEAD + 0.1, `without: ${(lastVideo(plain) - wall).toFixed(2)} s ahead`);
+      assert.ok(ahead > SEND_AHEAD + 0.4, `with overbuffering: ${ahead.toFixed(2)} s ahead after ${wall.toFixed(2)} s`);
+      await sleep(1200);
+      const capped = lastVideo(fast) - (performance.now() - t0) / 1000;
+      assert.ok(capped <= 1.5 + 0.1, `the lead stops at maxSendAhead: ${capped.toFixed(2)} s`);
+      const at = fast.player.pause();
+      const sentTo = lastVideo(fast);
+      fast.player.play({});
+      await sleep(100);
+      assert.ok(lastVideo(fast) - sentTo < 0.25, 'a resume does not burst again what is already ahead');
+      assert.ok(sentTo - at > 1, 'the lead was kept');
+      fast.player.close();
+      plain.player.close();
+    });
+
+    it('a file without video plays trick requests at Scale 1', () => {
+      const pacer = new Pacer();
+      const audioOnly = pres.tracks.filter((t) => t.kind === 'audio').map((vod) => ({ vod, output: fileOutput(vod, new RecordingSink(), 'x') }));
+      const player = new FilePlayer({ tracks: audioOnly, duration: movie.duration, reader: createSampleReader(movie.path), pacer, log: silentLogger() });
+      assert.equal(player.play({ start: 0, scale: 4 }).scale, 1);
+      player.close();
+      pacer.stop();
+    });
+  });
 });

@@ -1,7 +1,23 @@
 /** Plays a movie to one viewer: seeks to a sync sample, reads samples ahead asynchronously,
  * and sends them in decode order at real-time pace (plus a small send-ahead) when the pacer
  * ticks. Packets carry RTP timestamps of their presentation time on the media timeline, so
- * pause/resume and seeks keep timestamps consistent with RTP-Info. */
+ * pause/resume and seeks keep timestamps consistent with RTP-Info.
+ *
+ * Trick play (a `scale` other than 1, RTSP Scale): the media timeline advances at scale × real
+ * time; only video is sent (all frames at 2x, keyframes only faster and in reverse). Its RTP
+ * timestamps follow the delivery, not the media: from the PLAY's start they advance at the clock
+ * rate per second of (speed-adjusted) real time, forwards in reverse too, so that media instant
+ * t is RTP time rtptime + (t - start) / scale × rate (RFC 7826 §18.46 and its appendix C: the
+ * receiver maps them back with the Scale and RTP-Info it was answered). We chose this form over
+ * stamping the media instants (timestamps racing ahead at 4x, or going backwards) because a
+ * jitter buffer and a decoder (ffmpeg, GStreamer's rtpjitterbuffer) take timestamps that run
+ * backwards or 4x faster than they arrive as reordering or lateness and drop the frames; with
+ * this form they play every keyframe as it comes. At scale 1 the two forms are the same.
+ *
+ * Speed (RTSP Speed): the same timestamps delivered `speed` times as fast. Overbuffering
+ * (Instant-On, DSS's overbuffer_rate / max_send_ahead_time): at scale 1 the send-ahead grows
+ * from `sendAhead` by (overbufferRate - 1) s per second up to `maxSendAhead`, so a player's first
+ * seconds arrive faster than real time. */
 import { EventEmitter } from 'node:events';
 import type { Packetizer, RtpPayload } from '../codecs/types.js';
 import { HintError } from '../media/mp4/hint.js';
@@ -13,6 +29,7 @@ import type { RtpSink } from '../transport/types.js';
 import type { PacketCache } from './packet-cache.js';
 import type { Pacer } from './pacer.js';
 import { SampleQueue } from './sample-queue.js';
+import { keyframesOnly } from './trick-play.js';
 import type { VodTrack } from './types.js';
 
 export interface PlayerTrack {
@@ -45,11 +62,24 @@ export interface FilePlayerOptions {
   /** Payloads shared with the other viewers of the file (default: none, each viewer packetizes
    * its own). */
   packets?: PacketCache;
+  /** Instant-On: how fast the send-ahead grows after a PLAY, × real time (2: the first seconds go
+   * out twice as fast); 1 (the default) keeps it at `sendAhead`. */
+  overbufferRate?: number;
+  /** Seconds the send-ahead may grow to with overbuffering (default: `sendAhead`). */
+  maxSendAhead?: number;
 }
 
 export interface PlayRange {
+  /** Where to start (a reverse play starts here and goes back). */
   start?: number;
+  /** Where to stop; a reverse play stops at the start of the file, or at `end` when it is before
+   * `start` (RTSP 2.0's reverse range). */
   end?: number;
+  /** Viewing rate (default 1): 2, 4, 8 forwards, negative backwards; see `keyframesOnly`. A file
+   * without video (or whose video is a hint track without sync samples) plays at 1. */
+  scale?: number;
+  /** Delivery rate of the same timeline (default 1). */
+  speed?: number;
 }
 
 export interface PlayResult {
@@ -57,6 +87,9 @@ export interface PlayResult {
   start: number;
   end: number;
   rtpInfo: { trackId: number; seq: number; rtptime: number }[];
+  /** The viewing and delivery rates used. */
+  scale: number;
+  speed: number;
 }
 
 interface Lane {
@@ -66,9 +99,12 @@ interface Lane {
   packetizer: Packetizer;
   timescale: number;
   edit: number;
-  /** Next sample index to read from the file. */
+  /** Next sample index to read from the file (-1 before the first, rewinding). */
   next: number;
-  /** Decode instant (s) of sample `next`, Infinity past the last sample. */
+  /** Media instant (s) of sample `next`: its decode time, its presentation time rewinding;
+   * ±Infinity past either end. */
+  nextNpt: number;
+  /** When sample `next` is due, on the RTP line (see `#line`); Infinity past the end. */
   nextDue: number;
   /** Reading for this lane has reached the end of the range or of the track. */
   exhausted: boolean;
@@ -97,6 +133,9 @@ const LOOKAHEAD_ITEMS = 256;
 export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
   readonly #lanes: Lane[];
   readonly #opts: Required<Omit<FilePlayerOptions, 'tracks' | 'reader' | 'pacer' | 'log' | 'duration' | 'packets'>>;
+  /** Whether trick play can pick keyframes: some video, none of it a hint track without sync
+   * samples (whose keyframes cannot be told). */
+  readonly #trickable: boolean;
   readonly #packets: PacketCache | undefined;
   readonly #reader: SampleReader;
   readonly #pacer: Pacer;
@@ -107,11 +146,21 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
   #gen = 0;
   #filling = false;
   #end = 0;
+  /** Where a reverse play stops. */
+  #low = 0;
   /** Media instant that wall-clock `#wallStart` corresponds to. */
   #nptStart = 0;
   #wallStart = 0;
   #pausedAt = 0;
   #lastReport = 0;
+  #scale = 1;
+  #speed = 1;
+  /** Video keyframes only (fast or reverse trick play). */
+  #keyOnly = false;
+  /** The send-ahead (s on the RTP line) at `#leadSince` (performance.now() ms); it grows from
+   * there when overbuffering. */
+  #leadBase = 0;
+  #leadSince = 0;
 
   constructor(opts: FilePlayerOptions) {
     super();
@@ -125,7 +174,11 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       maxPayloadSize: opts.maxPayloadSize ?? 1400,
       rtcpInterval: opts.rtcpInterval ?? 5,
       maxBacklog: opts.maxBacklog ?? 2 * 1024 * 1024,
+      overbufferRate: Math.max(1, opts.overbufferRate ?? 1),
+      maxSendAhead: 0,
     };
+    this.#opts.maxSendAhead = Math.max(this.#opts.sendAhead, opts.maxSendAhead ?? 0);
+    this.#leadBase = this.#opts.sendAhead;
     this.#lanes = opts.tracks.map((t, i) => ({
       i,
       t,
@@ -133,12 +186,17 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       timescale: t.vod.mp4.timescale,
       edit: t.vod.mp4.editMediaTime,
       next: 0,
+      nextNpt: 0,
       nextDue: 0,
       exhausted: false,
       hintErrors: 0,
       shared: opts.packets && !t.vod.load && !t.vod.statefulPacketizer ? opts.packets.laneId(t.vod, this.#opts.maxPayloadSize) : undefined,
     }));
-    for (const t of opts.tracks) t.output.clock.follow(this);
+    const video = opts.tracks.filter((t) => t.vod.kind === 'video');
+    this.#trickable = video.length > 0 && video.every((t) => !(t.vod.load && t.vod.mp4.allSync));
+    // Sender reports name the RTP line, which is the media timeline except in trick play.
+    const line = { position: (nowMs: number) => this.#lineAt(nowMs) };
+    for (const t of opts.tracks) t.output.clock.follow(line);
   }
 
   get state(): State {
@@ -147,22 +205,62 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
 
   /** Current media instant (seconds). */
   position(nowMs = performance.now()): number {
-    if (this.#state === 'playing') return this.#nptStart + (nowMs - this.#wallStart) / 1000;
-    return this.#pausedAt;
+    if (this.#state !== 'playing') return this.#pausedAt;
+    const at = this.#nptStart + (this.#scale * this.#speed * (nowMs - this.#wallStart)) / 1000;
+    return this.#scale < 0 ? Math.max(this.#low, at) : at;
+  }
+
+  /** The viewing rate of the current (or last) play. */
+  get scale(): number {
+    return this.#scale;
+  }
+
+  /** The delivery rate of the current (or last) play. */
+  get speed(): number {
+    return this.#speed;
+  }
+
+  /** The RTP line (seconds) of media instant `npt` in this play: the media timeline at scale 1;
+   * in trick play, real time from the play's start (see the file comment). */
+  #line(npt: number): number {
+    return this.#scale === 1 ? npt : this.#nptStart + (npt - this.#nptStart) / this.#scale;
+  }
+
+  /** Where the RTP line is at a local instant: it advances at `speed` × real time. */
+  #lineAt(nowMs: number): number {
+    if (this.#state !== 'playing') return this.#line(this.#pausedAt);
+    return this.#nptStart + (this.#speed * (nowMs - this.#wallStart)) / 1000;
+  }
+
+  /** How far ahead of the RTP line packets go out at `nowMs`: `sendAhead`, growing while
+   * overbuffering (normal play only). */
+  #lead(nowMs: number): number {
+    const o = this.#opts;
+    if (o.overbufferRate <= 1 || this.#scale !== 1) return o.sendAhead;
+    return Math.min(o.maxSendAhead, this.#leadBase + ((o.overbufferRate - 1) * Math.max(0, nowMs - this.#leadSince)) / 1000);
   }
 
   /** `startAt` (performance.now() ms, default now) is the local instant the start of the range
    * is due: a playlist anchors each item at the end of the previous one, so the broadcast keeps
    * to the wall clock however late a switch is noticed. */
   play(range: PlayRange, startAt = performance.now()): PlayResult {
-    const resuming = range.start === undefined && this.#state === 'paused';
+    let scale = range.scale ?? 1;
+    if (!Number.isFinite(scale) || scale === 0 || !this.#trickable) scale = 1;
+    const speed = range.speed !== undefined && range.speed > 0 && Number.isFinite(range.speed) ? range.speed : 1;
+    // Normal play resumes where it paused, with what it read ahead and sent ahead; trick play
+    // (or a change of rate) starts again from the keyframe at or before that point.
+    const resuming = range.start === undefined && this.#state === 'paused' && scale === 1 && this.#scale === 1;
+    this.#speed = speed;
     if (resuming) {
       this.#nptStart = this.#pausedAt;
       if (range.end !== undefined) this.#end = Math.min(range.end, this.#duration);
     } else {
-      this.#seek(range.start ?? 0, range.end);
+      const from = range.start ?? (this.#state === 'paused' ? this.#pausedAt : 0);
+      this.#seek(from, range.end, scale);
+      this.#leadBase = this.#opts.sendAhead;
     }
     this.#wallStart = startAt;
+    this.#leadSince = startAt;
     this.#state = 'playing';
     const start = this.#nptStart;
     const rtpInfo = this.#lanes.map((l) => ({
@@ -173,13 +271,16 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     this.#report(Math.min(startAt, performance.now()));
     this.#pacer.add(this);
     this.#fill();
-    return { start, end: this.#end, rtpInfo };
+    return { start, end: this.#scale < 0 ? this.#low : this.#end, rtpInfo, scale: this.#scale, speed };
   }
 
   /** Stops sending; returns the media instant paused at. */
   pause(): number {
     if (this.#state === 'playing') {
-      this.#pausedAt = this.position();
+      const now = performance.now();
+      this.#pausedAt = this.position(now);
+      // What went out ahead stays with the viewer: a resume sends on from there.
+      this.#leadBase = this.#lead(now);
       this.#state = 'paused';
       this.#pacer.delete(this);
     }
@@ -209,13 +310,18 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     return (t - l.edit) / l.timescale;
   }
 
-  #seek(requested: number, end: number | undefined): void {
+  #seek(requested: number, end: number | undefined, scale: number): void {
     if (!(requested >= 0)) requested = 0;
     if (this.#duration > 0 && requested >= this.#duration) {
-      throw new InvalidRangeError(`start ${requested.toFixed(3)} s is past the end (${this.#duration.toFixed(3)} s)`);
+      // Rewinding may start at the very end; playing forwards from there plays nothing.
+      if (scale > 0) throw new InvalidRangeError(`start ${requested.toFixed(3)} s is past the end (${this.#duration.toFixed(3)} s)`);
+      requested = this.#duration;
     }
     this.#gen++;
     this.#queue.clear();
+    for (const l of this.#lanes) l.t.output.forgetSent();
+    this.#scale = scale;
+    this.#keyOnly = keyframesOnly(scale);
     const video = this.#lanes.filter((l) => l.t.vod.kind === 'video');
     let start = requested;
     if (video.length) {
@@ -229,7 +335,8 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       }
     }
     for (const l of this.#lanes) {
-      l.exhausted = false;
+      // Trick play sends video only.
+      l.exhausted = scale !== 1 && l.t.vod.kind !== 'video';
       if (l.t.vod.kind === 'video' && video.length) continue;
       const m = l.t.vod.mp4;
       let i = m.sampleAtDts(Math.round(start * l.timescale + l.edit));
@@ -242,14 +349,33 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     this.#nptStart = start;
     this.#pausedAt = start;
     this.#end = end !== undefined && end > start ? Math.min(end, this.#duration) : this.#duration;
+    this.#low = scale < 0 && end !== undefined && end < start ? Math.max(0, end) : 0;
     for (const l of this.#lanes) this.#setNext(l, l.next);
   }
 
-  /** Makes `index` the lane's next sample, with its due instant (Infinity past the last). */
+  /** Makes `index` the lane's next sample, with its instants (past either end: none). */
   #setNext(l: Lane, index: number): void {
     const m = l.t.vod.mp4;
     l.next = index;
-    l.nextDue = index < m.sampleCount ? this.#npt(l, m.sample(index).dts) : Infinity;
+    if (index < 0 || index >= m.sampleCount) {
+      l.nextNpt = index < 0 ? -Infinity : Infinity;
+      l.nextDue = Infinity;
+      return;
+    }
+    const s = m.sample(index);
+    l.nextNpt = this.#npt(l, this.#scale < 0 ? s.cts : s.dts);
+    l.nextDue = this.#line(l.nextNpt);
+  }
+
+  /** The sample a lane reads after `index`: the next one, or in keyframes-only trick play the
+   * next sync sample (the previous one, rewinding); -1 or sampleCount when there is none. */
+  #after(l: Lane, index: number): number {
+    const m = l.t.vod.mp4;
+    if (this.#scale < 0) return index > 0 ? m.syncAtOrBefore(index - 1) : -1;
+    if (!this.#keyOnly) return index + 1;
+    let i = index + 1;
+    while (i < m.sampleCount && !m.sample(i).sync) i++;
+    return i;
   }
 
   /** Picks the lane whose next sample is due first (decode order across tracks). */
@@ -258,7 +384,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     let bestDue = Infinity;
     for (const l of this.#lanes) {
       if (l.exhausted) continue;
-      if (l.nextDue >= this.#end) {
+      if (this.#scale < 0 ? l.nextNpt < this.#low - 1e-6 : l.nextNpt >= this.#end) {
         l.exhausted = true;
         continue;
       }
@@ -277,12 +403,15 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     void (async () => {
       try {
         while (gen === this.#gen && this.#state !== 'ended') {
-          const horizon = this.position() + this.#opts.sendAhead + LOOKAHEAD_S;
+          const now = performance.now();
+          const horizon = this.#lineAt(now) + this.#lead(now) + LOOKAHEAD_S;
           if (this.#queue.size >= LOOKAHEAD_ITEMS || this.#queue.lastDue > horizon) break;
           const lane = this.#nextLane();
           if (!lane) break;
           const info = lane.t.vod.mp4.sample(lane.next);
-          this.#setNext(lane, lane.next + 1);
+          const due = lane.nextDue;
+          const pts = this.#line(this.#npt(lane, info.cts));
+          this.#setNext(lane, this.#after(lane, lane.next));
           // Payloads another viewer made already carry the sample's bytes: nothing to read.
           let payloads = lane.shared === undefined ? undefined : this.#packets!.get(lane.shared, info.index);
           if (!payloads) {
@@ -294,7 +423,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
             }
           }
           if (gen !== this.#gen) return;
-          this.#queue.push(lane.i, this.#npt(lane, info.cts), this.#npt(lane, info.dts), payloads);
+          this.#queue.push(lane.i, pts, due, payloads);
         }
       } catch (e) {
         if (gen === this.#gen) {
@@ -335,7 +464,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
   pump(nowMs: number): void {
     if (this.#state !== 'playing') return;
     for (const l of this.#lanes) if (l.t.output.sink.backlog > this.#opts.maxBacklog) return;
-    const horizon = this.position(nowMs) + this.#opts.sendAhead;
+    const horizon = this.#lineAt(nowMs) + this.#lead(nowMs);
     const q = this.#queue;
     while (q.headDue <= horizon) {
       const lane = this.#lanes[q.headLane];
@@ -347,8 +476,8 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     }
     if (nowMs - this.#lastReport >= this.#opts.rtcpInterval * 1000) this.#report(nowMs);
     if (q.size === 0 && this.#lanes.every((l) => l.exhausted) && !this.#filling) {
-      // Everything up to the end of the range has been sent.
-      this.#pausedAt = this.#end;
+      // Everything up to the end of the range (its start, rewinding) has been sent.
+      this.#pausedAt = this.#scale < 0 ? this.#low : this.#end;
       this.#bye('end of stream');
       this.#stop('ended');
       this.emit('end', 'end of stream');

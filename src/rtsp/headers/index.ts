@@ -10,6 +10,7 @@ export {
   type ParsedRange,
   type UnsupportedRange,
 } from './range.js';
+export { formatPrebuffer, formatRate, parsePrebufferMaxTime, parseScale, parseSpeed } from './scale.js';
 export { formatRtpInfo, parseRtpInfo, rtpInfoUrl, type RtpInfoEntry } from './rtp-info.js';
 export { formatSession, parseSession, sessionIdOf, type SessionHeader } from './session.js';
 export {
