@@ -7,7 +7,7 @@ import type { CoreEvents, PathManager, PathTarget } from '../../core/index.js';
 import type { Logger } from '../../logging/index.js';
 import type { ReadCache } from '../../media/mp4/read-cache.js';
 import { createSampleReader } from '../../media/mp4/sample-reader.js';
-import { buildSdp } from '../../sdp/index.js';
+import { buildSdp, sdpRetransmitFor, viewerRetransmit } from '../../sdp/index.js';
 import type { UdpPortAllocator } from '../../transport/index.js';
 import { streamKey, type StreamRegistry } from '../../core/stream-registry.js';
 import { SourceError } from '../../sources/source-error.js';
@@ -16,7 +16,22 @@ import type { PacketCache } from '../../vod/packet-cache.js';
 import type { Pacer } from '../../vod/pacer.js';
 import { PathError } from '../../vod/path-error.js';
 import { parseRequestUrl } from '../../vod/resolve-path.js';
-import { formatNptRange, formatRtpInfo, formatSession, HeaderError, parseRange, rtpInfoUrl, sessionIdOf } from '../headers/index.js';
+import { nearestScale } from '../../vod/trick-play.js';
+import {
+  formatNptRange,
+  formatPrebuffer,
+  formatRate,
+  formatRtpInfo,
+  formatSession,
+  HeaderError,
+  parsePrebufferMaxTime,
+  parseRange,
+  type ParsedRange,
+  parseScale,
+  parseSpeed,
+  rtpInfoUrl,
+  sessionIdOf,
+} from '../headers/index.js';
 import { LOOP_DETECTED, parseVia } from '../headers/via.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
 import type { RequestHandler, RtspConnection } from './connection.js';
@@ -66,6 +81,38 @@ const LOOP_CHECKED = new Set(['DESCRIBE', 'SETUP', 'ANNOUNCE', 'PLAY']);
 
 function ok(headers?: Record<string, string>, body?: string | Buffer): RtspResponse {
   return { status: 200, headers: new Headers(headers), body };
+}
+
+/** A PLAY's Range. Rewinding, RTSP 2.0 writes it backwards, from where to start down to where to
+ * stop (`npt=11.5-0`, RFC 7826 §18.40; GStreamer's rtspsrc sends it so): read as the range
+ * written the other way round, then turned back. */
+function parsePlayRange(value: string, reverse: boolean): ParsedRange {
+  try {
+    return parseRange(value);
+  } catch (e) {
+    if (!reverse || !(e instanceof HeaderError) || e.status !== 457) throw e;
+    const m = /^\s*npt\s*=\s*([^-;]*)-([^;]*)(.*)$/i.exec(value);
+    if (!m) throw e;
+    const r = parseRange(`npt=${m[2]}-${m[1]}${m[3]}`);
+    return r.unit === 'npt' && typeof r.start === 'number' ? { ...r, start: r.end, end: r.start } : r;
+  }
+}
+
+/** A PLAY's Scale, Speed and x-Prebuffer maxtime, as asked; bad syntax is 400. */
+function playRates(req: RtspRequest): { scale?: number; speed?: number; prebuffer?: number } {
+  const scale = req.headers.get('scale');
+  const speed = req.headers.get('speed');
+  const prebuffer = req.headers.get('x-prebuffer');
+  try {
+    return {
+      scale: scale === undefined ? undefined : parseScale(scale),
+      speed: speed === undefined ? undefined : parseSpeed(speed),
+      prebuffer: prebuffer === undefined ? undefined : parsePrebufferMaxTime(prebuffer),
+    };
+  } catch (e) {
+    if (e instanceof HeaderError) throw new RtspError(e.status, e.message);
+    throw e;
+  }
 }
 
 export class RtspHandler implements RequestHandler {
@@ -211,10 +258,11 @@ export class RtspHandler implements RequestHandler {
   async #describe(req: RtspRequest, conn: RtspConnection, hops: readonly string[]): Promise<RtspResponse> {
     const url = parseRequestUrl(req.uri);
     const at = await this.#resolve(url.segments, hops);
-    if (at.kind === 'live') return this.#live.describe(at.stream, conn, url.baseUrl);
+    if (at.kind === 'live') return this.#live.describe(at.stream, conn, url.baseUrl, req.headers.get('user-agent'));
     if (at.kind === 'none') throw new PathError('not-found', `${at.reason.message} (no file, and no broadcast is active there)`);
     const pres = at.presentation;
-    const sdp = buildSdp(pres.stream, { serverAddress: stripMapped(conn.localAddress) || '0.0.0.0' });
+    const retransmit = sdpRetransmitFor(this.#d.config.retransmit, req.headers.get('user-agent'));
+    const sdp = buildSdp(pres.stream, { serverAddress: stripMapped(conn.localAddress) || '0.0.0.0', retransmit });
     return ok(
       {
         'Content-Type': 'application/sdp',
@@ -294,6 +342,8 @@ export class RtspHandler implements RequestHandler {
       });
     const v = await viewerSink(spec, tcp, conn, this.#d.ports, (pkt) => s.onRtcp(id, pkt));
     const output = fileOutput(vodTrack, v.sink, this.#d.cname);
+    const rtx = viewerRetransmit(this.#d.config.retransmit, vodTrack.description, v.feedback === true);
+    if (rtx) output.enableRetransmission(rtx, s.log);
     const transport = viewerTransport(v, output.ssrc);
     s.tracks.set(id, { id, vod: vodTrack, output, transport, channels: v.channels });
     if (v.channels) conn.bindChannels(s, id, v.channels);
@@ -314,9 +364,14 @@ export class RtspHandler implements RequestHandler {
     const s = this.#session(req);
     if (s.kind === 'record') throw new RtspError(455, 'PLAY is not valid in a publishing session');
     if (s.tracks.size === 0) throw new RtspError(455, 'no track has been set up');
+    const rates = playRates(req);
     if (s.kind === 'live') {
       const res = await this.#live.play(s, conn);
       this.#clients.played(s, 0);
+      // A live stream plays at its own pace: a Scale or Speed is answered with the 1 used
+      // (RFC 2326 §12.34: the answer carries the value chosen), not refused.
+      if (rates.scale !== undefined) res.headers.set('Scale', formatRate(1));
+      if (rates.speed !== undefined) res.headers.set('Speed', formatRate(1));
       return res;
     }
     let start: number | undefined;
@@ -325,7 +380,7 @@ export class RtspHandler implements RequestHandler {
     if (rh) {
       let r;
       try {
-        r = parseRange(rh);
+        r = parsePlayRange(rh, (rates.scale ?? 1) < 0);
       } catch (e) {
         if (e instanceof HeaderError) throw new RtspError(457, `bad Range: ${e.message}`);
         throw e;
@@ -347,19 +402,27 @@ export class RtspHandler implements RequestHandler {
         pacer: this.#d.pacer,
         log: s.log,
         sendAhead: cfg.vod.sendAhead,
+        overbufferRate: cfg.vod.overbufferRate,
+        maxSendAhead: cfg.vod.maxSendAheadTime,
         maxPayloadSize: cfg.rtp.maxPayloadSize,
         rtcpInterval: cfg.rtp.rtcpInterval,
       });
       s.player.on('end', (reason) => s.log.debug({ session: s.id, reason }, 'stream ended'));
     }
     const p = s.player;
-    if (p.state === 'playing' && start === undefined && end === undefined) {
+    // Trick play: an unsupported Scale gets the nearest supported one; Speed within vod.maxSpeed.
+    const scale = rates.scale === undefined ? 1 : nearestScale(rates.scale);
+    const speed = rates.speed === undefined ? 1 : Math.max(0.1, Math.min(rates.speed, this.#d.config.vod.maxSpeed));
+    if (p.state === 'playing' && start === undefined && end === undefined && scale === p.scale && speed === p.speed) {
       // A PLAY while playing without a Range only keeps the session alive.
       return ok({ Range: formatNptRange(p.position(), duration) });
     }
     let result;
     try {
-      result = p.play({ start: start ?? (p.state === 'paused' ? undefined : 0), end });
+      // Without a Range: a paused player resumes, a playing one changes rate where it is, and a
+      // new play starts at the beginning (at the end, rewinding).
+      const from = start ?? (p.state === 'paused' ? undefined : p.state === 'playing' ? p.position() : scale < 0 ? duration : 0);
+      result = p.play({ start: from, end, scale, speed });
     } catch (e) {
       if (e instanceof InvalidRangeError) throw new RtspError(457, e.message);
       throw e;
@@ -371,7 +434,13 @@ export class RtspHandler implements RequestHandler {
     }
     this.#clients.played(s, result.start);
     const rtpInfo = formatRtpInfo(result.rtpInfo.map((r) => ({ url: rtpInfoUrl(`${s.baseUrl}/trackID=${r.trackId}`), seq: r.seq, rtptime: r.rtptime })));
-    return ok({ Range: formatNptRange(result.start, result.end), 'RTP-Info': rtpInfo });
+    // Rewinding, the range runs backwards (RFC 7826 §18.40): npt=<start>-<where it stops>.
+    const res = ok({ Range: formatNptRange(result.start, result.end), 'RTP-Info': rtpInfo });
+    if (rates.scale !== undefined || result.scale !== 1) res.headers.set('Scale', formatRate(result.scale));
+    if (rates.speed !== undefined) res.headers.set('Speed', formatRate(result.speed));
+    // QuickTime's Instant-On: how far before the asked start the stream begins (its keyframe).
+    if (rates.prebuffer !== undefined && start !== undefined) res.headers.set('x-Prebuffer', formatPrebuffer(Math.max(0, start - result.start)));
+    return res;
   }
 
   #pause(req: RtspRequest): RtspResponse {

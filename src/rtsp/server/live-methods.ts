@@ -8,7 +8,7 @@ import { streamTracksFrom } from '../../core/stream-tracks.js';
 import { streamKey, type StreamRegistry } from '../../core/stream-registry.js';
 import { liveOutput, RtpTrackReader } from '../../readers/rtp-track-reader.js';
 import type { Logger } from '../../logging/index.js';
-import { buildSdp, parseSdp, SdpError, type ParsedSdp } from '../../sdp/index.js';
+import { buildSdp, sdpRetransmitFor, viewerRetransmit, parseSdp, SdpError, type ParsedSdp } from '../../sdp/index.js';
 import type { UdpPortAllocator } from '../../transport/index.js';
 import { formatNptRange, formatRtpInfo, formatSession, rtpInfoUrl } from '../headers/index.js';
 import { Headers, type RtspRequest, type RtspResponse } from '../message/types.js';
@@ -21,7 +21,8 @@ import { PublisherSession } from './publisher-session.js';
 import { RtspRecordSource } from './record-source.js';
 import type { RtspSession } from './session.js';
 import type { SessionTicket } from './session-quota.js';
-import { pickTransport, publisherUdp, recordTcpTransport, stripMapped, viewerSink, viewerTransport } from './transport-setup.js';
+import type { MulticastGroups } from '../../readers/multicast-group.js';
+import { multicastGroups, pickTransport, publisherUdp, recordTcpTransport, stripMapped, viewerSink, viewerTransport } from './transport-setup.js';
 
 export interface LiveDeps {
   config: Config;
@@ -39,9 +40,11 @@ const fmtHeaders = (h: Record<string, string>) => new Headers(h);
 
 export class LiveMethods {
   readonly #d: LiveDeps;
+  readonly #groups: MulticastGroups;
 
   constructor(deps: LiveDeps) {
     this.#d = deps;
+    this.#groups = multicastGroups(deps);
   }
 
   /** `hops`: the relays the request came through (its Via), kept with the stream it publishes. */
@@ -165,8 +168,9 @@ export class LiveMethods {
     return { status: 200, headers: fmtHeaders({}) };
   }
 
-  describe(stream: Stream, conn: RtspConnection, baseUrl: string): RtspResponse {
-    const sdp = buildSdp(stream.description(), { serverAddress: stripMapped(conn.localAddress) || '0.0.0.0' });
+  describe(stream: Stream, conn: RtspConnection, baseUrl: string, userAgent?: string): RtspResponse {
+    const retransmit = sdpRetransmitFor(this.#d.config.retransmit, userAgent);
+    const sdp = buildSdp(stream.description(), { serverAddress: stripMapped(conn.localAddress) || '0.0.0.0', retransmit });
     return { status: 200, headers: fmtHeaders({ 'Content-Type': 'application/sdp', 'Content-Base': `${baseUrl}/`, 'Cache-Control': 'no-cache' }), body: sdp };
   }
 
@@ -184,12 +188,14 @@ export class LiveMethods {
     const track = trackId !== undefined ? stream.tracks.find((t) => t.id === trackId) : stream.tracks.length === 1 ? stream.tracks[0] : undefined;
     if (!track) throw new RtspError(404, trackId !== undefined ? `no track ${trackId} in this stream` : 'SETUP needs a track URL (trackID=N)');
     if (session && session.state === 'playing' && !session.tracks.has(track.id)) throw new RtspError(455, 'tracks cannot be added while playing');
-    const { spec, tcp } = pickTransport(req.headers.get('transport'), false, conn.secure);
+    const { spec, tcp } = pickTransport(req.headers.get('transport'), false, conn.secure, this.#groups.refusal() ?? true);
     const s = session ?? new LiveViewerSession({ baseUrl, clientAddress: conn.remoteAddress, log: this.#d.log, cname: this.#d.cname, live: stream, liveKey: key });
     if (s.tracks.has(track.id)) s.removeTrack(track.id);
-    const v = await viewerSink(spec, tcp, conn, this.#d.ports, (p) => s.onRtcp(track.id, p));
+    const v = await viewerSink(spec, tcp, conn, this.#d.ports, (p) => s.onRtcp(track.id, p), () => this.#groups.join(stream, track));
     // Made here, not at PLAY, so counts and reports run on across PAUSE and PLAY.
     const output = liveOutput(track, v.sink, this.#d.cname);
+    const rtx = viewerRetransmit(this.#d.config.retransmit, track, v.feedback === true);
+    if (rtx) output.enableRetransmission(rtx, s.log);
     const transport = viewerTransport(v, output.ssrc);
     s.tracks.set(track.id, { id: track.id, transport, channels: v.channels, output, live: track });
     if (v.channels) conn.bindChannels(s, track.id, v.channels);
@@ -214,7 +220,7 @@ export class LiveMethods {
     if (s.closed) throw new RtspError(454, 'session closed');
     const since = video.map((t) => t.live.keyframeArrival).find((a) => a !== undefined);
     const starts = tracks.map((t) => {
-      const frames = t.live.startFrames(since);
+      const frames = s.startFrames(t, since);
       const first = frames[0];
       const pos = first ? { seq: first.firstSeq, rtptime: first.ts } : t.live.nextPosition();
       // The viewer's receiver reports count from its first packet: this one, of its first PLAY.

@@ -61,14 +61,34 @@ describe('pickTransport for viewers (play)', () => {
     assert.deepEqual(r.spec.clientPort, [8000, 8001]);
   });
 
-  it('rejects multicast with 461 Unsupported transport', () => {
+  it('rejects multicast for a file (the default) with 461 Unsupported transport, saying why', () => {
     const e = rtspError(
       () => pickTransport('RTP/AVP;multicast;destination=239.0.0.1;port=5000-5001', false),
       461,
-      /multicast/,
+      /multicast delivery is only offered for live streams/,
     );
     assert.equal(e.headers.Unsupported, 'transport');
     assert.equal(e.close, false);
+  });
+
+  it('takes multicast where it is offered (a live stream), in the order the client gives', () => {
+    let r = pickTransport('RTP/AVP;multicast', false, false, true);
+    assert.equal(r.tcp, false);
+    assert.equal(r.spec.delivery, 'multicast');
+    // ffmpeg's udp_multicast form.
+    assert.equal(pickTransport('RTP/AVP/UDP;multicast', false, false, true).spec.delivery, 'multicast');
+    r = pickTransport('RTP/AVP/TCP;interleaved=0-1,RTP/AVP;multicast', false, false, true);
+    assert.equal(r.tcp, true);
+  });
+
+  it('says why multicast is refused for a live stream when it is off', () => {
+    rtspError(() => pickTransport('RTP/AVP;multicast', false, false, 'multicast delivery is turned off on this server'), 461, /turned off/);
+    // Over RTSPS, UDP of any kind is refused first.
+    rtspError(() => pickTransport('RTP/AVP;multicast', false, true, true), 461, /RTSPS/);
+  });
+
+  it('refuses multicast for publishing', () => {
+    rtspError(() => pickTransport('RTP/AVP;multicast;mode=record', true, false, true), 461, /publishing by multicast is not supported/);
   });
 
   it('rejects profiles other than AVP with 461', () => {

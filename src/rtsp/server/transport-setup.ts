@@ -1,5 +1,8 @@
 /** Transport negotiation shared by every kind of session: pick the client's first usable
  * Transport spec and create the sink (UDP pair or interleaved channels) it describes. */
+import type { Config } from '../../config/index.js';
+import type { Logger } from '../../logging/index.js';
+import { MulticastError, MulticastGroups, type MulticastMemberSink } from '../../readers/multicast-group.js';
 import { bindUdpPair, InterleavedSink, UdpSink, type UdpPair, type UdpPortAllocator } from '../../transport/index.js';
 import type { RtpSink } from '../../transport/types.js';
 import { formatTransport, HeaderError, parseTransport, type TransportSpec } from '../headers/index.js';
@@ -26,10 +29,21 @@ function clientPortProblem(ports: [number, number]): RtspError | undefined {
   return undefined;
 }
 
+/** Why a file is not sent by multicast: the default answer to a multicast spec. */
+export const NO_MULTICAST_FOR_FILES =
+  'multicast delivery is only offered for live streams: a file plays to each viewer from its own position (ask for RTP/AVP unicast over UDP, or RTP/AVP/TCP)';
+
 /** The first spec of the Transport header we can serve, and whether it is TCP interleaved.
  * `record` accepts mode=record/receive (publishers); otherwise only play. On a `secure` (TLS)
- * connection only interleaved transport is offered: media must not leave the encryption. */
-export function pickTransport(header: string | undefined, record: boolean, secure = false): { spec: TransportSpec; tcp: boolean } {
+ * connection only interleaved transport is offered: media must not leave the encryption.
+ * `multicast`: true when a multicast spec may be taken (a live stream with multicast on), else
+ * why not (said in the 461 when nothing else was offered). */
+export function pickTransport(
+  header: string | undefined,
+  record: boolean,
+  secure = false,
+  multicast: true | string = NO_MULTICAST_FOR_FILES,
+): { spec: TransportSpec; tcp: boolean } {
   if (!header) throw new RtspError(461, 'SETUP without a Transport header');
   let specs: TransportSpec[];
   try {
@@ -43,8 +57,9 @@ export function pickTransport(header: string | undefined, record: boolean, secur
   let badPort: RtspError | undefined;
   for (const spec of specs) {
     const proto = `${spec.protocol}/${spec.profile}`;
-    if (proto !== 'RTP/AVP') {
-      why = `${proto}/${spec.lowerTransport} is not supported (RTP/AVP over UDP or TCP is)`;
+    // RTP/AVPF (RFC 4585): AVP with feedback; a UDP viewer asking for it gets retransmission.
+    if (proto !== 'RTP/AVP' && !(proto === 'RTP/AVPF' && !record)) {
+      why = `${proto}/${spec.lowerTransport} is not supported (RTP/AVP over UDP or TCP is, and RTP/AVPF for viewers)`;
       continue;
     }
     const mode = spec.mode ?? 'play';
@@ -59,7 +74,8 @@ export function pickTransport(header: string | undefined, record: boolean, secur
         continue;
       }
       if (spec.delivery === 'multicast') {
-        why = 'multicast delivery is not offered for this stream';
+        if (!record && multicast === true) return { spec, tcp: false };
+        why = !record && multicast !== true ? multicast : 'publishing by multicast is not supported (send RTP/AVP unicast over UDP, or RTP/AVP/TCP)';
         continue;
       }
       if (!spec.clientPort) {
@@ -95,6 +111,8 @@ export interface ViewerSink {
   /** The Transport reply without its SSRC and mode (`viewerTransport` adds them). */
   reply: TransportSpec;
   channels?: [number, number];
+  /** A unicast UDP viewer that set up with RTP/AVPF: its NACKs may be answered (retransmission). */
+  feedback?: boolean;
 }
 
 /** The Transport header answering a viewer's SETUP: the sink's reply with the track's SSRC and
@@ -108,14 +126,22 @@ export function recordTcpTransport(channels: [number, number]): string {
   return formatTransport({ protocol: 'RTP', profile: 'AVP', lowerTransport: 'TCP', delivery: 'unicast', interleaved: channels, mode: 'record' }, { bareMode: true });
 }
 
-/** Creates where a viewer's track goes: a connected UDP pair, or channels on the connection. */
+/** Creates where a viewer's track goes: a connected UDP pair, channels on the connection, or
+ * (a multicast spec) a place in the stream's group, which `joinGroup` gives. The group's address,
+ * ports and TTL are the server's: a client's own `destination`, `port` or `ttl` are not taken
+ * (anyone could otherwise aim the server's media at a group or host of their choosing). */
 export async function viewerSink(
   spec: TransportSpec,
   tcp: boolean,
   conn: RtspConnection,
   ports: UdpPortAllocator,
   onRtcp: (pkt: Buffer) => void,
+  joinGroup?: () => Promise<MulticastMemberSink>,
 ): Promise<ViewerSink> {
+  if (!tcp && spec.delivery === 'multicast') {
+    if (!joinGroup) throw new RtspError(461, NO_MULTICAST_FOR_FILES, false, { Unsupported: 'transport' });
+    return multicastSink(joinGroup);
+  }
   if (tcp) {
     const channels = conn.allocateChannels(spec.interleaved);
     return {
@@ -141,7 +167,23 @@ export async function viewerSink(
   const [srtp, srtcp] = udp.serverPorts;
   return {
     sink: udp,
-    reply: { protocol: 'RTP', profile: 'AVP', lowerTransport: 'UDP', delivery: 'unicast', source: stripMapped(conn.localAddress), clientPort: [crtp, crtcp], serverPort: [srtp, srtcp] },
+    // The profile echoed: GStreamer turns retransmission on only when the reply says AVPF.
+    reply: { protocol: 'RTP', profile: spec.profile, lowerTransport: 'UDP', delivery: 'unicast', source: stripMapped(conn.localAddress), clientPort: [crtp, crtcp], serverPort: [srtp, srtcp] },
+    feedback: spec.profile === 'AVPF',
+  };
+}
+
+async function multicastSink(joinGroup: () => Promise<MulticastMemberSink>): Promise<ViewerSink> {
+  let m: MulticastMemberSink;
+  try {
+    m = await joinGroup();
+  } catch (e) {
+    if (e instanceof MulticastError) throw new RtspError(453, e.message);
+    throw e;
+  }
+  return {
+    sink: m,
+    reply: { protocol: 'RTP', profile: 'AVP', lowerTransport: 'UDP', delivery: 'multicast', destination: m.address, port: [m.port, m.port + 1], ttl: m.ttl },
   };
 }
 
@@ -190,4 +232,16 @@ export async function publisherUdp(
       pair.rtcp.close();
     },
   };
+}
+
+/** The multicast groups of one server's live viewers, reading `multicast:` (and the RTCP
+ * interval and viewer queue limit) from the running config at each use. */
+export function multicastGroups(d: { config: Config; cname: string; log: Logger }): MulticastGroups {
+  return new MulticastGroups({
+    settings: () => d.config.multicast,
+    rtcpInterval: () => d.config.rtp.rtcpInterval,
+    queueLimit: () => d.config.live.viewerQueueBytes,
+    cname: d.cname,
+    log: d.log.child({ component: 'multicast' }),
+  });
 }
