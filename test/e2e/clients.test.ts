@@ -142,8 +142,9 @@ describe('the client directory, filled by real clients', () => {
     assert.ok(r.packetsSent > 50, `packetsSent ${r.packetsSent}`);
     // RTP bytes: payload plus the 12-byte header of each packet.
     assert.ok(r.bytesSent > 12 * r.packetsSent, `bytesSent ${r.bytesSent}`);
-    // The server paces the file: two seconds of it take about that long.
-    assert.ok(r.endedAt - r.startedAt >= 1500, `duration ${r.endedAt - r.startedAt} ms`);
+    // The server paces the file: two seconds of it take about one (Instant-On sends the first
+    // seconds at vod.overbufferRate 2, up to vod.maxSendAheadTime 2 s ahead), never all at once.
+    assert.ok(r.endedAt - r.startedAt >= 700, `duration ${r.endedAt - r.startedAt} ms`);
     assert.match(r.userAgent ?? '', /^Lavf\d/);
     assert.equal(r.transport, 'UDP');
   });

@@ -91,9 +91,14 @@ describe('pickTransport for viewers (play)', () => {
     rtspError(() => pickTransport('RTP/AVP;multicast;mode=record', true, false, true), 461, /publishing by multicast is not supported/);
   });
 
-  it('rejects profiles other than AVP with 461', () => {
+  it('takes RTP/AVPF from a viewer over UDP (retransmission on request)', () => {
+    const { spec, tcp } = pickTransport('RTP/AVPF;unicast;client_port=5000-5001', false);
+    assert.equal(spec.profile, 'AVPF');
+    assert.equal(tcp, false);
+  });
+
+  it('rejects profiles other than AVP and AVPF with 461', () => {
     rtspError(() => pickTransport('RTP/SAVP;unicast;client_port=5000-5001', false), 461, /RTP\/SAVP/);
-    rtspError(() => pickTransport('RTP/AVPF;unicast;client_port=5000-5001', false), 461, /RTP\/AVPF/);
     rtspError(() => pickTransport('RTP/SAVPF/TCP;interleaved=0-1', false), 461);
     rtspError(() => pickTransport('RAW/RAW/UDP;unicast;client_port=5000-5001', false), 461);
   });
