@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { makeClip } from '../helpers/media.js';
 import { RawRtspClient, sleep, udpReceiver, type UdpReceiver } from '../helpers/rtsp-client.js';
+import { peerAvailable, startGstPeer, type GstPeer } from '../helpers/gst-peer.js';
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 import { readRtpHeader } from '../../src/rtp/packet.js';
 
@@ -87,14 +88,18 @@ describe('Instant-On: a file viewer’s first seconds faster than real time', ()
   const media = tempDir('rivulet-instant-');
   let off: TestServer;
   let on: TestServer;
+  /** gst-rtsp-server serving the same clip (its /file), the reference peer of the figures. */
+  let peer: GstPeer | undefined;
 
   before(async () => {
     await makeClip(media.dir, { name: CLIP, video: 'testsrc', hz: 440, seconds: CLIP_S });
+    if (peerAvailable()) peer = await startGstPeer(media.dir, ['--file', CLIP]);
     off = await startServer({ mediaDir: media.dir, sets: ['vod.overbufferRate=1', `vod.sendAhead=${SEND_AHEAD}`] });
     // The defaults: twice real time up to 2 s ahead.
     on = await startServer({ mediaDir: media.dir, sets: [`vod.sendAhead=${SEND_AHEAD}`] });
   });
   after(async () => {
+    await peer?.stop();
     await off?.close();
     await on?.close();
     media.cleanup();
@@ -117,9 +122,14 @@ describe('Instant-On: a file viewer’s first seconds faster than real time', ()
     const rows: string[] = [];
     const figures: Record<string, number> = {};
     for (const transport of ['udp', 'tcp'] as const) {
-      for (const [name, srv] of [['overbufferRate 1', off], ['overbufferRate 2', on]] as const) {
+      const servers: [string, string][] = [
+        ['overbufferRate 1', off.url(CLIP)],
+        ['overbufferRate 2', on.url(CLIP)],
+        ...(peer ? [['gst-rtsp-server', peer.url('/file')] as [string, string]] : []),
+      ];
+      for (const [name, url] of servers) {
         const runs: number[] = [];
-        for (let i = 0; i < RUNS; i++) runs.push(await playToFirstPicture(srv.url(CLIP), transport));
+        for (let i = 0; i < RUNS; i++) runs.push(await playToFirstPicture(url, transport));
         figures[`${transport} ${name}`] = median(runs);
         rows.push(`| ${transport.padEnd(9)} | ${name.padEnd(16)} | ${median(runs).toFixed(0).padStart(9)} | ${runs.map((x) => x.toFixed(0)).join(', ')}`);
       }
