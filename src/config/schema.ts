@@ -679,8 +679,9 @@ export const multicastSchema = z
   .refine((m) => m.portMax > m.portMin, { message: 'multicast.portMax must be above multicast.portMin', path: ['portMax'] });
 
 /** Playback that survives the network (issue 16): retransmission on request (RFC 4585 generic
- * NACK + RFC 4588 RTX) for UDP viewers that set up with the RTP/AVPF profile. Every key is read
- * when a viewer asks for the SDP (DESCRIBE) or sets a track up (SETUP). */
+ * NACK + RFC 4588 RTX) for UDP viewers that set up with the RTP/AVPF profile, and thinning under
+ * loss. Every key is read when a viewer asks for the SDP (DESCRIBE) or sets a track up (SETUP);
+ * thinning's when it PLAYs. */
 export const retransmitSchema = z
   .object({
     /** Offer retransmission in the SDP (`a=rtcp-fb:* nack`, an `rtx` payload type with `apt=`),
@@ -698,6 +699,27 @@ export const retransmitSchema = z
     /** Bytes sent again at most this share (percent) of the bytes the track sent; NACKs past it
      * are refused and counted, so a lossy viewer cannot make the server flood. */
     maxPercent: z.number().min(1).max(100).default(20),
+    /** Thinning under loss (DSS's QTSSFlowControlModule): a UDP viewer of a live video track
+     * whose receiver reports show sustained loss is sent less (no non-reference pictures, then
+     * keyframes only; audio always), and more again when its loss falls. TCP and multicast
+     * viewers are never thinned. Read when a viewer PLAYs. */
+    thinning: z
+      .object({
+        /** DSS's flow_control_udp_thinning_module_enabled. */
+        enabled: z.boolean().default(true),
+        /** A report at or above this loss (percent) counts toward thinning. DSS's
+         * loss_thin_tolerance was 30; 10 thins a viewer losing a tenth of its packets. */
+        thinPercent: z.number().min(1).max(100).default(10),
+        /** Reports in a row at or above thinPercent that thin one step (num_losses_to_thin). */
+        thinReports: z.number().int().min(1).max(100).default(3),
+        /** A report below this loss (percent) counts toward thickening (loss_thick_tolerance). */
+        thickenPercent: z.number().min(0).max(100).default(5),
+        /** Reports in a row below thickenPercent that thicken one step (num_losses_to_thick). */
+        thickenReports: z.number().int().min(1).max(100).default(6),
+      })
+      .strict()
+      .refine((t) => t.thickenPercent <= t.thinPercent, { message: 'retransmit.thinning.thickenPercent must not be above thinPercent', path: ['thickenPercent'] })
+      .prefault({}),
   })
   .strict();
 

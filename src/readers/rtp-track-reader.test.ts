@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { buildReceiverReport } from '../rtcp/index.js';
 import { writeRtpPacket } from '../rtp/packet.js';
+import type { RtpOutput } from '../rtp/output.js';
 import type { Format } from '../stream/types.js';
 import { interleavedForm, type FrameWriter } from '../transport/interleaved.js';
 import { StreamTrack, type Frame } from '../core/stream-track.js';
 import { liveOutput, RtpTrackReader } from './rtp-track-reader.js';
 import { AAC, H264 } from '../core/test-helpers/fakes.js';
 import { MemorySink } from '../transport/test-helpers/memory-sink.js';
+import type { ThinningSettings } from './thinning.js';
 
 
 const IDR = Buffer.from([0x65, 0x88, 0x84, 0x00, 0x33, 0x44]);
@@ -331,5 +334,113 @@ describe('RtpTrackReader start and stop', () => {
     feed.delta();
     feed.key();
     assert.equal(sink.rtp.length, 2);
+  });
+});
+
+describe('RtpTrackReader thinning under loss', () => {
+  const settings: ThinningSettings = { enabled: true, thinPercent: 10, thinReports: 2, thickenPercent: 5, thickenReports: 2 };
+  /** A non-reference B slice (nal_ref_idc 0). */
+  const B = Buffer.from([0x01, 0x9e, 0x00]);
+
+  function thinned(feed: Feed, opts: { tcp?: boolean; enabled?: boolean } = {}) {
+    const sink = new MemorySink();
+    const lines: [Record<string, unknown>, string][] = [];
+    const output = liveOutput(feed.track, sink, 'test');
+    const writer = new FakeWriter();
+    const reader = new RtpTrackReader({
+      track: feed.track,
+      output,
+      tcp: opts.tcp ? { writer, channel: 0 } : undefined,
+      queueLimit: 1 << 20,
+      thinning: {
+        settings: { ...settings, enabled: opts.enabled ?? true },
+        log: { info: (o, m) => lines.push([o as Record<string, unknown>, m]) },
+        label: { session: 's1', track: 0 },
+      },
+    });
+    reader.start([]);
+    return { reader, sink, output, lines, writer };
+  }
+
+  /** The viewer's receiver report about the track, with `fractionLost` (each speaking for 100
+   * packets more). */
+  let highestSeq = 0;
+  const rr = (output: RtpOutput, fractionLost: number) =>
+    output.onRtcp(buildReceiverReport(0x1234, [{ ssrc: output.ssrc, fractionLost, cumulativeLost: 0, highestSeq: (highestSeq += 100), jitter: 0, lsr: 0, dlsr: 0 }]));
+
+  it('drops non-reference frames, then all but keyframes, renumbered without gaps, and thickens back', () => {
+    const feed = new Feed();
+    const { reader, sink, output, lines } = thinned(feed);
+    feed.key();
+    feed.frame(B);
+    assert.equal(sink.rtp.length, 3);
+    rr(output, 0.2);
+    rr(output, 0.2);
+    feed.frame(B);
+    assert.equal(reader.thinning?.level, 1);
+    assert.equal(lines[0][1], 'viewer thinned');
+    assert.deepEqual({ ...lines[0][0] }, { session: 's1', track: 0, from: 0, to: 1, lossPercent: 19.9, level: 1, thinned: 1, thickened: 0, framesDropped: 0, packetsDropped: 0 });
+    assert.equal(sink.rtp.length, 3, 'the non-reference frame was dropped');
+    feed.delta();
+    assert.equal(sink.rtp.length, 5, 'a reference frame goes');
+    rr(output, 0.3);
+    rr(output, 0.3);
+    feed.delta();
+    feed.frame(B);
+    assert.equal(reader.thinning?.level, 2);
+    assert.equal(sink.rtp.length, 5, 'keyframes only');
+    feed.key();
+    assert.equal(sink.rtp.length, 7);
+    rr(output, 0);
+    rr(output, 0);
+    feed.delta();
+    assert.equal(reader.thinning?.level, 1);
+    feed.key();
+    feed.delta();
+    rr(output, 0.01);
+    rr(output, 0);
+    feed.frame(B);
+    assert.equal(reader.thinning?.level, 0);
+    assert.deepEqual(reader.thinning, { level: 0, thinned: 2, thickened: 2, framesDropped: 4, packetsDropped: 6 });
+    // What the viewer got is numbered without a gap, so it reports no loss of its own making.
+    const seqs = sink.rtp.map((p) => p.readUInt16BE(2));
+    for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1] + 1, seqs.join(' '));
+    // Sender reports count what was sent, copies included.
+    assert.equal(output.packets, sink.rtp.length);
+    reader.stop();
+    reader.stop();
+    assert.deepEqual(lines.map((l) => l[1]), ['viewer thinned', 'viewer thinned', 'viewer thickened', 'viewer thickened', 'thinning']);
+  });
+
+  it('a healthy viewer is never thinned and gets the shared packets themselves', () => {
+    const feed = new Feed();
+    const { reader, sink, output, lines } = thinned(feed);
+    const frames = [feed.key()];
+    for (let i = 0; i < 20; i++) {
+      rr(output, i % 2 ? 0.07 : 0.02);
+      frames.push(feed.frame(B), feed.delta());
+    }
+    assert.deepEqual(sink.rtp, frames.flatMap((f) => f.packets));
+    assert.equal(sink.rtp[0], frames[0].packets[0]);
+    assert.deepEqual(reader.thinning, { level: 0, thinned: 0, thickened: 0, framesDropped: 0, packetsDropped: 0 });
+    reader.stop();
+    assert.equal(lines.length, 0);
+  });
+
+  it('TCP viewers, audio tracks and thinning turned off are never thinned', () => {
+    for (const [feed, opts] of [
+      [new Feed(), { tcp: true }],
+      [new Feed(AAC), {}],
+      [new Feed(), { enabled: false }],
+    ] as const) {
+      const { reader, output, lines } = thinned(feed, opts);
+      feed.key();
+      for (let i = 0; i < 5; i++) {
+        rr(output, 0.5);
+        feed.frame(B);
+      }
+      assert.equal(reader.thinning, undefined);
+      assert.equal(lines.length, 0);
+    }
   });
 });

@@ -275,6 +275,18 @@ describe('RtpOutput.onRtcp (receiver reports)', () => {
     assert.deepEqual(s.reception, { fractionLost: 0.75, cumulativeLost: 5, jitter: 6, highestSeq: 0, reports: 1 });
   });
 
+  it('tells onReception of each packet with a report about our SSRC, and only those', () => {
+    const s = fileOut();
+    const heard: number[] = [];
+    s.onReception = (r) => heard.push(r.fractionLost);
+    s.onRtcp(buildReceiverReport(VIEWER, [block((s.ssrc ^ 1) >>> 0, { fractionLost: 0.5, cumulativeLost: 1, jitter: 0 })]));
+    s.onRtcp(buildReceiverReport(VIEWER));
+    s.onRtcp(Buffer.from([0x80]));
+    s.onRtcp(buildReceiverReport(VIEWER, [block(s.ssrc, { fractionLost: 0.25, cumulativeLost: 2, jitter: 3 })]));
+    s.onRtcp(buildReceiverReport(VIEWER, [block(s.ssrc, { fractionLost: 0, cumulativeLost: 2, jitter: 3 })]));
+    assert.deepEqual(heard, [0.25, 0]);
+  });
+
   it('ignores malformed RTCP without throwing, and reads the next good report as usual', () => {
     const s = fileOut();
     const before = { ...s.reception };

@@ -80,6 +80,9 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
   #octets = 0;
   #rtx: Retransmitter | undefined;
   #rtxLog: RetransmitLog | undefined;
+  /** Hears each RTCP packet that brought a receiver report about this SSRC, after `reception`
+   * took it in (a live reader's thinning under loss). */
+  onReception: ((r: Readonly<ReceptionStats>) => void) | undefined;
 
   constructor(opts: RtpOutputOptions<C>) {
     this.ssrc = opts.ssrc ?? randomUint32();
@@ -196,7 +199,9 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
   /** RTCP from the viewer: its receiver reports about this SSRC go into `reception`; with
    * retransmission on, its generic NACKs about this SSRC are answered. */
   onRtcp(buf: Buffer): void {
+    const reports = this.reception.reports;
     updateReception(this.reception, buf, this.ssrc);
+    if (this.reception.reports !== reports) this.onReception?.(this.reception);
     const rtx = this.#rtx;
     if (!rtx) return;
     for (const p of parseRtcpCompound(buf)) {

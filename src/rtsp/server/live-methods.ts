@@ -21,7 +21,7 @@ import { PublisherSession } from './publisher-session.js';
 import { RtspRecordSource } from './record-source.js';
 import type { RtspSession } from './session.js';
 import type { SessionTicket } from './session-quota.js';
-import type { MulticastGroups } from '../../readers/multicast-group.js';
+import { MulticastMemberSink, type MulticastGroups } from '../../readers/multicast-group.js';
 import { multicastGroups, pickTransport, publisherUdp, recordTcpTransport, stripMapped, viewerSink, viewerTransport } from './transport-setup.js';
 
 export interface LiveDeps {
@@ -230,6 +230,8 @@ export class LiveMethods {
         output: t.output,
         tcp: t.channels ? { writer: conn, channel: t.channels[0] } : undefined,
         queueLimit: this.#d.config.live.viewerQueueBytes,
+        // A multicast group's send serves all its viewers: never thinned for one.
+        thinning: t.output.sink instanceof MulticastMemberSink ? undefined : { settings: this.#d.config.retransmit.thinning, log: s.log, label: { session: s.id, track: t.id } },
       });
       t.reader = reader;
       return { t, frames, pos, reader };

@@ -120,7 +120,7 @@ export class LiveViewerSession extends ViewerSession<LiveViewerTrack> {
   }
 
   protected trackStats(t: LiveViewerTrack): TrackStats {
-    return { ...outputStats(t), dropped: t.reader?.dropped };
+    return { ...outputStats(t), dropped: t.reader?.dropped, thinning: t.reader?.thinning };
   }
 
   protected formatOf(t: LiveViewerTrack): Format {

@@ -3,6 +3,7 @@
  * listeners, and the log line on close. The kinds (file viewer, live viewer, publisher) are
  * subclasses with their own track type; `RtspSession` in `session.ts` is their union. A UDP
  * session outlives the RTSP connection that made it; a TCP-interleaved one dies with it. */
+import type { ThinningStats } from '../../readers/thinning.js';
 import { randomBytes } from 'node:crypto';
 import type { ClientFigures } from '../../core/clients.js';
 import type { Logger } from '../../logging/index.js';
@@ -52,6 +53,8 @@ export interface TrackStats {
   lost: number;
   jitter: number;
   dropped?: number;
+  /** A live viewer's thinning under loss: its level and how often it changed. */
+  thinning?: Readonly<ThinningStats>;
 }
 
 /** A viewer track's counts for the close log line, from its output. */

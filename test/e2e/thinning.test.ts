@@ -1,0 +1,242 @@
+/** Thinning under loss (DSS's flow-control module), end to end, in a private network namespace
+ * the test makes (nothing leaves its loopback). Inside: `rivulet serve` with its default thinning
+ * settings and retransmission off (so loss stays loss), ffmpeg publishing a live H.264 stream
+ * with B-frames (non-reference pictures, nal_ref_idc 0) and AAC over TCP, and two GStreamer
+ * rtspsrc viewers over UDP side by side. An nftables rule on the input hook drops 20 % of the
+ * UDP datagrams arriving at the lossy viewer's ports (RTP and the server's RTCP to it), never its
+ * receiver reports to the server. The lossy viewer must be thinned (no non-reference frames,
+ * then keyframes only: logged, counted), and thickened back to everything once the rule is
+ * gone; the healthy viewer is never thinned, loses nothing and decodes every frame. The viewers
+ * send a receiver report about every second (rtpsession's rtcp-min-interval, 5 s by default). */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { stopServe } from '../helpers/cli.js';
+import { repoRoot } from '../helpers/fixtures.js';
+import { asRoot, Namespace, namespaceProblem } from '../helpers/netns.js';
+import { spawnPublisher, type Publisher } from '../helpers/publish.js';
+import { run } from '../helpers/run.js';
+import { sleep, until } from '../helpers/rtsp-client.js';
+import { tempDir } from '../helpers/server.js';
+import { inCI, missingTool } from '../helpers/tools.js';
+
+/** Client ports (rtspsrc port-range): the first range loses 20 % of what is sent to it. */
+const LOSSY = '40000-40099';
+const CLEAN = '41000-41099';
+const LOSS_RULE = 'udp dport 40000-40099 numgen random mod 100 < 20 drop';
+const FPS = 25;
+
+/** A GStreamer viewer: plays `url` over UDP from `ports` without retransmission until SIGTERM
+ * (or `secs`), then prints one JSON line: the frames decoded, the span of their timestamps, and
+ * the video jitter buffer's statistics. */
+const VIEWER = String.raw`
+import json, signal, sys, gi
+gi.require_version('Gst', '1.0')
+from gi.repository import Gst, GLib
+Gst.init(None)
+url, ports, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+p = Gst.parse_launch(
+    'rtspsrc name=src location=%s protocols=udp port-range=%s do-retransmission=false latency=500 '
+    'src. ! application/x-rtp,media=video ! rtph264depay wait-for-keyframe=true ! video/x-h264,alignment=au '
+    '! avdec_h264 max-threads=1 ! fakesink name=vsink sync=false '
+    'src. ! application/x-rtp,media=audio ! fakesink sync=false' % (url, ports))
+jbs = {}
+def rr_every_second(manager, session):
+    manager.emit('get-internal-session', session).set_property('rtcp-min-interval', 1000000000)
+    return False
+def on_jb(manager, jb, session, ssrc):
+    jbs[session] = (jb, ssrc)
+    # A receiver report about every second instead of every 5 s (from the main loop: rtpbin may
+    # hold its locks here).
+    GLib.idle_add(rr_every_second, manager, session)
+p.get_by_name('src').connect('new-manager', lambda _s, m: m.connect('new-jitterbuffer', on_jb))
+seen = {'frames': 0, 'first': None, 'last': None}
+def count(_pad, info):
+    seen['frames'] += 1
+    pts = info.get_buffer().pts
+    if pts != Gst.CLOCK_TIME_NONE:
+        if seen['first'] is None or pts < seen['first']:
+            seen['first'] = pts
+        if seen['last'] is None or pts > seen['last']:
+            seen['last'] = pts
+    return Gst.PadProbeReturn.OK
+p.get_by_name('vsink').get_static_pad('sink').add_probe(Gst.PadProbeType.BUFFER, count)
+loop = GLib.MainLoop()
+end = {}
+def on_msg(_bus, msg):
+    if msg.type == Gst.MessageType.ERROR:
+        end['error'] = str(msg.parse_error()[0])
+        loop.quit()
+bus = p.get_bus()
+bus.add_signal_watch()
+bus.connect('message', on_msg)
+GLib.timeout_add(int(secs * 1000), loop.quit)
+GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGTERM, loop.quit)
+p.set_state(Gst.State.PLAYING)
+loop.run()
+span = (seen['last'] - seen['first']) / 1e9 if seen['first'] is not None else 0
+out = {'frames': seen['frames'], 'span': span, **end}
+if 0 in jbs:
+    s = jbs[0][0].get_property('stats')
+    for k in ('num-pushed', 'num-lost'):
+        out[k] = s.get_value(k)
+p.set_state(Gst.State.NULL)
+print(json.dumps(out), flush=True)
+`;
+
+interface ViewerResult {
+  frames: number;
+  /** Seconds between the first and last decoded frame's timestamps. */
+  span: number;
+  error?: string;
+  'num-pushed'?: number;
+  'num-lost'?: number;
+}
+
+/** One of the server's log lines, its key=value fields (numbers where they are; session ids,
+ * longer, stay strings). */
+type Fields = Record<string, string | number>;
+
+describe('thinning under 20 % loss, in a private network namespace', () => {
+  const problem = namespaceProblem(['nft', 'ffmpeg', '/usr/bin/python3']);
+  let ns: Namespace | undefined;
+  let dir: { dir: string; cleanup: () => void } | undefined;
+  let server: ChildProcess | undefined;
+  let serverOut = '';
+  let port = 0;
+  const children: Publisher[] = [];
+
+  const unavailable = (t: TestContext): boolean => {
+    if (problem === undefined) return false;
+    if (inCI && asRoot) throw new Error(problem);
+    missingTool(t, 'a private network namespace (unshare, nsenter, ip, nft)', problem);
+    return true;
+  };
+
+  const inside = (cmd: string, args: string[]): [string, string[]] => ns!.argv(cmd, args);
+
+  const nft = async (rule: string): Promise<void> => {
+    const [cmd, args] = inside('nft', rule.split(' '));
+    const r = await run(cmd, args, { timeoutMs: 10_000 });
+    assert.equal(r.code, 0, `nft ${rule}: ${r.stderr}`);
+  };
+
+  /** A viewer inside the namespace, playing until `finish` (SIGTERM), which gives its JSON line. */
+  const viewer = (ports: string): { finish: () => Promise<ViewerResult> } => {
+    let out = '';
+    const [cmd, args] = inside('/usr/bin/python3', ['-c', VIEWER, `rtsp://127.0.0.1:${port}/live/thin`, ports, '240']);
+    const p = spawnPublisher(cmd, args, (d) => (out += d));
+    children.push(p);
+    return {
+      finish: async () => {
+        p.child.kill('SIGTERM');
+        await until(() => out.includes('\n') || p.child.exitCode !== null, 20_000, 50);
+        const line = out.trim().split('\n').pop() ?? '';
+        assert.ok(line.startsWith('{'), `the viewer printed no result (${p.child.exitCode ?? p.child.signalCode}):\n${p.log().slice(-3000)}`);
+        return JSON.parse(line) as ViewerResult;
+      },
+    };
+  };
+
+  /** The server's log lines with message `msg`, as fields. */
+  const lines = (msg: string): Fields[] =>
+    serverOut
+      .split('\n')
+      .filter((l) => l.includes(` ${msg} `) || l.endsWith(` ${msg}`) || l.includes(`"msg":"${msg}"`))
+      .map((l) => Object.fromEntries([...l.matchAll(/"?(\w+)"?[=:]"?([\w.-]+)"?/g)].map((m) => [m[1], /^-?\d{1,12}(\.\d+)?$/.test(m[2]) ? Number(m[2]) : m[2]])));
+
+  before(async () => {
+    if (problem !== undefined) return;
+    ns = await Namespace.open();
+    dir = tempDir('rivulet-thin-');
+    const config = {
+      media: { dir: dir.dir },
+      state: { folder: join(dir.dir, 'state') },
+      logs: { folder: join(dir.dir, 'logs') },
+      control: { socket: '' },
+      admin: { port: 0 },
+      radio: { ports: [] },
+      // Loss stays loss; thinning with its defaults (on, 10 % over 3 reports, below 5 % over 6).
+      retransmit: { enabled: false },
+    };
+    const configFile = join(dir.dir, 'rivulet.yaml');
+    writeFileSync(configFile, JSON.stringify(config, null, 2));
+    const [cmd, args] = inside(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'serve', '--config', configFile, '--rtsp-port', '0', '--bind', '127.0.0.1']);
+    server = spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const onData = (d: Buffer) => {
+      if (serverOut.length < 4_000_000) serverOut += d.toString();
+    };
+    server.stdout!.on('data', onData);
+    server.stderr!.on('data', onData);
+    assert.ok(await until(() => /listening for RTSP on port \d+/.test(serverOut) || server!.exitCode !== null, 30_000, 50), serverOut);
+    port = Number(/listening for RTSP on port (\d+)/.exec(serverOut)?.[1] ?? 0);
+    assert.ok(port > 0, `the server did not start:\n${serverOut.slice(-3000)}`);
+    // The live stream: H.264 with non-reference B-frames (x264 marks them nal_ref_idc 0; no
+    // B-pyramid, so none is a reference), a keyframe every 2 s, and AAC; over TCP (no loss).
+    const [pcmd, pargs] = inside('ffmpeg', [
+      '-hide_banner', '-loglevel', 'warning', '-re',
+      '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=${FPS}`, '-f', 'lavfi', '-i', 'sine=frequency=440',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '2', '-x264-params', 'b-pyramid=none', '-g', String(2 * FPS), '-b:v', '400k', '-pix_fmt', 'yuv420p',
+      '-c:a', 'aac', '-f', 'rtsp', '-rtsp_transport', 'tcp', `rtsp://127.0.0.1:${port}/live/thin`,
+    ]);
+    children.push(spawnPublisher(pcmd, pargs));
+  });
+
+  after(async () => {
+    for (const c of children) await c.stop();
+    if (server) await stopServe(server);
+    ns?.close();
+    dir?.cleanup();
+  });
+
+  it('thins the lossy viewer step by step, thickens it back when the loss stops, and leaves the healthy one alone', async (t) => {
+    if (unavailable(t)) return;
+    await nft('add table inet rivulet_thin');
+    await nft('add chain inet rivulet_thin in { type filter hook input priority 0 ; }');
+    await nft(`add rule inet rivulet_thin in ${LOSS_RULE}`);
+    // The publisher is on (its first keyframe reached the server) before the viewers come.
+    await sleep(3000);
+    const lossy = viewer(LOSSY);
+    const healthy = viewer(CLEAN);
+    const thinnedTo = (level: number) => lines('viewer thinned').find((l) => l.to === level);
+    assert.ok(await until(() => thinnedTo(2) !== undefined, 90_000, 200), `the lossy viewer was thinned to keyframes only:\n${serverOut.slice(-4000)}`);
+    const first = thinnedTo(1);
+    const session = thinnedTo(2)!.session;
+    assert.ok(first && first.session === session && first.from === 0, `first without non-reference frames: ${JSON.stringify(lines('viewer thinned'))}`);
+    assert.ok(Number(first.lossPercent) >= 10, `thinned on the loss its reports showed: ${JSON.stringify(first)}`);
+    await sleep(3000);
+    // The loss stops.
+    await nft('delete table inet rivulet_thin');
+    const thickened = () => lines('viewer thickened').filter((l) => l.session === session);
+    assert.ok(await until(() => thickened().some((l) => l.to === 0), 90_000, 200), `the viewer was thickened back:\n${serverOut.slice(-4000)}`);
+    await sleep(3000);
+    const [l, h] = await Promise.all([lossy.finish(), healthy.finish()]);
+    // Sessions end (their summary lines) when the viewers' TEARDOWN or timeout comes; the
+    // thinning summary is said when the reader stops.
+    await until(() => lines('thinning').some((x) => x.session === session), 20_000, 100);
+    const summary = lines('thinning').find((x) => x.session === session);
+    const report = { lossy: l, healthy: h, thinned: lines('viewer thinned'), thickened: lines('viewer thickened'), summary };
+    t.diagnostic(JSON.stringify(report));
+
+    // The lossy viewer: both steps down, back up in order, counted.
+    assert.deepEqual(thickened().map((x) => [x.from, x.to]), [[2, 1], [1, 0]], JSON.stringify(report));
+    assert.ok(summary, `a thinning summary for the lossy viewer: ${JSON.stringify(report)}`);
+    assert.equal(summary.thinned, 2);
+    assert.equal(summary.thickened, 2);
+    assert.ok(Number(summary.framesDropped) > FPS, `frames were not sent while thinned: ${JSON.stringify(summary)}`);
+    assert.ok(!l.error && l.frames > 0, `the lossy viewer played: ${JSON.stringify(l)}`);
+
+    // Only the lossy viewer was thinned.
+    for (const x of [...lines('viewer thinned'), ...lines('viewer thickened'), ...lines('thinning')]) {
+      assert.equal(x.session, session, `only the lossy viewer's session is thinned: ${JSON.stringify(x)}`);
+    }
+    // The healthy viewer lost nothing and decoded every frame of the time it played.
+    assert.ok(!h.error, JSON.stringify(h));
+    assert.ok((h['num-lost'] ?? 0) <= 1, `the healthy viewer lost nothing: ${JSON.stringify(h)}`);
+    assert.ok(h.span > 10, `the healthy viewer played through: ${JSON.stringify(h)}`);
+    const expected = Math.round(h.span * FPS) + 1;
+    assert.ok(h.frames >= expected - 2, `the healthy viewer decoded every frame: ${h.frames} of ${expected}`);
+  });
+});
