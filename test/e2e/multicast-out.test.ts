@@ -5,19 +5,16 @@
  * that checks every RTP packet arrives once: one send per group, whatever the viewers. Ports and
  * groups are fixed: the namespace is the test's alone. */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
-import { stopServe } from '../helpers/cli.js';
-import { fixture, repoRoot } from '../helpers/fixtures.js';
-import { asRoot, Namespace, namespaceProblem } from '../helpers/netns.js';
+import { after, before, describe, it } from 'node:test';
+import { fixture } from '../helpers/fixtures.js';
+import { Namespace, namespaceGate, namespaceProblem, serveInside, type ServedInside } from '../helpers/netns.js';
 import { spawnPublisher, type Publisher } from '../helpers/publish.js';
 import { loopedInput } from '../helpers/rtp-sender.js';
 import { run } from '../helpers/run.js';
 import { until } from '../helpers/rtsp-client.js';
 import { tempDir } from '../helpers/server.js';
-import { inCI, missingTool } from '../helpers/tools.js';
 
 const CLIP = 'h264-aac-faststart.mp4';
 /** The pool's first address and port: the first stream's group. */
@@ -52,17 +49,13 @@ describe('multicast out to RTSP viewers in a private network namespace', () => {
   const problem = namespaceProblem(['ffmpeg', 'gst-launch-1.0']);
   let ns: Namespace | undefined;
   let dir: { dir: string; cleanup: () => void } | undefined;
-  let server: ChildProcess | undefined;
-  let serverOut = '';
+  let server: ServedInside | undefined;
+  /** What the server printed so far. */
+  const serverOut = (): string => server?.out() ?? '';
   let port = 0;
   const children: Publisher[] = [];
 
-  const unavailable = (t: TestContext): boolean => {
-    if (problem === undefined) return false;
-    if (inCI && asRoot) throw new Error(problem);
-    missingTool(t, 'a private network namespace (unshare, nsenter, ip from util-linux and iproute2)', problem);
-    return true;
-  };
+  const unavailable = namespaceGate(problem, 'a private network namespace (unshare, nsenter, ip from util-linux and iproute2)');
 
   /** A long-running program inside the namespace, killed at the end. */
   const inside = (cmd: string, args: string[], onStdout?: (d: string) => void): Publisher => {
@@ -109,25 +102,15 @@ describe('multicast out to RTSP viewers in a private network namespace', () => {
       admin: { port: 0 },
       multicast: { groups: [`${GROUP}/28`], portMin: PORT, portMax: PORT + 99, ttl: 1, linger: 3 },
     };
-    const configFile = join(dir.dir, 'rivulet.yaml');
-    writeFileSync(configFile, JSON.stringify(config, null, 2));
-    const [cmd, args] = ns.argv(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'serve', '--config', configFile, '--rtsp-port', '0', '--bind', '127.0.0.1']);
-    server = spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    const onData = (d: Buffer) => {
-      if (serverOut.length < 2_000_000) serverOut += d.toString();
-    };
-    server.stdout!.on('data', onData);
-    server.stderr!.on('data', onData);
-    assert.ok(await until(() => /listening for RTSP on port \d+/.test(serverOut) || server!.exitCode !== null, 30_000, 50), serverOut);
-    port = Number(/listening for RTSP on port (\d+)/.exec(serverOut)?.[1] ?? 0);
-    assert.ok(port > 0, `the server did not start:\n${serverOut.slice(-3000)}`);
+    server = await serveInside(ns, dir.dir, config);
+    port = server.port;
     inside('ffmpeg', [...loopedInput(clip), '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', `rtsp://127.0.0.1:${port}/live/mc`]);
-    assert.ok(await until(() => /broadcast started/.test(serverOut), 30_000, 50), `the broadcast did not start:\n${serverOut.slice(-3000)}`);
+    assert.ok(await until(() => /broadcast started/.test(serverOut()), 30_000, 50), `the broadcast did not start:\n${serverOut().slice(-3000)}`);
   });
 
   after(async () => {
     for (const c of children.reverse()) await c.stop();
-    if (server) await stopServe(server);
+    await server?.stop();
     ns?.close();
     dir?.cleanup();
   });
@@ -144,7 +127,7 @@ describe('multicast out to RTSP viewers in a private network namespace', () => {
     // group too, and a GStreamer receiver starting sends packets there that ffmpeg takes for a BYE.
     const [a, b] = await Promise.all([ffmpegViewer(url), ffmpegViewer(url)]);
     const g = await gstViewer(url);
-    const logs = () => `ffmpeg:\n${a.log.slice(-1500)}\ngst:\n${g.log.slice(-1500)}\nserver:\n${serverOut.slice(-2000)}`;
+    const logs = () => `ffmpeg:\n${a.log.slice(-1500)}\ngst:\n${g.log.slice(-1500)}\nserver:\n${serverOut().slice(-2000)}`;
     assert.equal(a.frames, FRAMES, logs());
     assert.equal(b.frames, FRAMES, `${b.log.slice(-1500)}`);
     assert.equal(g.frames, FRAMES, logs());
@@ -156,12 +139,12 @@ describe('multicast out to RTSP viewers in a private network namespace', () => {
     assert.deepEqual(a.transports.map((l) => l.replace(/;ssrc=[0-9A-F]+;mode="PLAY"$/, '')), expected, a.log.slice(-3000));
     assert.deepEqual(b.transports, a.transports);
     // One group for the stream, sending once: no packet reached the group twice.
-    assert.equal(serverOut.match(/multicast group \S+ port \d+ given to live\/mc/g)?.length, 1, serverOut.slice(-3000));
+    assert.equal(serverOut().match(/multicast group \S+ port \d+ given to live\/mc/g)?.length, 1, serverOut().slice(-3000));
     const stream = heard.reduce((a, e) => (e.packets > a.packets ? e : a), { packets: 0, dupes: 0 });
     assert.ok(stream.packets > FRAMES, `the listener on the group heard ${JSON.stringify(heard)}`);
     assert.equal(stream.dupes, 0, `${stream.dupes} of ${stream.packets} packets reached the group more than once`);
     // Every viewer has left: the group stops after its linger (3 s) and gives its address back.
-    assert.ok(await until(() => /multicast group 239\.255\.42\.16 port 5004 of live\/mc released/.test(serverOut), 20_000, 100), serverOut.slice(-3000));
+    assert.ok(await until(() => /multicast group 239\.255\.42\.16 port 5004 of live\/mc released/.test(serverOut()), 20_000, 100), serverOut().slice(-3000));
   });
 
   it('refuses multicast for a file with 461 and says why', async (t) => {
@@ -170,6 +153,6 @@ describe('multicast out to RTSP viewers in a private network namespace', () => {
     const r = await run(cmd, args, { timeoutMs: 30_000 });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /461/, r.stderr.slice(-2000));
-    assert.match(serverOut, /multicast delivery is only offered for live streams/);
+    assert.match(serverOut(), /multicast delivery is only offered for live streams/);
   });
 });

@@ -10,18 +10,13 @@
  * through with wait-for-keyframe (after a loss it drops everything up to the next keyframe),
  * decoded by avdec_h264. */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
-import { stopServe } from '../helpers/cli.js';
-import { repoRoot } from '../helpers/fixtures.js';
-import { asRoot, Namespace, namespaceProblem } from '../helpers/netns.js';
+import { after, before, describe, it } from 'node:test';
+import { Namespace, namespaceGate, namespaceProblem, serveInside, type ServedInside } from '../helpers/netns.js';
 import { spawnPublisher, type Publisher } from '../helpers/publish.js';
 import { run } from '../helpers/run.js';
 import { sleep, until } from '../helpers/rtsp-client.js';
 import { tempDir } from '../helpers/server.js';
-import { inCI, missingTool } from '../helpers/tools.js';
 
 /** Client ports (rtspsrc port-range): the first two ranges lose 5 % of what is sent to them. */
 const LOSSY_RTX = '40000-40099';
@@ -94,17 +89,13 @@ describe('retransmission (NACK + RTX) to GStreamer under 5 % loss, in a private 
   const problem = namespaceProblem(['nft', 'ffmpeg', '/usr/bin/python3']);
   let ns: Namespace | undefined;
   let dir: { dir: string; cleanup: () => void } | undefined;
-  let server: ChildProcess | undefined;
-  let serverOut = '';
+  let server: ServedInside | undefined;
+  /** What the server printed so far. */
+  const serverOut = (): string => server?.out() ?? '';
   let port = 0;
   const children: Publisher[] = [];
 
-  const unavailable = (t: TestContext): boolean => {
-    if (problem === undefined) return false;
-    if (inCI && asRoot) throw new Error(problem);
-    missingTool(t, 'a private network namespace (unshare, nsenter, ip, nft)', problem);
-    return true;
-  };
+  const unavailable = namespaceGate(problem, 'a private network namespace (unshare, nsenter, ip, nft)');
 
   const inside = (cmd: string, args: string[]): [string, string[]] => ns!.argv(cmd, args);
 
@@ -119,7 +110,7 @@ describe('retransmission (NACK + RTX) to GStreamer under 5 % loss, in a private 
 
   /** The server's per-viewer retransmission log line for an SSRC, as numbers. */
   const serverCounts = (ssrc: number | undefined): Record<string, number> | undefined => {
-    const line = serverOut.split('\n').find((l) => l.includes(' retransmission ') && l.includes(` ssrc=${ssrc} `));
+    const line = serverOut().split('\n').find((l) => l.includes(' retransmission ') && l.includes(` ssrc=${ssrc} `));
     if (!line) return undefined;
     return Object.fromEntries([...line.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1], Number(m[2])]));
   };
@@ -173,18 +164,8 @@ describe('retransmission (NACK + RTX) to GStreamer under 5 % loss, in a private 
       radio: { ports: [] },
       retransmit: { enabled: true, historyMs: 1500 },
     };
-    const configFile = join(dir.dir, 'rivulet.yaml');
-    writeFileSync(configFile, JSON.stringify(config, null, 2));
-    const [cmd, args] = inside(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'serve', '--config', configFile, '--rtsp-port', '0', '--bind', '127.0.0.1']);
-    server = spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    const onData = (d: Buffer) => {
-      if (serverOut.length < 4_000_000) serverOut += d.toString();
-    };
-    server.stdout!.on('data', onData);
-    server.stderr!.on('data', onData);
-    assert.ok(await until(() => /listening for RTSP on port \d+/.test(serverOut) || server!.exitCode !== null, 30_000, 50), serverOut);
-    port = Number(/listening for RTSP on port (\d+)/.exec(serverOut)?.[1] ?? 0);
-    assert.ok(port > 0, `the server did not start:\n${serverOut.slice(-3000)}`);
+    server = await serveInside(ns, dir.dir, config);
+    port = server.port;
     // The live stream: ffmpeg publishing the same file in a loop, over TCP (no loss on it).
     const [pcmd, pargs] = inside('ffmpeg', ['-hide_banner', '-loglevel', 'warning', '-re', '-stream_loop', '-1', '-i', file, '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', `rtsp://127.0.0.1:${port}/live/rtx`]);
     children.push(spawnPublisher(pcmd, pargs));
@@ -192,7 +173,7 @@ describe('retransmission (NACK + RTX) to GStreamer under 5 % loss, in a private 
 
   after(async () => {
     for (const c of children) await c.stop();
-    if (server) await stopServe(server);
+    await server?.stop();
     ns?.close();
     dir?.cleanup();
   });

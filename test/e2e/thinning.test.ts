@@ -9,18 +9,13 @@
  * gone; the healthy viewer is never thinned, loses nothing and decodes every frame. The viewers
  * send a receiver report about every second (rtpsession's rtcp-min-interval, 5 s by default). */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
-import { stopServe } from '../helpers/cli.js';
-import { repoRoot } from '../helpers/fixtures.js';
-import { asRoot, Namespace, namespaceProblem } from '../helpers/netns.js';
+import { after, before, describe, it } from 'node:test';
+import { Namespace, namespaceGate, namespaceProblem, serveInside, type ServedInside } from '../helpers/netns.js';
 import { spawnPublisher, type Publisher } from '../helpers/publish.js';
 import { run } from '../helpers/run.js';
 import { sleep, until } from '../helpers/rtsp-client.js';
 import { tempDir } from '../helpers/server.js';
-import { inCI, missingTool } from '../helpers/tools.js';
 
 /** Client ports (rtspsrc port-range): the first range loses 20 % of what is sent to it. */
 const LOSSY = '40000-40099';
@@ -103,17 +98,13 @@ describe('thinning under 20 % loss, in a private network namespace', () => {
   const problem = namespaceProblem(['nft', 'ffmpeg', '/usr/bin/python3']);
   let ns: Namespace | undefined;
   let dir: { dir: string; cleanup: () => void } | undefined;
-  let server: ChildProcess | undefined;
-  let serverOut = '';
+  let server: ServedInside | undefined;
+  /** What the server printed so far. */
+  const serverOut = (): string => server?.out() ?? '';
   let port = 0;
   const children: Publisher[] = [];
 
-  const unavailable = (t: TestContext): boolean => {
-    if (problem === undefined) return false;
-    if (inCI && asRoot) throw new Error(problem);
-    missingTool(t, 'a private network namespace (unshare, nsenter, ip, nft)', problem);
-    return true;
-  };
+  const unavailable = namespaceGate(problem, 'a private network namespace (unshare, nsenter, ip, nft)');
 
   const inside = (cmd: string, args: string[]): [string, string[]] => ns!.argv(cmd, args);
 
@@ -142,7 +133,7 @@ describe('thinning under 20 % loss, in a private network namespace', () => {
 
   /** The server's log lines with message `msg`, as fields. */
   const lines = (msg: string): Fields[] =>
-    serverOut
+    serverOut()
       .split('\n')
       .filter((l) => l.includes(` ${msg} `) || l.endsWith(` ${msg}`) || l.includes(`"msg":"${msg}"`))
       .map((l) => Object.fromEntries([...l.matchAll(/"?(\w+)"?[=:]"?([\w.-]+)"?/g)].map((m) => [m[1], /^-?\d{1,12}(\.\d+)?$/.test(m[2]) ? Number(m[2]) : m[2]])));
@@ -161,18 +152,8 @@ describe('thinning under 20 % loss, in a private network namespace', () => {
       // Loss stays loss; thinning with its defaults (on, 10 % over 3 reports, below 5 % over 6).
       retransmit: { enabled: false },
     };
-    const configFile = join(dir.dir, 'rivulet.yaml');
-    writeFileSync(configFile, JSON.stringify(config, null, 2));
-    const [cmd, args] = inside(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'serve', '--config', configFile, '--rtsp-port', '0', '--bind', '127.0.0.1']);
-    server = spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    const onData = (d: Buffer) => {
-      if (serverOut.length < 4_000_000) serverOut += d.toString();
-    };
-    server.stdout!.on('data', onData);
-    server.stderr!.on('data', onData);
-    assert.ok(await until(() => /listening for RTSP on port \d+/.test(serverOut) || server!.exitCode !== null, 30_000, 50), serverOut);
-    port = Number(/listening for RTSP on port (\d+)/.exec(serverOut)?.[1] ?? 0);
-    assert.ok(port > 0, `the server did not start:\n${serverOut.slice(-3000)}`);
+    server = await serveInside(ns, dir.dir, config);
+    port = server.port;
     // The live stream: H.264 with non-reference B-frames (x264 marks them nal_ref_idc 0; no
     // B-pyramid, so none is a reference), a keyframe every 2 s, and AAC; over TCP (no loss).
     const [pcmd, pargs] = inside('ffmpeg', [
@@ -186,7 +167,7 @@ describe('thinning under 20 % loss, in a private network namespace', () => {
 
   after(async () => {
     for (const c of children) await c.stop();
-    if (server) await stopServe(server);
+    await server?.stop();
     ns?.close();
     dir?.cleanup();
   });
@@ -201,7 +182,7 @@ describe('thinning under 20 % loss, in a private network namespace', () => {
     const lossy = viewer(LOSSY);
     const healthy = viewer(CLEAN);
     const thinnedTo = (level: number) => lines('viewer thinned').find((l) => l.to === level);
-    assert.ok(await until(() => thinnedTo(2) !== undefined, 90_000, 200), `the lossy viewer was thinned to keyframes only:\n${serverOut.slice(-4000)}`);
+    assert.ok(await until(() => thinnedTo(2) !== undefined, 90_000, 200), `the lossy viewer was thinned to keyframes only:\n${serverOut().slice(-4000)}`);
     const first = thinnedTo(1);
     const session = thinnedTo(2)!.session;
     assert.ok(first && first.session === session && first.from === 0, `first without non-reference frames: ${JSON.stringify(lines('viewer thinned'))}`);
@@ -210,7 +191,7 @@ describe('thinning under 20 % loss, in a private network namespace', () => {
     // The loss stops.
     await nft('delete table inet rivulet_thin');
     const thickened = () => lines('viewer thickened').filter((l) => l.session === session);
-    assert.ok(await until(() => thickened().some((l) => l.to === 0), 90_000, 200), `the viewer was thickened back:\n${serverOut.slice(-4000)}`);
+    assert.ok(await until(() => thickened().some((l) => l.to === 0), 90_000, 200), `the viewer was thickened back:\n${serverOut().slice(-4000)}`);
     await sleep(3000);
     const [l, h] = await Promise.all([lossy.finish(), healthy.finish()]);
     // Sessions end (their summary lines) when the viewers' TEARDOWN or timeout comes; the
