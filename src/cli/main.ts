@@ -92,8 +92,10 @@ async function serve(argv: string[]): Promise<number> {
     throw e;
   }
   const port = addrs[0].port;
+  // The radio ports have a line of their own.
+  const rtspAddrs = addrs.filter((a) => a.kind !== 'radio');
   log.info(
-    { port, addresses: addrs.map((a) => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`)).join(', '), media: config.media.dir },
+    { port, addresses: rtspAddrs.map((a) => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`)).join(', '), media: config.media.dir },
     `Rivulet ${rivuletVersion()} listening for RTSP on port ${port}`,
   );
   log.info(`Open rtsp://${displayHost(config.rtsp.bind[0])}:${port}/sample.mp4 in a player (any file in the media folder works the same way)`);
