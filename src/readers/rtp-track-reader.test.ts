@@ -440,6 +440,7 @@ describe('RtpTrackReader thinning under loss', () => {
         feed.frame(B);
       }
       assert.equal(reader.thinning, undefined);
+      assert.equal(output.packets, 2 + 5, 'every frame went out, non-reference ones too');
       assert.equal(lines.length, 0);
     }
   });

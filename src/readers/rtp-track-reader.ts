@@ -54,7 +54,6 @@ export class RtpTrackReader implements TrackReader {
   /** Frames skipped because the viewer could not keep up. */
   dropped = 0;
   readonly #thinner: Thinner | undefined;
-  readonly #thinLog: { log: ThinningLog; label: object } | undefined;
 
   constructor(opts: RtpTrackReaderOptions) {
     this.track = opts.track;
@@ -67,7 +66,6 @@ export class RtpTrackReader implements TrackReader {
     const th = opts.thinning;
     if (th?.settings.enabled && !opts.tcp && this.#sink.kind === 'udp' && this.track.isVideo) {
       this.#thinner = new Thinner({ settings: th.settings, encodingName: this.track.format.encodingName, log: th.log, label: th.label });
-      this.#thinLog = th;
     }
   }
 
@@ -89,9 +87,7 @@ export class RtpTrackReader implements TrackReader {
 
   stop(): void {
     if (this.output.onReception === this.#onReception) this.output.onReception = undefined;
-    if (!this.track.readers.delete(this)) return;
-    const s = this.#thinner?.stats;
-    if (s && s.thinned > 0) this.#thinLog?.log.info({ ...this.#thinLog.label, ...s }, 'thinning');
+    if (this.track.readers.delete(this)) this.#thinner?.logSummary();
   }
 
   /** The publisher changed: start again on its first keyframe. */

@@ -81,8 +81,9 @@ export class ThinningControl {
  * to. Stateful for H.265 (the highest temporal layer seen): one per viewer track, shown the first
  * payload of every frame. */
 export interface NonReferenceTest {
-  /** Every frame's first payload, cheaply (what it must learn of the stream). */
-  observe(first: Buffer): void;
+  /** Every frame's first payload, cheaply (what it must learn of the stream); absent for a
+   * stateless test, which then costs a viewer nothing on a frame it sends. */
+  observe?(first: Buffer): void;
   /** Whether the frame can be dropped without harming any other. */
   droppable(payloads: readonly Buffer[]): boolean;
 }
@@ -141,7 +142,7 @@ function h265Units(p: Buffer, unit: (type: number, tid: number) => boolean): boo
 /** H.265: a sub-layer non-reference picture (TRAIL_N, TSA_N, STSA_N, RADL_N, RASL_N, reserved
  * _N) is referred to by no picture of its own temporal layer, but may be by higher ones: dropped
  * only in the highest layer seen on the track. */
-export function h265NonReference(): NonReferenceTest {
+export function h265NonReference(): Required<NonReferenceTest> {
   let maxTid = 0;
   return {
     observe(p) {
@@ -179,11 +180,11 @@ export function mp4vNonReference(packets: readonly Buffer[]): boolean {
 export function nonReferenceTest(encodingName: string): NonReferenceTest | undefined {
   switch (encodingName.toUpperCase()) {
     case 'H264':
-      return { observe: () => undefined, droppable: h264NonReference };
+      return { droppable: h264NonReference };
     case 'H265':
       return h265NonReference();
     case 'MP4V-ES':
-      return { observe: () => undefined, droppable: mp4vNonReference };
+      return { droppable: mp4vNonReference };
     default:
       return undefined;
   }
@@ -215,7 +216,7 @@ export interface ThinnerOptions {
 }
 
 /** Packets a receiver report must speak for (since the last one counted) to count. */
-export const MIN_REPORTED_PACKETS = 10;
+const MIN_REPORTED_PACKETS = 10;
 
 /** One UDP viewer's thinning of one live video track: the level from its receiver reports, which
  * frames go, and the renumbered copies once anything was dropped (see the file comment). */
@@ -271,7 +272,7 @@ export class Thinner {
   pass(f: Frame): readonly Buffer[] | undefined {
     const level = this.#stats.level;
     const test = this.#test;
-    if (test && f.packets.length > 0) {
+    if (test?.observe && f.packets.length > 0) {
       const first = payloadOf(f.packets[0]);
       if (first) test.observe(first);
     }
@@ -279,8 +280,8 @@ export class Thinner {
     if (f.key) this.#needKey = false;
     else if (this.#needKey || level === 2) drop = true;
     else if (level === 1 && test) {
-      const payloads = f.packets.map(payloadOf);
-      drop = payloads.every((p) => p !== undefined) && test.droppable(payloads);
+      const payloads = framePayloads(f);
+      drop = payloads !== undefined && test.droppable(payloads);
     }
     if (drop) {
       this.#stats.framesDropped++;
@@ -292,11 +293,31 @@ export class Thinner {
     return f.packets.map((p) => this.#renumber(p));
   }
 
+  /** Says once, at the viewer's end, what thinning did, if it ever thinned. */
+  logSummary(): void {
+    const s = this.#stats;
+    if (s.thinned > 0) this.#log.info({ ...this.#label, ...s }, 'thinning');
+  }
+
   #renumber(p: Buffer): Buffer {
     const c = Buffer.allocUnsafe(p.length);
     p.copy(c);
     return c.length >= 12 ? rewriteRtpHeader(c, { sequence: c.readUInt16BE(2) - this.#offset }) : c;
   }
+}
+
+/** Each frame's payloads, read once for all the viewers thinned to level 1 (null: a packet is
+ * malformed, so the frame is never dropped as non-reference). */
+const payloadsOfFrame = new WeakMap<Frame, readonly Buffer[] | null>();
+
+function framePayloads(f: Frame): readonly Buffer[] | undefined {
+  let payloads = payloadsOfFrame.get(f);
+  if (payloads === undefined) {
+    const all = f.packets.map(payloadOf);
+    payloads = all.every((p) => p !== undefined) ? all : null;
+    payloadsOfFrame.set(f, payloads);
+  }
+  return payloads ?? undefined;
 }
 
 /** An RTP packet's payload (padding off), or undefined for a malformed one. */
