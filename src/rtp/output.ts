@@ -117,13 +117,13 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
     this.#rtxLog = log;
   }
 
-  /** What the viewer's NACKs asked for and what was sent again; undefined without retransmission. */
   /** The stream starts again elsewhere (a seek, a change of scale): packets sent before are of no
    * use to the viewer, whose jitter buffer was flushed, and are not sent again. */
   forgetSent(): void {
     this.#rtx?.clear();
   }
 
+  /** What the viewer's NACKs asked for and what was sent again; undefined without retransmission. */
   get retransmit(): Readonly<RetransmitStats> | undefined {
     return this.#rtx?.stats;
   }
@@ -156,10 +156,7 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
   sent(packets: number, octets: number, shared?: readonly Buffer[]): void {
     this.#packets += packets;
     this.#octets += octets;
-    if (this.#rtx && shared) {
-      const now = performance.now();
-      for (const p of shared) this.#rtx.keep(p, now);
-    }
+    if (this.#rtx && shared) this.#rtx.keepAll(shared);
   }
 
   /** Part of what `sent` counted never left (the native fan-out could not send it): sender

@@ -41,6 +41,17 @@ describe('Retransmitter', () => {
     assert.equal(r.stats.tooOld, 2);
   });
 
+  it('keepAll (a frame at once) keeps what keep would, one by one', () => {
+    const opts = { ...OPTS, historyMs: 100, historyBytes: 10 * 112 };
+    const one = new Retransmitter(opts);
+    const all = new Retransmitter(opts);
+    const frame = Array.from({ length: 20 }, (_, s) => packet(s));
+    for (const p of frame) one.keep(p, 0);
+    all.keepAll([...frame, Buffer.alloc(4)], 0);
+    assert.deepEqual([all.keptPackets, all.keptBytes], [one.keptPackets, one.keptBytes]);
+    assert.deepEqual(resend(all, [9, 10, 19], 1).map((p) => p.readUInt16BE(12)), [10, 19], 'the newest ten');
+  });
+
   it('sends at most maxPercent of what the track sent again, counting refusals', () => {
     const r = new Retransmitter({ ...OPTS, maxPercent: 10, historyBytes: 2_000_000 });
     for (let s = 0; s < 1000; s++) r.keep(packet(s, 1000), 0);

@@ -80,10 +80,6 @@ export class Retransmitter {
     this.#budget = Math.min(START_BUDGET_BYTES, this.#maxBudget);
   }
 
-  get options(): Readonly<RetransmitOptions> {
-    return this.#opts;
-  }
-
   /** Bytes of packets kept now. */
   get keptBytes(): number {
     return this.#bytes;
@@ -98,6 +94,18 @@ export class Retransmitter {
    * number. The caller must not change the Buffer afterwards. */
   keep(packet: Buffer, now = performance.now()): void {
     if (packet.length < RTP_HEADER_SIZE) return;
+    this.#add(packet, now);
+    this.#trim(now);
+  }
+
+  /** `keep` for a frame's packets sent at once (a live viewer's shared packets): the history is
+   * trimmed once, after all of them. */
+  keepAll(packets: readonly Buffer[], now = performance.now()): void {
+    for (const p of packets) if (p.length >= RTP_HEADER_SIZE) this.#add(p, now);
+    this.#trim(now);
+  }
+
+  #add(packet: Buffer, now: number): void {
     this.#budget = Math.min(this.#maxBudget, this.#budget + (packet.length * this.#opts.maxPercent) / 100);
     const seq = packet.readUInt16BE(2);
     const old = this.#kept.get(seq);
@@ -107,7 +115,6 @@ export class Retransmitter {
     }
     this.#kept.set(seq, { packet, at: now, resentAt: 0 });
     this.#bytes += packet.length;
-    this.#trim(now);
   }
 
   /** Answers a NACK: the RTX packets for the sequence numbers still kept, within the budget, in
