@@ -64,15 +64,24 @@ function makeAudioBytes(format: Format): AudioBytes | undefined {
  * the track: the track makes a frame of each packet, so a fragmented frame spans frames. */
 function mpaBytes(): AudioBytes {
   const d = new MpaDepacketizer();
+  return selfDescribing('mp3', 'audio/mpeg', (payload, h, out) => {
+    for (const f of d.push(payload, h)) out.push(f.data);
+  });
+}
+
+/** A form with no header (MP3, ADTS): what `each` makes of the frame's payloads, joined. */
+function selfDescribing(
+  codec: AudioCodec,
+  contentType: AudioBytes['contentType'],
+  each: (payload: Buffer, h: RtpHeader, out: Buffer[]) => void,
+): AudioBytes {
   return {
-    codec: 'mp3',
-    contentType: 'audio/mpeg',
+    codec,
+    contentType,
     header: () => EMPTY,
     form(frame) {
       const out: Buffer[] = [];
-      payloads(frame, (payload, h) => {
-        for (const f of d.push(payload, h)) out.push(f.data);
-      });
+      payloads(frame, (payload, h) => each(payload, h, out));
       return joined(out);
     },
   };
@@ -106,22 +115,13 @@ function aacBytes(format: Format): AudioBytes | undefined {
     indexLength: Math.min(16, fmtpInt(format, 'indexlength', 0)),
     indexDeltaLength: Math.min(16, fmtpInt(format, 'indexdeltalength', 0)),
   });
-  return {
-    codec: 'aac',
-    contentType: 'audio/aac',
-    header: () => EMPTY,
-    form(frame) {
-      const out: Buffer[] = [];
-      payloads(frame, (payload, h) => {
-        for (const au of d.push(payload, h)) {
-          // An AU over ADTS' 13-bit length is corrupt input: that AU is left out.
-          if (au.data.length === 0 || au.data.length + 7 > 0x1fff) continue;
-          out.push(adtsHeader(config, au.data.length), au.data);
-        }
-      });
-      return joined(out);
-    },
-  };
+  return selfDescribing('aac', 'audio/aac', (payload, h, out) => {
+    for (const au of d.push(payload, h)) {
+      // An AU over ADTS' 13-bit length is corrupt input: that AU is left out.
+      if (au.data.length === 0 || au.data.length + 7 > 0x1fff) continue;
+      out.push(adtsHeader(config, au.data.length), au.data);
+    }
+  });
 }
 
 /** Pre-skip announced to listeners: RTP does not carry the source's, and libopus' 312 samples is
