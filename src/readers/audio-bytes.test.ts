@@ -75,6 +75,22 @@ describe(
     const dir = mkdtempSync(join(tmpdir(), 'rivulet-audio-bytes-'));
     after(() => rmSync(dir, { recursive: true, force: true }));
 
+    /** Writes `seconds` of a 440 Hz tone to `file`, encoded as `args` say. */
+    async function tone(file: string, seconds: number, args: string[]): Promise<void> {
+      const made = await run('ffmpeg', [
+        '-v',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        `sine=f=440:d=${seconds}`,
+        ...args,
+        file,
+      ]);
+      assert.equal(made.code, 0, made.stderr);
+    }
+
     async function probe(
       file: string,
     ): Promise<{ rate: number; channels: number; packets: number; duration: number }> {
@@ -133,18 +149,7 @@ describe(
     for (const c of cases) {
       it(`${c.name}: fed in odd chunks, played back from the track, decodes cleanly`, async () => {
         const input = join(dir, `in.${c.ext}`);
-        const made = await run('ffmpeg', [
-          '-v',
-          'error',
-          '-y',
-          '-f',
-          'lavfi',
-          '-i',
-          'sine=f=440:d=3',
-          ...c.args,
-          input,
-        ]);
-        assert.equal(made.code, 0, made.stderr);
+        await tone(input, 3, c.args);
         // The ID3 tag ffmpeg writes before the MP3 must not reach listeners.
         const bytes = readFileSync(input);
         const got = feedTrack(c.type, oddChunks(bytes), 500);
@@ -174,25 +179,7 @@ describe(
 
     it('a listener joining mid-stream gets the Ogg headers, then pages that decode', async () => {
       const input = join(dir, 'join.ogg');
-      assert.equal(
-        (
-          await run('ffmpeg', [
-            '-v',
-            'error',
-            '-y',
-            '-f',
-            'lavfi',
-            '-i',
-            'sine=f=440:d=2',
-            '-ac',
-            '2',
-            '-c:a',
-            'libopus',
-            input,
-          ])
-        ).code,
-        0,
-      );
+      await tone(input, 2, ['-ac', '2', '-c:a', 'libopus']);
       const got = feedTrack('audio/ogg', oddChunks(readFileSync(input)));
       const late = join(dir, 'late.ogg');
       // A second listener after 50 frames: header, then the shared (memoized) pages from there.
