@@ -29,9 +29,8 @@ export class AudioTap implements TrackReader {
   /** Listeners, with the count of frames delivered when each joined: its burst held those. */
   readonly #listeners = new Map<TapListener, number>();
   #pending: Buffer[] = [];
-  /** Byte offset in the pending batch where each pending frame ends. */
+  /** Byte offset in the pending batch where each pending frame ends (the last: its size). */
   #ends: number[] = [];
-  #pendingBytes = 0;
   /** Frames delivered since the tap was made, and the number of the batch's first. */
   #delivered = 0;
   #batchStart = 0;
@@ -64,26 +63,28 @@ export class AudioTap implements TrackReader {
     this.#timer = undefined;
     this.#pending = [];
     this.#ends = [];
-    this.#pendingBytes = 0;
     this.#batchStart = this.#delivered;
   }
 
   deliver(frame: Frame): void {
     const bytes = frame.form(this.#audio.form);
     if (bytes.length > 0) this.#pending.push(bytes);
-    this.#pendingBytes += bytes.length;
-    this.#ends.push(this.#pendingBytes);
+    this.#ends.push(this.#pendingBytes() + bytes.length);
     this.#delivered++;
   }
 
+  #pendingBytes(): number {
+    return this.#ends.length === 0 ? 0 : this.#ends[this.#ends.length - 1];
+  }
+
   #flush(): void {
-    if (this.#pendingBytes === 0) return;
-    const batch = this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingBytes);
+    const size = this.#pendingBytes();
+    if (size === 0) return;
+    const batch = this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, size);
     const start = this.#batchStart;
     const ends = this.#ends;
     this.#pending = [];
     this.#ends = [];
-    this.#pendingBytes = 0;
     this.#batchStart = this.#delivered;
     for (const [l, joinedAt] of this.#listeners) {
       const skip = joinedAt > start ? ends[joinedAt - start - 1] : 0;
