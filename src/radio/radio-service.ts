@@ -4,7 +4,7 @@
  * too. Its HTTP routes serve the RTSP ports (through the shared router) and the radio ports,
  * whose own entry also takes SHOUTcast v1 and x-audiocast password lines (`radio-port.ts`). */
 import type { Socket } from 'node:net';
-import type { Authorizer } from '../auth/index.js';
+import { formatBasicChallenge, parseAuthorization, type Authorizer } from '../auth/index.js';
 import type { Config } from '../config/index.js';
 import type { Admission, ClientDirectory, CoreEvents, PathManager, Stream, StreamMetadata, StreamRegistry } from '../core/index.js';
 import { streamKey } from '../core/index.js';
@@ -29,7 +29,7 @@ export interface RadioServiceOptions {
 }
 
 /** The user whose password is radio.sourcePassword, as in Icecast. */
-export const SOURCE_USER = 'source';
+const SOURCE_USER = 'source';
 /** Most listeners and sources held at once, whatever the limits say (a map fed from the network). */
 const MAX_LISTENERS = 100_000;
 
@@ -41,7 +41,7 @@ export function isSourceLine(line: string): boolean {
 }
 
 /** What a source said about itself, from `ice-*`, `icy-*` and x-audiocast headers. */
-export function sourceInfo(get: (name: string) => string | undefined): StreamMetadata {
+function sourceInfo(get: (name: string) => string | undefined): StreamMetadata {
   const pick = (...names: string[]) => {
     for (const n of names) {
       const v = get(n);
@@ -82,15 +82,20 @@ function query(uri: string): URLSearchParams {
   return new URLSearchParams(q < 0 ? '' : uri.slice(q + 1));
 }
 
-/** Basic credentials of a request, undefined when absent or not Basic. */
+/** Basic credentials of a request, undefined when absent, malformed or not Basic. */
 function basicLogin(req: HttpRequestHead): { user: string; password: string } | undefined {
   const h = req.headers.get('authorization');
-  const m = h ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(h) : null;
-  if (!m) return undefined;
-  const text = Buffer.from(m[1], 'base64').toString('utf8');
-  const colon = text.indexOf(':');
-  return colon < 0 ? undefined : { user: text.slice(0, colon), password: text.slice(colon + 1) };
+  if (!h) return undefined;
+  try {
+    const c = parseAuthorization(h);
+    return c.scheme === 'basic' ? c : undefined;
+  } catch {
+    return undefined;
+  }
 }
+
+/** The challenge of a refused source login, as Icecast words it. */
+const CHALLENGE: [string, string][] = [['WWW-Authenticate', formatBasicChallenge('Icecast2 Server')]];
 
 /** The address a client used to reach us: its Host header when that is a plain host[:port],
  * else the socket's own address (a header is never echoed into a playlist or URL unchecked). */
@@ -194,12 +199,12 @@ export class RadioService {
     const codec = audioCodecOf(req.headers.get('content-type') ?? 'audio/mpeg');
     if (!codec) return ex.reply(415, { body: `Content-Type ${req.headers.get('content-type')} is not MP3, AAC or Ogg/Opus\n` });
     const login = basicLogin(req);
-    if (!login) return ex.reply(401, { body: 'You need to authenticate\n', headers: [['WWW-Authenticate', 'Basic realm="Icecast2 Server"']] });
+    if (!login) return ex.reply(401, { body: 'You need to authenticate\n', headers: CHALLENGE });
     const key = streamKey(segs);
     const refused = await this.#admitSource(key, login.user, login.password, socket.remoteAddress ?? '?');
     if (refused) {
       const status = refused.status;
-      return ex.reply(status, { body: `${refused.text}\n`, headers: status === 401 ? [['WWW-Authenticate', 'Basic realm="Icecast2 Server"']] : [] });
+      return ex.reply(status, { body: `${refused.text}\n`, headers: status === 401 ? CHALLENGE : [] });
     }
     let head = '';
     if (req.method === 'PUT' && /100-continue/i.test(req.headers.get('expect') ?? '')) head += 'HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\n';
@@ -359,7 +364,7 @@ export class RadioService {
     const answer = await this.#o.authorizer.checkPublisherLogin({ user: user === 'admin' ? SOURCE_USER : user, password, address, sharedUser: SOURCE_USER, sharedPassword: cfg.radio.sourcePassword });
     if (!answer.ok) {
       if (answer.delayMs > 0) await new Promise((r) => setTimeout(r, answer.delayMs).unref());
-      return ex.reply(401, { body: 'Authentication Required\n', headers: [['WWW-Authenticate', 'Basic realm="Icecast2 Server"']] });
+      return ex.reply(401, { body: 'Authentication Required\n', headers: CHALLENGE });
     }
     const segs = mountSegments(q.get('mount') ?? cfg.radio.shoutcastMount);
     const stream = segs ? this.#o.registry.get(streamKey(segs)) : undefined;
