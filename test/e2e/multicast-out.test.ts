@@ -7,14 +7,11 @@
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fixture } from '../helpers/fixtures.js';
-import { Namespace, namespaceGate, namespaceProblem, serveInside, type ServedInside } from '../helpers/netns.js';
-import { spawnPublisher, type Publisher } from '../helpers/publish.js';
+import { namespaceSuite } from '../helpers/netns.js';
 import { loopedInput } from '../helpers/rtp-sender.js';
-import { run } from '../helpers/run.js';
 import { until } from '../helpers/rtsp-client.js';
-import { tempDir } from '../helpers/server.js';
 
 const CLIP = 'h264-aac-faststart.mp4';
 /** The pool's first address and port: the first stream's group. */
@@ -46,29 +43,23 @@ setInterval(() => console.log(JSON.stringify([...seen.values()].map((e) => ({ pa
 `;
 
 describe('multicast out to RTSP viewers in a private network namespace', () => {
-  const problem = namespaceProblem(['ffmpeg', 'gst-launch-1.0']);
-  let ns: Namespace | undefined;
-  let dir: { dir: string; cleanup: () => void } | undefined;
-  let server: ServedInside | undefined;
-  /** What the server printed so far. */
-  const serverOut = (): string => server?.out() ?? '';
-  let port = 0;
-  const children: Publisher[] = [];
-
-  const unavailable = namespaceGate(problem, 'a private network namespace (unshare, nsenter, ip from util-linux and iproute2)');
-
-  /** A long-running program inside the namespace, killed at the end. */
-  const inside = (cmd: string, args: string[], onStdout?: (d: string) => void): Publisher => {
-    const p = spawnPublisher(...ns!.argv(cmd, args), onStdout);
-    children.push(p);
-    return p;
-  };
+  const suite = namespaceSuite({
+    tools: ['ffmpeg', 'gst-launch-1.0'],
+    what: 'a private network namespace (unshare, nsenter, ip from util-linux and iproute2)',
+    tempPrefix: 'rivulet-multicast-out-',
+    config: { multicast: { groups: [`${GROUP}/28`], portMin: PORT, portMax: PORT + 99, ttl: 1, linger: 3 } },
+    prepare: async ({ dir }) => copyFileSync(await fixture(CLIP), join(dir, CLIP)),
+    started: async (s) => {
+      s.spawn('ffmpeg', [...loopedInput(await fixture(CLIP)), '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', `rtsp://127.0.0.1:${s.port}/live/mc`]);
+      assert.ok(await until(() => /broadcast started/.test(s.serverOut()), 30_000, 50), `the broadcast did not start:\n${s.serverOut().slice(-3000)}`);
+    },
+  });
+  const { serverOut, unavailable } = suite;
 
   /** ffmpeg inside the namespace decodes FRAMES video frames of `url` by multicast; its
    * log (trace: RTSP lines) holds the SETUP replies. */
   const ffmpegViewer = async (url: string) => {
-    const [cmd, args] = ns!.argv('ffmpeg', ['-hide_banner', '-nostats', '-loglevel', 'trace', '-rtsp_transport', 'udp_multicast', '-analyzeduration', '20000000', '-i', url, '-map', '0:v', '-frames:v', String(FRAMES), '-f', 'null', '-']);
-    const r = await run(cmd, args, { timeoutMs: 60_000 });
+    const r = await suite.ns.run('ffmpeg', ['-hide_banner', '-nostats', '-loglevel', 'trace', '-rtsp_transport', 'udp_multicast', '-analyzeduration', '20000000', '-i', url, '-map', '0:v', '-frames:v', String(FRAMES), '-f', 'null', '-'], { timeoutMs: 60_000 });
     const frames = r.code === 0 ? Number([...r.stderr.matchAll(/frame=\s*(\d+)/g)].pop()?.[1] ?? 0) : 0;
     const transports = [...r.stderr.matchAll(/line='(Transport: [^']*)'/g)].map((m) => m[1]);
     return { frames, transports, log: r.stderr };
@@ -76,53 +67,24 @@ describe('multicast out to RTSP viewers in a private network namespace', () => {
 
   /** GStreamer inside the namespace decodes FRAMES video frames of `url` by multicast. */
   const gstViewer = async (url: string) => {
-    const [cmd, args] = ns!.argv('gst-launch-1.0', [
+    const r = await suite.ns.run('gst-launch-1.0', [
       'rtspsrc', `location=${url}`, 'protocols=udp-mcast', 'latency=200', 'name=src',
       'src.', '!', 'application/x-rtp,media=video', '!', 'queue', '!', 'rtph264depay', '!', 'h264parse', '!', 'avdec_h264', '!',
       // identity passes eos-after - 1 buffers, then ends the stream.
       'identity', `eos-after=${FRAMES + 1}`, '!', 'checksumsink',
-    ]);
-    const r = await run(cmd, args, { timeoutMs: 60_000, env: { ...process.env, GST_DEBUG: '0' } });
+    ], { timeoutMs: 60_000, env: { ...process.env, GST_DEBUG: '0' } });
     const frames = r.stdout.split('\n').filter((l) => /^\d+:\d\d:\d\d\.\d+ [0-9a-f]{40}$/.test(l)).length;
     return { frames, log: r.stdout + r.stderr, code: r.code };
   };
 
-  before(async () => {
-    if (problem !== undefined) return;
-    ns = await Namespace.open();
-    dir = tempDir('rivulet-multicast-out-');
-    const clip = await fixture(CLIP);
-    copyFileSync(clip, join(dir.dir, CLIP));
-    const config = {
-      media: { dir: dir.dir },
-      state: { folder: join(dir.dir, 'state') },
-      logs: { folder: join(dir.dir, 'logs') },
-      control: { socket: '' },
-      radio: { ports: [] },
-      admin: { port: 0 },
-      multicast: { groups: [`${GROUP}/28`], portMin: PORT, portMax: PORT + 99, ttl: 1, linger: 3 },
-    };
-    server = await serveInside(ns, dir.dir, config);
-    port = server.port;
-    inside('ffmpeg', [...loopedInput(clip), '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', `rtsp://127.0.0.1:${port}/live/mc`]);
-    assert.ok(await until(() => /broadcast started/.test(serverOut()), 30_000, 50), `the broadcast did not start:\n${serverOut().slice(-3000)}`);
-  });
-
-  after(async () => {
-    for (const c of children.reverse()) await c.stop();
-    await server?.stop();
-    ns?.close();
-    dir?.cleanup();
-  });
-
   it('two ffmpeg viewers and a GStreamer viewer decode one send to the group; it stops after its last viewer and the linger', async (t) => {
     if (unavailable(t)) return;
     let heard: { packets: number; dupes: number }[] = [];
-    inside(process.execPath, ['-e', LISTENER, GROUP, String(PORT)], (d) => {
+    suite.spawn(process.execPath, ['-e', LISTENER, GROUP, String(PORT)], (d) => {
       const last = d.trim().split('\n').pop();
       if (last) heard = JSON.parse(last) as typeof heard;
     });
-    const url = `rtsp://127.0.0.1:${port}/live/mc`;
+    const url = `rtsp://127.0.0.1:${suite.port}/live/mc`;
     // The ffmpeg viewers together, then GStreamer on the same group: receivers' RTCP goes to the
     // group too, and a GStreamer receiver starting sends packets there that ffmpeg takes for a BYE.
     const [a, b] = await Promise.all([ffmpegViewer(url), ffmpegViewer(url)]);
@@ -149,8 +111,7 @@ describe('multicast out to RTSP viewers in a private network namespace', () => {
 
   it('refuses multicast for a file with 461 and says why', async (t) => {
     if (unavailable(t)) return;
-    const [cmd, args] = ns!.argv('ffmpeg', ['-hide_banner', '-loglevel', 'debug', '-rtsp_transport', 'udp_multicast', '-i', `rtsp://127.0.0.1:${port}/${CLIP}`, '-f', 'null', '-']);
-    const r = await run(cmd, args, { timeoutMs: 30_000 });
+    const r = await suite.ns.run('ffmpeg', ['-hide_banner', '-loglevel', 'debug', '-rtsp_transport', 'udp_multicast', '-i', `rtsp://127.0.0.1:${suite.port}/${CLIP}`, '-f', 'null', '-'], { timeoutMs: 30_000 });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /461/, r.stderr.slice(-2000));
     assert.match(serverOut(), /multicast delivery is only offered for live streams/);

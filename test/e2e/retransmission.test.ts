@@ -11,12 +11,10 @@
  * decoded by avdec_h264. */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { Namespace, namespaceGate, namespaceProblem, serveInside, type ServedInside } from '../helpers/netns.js';
-import { spawnPublisher, type Publisher } from '../helpers/publish.js';
+import { describe, it } from 'node:test';
+import { lastJsonLine, namespaceSuite } from '../helpers/netns.js';
 import { run } from '../helpers/run.js';
 import { sleep, until } from '../helpers/rtsp-client.js';
-import { tempDir } from '../helpers/server.js';
 
 /** Client ports (rtspsrc port-range): the first two ranges lose 5 % of what is sent to them. */
 const LOSSY_RTX = '40000-40099';
@@ -86,26 +84,33 @@ interface ViewerResult {
 }
 
 describe('retransmission (NACK + RTX) to GStreamer under 5 % loss, in a private network namespace', () => {
-  const problem = namespaceProblem(['nft', 'ffmpeg', '/usr/bin/python3']);
-  let ns: Namespace | undefined;
-  let dir: { dir: string; cleanup: () => void } | undefined;
-  let server: ServedInside | undefined;
-  /** What the server printed so far. */
-  const serverOut = (): string => server?.out() ?? '';
-  let port = 0;
-  const children: Publisher[] = [];
-
-  const unavailable = namespaceGate(problem, 'a private network namespace (unshare, nsenter, ip, nft)');
-
-  const inside = (cmd: string, args: string[]): [string, string[]] => ns!.argv(cmd, args);
+  const suite = namespaceSuite({
+    tools: ['nft', 'ffmpeg', '/usr/bin/python3'],
+    what: 'a private network namespace (unshare, nsenter, ip, nft)',
+    tempPrefix: 'rivulet-rtx-',
+    config: { retransmit: { enabled: true, historyMs: 1500 } },
+    prepare: async ({ ns, dir }) => {
+      await ns.inputRule('rivulet_loss', LOSS_RULE);
+      // A 30 s H.264 file (keyframe every 2 s, about 1.5 Mbit/s: some 6 000 packets) and AAC.
+      const made = await run(
+        'ffmpeg',
+        ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=30', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=30',
+          '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '1500k', '-g', '50', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart', '-y', join(dir, 'clip.mp4')],
+        { timeoutMs: 120_000 },
+      );
+      assert.equal(made.code, 0, made.stderr);
+    },
+    // The live stream: ffmpeg publishing the same file in a loop, over TCP (no loss on it).
+    started: async ({ dir, port, spawn }) => {
+      spawn('ffmpeg', ['-hide_banner', '-loglevel', 'warning', '-re', '-stream_loop', '-1', '-i', join(dir, 'clip.mp4'), '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', `rtsp://127.0.0.1:${port}/live/rtx`]);
+    },
+  });
+  const { serverOut, unavailable } = suite;
 
   /** One viewer inside the namespace; its JSON line. */
   const view = async (path: string, rtx: boolean, ports: string, secs: number): Promise<ViewerResult> => {
-    const [cmd, args] = inside('/usr/bin/python3', ['-c', VIEWER, `rtsp://127.0.0.1:${port}/${path}`, rtx ? '1' : '0', ports, String(secs)]);
-    const r = await run(cmd, args, { timeoutMs: (secs + 60) * 1000 });
-    const line = r.stdout.trim().split('\n').pop() ?? '';
-    assert.ok(line.startsWith('{'), `the viewer printed no result (${r.code ?? r.signal}):\n${r.stderr.slice(-3000)}`);
-    return JSON.parse(line) as ViewerResult;
+    const r = await suite.ns.run('/usr/bin/python3', ['-c', VIEWER, `rtsp://127.0.0.1:${suite.port}/${path}`, rtx ? '1' : '0', ports, String(secs)], { timeoutMs: (secs + 60) * 1000 });
+    return lastJsonLine<ViewerResult>(r.stdout, () => `(${r.code ?? r.signal}):\n${r.stderr.slice(-3000)}`);
   };
 
   /** The server's per-viewer retransmission log line for an SSRC, as numbers. */
@@ -132,51 +137,6 @@ describe('retransmission (NACK + RTX) to GStreamer under 5 % loss, in a private 
     assert.ok((v['num-duplicates'] ?? 0) <= SPURIOUS, `no retransmission arrived as a duplicate: ${JSON.stringify(v)}`);
     assert.ok((counts?.resent ?? 0) <= SPURIOUS, `the server resent nothing: ${JSON.stringify(counts)}`);
   };
-
-  before(async () => {
-    if (problem !== undefined) return;
-    ns = await Namespace.open();
-    for (const rule of [
-      'add table inet rivulet_loss',
-      'add chain inet rivulet_loss in { type filter hook input priority 0 ; }',
-      `add rule inet rivulet_loss in ${LOSS_RULE}`,
-    ]) {
-      const [cmd, args] = inside('nft', rule.split(' '));
-      const r = await run(cmd, args, { timeoutMs: 10_000 });
-      assert.equal(r.code, 0, `nft ${rule}: ${r.stderr}`);
-    }
-    dir = tempDir('rivulet-rtx-');
-    // A 30 s H.264 file (keyframe every 2 s, about 1.5 Mbit/s: some 6 000 packets) and AAC.
-    const file = join(dir.dir, 'clip.mp4');
-    const made = await run(
-      'ffmpeg',
-      ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=30', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=30',
-        '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '1500k', '-g', '50', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart', '-y', file],
-      { timeoutMs: 120_000 },
-    );
-    assert.equal(made.code, 0, made.stderr);
-    const config = {
-      media: { dir: dir.dir },
-      state: { folder: join(dir.dir, 'state') },
-      logs: { folder: join(dir.dir, 'logs') },
-      control: { socket: '' },
-      admin: { port: 0 },
-      radio: { ports: [] },
-      retransmit: { enabled: true, historyMs: 1500 },
-    };
-    server = await serveInside(ns, dir.dir, config);
-    port = server.port;
-    // The live stream: ffmpeg publishing the same file in a loop, over TCP (no loss on it).
-    const [pcmd, pargs] = inside('ffmpeg', ['-hide_banner', '-loglevel', 'warning', '-re', '-stream_loop', '-1', '-i', file, '-c', 'copy', '-f', 'rtsp', '-rtsp_transport', 'tcp', `rtsp://127.0.0.1:${port}/live/rtx`]);
-    children.push(spawnPublisher(pcmd, pargs));
-  });
-
-  after(async () => {
-    for (const c of children) await c.stop();
-    await server?.stop();
-    ns?.close();
-    dir?.cleanup();
-  });
 
   it('a 30 s file: NACKed packets come back, more frames decode intact than without, none asked for without loss', async (t) => {
     if (unavailable(t)) return;

@@ -9,13 +9,9 @@
  * gone; the healthy viewer is never thinned, loses nothing and decodes every frame. The viewers
  * send a receiver report about every second (rtpsession's rtcp-min-interval, 5 s by default). */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { Namespace, namespaceGate, namespaceProblem, serveInside, type ServedInside } from '../helpers/netns.js';
-import { spawnPublisher, type Publisher } from '../helpers/publish.js';
-import { run } from '../helpers/run.js';
+import { describe, it } from 'node:test';
+import { lastJsonLine, namespaceSuite } from '../helpers/netns.js';
 import { sleep, until } from '../helpers/rtsp-client.js';
-import { tempDir } from '../helpers/server.js';
 
 /** Client ports (rtspsrc port-range): the first range loses 20 % of what is sent to it. */
 const LOSSY = '40000-40099';
@@ -95,38 +91,34 @@ interface ViewerResult {
 type Fields = Record<string, string | number>;
 
 describe('thinning under 20 % loss, in a private network namespace', () => {
-  const problem = namespaceProblem(['nft', 'ffmpeg', '/usr/bin/python3']);
-  let ns: Namespace | undefined;
-  let dir: { dir: string; cleanup: () => void } | undefined;
-  let server: ServedInside | undefined;
-  /** What the server printed so far. */
-  const serverOut = (): string => server?.out() ?? '';
-  let port = 0;
-  const children: Publisher[] = [];
-
-  const unavailable = namespaceGate(problem, 'a private network namespace (unshare, nsenter, ip, nft)');
-
-  const inside = (cmd: string, args: string[]): [string, string[]] => ns!.argv(cmd, args);
-
-  const nft = async (rule: string): Promise<void> => {
-    const [cmd, args] = inside('nft', rule.split(' '));
-    const r = await run(cmd, args, { timeoutMs: 10_000 });
-    assert.equal(r.code, 0, `nft ${rule}: ${r.stderr}`);
-  };
+  const suite = namespaceSuite({
+    tools: ['nft', 'ffmpeg', '/usr/bin/python3'],
+    what: 'a private network namespace (unshare, nsenter, ip, nft)',
+    tempPrefix: 'rivulet-thin-',
+    // Loss stays loss; thinning with its defaults (on, 10 % over 3 reports, below 5 % over 6).
+    config: { retransmit: { enabled: false } },
+    // The live stream: H.264 with non-reference B-frames (x264 marks them nal_ref_idc 0; no
+    // B-pyramid, so none is a reference), a keyframe every 2 s, and AAC; over TCP (no loss).
+    started: async ({ port, spawn }) => {
+      spawn('ffmpeg', [
+        '-hide_banner', '-loglevel', 'warning', '-re',
+        '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=${FPS}`, '-f', 'lavfi', '-i', 'sine=frequency=440',
+        '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '2', '-x264-params', 'b-pyramid=none', '-g', String(2 * FPS), '-b:v', '400k', '-pix_fmt', 'yuv420p',
+        '-c:a', 'aac', '-f', 'rtsp', '-rtsp_transport', 'tcp', `rtsp://127.0.0.1:${port}/live/thin`,
+      ]);
+    },
+  });
+  const { serverOut, unavailable } = suite;
 
   /** A viewer inside the namespace, playing until `finish` (SIGTERM), which gives its JSON line. */
   const viewer = (ports: string): { finish: () => Promise<ViewerResult> } => {
     let out = '';
-    const [cmd, args] = inside('/usr/bin/python3', ['-c', VIEWER, `rtsp://127.0.0.1:${port}/live/thin`, ports, '240']);
-    const p = spawnPublisher(cmd, args, (d) => (out += d));
-    children.push(p);
+    const p = suite.spawn('/usr/bin/python3', ['-c', VIEWER, `rtsp://127.0.0.1:${suite.port}/live/thin`, ports, '240'], (d) => (out += d));
     return {
       finish: async () => {
         p.child.kill('SIGTERM');
         await until(() => out.includes('\n') || p.child.exitCode !== null, 20_000, 50);
-        const line = out.trim().split('\n').pop() ?? '';
-        assert.ok(line.startsWith('{'), `the viewer printed no result (${p.child.exitCode ?? p.child.signalCode}):\n${p.log().slice(-3000)}`);
-        return JSON.parse(line) as ViewerResult;
+        return lastJsonLine<ViewerResult>(out, () => `(${p.child.exitCode ?? p.child.signalCode}):\n${p.log().slice(-3000)}`);
       },
     };
   };
@@ -138,45 +130,9 @@ describe('thinning under 20 % loss, in a private network namespace', () => {
       .filter((l) => l.includes(` ${msg} `) || l.endsWith(` ${msg}`) || l.includes(`"msg":"${msg}"`))
       .map((l) => Object.fromEntries([...l.matchAll(/"?(\w+)"?[=:]"?([\w.-]+)"?/g)].map((m) => [m[1], /^-?\d{1,12}(\.\d+)?$/.test(m[2]) ? Number(m[2]) : m[2]])));
 
-  before(async () => {
-    if (problem !== undefined) return;
-    ns = await Namespace.open();
-    dir = tempDir('rivulet-thin-');
-    const config = {
-      media: { dir: dir.dir },
-      state: { folder: join(dir.dir, 'state') },
-      logs: { folder: join(dir.dir, 'logs') },
-      control: { socket: '' },
-      admin: { port: 0 },
-      radio: { ports: [] },
-      // Loss stays loss; thinning with its defaults (on, 10 % over 3 reports, below 5 % over 6).
-      retransmit: { enabled: false },
-    };
-    server = await serveInside(ns, dir.dir, config);
-    port = server.port;
-    // The live stream: H.264 with non-reference B-frames (x264 marks them nal_ref_idc 0; no
-    // B-pyramid, so none is a reference), a keyframe every 2 s, and AAC; over TCP (no loss).
-    const [pcmd, pargs] = inside('ffmpeg', [
-      '-hide_banner', '-loglevel', 'warning', '-re',
-      '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=${FPS}`, '-f', 'lavfi', '-i', 'sine=frequency=440',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '2', '-x264-params', 'b-pyramid=none', '-g', String(2 * FPS), '-b:v', '400k', '-pix_fmt', 'yuv420p',
-      '-c:a', 'aac', '-f', 'rtsp', '-rtsp_transport', 'tcp', `rtsp://127.0.0.1:${port}/live/thin`,
-    ]);
-    children.push(spawnPublisher(pcmd, pargs));
-  });
-
-  after(async () => {
-    for (const c of children) await c.stop();
-    await server?.stop();
-    ns?.close();
-    dir?.cleanup();
-  });
-
   it('thins the lossy viewer step by step, thickens it back when the loss stops, and leaves the healthy one alone', async (t) => {
     if (unavailable(t)) return;
-    await nft('add table inet rivulet_thin');
-    await nft('add chain inet rivulet_thin in { type filter hook input priority 0 ; }');
-    await nft(`add rule inet rivulet_thin in ${LOSS_RULE}`);
+    await suite.ns.inputRule('rivulet_thin', LOSS_RULE);
     // The publisher is on (its first keyframe reached the server) before the viewers come.
     await sleep(3000);
     const lossy = viewer(LOSSY);
@@ -189,7 +145,7 @@ describe('thinning under 20 % loss, in a private network namespace', () => {
     assert.ok(Number(first.lossPercent) >= 10, `thinned on the loss its reports showed: ${JSON.stringify(first)}`);
     await sleep(3000);
     // The loss stops.
-    await nft('delete table inet rivulet_thin');
+    await suite.ns.nft('delete table inet rivulet_thin');
     const thickened = () => lines('viewer thickened').filter((l) => l.session === session);
     assert.ok(await until(() => thickened().some((l) => l.to === 0), 90_000, 200), `the viewer was thickened back:\n${serverOut().slice(-4000)}`);
     await sleep(3000);
