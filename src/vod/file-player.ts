@@ -169,16 +169,16 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     this.#log = opts.log;
     this.#duration = opts.duration;
     this.#packets = opts.packets;
+    const sendAhead = opts.sendAhead ?? 0.25;
     this.#opts = {
-      sendAhead: opts.sendAhead ?? 0.25,
+      sendAhead,
       maxPayloadSize: opts.maxPayloadSize ?? 1400,
       rtcpInterval: opts.rtcpInterval ?? 5,
       maxBacklog: opts.maxBacklog ?? 2 * 1024 * 1024,
       overbufferRate: Math.max(1, opts.overbufferRate ?? 1),
-      maxSendAhead: 0,
+      maxSendAhead: Math.max(sendAhead, opts.maxSendAhead ?? 0),
     };
-    this.#opts.maxSendAhead = Math.max(this.#opts.sendAhead, opts.maxSendAhead ?? 0);
-    this.#leadBase = this.#opts.sendAhead;
+    this.#leadBase = sendAhead;
     this.#lanes = opts.tracks.map((t, i) => ({
       i,
       t,

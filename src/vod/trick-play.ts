@@ -2,7 +2,7 @@
  * handler asks for a rate, the player plays the nearest one it supports and says which. */
 
 /** Viewing rates a file plays at: normal, fast forward and rewind. */
-export const SUPPORTED_SCALES = [1, 2, 4, 8, -2, -4, -8] as const;
+const SUPPORTED_SCALES = [1, 2, 4, 8, -2, -4, -8] as const;
 
 /** The supported rate nearest `requested`, in the same direction, nearest on a doubling scale
  * (3 → 4 and 2.5 → 2; 0.5 → 1, slow motion is not offered; -1 → -2, rewinding is never slower than
