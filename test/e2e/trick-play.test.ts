@@ -72,7 +72,7 @@ def on_msg(bus, m):
 bus = p.get_bus()
 bus.add_signal_watch()
 bus.connect('message', on_msg)
-GLib.timeout_add_seconds(45, lambda: (out['errors'].append('timeout'), loop.quit()))
+GLib.timeout_add_seconds(100, lambda: (out['errors'].append('timeout'), loop.quit()))
 p.set_state(Gst.State.PLAYING)
 loop.run()
 if state['seeked'] and state['eos']:
@@ -195,13 +195,13 @@ describe('trick play on files (Scale)', () => {
   });
 
   const gstSeek = async (rate: number, from: number, proto: 'tcp' | 'udp'): Promise<GstSeek> => {
-    const r = await run(PYTHON, [script, srv.url(CLIP), String(rate), String(from), proto], { timeoutMs: 60_000 });
+    const r = await run(PYTHON, [script, srv.url(CLIP), String(rate), String(from), proto], { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr.slice(-2000));
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as GstSeek;
   };
 
   for (const proto of ['tcp', 'udp'] as const) {
-    it(`GStreamer seeking at rate 2.0 over ${proto}: every picture decoded, the end reached in about half the time`, { timeout: 60_000 }, async () => {
+    it(`GStreamer seeking at rate 2.0 over ${proto}: every picture decoded, the end reached in about half the time`, { timeout: 150_000 }, async () => {
       const g = await gstSeek(2, 0, proto);
       assert.deepEqual(g.errors, []);
       assert.equal(g.seek_ok, true);
@@ -213,7 +213,7 @@ describe('trick play on files (Scale)', () => {
     });
   }
 
-  it('GStreamer seeking at rate 4.0: keyframes only, decoded, in about a quarter of the time', { timeout: 60_000 }, async () => {
+  it('GStreamer seeking at rate 4.0: keyframes only, decoded, in about a quarter of the time', { timeout: 150_000 }, async () => {
     const g = await gstSeek(4, 0, 'tcp');
     assert.deepEqual(g.errors, []);
     assert.ok(g.seconds !== undefined, 'EOS after the seek');
@@ -222,7 +222,7 @@ describe('trick play on files (Scale)', () => {
     console.log(`rate 4: ${g.after} pictures in ${g.seconds.toFixed(2)} s`);
   });
 
-  it('GStreamer seeking at rate -2.0 from the end: rewinds to the start, every keyframe decoded', { timeout: 60_000 }, async () => {
+  it('GStreamer seeking at rate -2.0 from the end: rewinds to the start, every keyframe decoded', { timeout: 150_000 }, async () => {
     const g = await gstSeek(-2, CLIP_S - 0.5, 'tcp');
     assert.deepEqual(g.errors, []);
     assert.ok(g.seconds !== undefined, 'EOS when the start is reached');
