@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { GST_FINISH } from '../helpers/gst-python.js';
 import { lastJsonLine, namespaceSuite } from '../helpers/netns.js';
 import { run } from '../helpers/run.js';
 import { sleep, until } from '../helpers/rtsp-client.js';
@@ -30,6 +31,7 @@ import json, sys, gi
 gi.require_version('Gst', '1.0')
 from gi.repository import Gst, GLib
 Gst.init(None)
+${GST_FINISH}
 url, rtx, ports, secs = sys.argv[1], sys.argv[2] == '1', sys.argv[3], float(sys.argv[4])
 p = Gst.parse_launch(
     'rtspsrc name=src location=%s protocols=udp port-range=%s do-retransmission=%s latency=1000 '
@@ -58,6 +60,7 @@ bus = p.get_bus()
 bus.add_signal_watch()
 bus.connect('message', on_msg)
 GLib.timeout_add(int(secs * 1000), loop.quit)
+watchdog(secs + 30, {'frames': 0, 'eos': False})
 p.set_state(Gst.State.PLAYING)
 loop.run()
 out = {'frames': frames[0], **end}
@@ -67,8 +70,7 @@ if 0 in jbs:
     out['ssrc'] = ssrc
     for k in ('num-pushed', 'num-lost', 'num-duplicates', 'rtx-count', 'rtx-success-count'):
         out[k] = s.get_value(k)
-p.set_state(Gst.State.NULL)
-print(json.dumps(out), flush=True)
+finish(p, out)
 `;
 
 interface ViewerResult {

@@ -10,6 +10,7 @@
  * send a receiver report about every second (rtpsession's rtcp-min-interval, 5 s by default). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { GST_FINISH } from '../helpers/gst-python.js';
 import { lastJsonLine, namespaceSuite } from '../helpers/netns.js';
 import { sleep, until } from '../helpers/rtsp-client.js';
 
@@ -27,6 +28,7 @@ import json, signal, sys, gi
 gi.require_version('Gst', '1.0')
 from gi.repository import Gst, GLib
 Gst.init(None)
+${GST_FINISH}
 url, ports, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
 p = Gst.parse_launch(
     'rtspsrc name=src location=%s protocols=udp port-range=%s do-retransmission=false latency=500 '
@@ -73,8 +75,7 @@ if 0 in jbs:
     s = jbs[0][0].get_property('stats')
     for k in ('num-pushed', 'num-lost'):
         out[k] = s.get_value(k)
-p.set_state(Gst.State.NULL)
-print(json.dumps(out), flush=True)
+finish(p, out)
 `;
 
 interface ViewerResult {

@@ -12,6 +12,7 @@ import { H264Depacketizer } from '../../src/codecs/h264/depacketizer.js';
 import { createSampleReader, getMovie } from '../../src/media/mp4/index.js';
 import { parseRtcpCompound } from '../../src/rtcp/index.js';
 import { readRtpHeader } from '../../src/rtp/packet.js';
+import { GST_FINISH } from '../helpers/gst-python.js';
 import { CLIP_FPS, makeClip } from '../helpers/media.js';
 import { RawRtspClient, type Reply, until } from '../helpers/rtsp-client.js';
 import { run } from '../helpers/run.js';
@@ -31,6 +32,7 @@ import gi
 gi.require_version('Gst', '1.0')
 from gi.repository import Gst, GLib
 Gst.init(None)
+${GST_FINISH}
 url, rate, start, proto = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 p = Gst.parse_launch('rtspsrc name=src location=%s protocols=%s ! rtph264depay ! h264parse ! avdec_h264 ! fakesink name=sink signal-handoffs=true sync=false' % (url, proto))
 out = {'before': 0, 'after': 0, 'errors': [], 'warnings': []}
@@ -73,12 +75,12 @@ bus = p.get_bus()
 bus.add_signal_watch()
 bus.connect('message', on_msg)
 GLib.timeout_add_seconds(100, lambda: (out['errors'].append('timeout'), loop.quit()))
+watchdog(110, out)
 p.set_state(Gst.State.PLAYING)
 loop.run()
 if state['seeked'] and state['eos']:
     out['seconds'] = state['eos'] - state['seeked']
-p.set_state(Gst.State.NULL)
-print(json.dumps(out))
+finish(p, out)
 `;
 
 interface GstSeek {
