@@ -699,10 +699,25 @@ export const retransmitSchema = z
     /** Bytes sent again at most this share (percent) of the bytes the track sent; NACKs past it
      * are refused and counted, so a lossy viewer cannot make the server flood. */
     maxPercent: z.number().min(1).max(100).default(20),
-    /** Thinning under loss (DSS's QTSSFlowControlModule): a UDP viewer of a live video track
-     * whose receiver reports show sustained loss is sent less (no non-reference pictures, then
-     * keyframes only; audio always), and more again when its loss falls. TCP and multicast
-     * viewers are never thinned. Read when a viewer PLAYs. */
+    /** QuickTime's reliable UDP (DSS's Skip Protection): a viewer whose SETUP carries
+     * `x-Retransmit: our-retransmit` over UDP has the header echoed, acknowledges what it gets in
+     * RTCP APP `qtak` packets, and every packet not acknowledged in time is sent again (same SSRC
+     * and sequence number), within a congestion window. DESCRIBE answers carry
+     * `x-Accept-Retransmit: our-retransmit` while it is on. Read at each SETUP. */
+    reliableUdp: z
+      .object({
+        /** DSS's reliable_udp. */
+        enabled: z.boolean().default(true),
+        /** DSS's reliable_udp_slow_start: the window starts at half its size and grows with the
+         * acknowledgements; off, it starts full. */
+        slowStart: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    /** Thinning under loss (DSS's QTSSFlowControlModule): a UDP viewer of a video track (a file
+     * or a live stream) whose receiver reports show sustained loss is sent less (no
+     * non-reference pictures, then keyframes only; audio always), and more again when its loss
+     * falls. TCP and multicast viewers are never thinned. Read when a viewer PLAYs. */
     thinning: z
       .object({
         /** DSS's flow_control_udp_thinning_module_enabled. */
