@@ -46,6 +46,24 @@ describe('importDssXml on a DSS 6.0.3 streamingserver.xml', () => {
     assert.equal(lines.length, r.mapped.length + r.unmapped.length + r.notes.length, 'one line per pref');
   });
 
+  it('carries over Instant-On, Speed and the flow-control module (thinning) settings', () => {
+    const cfg = load(r);
+    assert.deepEqual([cfg.vod.overbufferRate, cfg.vod.maxSendAheadTime, cfg.vod.maxSpeed], [2, 25, 4]);
+    assert.deepEqual(cfg.retransmit.thinning, { enabled: false, thinPercent: 30, thinReports: 3, thickenPercent: 5, thickenReports: 6 });
+    // A key two sections deep is written under its sections, with its comment.
+    assert.match(r.yaml, /^retransmit:\n {2}thinning:\n {4}# from QTSSFlowControlModule loss_thin_tolerance 30\n {4}thinPercent: 30$/m);
+    assert.match(r.yaml, /^ {4}# from QTSSFlowControlModule flow_control_udp_thinning_module_enabled false\n {4}enabled: false$/m);
+  });
+
+  it('leaves out a thinning setting the schema refuses, and keeps the rest of the section', () => {
+    const r2 = importDssXml(xml('', moduleOf('QTSSFlowControlModule', pref('loss_thin_tolerance', '5') + pref('loss_thick_tolerance', '20') + pref('num_losses_to_thin', '4'))));
+    assert.match(whyNot(r2, 'loss_thick_tolerance')!, /retransmit\.thinning\.thickenPercent would not be valid/);
+    assert.deepEqual(load(r2).retransmit.thinning, { enabled: true, thinPercent: 5, thinReports: 4, thickenPercent: 5, thickenReports: 6 });
+    const r3 = importDssXml(xml(pref('overbuffer_rate', '2.5x') + pref('max_send_ahead_time', '99')));
+    assert.match(whyNot(r3, 'overbuffer_rate')!, /not a number/);
+    assert.match(whyNot(r3, 'max_send_ahead_time')!, /outside what vod\.maxSendAheadTime takes/);
+  });
+
   it('writes a config rivulet serve loads, with the DSS values', () => {
     const cfg = load(r);
     assert.deepEqual(cfg.rtsp.ports, [554, 7070, 8000, 8001, 80]);
@@ -84,8 +102,8 @@ describe('importDssXml on a DSS 6.0.3 streamingserver.xml', () => {
   it('gives each pref it cannot map a reason', () => {
     assert.match(whyNot(r, 'reliable_udp')!, /no Reliable UDP/);
     assert.match(whyNot(r, 'run_user_name')!, /runs as the user that starts it/);
-    assert.match(whyNot(r, 'drop_all_video_delay')!, /no thinning/);
-    assert.match(whyNot(r, 'overbuffer_rate')!, /no overbuffering/);
+    assert.match(whyNot(r, 'drop_all_video_delay')!, /thins a UDP viewer by the loss its receiver reports/);
+    assert.match(whyNot(r, 'num_worses_to_thin')!, /loss viewers report alone/);
     assert.match(whyNot(r, 'module_folder')!, /loads no modules/);
     assert.match(whyNot(r, 'real_rtsp_timeout')!, /rtsp\.sessionTimeout/);
     assert.match(whyNot(r, 'LocalAccessOnly')!, /admin protocol/);

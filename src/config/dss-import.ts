@@ -21,7 +21,7 @@
  * most 16 deep. */
 import { BlockList, isIP, isIPv4 } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
-import { Document, isScalar, isSeq, stringify, type Scalar, type YAMLMap } from 'yaml';
+import { Document, isMap, isScalar, isSeq, stringify, type Scalar, type YAMLMap } from 'yaml';
 import { dssXmlFault, dssXmlParser } from './dss-xml.js';
 import { configSchema } from './schema.js';
 
@@ -142,9 +142,8 @@ export interface DssImportResult {
 }
 
 // Reasons shared by families of prefs.
-const NO_THINNING = 'Rivulet has no thinning: it sends every packet, and a live viewer that falls behind skips to the next keyframe (live.viewerQueueBytes)';
+const LATENESS_THINNING = "DSS's thinning by how late its packets went out: Rivulet thins a UDP viewer by the loss its receiver reports (retransmit.thinning), and a live viewer that falls behind skips to the next keyframe (live.viewerQueueBytes)";
 const NO_RUDP = "Rivulet has no Reliable UDP (QuickTime's retransmission over UDP): players that must lose nothing use RTSP over TCP";
-const NO_OVERBUFFER = 'no overbuffering: Rivulet sends files at their own pace, vod.sendAhead seconds ahead';
 const TCP_BUFFERS = 'the system sizes TCP send buffers; Rivulet bounds what it queues for each TCP viewer (live.viewerQueueBytes)';
 const DEBUG = "DSS's debugging output: Rivulet's is log.level: debug (or trace)";
 const PLAYERS = 'a workaround for particular players: Rivulet serves every player the same standard RTSP';
@@ -220,6 +219,16 @@ function yamlText(v: unknown): string {
   return String(v);
 }
 
+/** The value at a key's parts in a config tree, or undefined. */
+function valueAt(tree: Record<string, unknown>, parts: readonly string[]): unknown {
+  let at: unknown = tree;
+  for (const part of parts) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<string, unknown>)[part];
+  }
+  return at;
+}
+
 /** Builds the config while the rules run, recording what each pref became. */
 class Mapper {
   readonly tree: Record<string, Record<string, unknown>> = {};
@@ -251,10 +260,12 @@ class Mapper {
     return { ...(p.module ? { module: p.module } : {}), pref: p.name, value };
   }
 
-  /** Sets `key` (`group.name`) to `value`. */
+  /** Sets `key` (`group.name`, or deeper: `group.section.name`) to `value`. */
   set(key: string, value: unknown, note?: string): void {
-    const [group, name] = key.split('.');
-    (this.tree[group] ??= {})[name] = value;
+    const parts = key.split('.');
+    let at: Record<string, unknown> = this.tree;
+    for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+    at[parts[parts.length - 1]] = value;
     this.mapped.push({ ...this.#base(), key, to: SECRET.test(this.#pref.name) ? '(hidden)' : yamlText(value), ...(note ? { note } : {}), ...(this.#absent ? { absent: true } : {}) });
   }
 
@@ -270,8 +281,7 @@ class Mapper {
   }
 
   get(key: string): unknown {
-    const [group, name] = key.split('.');
-    return this.tree[group]?.[name];
+    return valueAt(this.tree, key.split('.'));
   }
 
   /** The value read as on/off, or undefined (reported) when it is neither. */
@@ -304,6 +314,17 @@ class Mapper {
   number(key: string, min: number, max: number, note?: string): void {
     const n = this.int();
     if (n === undefined) return;
+    if (n < min || n > max) this.skip(`${n} is outside what ${key} takes (${min} to ${max})`);
+    else this.set(key, n, note);
+  }
+
+  /** Sets `key` from a number (decimals allowed) within [min, max]. */
+  decimal(key: string, min: number, max: number, note?: string): void {
+    if (!/^-?\d{1,9}(\.\d{1,9})?$/.test(this.text)) {
+      this.skip(`'${this.text}' is not a number`);
+      return;
+    }
+    const n = Number(this.text);
     if (n < min || n > max) this.skip(`${n} is outside what ${key} takes (${min} to ${max})`);
     else this.set(key, n, note);
   }
@@ -483,8 +504,8 @@ const SERVER_RULES: Record<string, Rule> = {
   min_tcp_buffer_size: not(TCP_BUFFERS),
   max_tcp_buffer_size: not(TCP_BUFFERS),
   send_interval: not('Rivulet sends each packet at its own time, not in fixed intervals'),
-  max_send_ahead_time: not(NO_OVERBUFFER),
-  overbuffer_rate: not(NO_OVERBUFFER),
+  max_send_ahead_time: (_p, m) => m.number('vod.maxSendAheadTime', 0, 60, 'Instant-On: how far ahead a file viewer may be sent'),
+  overbuffer_rate: (_p, m) => m.decimal('vod.overbufferRate', 1, 10, 'Instant-On, over UDP and TCP alike'),
   do_report_http_connection_ip_address: not(`${NO_SETTING}: its HTTP tunnel replies carry no x-server-ip-address (needed only behind round-robin DNS)`),
   append_source_addr_in_transport: not(`${NO_SETTING}: its Transport replies name no source address`),
   alt_transport_src_ipaddr: not(`${NO_SETTING}: its Transport replies name no source address`),
@@ -504,7 +525,7 @@ const SERVER_RULES: Record<string, Rule> = {
   ack_logging_enabled: not(DEBUG),
 };
 for (const n of ['drop_all_packets_delay', 'drop_all_video_delay', 'thin_all_the_way_delay', 'always_thin_delay', 'start_thinning_delay', 'start_thicking_delay', 'thick_all_the_way_delay', 'quality_check_interval', 'disable_thinning']) {
-  SERVER_RULES[n] = not(NO_THINNING);
+  SERVER_RULES[n] = not(LATENESS_THINNING);
 }
 for (const n of ['reliable_udp', 'reliable_udp_dirs', 'reliable_udp_slow_start', 'small_window_size', 'medium_window_size', 'large_window_size', 'window_size_threshold', 'window_size_max_threshold', 'max_retransmit_delay', 'rtcp_poll_interval', 'rtcp_rcv_buf_size']) {
   SERVER_RULES[n] = not(NO_RUDP);
@@ -530,7 +551,7 @@ const MODULE_RULES: Record<string, Record<string, Rule> | string> = {
   QTSSFileModule: {
     sdp_url: not(`${NO_SETTING}: the SDP Rivulet makes for a file has no u= line`),
     admin_email: not(`${NO_SETTING}: the SDP Rivulet makes for a file has no e= line`),
-    max_allowed_speed: not('Rivulet plays files at normal speed only (no Speed header)'),
+    max_allowed_speed: (_p, m) => m.decimal('vod.maxSpeed', 1, 16, 'the largest RTSP Speed honoured'),
     flow_control_probe_interval: not(FILE_BUFFERS),
     add_seconds_to_client_buffer_delay: not(NO_SETTING),
     record_movie_file_sdp: not(`${NO_SETTING}: Rivulet makes each file's SDP when asked and writes none`),
@@ -564,7 +585,7 @@ const MODULE_RULES: Record<string, Record<string, Rule> | string> = {
     enable_broadcast_push: always('live.publishAllow', 'Rivulet always takes RECORD from publishers it allows', ALWAYS_PUBLISH),
     allow_broadcasts: always('live.publishAllow', 'Rivulet always reflects what allowed publishers send', ALWAYS_PUBLISH),
     allow_non_sdp_urls: always('paths', 'a live path plays with or without .sdp', 'Rivulet always serves a live path with or without .sdp'),
-    disable_overbuffering: not(NO_OVERBUFFER),
+    disable_overbuffering: not('Rivulet overbuffers files only (vod.overbufferRate): a live viewer gets each frame as it comes, and the frames since the last keyframe at once when it joins'),
     redirect_broadcast_keyword: not(BROADCAST_DIRS),
     redirect_broadcasts_dir: not(BROADCAST_DIRS),
     broadcast_dir_list: not(BROADCAST_DIRS),
@@ -648,7 +669,14 @@ const MODULE_RULES: Record<string, Record<string, Rule> | string> = {
   },
   QTSSWebStatsModule: "Rivulet's status pages are the web admin on admin.port (and /api/v1/server, /metrics)",
   QTSSHttpFileModule: 'Rivulet does not serve files for HTTP download',
-  QTSSFlowControlModule: NO_THINNING,
+  QTSSFlowControlModule: {
+    flow_control_udp_thinning_module_enabled: (_p, m) => m.flag('retransmit.thinning.enabled'),
+    loss_thin_tolerance: (_p, m) => m.number('retransmit.thinning.thinPercent', 1, 100),
+    num_losses_to_thin: (_p, m) => m.number('retransmit.thinning.thinReports', 1, 100),
+    loss_thick_tolerance: (_p, m) => m.number('retransmit.thinning.thickenPercent', 0, 100),
+    num_losses_to_thick: (_p, m) => m.number('retransmit.thinning.thickenReports', 1, 100),
+    num_worses_to_thin: not("Rivulet thins on the loss viewers report alone, not on QuickTime's 'getting worse' reports"),
+  },
   QTSSHomeDirectoryModule: "Rivulet serves no users' home folders (~user URLs)",
 };
 for (const n of ['num_shared_buffer_increase_per_session', 'shared_buffer_unit_k_size', 'private_buffer_unit_k_size', 'num_shared_buffer_units_per_buffer', 'num_private_buffer_units_per_buffer', 'max_shared_buffer_units_per_buffer', 'max_private_buffer_units_per_buffer', 'enable_shared_file_buffers', 'enable_private_file_buffers']) {
@@ -793,15 +821,19 @@ function renderYaml(tree: Record<string, Record<string, unknown>>, mapped: Mappe
     comments.set(m.key, lines);
   }
   const groups = (doc.contents as YAMLMap).items;
-  groups.forEach((groupPair, i) => {
-    const group = String((groupPair.key as Scalar).value);
-    if (i > 0) (groupPair.key as Scalar).spaceBefore = true;
-    for (const pair of (groupPair.value as YAMLMap).items) {
+  const annotate = (map: YAMLMap, prefix: string): void => {
+    for (const pair of map.items) {
       const key = pair.key as Scalar;
-      const lines = comments.get(`${group}.${String(key.value)}`);
+      const path = `${prefix}.${String(key.value)}`;
+      const lines = comments.get(path);
       if (lines) key.commentBefore = comment(lines);
       if (isSeq(pair.value) && pair.value.items.every((it) => isScalar(it))) pair.value.flow = true;
+      else if (isMap(pair.value)) annotate(pair.value, path);
     }
+  };
+  groups.forEach((groupPair, i) => {
+    if (i > 0) (groupPair.key as Scalar).spaceBefore = true;
+    annotate(groupPair.value as YAMLMap, String((groupPair.key as Scalar).value));
   });
   doc.commentBefore = comment([
     ...wrap(
@@ -826,11 +858,19 @@ function keepValid(tree: Record<string, Record<string, unknown>>, mapped: Mapped
     const r = configSchema.safeParse(tree);
     if (r.success) break;
     for (const issue of r.error.issues) {
-      const [group, name] = issue.path.map(String);
-      if (group === undefined || name === undefined || !tree[group] || !(name in tree[group])) continue;
-      delete tree[group][name];
-      if (Object.keys(tree[group]).length === 0) delete tree[group];
-      const key = `${group}.${name}`;
+      const parts = issue.path.map(String);
+      if (parts.length < 2) continue;
+      const parent = valueAt(tree, parts.slice(0, -1));
+      const name = parts[parts.length - 1];
+      if (typeof parent !== 'object' || parent === null || !(name in parent)) continue;
+      delete (parent as Record<string, unknown>)[name];
+      // Sections left empty go too.
+      for (let n = parts.length - 1; n > 0; n--) {
+        const section = valueAt(tree, parts.slice(0, n)) as Record<string, unknown>;
+        if (Object.keys(section).length > 0) break;
+        delete (n === 1 ? tree : (valueAt(tree, parts.slice(0, n - 1)) as Record<string, unknown>))[parts[n - 1]];
+      }
+      const key = parts.join('.');
       for (const m of mapped.filter((x) => x.key === key && x.to !== undefined)) {
         unmapped.push({ ...(m.module ? { module: m.module } : {}), pref: m.pref, value: m.value, why: `${key} would not be valid (${issue.message})` });
       }
@@ -858,7 +898,7 @@ function factNotes(r: Pick<DssImportResult, 'mapped'>, facts: DssFacts, config: 
   const missing = new Set(facts.missing ?? []);
   for (const m of r.mapped) {
     if (m.to === undefined) continue;
-    const value = config[m.key.split('.')[0]]?.[m.key.split('.')[1]];
+    const value = valueAt(config, m.key.split('.'));
     if (typeof value !== 'string' || !missing.has(value)) continue;
     const why = m.key === 'media.dir' ? 'rivulet serve refuses to start until it exists' : m.key.startsWith('auth.') ? 'no one can log in until it exists' : 'it does not exist';
     notes.push({ kind: 'warning', text: `${m.key} ${value} does not exist: ${why}` });
