@@ -111,7 +111,8 @@ describe('rivulet import-dss: a DSS 6.0.3 config with a relay and a playlist, im
     assert.match(report, /^mapped: +PlaylistBroadcaster playlists folder .*\/etc\/playlists → playlists\.folder: /m);
     assert.match(report, /^not mapped: +reliable_udp true: Rivulet has no Reliable UDP/m);
     assert.match(report, /^not mapped: +run_user_name qtss: Rivulet runs as the user that starts it/m);
-    assert.match(report, /^not mapped: +drop_all_packets_delay 2500: Rivulet has no thinning/m);
+    assert.match(report, /^not mapped: +drop_all_packets_delay 2500: DSS's thinning by how late its packets went out/m);
+    assert.match(report, /^mapped: +QTSSFlowControlModule loss_thin_tolerance 30 → retransmit\.thinning\.thinPercent: 30/m);
     assert.match(report, /^mapped: +QTSSMP3StreamingModule mp3_broadcast_password \(hidden\) → radio\.sourcePassword: \(hidden\) /m);
     assert.ok(!report.includes('hunter2'), 'no password in the report');
     assert.match(report, new RegExp(`^relay: +"From the origin" → path relayed: pulled from rtsp://127\\.0\\.0\\.1:${upstream!.port}/origin$`, 'm'));
