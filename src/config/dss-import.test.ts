@@ -51,8 +51,15 @@ describe('importDssXml on a DSS 6.0.3 streamingserver.xml', () => {
     assert.deepEqual([cfg.vod.overbufferRate, cfg.vod.maxSendAheadTime, cfg.vod.maxSpeed], [2, 25, 4]);
     assert.deepEqual(cfg.retransmit.thinning, { enabled: false, thinPercent: 30, thinReports: 3, thickenPercent: 5, thickenReports: 6 });
     // A key two sections deep is written under its sections, with its comment.
-    assert.match(r.yaml, /^retransmit:\n {2}thinning:\n {4}# from QTSSFlowControlModule loss_thin_tolerance 30\n {4}thinPercent: 30$/m);
+    assert.match(r.yaml, /^retransmit:\n(?: {4}.*\n| {2}reliableUdp:\n)* {2}thinning:\n {4}# from QTSSFlowControlModule loss_thin_tolerance 30\n {4}thinPercent: 30$/m);
     assert.match(r.yaml, /^ {4}# from QTSSFlowControlModule flow_control_udp_thinning_module_enabled false\n {4}enabled: false$/m);
+  });
+
+  it("carries over reliable UDP (QuickTime's Skip Protection) on/off and its slow start", () => {
+    assert.deepEqual(load(r).retransmit.reliableUdp, { enabled: true, slowStart: true });
+    assert.equal(whyNot(r, 'reliable_udp'), undefined);
+    const off = load(importDssXml(xml(pref('reliable_udp', 'false') + pref('reliable_udp_slow_start', 'false'))));
+    assert.deepEqual(off.retransmit.reliableUdp, { enabled: false, slowStart: false });
   });
 
   it('leaves out a thinning setting the schema refuses, and keeps the rest of the section', () => {
@@ -94,13 +101,14 @@ describe('importDssXml on a DSS 6.0.3 streamingserver.xml', () => {
     assert.match(r.yaml, /^ {2}ports: \[554, 7070, 8000, 8001, 80\]$/m);
     assert.match(r.yaml, /^# DSS prefs not carried over, and why:$/m);
     const trailer = r.yaml.slice(r.yaml.indexOf('# DSS prefs not carried over'));
-    assert.match(trailer, /^# {3,5}[^\n]*\breliable_udp,/m);
-    assert.match(trailer.replace(/\n#\s+/g, ' '), /reliable_udp, reliable_udp_dirs, .*: Rivulet has no Reliable UDP/);
+    assert.match(trailer, /^# {3,5}[^\n]*\bsmall_window_size,/m);
+    assert.match(trailer.replace(/\n#\s+/g, ' '), /window_size_threshold, .*: Rivulet's reliable UDP picks DSS's default windows from the presentation's bit rate/);
     assert.ok(trailer.split('\n').every((l) => l === '' || l.startsWith('#')), 'all of it comments');
   });
 
   it('gives each pref it cannot map a reason', () => {
-    assert.match(whyNot(r, 'reliable_udp')!, /no Reliable UDP/);
+    assert.match(whyNot(r, 'reliable_udp_dirs')!, /reliable UDP is for every path/);
+    assert.match(whyNot(r, 'rtcp_poll_interval')!, /every 50 ms while any are outstanding/);
     assert.match(whyNot(r, 'run_user_name')!, /runs as the user that starts it/);
     assert.match(whyNot(r, 'drop_all_video_delay')!, /thins a UDP viewer by the loss its receiver reports/);
     assert.match(whyNot(r, 'num_worses_to_thin')!, /loss viewers report alone/);

@@ -143,7 +143,8 @@ export interface DssImportResult {
 
 // Reasons shared by families of prefs.
 const LATENESS_THINNING = "DSS's thinning by how late its packets went out: Rivulet thins a UDP viewer by the loss its receiver reports (retransmit.thinning), and a live viewer that falls behind skips to the next keyframe (live.viewerQueueBytes)";
-const NO_RUDP = "Rivulet has no Reliable UDP (QuickTime's retransmission over UDP): players that must lose nothing use RTSP over TCP";
+const RUDP_WINDOWS = "Rivulet's reliable UDP picks DSS's default windows from the presentation's bit rate (24 KB below 200 kbit/s, 48 KB up to 1000 kbit/s, else 64 KB): they cannot be set";
+const RUDP_TIMING = "Rivulet's reliable UDP takes acknowledgements as they arrive and looks for packets to send again every 50 ms while any are outstanding, each after its timeout (from the measured round trip, 600 ms to 24 s)";
 const TCP_BUFFERS = 'the system sizes TCP send buffers; Rivulet bounds what it queues for each TCP viewer (live.viewerQueueBytes)';
 const DEBUG = "DSS's debugging output: Rivulet's is log.level: debug (or trace)";
 const PLAYERS = 'a workaround for particular players: Rivulet serves every player the same standard RTSP';
@@ -527,9 +528,12 @@ const SERVER_RULES: Record<string, Rule> = {
 for (const n of ['drop_all_packets_delay', 'drop_all_video_delay', 'thin_all_the_way_delay', 'always_thin_delay', 'start_thinning_delay', 'start_thicking_delay', 'thick_all_the_way_delay', 'quality_check_interval', 'disable_thinning']) {
   SERVER_RULES[n] = not(LATENESS_THINNING);
 }
-for (const n of ['reliable_udp', 'reliable_udp_dirs', 'reliable_udp_slow_start', 'small_window_size', 'medium_window_size', 'large_window_size', 'window_size_threshold', 'window_size_max_threshold', 'max_retransmit_delay', 'rtcp_poll_interval', 'rtcp_rcv_buf_size']) {
-  SERVER_RULES[n] = not(NO_RUDP);
-}
+SERVER_RULES.reliable_udp = (_p, m) => m.flag('retransmit.reliableUdp.enabled', "QuickTime's reliable UDP (Skip Protection), for files and live streams alike");
+SERVER_RULES.reliable_udp_slow_start = (_p, m) => m.flag('retransmit.reliableUdp.slowStart');
+SERVER_RULES.reliable_udp_dirs = not("Rivulet's reliable UDP is for every path (retransmit.reliableUdp.enabled), not chosen by folder");
+for (const n of ['small_window_size', 'medium_window_size', 'large_window_size', 'window_size_threshold', 'window_size_max_threshold']) SERVER_RULES[n] = not(RUDP_WINDOWS);
+for (const n of ['max_retransmit_delay', 'rtcp_poll_interval']) SERVER_RULES[n] = not(RUDP_TIMING);
+SERVER_RULES.rtcp_rcv_buf_size = not("Rivulet leaves the RTCP sockets' receive buffers at the system's size");
 
 /** Families of SERVER prefs known by their names' start. */
 const SERVER_PREFIXES: [RegExp, Rule][] = [

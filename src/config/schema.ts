@@ -702,7 +702,8 @@ export const retransmitSchema = z
     /** QuickTime's reliable UDP (DSS's Skip Protection): a viewer whose SETUP carries
      * `x-Retransmit: our-retransmit` over UDP has the header echoed, acknowledges what it gets in
      * RTCP APP `qtak` packets, and every packet not acknowledged in time is sent again (same SSRC
-     * and sequence number), within a congestion window. DESCRIBE answers carry
+     * and sequence number) while younger than historyMs, within a congestion window that also
+     * holds back a file viewer's new packets (never a live viewer's). DESCRIBE answers carry
      * `x-Accept-Retransmit: our-retransmit` while it is on. Read at each SETUP. */
     reliableUdp: z
       .object({

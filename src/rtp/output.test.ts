@@ -5,6 +5,7 @@ import { StreamTrack } from '../core/stream-track.js';
 import { liveOutput, RtpTrackReader } from '../readers/rtp-track-reader.js';
 import {
   buildGenericNack,
+  buildQtAck,
   buildReceiverReport,
   buildSenderReport,
   compound,
@@ -477,5 +478,65 @@ describe('RtpOutput retransmission (RFC 4585 NACK, RFC 4588 RTX)', () => {
     out.onRtcp(buildGenericNack(1, out.ssrc, [(out.nextSeq - 1) & 0xffff]));
     assert.equal(sink.rtp.length, 1);
     assert.equal(out.retransmit, undefined);
+  });
+});
+
+describe('RtpOutput reliable UDP (QuickTime qtak acks)', () => {
+  const opts = { historyMs: 1500, historyBytes: 1 << 20, windowBytes: 4000, slowStart: false, timer: false };
+
+  it('acks of our SSRC are taken, others and garbage ignored; counts logged once', () => {
+    const sink = new MemorySink();
+    const out = fileOut(sink);
+    const lines: object[] = [];
+    out.enableReliableUdp(opts, { info: (o) => lines.push(o) });
+    const first = out.nextSeq;
+    for (let i = 0; i < 3; i++) out.send(payload(Buffer.alloc(500, i)), 1000 + i);
+    assert.equal(out.windowFull, false);
+    // seq first and first+2 acked (mask bit 1); a qtak about another SSRC and garbage change nothing.
+    out.onRtcp(compound(buildReceiverReport(5, [block(out.ssrc)]), buildQtAck({ ssrc: 5, mediaSsrc: out.ssrc, seq: first, mask: [false, true] })));
+    out.onRtcp(buildQtAck({ ssrc: 5, mediaSsrc: (out.ssrc + 1) >>> 0, seq: (first + 1) & 0xffff }));
+    out.onRtcp(Buffer.from([0x80, 204, 0, 2, 1, 2, 3, 4, 0x71, 0x74, 0x61, 0x6b]));
+    assert.equal(out.reliableUdp?.acked, 2);
+    // The one not acked is still outstanding (its resend on timeout: reliable-udp.test.ts).
+    assert.equal(out.reliableUdp?.acks, 1);
+    assert.equal(sink.rtp.length, 3);
+    out.sendBye('teardown');
+    out.sendBye('again');
+    assert.equal(lines.length, 1, 'logged once, at the end');
+    out.close();
+    assert.equal(out.windowFull, false);
+  });
+
+  it('holds a file viewer when the window is full; acks free it', () => {
+    const sink = new MemorySink();
+    const out = fileOut(sink);
+    out.enableReliableUdp(opts);
+    const first = out.nextSeq;
+    for (let i = 0; i < 4; i++) out.send(payload(Buffer.alloc(1000 - 12)), i);
+    assert.equal(out.windowFull, true);
+    out.onRtcp(buildQtAck({ ssrc: 5, mediaSsrc: out.ssrc, seq: first, mask: [true, true, true] }));
+    assert.equal(out.windowFull, false);
+    out.forgetSent();
+  });
+
+  it('a live viewer: the shared packets are kept by reference and acked by their numbers', () => {
+    const sink = new MemorySink();
+    const out = fileOut(sink);
+    out.enableReliableUdp(opts);
+    const shared = [0, 1, 2, 3].map((s) => writeRtpPacket(payload(Buffer.alloc(988)), { payloadType: 96, sequence: 100 + s, timestamp: 9, ssrc: out.ssrc }));
+    out.sent(4, 4 * 988, shared);
+    assert.equal(out.windowFull, true);
+    out.onRtcp(buildQtAck({ ssrc: 1, mediaSsrc: out.ssrc, seq: 100, mask: [true, true, true], oldName: true }));
+    assert.equal(out.reliableUdp?.acked, 4);
+    assert.equal(out.windowFull, false);
+    out.close();
+  });
+
+  it('without reliable UDP acks are ignored and the window never holds', () => {
+    const out = fileOut();
+    out.send(payload([1]), 0);
+    out.onRtcp(buildQtAck({ ssrc: 1, mediaSsrc: out.ssrc, seq: (out.nextSeq - 1) & 0xffff }));
+    assert.equal(out.reliableUdp, undefined);
+    assert.equal(out.windowFull, false);
   });
 });

@@ -16,9 +16,17 @@
  * built once into a Buffer that is kept; a live viewer's shared packets are kept by reference,
  * handed over with `sent`), and a NACK arriving through `onRtcp` is answered with RTX packets on
  * the same sink. Resent packets never advance `nextSeq` and are not counted in the sender
- * reports, which speak for the media SSRC only. */
+ * reports, which speak for the media SSRC only.
+ *
+ * QuickTime's reliable UDP (`reliable-udp.ts`, DSS's Skip Protection) is the other way, off until
+ * `enableReliableUdp` (a UDP viewer whose SETUP carried `x-Retransmit`): packets are kept the same
+ * way until the viewer acknowledges them in RTCP APP `qtak` packets, and those not acknowledged in
+ * time are sent again as they were (same SSRC and sequence number), within a congestion window.
+ * `windowFull` tells a file player to hold its new packets while the window is full; a live
+ * viewer's shared packets are never held (only its resends are limited). */
 import type { RtpPayload } from '../codecs/types.js';
 import {
+  parseQtAck,
   parseRtcpCompound,
   buildBye,
   buildSdesCname,
@@ -30,6 +38,7 @@ import {
 } from '../rtcp/index.js';
 import type { RtpSink } from '../transport/types.js';
 import { writeRtpPacket, type RtpHeaderFields } from './packet.js';
+import { ReliableUdpSender, type ReliableUdpOptions, type ReliableUdpStats } from './reliable-udp.js';
 import { Retransmitter, type RetransmitOptions, type RetransmitStats } from './retransmit.js';
 import { randomUint16, randomUint32 } from './seq.js';
 
@@ -80,6 +89,8 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
   #octets = 0;
   #rtx: Retransmitter | undefined;
   #rtxLog: RetransmitLog | undefined;
+  #rudp: ReliableUdpSender | undefined;
+  #rudpLog: RetransmitLog | undefined;
   /** Hears each RTCP packet that brought a receiver report about this SSRC, after `reception`
    * took it in (a live reader's thinning under loss). */
   onReception: ((r: Readonly<ReceptionStats>) => void) | undefined;
@@ -121,6 +132,32 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
    * use to the viewer, whose jitter buffer was flushed, and are not sent again. */
   forgetSent(): void {
     this.#rtx?.clear();
+    this.#rudp?.clear();
+  }
+
+  /** QuickTime's reliable UDP from now on (see the file comment): for a unicast UDP viewer whose
+   * SETUP carried `x-Retransmit`; `log` hears the counts once, at `sendBye`. */
+  enableReliableUdp(opts: ReliableUdpOptions, log?: RetransmitLog): void {
+    this.#rudp ??= new ReliableUdpSender(opts, (p) => this.sink.sendRtp(p));
+    this.#rudpLog = log;
+  }
+
+  /** What reliable UDP did for this viewer; undefined without it. */
+  get reliableUdp(): Readonly<ReliableUdpStats> | undefined {
+    return this.#rudp?.stats;
+  }
+
+  /** The reliable UDP congestion window is full: a file player holds its new packets until acks
+   * free it (or the unacknowledged ones expire). Always false without reliable UDP. */
+  get windowFull(): boolean {
+    return this.#rudp?.windowFull ?? false;
+  }
+
+  /** Nothing is sent again any more (the viewer's track is gone): reliable UDP forgets its
+   * packets and its timer stops. Idempotent. */
+  close(): void {
+    this.#rudp?.stop();
+    this.#rtx?.clear();
   }
 
   /** What the viewer's NACKs asked for and what was sent again; undefined without retransmission. */
@@ -141,10 +178,11 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#packets++;
     this.#octets += payload.length;
-    if (this.#rtx) {
+    if (this.#rtx || this.#rudp) {
       // Built once, sent and kept: the payload's parts are views of file data that may be reused.
       const packet = writeRtpPacket(payload, h);
-      this.#rtx.keep(packet);
+      this.#rtx?.keep(packet);
+      this.#rudp?.keep(packet);
       this.sink.sendRtp(packet);
     } else if (this.sink.writeRtp) this.sink.writeRtp(payload, h);
     else this.sink.sendRtp(writeRtpPacket(payload, h));
@@ -156,7 +194,9 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
   sent(packets: number, octets: number, shared?: readonly Buffer[]): void {
     this.#packets += packets;
     this.#octets += octets;
-    if (this.#rtx && shared) this.#rtx.keepAll(shared);
+    if (!shared) return;
+    this.#rtx?.keepAll(shared);
+    this.#rudp?.keepAll(shared);
   }
 
   /** Part of what `sent` counted never left (the native fan-out could not send it): sender
@@ -174,6 +214,8 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
   /** Sends a last SR + SDES, then BYE: the viewer's stream from this output is over. */
   sendBye(reason?: string, nowPerf = performance.now()): void {
     this.#logRetransmission();
+    // The packets still unacknowledged go on being sent again until acknowledged or expired (the
+    // last ones of a file deserve it as much): the timer stops by itself then, or at `close`.
     this.sink.sendRtcp(
       compound(
         this.#senderReport(nowPerf),
@@ -194,20 +236,32 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
   }
 
   /** RTCP from the viewer: its receiver reports about this SSRC go into `reception`; with
-   * retransmission on, its generic NACKs about this SSRC are answered. */
+   * retransmission on, its generic NACKs about this SSRC are answered; with reliable UDP, its
+   * `qtak` acknowledgements of this SSRC taken. */
   onRtcp(buf: Buffer): void {
     const reports = this.reception.reports;
     updateReception(this.reception, buf, this.ssrc);
     if (this.reception.reports !== reports) this.onReception?.(this.reception);
     const rtx = this.#rtx;
-    if (!rtx) return;
+    const rudp = this.#rudp;
+    if (!rtx && !rudp) return;
     for (const p of parseRtcpCompound(buf)) {
-      if (p.type === 'nack' && p.mediaSsrc === this.ssrc) rtx.onNack(p.lost, (pkt) => this.sink.sendRtp(pkt));
+      if (p.type === 'nack' && rtx && p.mediaSsrc === this.ssrc) rtx.onNack(p.lost, (pkt) => this.sink.sendRtp(pkt));
+      else if (p.type === 'app' && rudp) {
+        const ack = parseQtAck(p);
+        if (ack?.mediaSsrc === this.ssrc) rudp.onAck(ack.seqs);
+      }
     }
   }
 
-  /** The retransmission counts, said once (the first BYE) when NACKs came. */
+  /** The retransmission counts, said once (the first BYE) when NACKs or acks came. */
   #logRetransmission(): void {
+    const rl = this.#rudpLog;
+    const r = this.#rudp?.stats;
+    if (rl && r) {
+      this.#rudpLog = undefined;
+      if (r.acks > 0 || r.resent > 0 || r.expired > 0) rl.info({ ssrc: this.ssrc, ...r }, 'reliable udp');
+    }
     const log = this.#rtxLog;
     const s = this.#rtx?.stats;
     if (!log || !s) return;

@@ -9,17 +9,14 @@
  * the original payload. That is what GStreamer's `rtprtxreceive` takes (rtspsrc maps the payload
  * types from the SDP and pairs the RTX SSRC with the media SSRC by the OSNs it asked for). */
 import { readRtpHeader, RTP_HEADER_SIZE } from './packet.js';
+import { SentHistory, type HistoryLimits, type Sent } from './sent-history.js';
 import { randomUint16, randomUint32 } from './seq.js';
 
 /** How one viewer track retransmits (the `retransmit` config section, and the payload type the
  * SDP offered for this track's RTX). */
-export interface RetransmitOptions {
+export interface RetransmitOptions extends HistoryLimits {
   /** RTX payload type (the SDP's `a=rtpmap:<pt> rtx/<rate>` for this track). */
   payloadType: number;
-  /** Packets older than this (ms since sent) are not sent again. */
-  historyMs: number;
-  /** Bytes of packets kept at most (the oldest go first). */
-  historyBytes: number;
   /** Retransmitted bytes at most this share (percent) of the bytes the track sent. */
   maxPercent: number;
 }
@@ -42,11 +39,7 @@ export function newRetransmitStats(): RetransmitStats {
   return { nacks: 0, resent: 0, resentBytes: 0, refused: 0, tooOld: 0 };
 }
 
-interface Kept {
-  /** The whole RTP packet as sent (shared live packets are kept by reference, not copied). */
-  packet: Buffer;
-  /** performance.now() when it was sent. */
-  at: number;
+interface Kept extends Sent {
   /** When it was last sent again (0: never): a packet is not sent twice within `RESEND_GAP_MS`. */
   resentAt: number;
 }
@@ -64,9 +57,7 @@ export class Retransmitter {
   readonly ssrc: number;
   readonly stats: RetransmitStats = newRetransmitStats();
   readonly #opts: RetransmitOptions;
-  /** By sequence number, oldest first (a Map keeps insertion order). */
-  readonly #kept = new Map<number, Kept>();
-  #bytes = 0;
+  readonly #kept: SentHistory<Kept>;
   #seq: number;
   /** Bytes that may be sent again now: grows with what the track sends, spent by RTX. */
   #budget = 0;
@@ -74,6 +65,7 @@ export class Retransmitter {
 
   constructor(opts: RetransmitOptions, ssrc = randomUint32()) {
     this.#opts = opts;
+    this.#kept = new SentHistory(opts);
     this.ssrc = ssrc;
     this.#seq = randomUint16();
     this.#maxBudget = Math.max(MIN_BURST_BYTES, (opts.historyBytes * opts.maxPercent) / 100);
@@ -82,7 +74,7 @@ export class Retransmitter {
 
   /** Bytes of packets kept now. */
   get keptBytes(): number {
-    return this.#bytes;
+    return this.#kept.bytes;
   }
 
   /** Packets kept now. */
@@ -95,33 +87,26 @@ export class Retransmitter {
   keep(packet: Buffer, now = performance.now()): void {
     if (packet.length < RTP_HEADER_SIZE) return;
     this.#add(packet, now);
-    this.#trim(now);
+    this.#kept.trim(now);
   }
 
   /** `keep` for a frame's packets sent at once (a live viewer's shared packets): the history is
    * trimmed once, after all of them. */
   keepAll(packets: readonly Buffer[], now = performance.now()): void {
     for (const p of packets) if (p.length >= RTP_HEADER_SIZE) this.#add(p, now);
-    this.#trim(now);
+    this.#kept.trim(now);
   }
 
   #add(packet: Buffer, now: number): void {
     this.#budget = Math.min(this.#maxBudget, this.#budget + (packet.length * this.#opts.maxPercent) / 100);
-    const seq = packet.readUInt16BE(2);
-    const old = this.#kept.get(seq);
-    if (old) {
-      this.#bytes -= old.packet.length;
-      this.#kept.delete(seq);
-    }
-    this.#kept.set(seq, { packet, at: now, resentAt: 0 });
-    this.#bytes += packet.length;
+    this.#kept.add({ packet, at: now, resentAt: 0 });
   }
 
   /** Answers a NACK: the RTX packets for the sequence numbers still kept, within the budget, in
    * the order asked; `send` is called with each. */
   onNack(lost: readonly number[], send: (rtx: Buffer) => void, now = performance.now()): void {
     this.stats.nacks++;
-    this.#trim(now);
+    this.#kept.trim(now);
     for (const seq of lost) {
       const k = this.#kept.get(seq);
       if (!k) {
@@ -147,16 +132,6 @@ export class Retransmitter {
   /** Forgets every packet (the viewer's stream starts again, e.g. after a seek). */
   clear(): void {
     this.#kept.clear();
-    this.#bytes = 0;
-  }
-
-  #trim(now: number): void {
-    const oldest = now - this.#opts.historyMs;
-    for (const [seq, k] of this.#kept) {
-      if (k.at >= oldest && this.#bytes <= this.#opts.historyBytes) break;
-      this.#kept.delete(seq);
-      this.#bytes -= k.packet.length;
-    }
   }
 
   /** RFC 4588 §4: the original header's marker and timestamp, our SSRC, PT and sequence number;

@@ -109,7 +109,7 @@ describe('rivulet import-dss: a DSS 6.0.3 config with a relay and a playlist, im
     assert.match(report, /^mapped: +QTSSAccessModule modAccess_usersfilepath .*\/etc\/qtusers → auth\.usersFile: /m);
     assert.match(report, /^mapped: +QTSSReflectorModule ip_allow_list \[127\.0\.0\.\*, 192\.168\.10\.\*\] → live\.publishAllow: \[127\.0\.0\.0\/24, 192\.168\.10\.0\/24, ::1\]/m);
     assert.match(report, /^mapped: +PlaylistBroadcaster playlists folder .*\/etc\/playlists → playlists\.folder: /m);
-    assert.match(report, /^not mapped: +reliable_udp true: Rivulet has no Reliable UDP/m);
+    assert.match(report, /^mapped: +reliable_udp true → retransmit\.reliableUdp\.enabled: true/m);
     assert.match(report, /^not mapped: +run_user_name qtss: Rivulet runs as the user that starts it/m);
     assert.match(report, /^not mapped: +drop_all_packets_delay 2500: DSS's thinning by how late its packets went out/m);
     assert.match(report, /^mapped: +QTSSFlowControlModule loss_thin_tolerance 30 → retransmit\.thinning\.thinPercent: 30/m);

@@ -106,6 +106,7 @@ export class LiveViewerSession extends ViewerSession<LiveViewerTrack> {
 
   protected releaseTrack(t: LiveViewerTrack): void {
     t.reader?.stop();
+    t.output.close();
     t.output.sink.close();
   }
 

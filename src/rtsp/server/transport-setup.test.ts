@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RtspError } from './errors.js';
-import { pickTransport, stripMapped, wantsRecord } from './transport-setup.js';
+import { retransmitSchema } from '../../config/schema.js';
+import { silentLogger } from '../../logging/index.js';
+import { MediaClock } from '../../rtp/media-clock.js';
+import { RtpOutput } from '../../rtp/output.js';
+import { MemorySink } from '../../transport/test-helpers/memory-sink.js';
+import { bindUdpPair, UdpPortAllocator, UdpSink } from '../../transport/index.js';
+import { asksReliableUdp, pickTransport, reliableUdpFor, stripMapped, wantsRecord } from './transport-setup.js';
 
 /** Asserts `fn` throws an RtspError with `status` (and a message matching `msg`); returns it. */
 function rtspError(fn: () => unknown, status: number, msg?: RegExp): RtspError {
@@ -226,5 +232,37 @@ describe('pickTransport on a TLS (RTSPS) connection', () => {
     assert.equal(pickTransport('RTP/AVP/TCP;unicast;interleaved=0-1', false, true).tcp, true);
     assert.equal(pickTransport('RTP/AVP;unicast;client_port=5000-5001,RTP/AVP/TCP;unicast;interleaved=0-1', false, true).tcp, true);
     assert.equal(pickTransport('RTP/AVP/TCP;interleaved=0-1;mode=record', true, true).tcp, true);
+  });
+});
+
+describe("QuickTime's reliable UDP at SETUP (x-Retransmit)", () => {
+  const settings = (enabled = true) => retransmitSchema.parse({ reliableUdp: { enabled } });
+
+  it('knows our-retransmit, with or without its window, and nothing else', () => {
+    assert.equal(asksReliableUdp('our-retransmit;window=128'), true);
+    assert.equal(asksReliableUdp(' Our-Retransmit '), true);
+    assert.equal(asksReliableUdp('their-retransmit;window=128'), false);
+    assert.equal(asksReliableUdp(''), false);
+    assert.equal(asksReliableUdp(undefined), false);
+  });
+
+  it('a unicast UDP track gets it and the header back verbatim; TCP, a bad header or the feature off: no', async () => {
+    const pair = await bindUdpPair(new UdpPortAllocator({ min: 40000, max: 60000 }), '127.0.0.1');
+    const sink = await UdpSink.open({ pair, clientAddress: '127.0.0.1', clientRtpPort: 9, clientRtcpPort: 10, onRtcp: () => undefined, log: silentLogger() });
+    try {
+      const udp = () => new RtpOutput({ sink, payloadType: 96, clock: new MediaClock(90000), cname: 'c' });
+      const off = udp();
+      assert.equal(reliableUdpFor('our-retransmit;window=128', off, settings(false), 500), undefined);
+      assert.equal(off.reliableUdp, undefined);
+      assert.equal(reliableUdpFor('nope', udp(), settings(), 500), undefined);
+      const on = udp();
+      assert.equal(reliableUdpFor('our-retransmit;window=128', on, settings(), 500), 'our-retransmit;window=128');
+      assert.equal(on.reliableUdp?.windowBytes, 24 * 1024, 'half the 48 KB window of a 500 kbit/s stream (slow start)');
+      const tcp = new RtpOutput({ sink: new MemorySink(), payloadType: 96, clock: new MediaClock(90000), cname: 'c' });
+      assert.equal(reliableUdpFor('our-retransmit', tcp, settings(), 500), undefined);
+      on.close();
+    } finally {
+      sink.close();
+    }
   });
 });

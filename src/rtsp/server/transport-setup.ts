@@ -5,6 +5,8 @@ import type { Logger } from '../../logging/index.js';
 import { MulticastError, MulticastGroups, type MulticastMemberSink } from '../../readers/multicast-group.js';
 import { bindUdpPair, InterleavedSink, UdpSink, type UdpPair, type UdpPortAllocator } from '../../transport/index.js';
 import type { RtpSink } from '../../transport/types.js';
+import type { RetransmitLog, RtpOutput } from '../../rtp/output.js';
+import { reliableWindowBytes } from '../../rtp/reliable-udp.js';
 import { formatTransport, HeaderError, parseTransport, type TransportSpec } from '../headers/index.js';
 import type { RtspConnection } from './connection.js';
 import { RtspError } from './errors.js';
@@ -185,6 +187,37 @@ async function multicastSink(joinGroup: () => Promise<MulticastMemberSink>): Pro
     sink: m,
     reply: { protocol: 'RTP', profile: 'AVP', lowerTransport: 'UDP', delivery: 'multicast', destination: m.address, port: [m.port, m.port + 1], ttl: m.ttl },
   };
+}
+
+/** What QuickTime's reliable UDP (DSS "Skip Protection") is called in `x-Accept-Retransmit`
+ * (DESCRIBE answers) and `x-Retransmit` (SETUP). */
+export const OUR_RETRANSMIT = 'our-retransmit';
+
+/** Does a SETUP's `x-Retransmit` ask for reliable UDP (`our-retransmit`, with or without its
+ * `;window=<KB>`)? */
+export function asksReliableUdp(header: string | undefined): boolean {
+  return header !== undefined && header.split(';')[0].trim().toLowerCase() === OUR_RETRANSMIT;
+}
+
+/** Reliable UDP for a viewer's track, when its SETUP asked for it (`xRetransmit`), the feature
+ * is on and the track goes by unicast UDP (not TCP, not a multicast group): the output keeps and
+ * resends its packets (`RtpOutput.enableReliableUdp`), with the window DSS picked for the
+ * stream's bit rate (`bitrateKbps`, the presentation's; the client's `window=` is not used, as in
+ * DSS 6.0.3). Returns the header to echo verbatim in the SETUP answer, or undefined (plain UDP,
+ * nothing echoed). */
+export function reliableUdpFor(
+  xRetransmit: string | undefined,
+  output: RtpOutput,
+  settings: Config['retransmit'],
+  bitrateKbps: number | undefined,
+  log?: RetransmitLog,
+): string | undefined {
+  if (!settings.reliableUdp.enabled || !asksReliableUdp(xRetransmit) || !(output.sink instanceof UdpSink)) return undefined;
+  output.enableReliableUdp(
+    { historyMs: settings.historyMs, historyBytes: settings.historyBytes, windowBytes: reliableWindowBytes(bitrateKbps), slowStart: settings.reliableUdp.slowStart },
+    log,
+  );
+  return xRetransmit;
 }
 
 /** Binds where a publisher's UDP packets arrive (unconnected: encoders may send from any port,
