@@ -123,7 +123,11 @@ export function mount(main) {
             bytes(r.bytesSent),
             `${int(r.bytesSent)} bytes, ${int(r.packetsSent)} packets`,
           ),
-          dataValue(r.lossPercent, percent(r.lossPercent), `${int(r.packetsLost)} packets lost`),
+          dataValue(
+            r.lossPercent,
+            percent(r.lossPercent),
+            `${int(r.packetsLost)} packets lost${r.packetsResent !== undefined ? `, ${int(r.packetsResent)} sent again` : ''}`,
+          ),
           h('span', { title: new Date(r.startedAt).toISOString() }, duration((now - r.startedAt) / 1000)),
           h('span', { class: 'url', title: r.userAgent ? `User agent: ${r.userAgent}` : undefined }, r.url),
           h(

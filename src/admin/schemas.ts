@@ -88,10 +88,11 @@ export const CLIENT_ROW_SCHEMA = object(
     packetsSent: int,
     bytesReceived: int,
     packetsLost: int,
+    packetsResent: { ...int, description: 'Packets sent again at its request (RTX or reliable UDP); only for a client that asked for retransmission.' },
     bitrateKbps: num,
     lossPercent: { type: 'number', minimum: 0, maximum: 100 },
   },
-  ['userAgent', 'user'],
+  ['userAgent', 'user', 'packetsResent'],
 );
 
 export const SESSIONS_SCHEMA = object({

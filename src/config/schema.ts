@@ -718,7 +718,8 @@ export const retransmitSchema = z
     /** Thinning under loss (DSS's QTSSFlowControlModule): a UDP viewer of a video track (a file
      * or a live stream) whose receiver reports show sustained loss is sent less (no
      * non-reference pictures, then keyframes only; audio always), and more again when its loss
-     * falls. TCP and multicast viewers are never thinned. Read when a viewer PLAYs. */
+     * falls. TCP and multicast viewers are never thinned. Read at each PLAY of a live stream,
+     * and at a file session's first PLAY. */
     thinning: z
       .object({
         /** DSS's flow_control_udp_thinning_module_enabled. */

@@ -40,6 +40,9 @@ export interface ClientFigures {
   /** RTP packets it said it received (RTCP), or that we received from it (a publisher, a relay
    * source), when known. */
   packetsReceived?: number;
+  /** Packets sent to it again at its request (retransmission: RTX answering its NACKs, or
+   * QuickTime's reliable UDP), when it asked for retransmission. */
+  packetsResent?: number;
 }
 
 /** Kinds that feed the server rather than read from it: what they carry is what they send us. */

@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import type { RtpPayload } from '../codecs/types.js';
 import { Frame } from '../core/frame.js';
 import { writeRtpPacket } from '../rtp/packet.js';
 import {
   h264NonReference,
   h265NonReference,
+  fileSamples,
   mp4vNonReference,
   nonReferenceTest,
   Thinner,
   ThinningControl,
   type ThinningSettings,
+  ViewerThinning,
 } from './thinning.js';
 
 const DSS: ThinningSettings = { enabled: true, thinPercent: 10, thinReports: 3, thickenPercent: 5, thickenReports: 6 };
@@ -287,5 +290,70 @@ describe('Thinner', () => {
         assert.equal(th.stats.framesDropped, dropped);
       }),
     );
+  });
+});
+
+describe('ViewerThinning of file samples', () => {
+  /** A file sample: payloads whose bytes are in several parts (a header and a view of the file). */
+  const sample = (...nals: Buffer[]): RtpPayload[] =>
+    nals.map((b, i) => ({ parts: [b.subarray(0, 1), b.subarray(1)], length: b.length, marker: i === nals.length - 1 }));
+  const viewer = (encodingName = 'H264') => {
+    const lines: string[] = [];
+    const th = new ViewerThinning({ settings: { ...DSS, thinReports: 1, thickenReports: 1 }, encodingName, log: { info: (_o, m) => lines.push(m) }, label: {} }, fileSamples);
+    let reports = 0;
+    const report = (fractionLost: number) => th.reception({ reports: ++reports, fractionLost, highestSeq: reports * 100 });
+    return { th, lines, report };
+  };
+
+  it('drops non-reference samples at 1 (made contiguous to be tested), all but keyframes at 2, and counts them', () => {
+    const { th, report } = viewer();
+    const b = sample(stapA(SEI, B), fuA(B, true), fuA(B, false));
+    const p = sample(nal(P));
+    const key = sample(stapA(SPS, IDR));
+    const before = b.map((x) => Buffer.concat(x.parts));
+    assert.equal(th.drops(b, false, 3), false, 'level 0 sends everything');
+    report(0.5);
+    assert.equal(th.level, 1);
+    assert.equal(th.drops(b, false, 3), true);
+    assert.equal(th.drops(p, false, 1), false);
+    assert.equal(th.drops(key, true, 1), false);
+    assert.deepEqual(b.map((x) => Buffer.concat(x.parts)), before, 'payloads are never changed');
+    assert.equal(b[0].parts.length, 2);
+    report(0.5);
+    assert.equal(th.drops(p, false, 1), true);
+    assert.equal(th.drops(key, true, 1), false);
+    assert.deepEqual(th.stats, { level: 2, thinned: 2, thickened: 0, framesDropped: 2, packetsDropped: 4 });
+  });
+
+  it('answers once per shared payloads array for a stateless test, for every viewer', () => {
+    let calls = 0;
+    const test = { droppable: (ps: readonly Buffer[]) => (calls++, h264NonReference(ps)) };
+    const b = sample(nal(B));
+    assert.equal(fileSamples.droppable(b, test), true);
+    assert.equal(fileSamples.droppable(b, test), true);
+    assert.equal(calls, 1);
+    assert.equal(fileSamples.droppable(sample(nal(B)), test), true);
+    assert.equal(calls, 2, 'another array is tested on its own');
+    assert.equal(fileSamples.droppable([], test), false);
+  });
+
+  it('a stateful test (H.265) sees every sample first and answers per viewer', () => {
+    const { th, report } = viewer('H265');
+    const h265 = (type: number, tid: number) => sample(Buffer.from([type << 1, tid + 1, 0xaa, 0xbb]));
+    report(0.5);
+    // TRAIL_N at temporal layer 0 while layer 1 was never seen: the highest, droppable.
+    const trailN0 = h265(0, 0);
+    assert.equal(th.drops(trailN0, false, 1), true);
+    assert.equal(th.drops(h265(0, 1), false, 1), true);
+    // Layer 1 seen: a TRAIL_N of layer 0 may be referred to by it.
+    assert.equal(th.drops(trailN0, false, 1), false);
+  });
+
+  it('a new start waits for a keyframe', () => {
+    const { th } = viewer();
+    th.restart();
+    assert.equal(th.drops(sample(nal(P)), false, 1), true);
+    assert.equal(th.drops(sample(nal(IDR)), true, 1), false);
+    assert.equal(th.drops(sample(nal(P)), false, 1), false);
   });
 });

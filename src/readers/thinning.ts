@@ -1,5 +1,6 @@
 /** Thinning under loss (DSS's QTSSFlowControlModule): a UDP viewer of a live video track whose
- * receiver reports show sustained loss is sent less, and more again when its loss falls.
+ * receiver reports show sustained loss is sent less, and more again when its loss falls; of a
+ * stored file too (the file player drops the samples, `fileSamples`).
  *
  * Levels: 0 every frame; 1 no non-reference pictures (a decoder never needs them: H.264
  * nal_ref_idc 0, H.265 sub-layer non-reference pictures of the highest temporal layer, MPEG-4
@@ -11,7 +12,9 @@
  * The packets a live viewer gets are the track's, shared with every viewer and numbered by the
  * track. A dropped frame would leave a gap in those numbers, which the viewer takes for loss (and
  * reports, so it would never thicken back), so once a thinner has dropped a frame the viewer gets
- * copies renumbered by the count of packets dropped so far: its sequence stays continuous. */
+ * copies renumbered by the count of packets dropped so far: its sequence stays continuous. A file
+ * viewer's packets are its own, numbered as they are sent: a dropped sample is simply not sent. */
+import type { RtpPayload } from '../codecs/types.js';
 import type { Frame } from '../core/frame.js';
 import { readRtpHeader, rewriteRtpHeader } from '../rtp/packet.js';
 
@@ -215,35 +218,52 @@ export interface ThinnerOptions {
   label: object;
 }
 
+/** How a kind of frame `F` shows its payloads to the non-reference test: a live frame's shared
+ * RTP packets, a file sample's payloads. */
+export interface FrameReader<F> {
+  /** The frame's first payload, its first bytes contiguous at least (`NonReferenceTest.observe`),
+   * or undefined. Called for every frame of a stateful test only. */
+  first(f: F): Buffer | undefined;
+  /** Whether `test` may drop the frame (false for a malformed one). Called at level 1 only, for a
+   * frame that is not a keyframe; may cache its answer per frame where `test` is stateless. */
+  droppable(f: F, test: NonReferenceTest): boolean;
+}
+
 /** Packets a receiver report must speak for (since the last one counted) to count. */
 const MIN_REPORTED_PACKETS = 10;
 
-/** One UDP viewer's thinning of one live video track: the level from its receiver reports, which
- * frames go, and the renumbered copies once anything was dropped (see the file comment). */
-export class Thinner {
+/** One UDP viewer's thinning of one video track, live or file: the level from its receiver
+ * reports, and which frames (`F`) it drops. Its owner sends the others (a live `Thinner`
+ * renumbered; a file player with the viewer's own numbers). */
+export class ViewerThinning<F> {
   readonly #control: ThinningControl;
   readonly #test: NonReferenceTest | undefined;
+  readonly #read: FrameReader<F>;
   readonly #log: ThinningLog;
   readonly #label: object;
   /** Receiver reports seen (`ReceptionStats.reports`). */
   #reports = 0;
   /** Extended highest sequence number of the last report that moved the control. */
   #highest: number | undefined;
-  /** Packets dropped so far, taken off every later sequence number. */
-  #offset = 0;
-  /** Back from keyframes only: the frames between were not sent, so wait for the next one. */
+  /** Back from keyframes only (or a new start): the frames between were not sent, so wait for
+   * the next keyframe. */
   #needKey = false;
   readonly #stats: ThinningStats = { level: 0, thinned: 0, thickened: 0, framesDropped: 0, packetsDropped: 0 };
 
-  constructor(opts: ThinnerOptions) {
+  constructor(opts: ThinnerOptions, read: FrameReader<F>) {
     this.#test = nonReferenceTest(opts.encodingName);
     this.#control = new ThinningControl(opts.settings, this.#test !== undefined);
+    this.#read = read;
     this.#log = opts.log;
     this.#label = opts.label;
   }
 
   get stats(): Readonly<ThinningStats> {
     return this.#stats;
+  }
+
+  get level(): ThinningLevel {
+    return this.#stats.level;
   }
 
   /** The viewer's receiver reports so far (`reports` counts them): a new one moves the level,
@@ -268,24 +288,69 @@ export class Thinner {
     this.#log.info({ ...this.#label, ...change, ...s }, change.to > change.from ? 'viewer thinned' : 'viewer thickened');
   }
 
-  /** The packets to send for `f` (its own, or renumbered copies), or undefined to drop it. */
-  pass(f: Frame): readonly Buffer[] | undefined {
-    const level = this.#stats.level;
+  /** The stream starts again elsewhere (a file seek): nothing goes before its next keyframe. */
+  restart(): void {
+    this.#needKey = true;
+  }
+
+  /** Whether frame `f` (a keyframe or not, of `packets` packets) is not sent at this level;
+   * counted when it is not. */
+  drops(f: F, key: boolean, packets: number): boolean {
     const test = this.#test;
-    if (test?.observe && f.packets.length > 0) {
-      const first = payloadOf(f.packets[0]);
+    if (test?.observe) {
+      const first = this.#read.first(f);
       if (first) test.observe(first);
     }
     let drop = false;
-    if (f.key) this.#needKey = false;
-    else if (this.#needKey || level === 2) drop = true;
-    else if (level === 1 && test) {
-      const payloads = framePayloads(f);
-      drop = payloads !== undefined && test.droppable(payloads);
-    }
+    if (key) this.#needKey = false;
+    else if (this.#needKey || this.#stats.level === 2) drop = true;
+    else if (this.#stats.level === 1 && test) drop = this.#read.droppable(f, test);
     if (drop) {
       this.#stats.framesDropped++;
-      this.#stats.packetsDropped += f.packets.length;
+      this.#stats.packetsDropped += packets;
+    }
+    return drop;
+  }
+
+  /** Says once, at the viewer's end, what thinning did, if it ever thinned. */
+  logSummary(): void {
+    const s = this.#stats;
+    if (s.thinned > 0) this.#log.info({ ...this.#label, ...s }, 'thinning');
+  }
+}
+
+/** A live frame's shared RTP packets, their payloads read once for all its viewers. */
+const liveFrames: FrameReader<Frame> = {
+  first: (f) => (f.packets.length > 0 ? payloadOf(f.packets[0]) : undefined),
+  droppable(f, test) {
+    const payloads = framePayloads(f);
+    return payloads !== undefined && test.droppable(payloads);
+  },
+};
+
+/** One UDP viewer's thinning of one live video track: `ViewerThinning`, and the renumbered
+ * copies once anything was dropped (see the file comment). */
+export class Thinner {
+  readonly #thin: ViewerThinning<Frame>;
+  /** Packets dropped so far, taken off every later sequence number. */
+  #offset = 0;
+
+  constructor(opts: ThinnerOptions) {
+    this.#thin = new ViewerThinning(opts, liveFrames);
+  }
+
+  get stats(): Readonly<ThinningStats> {
+    return this.#thin.stats;
+  }
+
+  /** See `ViewerThinning.reception`. */
+  reception(r: { reports: number; fractionLost: number; highestSeq: number }): void {
+    this.#thin.reception(r);
+  }
+
+  /** The packets to send for `f` (its own, or renumbered copies), or undefined to drop it. */
+  pass(f: Frame): readonly Buffer[] | undefined {
+    if (this.#thin.drops(f, f.key, f.packets.length)) {
       this.#offset = (this.#offset + f.packets.length) & 0xffff;
       return undefined;
     }
@@ -295,8 +360,7 @@ export class Thinner {
 
   /** Says once, at the viewer's end, what thinning did, if it ever thinned. */
   logSummary(): void {
-    const s = this.#stats;
-    if (s.thinned > 0) this.#log.info({ ...this.#label, ...s }, 'thinning');
+    this.#thin.logSummary();
   }
 
   #renumber(p: Buffer): Buffer {
@@ -304,6 +368,35 @@ export class Thinner {
     p.copy(c);
     return c.length >= 12 ? rewriteRtpHeader(c, { sequence: c.readUInt16BE(2) - this.#offset }) : c;
   }
+}
+
+/** A file sample's payloads (shared between the viewers of the file through the packet cache)
+ * and whether a stateless test drops it, answered once per payloads array. */
+const fileAnswers = new WeakMap<readonly RtpPayload[], boolean>();
+
+/** A stored file's sample: its RTP payloads (`RtpPayload`, their bytes in parts), made
+ * contiguous only to be tested, at level 1 (never changed: other viewers send them). */
+export const fileSamples: FrameReader<readonly RtpPayload[]> = {
+  first(payloads) {
+    const p = payloads[0];
+    if (!p) return undefined;
+    // `observe` reads the payload header (2 bytes).
+    return p.parts.length === 1 || p.parts[0].length >= 2 ? p.parts[0] : contiguous(p);
+  },
+  droppable(payloads, test) {
+    // A stateful test (H.265's highest temporal layer) answers for this viewer only.
+    if (test.observe) return payloads.length > 0 && test.droppable(payloads.map(contiguous));
+    let answer = fileAnswers.get(payloads);
+    if (answer === undefined) {
+      answer = payloads.length > 0 && test.droppable(payloads.map(contiguous));
+      fileAnswers.set(payloads, answer);
+    }
+    return answer;
+  },
+};
+
+function contiguous(p: RtpPayload): Buffer {
+  return p.parts.length === 1 ? p.parts[0] : Buffer.concat(p.parts, p.length);
 }
 
 /** Each frame's payloads, read once for all the viewers thinned to level 1 (null: a packet is

@@ -5,7 +5,8 @@ import { fixture } from '../../test/helpers/fixtures.js';
 import { silentLogger } from '../logging/index.js';
 import { createSampleReader, getMovie } from '../media/mp4/index.js';
 import type { Mp4Movie, SampleInfo, SampleReader } from '../media/mp4/types.js';
-import { parseRtcpCompound, type RtcpBye, type RtcpSenderReport } from '../rtcp/index.js';
+import { h264NonReference } from '../readers/thinning.js';
+import { buildReceiverReport, parseRtcpCompound, type RtcpBye, type RtcpSenderReport } from '../rtcp/index.js';
 import { readRtpHeader, type RtpHeader } from '../rtp/packet.js';
 import { seqAdd, tsDiff } from '../rtp/seq.js';
 import type { RtpSink } from '../transport/types.js';
@@ -500,5 +501,138 @@ describe('FilePlayer', () => {
       player.close();
       pacer.stop();
     });
+  });
+});
+
+describe('FilePlayer thinning under loss', () => {
+  // 8 s H.264 High 640x360@25 with B-frames (x264's pyramid: some are non-reference, nal_ref_idc
+  // 0) and a keyframe every 2 s.
+  let bMovie: Mp4Movie;
+  let bPres: VodPresentation;
+  before(async () => {
+    bMovie = await getMovie(await fixture('h264-high-bframes.mp4'));
+    bPres = describeMovie(bMovie);
+  });
+
+  const THIN = { enabled: true, thinPercent: 10, thinReports: 1, thickenPercent: 5, thickenReports: 1 };
+
+  /** A player of the B-frame movie whose video track is thinned (`thinning` false: not asked for). */
+  function thinRig(thinning = true, tcp = false) {
+    const pacer = new Pacer();
+    const lines: [Record<string, unknown>, string][] = [];
+    const lanes = bPres.tracks.map((vod) => {
+      const sink = new RecordingSink();
+      if (tcp) Object.defineProperty(sink, 'kind', { value: 'tcp' });
+      return { vod, sink, output: fileOutput(vod, sink, 'test@rivulet') };
+    });
+    const log = { info: (o: object, m: string) => lines.push([o as Record<string, unknown>, m]) };
+    const player = new FilePlayer({
+      tracks: lanes.map(({ vod, output }) => ({ vod, output, thinning: thinning ? { settings: THIN, log, label: { session: 's1', track: vod.description.id } } : undefined })),
+      duration: bMovie.duration,
+      reader: createSampleReader(bMovie.path),
+      pacer,
+      log: silentLogger(),
+      sendAhead: SEND_AHEAD,
+    });
+    rigs.push({ player, pacer } as Rig);
+    const video = lanes.find((l) => l.vod.kind === 'video')!;
+    const audio = lanes.find((l) => l.vod.kind === 'audio')!;
+    let highestSeq = video.output.nextSeq;
+    /** A receiver report from the viewer about the video, through the output's RTCP; each speaks
+     * for enough packets to count (a report for next to nothing is not heard). */
+    const report = (fractionLost: number) => {
+      highestSeq += 16;
+      video.output.onRtcp(buildReceiverReport(1234, [{ ssrc: video.output.ssrc, fractionLost, cumulativeLost: 0, highestSeq, jitter: 0, lsr: 0, dlsr: 0 }]));
+    };
+    /** The video frames sent from packet `from` on (grouped by timestamp): key, non-reference, or other. */
+    const frames = (from = 0) => {
+      const byTs = new Map<number, Buffer[]>();
+      for (const p of video.sink.rtp.slice(from)) {
+        const list = byTs.get(p.header.timestamp) ?? [];
+        list.push(p.payload);
+        byTs.set(p.header.timestamp, list);
+      }
+      return [...byTs.values()].map((ps) => (ps.some((p) => nalTypes(p).includes(5)) ? 'key' : h264NonReference(ps) ? 'nonref' : 'ref'));
+    };
+    return { player, pacer, video, audio, report, frames, lines };
+  }
+
+  it('sends no non-reference frames, then keyframes only, under loss; everything again when it falls; audio untouched', async () => {
+    const { player, video, audio, report, frames, lines } = thinRig();
+    player.play({ start: 0 });
+    assert.equal(typeof video.output.onReception, 'function', 'the video hears its receiver reports while playing');
+    assert.equal(audio.output.onReception, undefined, 'audio is never thinned');
+    await until(() => frames().includes('nonref') && video.output.packets >= 20, 5000);
+
+    report(0.5);
+    assert.equal(player.thinning(video.output)?.level, 1);
+    let mark = video.sink.rtp.length;
+    await until(() => frames(mark).filter((f) => f === 'ref').length >= 8, 5000);
+    assert.ok(!frames(mark).includes('nonref'), `level 1 sends no non-reference frame: ${frames(mark).join(' ')}`);
+
+    report(0.5);
+    assert.equal(player.thinning(video.output)?.level, 2);
+    mark = video.sink.rtp.length;
+    const audioMark = audio.sink.rtp.length;
+    await until(() => frames(mark).includes('key'), 5000);
+    assert.deepEqual([...new Set(frames(mark))], ['key'], 'level 2 sends keyframes only');
+    assert.ok(audio.sink.rtp.length > audioMark, 'audio goes on');
+
+    // Back a step at once, then all the way: P-frames only from the next keyframe on.
+    report(0);
+    report(0);
+    assert.equal(player.thinning(video.output)?.level, 0);
+    mark = video.sink.rtp.length;
+    await until(() => frames(mark).includes('nonref'), 5000);
+    assert.equal(frames(mark)[0], 'key', 'thickened from keyframes only, the next frame sent is a keyframe');
+
+    const seqs = video.sink.rtp.map((p) => p.header.sequence);
+    for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqAdd(seqs[i - 1], 1), 'the viewer sees no gap in its numbers');
+    const stats = player.thinning(video.output)!;
+    assert.equal(stats.thinned, 2);
+    assert.equal(stats.thickened, 2);
+    assert.ok(stats.framesDropped > 10, JSON.stringify(stats));
+    assert.equal(player.thinning(audio.output), undefined);
+    assert.deepEqual(lines.map((l) => l[1]), ['viewer thinned', 'viewer thinned', 'viewer thickened', 'viewer thickened']);
+    assert.deepEqual([lines[0][0].session, lines[0][0].track, lines[0][0].to], ['s1', 1, 1]);
+
+    player.pause();
+    assert.equal(video.output.onReception, undefined, 'reports are not heard while paused');
+    player.close();
+    player.close();
+    assert.deepEqual(lines.slice(4).map((l) => l[1]), ['thinning'], 'one summary at the end');
+  });
+
+  it('a seek at keyframes only starts on the keyframe sought, and keeps the level', async () => {
+    const { player, video, report, frames } = thinRig();
+    player.play({ start: 0 });
+    await until(() => video.output.packets >= 20, 5000);
+    report(0.5);
+    report(0.5);
+    assert.equal(player.thinning(video.output)?.level, 2);
+    const mark = video.sink.rtp.length;
+    player.play({ start: 4.5 });
+    await until(() => frames(mark).length >= 2, 6000);
+    assert.deepEqual([...new Set(frames(mark))], ['key']);
+    // The first frame sent after the seek is the keyframe at 4 s.
+    const first = video.sink.rtp[mark].header.timestamp;
+    assert.equal(tsDiff(first, video.output.clock.rtpTimeOf(4)), 0);
+    assert.equal(player.thinning(video.output)?.level, 2);
+    player.close();
+  });
+
+  it('a viewer not asking for it, or over TCP, is never thinned', async () => {
+    for (const [thinning, tcp] of [[false, false], [true, true]]) {
+      const { player, video, report, frames } = thinRig(thinning, tcp);
+      player.play({ start: 0, end: 2.5 });
+      assert.equal(video.output.onReception, undefined);
+      await until(() => video.output.packets >= 20, 5000);
+      report(0.5);
+      report(0.5);
+      const mark = video.sink.rtp.length;
+      await until(() => frames(mark).includes('nonref'), 5000);
+      assert.equal(player.thinning(video.output), undefined);
+      player.close();
+    }
   });
 });

@@ -23,6 +23,7 @@ import type { Packetizer, RtpPayload } from '../codecs/types.js';
 import { HintError } from '../media/mp4/hint.js';
 import type { SampleInfo, SampleReader } from '../media/mp4/types.js';
 import type { Logger } from '../logging/index.js';
+import { fileSamples, ViewerThinning, type ThinningLog, type ThinningSettings, type ThinningStats } from '../readers/thinning.js';
 import { MediaClock } from '../rtp/media-clock.js';
 import { RtpOutput } from '../rtp/output.js';
 import type { RtpSink } from '../transport/types.js';
@@ -36,6 +37,10 @@ export interface PlayerTrack {
   vod: VodTrack;
   /** The viewer's output for this track; the player makes its clock follow playback. */
   output: RtpOutput<MediaClock>;
+  /** Thinning under loss (`retransmit.thinning`) for a UDP unicast viewer's video track: while
+   * playing, its receiver reports set a level and the samples it says are not sent. Ignored for
+   * audio, for a TCP sink, and for a hint track without sync samples (no keyframe to tell). */
+  thinning?: { settings: ThinningSettings; log: ThinningLog; label: object };
 }
 
 /** A file track's output for one viewer: its own SSRC and sequence numbers, on the track's media
@@ -112,6 +117,10 @@ interface Lane {
   hintErrors: number;
   /** The packet cache's id for this track's payloads, when they are shared with other viewers. */
   shared: number | undefined;
+  /** Thinning under loss, for a thinned viewer's video track. */
+  thin: ViewerThinning<readonly RtpPayload[]> | undefined;
+  /** Hands the output's receiver reports to `thin` while playing. */
+  onReception: ((r: { reports: number; fractionLost: number; highestSeq: number }) => void) | undefined;
 }
 
 /** Lanes that replay hint samples make their payloads in `load`, not with a packetizer. */
@@ -161,6 +170,8 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
    * there when overbuffering. */
   #leadBase = 0;
   #leadSince = 0;
+  /** `close` was called (thinning's summary is said once). */
+  #closed = false;
 
   constructor(opts: FilePlayerOptions) {
     super();
@@ -180,6 +191,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     };
     this.#leadBase = sendAhead;
     this.#lanes = opts.tracks.map((t, i) => ({
+      ...thinningOf(t),
       i,
       t,
       packetizer: t.vod.load ? LOADED : t.vod.createPacketizer(this.#opts.maxPayloadSize),
@@ -255,6 +267,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       this.#nptStart = this.#pausedAt;
       if (range.end !== undefined) this.#end = Math.min(range.end, this.#duration);
     } else {
+      for (const l of this.#lanes) l.thin?.restart();
       const from = range.start ?? (this.#state === 'paused' ? this.#pausedAt : 0);
       this.#seek(from, range.end, scale);
       this.#leadBase = this.#opts.sendAhead;
@@ -262,6 +275,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     this.#wallStart = startAt;
     this.#leadSince = startAt;
     this.#state = 'playing';
+    for (const l of this.#lanes) if (l.onReception) l.t.output.onReception = l.onReception;
     const start = this.#nptStart;
     const rtpInfo = this.#lanes.map((l) => ({
       trackId: l.t.vod.description.id,
@@ -283,6 +297,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       this.#leadBase = this.#lead(now);
       this.#state = 'paused';
       this.#pacer.delete(this);
+      this.#unhear();
     }
     return this.#pausedAt;
   }
@@ -291,6 +306,8 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
   close(reason?: string): void {
     if (this.#state !== 'ended') this.#bye(reason);
     this.#stop('ended');
+    if (!this.#closed) for (const l of this.#lanes) l.thin?.logSummary();
+    this.#closed = true;
     this.#reader.close().catch((e: unknown) => this.#log.debug({ err: (e as Error).message }, 'closing the movie failed'));
   }
 
@@ -299,6 +316,17 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     this.#state = state;
     this.#pacer.delete(this);
     this.#queue.clear();
+    this.#unhear();
+  }
+
+  /** Receiver reports no longer move thinning (not playing). */
+  #unhear(): void {
+    for (const l of this.#lanes) if (l.onReception && l.t.output.onReception === l.onReception) l.t.output.onReception = undefined;
+  }
+
+  /** What thinning did to the viewer track sent by `output`; undefined when it is not thinned. */
+  thinning(output: RtpOutput<MediaClock>): Readonly<ThinningStats> | undefined {
+    return this.#lanes.find((l) => l.t.output === output)?.thin?.stats;
   }
 
   #bye(reason?: string): void {
@@ -423,7 +451,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
             }
           }
           if (gen !== this.#gen) return;
-          this.#queue.push(lane.i, pts, due, payloads);
+          this.#queue.push(lane.i, pts, due, payloads, info.sync);
         }
       } catch (e) {
         if (gen === this.#gen) {
@@ -463,7 +491,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
 
   pump(nowMs: number): void {
     if (this.#state !== 'playing') return;
-    for (const l of this.#lanes) if (l.t.output.sink.backlog > this.#opts.maxBacklog) return;
+    for (const l of this.#lanes) if (l.t.output.sink.backlog > this.#opts.maxBacklog || l.t.output.windowFull) return;
     const horizon = this.#lineAt(nowMs) + this.#lead(nowMs);
     const q = this.#queue;
     while (q.headDue <= horizon) {
@@ -471,6 +499,11 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       const { output } = lane.t;
       const ts = output.clock.rtpTimeOf(q.headPts);
       const payloads = q.headPayloads;
+      // A thinned viewer's level may leave this sample out (a frame is one sample).
+      if (lane.thin?.drops(payloads, q.headSync, payloads.length)) {
+        q.shift();
+        continue;
+      }
       q.shift();
       for (const p of payloads) output.send(p, p.timestampOffset ? (ts + p.timestampOffset) >>> 0 : ts);
     }
@@ -485,4 +518,13 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     }
     this.#fill();
   }
+}
+
+/** A lane's thinning, for a UDP viewer's video track that asked for it (see `PlayerTrack`). */
+function thinningOf(t: PlayerTrack): Pick<Lane, 'thin' | 'onReception'> {
+  const th = t.thinning;
+  const v = t.vod;
+  if (!th?.settings.enabled || v.kind !== 'video' || t.output.sink.kind !== 'udp' || (v.load && v.mp4.allSync)) return { thin: undefined, onReception: undefined };
+  const thin = new ViewerThinning<readonly RtpPayload[]>({ settings: th.settings, encodingName: v.description.format.encodingName, log: th.log, label: th.label }, fileSamples);
+  return { thin, onReception: (r) => thin.reception(r) };
 }

@@ -13,7 +13,7 @@ describe('SampleQueue', () => {
     for (let round = 0; round < 50; round++) {
       for (let k = 0; k < 3; k++) {
         const d = Buffer.from([next & 0xff]);
-        q.push(next % 3, next / 10, next, [{ parts: [d], length: 1, marker: next % 2 === 1 }]);
+        q.push(next % 3, next / 10, next, [{ parts: [d], length: 1, marker: next % 2 === 1 }], next % 5 === 0);
         next++;
       }
       assert.equal(q.lastDue, next - 1);
@@ -21,6 +21,7 @@ describe('SampleQueue', () => {
         const due = q.headDue;
         assert.equal(q.headLane, due % 3);
         assert.equal(q.headPts, due / 10);
+        assert.equal(q.headSync, due % 5 === 0, 'the sync flag follows its sample');
         assert.equal(q.headPayloads[0].parts[0][0], due & 0xff);
         assert.equal(q.headPayloads[0].marker, due % 2 === 1);
         seen.push(due);

@@ -10,6 +10,8 @@ const NONE: RtpPayload[] = [];
 
 export class SampleQueue {
   #lane = new Uint8Array(FIRST_CAPACITY);
+  /** 1 for a sync sample (a keyframe). */
+  #sync = new Uint8Array(FIRST_CAPACITY);
   #pts = new Float64Array(FIRST_CAPACITY);
   #due = new Float64Array(FIRST_CAPACITY);
   #payloads: RtpPayload[][] = new Array<RtpPayload[]>(FIRST_CAPACITY).fill(NONE);
@@ -34,6 +36,11 @@ export class SampleQueue {
     return this.#lane[this.#head];
   }
 
+  /** Whether the first sample is a sync sample (a keyframe). */
+  get headSync(): boolean {
+    return this.#sync[this.#head] === 1;
+  }
+
   get headPts(): number {
     return this.#pts[this.#head];
   }
@@ -43,11 +50,13 @@ export class SampleQueue {
     return this.#payloads[this.#head];
   }
 
-  /** Queues a sample of lane `lane` (0-255): its presentation and due instants and its payloads. */
-  push(lane: number, pts: number, due: number, payloads: RtpPayload[]): void {
+  /** Queues a sample of lane `lane` (0-255): its presentation and due instants, its payloads and
+   * whether it is a sync sample. */
+  push(lane: number, pts: number, due: number, payloads: RtpPayload[], sync = false): void {
     if (this.#size === this.#due.length) this.#grow();
     const at = (this.#head + this.#size) % this.#due.length;
     this.#lane[at] = lane;
+    this.#sync[at] = sync ? 1 : 0;
     this.#pts[at] = pts;
     this.#due[at] = due;
     this.#payloads[at] = payloads;
@@ -71,17 +80,20 @@ export class SampleQueue {
   #grow(): void {
     const n = this.#due.length * 2;
     const lane = new Uint8Array(n);
+    const sync = new Uint8Array(n);
     const pts = new Float64Array(n);
     const due = new Float64Array(n);
     const payloads = new Array<RtpPayload[]>(n).fill(NONE);
     for (let k = 0; k < this.#size; k++) {
       const at = (this.#head + k) % this.#due.length;
       lane[k] = this.#lane[at];
+      sync[k] = this.#sync[at];
       pts[k] = this.#pts[at];
       due[k] = this.#due[at];
       payloads[k] = this.#payloads[at];
     }
     this.#lane = lane;
+    this.#sync = sync;
     this.#pts = pts;
     this.#due = due;
     this.#payloads = payloads;

@@ -64,6 +64,7 @@ export class FileViewerSession extends ViewerSession<FileTrackState> {
   }
 
   protected releaseTrack(t: FileTrackState): void {
+    t.output.close();
     t.output.sink.close();
   }
 
@@ -73,7 +74,7 @@ export class FileViewerSession extends ViewerSession<FileTrackState> {
   }
 
   protected trackStats(t: FileTrackState): TrackStats {
-    return outputStats(t);
+    return { ...outputStats(t), thinning: this.player?.thinning(t.output) };
   }
 
   protected formatOf(t: FileTrackState): Format {

@@ -42,7 +42,7 @@ import { FileViewerSession } from './file-viewer-session.js';
 import type { RtspSession } from './session.js';
 import { SessionClients } from './session-clients.js';
 import { SessionQuota, type SessionTicket } from './session-quota.js';
-import { pickTransport, stripMapped, viewerSink, viewerTransport, wantsRecord } from './transport-setup.js';
+import { OUR_RETRANSMIT, pickTransport, reliableUdpFor, stripMapped, viewerSink, viewerTransport, wantsRecord } from './transport-setup.js';
 
 export const PUBLIC_METHODS = ['OPTIONS', 'DESCRIBE', 'ANNOUNCE', 'SETUP', 'PLAY', 'PAUSE', 'RECORD', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER'];
 
@@ -258,12 +258,12 @@ export class RtspHandler implements RequestHandler {
   async #describe(req: RtspRequest, conn: RtspConnection, hops: readonly string[]): Promise<RtspResponse> {
     const url = parseRequestUrl(req.uri);
     const at = await this.#resolve(url.segments, hops);
-    if (at.kind === 'live') return this.#live.describe(at.stream, conn, url.baseUrl, req.headers.get('user-agent'));
+    if (at.kind === 'live') return this.#acceptRetransmit(this.#live.describe(at.stream, conn, url.baseUrl, req.headers.get('user-agent')));
     if (at.kind === 'none') throw new PathError('not-found', `${at.reason.message} (no file, and no broadcast is active there)`);
     const pres = at.presentation;
     const retransmit = sdpRetransmitFor(this.#d.config.retransmit, req.headers.get('user-agent'));
     const sdp = buildSdp(pres.stream, { serverAddress: stripMapped(conn.localAddress) || '0.0.0.0', retransmit });
-    return ok(
+    return this.#acceptRetransmit(ok(
       {
         'Content-Type': 'application/sdp',
         'Content-Base': `${url.baseUrl}/`,
@@ -271,7 +271,33 @@ export class RtspHandler implements RequestHandler {
         'Last-Modified': new Date(pres.movie.mtimeMs).toUTCString(),
       },
       sdp,
-    );
+    ));
+  }
+
+  /** A DESCRIBE answer says QuickTime may ask for its reliable UDP (while it is on). */
+  #acceptRetransmit(res: RtspResponse): RtspResponse {
+    if (this.#d.config.retransmit.reliableUdp.enabled) res.headers.set('x-Accept-Retransmit', OUR_RETRANSMIT);
+    return res;
+  }
+
+  /** After a viewer's SETUP (a file or a live stream): the track just set up goes by QuickTime's
+   * reliable UDP when the request's `x-Retransmit` asked for it and it is unicast UDP; the header
+   * is then echoed verbatim, as DSS did. Otherwise the answer is left as it is (plain UDP). */
+  #reliableUdp(req: RtspRequest, res: RtspResponse, trackId: number | undefined): RtspResponse {
+    const asked = req.headers.get('x-retransmit');
+    if (asked === undefined || res.status !== 200) return res;
+    const sid = sessionIdOf(res.headers);
+    const s = sid === undefined ? undefined : this.#d.sessions.get(sid);
+    if (!s || s.kind === 'record') return res;
+    const t = trackId !== undefined ? s.tracks.get(trackId) : s.tracks.size === 1 ? [...s.tracks.values()][0] : undefined;
+    if (!t) return res;
+    // DSS picked the window from the movie's bit rate: the presentation's, where known.
+    const rates = s.kind === 'vod' ? s.vod.presentation.tracks.map((v) => v.description.bitrateKbps) : s.live.tracks.map((l) => l.bitrateKbps);
+    const known = rates.filter((r): r is number => r !== undefined);
+    const kbps = known.length > 0 ? known.reduce((a, b) => a + b, 0) : undefined;
+    const echo = reliableUdpFor(asked, t.output, this.#d.config.retransmit, kbps, s.log);
+    if (echo !== undefined) res.headers.set('x-Retransmit', echo);
+    return res;
   }
 
   async #setup(req: RtspRequest, conn: RtspConnection, hops: readonly string[]): Promise<RtspResponse> {
@@ -287,11 +313,11 @@ export class RtspHandler implements RequestHandler {
         const rawLast = req.uri.split(/[?#]/)[0].split('/').filter((x) => x).pop();
         return await this.#live.setupRecord(req, conn, url.trackId !== undefined ? [...url.segments, rawLast ?? ''] : url.segments, rawLast, session, ticket);
       }
-      if (session?.kind === 'live') return await this.#live.setupView(req, conn, session.live, url.trackId, url.baseUrl, session.liveKey, session, ticket);
+      if (session?.kind === 'live') return this.#reliableUdp(req, await this.#live.setupView(req, conn, session.live, url.trackId, url.baseUrl, session.liveKey, session, ticket), url.trackId);
       const at = session ? undefined : await this.#resolve(url.segments, hops);
-      if (at?.kind === 'live') return await this.#live.setupView(req, conn, at.stream, url.trackId, url.baseUrl, at.key, undefined, ticket);
+      if (at?.kind === 'live') return this.#reliableUdp(req, await this.#live.setupView(req, conn, at.stream, url.trackId, url.baseUrl, at.key, undefined, ticket), url.trackId);
       if (at?.kind === 'none') throw at.reason;
-      return await this.#setupVod(req, conn, url, session, ticket, at);
+      return this.#reliableUdp(req, await this.#setupVod(req, conn, url, session, ticket, at), url.trackId);
     } finally {
       ticket?.release();
     }
@@ -392,8 +418,15 @@ export class RtspHandler implements RequestHandler {
     const vod = s.vod;
     const duration = vod.presentation.movie.duration;
     if (!s.player) {
-      const tracks = [...s.tracks.values()].map((t) => ({ vod: t.vod, output: t.output }));
       const cfg = this.#d.config;
+      // Thinning under loss: a UDP viewer's video (files are never sent to a multicast group;
+      // TCP and tunnelled viewers are not thinned).
+      const thin = cfg.retransmit.thinning;
+      const tracks = [...s.tracks.values()].map((t) => ({
+        vod: t.vod,
+        output: t.output,
+        thinning: thin.enabled && t.output.sink.kind === 'udp' && t.vod.kind === 'video' ? { settings: thin, log: s.log, label: { session: s.id, track: t.id } } : undefined,
+      }));
       s.player = new FilePlayer({
         tracks,
         duration,

@@ -48,15 +48,20 @@ export abstract class ViewerSession<T extends ViewerTrackBase> extends RtspSessi
   }
 
   /** Sent: its outputs' RTP packets and bytes (payload and fixed header); received: its RTCP;
-   * lost: what its receiver reports say, summed over tracks; jitter: the worst track's, in ms. */
+   * lost: what its receiver reports say, summed over tracks; jitter: the worst track's, in ms;
+   * resent: what went again at its request (NACK answered with RTX, or reliable UDP), when it
+   * asked for either. */
   figures(): ClientFigures {
     let bytesSent = 0;
     let packetsSent = 0;
     let packetsLost = 0;
     let jitter: number | undefined;
     let packetsReceived: number | undefined;
+    let packetsResent: number | undefined;
     for (const t of this.tracks.values()) {
       const o = t.output;
+      const again = o.retransmit ?? o.reliableUdp;
+      if (again) packetsResent = (packetsResent ?? 0) + again.resent;
       packetsSent += o.packets;
       bytesSent += o.octets + RTP_HEADER_BYTES * o.packets;
       const r = o.reception;
@@ -67,7 +72,7 @@ export abstract class ViewerSession<T extends ViewerTrackBase> extends RtspSessi
       const got = receivedOn(t);
       if (got !== undefined) packetsReceived = (packetsReceived ?? 0) + got;
     }
-    return { bytesSent, packetsSent, bytesReceived: this.#rtcpBytes, packetsLost, jitter, packetsReceived };
+    return { bytesSent, packetsSent, bytesReceived: this.#rtcpBytes, packetsLost, jitter, packetsReceived, ...(packetsResent !== undefined ? { packetsResent } : {}) };
   }
 
   get label(): string {
