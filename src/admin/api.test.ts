@@ -134,6 +134,11 @@ function fakeServer(dir: string) {
     live,
     load: { connections: 1, bandwidthKbps: 300 },
     relays: new Map([['source cam rtsp://origin/cam', relay]]),
+    multicastGroups: () => [
+      { path: 'tv', address: '239.255.42.0', port: 5004, ttl: 1, members: 2, playing: 2, sending: true, packets: 900 },
+      // A group whose stream has ended since: not a path of its own.
+      { path: 'gone', address: '239.255.42.1', port: 5008, ttl: 1, members: 0, playing: 0, sending: false, packets: 10 },
+    ],
     updateConfig: (changes: Record<string, unknown>): Promise<ConfigUpdateResult> => {
       updates.push(changes);
       const bad = Object.entries(changes).find(([, v]) => JSON.stringify(v).includes('"bad"'));
@@ -288,11 +293,13 @@ describe('the admin app over a fake server', () => {
       ],
     );
     assert.equal(paths.paths[0].source?.label, 'rtsp://user:***@origin/cam');
-    const one = (await (await get('/api/v1/paths/tv')).json()) as { tracks: unknown[] };
+    const one = (await (await get('/api/v1/paths/tv')).json()) as { tracks: unknown[]; multicast?: unknown };
     assert.deepEqual(one.tracks, [
       { id: 0, media: 'video', codec: 'H264' },
       { id: 1, media: 'audio', codec: 'MPEG4-GENERIC' },
     ]);
+    assert.deepEqual(one.multicast, { address: '239.255.42.0', port: 5004, ttl: 1, viewers: 2, sending: true, packets: 900 });
+    assert.equal(((await (await get('/api/v1/paths/news')).json()) as { multicast?: unknown }).multicast, undefined);
     const s = (await (await get('/api/v1/sessions')).json()) as {
       sessions: { id: string; lossPercent: number }[];
       total: number;

@@ -258,6 +258,8 @@ interface PathRow {
   state?: SourceInfo['state'];
   tracks: { id: number; media: string; codec: string }[];
   readers: number;
+  /** The stream's multicast group, while it has one. */
+  multicast?: { address: string; port: number; ttl: number; viewers: number; sending: boolean; packets: number };
 }
 
 function streamRow(s: Stream): PathRow {
@@ -276,6 +278,10 @@ function pathRows(server: ManagedServer): PathRow[] {
   const rows = new Map<string, PathRow>();
   for (const s of server.live?.streams.values() ?? [])
     if (s.state !== 'ended') rows.set(s.path, streamRow(s));
+  for (const g of server.multicastGroups()) {
+    const row = rows.get(g.path);
+    if (row) row.multicast = { address: g.address, port: g.port, ttl: g.ttl, viewers: g.members, sending: g.sending, packets: g.packets };
+  }
   for (const info of server.paths?.sources() ?? []) {
     const row = rows.get(info.path);
     if (row) {

@@ -68,8 +68,12 @@ export const PATH_SCHEMA = object(
     },
     tracks: { type: 'array', items: object({ id: int, media: str, codec: str }) },
     readers: int,
+    multicast: {
+      ...object({ address: str, port: int, ttl: int, viewers: int, sending: { type: 'boolean' }, packets: int }),
+      description: "The live stream's multicast group while it has viewers over multicast (or lingers after the last): its address, first port (RTP; two per track), TTL, viewers in it, whether it is sending, and the RTP packets it has sent.",
+    },
   },
-  ['state'],
+  ['state', 'multicast'],
 );
 
 export const CLIENT_ROW_SCHEMA = object(

@@ -18,6 +18,7 @@ function fakeServer(mediaDir: string) {
   const relays = new Map<string, RelayStatus>();
   const config = configSchema.parse({ media: { dir: mediaDir } });
   const radio: MetricsRadioStats = { listeners: 0, sources: 0, listenersDropped: 0 };
+  const groups: { members: number }[] = [];
   const server: MetricsServer = {
     events: new CoreEvents(),
     clients: { list: () => rows, totalConnections: 7, totalBytesSent: 12345 },
@@ -28,8 +29,9 @@ function fakeServer(mediaDir: string) {
     load: { connections: 3, bandwidthKbps: 1500 },
     relays,
     radioStats: () => ({ ...radio }),
+    multicastGroups: () => groups,
   };
-  return { server, rows, streams, relays, config, radio };
+  return { server, rows, streams, relays, config, radio, groups };
 }
 
 let nextId = 1;
@@ -68,11 +70,11 @@ describe('Metrics', () => {
     const metrics = new Metrics({ server: f.server, processMetrics: false });
     f.rows.push(
       row({ path: 'movie.mp4', bytesSent: 1000, packetsSent: 10, bytesReceived: 50, packetsLost: 1, jitter: 4 }),
-      row({ path: 'movie.mp4', transport: 'UDP', bytesSent: 500, packetsSent: 5, jitter: 12 }),
+      row({ path: 'movie.mp4', transport: 'UDP', bytesSent: 500, packetsSent: 5, jitter: 12, packetsResent: 2 }),
       row({ path: 'live/cam', kind: 'publisher', bytesReceived: 9000, packetsLost: 2 }),
     );
     f.streams.set('live/cam', { state: 'active', source: { kind: 'rtsp-record' } });
-    f.server.events.emit('client.ended', record({ path: 'movie.mp4', bytesSent: 4000, packetsSent: 40, fileSize: 1 }));
+    f.server.events.emit('client.ended', record({ path: 'movie.mp4', bytesSent: 4000, packetsSent: 40, fileSize: 1, packetsResent: 3 }));
 
     const text = await metrics.text();
     assert.equal(sample(text, 'rivulet_build_info', { version: '1.2.3' }), 1);
@@ -89,6 +91,7 @@ describe('Metrics', () => {
     assert.equal(sample(text, 'rivulet_path_sent_packets_total', { path: 'movie.mp4' }), 55);
     assert.equal(sample(text, 'rivulet_path_received_bytes_total', { path: 'live/cam' }), 9000);
     assert.equal(sample(text, 'rivulet_path_lost_packets_total', { path: 'live/cam' }), 2);
+    assert.equal(sample(text, 'rivulet_path_resent_packets_total', { path: 'movie.mp4' }), 5, 'resent to a viewer playing and one gone');
     assert.equal(sample(text, 'rivulet_path_jitter_seconds', { path: 'movie.mp4' }), 0.012);
     assert.equal(sample(text, 'rivulet_path_jitter_seconds', { path: 'live/cam' }), undefined, 'no client reported jitter there');
     assert.equal(sample(text, 'rivulet_publishers', { kind: 'rtsp-record' }), 1);
@@ -206,6 +209,20 @@ describe('Metrics', () => {
       ['rivulet_radio_listeners', 'rivulet_radio_sources', 'rivulet_radio_listeners_dropped_total'].map((n) => sample(text, n)),
       [11, 1, 4],
     );
+    metrics.close();
+  });
+
+  it('reports the multicast groups and their viewers as the server has them at each scrape', async () => {
+    const f = fakeServer(media);
+    const metrics = new Metrics({ server: f.server, processMetrics: false });
+    let text = await metrics.text();
+    assert.deepEqual([sample(text, 'rivulet_multicast_groups'), sample(text, 'rivulet_multicast_viewers')], [0, 0]);
+    f.groups.push({ members: 3 }, { members: 1 });
+    text = await metrics.text();
+    assert.deepEqual([sample(text, 'rivulet_multicast_groups'), sample(text, 'rivulet_multicast_viewers')], [2, 4]);
+    f.groups.length = 0;
+    text = await metrics.text();
+    assert.deepEqual([sample(text, 'rivulet_multicast_groups'), sample(text, 'rivulet_multicast_viewers')], [0, 0]);
     metrics.close();
   });
 

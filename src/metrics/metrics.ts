@@ -35,7 +35,7 @@ type Row<L extends string> = [Partial<Record<L, string>>, number];
 
 /** What a client did, as the per-path counters add it. */
 function countsOf(f: ClientFigures): PathCounts {
-  return { sentBytes: f.bytesSent, sentPackets: f.packetsSent, receivedBytes: f.bytesReceived, lostPackets: f.packetsLost };
+  return { sentBytes: f.bytesSent, sentPackets: f.packetsSent, receivedBytes: f.bytesReceived, lostPackets: f.packetsLost, resentPackets: f.packetsResent ?? 0 };
 }
 
 /** Relay legs are counted from their relay status (`server.relays`), whether or not their
@@ -80,6 +80,7 @@ function define(registry: Registry) {
     sentPackets: counter('path_sent_packets_total', 'RTP packets sent to the clients of a path (clients gone included).', ['path']),
     receivedBytes: counter('path_received_bytes_total', 'Bytes received on a path: media from its publisher or relay source, RTCP from its viewers.', ['path']),
     lostPackets: counter('path_lost_packets_total', 'RTP packets lost on a path: reported by its viewers (RTCP), missed from its publisher or relay source, or reported by relay destinations.', ['path']),
+    resentPackets: counter('path_resent_packets_total', 'RTP packets sent again at the request of viewers of a path (RTX answering NACKs, or QuickTime reliable UDP), clients gone included.', ['path']),
     jitter: gauge('path_jitter_seconds', 'Highest RTCP interarrival jitter a client of the path reports now.', ['path']),
     livePaths: gauge('live_paths', 'Live streams now by state (active: fed by a source; waiting: its source left, within the grace time).', ['state']),
     publishers: gauge('publishers', 'Live paths fed by a source now (publisher, relay pull, playlist, SDP feed) by kind of source.', ['kind']),
@@ -87,6 +88,8 @@ function define(registry: Registry) {
     relayReconnects: counter('relay_reconnects_total', 'Attempts of a relay leg that failed or dropped since it was configured.', leg),
     relayBytes: counter('relay_bytes_total', 'Bytes a relay leg received (in: pulled) or sent on (out: pushed, forwarded).', [...leg, 'direction']),
     relayLost: counter('relay_lost_packets_total', 'RTP packets a relay leg lost (pulled: missing by sequence number; pushed: reported by the far end).', leg),
+    multicastGroups: gauge('multicast_groups', 'Multicast groups live streams send to now (one per stream with viewers over multicast, and lingering ones).'),
+    multicastViewers: gauge('multicast_viewers', 'Viewers receiving live streams by multicast now.'),
     radioListeners: gauge('radio_listeners', 'ICY listeners (internet radio over HTTP) connected now.'),
     radioSources: gauge('radio_sources', 'Icecast and SHOUTcast sources feeding a mount now (a playlist on a mount counts in rivulet_publishers).'),
     radioDropped: counter('radio_listeners_dropped_total', 'ICY listeners dropped since the server started for falling more than radio.maxFlowControlTime behind.'),
@@ -194,6 +197,10 @@ export class Metrics {
     fill(m.relayBytes, relays.flatMap((r): Row<string>[] => [[{ ...legLabels(r), direction: 'in' }, r.bytesIn], [{ ...legLabels(r), direction: 'out' }, r.bytesOut]]));
     fill(m.relayLost, relays.map((r) => [legLabels(r), r.packetsLost]));
 
+    const groups = s.multicastGroups();
+    m.multicastGroups.set(groups.length);
+    m.multicastViewers.set(groups.reduce((n, g) => n + g.members, 0));
+
     const radio = s.radioStats();
     m.radioListeners.set(radio.listeners);
     m.radioSources.set(radio.sources);
@@ -228,13 +235,14 @@ export class Metrics {
     }
     for (const r of relays) {
       const [, c] = at(r.path);
-      addCounts(c, { sentBytes: r.bytesOut, sentPackets: 0, receivedBytes: r.bytesIn, lostPackets: r.packetsLost });
+      addCounts(c, { sentBytes: r.bytesOut, sentPackets: 0, receivedBytes: r.bytesIn, lostPackets: r.packetsLost, resentPackets: 0 });
     }
     const per = (key: keyof PathCounts): Row<'path'>[] => [...byPath].map(([path, c]) => [{ path }, c[key]]);
     fill(m.sentBytes, per('sentBytes'));
     fill(m.sentPackets, per('sentPackets'));
     fill(m.receivedBytes, per('receivedBytes'));
     fill(m.lostPackets, per('lostPackets'));
+    fill(m.resentPackets, per('resentPackets'));
     fill(m.jitter, [...jitter].map(([path, v]) => [{ path }, v]));
   }
 }

@@ -12,15 +12,18 @@ export interface PathCounts {
   sentPackets: number;
   receivedBytes: number;
   lostPackets: number;
+  /** RTP packets sent again at the clients' request (retransmission). */
+  resentPackets: number;
 }
 
-export const zeroCounts = (): PathCounts => ({ sentBytes: 0, sentPackets: 0, receivedBytes: 0, lostPackets: 0 });
+export const zeroCounts = (): PathCounts => ({ sentBytes: 0, sentPackets: 0, receivedBytes: 0, lostPackets: 0, resentPackets: 0 });
 
 export function addCounts(to: PathCounts, c: PathCounts): void {
   to.sentBytes += c.sentBytes;
   to.sentPackets += c.sentPackets;
   to.receivedBytes += c.receivedBytes;
   to.lostPackets += c.lostPackets;
+  to.resentPackets += c.resentPackets;
 }
 
 interface Ended {
@@ -51,7 +54,7 @@ export class PathTable {
 
   /** A client ended with these figures on `path`. */
   ended(path: string, counts: PathCounts, file: boolean): void {
-    if (counts.sentBytes + counts.sentPackets + counts.receivedBytes + counts.lostPackets === 0) return;
+    if (counts.sentBytes + counts.sentPackets + counts.receivedBytes + counts.lostPackets + counts.resentPackets === 0) return;
     const label = this.label(path);
     let e = this.#ended.get(label);
     if (!e) this.#ended.set(label, (e = { counts: zeroCounts(), file }));

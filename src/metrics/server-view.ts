@@ -40,6 +40,8 @@ export interface MetricsServer {
   /** Internet radio now: ICY listeners, Icecast/SHOUTcast sources, and listeners dropped since
    * the start for falling behind (radio.maxFlowControlTime). */
   radioStats(): MetricsRadioStats;
+  /** The multicast groups live streams send to now, with their viewers. */
+  multicastGroups(): readonly { readonly members: number }[];
 }
 
 export interface MetricsRadioStats {

@@ -4,6 +4,7 @@
 import type { Config } from '../config/index.js';
 import type { ClientDirectory, CoreEvents, PathManager, RelayStatus, StreamRegistry } from '../core/index.js';
 import type { Logger } from '../logging/index.js';
+import type { MulticastGroupInfo } from '../readers/multicast-group.js';
 import type { ListeningAddress } from './listeners.js';
 
 /** What applying a configuration did: keys applied at once, keys that wait for a restart. */
@@ -31,6 +32,8 @@ export interface RunningServer {
   readonly load: { connections: number; bandwidthKbps: number };
   /** The latest state of each relay leg, keyed `role path target`. */
   readonly relays: ReadonlyMap<string, RelayStatus>;
+  /** The multicast groups live streams send to now. */
+  multicastGroups(): MulticastGroupInfo[];
 }
 
 /** What saving changed settings did. */

@@ -17,6 +17,7 @@ import type { RtspRequest } from '../rtsp/message/types.js';
 import { AdmissionGate, rtspReaders } from '../rtsp/server/admission-gate.js';
 import { RtspConnection, type ConnectionSocket } from '../rtsp/server/connection.js';
 import { RtspHandler } from '../rtsp/server/handler.js';
+import type { MulticastGroupInfo } from '../readers/multicast-group.js';
 import { SessionMap, type RtspSession } from '../rtsp/server/session.js';
 import { rtspHttpRoutes, sniffOpening, TunnelBroker } from '../rtsp/tunnel/index.js';
 import { UdpPortAllocator } from '../transport/index.js';
@@ -658,6 +659,11 @@ export class RivuletServer implements ManagedServer {
   radioStats(): { listeners: number; sources: number; listenersDropped: number } {
     const r = this.#radio;
     return { listeners: r?.listeners.size ?? 0, sources: r?.sourceCount ?? 0, listenersDropped: r?.listenersDropped ?? 0 };
+  }
+
+  /** The multicast groups live streams send to now (multicast viewers). */
+  multicastGroups(): MulticastGroupInfo[] {
+    return this.#handler?.multicastGroups() ?? [];
   }
 
   /** The radio ports listened on (radio.ports, resolved when 0 was asked). */

@@ -38,6 +38,7 @@ import type { RequestHandler, RtspConnection } from './connection.js';
 import { RtspError, rtspErrorFromPath } from './errors.js';
 import { RtspAccessControl } from './access-control.js';
 import { LiveMethods } from './live-methods.js';
+import type { MulticastGroupInfo } from '../../readers/multicast-group.js';
 import { FileViewerSession } from './file-viewer-session.js';
 import type { RtspSession } from './session.js';
 import { SessionClients } from './session-clients.js';
@@ -141,6 +142,11 @@ export class RtspHandler implements RequestHandler {
    * plain-HTTP entry so a reference movie is authorized exactly as DESCRIBE is. */
   get authorizer(): Authorizer {
     return this.#access.authorizer;
+  }
+
+  /** The live streams' multicast groups now. */
+  multicastGroups(): MulticastGroupInfo[] {
+    return this.#live.multicastGroups();
   }
 
   /** Sessions set up on `conn` that are still open, UDP ones included: a connection that holds

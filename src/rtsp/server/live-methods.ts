@@ -21,7 +21,7 @@ import { PublisherSession } from './publisher-session.js';
 import { RtspRecordSource } from './record-source.js';
 import type { RtspSession } from './session.js';
 import type { SessionTicket } from './session-quota.js';
-import { MulticastMemberSink, type MulticastGroups } from '../../readers/multicast-group.js';
+import { MulticastMemberSink, type MulticastGroupInfo, type MulticastGroups } from '../../readers/multicast-group.js';
 import { multicastGroups, pickTransport, publisherUdp, recordTcpTransport, stripMapped, viewerSink, viewerTransport } from './transport-setup.js';
 
 export interface LiveDeps {
@@ -45,6 +45,12 @@ export class LiveMethods {
   constructor(deps: LiveDeps) {
     this.#d = deps;
     this.#groups = multicastGroups(deps);
+  }
+
+  /** The multicast groups sending now (or lingering), one per live stream that has multicast
+   * viewers. */
+  multicastGroups(): MulticastGroupInfo[] {
+    return this.#groups.list();
   }
 
   /** `hops`: the relays the request came through (its Via), kept with the stream it publishes. */
