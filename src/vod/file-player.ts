@@ -282,7 +282,9 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       seq: l.t.output.nextSeq,
       rtptime: l.t.output.clock.rtpTimeOf(start),
     }));
-    this.#report(Math.min(startAt, performance.now()));
+    // The first sender report goes with the first packets, at the pacer's next tick: nothing may
+    // precede the PLAY response on an interleaved connection (players drop what comes before it).
+    this.#lastReport = -Infinity;
     this.#pacer.add(this);
     this.#fill();
     return { start, end: this.#scale < 0 ? this.#low : this.#end, rtpInfo, scale: this.#scale, speed };
