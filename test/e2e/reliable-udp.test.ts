@@ -6,11 +6,14 @@
  * gives. A client that acknowledges everything is sent nothing twice; a client that did not ask
  * gets no echo and nothing twice; garbage APP packets change nothing. */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildApp, buildQtAck, compound, parseRtcpCompound } from '../../src/rtcp/index.js';
 import { readRtpHeader } from '../../src/rtp/packet.js';
+import { waitActive } from '../helpers/live.js';
 import { makeClip } from '../helpers/media.js';
-import { RawRtspClient, udpReceiver, until, type UdpReceiver } from '../helpers/rtsp-client.js';
+import { ffmpegPublish } from '../helpers/publish.js';
+import { RawRtspClient, sleep, udpReceiver, until, type UdpReceiver } from '../helpers/rtsp-client.js';
 import { startServer, tempDir, type TestServer } from '../helpers/server.js';
 
 const CLIP = 'rudp.mp4';
@@ -77,68 +80,81 @@ function garbage(ssrc: number): Buffer[] {
   ];
 }
 
+/** SETUPs every control URL of `controls` over UDP (with `x-Retransmit` when `o.reliable`), each
+ * track's receiver dropping, keeping and acknowledging as `o` says; the session, the echoes, the
+ * tracks, and a timer sending the acknowledgements (and garbage) every 20 ms. */
+async function setUp(c: RawRtspClient, controls: string[], o: PlayOpts): Promise<{ session: string; echoes: (string | undefined)[]; tracks: TrackRx[]; ackTimer: NodeJS.Timeout }> {
+  const tracks: TrackRx[] = [];
+  const echoes: (string | undefined)[] = [];
+  let session = '';
+  let arrivals = 0;
+  for (const control of controls) {
+    const rx = await udpReceiver();
+    rx.rtp.setRecvBufferSize(4 << 20);
+    const r = await c.request('SETUP', control, {
+      Transport: `RTP/AVP;unicast;client_port=${rx.rtpPort}-${rx.rtpPort + 1}`,
+      ...(o.reliable ? { 'x-Retransmit': X_RETRANSMIT } : {}),
+      ...(session ? { Session: session } : {}),
+    });
+    assert.equal(r.status, 200, `SETUP ${control}`);
+    session = (r.headers.get('session') ?? '').split(';')[0];
+    echoes.push(r.headers.get('x-retransmit'));
+    const tr = r.headers.get('transport') ?? '';
+    const t: TrackRx = {
+      rx,
+      serverRtcp: Number(/server_port=\d+-(\d+)/.exec(tr)?.[1]),
+      ssrc: Number.parseInt(/ssrc=([0-9a-fA-F]+)/.exec(tr)?.[1] ?? '0', 16) >>> 0,
+      firstSeq: 0,
+      got: new Map(),
+      dropped: new Set(),
+      duplicates: 0,
+      resentSeen: 0,
+      pendingAcks: [],
+      bye: false,
+    };
+    rx.rtp.on('message', (m) => {
+      const h = readRtpHeader(m);
+      if (!h || (t.ssrc !== 0 && h.ssrc !== t.ssrc)) return;
+      const seq = h.sequence;
+      // A live viewer's first packet (a file's is RTP-Info's seq, set at PLAY).
+      if (t.got.size === 0 && t.dropped.size === 0) t.firstSeq = seq;
+      if (t.got.has(seq)) {
+        t.duplicates++;
+        return;
+      }
+      if (t.dropped.has(seq)) t.resentSeen++;
+      else if (o.drop?.(arrivals++)) {
+        t.dropped.add(seq);
+        return;
+      }
+      t.got.set(seq, Buffer.from(m));
+      t.pendingAcks.push(seq);
+    });
+    rx.rtcp.on('message', (m) => {
+      if (parseRtcpCompound(m).some((p) => p.type === 'bye')) t.bye = true;
+    });
+    tracks.push(t);
+  }
+  const ackTimer = setInterval(() => {
+    for (const t of tracks) {
+      const acks = o.ack ? acksFor(t) : [];
+      if (o.garbage) for (const g of garbage(t.ssrc)) t.rx.rtcp.send(g, t.serverRtcp, '127.0.0.1');
+      if (acks.length > 0) t.rx.rtcp.send(compound(...acks), t.serverRtcp, '127.0.0.1');
+    }
+  }, 20);
+  return { session, echoes, tracks, ackTimer };
+}
+
 async function play(srv: TestServer, o: PlayOpts): Promise<PlayResult> {
   const c = await RawRtspClient.connect(srv.port);
   const url = srv.url(CLIP);
   const tracks: TrackRx[] = [];
-  let arrivals = 0;
   try {
     const d = await c.request('DESCRIBE', url, { Accept: 'application/sdp' });
     assert.equal(d.status, 200);
-    const echoes: (string | undefined)[] = [];
-    let session = '';
-    for (const id of TRACKS) {
-      const rx = await udpReceiver();
-      rx.rtp.setRecvBufferSize(4 << 20);
-      const r = await c.request('SETUP', `${url}/trackID=${id}`, {
-        Transport: `RTP/AVP;unicast;client_port=${rx.rtpPort}-${rx.rtpPort + 1}`,
-        ...(o.reliable ? { 'x-Retransmit': X_RETRANSMIT } : {}),
-        ...(session ? { Session: session } : {}),
-      });
-      assert.equal(r.status, 200, `SETUP track ${id}`);
-      session = (r.headers.get('session') ?? '').split(';')[0];
-      echoes.push(r.headers.get('x-retransmit'));
-      const tr = r.headers.get('transport') ?? '';
-      const t: TrackRx = {
-        rx,
-        serverRtcp: Number(/server_port=\d+-(\d+)/.exec(tr)?.[1]),
-        ssrc: Number.parseInt(/ssrc=([0-9a-fA-F]+)/.exec(tr)?.[1] ?? '0', 16) >>> 0,
-        firstSeq: 0,
-        got: new Map(),
-        dropped: new Set(),
-        duplicates: 0,
-        resentSeen: 0,
-        pendingAcks: [],
-        bye: false,
-      };
-      rx.rtp.on('message', (m) => {
-        const h = readRtpHeader(m);
-        if (!h || h.ssrc !== t.ssrc) return;
-        const seq = h.sequence;
-        if (t.got.has(seq)) {
-          t.duplicates++;
-          return;
-        }
-        if (t.dropped.has(seq)) t.resentSeen++;
-        else if (o.drop?.(arrivals++)) {
-          t.dropped.add(seq);
-          return;
-        }
-        t.got.set(seq, Buffer.from(m));
-        t.pendingAcks.push(seq);
-      });
-      rx.rtcp.on('message', (m) => {
-        if (parseRtcpCompound(m).some((p) => p.type === 'bye')) t.bye = true;
-      });
-      tracks.push(t);
-    }
-    const ackTimer = setInterval(() => {
-      for (const t of tracks) {
-        const acks = o.ack ? acksFor(t) : [];
-        if (o.garbage) for (const g of garbage(t.ssrc)) t.rx.rtcp.send(g, t.serverRtcp, '127.0.0.1');
-        if (acks.length > 0) t.rx.rtcp.send(compound(...acks), t.serverRtcp, '127.0.0.1');
-      }
-    }, 20);
+    const set = await setUp(c, TRACKS.map((id) => `${url}/trackID=${id}`), o);
+    const { session, echoes, ackTimer } = set;
+    tracks.push(...set.tracks);
     try {
       const p = await c.request('PLAY', url, { Session: session, Range: 'npt=0-' });
       assert.equal(p.status, 200);
@@ -222,6 +238,51 @@ describe('QuickTime reliable UDP (x-Retransmit, qtak acks)', () => {
     for (const [i, t] of r.tracks.entries()) {
       assert.equal(t.duplicates, 0, `track ${TRACKS[i]}: nothing sent twice`);
       assert.deepEqual(stream(t), reference[i]);
+    }
+  });
+
+  it('a viewer of a live stream: its lost packets come again too, the shared packets of the broadcast', async () => {
+    const path = 'live/rudp';
+    const url = srv.url(path);
+    const pub = ffmpegPublish(join(media.dir, CLIP), url, 'tcp');
+    const c = await RawRtspClient.connect(srv.port);
+    let set: Awaited<ReturnType<typeof setUp>> | undefined;
+    try {
+      await waitActive(srv, path);
+      const d = await c.request('DESCRIBE', url);
+      assert.equal(d.status, 200);
+      assert.equal(d.headers.get('x-accept-retransmit'), 'our-retransmit');
+      const controls = d.body
+        .split(/^m=/m)
+        .slice(1)
+        .map((m) => /^a=control:(\S+)/m.exec(m)?.[1] ?? '')
+        .map((ctl) => (ctl.startsWith('rtsp://') ? ctl : `${url}/${ctl}`));
+      assert.equal(controls.length, 2, d.body);
+      let dropping = true;
+      set = await setUp(c, controls, { reliable: true, ack: true, drop: (n) => dropping && n % 7 === 3 });
+      assert.deepEqual(set.echoes, [X_RETRANSMIT, X_RETRANSMIT]);
+      const p = await c.request('PLAY', url, { Session: set.session });
+      assert.equal(p.status, 200);
+      await sleep(4000);
+      dropping = false;
+      const tracks = set.tracks;
+      assert.ok(await until(() => tracks.every((t) => [...t.dropped].every((seq) => t.got.has(seq))), 15_000, 50), 'every dropped packet came again');
+      let dropped = 0;
+      for (const [i, t] of tracks.entries()) {
+        dropped += t.dropped.size;
+        assert.ok(t.got.size > 20, `track ${i}: ${t.got.size} packets`);
+        assert.ok(t.resentSeen >= t.dropped.size, `track ${i}: ${t.resentSeen} resends seen for ${t.dropped.size} dropped`);
+        // Every packet from the first one on, none missing (the last few may still be on their way).
+        assert.ok(stream(t).length >= t.got.size - 5, `track ${i}: ${stream(t).length} in sequence of ${t.got.size}`);
+      }
+      assert.ok(dropped > 10, `${dropped} packets dropped`);
+      await c.request('TEARDOWN', url, { Session: set.session });
+      console.log(`reliable udp, live: ${dropped} dropped, all sent again`);
+    } finally {
+      if (set) clearInterval(set.ackTimer);
+      for (const t of set?.tracks ?? []) t.rx.close();
+      c.close();
+      await pub.stop();
     }
   });
 
