@@ -2,19 +2,31 @@
  * viewer), send the frame's RTP packets with sendmmsg(2). Node's dgram makes one syscall and
  * one JS-to-C++ crossing per packet per viewer, which is where UDP fan-out spends its time.
  * File viewers' packets (each viewer its own) go out in batches: sendBatch on the calling thread,
- * or submitBatch to a sender thread, so the kernel's send work runs on another core. */
+ * or submitBatch to a sender thread, so the kernel's send work runs on another core. A run of
+ * equal-length packets to one socket (a video frame's fragments) goes as one UDP GSO message. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <malloc.h>
 #include <node_api.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
+
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
 
 /* Packets per sendmmsg batch. A frame may have any number of packets: it goes out in chunks of
  * this size, so the arrays stay on the stack (no allocation per frame). */
@@ -25,21 +37,140 @@ static napi_value throw_type(napi_env env, const char *msg) {
   return NULL;
 }
 
+/* ---- UDP GSO (UDP_SEGMENT): one message carries a run of packets, the kernel cuts it ----
+ * A run of consecutive packets of one length L, possibly ending with one shorter packet (how a
+ * video frame's FU-A fragments look), goes as one msghdr whose iovecs are those packets, with a
+ * UDP_SEGMENT = L cmsg: the kernel builds and routes one buffer instead of k, and cuts it into k
+ * ordinary datagrams (on loopback at delivery, else in the driver or the stack). Receivers see
+ * the same datagrams as without it. Measured on loopback (2 cores, kernel 6.18), process CPU
+ * per datagram of sendBatch to 1,000 sockets: 3.2 -> 2.1 µs with runs of 4 (3 + a shorter
+ * last), 2.8 -> 1.3 µs with runs of 8; single packets unchanged. */
+#define GSO_MAX_SEGS 64     /* the kernel's UDP_MAX_SEGMENTS: 64 (later kernels take 128) */
+#define GSO_MAX_BYTES 65000 /* a message's payload: below IPv4's 65507 and IPv6's 65527 */
+#define GSO_MAX_LEN 65507
+
+/* Whether messages may carry UDP_SEGMENT: process-wide, read by the sender threads. Off at load
+ * with RIVULET_NO_GSO=1 or where the kernel does not know the option; off for good once a GSO
+ * message is refused for a reason GSO itself may cause. GSO_REFUSED (set by tests only): on, but
+ * with a cmsg the kernel refuses (EINVAL), as a kernel or route without UDP GSO would. */
+#define GSO_REFUSED 2
+static atomic_int gso_on = 1;
+/* Whether the kernel knows UDP_SEGMENT (checked at load): setGso cannot turn GSO on without. */
+static atomic_int gso_known = 0;
+
+static int gso_enabled(void) {
+  return atomic_load_explicit(&gso_on, memory_order_relaxed);
+}
+
+/* Control buffer of one message: one cmsg with the 16-bit segment size, aligned for cmsghdr. */
+typedef union {
+  char buf[CMSG_SPACE(sizeof(uint16_t))];
+  struct cmsghdr align;
+} gso_cmsg;
+
+/* How many of iov[0..n) go in one message: a run of one length L, ending at the first shorter
+ * packet (included) or longer one (not), within GSO_MAX_SEGS and GSO_MAX_BYTES. 1: no GSO. */
+static uint32_t gso_run(const struct iovec *iov, uint32_t n) {
+  size_t len = iov[0].iov_len, total = len;
+  if (len == 0 || len > GSO_MAX_LEN) return 1;
+  uint32_t k = 1;
+  while (k < n && k < GSO_MAX_SEGS) {
+    size_t l = iov[k].iov_len;
+    if (l == 0 || l > len || total + l > GSO_MAX_BYTES) break;
+    total += l;
+    k++;
+    if (l < len) break;
+  }
+  return k;
+}
+
+/* Fills msgs (and ctl, one per message) for the packets iov[0..n), coalescing runs when GSO is
+ * on; returns the number of messages. *coalesced tells whether any message carries a cmsg. */
+static uint32_t build_msgs(struct iovec *iov, uint32_t n, struct mmsghdr *msgs, gso_cmsg *ctl, int *coalesced) {
+  int gso = gso_enabled();
+  uint32_t m = 0;
+  *coalesced = 0;
+  for (uint32_t i = 0; i < n; m++) {
+    uint32_t k = gso ? gso_run(iov + i, n - i) : 1;
+    struct msghdr *h = &msgs[m].msg_hdr;
+    memset(&msgs[m], 0, sizeof(struct mmsghdr));
+    h->msg_iov = iov + i;
+    h->msg_iovlen = k;
+    if (k > 1) {
+      h->msg_control = ctl[m].buf;
+      h->msg_controllen = sizeof(ctl[m].buf);
+      struct cmsghdr *c = CMSG_FIRSTHDR(h);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = gso == GSO_REFUSED ? CMSG_LEN(sizeof(uint32_t)) : CMSG_LEN(sizeof(uint16_t));
+      uint16_t seg = (uint16_t)iov[i].iov_len;
+      memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+      *coalesced = 1;
+    }
+    i += k;
+  }
+  return m;
+}
+
+/* Errors a GSO message may get where single datagrams would go: no UDP GSO in this kernel or on
+ * this route (EIO: IPsec, UDP-Lite; EINVAL: unknown cmsg, too many segments, SO_NO_CHECK). */
+static int gso_refusal(int err) {
+  return err == EIO || err == EINVAL || err == ENOPROTOOPT || err == EOPNOTSUPP || err == ENOTSUP;
+}
+
+/* The datagrams of a message not sent: counted, their payload octets (length minus the 12-byte
+ * RTP header) added to *octets. */
+static uint32_t count_lost(const struct msghdr *h, int64_t *octets) {
+  for (size_t i = 0; i < h->msg_iovlen; i++) {
+    size_t len = h->msg_iov[i].iov_len;
+    *octets += len > 12 ? (int64_t)len - 12 : 0;
+  }
+  return (uint32_t)h->msg_iovlen;
+}
+
+static uint32_t send_all(int fd, struct mmsghdr *msgs, uint32_t n, int64_t *octets);
+
+/* A GSO message refused: its packets again, one datagram each. */
+static uint32_t send_singly(int fd, const struct msghdr *h, int64_t *octets) {
+  struct mmsghdr one[GSO_MAX_SEGS];
+  uint32_t k = (uint32_t)h->msg_iovlen;
+  memset(one, 0, sizeof(struct mmsghdr) * k);
+  for (uint32_t i = 0; i < k; i++) {
+    one[i].msg_hdr.msg_iov = h->msg_iov + i;
+    one[i].msg_hdr.msg_iovlen = 1;
+  }
+  return send_all(fd, one, k, octets);
+}
+
 /* Sends msgs[0..n) on fd with sendmmsg. A refused port (the viewer went away) or a full buffer:
- * the datagram is skipped, as a lost UDP packet would be, and the rest still go. Returns how many
- * were skipped and adds their payload octets (length minus the 12-byte RTP header) to *octets. */
+ * the message's datagrams are skipped, as lost UDP packets would be, and the rest still go.
+ * Returns how many DATAGRAMS were skipped (a GSO message holds several) and adds their payload
+ * octets (length minus the 12-byte RTP header) to *octets. A GSO message the kernel or route
+ * cannot take goes again as single datagrams; GSO is then off for the process (except for
+ * EMSGSIZE: a segment larger than this route's MTU, which other routes may well take). */
 static uint32_t send_all(int fd, struct mmsghdr *msgs, uint32_t n, int64_t *octets) {
   uint32_t sent = 0, lost = 0;
   while (sent < n) {
-    int r = fd < 0 ? -1 : sendmmsg(fd, msgs + sent, n - sent, MSG_DONTWAIT);
+    int r;
+    if (fd < 0) {
+      r = -1;
+      errno = EBADF;
+    } else {
+      r = sendmmsg(fd, msgs + sent, n - sent, MSG_DONTWAIT);
+    }
     if (r > 0) {
       sent += (uint32_t)r;
       continue;
     }
-    if (r < 0 && errno == EINTR) continue;
-    size_t len = msgs[sent].msg_hdr.msg_iov->iov_len;
-    *octets += len > 12 ? (int64_t)len - 12 : 0;
-    lost++;
+    int err = r < 0 ? errno : 0;
+    if (err == EINTR) continue;
+    const struct msghdr *h = &msgs[sent].msg_hdr;
+    if (h->msg_controllen && (gso_refusal(err) || err == EMSGSIZE)) {
+      if (err != EMSGSIZE) atomic_store_explicit(&gso_on, 0, memory_order_relaxed);
+      lost += send_singly(fd, h, octets);
+    } else {
+      lost += count_lost(h, octets);
+    }
     sent++;
   }
   return lost;
@@ -78,10 +209,10 @@ static napi_value send_frame(napi_env env, napi_callback_info info) {
   if (napi_get_array_length(env, args[1], &npk) != napi_ok) return throw_type(env, "packets must be an array");
   struct iovec iov[CHUNK];
   struct mmsghdr msgs[CHUNK];
+  gso_cmsg ctl[CHUNK];
   int64_t failed = 0;
   for (uint32_t base = 0; base < npk; base += CHUNK) {
     uint32_t n = npk - base < CHUNK ? npk - base : CHUNK;
-    memset(msgs, 0, sizeof(struct mmsghdr) * n);
     for (uint32_t i = 0; i < n; i++) {
       napi_value el;
       void *p;
@@ -90,12 +221,14 @@ static napi_value send_frame(napi_env env, napi_callback_info info) {
         return throw_type(env, "packets must be Buffers");
       iov[i].iov_base = p;
       iov[i].iov_len = len;
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
     }
+    int coalesced;
+    uint32_t m = build_msgs(iov, n, msgs, ctl, &coalesced);
     for (size_t f = 0; f < nfds; f++) {
+      /* GSO turned off while sending to an earlier fd: the other fds get single datagrams. */
+      if (coalesced && !gso_enabled()) m = build_msgs(iov, n, msgs, ctl, &coalesced);
       int64_t octets = 0;
-      uint32_t lost = send_all(fds[f], msgs, n, &octets);
+      uint32_t lost = send_all(fds[f], msgs, m, &octets);
       failed += lost;
       if (per_fd && lost) {
         per_fd[2 * f] += (int32_t)lost;
@@ -141,18 +274,18 @@ static napi_value unsent_bytes(napi_env env, napi_callback_info info) {
  * 40 KiB per viewer at 1000 UDP viewers, for no gain). */
 #define QUEUE_LIMIT ((size_t)8 << 20)
 
+/* Sends iov[0..count) on fd in chunks of CHUNK packets (a GSO run does not cross a chunk's end);
+ * returns datagrams not sent. */
 static uint32_t send_run(int fd, struct iovec *iov, uint32_t count) {
   struct mmsghdr msgs[CHUNK];
+  gso_cmsg ctl[CHUNK];
   uint32_t lost = 0;
   int64_t octets = 0;
   for (uint32_t base = 0; base < count; base += CHUNK) {
     uint32_t n = count - base < CHUNK ? count - base : CHUNK;
-    memset(msgs, 0, sizeof(struct mmsghdr) * n);
-    for (uint32_t i = 0; i < n; i++) {
-      msgs[i].msg_hdr.msg_iov = &iov[base + i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-    }
-    lost += send_all(fd, msgs, n, &octets);
+    int coalesced;
+    uint32_t m = build_msgs(iov + base, n, msgs, ctl, &coalesced);
+    lost += send_all(fd, msgs, m, &octets);
   }
   return lost;
 }
@@ -589,6 +722,50 @@ static napi_value sender_stats(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* gso(): whether runs of packets go out as UDP GSO messages (UDP_SEGMENT). */
+static napi_value gso(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_get_boolean(env, gso_enabled() != 0, &out);
+  return out;
+}
+
+/* setGso(on: boolean | 'refused'): for tests and before/after measurements: turns GSO on (where
+ * the kernel knows UDP_SEGMENT) or off for the process; 'refused': on, but the kernel refuses
+ * every GSO message (to test the fallback). Returns whether it is on now. */
+static napi_value set_gso(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool on = false;
+  char mode[16] = "";
+  size_t len = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return throw_type(env, "setGso(on: boolean | 'refused')");
+  if (napi_get_value_string_utf8(env, argv[0], mode, sizeof(mode), &len) == napi_ok) {
+    if (strcmp(mode, "refused") != 0) return throw_type(env, "setGso(on: boolean | 'refused')");
+  } else if (napi_get_value_bool(env, argv[0], &on) != napi_ok) {
+    return throw_type(env, "setGso(on: boolean | 'refused')");
+  }
+  int known = atomic_load(&gso_known) == 1;
+  atomic_store(&gso_on, !known ? 0 : *mode ? GSO_REFUSED : on ? 1 : 0);
+  return gso(env, info);
+}
+
+/* Once per process: whether this kernel knows UDP_SEGMENT (4.18 and later), and RIVULET_NO_GSO. */
+static void gso_init(void) {
+  int known = 0;
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  if (s >= 0) {
+    int v = 0;
+    socklen_t len = sizeof(v);
+    known = getsockopt(s, SOL_UDP, UDP_SEGMENT, &v, &len) == 0;
+    close(s);
+  }
+  /* Each environment (main thread, workers) loading the addon: this only ever turns GSO off. */
+  const char *no = getenv("RIVULET_NO_GSO");
+  if (!known || (no && *no && strcmp(no, "0") != 0)) atomic_store(&gso_on, 0);
+  atomic_store(&gso_known, known);
+}
+
 static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
@@ -601,6 +778,9 @@ static napi_value init(napi_env env, napi_value exports) {
   export_fn(env, exports, "unsentBytes", unsent_bytes);
   export_fn(env, exports, "sendBatch", send_batch);
   export_fn(env, exports, "sendArena", send_arena);
+  gso_init();
+  export_fn(env, exports, "gso", gso);
+  export_fn(env, exports, "setGso", set_gso);
   /* The thread itself starts on the first submitBatch. */
   sender *s = calloc(1, sizeof(sender));
   if (s && pthread_mutex_init(&s->mu, NULL) == 0 && pthread_cond_init(&s->work, NULL) == 0 && pthread_cond_init(&s->room, NULL) == 0 &&

@@ -42,6 +42,15 @@ interface FanoutAddon extends Partial<BatchAddon> {
   releaseFreeMemory?(): boolean;
   /** Bytes a TCP socket's kernel send queue holds (TIOCOUTQ); -1 when the fd cannot say. */
   unsentBytes?(fd: number): number;
+  /** Whether runs of equal-length packets to one fd (a video frame's fragments, the last one
+   * shorter) go as one UDP GSO message (UDP_SEGMENT) the kernel cuts into the same datagrams.
+   * Off with RIVULET_NO_GSO=1, on kernels without it, and for good once the kernel refuses a GSO
+   * message (its packets then go again one by one). */
+  gso?(): boolean;
+  /** For tests and before/after measurements: GSO on (where the kernel has it) or off for the
+   * process; 'refused': on, but the kernel refuses every GSO message (tests the fallback).
+   * Returns whether it is on. */
+  setGso?(on: boolean | 'refused'): boolean;
 }
 
 function load(): FanoutAddon | undefined {
@@ -60,6 +69,11 @@ export const nativeFanout: FanoutAddon | undefined = load();
  * native helper is not built. */
 export function releaseFreeMemory(): boolean | undefined {
   return nativeFanout?.releaseFreeMemory?.();
+}
+
+/** Whether the native sender uses UDP GSO (for the startup log); undefined without the addon. */
+export function udpGso(): boolean | undefined {
+  return nativeFanout?.gso?.();
 }
 
 /** The OS file descriptor behind a dgram socket, or -1 (closed, or not exposed). */

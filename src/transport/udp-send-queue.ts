@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import type { RtpPayload } from '../codecs/types.js';
 import type { Logger } from '../logging/index.js';
 import { RTP_HEADER_SIZE, writeRtpInto, type RtpHeaderFields } from '../rtp/packet.js';
-import { nativeFanout, orderFdBatchesWith, type BatchAddon, type FdSendOrder } from './native-fanout.js';
+import { nativeFanout, orderFdBatchesWith, udpGso, type BatchAddon, type FdSendOrder } from './native-fanout.js';
 
 /** `rtp.sendThread`: 'auto' = the thread when the machine has more than one core, 'on' = the
  * thread whenever the addon is built, 'off' = batches sent on the event loop. */
@@ -322,11 +322,13 @@ export function configureUdpSending(setting: SendThreadSetting, log?: Logger): U
 
 /** For a log line: how UDP RTP leaves this process. */
 export function describeUdpSending(mode: UdpSendMode = udpSendQueue.mode): string {
+  // A frame's equal-size fragments to one viewer go as one UDP GSO message where the kernel can.
+  const gso = udpGso() ? ', a frame\'s fragments as one UDP GSO send' : '';
   switch (mode) {
     case 'thread':
-      return 'native sender thread (sendmmsg batches, off the event loop)';
+      return `native sender thread (sendmmsg batches, off the event loop${gso})`;
     case 'sync':
-      return 'native sendmmsg batches on the event loop';
+      return `native sendmmsg batches on the event loop${gso}`;
     default:
       return 'one dgram send per packet (native addon not built)';
   }
