@@ -108,7 +108,10 @@ describe('hostile live ingest', () => {
     }
     const sent = rounds * chunk.length;
     const grew = peak - rss0;
-    assert.ok(grew < sent / 2, `RSS grew by ${(grew / 1048576).toFixed(1)} MiB for ${(sent / 1048576).toFixed(0)} MiB of one endless frame`);
+    // A server keeping the frame would grow by all of it; the bytes read and dropped are garbage
+    // until a collection, which a loaded machine makes later (up to 67 MiB was seen): three
+    // quarters still tells the two apart.
+    assert.ok(grew < (sent * 3) / 4, `RSS grew by ${(grew / 1048576).toFixed(1)} MiB for ${(sent / 1048576).toFixed(0)} MiB of one endless frame`);
     assert.ok(track.framesCut >= 100, `frames cut: ${track.framesCut}`);
     const lines = srv.logs.filter((l) => /grew past live\.maxFrameBytes/.test(l));
     assert.equal(lines.length, 1, 'one log line for the whole burst');
