@@ -47,22 +47,8 @@ def count(_pad, _info):
     frames[0] += 1
     return Gst.PadProbeReturn.OK
 p.get_by_name('vsink').get_static_pad('sink').add_probe(Gst.PadProbeType.BUFFER, count)
-loop = GLib.MainLoop()
 end = {'eos': False}
-def on_msg(_bus, msg):
-    if msg.type == Gst.MessageType.EOS:
-        end['eos'] = True
-        loop.quit()
-    elif msg.type == Gst.MessageType.ERROR:
-        end['error'] = str(msg.parse_error()[0])
-        loop.quit()
-bus = p.get_bus()
-bus.add_signal_watch()
-bus.connect('message', on_msg)
-GLib.timeout_add(int(secs * 1000), loop.quit)
-watchdog(secs + 30, {'frames': 0, 'eos': False})
-p.set_state(Gst.State.PLAYING)
-loop.run()
+play(p, secs, end)
 out = {'frames': frames[0], **end}
 if 0 in jbs:
     jb, ssrc = jbs[0]

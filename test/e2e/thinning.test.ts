@@ -30,7 +30,7 @@ const FILE_SECS = 90;
  * (or `secs`), then prints one JSON line: the frames decoded, the span of their timestamps, and
  * the video jitter buffer's statistics. */
 const VIEWER = String.raw`
-import json, signal, sys, gi
+import json, sys, gi
 gi.require_version('Gst', '1.0')
 from gi.repository import Gst, GLib
 Gst.init(None)
@@ -62,19 +62,8 @@ def count(_pad, info):
             seen['last'] = pts
     return Gst.PadProbeReturn.OK
 p.get_by_name('vsink').get_static_pad('sink').add_probe(Gst.PadProbeType.BUFFER, count)
-loop = GLib.MainLoop()
 end = {}
-def on_msg(_bus, msg):
-    if msg.type == Gst.MessageType.ERROR:
-        end['error'] = str(msg.parse_error()[0])
-        loop.quit()
-bus = p.get_bus()
-bus.add_signal_watch()
-bus.connect('message', on_msg)
-GLib.timeout_add(int(secs * 1000), loop.quit)
-GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGTERM, loop.quit)
-p.set_state(Gst.State.PLAYING)
-loop.run()
+play(p, secs, end)
 span = (seen['last'] - seen['first']) / 1e9 if seen['first'] is not None else 0
 out = {'frames': seen['frames'], 'span': span, **end}
 if 0 in jbs:
