@@ -43,7 +43,7 @@ import { FileViewerSession } from './file-viewer-session.js';
 import type { RtspSession } from './session.js';
 import { SessionClients } from './session-clients.js';
 import { SessionQuota, type SessionTicket } from './session-quota.js';
-import { OUR_RETRANSMIT, pickTransport, reliableUdpFor, stripMapped, viewerSink, viewerTransport, wantsRecord } from './transport-setup.js';
+import { OUR_RETRANSMIT, pickTransport, presentationKbps, reliableUdpFor, stripMapped, viewerSink, viewerTransport, wantsRecord } from './transport-setup.js';
 
 export const PUBLIC_METHODS = ['OPTIONS', 'DESCRIBE', 'ANNOUNCE', 'SETUP', 'PLAY', 'PAUSE', 'RECORD', 'TEARDOWN', 'GET_PARAMETER', 'SET_PARAMETER'];
 
@@ -286,25 +286,6 @@ export class RtspHandler implements RequestHandler {
     return res;
   }
 
-  /** After a viewer's SETUP (a file or a live stream): the track just set up goes by QuickTime's
-   * reliable UDP when the request's `x-Retransmit` asked for it and it is unicast UDP; the header
-   * is then echoed verbatim, as DSS did. Otherwise the answer is left as it is (plain UDP). */
-  #reliableUdp(req: RtspRequest, res: RtspResponse, trackId: number | undefined): RtspResponse {
-    const asked = req.headers.get('x-retransmit');
-    if (asked === undefined || res.status !== 200) return res;
-    const sid = sessionIdOf(res.headers);
-    const s = sid === undefined ? undefined : this.#d.sessions.get(sid);
-    if (!s || s.kind === 'record') return res;
-    const t = trackId !== undefined ? s.tracks.get(trackId) : s.tracks.size === 1 ? [...s.tracks.values()][0] : undefined;
-    if (!t) return res;
-    // DSS picked the window from the movie's bit rate: the presentation's, where known.
-    const rates = s.kind === 'vod' ? s.vod.presentation.tracks.map((v) => v.description.bitrateKbps) : s.live.tracks.map((l) => l.bitrateKbps);
-    const known = rates.filter((r): r is number => r !== undefined);
-    const kbps = known.length > 0 ? known.reduce((a, b) => a + b, 0) : undefined;
-    const echo = reliableUdpFor(asked, t.output, this.#d.config.retransmit, kbps, s.log);
-    if (echo !== undefined) res.headers.set('x-Retransmit', echo);
-    return res;
-  }
 
   async #setup(req: RtspRequest, conn: RtspConnection, hops: readonly string[]): Promise<RtspResponse> {
     const url = parseRequestUrl(req.uri);
@@ -319,11 +300,11 @@ export class RtspHandler implements RequestHandler {
         const rawLast = req.uri.split(/[?#]/)[0].split('/').filter((x) => x).pop();
         return await this.#live.setupRecord(req, conn, url.trackId !== undefined ? [...url.segments, rawLast ?? ''] : url.segments, rawLast, session, ticket);
       }
-      if (session?.kind === 'live') return this.#reliableUdp(req, await this.#live.setupView(req, conn, session.live, url.trackId, url.baseUrl, session.liveKey, session, ticket), url.trackId);
+      if (session?.kind === 'live') return await this.#live.setupView(req, conn, session.live, url.trackId, url.baseUrl, session.liveKey, session, ticket);
       const at = session ? undefined : await this.#resolve(url.segments, hops);
-      if (at?.kind === 'live') return this.#reliableUdp(req, await this.#live.setupView(req, conn, at.stream, url.trackId, url.baseUrl, at.key, undefined, ticket), url.trackId);
+      if (at?.kind === 'live') return await this.#live.setupView(req, conn, at.stream, url.trackId, url.baseUrl, at.key, undefined, ticket);
       if (at?.kind === 'none') throw at.reason;
-      return this.#reliableUdp(req, await this.#setupVod(req, conn, url, session, ticket, at), url.trackId);
+      return await this.#setupVod(req, conn, url, session, ticket, at);
     } finally {
       ticket?.release();
     }
@@ -376,6 +357,8 @@ export class RtspHandler implements RequestHandler {
     const output = fileOutput(vodTrack, v.sink, this.#d.cname);
     const rtx = viewerRetransmit(this.#d.config.retransmit, vodTrack.description, v.feedback === true);
     if (rtx) output.enableRetransmission(rtx, s.log);
+    const kbps = presentationKbps(pres.tracks.map((t) => t.description.bitrateKbps));
+    const echo = reliableUdpFor(req.headers.get('x-retransmit'), output, this.#d.config.retransmit, kbps, s.log);
     const transport = viewerTransport(v, output.ssrc);
     s.tracks.set(id, { id, vod: vodTrack, output, transport, channels: v.channels });
     if (v.channels) conn.bindChannels(s, id, v.channels);
@@ -389,6 +372,7 @@ export class RtspHandler implements RequestHandler {
     return ok({
       Session: formatSession({ id: s.id, timeout: this.#d.config.rtsp.sessionTimeout }),
       Transport: transport,
+      ...(echo !== undefined ? { 'x-Retransmit': echo } : {}),
     });
   }
 

@@ -22,7 +22,7 @@ import { RtspRecordSource } from './record-source.js';
 import type { RtspSession } from './session.js';
 import type { SessionTicket } from './session-quota.js';
 import { MulticastMemberSink, type MulticastGroupInfo, type MulticastGroups } from '../../readers/multicast-group.js';
-import { multicastGroups, pickTransport, publisherUdp, recordTcpTransport, stripMapped, viewerSink, viewerTransport } from './transport-setup.js';
+import { multicastGroups, pickTransport, presentationKbps, publisherUdp, recordTcpTransport, reliableUdpFor, stripMapped, viewerSink, viewerTransport } from './transport-setup.js';
 
 export interface LiveDeps {
   config: Config;
@@ -202,6 +202,8 @@ export class LiveMethods {
     const output = liveOutput(track, v.sink, this.#d.cname);
     const rtx = viewerRetransmit(this.#d.config.retransmit, track, v.feedback === true);
     if (rtx) output.enableRetransmission(rtx, s.log);
+    const kbps = presentationKbps(stream.tracks.map((t) => t.bitrateKbps));
+    const echo = reliableUdpFor(req.headers.get('x-retransmit'), output, this.#d.config.retransmit, kbps, s.log);
     const transport = viewerTransport(v, output.ssrc);
     s.tracks.set(track.id, { id: track.id, transport, channels: v.channels, output, live: track });
     if (v.channels) conn.bindChannels(s, track.id, v.channels);
@@ -211,7 +213,7 @@ export class LiveMethods {
       stream.addReader(s);
     }
     s.touch();
-    return { status: 200, headers: fmtHeaders({ Session: this.#sessionHeader(s), Transport: transport }) };
+    return { status: 200, headers: fmtHeaders({ Session: this.#sessionHeader(s), Transport: transport, ...(echo !== undefined ? { 'x-Retransmit': echo } : {}) }) };
   }
 
   async play(s: LiveViewerSession, conn: RtspConnection): Promise<RtspResponse> {

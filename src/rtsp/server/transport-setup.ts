@@ -220,6 +220,13 @@ export function reliableUdpFor(
   return xRetransmit;
 }
 
+/** A presentation's bit rate from its tracks' (those known), for DSS's reliable-UDP window;
+ * undefined when none is known. */
+export function presentationKbps(rates: readonly (number | undefined)[]): number | undefined {
+  const known = rates.filter((r): r is number => r !== undefined);
+  return known.length > 0 ? known.reduce((a, b) => a + b, 0) : undefined;
+}
+
 /** Binds where a publisher's UDP packets arrive (unconnected: encoders may send from any port,
  * but only from the address of the RTSP connection that set them up; anything else goes to
  * `onStranger`, so nobody can inject media or keep a dead publisher alive with stray RTCP). */
