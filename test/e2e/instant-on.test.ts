@@ -69,9 +69,12 @@ function playToFirstPicture(url: string, transport: 'udp' | 'tcp'): Promise<numb
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       const now = performance.now();
-      text = (text + d).slice(-4096);
-      if (playAt === undefined && /^PLAY rtsp:/m.test(text)) playAt = now;
-      if (playAt !== undefined && firstAt === undefined && /Parsed_showinfo_\d+ @ [^\]]+\] n:\s*0 /.test(text)) firstAt = now;
+      // Looked for in the new output with the tail of the old (a line cut between two reads),
+      // before the tail is trimmed: one read of trace output may hold more than the tail keeps.
+      const seen = text + d;
+      text = seen.slice(-4096);
+      if (playAt === undefined && /^PLAY rtsp:/m.test(seen)) playAt = now;
+      if (playAt !== undefined && firstAt === undefined && /Parsed_showinfo_\d+ @ [^\]]+\] n:\s*0 /.test(seen)) firstAt = now;
     });
     child.on('error', reject);
     child.on('close', (code) => {
