@@ -44,6 +44,10 @@ import { randomUint16, randomUint32 } from './seq.js';
 
 export type { ReceptionStats } from '../rtcp/index.js';
 
+/** NACKs for packets sent less than this many ms ago are not answered when the sink sends
+ * through the native sender thread (see `enableRetransmission`). */
+const IN_FLIGHT_MS = 50;
+
 /** Where an output's sender reports take "now" from: the RTP time and the wall clock of a local
  * instant. A live stream track is one (`rtpTimeAt`/`ntpMsAt`); a file's is a `MediaClock`. */
 export interface RtpClock {
@@ -124,7 +128,9 @@ export class RtpOutput<C extends RtpClock = RtpClock> {
    * comment). For a UDP viewer whose SETUP asked for the AVPF profile; `log` hears the counts once,
    * at `sendBye`. */
   enableRetransmission(opts: RetransmitOptions, log?: RetransmitLog): void {
-    this.#rtx ??= new Retransmitter(opts);
+    // Through the native sender thread a packet may wait in its queue: a NACK that soon is for a
+    // packet on its way, not lost (a loaded machine made GStreamer ask for dozens of those).
+    this.#rtx ??= new Retransmitter((this.sink.nativeFd ?? -1) >= 0 ? { inFlightMs: IN_FLIGHT_MS, ...opts } : opts);
     this.#rtxLog = log;
   }
 

@@ -74,6 +74,13 @@ describe('Retransmitter', () => {
     assert.equal(resend(r, [1], 30).length, 1, 'again once the first copy had time to arrive');
   });
 
+  it('with inFlightMs, leaves unanswered a NACK for a packet sent just before (still on its way), answers it later', () => {
+    const r = new Retransmitter({ ...OPTS, inFlightMs: 50 });
+    r.keep(packet(1), 0);
+    assert.equal(resend(r, [1], 20).length, 0, 'sent 20 ms ago: on its way');
+    assert.equal(resend(r, [1], 60).length, 1, 'asked again after 60 ms: resent');
+  });
+
   it('ignores sequence numbers it never sent and keeps only the newest packet of a number', () => {
     const r = new Retransmitter(OPTS);
     r.keep(packet(9, 10), 0);

@@ -19,6 +19,10 @@ export interface RetransmitOptions extends HistoryLimits {
   payloadType: number;
   /** Retransmitted bytes at most this share (percent) of the bytes the track sent. */
   maxPercent: number;
+  /** A NACK for a packet sent less than this many ms ago is not answered (default 0): the packet
+   * is still on its way (a sender thread's queue under load), and the viewer asks again if it
+   * really was lost. */
+  inFlightMs?: number;
 }
 
 /** What one viewer's NACKs asked for and what came of it. */
@@ -114,6 +118,7 @@ export class Retransmitter {
         continue;
       }
       if (k.resentAt !== 0 && now - k.resentAt < RESEND_GAP_MS) continue;
+      if (now - k.at < (this.#opts.inFlightMs ?? 0)) continue;
       const size = k.packet.length + 2;
       if (size > this.#budget) {
         this.stats.refused++;
