@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { test } from 'node:test';
+import { nativeFanout, socketFd } from '../src/transport/native-fanout.js';
 import { loadUdpRecv, NativeUdp, S } from './vod-readers.js';
 
 const addon = loadUdpRecv();
@@ -82,6 +83,58 @@ test(
     } finally {
       tx.close();
       rx.addon.close(Int32Array.from([...fdsA, ...fdsB]));
+    }
+  },
+);
+
+test(
+  'native UDP receiver counts each segment of a GSO message as the datagram it was sent as (UDP GRO)',
+  {
+    skip:
+      (!addon || !nativeFanout?.gso?.()) &&
+      process.env.CI !== 'true' &&
+      "bench addon or the server's GSO sender not built",
+  },
+  async () => {
+    assert.ok(addon, 'build/Release/rivulet_bench_recv.node is built (node-gyp)');
+    const fanout = nativeFanout;
+    assert.ok(fanout?.gso?.() && fanout.sendArena, "the server's native sender sends GSO messages");
+    const rx = new NativeUdp(addon);
+    const a = rx.slot();
+    const next = () => 30000 + 2 * Math.floor(Math.random() * 15000);
+    const [pa, ...fds] = rx.bindPair(next, 4 * 1024 * 1024, a);
+    const tx = dgram.createSocket('udp4');
+    await new Promise<void>((res) => tx.connect(pa, '127.0.0.1', () => res()));
+    try {
+      // A frame of 6 fragments of 1200 bytes and a last one of 700 (one GSO message of 7), then
+      // two audio packets; seq 100..108 with 103 left out (a gap inside the run: 1 lost).
+      const sizes = [1200, 1200, 1200, 1200, 1200, 1200, 700, 300, 250];
+      const seqs = [100, 101, 102, 104, 105, 106, 107, 108, 109];
+      const packets = sizes.map((n, i) => rtp(seqs[i], i < 7 ? 9000 : 9000 + 1024 * (i - 6), 5, n));
+      const data = Buffer.concat(packets);
+      const offsets = new Int32Array(packets.length);
+      for (let i = 1; i < packets.length; i++) offsets[i] = offsets[i - 1] + sizes[i - 1];
+      fanout!.sendArena(
+        data,
+        Int32Array.of(socketFd(tx)),
+        Int32Array.of(packets.length),
+        offsets,
+        Int32Array.from(sizes),
+      );
+      const sa = () => rx.stats.subarray(a * 9, a * 9 + 9);
+      for (let i = 0; i < 200 && sa()[S.pkts] < packets.length; i++) {
+        rx.drain();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      rx.drain();
+      assert.equal(sa()[S.pkts], packets.length, 'every segment counted as a packet');
+      assert.equal(sa()[S.bytes], data.length);
+      assert.equal(sa()[S.lost], 1, 'the seq left out inside the GSO run is a loss');
+      assert.equal(sa()[S.lastSeq], 109);
+      assert.equal(sa()[S.lastTs], 9000 + 2048, "the last packet's own timestamp");
+    } finally {
+      tx.close();
+      rx.addon.close(Int32Array.from(fds));
     }
   },
 );
