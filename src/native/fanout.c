@@ -273,6 +273,10 @@ static napi_value unsent_bytes(napi_env env, napi_callback_info info) {
  * 2000 viewers: more only adds resident memory when the thread is behind (measured: 32 MiB cost
  * 40 KiB per viewer at 1000 UDP viewers, for no gain). */
 #define QUEUE_LIMIT ((size_t)8 << 20)
+/* A small batch (a new viewer's first packets, a live frame) does not wait behind a tick's big
+ * one: it may take the queue up to twice the limit. Waiting would stall the event loop for most
+ * of a tick each time. */
+#define SMALL_BATCH (QUEUE_LIMIT / 16)
 
 /* Sends iov[0..count) on fd in chunks of CHUNK packets (a GSO run does not cross a chunk's end);
  * returns datagrams not sent. */
@@ -520,7 +524,8 @@ static napi_value submit_batch(napi_env env, napi_callback_info info) {
 static uint64_t enqueue(napi_env env, sender *s, batch *b, int *ok) {
   pthread_mutex_lock(&s->mu);
   /* A batch larger than the limit still goes when the queue is empty. */
-  while (!s->stopping && s->queued_bytes > 0 && s->queued_bytes + b->size > QUEUE_LIMIT) pthread_cond_wait(&s->room, &s->mu);
+  size_t limit = b->size <= SMALL_BATCH ? 2 * QUEUE_LIMIT : QUEUE_LIMIT;
+  while (!s->stopping && s->queued_bytes > 0 && s->queued_bytes + b->size > limit) pthread_cond_wait(&s->room, &s->mu);
   if (s->stopping) {
     pthread_mutex_unlock(&s->mu);
     free(b);
