@@ -169,4 +169,48 @@ describe('Pacer', () => {
     pacer.stop();
     assert.equal(calls, 1);
   });
+
+  it('ticks longer while the event loop is loaded, back to its period when it is not, one timer throughout', async () => {
+    const pacer = new Pacer(5, () => undefined, 25);
+    let busyMs = 12;
+    const periods = new Set<number>();
+    const p: Pumpable = {
+      pump: () => {
+        periods.add(pacer.intervalMs);
+        const end = performance.now() + busyMs;
+        while (performance.now() < end);
+      },
+    };
+    pacer.add(p);
+    const timers = activeTimeouts();
+    try {
+      await until(() => pacer.intervalMs === 25, 10_000);
+      assert.deepEqual(
+        [...periods].sort((a, b) => a - b),
+        [5, 15],
+        'in steps of 10 ms, up to the longest',
+      );
+      assert.equal(activeTimeouts(), timers, 'one timer while the period changes');
+      busyMs = 0;
+      await until(() => pacer.intervalMs === 5, 10_000);
+      assert.equal(activeTimeouts(), timers);
+    } finally {
+      pacer.stop();
+    }
+  });
+
+  it('keeps its period without a longest tick, however loaded', async () => {
+    const pacer = new Pacer(5);
+    let ticks = 0;
+    pacer.add({
+      pump: () => {
+        ticks++;
+        const end = performance.now() + 10;
+        while (performance.now() < end);
+      },
+    });
+    await until(() => ticks >= 40, 10_000);
+    pacer.stop();
+    assert.equal(pacer.intervalMs, 5);
+  });
 });
