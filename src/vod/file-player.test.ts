@@ -199,6 +199,20 @@ describe('FilePlayer', () => {
     }
   });
 
+  it('sends a play\'s first samples as soon as they are read, not at the pacer\'s next tick; still nothing before play returns', async () => {
+    const pacer = new Pacer(60_000);
+    const { player, video, audio } = rig({ pacer });
+    const t0 = performance.now();
+    player.play({ start: 5 });
+    assert.deepEqual([video.sink.rtp.length, audio.sink.rtp.length], [0, 0], 'nothing sent by play() itself');
+    await until(() => video.sink.rtp.length > 0 && audio.sink.rtp.length > 0, 2000);
+    const first = Math.min(video.sink.rtp[0].at, audio.sink.rtp[0].at) - t0;
+    player.close();
+    pacer.stop();
+    assert.ok(first < 1000, `first packets ${first.toFixed(0)} ms after play, long before the minute-long tick`);
+    assert.ok(video.sink.rtcp.length > 0, 'the first sender report with them');
+  });
+
   it('plays a range in real time, then sends BYE and emits end', async () => {
     const { player, pacer, video, audio } = rig();
     const ends: string[] = [];

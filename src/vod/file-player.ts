@@ -172,6 +172,9 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
   #leadSince = 0;
   /** `close` was called (thinning's summary is said once). */
   #closed = false;
+  /** A play has queued nothing yet: its first samples are sent as soon as they are read, not at
+   * the pacer's next tick (which may be tens of ms away under load). */
+  #kick = false;
 
   constructor(opts: FilePlayerOptions) {
     super();
@@ -286,6 +289,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     // precede the PLAY response on an interleaved connection (players drop what comes before it).
     this.#lastReport = -Infinity;
     this.#pacer.add(this);
+    this.#kick = true;
     this.#fill();
     return { start, end: this.#scale < 0 ? this.#low : this.#end, rtpInfo, scale: this.#scale, speed };
   }
@@ -454,6 +458,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
           }
           if (gen !== this.#gen) return;
           this.#queue.push(lane.i, pts, due, payloads, info.sync);
+          if (this.#kick) this.#kickPump(gen);
         }
       } catch (e) {
         if (gen === this.#gen) {
@@ -466,6 +471,21 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
         this.#filling = false;
       }
     })();
+  }
+
+  /** Sends the first samples of a play once the event loop's current work is done: after the
+   * PLAY response has been written (nothing may precede it on an interleaved connection). */
+  #kickPump(gen: number): void {
+    this.#kick = false;
+    setImmediate(() => {
+      if (gen !== this.#gen || this.#state !== 'playing') return;
+      try {
+        this.pump(performance.now());
+      } catch (e) {
+        this.#pacer.delete(this);
+        this.#log.error({ err: (e as Error).stack ?? String(e) }, 'player failed');
+      }
+    });
   }
 
   /** A hint sample's payloads; a malformed one costs its packets, not the stream. */
