@@ -106,26 +106,40 @@ describe('native batches', { skip: skipUnlessCI(!nativeFanout?.submitBatch, 'the
     const rx = await bound();
     rx.on('message', () => undefined);
     const tx = await connected(port(rx));
-    const fd = Int32Array.of(socketFd(tx));
-    const one = Int32Array.of(64);
-    const packets = Array.from({ length: 64 }, () => Buffer.alloc(1400, 1));
-    let last = addon.senderStats().submittedSeq;
-    let peak = 0;
-    // ~90 MiB in all: more than the 8 MiB the queue holds, so submitBatch must wait for room.
-    for (let i = 0; i < 1000; i++) {
-      const seq = addon.submitBatch(fd, one, packets);
-      assert.equal(seq, last + 1);
-      last = seq;
-      peak = Math.max(peak, addon.senderStats().queuedBytes);
+    try {
+      const fd = Int32Array.of(socketFd(tx));
+      const queue = 8 * 1024 * 1024;
+      let last = addon.senderStats().submittedSeq;
+      /** Submits `rounds` batches of `n` packets of 1400 bytes; the most the queue held. */
+      const submit = (rounds: number, n: number): number => {
+        const packets = Array.from({ length: n }, () => Buffer.alloc(1400, 1));
+        const counts = Int32Array.of(n);
+        let peak = 0;
+        for (let i = 0; i < rounds; i++) {
+          const seq = addon.submitBatch(fd, counts, packets);
+          assert.equal(seq, last + 1);
+          last = seq;
+          peak = Math.max(peak, addon.senderStats().queuedBytes);
+        }
+        return peak;
+      };
+      // ~90 MiB of big batches (512 packets, 700 KB): more than the 8 MiB the queue holds, so
+      // submitBatch must wait for room.
+      const big = submit(130, 512);
+      assert.ok(big <= queue + 512 * 1400 + 100_000, `big batches: queued ${big} bytes at most`);
+      // Small batches (64 packets) do not wait behind a big one: up to twice the limit.
+      const small = submit(1000, 64);
+      assert.ok(small <= 2 * queue + 100_000, `small batches: queued ${small} bytes at most`);
+      await until(() => addon.completedSeq() >= last, 10_000);
+      assert.equal(addon.completedSeq(), last);
+      const packets = [Buffer.alloc(100), Buffer.alloc(100)];
+      assert.throws(() => addon.sendBatch(fd, Int32Array.of(2), packets.slice(0, 1)), TypeError);
+      assert.throws(() => addon.submitBatch(fd, Int32Array.of(1), ['no buffer' as unknown as Buffer]), TypeError);
+      assert.equal(addon.sendBatch(Int32Array.of(-1), Int32Array.of(2), packets), 2, 'a bad fd: both datagrams counted as not sent');
+    } finally {
+      tx.close();
+      rx.close();
     }
-    assert.ok(peak <= 8 * 1024 * 1024 + 100_000, `queued ${peak} bytes at most`);
-    await until(() => addon.completedSeq() >= last, 10_000);
-    assert.equal(addon.completedSeq(), last);
-    assert.throws(() => addon.sendBatch(fd, Int32Array.of(2), packets.slice(0, 1)), TypeError);
-    assert.throws(() => addon.submitBatch(fd, Int32Array.of(1), ['no buffer' as unknown as Buffer]), TypeError);
-    assert.equal(addon.sendBatch(Int32Array.of(-1), Int32Array.of(2), packets.slice(0, 2)), 2, 'a bad fd: both datagrams counted as not sent');
-    tx.close();
-    rx.close();
   });
 });
 
