@@ -121,7 +121,22 @@ interface Lane {
   thin: ViewerThinning<readonly RtpPayload[]> | undefined;
   /** Hands the output's receiver reports to `thin` while playing. */
   onReception: ((r: { reports: number; fractionLost: number; highestSeq: number }) => void) | undefined;
+  /** Where the lane's sample lookups are written (no object per sample): the sample being queued,
+   * and the one after it. */
+  cur: SampleInfo;
+  peek: SampleInfo;
 }
+
+/** A sample taken from its lane that must be waited for: read from disk, or a hint sample. */
+interface PendingSample {
+  lane: Lane;
+  /** The lane's own copy (its lookup objects are reused). */
+  info: SampleInfo;
+  due: number;
+  pts: number;
+}
+
+const blankSample = (): SampleInfo => ({ index: 0, offset: 0, size: 0, dts: 0, cts: 0, sync: false });
 
 /** Lanes that replay hint samples make their payloads in `load`, not with a packetizer. */
 const LOADED: Packetizer = { packetize: () => [] };
@@ -206,6 +221,8 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       exhausted: false,
       hintErrors: 0,
       shared: opts.packets && !t.vod.load && !t.vod.statefulPacketizer ? opts.packets.laneId(t.vod, this.#opts.maxPayloadSize) : undefined,
+      cur: blankSample(),
+      peek: blankSample(),
     }));
     const video = opts.tracks.filter((t) => t.vod.kind === 'video');
     this.#trickable = video.length > 0 && video.every((t) => !(t.vod.load && t.vod.mp4.allSync));
@@ -396,7 +413,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       l.nextDue = Infinity;
       return;
     }
-    const s = m.sample(index);
+    const s = sampleOf(m, index, l.peek);
     l.nextNpt = this.#npt(l, this.#scale < 0 ? s.cts : s.dts);
     l.nextDue = this.#line(l.nextNpt);
   }
@@ -430,47 +447,79 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     return best;
   }
 
+  /** Queues samples up to the read-ahead horizon: at once while they are in memory (payloads
+   * another viewer made, or data in the shared cache), asynchronously from the first one that
+   * must be read from disk (or is a hint sample) on. */
   #fill(): void {
     if (this.#filling) return;
-    this.#filling = true;
     const gen = this.#gen;
-    void (async () => {
-      try {
-        while (gen === this.#gen && this.#state !== 'ended') {
-          const now = performance.now();
-          const horizon = this.#lineAt(now) + this.#lead(now) + LOOKAHEAD_S;
-          if (this.#queue.size >= LOOKAHEAD_ITEMS || this.#queue.lastDue > horizon) break;
-          const lane = this.#nextLane();
-          if (!lane) break;
-          const info = lane.t.vod.mp4.sample(lane.next);
-          const due = lane.nextDue;
-          const pts = this.#line(this.#npt(lane, info.cts));
-          this.#setNext(lane, this.#after(lane, lane.next));
-          // Payloads another viewer made already carry the sample's bytes: nothing to read.
-          let payloads = lane.shared === undefined ? undefined : this.#packets!.get(lane.shared, info.index);
-          if (!payloads) {
-            const data = this.#reader.readNow?.(info) ?? (await this.#reader.read(info));
-            if (lane.t.vod.load) payloads = await this.#load(lane, info, data);
-            else {
-              payloads = lane.packetizer.packetize(data);
-              if (lane.shared !== undefined) this.#packets!.set(lane.shared, info.index, payloads);
-            }
-          }
-          if (gen !== this.#gen) return;
-          this.#queue.push(lane.i, pts, due, payloads, info.sync);
-          if (this.#kick) this.#kickPump(gen);
-        }
-      } catch (e) {
-        if (gen === this.#gen) {
-          this.#log.warn({ err: (e as Error).message }, 'reading the movie failed; ending the stream');
-          this.#bye('read error');
-          this.#stop('ended');
-          this.emit('end', 'read error');
-        }
-      } finally {
-        this.#filling = false;
+    try {
+      const pending = this.#fillNow(gen);
+      if (pending) {
+        this.#filling = true;
+        void this.#fillLater(gen, pending);
       }
-    })();
+    } catch (e) {
+      this.#readFailed(gen, e);
+    }
+  }
+
+  /** Queues what needs no waiting; returns the first sample that does, taken from its lane. */
+  #fillNow(gen: number): PendingSample | undefined {
+    const now = performance.now();
+    const horizon = this.#lineAt(now) + this.#lead(now) + LOOKAHEAD_S;
+    const q = this.#queue;
+    while (this.#state !== 'ended' && q.size < LOOKAHEAD_ITEMS && !(q.lastDue > horizon)) {
+      const lane = this.#nextLane();
+      if (!lane) return undefined;
+      const info = sampleOf(lane.t.vod.mp4, lane.next, lane.cur);
+      const { index, sync } = info;
+      const due = lane.nextDue;
+      const pts = this.#line(this.#npt(lane, info.cts));
+      // Payloads another viewer made already carry the sample's bytes: nothing to read.
+      let payloads = lane.shared === undefined ? undefined : this.#packets!.get(lane.shared, index);
+      const data = payloads || lane.t.vod.load ? undefined : this.#reader.readNow?.(info);
+      const pending = payloads || data ? undefined : { lane, info: { ...info }, due, pts };
+      this.#setNext(lane, this.#after(lane, lane.next));
+      if (pending) return pending;
+      payloads ??= this.#packetize(lane, index, data!);
+      q.push(lane.i, pts, due, payloads, sync);
+      if (this.#kick) this.#kickPump(gen);
+    }
+    return undefined;
+  }
+
+  async #fillLater(gen: number, first: PendingSample): Promise<void> {
+    try {
+      let p: PendingSample | undefined = first;
+      while (p) {
+        const { lane, info } = p;
+        const data = this.#reader.readNow?.(info) ?? (await this.#reader.read(info));
+        const payloads = lane.t.vod.load ? await this.#load(lane, info, data) : this.#packetize(lane, info.index, data);
+        if (gen !== this.#gen || this.#state === 'ended') return;
+        this.#queue.push(lane.i, p.pts, p.due, payloads, info.sync);
+        if (this.#kick) this.#kickPump(gen);
+        p = this.#fillNow(gen);
+      }
+    } catch (e) {
+      this.#readFailed(gen, e);
+    } finally {
+      this.#filling = false;
+    }
+  }
+
+  #packetize(lane: Lane, index: number, data: Buffer): RtpPayload[] {
+    const payloads = lane.packetizer.packetize(data);
+    if (lane.shared !== undefined) this.#packets!.set(lane.shared, index, payloads);
+    return payloads;
+  }
+
+  #readFailed(gen: number, e: unknown): void {
+    if (gen !== this.#gen) return;
+    this.#log.warn({ err: (e as Error).message }, 'reading the movie failed; ending the stream');
+    this.#bye('read error');
+    this.#stop('ended');
+    this.emit('end', 'read error');
   }
 
   /** Sends the first samples of a play once the event loop's current work is done: after the
@@ -519,7 +568,9 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     while (q.headDue <= horizon) {
       const lane = this.#lanes[q.headLane];
       const { output } = lane.t;
-      const ts = output.clock.rtpTimeOf(q.headPts);
+      // As int32 (the writer takes it modulo 2^32): a small integer, where a uint32 above 2^31
+      // would be a heap number allocated per packet.
+      const ts = output.clock.rtpTimeOf(q.headPts) | 0;
       const payloads = q.headPayloads;
       // A thinned viewer's level may leave this sample out (a frame is one sample).
       if (lane.thin?.drops(payloads, q.headSync, payloads.length)) {
@@ -527,7 +578,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
         continue;
       }
       q.shift();
-      for (const p of payloads) output.send(p, p.timestampOffset ? (ts + p.timestampOffset) >>> 0 : ts);
+      for (const p of payloads) output.send(p, p.timestampOffset ? (ts + p.timestampOffset) | 0 : ts);
     }
     if (nowMs - this.#lastReport >= this.#opts.rtcpInterval * 1000) this.#report(nowMs);
     if (q.size === 0 && this.#lanes.every((l) => l.exhausted) && !this.#filling) {
@@ -549,4 +600,9 @@ function thinningOf(t: PlayerTrack): Pick<Lane, 'thin' | 'onReception'> {
   if (!th?.settings.enabled || v.kind !== 'video' || t.output.sink.kind !== 'udp' || (v.load && v.mp4.allSync)) return { thin: undefined, onReception: undefined };
   const thin = new ViewerThinning<readonly RtpPayload[]>({ settings: th.settings, encodingName: v.description.format.encodingName, log: th.log, label: th.label }, fileSamples);
   return { thin, onReception: (r) => thin.reception(r) };
+}
+
+/** A track's sample `index`, written into `out` where the track can. */
+function sampleOf(m: VodTrack['mp4'], index: number, out: SampleInfo): SampleInfo {
+  return m.sampleInto ? m.sampleInto(index, out) : m.sample(index);
 }

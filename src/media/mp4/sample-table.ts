@@ -115,19 +115,23 @@ export class SampleTable {
   }
 
   sample(index: number): SampleInfo {
+    return this.sampleInto(index, { index: 0, offset: 0, size: 0, dts: 0, cts: 0, sync: false });
+  }
+
+  /** `sample(index)` written into `out` (no allocation: the per-sample path of every viewer). */
+  sampleInto(index: number, out: SampleInfo): SampleInfo {
     if (!Number.isInteger(index) || index < 0 || index >= this.count) {
       throw new RangeError(`sample index ${index} outside [0, ${this.count})`);
     }
     const ix = this.#index ?? this.#build();
     const dts = ix.dts[index];
-    return {
-      index,
-      offset: ix.offsets[index],
-      size: this.#t.sizes ? this.#t.sizes[index] : this.#t.constantSize,
-      dts,
-      cts: ix.ctsOffsets ? dts + ix.ctsOffsets[index] : dts,
-      sync: this.#isSync(index),
-    };
+    out.index = index;
+    out.offset = ix.offsets[index];
+    out.size = this.#t.sizes ? this.#t.sizes[index] : this.#t.constantSize;
+    out.dts = dts;
+    out.cts = ix.ctsOffsets ? dts + ix.ctsOffsets[index] : dts;
+    out.sync = this.#isSync(index);
+    return out;
   }
 
   /** Decode time of one sample from the stts runs (O(log runs), no per-sample index). */

@@ -77,6 +77,10 @@ export class Track implements Mp4Track {
     return this.#table.sample(index);
   }
 
+  sampleInto(index: number, out: SampleInfo): SampleInfo {
+    return this.#table.sampleInto(index, out);
+  }
+
   sampleAtDts(dts: number): number {
     return this.#table.sampleAtDts(dts);
   }

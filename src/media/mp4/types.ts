@@ -61,6 +61,9 @@ export interface Mp4Track {
   references: Record<string, number[]>;
   /** Sample lookup: O(1) or O(log n) amortised; throws RangeError outside [0, sampleCount). */
   sample(index: number): SampleInfo;
+  /** `sample(index)` written into `out` and returned, where the track can (no allocation: a file
+   * player asks for every sample it sends, thousands of viewers at once). */
+  sampleInto?(index: number, out: SampleInfo): SampleInfo;
   /** Index of the last sample whose decode time is <= dts (0 if dts precedes the first). */
   sampleAtDts(dts: number): number;
   /** Index of the last sync sample at or before `index`; 0 when none precedes it (start from the
