@@ -105,6 +105,21 @@ describe('UDP send queue', () => {
     assert.deepEqual(calls.slice(1).flatMap((c) => c.packets), Array.from({ length: 12 }, (_, i) => `p${i}`));
   });
 
+  it('groups by fd across flushes and fd numbers in the thousands, with pending() right after each flush', async () => {
+    const { addon, calls } = recordingAddon();
+    const q = new UdpSendQueue({ addon, sendThread: 'off' });
+    const fds = [4000, 3, 70000, 3, 4000, 1500];
+    fds.forEach((fd, i) => q.append(fd, Buffer.from(`x${i}`)));
+    assert.ok(q.pending(70000) && q.pending(3) && !q.pending(5) && !q.pending(70001));
+    await sleep(0);
+    assert.deepEqual(calls[0], { fds: [4000, 3, 70000, 1500], counts: [2, 2, 1, 1], packets: ['x0', 'x4', 'x1', 'x3', 'x2', 'x5'] });
+    assert.ok(!q.pending(4000) && !q.pending(70000), 'a flush empties every fd\'s slot');
+    // The next flush: other fds, one of them from the last; slots are not left over from it.
+    for (const fd of [1500, 9, 1500]) q.append(fd, Buffer.from(`y${fd}`));
+    await sleep(0);
+    assert.deepEqual(calls[1], { fds: [1500, 9], counts: [2, 1], packets: ['y1500', 'y1500', 'y9'] });
+  });
+
   it('picks the mode from rtp.sendThread and what the addon offers', () => {
     const { addon } = recordingAddon();
     assert.equal(new UdpSendQueue({ addon: undefined }).mode, 'dgram');

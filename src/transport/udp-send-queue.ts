@@ -25,8 +25,11 @@ export interface UdpSendQueueOptions {
   addon?: BatchAddon;
   /** Default 'auto'. */
   sendThread?: SendThreadSetting;
-  /** Packets (default 65536) or bytes (default 16 MiB) held before a flush happens at once: a
-   * caller that appends without yielding to the event loop cannot make the queue grow unbounded. */
+  /** Packets (default 65536) or bytes (default 1 MiB) held before a flush happens at once: a
+   * caller that appends without yielding to the event loop cannot make the queue grow unbounded,
+   * and a tick that sends to thousands of viewers hands the sender thread its packets in 1 MiB
+   * parts as they are made (the thread sends while the rest is written; the buffer stays small)
+   * instead of one batch of tens of MB at the end. */
   maxPackets?: number;
   maxBytes?: number;
   /** How often closes waiting for the thread check its progress, ms (default 2). */
@@ -70,8 +73,16 @@ export class UdpSendQueue implements FdSendOrder {
   #length: Int32Array = new Int32Array(4096);
   #packets = 0;
   /** The fds with packets here, by slot, and each fd's slot. */
-  #slotFds: number[] = [];
-  readonly #slots = new Map<number, number>();
+  #slotFds: Int32Array = new Int32Array(1024);
+  #nfds = 0;
+  /** Each fd's slot in this flush, valid where `#slotFlush[fd]` is the flush being filled (fds are
+   * small integers: arrays indexed by them, which a flush never has to clear or reallocate; a
+   * Map cleared per flush made garbage that lived long enough to reach the old generation). */
+  #slotOf: Int32Array = new Int32Array(1024);
+  #slotFlush: Int32Array = new Int32Array(1024);
+  #flushNo = 1;
+  /** Per-flush scratch, reused. */
+  #scratch = { counts: new Int32Array(1024), start: new Int32Array(1024), offsets: new Int32Array(4096), lengths: new Int32Array(4096) };
   #scheduled = false;
   #submitted = 0;
   #completed = 0;
@@ -84,7 +95,7 @@ export class UdpSendQueue implements FdSendOrder {
     this.#addon = 'addon' in opts ? opts.addon : nativeFanout?.sendBatch ? (nativeFanout as BatchAddon) : undefined;
     this.#mode = resolveMode(this.#addon, opts.sendThread ?? 'auto');
     this.#maxPackets = opts.maxPackets ?? 65536;
-    this.#maxBytes = opts.maxBytes ?? 16 * 1024 * 1024;
+    this.#maxBytes = opts.maxBytes ?? 1024 * 1024;
     this.#pollMs = opts.pollMs ?? 2;
     this.#log = opts.log;
   }
@@ -133,11 +144,19 @@ export class UdpSendQueue implements FdSendOrder {
       this.#offset = grow(this.#offset);
       this.#length = grow(this.#length);
     }
-    let slot = this.#slots.get(fd);
-    if (slot === undefined) {
-      slot = this.#slotFds.length;
-      this.#slots.set(fd, slot);
-      this.#slotFds.push(fd);
+    if (fd >= this.#slotOf.length) {
+      const size = Math.max(2 * this.#slotOf.length, fd + 1);
+      this.#slotOf = grow(this.#slotOf, size);
+      this.#slotFlush = grow(this.#slotFlush, size);
+    }
+    let slot: number;
+    if (this.#slotFlush[fd] === this.#flushNo) slot = this.#slotOf[fd];
+    else {
+      slot = this.#nfds++;
+      if (slot === this.#slotFds.length) this.#slotFds = grow(this.#slotFds);
+      this.#slotFds[slot] = fd;
+      this.#slotOf[fd] = slot;
+      this.#slotFlush[fd] = this.#flushNo;
     }
     const at = this.#bytes;
     this.#slot[n] = slot;
@@ -162,7 +181,11 @@ export class UdpSendQueue implements FdSendOrder {
   }
 
   pending(fd: number): boolean {
-    return this.#slots.has(fd);
+    return this.#queued(fd);
+  }
+
+  #queued(fd: number): boolean {
+    return fd >= 0 && fd < this.#slotFlush.length && this.#slotFlush[fd] === this.#flushNo;
   }
 
   submitFrame(fds: Int32Array, packets: Buffer[]): void {
@@ -178,7 +201,7 @@ export class UdpSendQueue implements FdSendOrder {
    * thread has not sent yet (any batch may hold any fd: the thread's progress is all that is
    * tracked, so nothing is kept per fd per batch). */
   busy(fd: number): boolean {
-    return this.#slots.has(fd) || this.#threadBehind();
+    return this.#queued(fd) || this.#threadBehind();
   }
 
   #threadBehind(): boolean {
@@ -190,7 +213,7 @@ export class UdpSendQueue implements FdSendOrder {
    * sent: a closed fd's number may be reused by a new socket at once, which must not receive
    * another viewer's packets. */
   closeWhenSent(fds: readonly number[], close: () => void): void {
-    if (fds.some((fd) => this.#slots.has(fd))) {
+    if (fds.some((fd) => this.#queued(fd))) {
       this.#closes.push({ seq: -1, close, since: performance.now() });
       return;
     }
@@ -218,24 +241,40 @@ export class UdpSendQueue implements FdSendOrder {
   }
 
   #send(): void {
-    // Grouped per fd, each fd's packets in the order they came (a counting sort by slot).
-    const nfds = this.#slotFds.length;
+    // Grouped per fd, each fd's packets in the order they came (a counting sort by slot). The
+    // arrays are views of reused scratch: the addon copies what it keeps.
+    const nfds = this.#nfds;
     const n = this.#packets;
-    const fds = Int32Array.from(this.#slotFds);
-    const counts = new Int32Array(nfds);
+    const sc = this.#scratch;
+    if (sc.counts.length < nfds) {
+      sc.counts = new Int32Array(2 * nfds);
+      sc.start = new Int32Array(2 * nfds);
+    }
+    if (sc.offsets.length < n) {
+      sc.offsets = new Int32Array(2 * n);
+      sc.lengths = new Int32Array(2 * n);
+    }
+    const fds = this.#slotFds.subarray(0, nfds);
+    const counts = sc.counts.subarray(0, nfds);
+    const start = sc.start;
+    const offsets = sc.offsets.subarray(0, n);
+    const lengths = sc.lengths.subarray(0, n);
+    counts.fill(0);
     for (let i = 0; i < n; i++) counts[this.#slot[i]]++;
-    const start = new Int32Array(nfds);
+    start[0] = 0;
     for (let f = 1; f < nfds; f++) start[f] = start[f - 1] + counts[f - 1];
-    const offsets = new Int32Array(n);
-    const lengths = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       const at = start[this.#slot[i]]++;
       offsets[at] = this.#offset[i];
       lengths[at] = this.#length[i];
     }
     const arena = this.#arena;
-    this.#slots.clear();
-    this.#slotFds = [];
+    // A new flush number empties every fd's slot at once (wrapping, the stamps are cleared).
+    if (++this.#flushNo > 0x3fffffff) {
+      this.#flushNo = 1;
+      this.#slotFlush.fill(0);
+    }
+    this.#nfds = 0;
     this.#packets = 0;
     this.#bytes = 0;
     const addon = this.#addon as BatchAddon;
@@ -298,8 +337,8 @@ export class UdpSendQueue implements FdSendOrder {
   }
 }
 
-function grow(a: Int32Array): Int32Array {
-  const b = new Int32Array(a.length * 2);
+function grow(a: Int32Array, size = a.length * 2): Int32Array {
+  const b = new Int32Array(size);
   b.set(a);
   return b;
 }
