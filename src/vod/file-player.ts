@@ -454,7 +454,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     if (this.#filling) return;
     const gen = this.#gen;
     try {
-      const pending = this.#fillNow(gen);
+      const pending = this.#fillNow();
       if (pending) {
         this.#filling = true;
         void this.#fillLater(gen, pending);
@@ -465,7 +465,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
   }
 
   /** Queues what needs no waiting; returns the first sample that does, taken from its lane. */
-  #fillNow(gen: number): PendingSample | undefined {
+  #fillNow(): PendingSample | undefined {
     const now = performance.now();
     const horizon = this.#lineAt(now) + this.#lead(now) + LOOKAHEAD_S;
     const q = this.#queue;
@@ -483,8 +483,7 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
       this.#setNext(lane, this.#after(lane, lane.next));
       if (pending) return pending;
       payloads ??= this.#packetize(lane, index, data!);
-      q.push(lane.i, pts, due, payloads, sync);
-      if (this.#kick) this.#kickPump(gen);
+      this.#queueSample(lane, pts, due, payloads, sync);
     }
     return undefined;
   }
@@ -497,9 +496,8 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
         const data = this.#reader.readNow?.(info) ?? (await this.#reader.read(info));
         const payloads = lane.t.vod.load ? await this.#load(lane, info, data) : this.#packetize(lane, info.index, data);
         if (gen !== this.#gen || this.#state === 'ended') return;
-        this.#queue.push(lane.i, p.pts, p.due, payloads, info.sync);
-        if (this.#kick) this.#kickPump(gen);
-        p = this.#fillNow(gen);
+        this.#queueSample(lane, p.pts, p.due, payloads, info.sync);
+        p = this.#fillNow();
       }
     } catch (e) {
       this.#readFailed(gen, e);
@@ -522,19 +520,13 @@ export class FilePlayer extends EventEmitter<{ end: [reason: string] }> {
     this.emit('end', 'read error');
   }
 
-  /** Sends the first samples of a play once the event loop's current work is done: after the
-   * PLAY response has been written (nothing may precede it on an interleaved connection). */
-  #kickPump(gen: number): void {
+  /** Queues a sample; a play's first goes out once the PLAY response has been written (nothing
+   * may precede it on an interleaved connection), not at the pacer's next tick. */
+  #queueSample(lane: Lane, pts: number, due: number, payloads: RtpPayload[], sync: boolean): void {
+    this.#queue.push(lane.i, pts, due, payloads, sync);
+    if (!this.#kick) return;
     this.#kick = false;
-    setImmediate(() => {
-      if (gen !== this.#gen || this.#state !== 'playing') return;
-      try {
-        this.pump(performance.now());
-      } catch (e) {
-        this.#pacer.delete(this);
-        this.#log.error({ err: (e as Error).stack ?? String(e) }, 'player failed');
-      }
-    });
+    this.#pacer.pumpSoon(this);
   }
 
   /** A hint sample's payloads; a malformed one costs its packets, not the stream. */

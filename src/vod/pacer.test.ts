@@ -213,4 +213,25 @@ describe('Pacer', () => {
     pacer.stop();
     assert.equal(pacer.intervalMs, 5);
   });
+
+  it('pumpSoon pumps a registered player at once, not a deleted one, and reports one that throws', async () => {
+    const errors: unknown[] = [];
+    const pacer = new Pacer(60_000, (e) => errors.push(e));
+    const p = new Player();
+    const gone = new Player();
+    const bad: Pumpable = {
+      pump: () => {
+        throw new Error('broken');
+      },
+    };
+    for (const x of [p, gone, bad]) pacer.add(x);
+    for (const x of [p, gone, bad]) pacer.pumpSoon(x);
+    pacer.delete(gone);
+    await sleep(5);
+    assert.equal(p.calls.length, 1, 'pumped before the minute-long tick');
+    assert.equal(gone.calls.length, 0);
+    assert.deepEqual(errors.map((e) => (e as Error).message), ['broken']);
+    assert.equal(pacer.size, 1, 'the player that threw is removed');
+    pacer.stop();
+  });
 });

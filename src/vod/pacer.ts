@@ -77,16 +77,27 @@ export class Pacer {
     return this.#players.size;
   }
 
+  /** Pumps `p` once the event loop's current work is done, not at the next tick (a play's first
+   * packets); nothing when it is no longer registered by then. */
+  pumpSoon(p: Pumpable): void {
+    setImmediate(() => {
+      if (this.#players.has(p)) this.#pump(p, performance.now());
+    });
+  }
+
+  /** A player that throws is removed and reported; the others go on. */
+  #pump(p: Pumpable, now: number): void {
+    try {
+      p.pump(now);
+    } catch (e) {
+      this.delete(p);
+      this.#onError(e);
+    }
+  }
+
   #tick(): void {
     const now = performance.now();
-    for (const p of this.#players) {
-      try {
-        p.pump(now);
-      } catch (e) {
-        this.delete(p);
-        this.#onError(e);
-      }
-    }
+    for (const p of this.#players) this.#pump(p, now);
     if (this.#maxMs > this.#baseMs && ++this.#sinceChange >= 10) this.#adapt();
   }
 
