@@ -181,10 +181,6 @@ export class UdpSendQueue implements FdSendOrder {
   }
 
   pending(fd: number): boolean {
-    return this.#queued(fd);
-  }
-
-  #queued(fd: number): boolean {
     return fd >= 0 && fd < this.#slotFlush.length && this.#slotFlush[fd] === this.#flushNo;
   }
 
@@ -201,7 +197,7 @@ export class UdpSendQueue implements FdSendOrder {
    * thread has not sent yet (any batch may hold any fd: the thread's progress is all that is
    * tracked, so nothing is kept per fd per batch). */
   busy(fd: number): boolean {
-    return this.#queued(fd) || this.#threadBehind();
+    return this.pending(fd) || this.#threadBehind();
   }
 
   #threadBehind(): boolean {
@@ -213,7 +209,7 @@ export class UdpSendQueue implements FdSendOrder {
    * sent: a closed fd's number may be reused by a new socket at once, which must not receive
    * another viewer's packets. */
   closeWhenSent(fds: readonly number[], close: () => void): void {
-    if (fds.some((fd) => this.#queued(fd))) {
+    if (fds.some((fd) => this.pending(fd))) {
       this.#closes.push({ seq: -1, close, since: performance.now() });
       return;
     }
