@@ -230,7 +230,10 @@ describe('Pacer', () => {
     await sleep(5);
     assert.equal(p.calls.length, 1, 'pumped before the minute-long tick');
     assert.equal(gone.calls.length, 0);
-    assert.deepEqual(errors.map((e) => (e as Error).message), ['broken']);
+    assert.deepEqual(
+      errors.map((e) => (e as Error).message),
+      ['broken'],
+    );
     assert.equal(pacer.size, 1, 'the player that threw is removed');
     pacer.stop();
   });
