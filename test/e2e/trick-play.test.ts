@@ -12,7 +12,7 @@ import { H264Depacketizer } from '../../src/codecs/h264/depacketizer.js';
 import { createSampleReader, getMovie } from '../../src/media/mp4/index.js';
 import { parseRtcpCompound } from '../../src/rtcp/index.js';
 import { readRtpHeader } from '../../src/rtp/packet.js';
-import { GST_FINISH } from '../helpers/gst-python.js';
+import { GST_PRELUDE } from '../helpers/gst-python.js';
 import { CLIP_FPS, makeClip } from '../helpers/media.js';
 import { RawRtspClient, type Reply, until } from '../helpers/rtsp-client.js';
 import { run } from '../helpers/run.js';
@@ -30,12 +30,7 @@ const PYTHON = '/usr/bin/python3';
  * jitter buffer holds the EOS while it asks for the packet after the last one (some seconds, at
  * the end of any stream), so the rate is measured to the BYE. */
 const GST_SEEK = String.raw`
-import json, sys, time
-import gi
-gi.require_version('Gst', '1.0')
-from gi.repository import Gst, GLib
-Gst.init(None)
-${GST_FINISH}
+${GST_PRELUDE}
 url, rate, start, proto = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 p = Gst.parse_launch('rtspsrc name=src location=%s protocols=%s ! rtph264depay ! h264parse ! avdec_h264 ! fakesink name=sink signal-handoffs=true sync=false' % (url, proto))
 out = {'before': 0, 'after': 0, 'errors': [], 'warnings': []}

@@ -6,7 +6,8 @@ import { fixture } from './fixtures.js';
 import { tempDir } from './server.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { decodeErrors, GST_H264, gstPlayedThrough, run, type RunResult } from './run.js';
+import { GST_PRELUDE } from './gst-python.js';
+import { decodeErrors, GST_H264, run, type RunResult } from './run.js';
 
 export async function mediaDirWith(names: string[]): Promise<{ dir: string; cleanup: () => void }> {
   const t = tempDir('rivulet-media-');
@@ -110,7 +111,7 @@ const GST_TIME = String.raw`(\d+):(\d\d):(\d\d\.\d+)`;
 /** checksumsink's line: buffer pts, then the checksum. */
 const CHECKSUMSINK = new RegExp(`^${GST_TIME} ([0-9a-f]{40})$`);
 /** fakesink's last-message for an audio buffer (S16LE stereo: 4 bytes a sample). */
-const GST_AUDIO = new RegExp(`fakesink\\d*: last-message = chain .*?\\((\\d+) bytes, dts: [^,]*, pts: ${GST_TIME},`);
+const GST_AUDIO = new RegExp(`^audio (\\d+) bytes, pts ${GST_TIME}$`);
 const gstSeconds = (h: string, m: string, s: string) => Number(h) * 3600 + Number(m) * 60 + Number(s);
 
 /** Runs a client, handing each line of its output to `onLine` with the wall-clock time it was
@@ -155,13 +156,40 @@ function runStamped(
   });
 }
 
+/** GStreamer's viewer for watchChannel: rtspsrc (url, protocols, a time limit in s) with a
+ * short jitter buffer (its 2 s default only delays everything) giving timestamps from RTP alone
+ * (`buffer-mode=none`: by default it slaves them to arrival times and squeezes the audio after
+ * the burst a newcomer gets); H.264 decoded into checksumsink (a line per picture: pts and SHA-1,
+ * as FrameCatalog's file decode), AAC decoded to S16LE stereo with a line per buffer (bytes,
+ * pts); each pad linked by its media (GST_LINK_BY_MEDIA); SIGINT or SIGTERM ends it with a JSON
+ * line (error, unlinked pads). */
+const GST_WATCH = String.raw`
+${GST_PRELUDE}
+url, proto, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+p = Gst.parse_launch(
+    'rtspsrc name=src location=%s protocols=%s latency=200 buffer-mode=none '
+    'queue name=vq ! rtph264depay ! h264parse ! avdec_h264 ! checksumsink '
+    'queue name=aq ! rtpmp4gdepay ! aacparse ! avdec_aac ! audioconvert ! audio/x-raw,format=S16LE,channels=2 '
+    '! fakesink name=asink sync=false' % (url, proto))
+def clock(ns):
+    return '%d:%02d:%02d.%09d' % (ns // 3600000000000, ns // 60000000000 % 60, ns // 1000000000 % 60, ns % 1000000000)
+def audio(_pad, info):
+    b = info.get_buffer()
+    if b.pts != Gst.CLOCK_TIME_NONE:
+        sys.stdout.write('audio %d bytes, pts %s\n' % (b.get_size(), clock(b.pts)))
+        sys.stdout.flush()
+    return Gst.PadProbeReturn.OK
+p.get_by_name('asink').get_static_pad('sink').add_probe(Gst.PadProbeType.BUFFER, audio)
+link_by_media(p.get_by_name('src'), {'video': p.get_by_name('vq').get_static_pad('sink'), 'audio': p.get_by_name('aq').get_static_pad('sink')})
+end = {}
+play(p, secs, end)
+finish(p, {**end, **({'unlinked': unlinked} if unlinked else {})})
+`;
+
 /** Watches `url` over `transport` with `client` for `seconds` of media (counted from the first
  * picture) and reports every frame it decoded. ffmpeg: showinfo/ashowinfo, stopped by `-t`.
- * GStreamer: rtspsrc with a short jitter buffer (its 2 s default only delays everything) giving
- * timestamps from RTP alone (`buffer-mode=none`: by default it slaves them to arrival times and
- * squeezes the audio after the burst a newcomer gets), H.264 into checksumsink and AAC into a
- * verbose fakesink, interrupted once the pictures span `seconds`. */
-/** `transport` http: RTSP tunnelled through HTTP (ffmpeg's `-rtsp_transport http`). */
+ * GStreamer: GST_WATCH, interrupted once the pictures span `seconds`. `transport` http: RTSP
+ * tunnelled through HTTP (ffmpeg's `-rtsp_transport http`). */
 export async function watchChannel(url: string, client: WatchClient, transport: 'udp' | 'tcp' | 'http', seconds: number): Promise<Watched> {
   const video: SeenFrame[] = [];
   const audio: SeenAudio[] = [];
@@ -184,35 +212,29 @@ export async function watchChannel(url: string, client: WatchClient, transport: 
     return { client, video, audio, errors, log: r.stderr };
   }
   if (transport === 'http') throw new Error('watchChannel: GStreamer tunnels with an rtsph:// URL, not a transport');
-  const r = await runStamped(
-    'gst-launch-1.0',
-    [
-      '-e', 'rtspsrc', `location=${url}`, `protocols=${transport}`, 'latency=200', 'buffer-mode=none', 'name=src',
-      'src.', '!', 'application/x-rtp,media=video', '!', 'queue', '!', ...GST_H264.flatMap((e) => [e, '!']), 'checksumsink',
-      'src.', '!', 'application/x-rtp,media=audio', '!', 'queue', '!', 'rtpmp4gdepay', '!', 'aacparse', '!', 'avdec_aac', '!',
-      'audioconvert', '!', 'audio/x-raw,format=S16LE,channels=2', '!', 'fakesink', 'silent=false', '-v',
-    ],
-    {
-      timeoutMs,
-      env: { ...process.env, GST_DEBUG: '0' },
-      onLine: (l, wallMs, stop) => {
-        const v = CHECKSUMSINK.exec(l);
-        if (v) {
-          video.push({ wallMs, pts: gstSeconds(v[1], v[2], v[3]), checksum: v[4] });
-          if (video[video.length - 1].pts - video[0].pts >= seconds) stop();
-        }
-        const a = GST_AUDIO.exec(l);
-        if (a) audio.push({ pts: gstSeconds(a[2], a[3], a[4]), samples: Number(a[1]) / 4 });
-      },
+  const r = await runStamped('/usr/bin/python3', ['-c', GST_WATCH, url, transport, String(seconds + 25)], {
+    timeoutMs,
+    env: { ...process.env, GST_DEBUG: '0' },
+    onLine: (l, wallMs, stop) => {
+      const v = CHECKSUMSINK.exec(l);
+      if (v) {
+        video.push({ wallMs, pts: gstSeconds(v[1], v[2], v[3]), checksum: v[4] });
+        if (video[video.length - 1].pts - video[0].pts >= seconds) stop();
+      }
+      const a = GST_AUDIO.exec(l);
+      if (a) audio.push({ pts: gstSeconds(a[2], a[3], a[4]), samples: Number(a[1]) / 4 });
     },
-  );
-  // Interrupted with -e, gst-launch sends EOS down the pipeline and exits 0 once it is through;
-  // rtspsrc may fail to write its TEARDOWN on the way out, which gstPlayedThrough forgives.
-  // gst-launch offers each new rtspsrc pad to both `src.` links and warns when the one for the
-  // other media refuses it (the right one then takes it: the caller checks both decoded).
-  const errors = (r.stdout + r.stderr).split('\n').filter((l) => /^(ERROR|WARNING):/.test(l) && !/Delayed linking failed/.test(l));
-  if (gstPlayedThrough(r)) return { client, video, audio, errors: errors.filter((l) => !/Could not write to resource/.test(l)), log: r.stdout + r.stderr };
-  return { client, video, audio, errors: [...errors, `gst-launch exited with ${r.code ?? r.signal}`], log: r.stdout + r.stderr };
+  });
+  const log = r.stdout + r.stderr;
+  // Its result line; pictures and audio decoded while it stops may follow it.
+  const result = r.stdout.split('\n').findLast((l) => l.startsWith('{'));
+  const end = result === undefined ? undefined : (JSON.parse(result) as { error?: string; unlinked?: string[] });
+  const errors = [
+    ...(end?.error ? [`ERROR: ${end.error}`] : []),
+    ...(end?.unlinked ? [`rtspsrc pads left unlinked: ${end.unlinked.join(', ')}`] : []),
+    ...(end ? [] : [`the GStreamer program ended without its result (${r.code ?? r.signal})`]),
+  ];
+  return { client, video, audio, errors, log };
 }
 
 /** The checksums of a clip's pictures in order, as `client` decodes the file itself. */
