@@ -208,6 +208,11 @@ export class NativeUdp {
   #timer: NodeJS.Timeout | undefined;
   constructor(readonly addon: UdpRecvAddon) {}
 
+  /** Slot `s`'s counters (a view: it follows the stats until they grow), indexed by `S`. */
+  statsOf(s: number): Float64Array {
+    return this.stats.subarray(s * STRIDE, (s + 1) * STRIDE);
+  }
+
   /** A new slot, its sequence state unset. */
   slot(): number {
     const s = this.#slots++;
